@@ -1,0 +1,1 @@
+//! The pcidevc language: pest grammar, AST with spans, semantic checks, IR, diagnostics.

@@ -1,0 +1,1 @@
+//! Serves a generated device model to QEMU over vfio-user.

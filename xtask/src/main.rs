@@ -1,0 +1,3 @@
+//! Project automation: guest provisioning, QEMU, end-to-end boots, CI.
+
+fn main() {}

@@ -1,1 +1,72 @@
-//! What every generated device model links: PCI config space, BAR decoding and access policy, interrupt line, DMA over vm-memory, trace.
+//! What every generated device model links: PCI configuration space, BAR
+//! decoding and access policy, the INTx line and MSI, DMA over vm-memory, and
+//! tracing.
+//!
+//! A generated model is a set of `const` [`DeviceInfo`] items plus one
+//! [`Registers`] impl; wrapping it in a [`Model`] gives a complete PCI
+//! function that a rust-vmm host plugs in through vm-device's
+//! [`MutDevicePio`](vm_device::MutDevicePio) /
+//! [`MutDeviceMmio`](vm_device::MutDeviceMmio), or through the object-safe
+//! [`PciModel`] (the vfio-user server).
+//!
+//! # BAR accesses
+//!
+//! [`Model::bar_read`] / [`Model::bar_write`] (and the vm-device impls, whose
+//! offsets are relative to the BAR base):
+//!
+//! 1. A BAR the device does not have: `Err(AccessError)`, reads all-ones.
+//! 2. COMMAND.IO (I/O BARs) or COMMAND.MEM (memory BARs) clear: reads
+//!    all-ones, writes dropped, `Ok`.
+//! 3. A length the BAR's [`AccessPolicy`] does not allow (0, 3, 5..=7 and
+//!    above 8 never are), `offset + len` beyond the BAR size, or a misaligned
+//!    offset when the policy requires alignment: the policy's
+//!    [`InvalidAccess`] (`Ignore`: reads 0; `AllOnes`: reads 0xff; `Error`:
+//!    `Err`, reads 0xff; writes are always dropped).
+//! 4. Otherwise the access is split over the registers it overlaps: each is
+//!    read once with [`Registers::read_register`], or written once with the
+//!    bytes positioned in the register and a lane mask. Bytes that no
+//!    register covers read 0 and ignore writes.
+//!
+//! Every access is traced with its outcome. After every BAR access and every
+//! config write the interrupt level is recomputed: STATUS.interrupt follows
+//! it, and the INTx line the [`InterruptSink`] sees is
+//! `level && !COMMAND.INTX_DISABLE && pin present && !MSI enabled`; the sink
+//! hears only edges.
+//!
+//! # Guest memory
+//!
+//! DMA goes through vm-memory 0.18's [`GuestMemoryMmap<()>`](GuestMem)
+//! (in 0.18 the `GuestMemory` trait of older releases is named
+//! `GuestMemoryBackend`). Both crates are re-exported so hosts and generated
+//! code use the same versions.
+
+mod config;
+mod ctx;
+mod info;
+mod model;
+mod rng;
+mod trace;
+
+pub use vm_device;
+pub use vm_memory;
+
+pub use config::{
+    COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE,
+    COMMAND_WRITABLE, CONFIG_SPACE_SIZE, ConfigSpace, MSI_CAP_ID, MSI_CAP_OFFSET,
+    MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, STATUS_CAPABILITIES, STATUS_INTERRUPT,
+};
+pub use ctx::{DeviceCtx, InterruptSink};
+pub use info::{
+    AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
+    RegisterLayout,
+};
+pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
+pub use rng::{Xorshift32, ZERO_SEED_REPLACEMENT, pattern_bytes, random_bytes};
+pub use trace::{
+    AccessOutcome, DmaDirection, DmaOutcome, InvalidReason, JsonLinesTrace, TraceBuffer,
+    TraceEvent, TraceSink,
+};
+
+/// The guest memory type DMA uses: vm-memory 0.18's mmap-backed collection
+/// of regions without a dirty bitmap.
+pub type GuestMem = vm_memory::GuestMemoryMmap<()>;

@@ -1,0 +1,258 @@
+//! [`DeviceCtx`]: what a model can do to the outside world (DMA, MSI, the
+//! interrupt line, hooks, tracing), and the [`InterruptSink`] a host provides.
+//!
+//! Generated `Registers` code only ever sees a `&mut DeviceCtx`; every effect
+//! it has on the world goes through here, is gated as PCI requires (bus
+//! master, MSI enable) and is traced.
+
+use std::sync::Arc;
+
+use vm_memory::{GuestAddress, GuestMemoryBackend};
+
+use crate::GuestMem;
+use crate::config::{ConfigSpace, MsiMessage};
+use crate::info::DeviceInfo;
+use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
+
+/// Where a model's interrupts go. vm-device has no interrupt traits, so hosts
+/// implement this (an irqfd, an eventfd for vfio-user, a test recorder).
+pub trait InterruptSink: Send {
+    /// The INTx line changed. Called only on edges.
+    fn set_intx(&mut self, asserted: bool);
+    /// Deliver one MSI message.
+    fn msi(&mut self, message: MsiMessage);
+}
+
+/// The model's view of the world. Owned by [`Model`](crate::Model) and passed
+/// to every `Registers` call.
+pub struct DeviceCtx {
+    pub(crate) config: ConfigSpace,
+    sink: Option<Box<dyn InterruptSink>>,
+    memory: Option<Arc<GuestMem>>,
+    trace: Option<Box<dyn TraceSink>>,
+    latched_irq: bool,
+    /// The INTx line as last reported to the sink.
+    line: bool,
+}
+
+impl std::fmt::Debug for DeviceCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCtx")
+            .field("config", &self.config)
+            .field("has_sink", &self.sink.is_some())
+            .field("has_memory", &self.memory.is_some())
+            .field("has_trace", &self.trace.is_some())
+            .field("latched_irq", &self.latched_irq)
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+impl DeviceCtx {
+    /// A context with a reset configuration space for `info`, no interrupt
+    /// sink, no guest memory and no trace.
+    pub fn new(info: &'static DeviceInfo) -> Self {
+        DeviceCtx {
+            config: ConfigSpace::new(info),
+            sink: None,
+            memory: None,
+            trace: None,
+            latched_irq: false,
+            line: false,
+        }
+    }
+
+    /// The configuration space (COMMAND, BAR addresses, MSI state, ...).
+    pub fn config(&self) -> &ConfigSpace {
+        &self.config
+    }
+
+    /// Whether a trace sink is installed (to skip building costly events).
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Record an event if a trace sink is installed; `event` is only built
+    /// when needed.
+    pub fn trace_with(&mut self, event: impl FnOnce() -> TraceEvent) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(&event());
+        }
+    }
+
+    /// Write `data` to guest memory at `addr` (device → guest).
+    ///
+    /// Nothing is written unless bus mastering is enabled, guest memory is
+    /// present and all of `[addr, addr + data.len())` lies in guest memory
+    /// (it may span adjacent regions). An empty transfer is `Done` once the
+    /// first two checks pass.
+    pub fn dma_write(&mut self, addr: u64, data: &[u8]) -> DmaOutcome {
+        let outcome = match self.dma_target(addr, data.len()) {
+            Ok(Some(mem)) => match vm_memory::Bytes::write_slice(&*mem, data, GuestAddress(addr)) {
+                Ok(()) => DmaOutcome::Done,
+                // Unreachable after the range check, but never panic.
+                Err(_) => DmaOutcome::OutOfRange,
+            },
+            Ok(None) => DmaOutcome::Done,
+            Err(outcome) => outcome,
+        };
+        self.trace_dma(DmaDirection::ToGuest, addr, data.len(), outcome);
+        outcome
+    }
+
+    /// Read guest memory at `addr` into `data` (guest → device), with the
+    /// same checks as [`Self::dma_write`]. On any outcome but `Done`, `data`
+    /// is left unchanged.
+    pub fn dma_read(&mut self, addr: u64, data: &mut [u8]) -> DmaOutcome {
+        let len = data.len();
+        let outcome = match self.dma_target(addr, len) {
+            Ok(Some(mem)) => {
+                // Read into a scratch buffer so a failure cannot leave `data`
+                // half overwritten.
+                let mut buf = vec![0; len];
+                match vm_memory::Bytes::read_slice(&*mem, &mut buf, GuestAddress(addr)) {
+                    Ok(()) => {
+                        data.copy_from_slice(&buf);
+                        DmaOutcome::Done
+                    }
+                    Err(_) => DmaOutcome::OutOfRange,
+                }
+            }
+            Ok(None) => DmaOutcome::Done,
+            Err(outcome) => outcome,
+        };
+        self.trace_dma(DmaDirection::FromGuest, addr, len, outcome);
+        outcome
+    }
+
+    /// The memory a DMA of `len` bytes at `addr` may use: `Ok(None)` for an
+    /// empty transfer, `Err` with the outcome when it must not happen.
+    fn dma_target(&self, addr: u64, len: usize) -> Result<Option<Arc<GuestMem>>, DmaOutcome> {
+        if !self.config.bus_master_enabled() {
+            return Err(DmaOutcome::BusMasterDisabled);
+        }
+        let mem = self.memory.as_ref().ok_or(DmaOutcome::NoGuestMemory)?;
+        if len == 0 {
+            return Ok(None);
+        }
+        // The last byte must not wrap past the top of the address space.
+        if addr.checked_add(len as u64 - 1).is_none() {
+            return Err(DmaOutcome::OutOfRange);
+        }
+        if !GuestMemoryBackend::check_range(&**mem, GuestAddress(addr), len) {
+            return Err(DmaOutcome::OutOfRange);
+        }
+        Ok(Some(Arc::clone(mem)))
+    }
+
+    fn trace_dma(
+        &mut self,
+        direction: DmaDirection,
+        address: u64,
+        len: usize,
+        outcome: DmaOutcome,
+    ) {
+        self.trace_with(|| TraceEvent::Dma {
+            direction,
+            address,
+            len,
+            outcome,
+        });
+    }
+
+    /// Signal MSI `vector`. Delivered only when the guest enabled MSI and
+    /// `vector` is below the number of vectors it enabled; traced either way.
+    pub fn msi_notify(&mut self, vector: u8) {
+        let message = self.config.msi_message(vector);
+        if let (Some(message), Some(sink)) = (message, self.sink.as_mut()) {
+            sink.msi(message);
+        }
+        self.trace_with(|| TraceEvent::Msi {
+            vector,
+            address: message.map_or(0, |m| m.address),
+            data: message.map_or(0, |m| m.data),
+            delivered: message.is_some(),
+        });
+    }
+
+    /// Set the latched interrupt level used by specs that raise and lower
+    /// explicitly (their `interrupt_level` returns [`Self::latched_irq`]).
+    /// The line follows when the runtime recomputes it after the access.
+    pub fn set_irq(&mut self, level: bool) {
+        self.latched_irq = level;
+    }
+
+    /// The latched interrupt level.
+    pub fn latched_irq(&self) -> bool {
+        self.latched_irq
+    }
+
+    /// Assert then deassert INTx (an edge), if INTx may be used now and the
+    /// line is not already asserted. Traced as `IntxPulse`.
+    pub fn pulse_irq(&mut self) {
+        let delivered = self.intx_allowed() && !self.line;
+        if delivered && let Some(sink) = self.sink.as_mut() {
+            sink.set_intx(true);
+            sink.set_intx(false);
+        }
+        self.trace_with(|| TraceEvent::IntxPulse { delivered });
+    }
+
+    /// Record that the user hook `name` ran.
+    pub fn hook(&mut self, name: &'static str) {
+        self.trace_with(|| TraceEvent::Hook {
+            name: name.to_owned(),
+        });
+    }
+
+    /// INTx may reach the line: the device has a pin, INTx is not disabled
+    /// and MSI is not enabled.
+    fn intx_allowed(&self) -> bool {
+        self.config.info().interrupt_pin.is_some()
+            && !self.config.intx_disabled()
+            && !self.config.msi_enabled()
+    }
+
+    /// The INTx line as the host sees it now.
+    pub fn intx_asserted(&self) -> bool {
+        self.line
+    }
+
+    /// Take the device's interrupt `level`: update STATUS.interrupt and, on an
+    /// edge of the resulting line, tell the sink and trace it.
+    pub(crate) fn update_intx(&mut self, level: bool) {
+        self.config.set_interrupt_status(level);
+        let line = level && self.intx_allowed();
+        if line != self.line {
+            self.line = line;
+            if let Some(sink) = self.sink.as_mut() {
+                sink.set_intx(line);
+            }
+            self.trace_with(|| TraceEvent::Intx { asserted: line });
+        }
+    }
+
+    /// Install the interrupt sink. If the line is asserted it is reported to
+    /// the new sink at once, so host and device agree.
+    pub(crate) fn set_sink(&mut self, mut sink: Box<dyn InterruptSink>) {
+        if self.line {
+            sink.set_intx(true);
+        }
+        self.sink = Some(sink);
+    }
+
+    pub(crate) fn set_memory(&mut self, memory: Option<Arc<GuestMem>>) {
+        self.memory = memory;
+    }
+
+    pub(crate) fn set_trace(&mut self, trace: Option<Box<dyn TraceSink>>) {
+        self.trace = trace;
+    }
+
+    /// Reset the config space and the latched level (the line is recomputed
+    /// by the owner).
+    pub(crate) fn reset(&mut self) {
+        self.config.reset();
+        self.latched_irq = false;
+    }
+}

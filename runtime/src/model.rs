@@ -1,0 +1,456 @@
+//! [`Model`]: a generated [`Registers`] impl plus the generic PCI behaviour
+//! (config space, BAR decoding and access policy, INTx), served to hosts via
+//! vm-device's `MutDevicePio`/`MutDeviceMmio` or the object-safe [`PciModel`].
+
+use std::sync::Arc;
+
+use vm_device::bus::{MmioAddress, MmioAddressOffset, PioAddress, PioAddressOffset};
+use vm_device::{MutDeviceMmio, MutDevicePio};
+
+use crate::GuestMem;
+use crate::config::ConfigSpace;
+use crate::ctx::{DeviceCtx, InterruptSink};
+use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
+use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
+
+/// The device-specific part of a model, implemented by generated code.
+pub trait Registers: Send + 'static {
+    /// The static description of the device.
+    const INFO: &'static DeviceInfo;
+
+    /// Full-register read with its side effects. `bar` is the BAR index
+    /// (0..=5), `reg` the index into that BAR's `registers`. Only the low
+    /// `width` bytes of the result are used.
+    fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64;
+
+    /// Write with byte enables: bit `i` of `lanes` set means byte `i` of the
+    /// register is written; `value` is positioned in the register (bytes not
+    /// enabled are 0).
+    fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8);
+
+    /// The device's interrupt level, recomputed by the runtime after every
+    /// BAR access and config write (a derived expression, or
+    /// `ctx.latched_irq()` for specs that raise and lower explicitly).
+    fn interrupt_level(&self, ctx: &DeviceCtx) -> bool;
+
+    /// Back to reset values.
+    fn reset(&mut self);
+}
+
+/// A BAR access that failed under an [`InvalidAccess::Error`] policy (or hit
+/// a BAR the device does not have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct AccessError {
+    /// BAR index as requested.
+    pub bar: u8,
+    /// Offset inside the BAR.
+    pub offset: u64,
+    /// Access length in bytes.
+    pub len: usize,
+    /// What made the access invalid.
+    pub reason: InvalidReason,
+}
+
+impl std::fmt::Display for AccessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self.reason {
+            InvalidReason::UnknownBar => "no such BAR",
+            InvalidReason::Size => "access size not allowed",
+            InvalidReason::Misaligned => "misaligned access",
+            InvalidReason::OutOfRange => "access beyond the end of the BAR",
+        };
+        write!(
+            f,
+            "invalid {}-byte access to BAR{} at offset {:#x}: {why}",
+            self.len, self.bar, self.offset
+        )
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+/// The BAR index traced when a PIO/MMIO base address matches no BAR.
+pub const NO_BAR: u8 = u8::MAX;
+
+/// A complete PCI device: generated registers plus runtime behaviour.
+#[derive(Debug)]
+pub struct Model<R: Registers> {
+    /// The generated register state (public so hosts and tests can inspect it).
+    pub regs: R,
+    ctx: DeviceCtx,
+}
+
+impl<R: Registers> Model<R> {
+    /// A model around `regs` (expected to be in its reset state), with a
+    /// reset config space, no interrupt sink, no guest memory and no trace.
+    pub fn new(regs: R) -> Self {
+        let mut model = Model {
+            regs,
+            ctx: DeviceCtx::new(R::INFO),
+        };
+        model.refresh_interrupt();
+        model
+    }
+
+    /// The static description of the device.
+    pub fn info(&self) -> &'static DeviceInfo {
+        R::INFO
+    }
+
+    /// Where INTx edges and MSI messages go. If the line is asserted now,
+    /// the new sink is told at once.
+    pub fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>) {
+        self.ctx.set_sink(sink);
+    }
+
+    /// The guest memory DMA uses (`None`: every DMA ends `NoGuestMemory`).
+    /// The type is vm-memory 0.18's `GuestMemoryMmap<()>`
+    /// (= `GuestRegionCollection<GuestRegionMmap<()>>`, no dirty bitmap); a
+    /// host whose memory map changes installs a new one.
+    pub fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>) {
+        self.ctx.set_memory(mem);
+    }
+
+    /// Where trace events go (`None`: no tracing).
+    pub fn set_trace(&mut self, sink: Option<Box<dyn TraceSink>>) {
+        self.ctx.set_trace(sink);
+    }
+
+    /// Read configuration space. Any offset and length is accepted; bytes
+    /// beyond the 256-byte space read 0xff.
+    pub fn config_read(&mut self, offset: u64, data: &mut [u8]) {
+        self.ctx.config.read(offset, data);
+        self.ctx.trace_with(|| TraceEvent::ConfigRead {
+            offset,
+            size: data.len(),
+            value: le_value(data),
+        });
+    }
+
+    /// Write configuration space (read-only bits and out-of-range bytes are
+    /// ignored), then recompute the interrupt line.
+    pub fn config_write(&mut self, offset: u64, data: &[u8]) {
+        self.ctx.config.write(offset, data);
+        self.ctx.trace_with(|| TraceEvent::ConfigWrite {
+            offset,
+            size: data.len(),
+            value: le_value(data),
+        });
+        self.refresh_interrupt();
+    }
+
+    /// Read `data.len()` bytes at `offset` of BAR `bar`. See the crate docs
+    /// for validity, decode gating and register splitting. Never panics;
+    /// `data` is always filled.
+    pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
+        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+            Ok(info) => {
+                self.dispatch_read(info, offset, data);
+                AccessOutcome::Done
+            }
+            Err(outcome) => {
+                let fill = match outcome {
+                    AccessOutcome::Invalid {
+                        action: InvalidAccess::Ignore,
+                        ..
+                    } => 0,
+                    _ => 0xff,
+                };
+                data.fill(fill);
+                outcome
+            }
+        };
+        self.ctx.trace_with(|| TraceEvent::BarRead {
+            bar,
+            offset,
+            size: data.len(),
+            value: le_value(data),
+            outcome,
+        });
+        self.refresh_interrupt();
+        result(bar, offset, data.len(), outcome)
+    }
+
+    /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
+    pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
+        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+            Ok(info) => {
+                self.dispatch_write(info, offset, data);
+                AccessOutcome::Done
+            }
+            Err(outcome) => outcome,
+        };
+        self.ctx.trace_with(|| TraceEvent::BarWrite {
+            bar,
+            offset,
+            size: data.len(),
+            value: le_value(data),
+            outcome,
+        });
+        self.refresh_interrupt();
+        result(bar, offset, data.len(), outcome)
+    }
+
+    /// Reset the registers, the writable config space (COMMAND, BAR
+    /// addresses, interrupt line, MSI) and the latched interrupt level, then
+    /// recompute the line (which deasserts it for any sane reset state).
+    pub fn reset(&mut self) {
+        self.regs.reset();
+        self.ctx.reset();
+        self.ctx.trace_with(|| TraceEvent::Reset);
+        self.refresh_interrupt();
+    }
+
+    /// Recompute the interrupt level and line now. The runtime does this
+    /// after every BAR access and config write; call it after changing
+    /// device state from outside an access (e.g. a host timer).
+    pub fn refresh_interrupt(&mut self) {
+        let level = self.regs.interrupt_level(&self.ctx);
+        self.ctx.update_intx(level);
+    }
+
+    /// The INTx line as the host sees it now.
+    pub fn interrupt_asserted(&self) -> bool {
+        self.ctx.intx_asserted()
+    }
+
+    /// The device context (config space, latched level, ...).
+    pub fn ctx(&self) -> &DeviceCtx {
+        &self.ctx
+    }
+
+    /// The device context, mutably (to trigger DMA/MSI from host code).
+    pub fn ctx_mut(&mut self) -> &mut DeviceCtx {
+        &mut self.ctx
+    }
+
+    /// The configuration space.
+    pub fn config(&self) -> &ConfigSpace {
+        &self.ctx.config
+    }
+
+    /// The BAR of the given kind (I/O or memory) that serves a bus range at
+    /// `base`: the one whose programmed address equals `base`, else the only
+    /// BAR of that kind, else [`NO_BAR`].
+    pub fn bar_for_base(&self, io: bool, base: u64) -> u8 {
+        let config = &self.ctx.config;
+        let mut candidates =
+            (0..6u8).filter(|&i| config.bar_info(i).is_some_and(|b| b.kind.is_io() == io));
+        let mut only = None;
+        let mut count = 0;
+        for i in candidates.by_ref() {
+            if config.bar_address(i) == Some(base) {
+                return i;
+            }
+            only = Some(i);
+            count += 1;
+        }
+        match (count, only) {
+            (1, Some(i)) => i,
+            _ => NO_BAR,
+        }
+    }
+
+    /// The BAR to use for an access, or how the access ends without
+    /// reaching any register.
+    fn check_bar_access(
+        &self,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Result<&'static BarInfo, AccessOutcome> {
+        let config = &self.ctx.config;
+        let Some(info) = config.bar_info(bar) else {
+            return Err(AccessOutcome::Invalid {
+                reason: InvalidReason::UnknownBar,
+                action: InvalidAccess::Error,
+            });
+        };
+        let decoding = if info.kind.is_io() {
+            config.io_enabled()
+        } else {
+            config.mem_enabled()
+        };
+        if !decoding {
+            return Err(AccessOutcome::DecodeDisabled);
+        }
+        let policy = info.policy;
+        let reason = if !policy.sizes.contains(len) {
+            Some(InvalidReason::Size)
+        } else if offset
+            .checked_add(len as u64)
+            .is_none_or(|end| end > info.size)
+        {
+            Some(InvalidReason::OutOfRange)
+        } else if policy.aligned && !offset.is_multiple_of(len as u64) {
+            Some(InvalidReason::Misaligned)
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(AccessOutcome::Invalid {
+                reason,
+                action: policy.invalid,
+            }),
+            None => Ok(info),
+        }
+    }
+
+    /// Indices of the registers of `info` overlapping `[offset, end)`, with
+    /// the overlapping byte range. The layout is sorted, so a binary search
+    /// finds the first one.
+    fn overlapping(
+        info: &'static BarInfo,
+        offset: u64,
+        end: u64,
+    ) -> impl Iterator<Item = (usize, u64, u64)> {
+        let regs = info.registers;
+        let first = regs.partition_point(|r| r.end() <= offset);
+        regs.iter()
+            .enumerate()
+            .skip(first)
+            .take_while(move |(_, r)| r.offset < end)
+            .filter_map(move |(i, r)| {
+                let lo = offset.max(r.offset);
+                let hi = end.min(r.end());
+                (lo < hi).then_some((i, lo, hi))
+            })
+    }
+
+    fn dispatch_read(&mut self, info: &'static BarInfo, offset: u64, data: &mut [u8]) {
+        // Bytes no register covers read 0.
+        data.fill(0);
+        let end = offset + data.len() as u64; // checked in check_bar_access
+        for (reg, lo, hi) in Self::overlapping(info, offset, end) {
+            let base = info.registers[reg].offset;
+            let value = self.regs.read_register(&mut self.ctx, info.index, reg);
+            for b in lo..hi {
+                // b - base < 8: the overlap lies inside the (clamped) register.
+                data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
+            }
+        }
+    }
+
+    fn dispatch_write(&mut self, info: &'static BarInfo, offset: u64, data: &[u8]) {
+        let end = offset + data.len() as u64; // checked in check_bar_access
+        for (reg, lo, hi) in Self::overlapping(info, offset, end) {
+            let base = info.registers[reg].offset;
+            let mut value = 0u64;
+            let mut lanes = 0u8;
+            for b in lo..hi {
+                let lane = b - base;
+                value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
+                lanes |= 1 << lane;
+            }
+            self.regs
+                .write_register(&mut self.ctx, info.index, reg, value, lanes);
+        }
+    }
+}
+
+fn result(bar: u8, offset: u64, len: usize, outcome: AccessOutcome) -> Result<(), AccessError> {
+    match outcome {
+        AccessOutcome::Invalid {
+            reason,
+            action: InvalidAccess::Error,
+        } => Err(AccessError {
+            bar,
+            offset,
+            len,
+            reason,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// I/O BAR accesses; `offset` is relative to the range base, and the BAR is
+/// found with [`Model::bar_for_base`]. Errors are dropped (port I/O cannot
+/// report them); reads are then all-ones.
+impl<R: Registers> MutDevicePio for Model<R> {
+    fn pio_read(&mut self, base: PioAddress, offset: PioAddressOffset, data: &mut [u8]) {
+        let bar = self.bar_for_base(true, u64::from(base.0));
+        let _ = self.bar_read(bar, u64::from(offset), data);
+    }
+
+    fn pio_write(&mut self, base: PioAddress, offset: PioAddressOffset, data: &[u8]) {
+        let bar = self.bar_for_base(true, u64::from(base.0));
+        let _ = self.bar_write(bar, u64::from(offset), data);
+    }
+}
+
+/// Memory BAR accesses; as for [`MutDevicePio`].
+impl<R: Registers> MutDeviceMmio for Model<R> {
+    fn mmio_read(&mut self, base: MmioAddress, offset: MmioAddressOffset, data: &mut [u8]) {
+        let bar = self.bar_for_base(false, base.0);
+        let _ = self.bar_read(bar, offset, data);
+    }
+
+    fn mmio_write(&mut self, base: MmioAddress, offset: MmioAddressOffset, data: &[u8]) {
+        let bar = self.bar_for_base(false, base.0);
+        let _ = self.bar_write(bar, offset, data);
+    }
+}
+
+/// Object-safe view of any [`Model`], for hosts that serve "any model"
+/// (e.g. the vfio-user server). Each method forwards to the `Model` method of
+/// the same name.
+pub trait PciModel: Send {
+    /// The static description of the device.
+    fn info(&self) -> &'static DeviceInfo;
+    /// See [`Model::config_read`].
+    fn config_read(&mut self, offset: u64, data: &mut [u8]);
+    /// See [`Model::config_write`].
+    fn config_write(&mut self, offset: u64, data: &[u8]);
+    /// See [`Model::bar_read`].
+    fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError>;
+    /// See [`Model::bar_write`].
+    fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError>;
+    /// See [`Model::reset`].
+    fn reset(&mut self);
+    /// See [`Model::set_interrupt_sink`].
+    fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>);
+    /// See [`Model::set_guest_memory`].
+    fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>);
+    /// See [`Model::set_trace`].
+    fn set_trace(&mut self, sink: Option<Box<dyn TraceSink>>);
+    /// See [`Model::interrupt_asserted`].
+    fn interrupt_asserted(&self) -> bool;
+    /// See [`Model::refresh_interrupt`].
+    fn refresh_interrupt(&mut self);
+}
+
+impl<R: Registers> PciModel for Model<R> {
+    fn info(&self) -> &'static DeviceInfo {
+        R::INFO
+    }
+    fn config_read(&mut self, offset: u64, data: &mut [u8]) {
+        Model::config_read(self, offset, data)
+    }
+    fn config_write(&mut self, offset: u64, data: &[u8]) {
+        Model::config_write(self, offset, data)
+    }
+    fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
+        Model::bar_read(self, bar, offset, data)
+    }
+    fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
+        Model::bar_write(self, bar, offset, data)
+    }
+    fn reset(&mut self) {
+        Model::reset(self)
+    }
+    fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>) {
+        Model::set_interrupt_sink(self, sink)
+    }
+    fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>) {
+        Model::set_guest_memory(self, mem)
+    }
+    fn set_trace(&mut self, sink: Option<Box<dyn TraceSink>>) {
+        Model::set_trace(self, sink)
+    }
+    fn interrupt_asserted(&self) -> bool {
+        Model::interrupt_asserted(self)
+    }
+    fn refresh_interrupt(&mut self) {
+        Model::refresh_interrupt(self)
+    }
+}

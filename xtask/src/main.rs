@@ -1,3 +1,338 @@
-//! Project automation: guest provisioning, QEMU, end-to-end boots, CI.
+//! `cargo xtask`: project automation CLI (guest kernel and QEMU
+//! provisioning, test initramfs, guest boots). The work is done by the
+//! `xtask` library; this file only parses arguments and prints results.
 
-fn main() {}
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use xtask::cache::Cache;
+use xtask::initramfs::Builder;
+use xtask::provision::{self, GuestOptions};
+use xtask::qemu::{self, Boot, Qemu, QemuOptions};
+use xtask::smoke;
+use xtask::ui::{Mode, Ui, fmt_duration, fmt_size};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "pcidevc project automation")]
+struct Cli {
+    /// Plain line output even on a terminal (the default when stderr is not
+    /// a terminal or CI is set).
+    #[arg(long, global = true)]
+    plain: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Provision the guest kernel: packages, rust-src, bindgen,
+    /// linux-source-7.3, kernel build tree (cached; idempotent).
+    Guest(GuestArgs),
+    /// Provision a QEMU with the vfio-user-pci client (cached; idempotent).
+    Qemu(InstallArgs),
+    /// Boot the guest under QEMU TCG with pci-testdev and check the upstream
+    /// rust_driver_pci sample (provisions the guest first).
+    GuestTest(GuestTestArgs),
+    /// Write a test initramfs (busybox, guest/init, modules, a script).
+    Initramfs(InitramfsArgs),
+    /// Boot the provisioned kernel with an initramfs and report the result.
+    Boot(BootArgs),
+    /// Print the cache location and what is in it.
+    Cache,
+}
+
+#[derive(Args, Debug)]
+struct InstallArgs {
+    /// Do not apt-get install missing Debian packages; fail instead.
+    #[arg(long)]
+    no_install: bool,
+}
+
+#[derive(Args, Debug)]
+struct GuestArgs {
+    #[command(flatten)]
+    install: InstallArgs,
+    /// Parallel make jobs (default: available cores).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Ask the archive for a newer linux-source-7.3 even if one is cached.
+    #[arg(long)]
+    refresh_source: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum QemuChoice {
+    /// The machine's QEMU if installed, else the provisioned one.
+    Auto,
+    /// The machine's qemu-system-x86_64.
+    System,
+    /// A QEMU with vfio-user-pci (provisioned if needed).
+    VfioUser,
+}
+
+#[derive(Args, Debug)]
+struct GuestTestArgs {
+    #[command(flatten)]
+    guest: GuestArgs,
+    /// Which QEMU to boot with.
+    #[arg(long, value_enum, default_value = "auto")]
+    qemu: QemuChoice,
+    /// Kill the guest after this many seconds.
+    #[arg(long, default_value_t = 180)]
+    timeout: u64,
+    /// Do not echo the guest console.
+    #[arg(long)]
+    quiet_console: bool,
+}
+
+#[derive(Args, Debug)]
+struct InitramfsArgs {
+    /// Output file (gzip'd cpio).
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Module to include and load at boot (repeatable, loaded in order).
+    #[arg(long = "module", short)]
+    modules: Vec<PathBuf>,
+    /// Module to include without loading it (repeatable).
+    #[arg(long = "module-file")]
+    module_files: Vec<PathBuf>,
+    /// Shell snippet run after loading (see guest/init for helpers).
+    #[arg(long, short)]
+    script: Option<PathBuf>,
+    /// busybox binary to use.
+    #[arg(long, default_value = xtask::initramfs::DEFAULT_BUSYBOX)]
+    busybox: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct BootArgs {
+    /// Initramfs to boot.
+    #[arg(long)]
+    initrd: PathBuf,
+    /// Kernel image (default: the provisioned guest kernel).
+    #[arg(long)]
+    kernel: Option<PathBuf>,
+    /// Which QEMU to boot with.
+    #[arg(long, value_enum, default_value = "auto")]
+    qemu: QemuChoice,
+    /// Extra kernel command line.
+    #[arg(long, default_value = "")]
+    append: String,
+    /// Back guest RAM with a shared memfd (for vfio-user servers).
+    #[arg(long)]
+    shared_memory: bool,
+    /// Kill the guest after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Extra QEMU arguments (after `--`).
+    #[arg(last = true)]
+    qemu_args: Vec<OsString>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = if cli.plain {
+        Ui::with_mode(Mode::Plain)
+    } else {
+        Ui::auto()
+    };
+    match run(&ui, cli.cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Guest(args) => {
+            let guest = provision::guest(ui, &guest_options(&args)?)?;
+            report_guest(ui, &guest);
+            Ok(())
+        }
+        Cmd::Qemu(args) => {
+            let q = qemu::provision(ui, &qemu_options(&args)?)?;
+            ui.info(format!(
+                "\nQEMU: {}\n  command: {}",
+                q.version,
+                show_prefix(&q)
+            ));
+            if let Some(root) = &q.root {
+                ui.info(format!(
+                    "  chroot: {} (share files through ROOT/tmp; see xtask::qemu docs)",
+                    root.display()
+                ));
+            }
+            ui.info(format!("\ntimings:\n{}", ui.summary()));
+            Ok(())
+        }
+        Cmd::GuestTest(args) => guest_test(ui, args),
+        Cmd::Initramfs(args) => {
+            let mut b = Builder::new().busybox(args.busybox);
+            for m in args.modules {
+                b = b.module(m);
+            }
+            for m in args.module_files {
+                b = b.module_file(m);
+            }
+            if let Some(s) = args.script {
+                let text = std::fs::read_to_string(&s)
+                    .with_context(|| format!("reading script {}", s.display()))?;
+                b = b.script(text);
+            }
+            b.write_to(&args.output)?;
+            ui.info(format!(
+                "wrote {} ({})",
+                args.output.display(),
+                fmt_size(provision::file_size(&args.output))
+            ));
+            Ok(())
+        }
+        Cmd::Boot(args) => {
+            let kernel = match args.kernel {
+                Some(k) => k,
+                None => {
+                    let opts = GuestOptions::from_env()?;
+                    provision::guest(ui, &opts)?.kernel_image
+                }
+            };
+            let q = pick_qemu(ui, args.qemu, &InstallArgs { no_install: false })?;
+            let mut boot = Boot::new(kernel, args.initrd).args(args.qemu_args);
+            boot.append = args.append;
+            boot.shared_memory = args.shared_memory;
+            boot.timeout = Duration::from_secs(args.timeout);
+            let r = boot.run(&q)?;
+            ui.info(format!(
+                "\nboot finished in {} (outcome: {:?})",
+                fmt_duration(r.elapsed),
+                r.outcome
+            ));
+            r.ensure_passed()
+        }
+        Cmd::Cache => {
+            let cache = Cache::from_env()?;
+            println!("{}", cache.root().display());
+            for sub in ["src", "tools", "kernel", "qemu", "logs"] {
+                for e in std::fs::read_dir(cache.path(sub))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    println!("  {sub}/{}", e.file_name().to_string_lossy());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn guest_options(args: &GuestArgs) -> Result<GuestOptions> {
+    let mut opts = GuestOptions::from_env()?;
+    opts.install_packages = !args.install.no_install;
+    opts.refresh_source = args.refresh_source;
+    if let Some(j) = args.jobs {
+        if j == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        opts.jobs = j;
+    }
+    Ok(opts)
+}
+
+fn qemu_options(args: &InstallArgs) -> Result<QemuOptions> {
+    let mut opts = QemuOptions::from_env()?;
+    opts.install_packages = !args.no_install;
+    Ok(opts)
+}
+
+fn pick_qemu(ui: &Ui, choice: QemuChoice, install: &InstallArgs) -> Result<Qemu> {
+    let system = || -> Result<Option<Qemu>> {
+        let q = qemu::system()?;
+        if let Some(q) = &q {
+            ui.info(format!("using the machine's QEMU: {}", q.version));
+        }
+        Ok(q)
+    };
+    match choice {
+        QemuChoice::System => {
+            system()?.context("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
+        }
+        QemuChoice::Auto => match system()? {
+            Some(q) => Ok(q),
+            None => qemu::provision(ui, &qemu_options(install)?),
+        },
+        QemuChoice::VfioUser => qemu::provision(ui, &qemu_options(install)?),
+    }
+}
+
+fn show_prefix(q: &Qemu) -> String {
+    q.prefix
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn report_guest(ui: &Ui, guest: &provision::Guest) {
+    let mut s = format!(
+        "\nguest kernel {} (linux-source-7.3 {}; {})\n  image:      {} ({})\n  build tree: {}\n",
+        guest.kernel_version,
+        guest.source_version,
+        guest.toolchain.rustc_short(),
+        guest.kernel_image.display(),
+        fmt_size(provision::file_size(&guest.kernel_image)),
+        guest.build_tree.display(),
+    );
+    for (p, size) in provision::module_sizes(&guest.build_tree.join("samples/rust")) {
+        s.push_str(&format!(
+            "  module:     {} ({})\n",
+            p.display(),
+            fmt_size(size)
+        ));
+    }
+    s.push_str(&format!("\ntimings:\n{}", ui.summary()));
+    ui.info(s);
+}
+
+fn guest_test(ui: &Ui, args: GuestTestArgs) -> Result<()> {
+    let guest = provision::guest(ui, &guest_options(&args.guest)?)?;
+    let q = pick_qemu(ui, args.qemu, &args.guest.install)?;
+    let initrd = std::env::temp_dir().join(format!("smoke-{}.cpio.gz", std::process::id()));
+    ui.step("smoke-test initramfs", |_| {
+        smoke::initramfs(&guest, &initrd)
+    })?;
+    let result = ui.step(&format!("boot under TCG ({})", q.version), |step| {
+        step.println(format!("kernel {}", guest.kernel_image.display()));
+        smoke::run(
+            &guest,
+            &q,
+            &initrd,
+            Duration::from_secs(args.timeout),
+            !args.quiet_console,
+        )
+    });
+    let _ = std::fs::remove_file(&initrd);
+    let result = result?;
+    ui.info(format!(
+        "\nboot: {} wall, guest uptime {}, outcome {:?}",
+        fmt_duration(result.elapsed),
+        result
+            .guest_uptime()
+            .map_or_else(|| "?".to_owned(), |t| format!("{t:.2}s")),
+        result.outcome
+    ));
+    result.ensure_passed()?;
+    ui.info(format!(
+        "guest-test passed: `{}` seen after load, rebind and reload\n\ntimings:\n{}",
+        smoke::DATA_MATCH,
+        ui.summary()
+    ));
+    Ok(())
+}

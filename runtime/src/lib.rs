@@ -37,8 +37,68 @@
 //!
 //! DMA goes through vm-memory 0.18's [`GuestMemoryMmap<()>`](GuestMem)
 //! (in 0.18 the `GuestMemory` trait of older releases is named
-//! `GuestMemoryBackend`). Both crates are re-exported so hosts and generated
+//! `GuestMemoryBackend`). A host mapping guest RAM from file descriptors
+//! builds it with `MmapRegion::from_file`, `GuestRegionMmap::new` and
+//! `GuestMemoryMmap::from_regions`, and installs a new one whenever its
+//! memory map changes. Both crates are re-exported so hosts and generated
 //! code use the same versions.
+//!
+//! # Example: the shape of a generated model
+//!
+//! ```
+//! use pcidev_runtime::*;
+//!
+//! const INFO: DeviceInfo = DeviceInfo {
+//!     name: "hello",
+//!     vendor_id: 0x1337,
+//!     device_id: 0x0001,
+//!     revision: 0,
+//!     class_code: [0xff, 0x00, 0x00],
+//!     subsystem_vendor_id: 0,
+//!     subsystem_id: 0,
+//!     interrupt_pin: Some(IntxPin::B),
+//!     bars: &[BarInfo {
+//!         index: 1,
+//!         kind: BarKind::Mem32 { prefetchable: false },
+//!         size: 64,
+//!         policy: AccessPolicy { sizes: AccessSizes::B4, aligned: true, invalid: InvalidAccess::Ignore },
+//!         registers: &[
+//!             RegisterLayout { name: "IRQ", offset: 0, width: 4 },
+//!             RegisterLayout { name: "ID", offset: 4, width: 4 },
+//!         ],
+//!     }],
+//!     msi: None,
+//! };
+//!
+//! #[derive(Debug)]
+//! struct Hello { irq: u32, id: u32 }
+//!
+//! impl Registers for Hello {
+//!     const INFO: &'static DeviceInfo = &INFO;
+//!     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
+//!         match reg { 0 => self.irq.into(), 1 => self.id.into(), _ => 0 }
+//!     }
+//!     fn write_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize, value: u64, _lanes: u8) {
+//!         match reg {
+//!             0 => self.irq = u32::from(value != 0),
+//!             1 => self.id = value as u32, // the policy only lets whole 4-byte writes through
+//!             _ => {}
+//!         }
+//!     }
+//!     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool { self.irq != 0 }
+//!     fn reset(&mut self) { *self = Hello { irq: 0, id: 0x1337 }; }
+//! }
+//!
+//! let mut model = Model::new(Hello { irq: 0, id: 0x1337 });
+//! model.config_write(0x04, &COMMAND_MEMORY_SPACE.to_le_bytes());
+//! let mut id = [0; 4];
+//! model.bar_read(1, 4, &mut id).unwrap();
+//! assert_eq!(u32::from_le_bytes(id), 0x1337);
+//! model.bar_write(1, 0, &1u32.to_le_bytes()).unwrap();
+//! assert!(model.interrupt_asserted());
+//! model.bar_write(1, 0, &[0]).unwrap(); // 1-byte write: not allowed, ignored
+//! assert!(model.interrupt_asserted());
+//! ```
 
 mod config;
 mod ctx;

@@ -1,0 +1,112 @@
+//! `pcidev-host`: serve one registered device model to one vfio-user client.
+//!
+//! ```text
+//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] MODEL
+//! pcidev-host --list
+//! ```
+//!
+//! QEMU attaches with `-device '{"driver":"vfio-user-pci","socket":
+//! {"path":"/tmp/dev.sock","type":"unix"}}'` (guest RAM must be shared
+//! memfd memory for DMA: `-object memory-backend-memfd,id=mem,size=…,
+//! share=on -machine memory-backend=mem`).
+//!
+//! Exit status: 0 when the client disconnected, 1 when the connection or
+//! setup failed (malformed message, I/O error, unknown model, socket in
+//! use), 128 + signal number on SIGINT/SIGTERM. The socket file is removed
+//! in every case. Log verbosity follows `RUST_LOG` (default `info`).
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use pcidev_host::{DeviceServer, registry};
+use pcidev_runtime::JsonLinesTrace;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// Serve a device model to QEMU's vfio-user-pci.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Unix socket to listen on (replaced if it is a stale socket).
+    #[arg(long, required_unless_present = "list")]
+    socket: Option<PathBuf>,
+    /// Write the model's trace here, one JSON object per line.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// List the models this build can serve, then exit.
+    #[arg(long)]
+    list: bool,
+    /// The model to serve (see --list).
+    #[arg(required_unless_present = "list")]
+    model: Option<String>,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let args = Args::parse();
+    if args.list {
+        for m in registry::MODELS {
+            println!("{:<16} {}", m.name, m.description);
+        }
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let (Some(socket), Some(name)) = (&args.socket, &args.model) else {
+        return Err("a socket and a model are required".into());
+    };
+    let entry = registry::find(name).ok_or_else(|| {
+        let known: Vec<_> = registry::MODELS.iter().map(|m| m.name).collect();
+        format!("unknown model {name:?} (known: {})", known.join(", "))
+    })?;
+    let mut model = (entry.build)();
+    if let Some(path) = &args.trace {
+        let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
+        model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
+    }
+
+    // Signals are caught before the socket exists, so there is no moment in
+    // which SIGINT/SIGTERM could leave it behind.
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("signal handlers: {e}"))?;
+    let server = DeviceServer::bind(socket).map_err(|e| e.to_string())?;
+    let cleanup = server.cleanup();
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            cleanup.remove();
+            log::info!("signal {signal}: socket removed, exiting");
+            std::process::exit(128 + signal);
+        }
+    });
+
+    log::info!(
+        "{}: waiting for a vfio-user client on {}",
+        entry.name,
+        socket.display()
+    );
+    let done = server.serve(model.as_mut()).map_err(|e| e.to_string())?;
+    let s = done.stats;
+    log::info!(
+        "client disconnected: {} config and {} BAR accesses ({} rejected by the model), \
+         {} DMA maps, {} unmaps, {} resets, {} INTx and {} MSI signals",
+        s.config_accesses,
+        s.bar_accesses,
+        s.access_errors,
+        s.dma_maps,
+        s.dma_unmaps,
+        s.resets,
+        s.irq.intx_signals,
+        s.irq.msi_signals
+    );
+    Ok(())
+}

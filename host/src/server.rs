@@ -1,0 +1,213 @@
+//! [`DeviceServer`]: the listening socket, one served connection, and the
+//! socket file's lifetime.
+//!
+//! The socket file is created by [`DeviceServer::bind`] and removed when the
+//! server is dropped — after [`DeviceServer::serve`] returns, whatever the
+//! outcome, and on unwinding. (A process killed by a signal runs no
+//! destructors: the `pcidev-host` binary removes the file itself on SIGINT
+//! and SIGTERM, see [`DeviceServer::socket_path`].) A stale socket left by a
+//! killed server is replaced; any other existing file is left alone.
+//!
+//! Inside one connection the `vfio_user` crate's server runs in a thread
+//! behind the framing [`guard`](crate::guard), connected to it by a socket
+//! pair made through a listener in the abstract namespace (the crate's server
+//! only accepts from a listener). Its name is random and it accepts one
+//! connection, made immediately after it is bound.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::thread;
+
+use pcidev_runtime::PciModel;
+
+use crate::backend::{BackendStats, ModelBackend};
+use crate::error::HostError;
+use crate::guard;
+use crate::layout::Layout;
+
+/// How a served connection ended when the client simply went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnect {
+    /// What the connection did.
+    pub stats: BackendStats,
+}
+
+/// A vfio-user server socket, ready to serve one client.
+#[derive(Debug)]
+pub struct DeviceServer {
+    listener: UnixListener,
+    socket: SocketFile,
+}
+
+impl DeviceServer {
+    /// Create the socket at `path` and listen on it. A stale socket (one
+    /// nobody listens on) at `path` is replaced; anything else there is an
+    /// error.
+    pub fn bind(path: impl AsRef<Path>) -> Result<Self, HostError> {
+        let path = path.as_ref();
+        let socket_error = |source| HostError::Socket {
+            path: path.to_owned(),
+            source,
+        };
+        if let Ok(meta) = fs::symlink_metadata(path) {
+            let stale = meta.file_type().is_socket()
+                && matches!(UnixStream::connect(path), Err(e) if e.kind() == io::ErrorKind::ConnectionRefused);
+            if !stale {
+                return Err(HostError::SocketInUse(path.to_owned()));
+            }
+            fs::remove_file(path).map_err(socket_error)?;
+        }
+        let listener = UnixListener::bind(path).map_err(socket_error)?;
+        let meta = fs::symlink_metadata(path).map_err(socket_error)?;
+        Ok(DeviceServer {
+            listener,
+            socket: SocketFile {
+                path: path.to_owned(),
+                id: (meta.dev(), meta.ino()),
+            },
+        })
+    }
+
+    /// The socket path.
+    pub fn socket_path(&self) -> &Path {
+        &self.socket.path
+    }
+
+    /// A handle that removes the socket file from anywhere (a signal
+    /// handling thread about to exit the process, where no destructor
+    /// runs). It removes the file only while it is still the socket this
+    /// server created.
+    pub fn cleanup(&self) -> SocketCleanup {
+        SocketCleanup {
+            path: self.socket.path.clone(),
+            id: self.socket.id,
+        }
+    }
+
+    /// Wait for one client and serve `model` to it until the client
+    /// disconnects (`Ok`, with what the connection did) or the connection
+    /// fails (a malformed message, a truncated one, an I/O or protocol
+    /// error). Then stop listening and remove the socket file.
+    ///
+    /// The model keeps its state (and, in its trace, its history); it loses
+    /// the connection's guest memory and eventfds.
+    pub fn serve(self, model: &mut dyn PciModel) -> Result<Disconnect, HostError> {
+        let DeviceServer { listener, socket } = self;
+        let accepted = listener.accept();
+        // One client per server: later ones are refused, not queued.
+        drop(listener);
+        let (client, _) = accepted.map_err(|source| HostError::Socket {
+            path: socket.path.clone(),
+            source,
+        })?;
+        let result = serve_connection(client, model);
+        drop(socket);
+        result
+    }
+}
+
+/// Serve `model` on an accepted connection.
+pub(crate) fn serve_connection(
+    client: UnixStream,
+    model: &mut dyn PciModel,
+) -> Result<Disconnect, HostError> {
+    let info = model.info();
+    let layout = Layout::new(info);
+    let (internal_listener, internal) = internal_pair()?;
+    let server = vfio_user::Server::from_owned_fd(
+        OwnedFd::from(internal_listener),
+        true,
+        layout.irq_infos(),
+        layout.server_regions(),
+    );
+    let mut backend = ModelBackend::new(model);
+    log::info!(
+        "serving {} ({:04x}:{:04x})",
+        info.name,
+        info.vendor_id,
+        info.device_id
+    );
+    let (relayed, served) = thread::scope(|s| {
+        let server_thread = s.spawn(move || {
+            let result = server.run(&mut backend);
+            let stats = backend.stats();
+            (result, stats)
+        });
+        let relayed = guard::relay(client, internal);
+        (relayed, server_thread.join())
+    });
+    match (relayed, served) {
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(_)) => Err(HostError::ServerPanicked),
+        (Ok(_), Ok((Err(e), _))) => Err(HostError::Protocol(e)),
+        (Ok(_), Ok((Ok(()), stats))) => Ok(Disconnect { stats }),
+    }
+}
+
+/// A listener for the `vfio_user` server and the guard's connection to it.
+fn internal_pair() -> io::Result<(UnixListener, UnixStream)> {
+    let name = format!("pcidev-host/{}/{:016x}", std::process::id(), random_u64());
+    let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = UnixListener::bind_addr(&addr)?;
+    let stream = UnixStream::connect_addr(&addr)?;
+    Ok((listener, stream))
+}
+
+/// 64 unpredictable bits for the internal socket's name.
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    if fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok()
+    {
+        return u64::from_ne_bytes(bytes);
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// Removes a server's socket file; see [`DeviceServer::cleanup`].
+#[derive(Debug, Clone)]
+pub struct SocketCleanup {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl SocketCleanup {
+    /// Remove the socket file if it is still the one the server created.
+    pub fn remove(&self) {
+        if let Ok(meta) = fs::symlink_metadata(&self.path)
+            && (meta.dev(), meta.ino()) == self.id
+        {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The socket file, removed on drop if it is still the one we created.
+#[derive(Debug)]
+struct SocketFile {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        SocketCleanup {
+            path: self.path.clone(),
+            id: self.id,
+        }
+        .remove();
+    }
+}

@@ -1,0 +1,135 @@
+//! The `pcidev-host` binary: serving a registered model, the trace file, the
+//! socket file's removal on disconnect and on SIGTERM, and refusals.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pcidev_host::toy::{TOY_ID, reg};
+use rustix::process::{Pid, Signal, kill_process};
+use vfio_user::Client;
+
+fn host() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pcidev-host"));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Wait until `path` exists (the server is listening), at most 10 s.
+fn wait_for(path: &Path, child: &mut Child) {
+    let start = Instant::now();
+    while !path.exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("pcidev-host exited early: {status}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn serves_toy_and_writes_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("toy.sock");
+    let trace = dir.path().join("trace.jsonl");
+    let mut child = host()
+        .arg("--socket")
+        .arg(&sock)
+        .arg("--trace")
+        .arg(&trace)
+        .arg("toy")
+        .spawn()
+        .unwrap();
+    wait_for(&sock, &mut child);
+    let mut client = Client::new(&sock).unwrap();
+    client.region_write(7, 4, &2u16.to_le_bytes()).unwrap();
+    let mut id = [0; 4];
+    client.region_read(0, reg::ID, &mut id).unwrap();
+    assert_eq!(u32::from_le_bytes(id), TOY_ID);
+    drop(client);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!sock.exists());
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        trace
+            .lines()
+            .any(|l| l.contains("\"BarRead\"") && l.contains(&TOY_ID.to_string())),
+        "{trace}"
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("client disconnected"), "{log}");
+}
+
+#[test]
+fn sigterm_removes_the_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("toy.sock");
+    let mut child = host()
+        .arg("--socket")
+        .arg(&sock)
+        .arg("toy")
+        .spawn()
+        .unwrap();
+    wait_for(&sock, &mut child);
+    let pid = Pid::from_child(&child);
+    kill_process(pid, Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
+    assert!(!sock.exists());
+}
+
+#[test]
+fn malformed_client_fails_the_run_and_removes_the_socket() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("toy.sock");
+    let mut child = host()
+        .arg("--socket")
+        .arg(&sock)
+        .arg("toy")
+        .spawn()
+        .unwrap();
+    wait_for(&sock, &mut child);
+    let mut stream = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    stream.write_all(&[0u8; 16]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!sock.exists());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("malformed message"), "{log}");
+}
+
+#[test]
+fn refuses_unknown_models_and_occupied_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("x.sock");
+    let out = host()
+        .arg("--socket")
+        .arg(&sock)
+        .arg("no-such-model")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: toy"));
+    assert!(!sock.exists());
+
+    std::fs::write(&sock, b"keep").unwrap();
+    let out = host()
+        .arg("--socket")
+        .arg(&sock)
+        .arg("toy")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&sock).unwrap(), b"keep");
+}
+
+#[test]
+fn lists_models() {
+    let out = host().arg("--list").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("toy "));
+}

@@ -1,1 +1,27 @@
-//! Backends: IR -> rust-vmm device model (quote + prettyplease) and Rust-for-Linux driver (askama).
+//! pcidevc's backends: from the checked [`ir::Device`] to files.
+//!
+//! - [`summary`]: a readable summary of the IR (what the compiler understood);
+//!
+//! Every backend is a pure function of the IR: the same spec gives
+//! byte-identical output (no hash-map iteration order, no timestamps, no
+//! absolute paths).
+
+pub mod summary;
+
+use pcidevc_dsl::ir;
+use std::path::PathBuf;
+
+/// One generated file, relative to the device's output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// Everything `pcidevc SPEC` writes for one device.
+pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
+    vec![OutputFile {
+        path: PathBuf::from("summary.txt"),
+        contents: summary::render(dev),
+    }]
+}

@@ -1,0 +1,517 @@
+//! The syntax tree, exactly as written, with a span on everything.
+//!
+//! The AST is what the parser produces and the checker consumes; no backend
+//! sees it (they get the typed [`crate::ir`]). Names are not resolved here and
+//! nothing is validated beyond the grammar.
+
+use crate::source::Span;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// An integer literal with its value already parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Num {
+    pub value: u64,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A spec file after includes: zero or more devices (the checker wants one).
+#[derive(Debug, Clone, Default)]
+pub struct SpecAst {
+    pub devices: Vec<DeviceAst>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceAst {
+    pub name: Ident,
+    pub span: Span,
+    pub items: Vec<DeviceItem>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeviceItem {
+    Description(Str),
+    Id {
+        vendor: Num,
+        device: Num,
+        span: Span,
+    },
+    Revision(Num),
+    Class {
+        base: Num,
+        sub: Num,
+        prog_if: Num,
+        span: Span,
+    },
+    Subsystem {
+        vendor: Num,
+        id: Num,
+        span: Span,
+    },
+    Interrupt(InterruptAst),
+    State(StateAst),
+    Hook(HookAst),
+    DmaBuffer(Num),
+    Bar(BarAst),
+    Scenario(ScenarioAst),
+}
+
+impl DeviceItem {
+    pub fn span(&self) -> Span {
+        match self {
+            DeviceItem::Description(s) => s.span,
+            DeviceItem::Id { span, .. }
+            | DeviceItem::Class { span, .. }
+            | DeviceItem::Subsystem { span, .. } => *span,
+            DeviceItem::Revision(n) | DeviceItem::DmaBuffer(n) => n.span,
+            DeviceItem::Interrupt(i) => i.span,
+            DeviceItem::State(s) => s.span,
+            DeviceItem::Hook(h) => h.span,
+            DeviceItem::Bar(b) => b.span,
+            DeviceItem::Scenario(s) => s.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum InterruptItem {
+    Pin(Ident),
+    Msi(Num),
+    Level(Expr),
+    Status(Ident),
+    Ack { register: Ident, value: Expr },
+}
+
+#[derive(Debug, Clone)]
+pub struct InterruptAst {
+    pub span: Span,
+    /// Items with the span of each whole item (for duplicate reports).
+    pub items: Vec<(InterruptItem, Span)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    U8,
+    U16,
+    U32,
+    U64,
+    Bool,
+}
+
+impl ScalarType {
+    pub fn parse(s: &str) -> Option<ScalarType> {
+        Some(match s {
+            "u8" => ScalarType::U8,
+            "u16" => ScalarType::U16,
+            "u32" => ScalarType::U32,
+            "u64" => ScalarType::U64,
+            "bool" => ScalarType::Bool,
+            _ => return None,
+        })
+    }
+    pub fn bits(self) -> u32 {
+        match self {
+            ScalarType::U8 => 8,
+            ScalarType::U16 => 16,
+            ScalarType::U32 => 32,
+            ScalarType::U64 => 64,
+            ScalarType::Bool => 1,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarType::U8 => "u8",
+            ScalarType::U16 => "u16",
+            ScalarType::U32 => "u32",
+            ScalarType::U64 => "u64",
+            ScalarType::Bool => "bool",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeAst {
+    Scalar(ScalarType, Span),
+    Buffer(Num, Span),
+}
+
+#[derive(Debug, Clone)]
+pub struct StateAst {
+    pub name: Ident,
+    pub ty: TypeAst,
+    pub reset: Option<Num>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct HookAst {
+    pub name: Ident,
+    pub params: Vec<(Ident, ScalarType)>,
+    pub ret: Option<(ScalarType, Span)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarKindAst {
+    Io,
+    Mem32,
+    Mem64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKindAst {
+    Ignore,
+    Ones,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessAst {
+    pub sizes: Vec<Num>,
+    pub unaligned: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct BarAst {
+    pub index: Num,
+    pub kind: BarKindAst,
+    pub kind_span: Span,
+    pub prefetchable: Option<Span>,
+    pub size: Num,
+    pub access: Vec<AccessAst>,
+    pub invalid: Vec<(InvalidKindAst, Span)>,
+    pub registers: Vec<RegisterAst>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessKind {
+    Rw,
+    Ro,
+    Wo,
+    W1c,
+    W1s,
+    Rclr,
+}
+
+impl AccessKind {
+    pub fn parse(s: &str) -> Option<AccessKind> {
+        Some(match s {
+            "rw" => AccessKind::Rw,
+            "ro" => AccessKind::Ro,
+            "wo" => AccessKind::Wo,
+            "w1c" => AccessKind::W1c,
+            "w1s" => AccessKind::W1s,
+            "rclr" => AccessKind::Rclr,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessKind::Rw => "rw",
+            AccessKind::Ro => "ro",
+            AccessKind::Wo => "wo",
+            AccessKind::W1c => "w1c",
+            AccessKind::W1s => "w1s",
+            AccessKind::Rclr => "rclr",
+        }
+    }
+    /// Can a guest write change the stored value?
+    pub fn writable(self) -> bool {
+        !matches!(self, AccessKind::Ro | AccessKind::Rclr)
+    }
+    /// Does a guest read see the stored value?
+    pub fn readable(self) -> bool {
+        !matches!(self, AccessKind::Wo)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldAst {
+    pub name: Ident,
+    pub hi: Num,
+    pub lo: Num,
+    pub bits_span: Span,
+    pub access: (AccessKind, Span),
+    pub reset: Option<Num>,
+    pub variants: Vec<(Ident, Num)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegisterAst {
+    pub name: Ident,
+    pub offset: Num,
+    pub width: (ScalarType, Span),
+    pub access: Option<(AccessKind, Span)>,
+    pub reset: Option<Num>,
+    pub fields: Vec<FieldAst>,
+    pub read: Vec<(Expr, Span)>,
+    pub on_read: Vec<(Vec<Stmt>, Span)>,
+    pub on_write: Vec<(Vec<Stmt>, Span)>,
+    pub span: Span,
+}
+
+// ------------------------------------------------------------------ actions
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IrqOp {
+    Raise,
+    Lower,
+    Pulse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    Set,
+    Or,
+    And,
+    Xor,
+    Add,
+    Sub,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    Irq(IrqOp),
+    Msi(Expr),
+    DmaWrite {
+        addr: Expr,
+        len: Expr,
+        source: Source,
+        status: Option<Place>,
+    },
+    DmaRead {
+        addr: Expr,
+        len: Expr,
+        into: Place,
+        status: Option<Place>,
+    },
+    Assign {
+        place: Place,
+        op: AssignOp,
+        value: Expr,
+    },
+    Call {
+        hook: Ident,
+        args: Vec<Expr>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    Random(Expr),
+    Pattern(Expr),
+    Word(Expr),
+    Place(Place),
+}
+
+/// Named storage: `state`, `REG`, `REG.field`, `buffer[index]`.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub base: Ident,
+    pub field: Option<Ident>,
+    pub index: Option<Box<Expr>>,
+    pub span: Span,
+}
+
+// ------------------------------------------------------------------ expressions
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Neg,
+    BitNot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinOp {
+    /// Binding power: higher binds tighter. Rust's order, not C's: bitwise
+    /// operators bind tighter than comparisons, so `a & 1 == 1` is
+    /// `(a & 1) == 1`.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 3,
+            BinOp::BitOr => 4,
+            BinOp::BitXor => 5,
+            BinOp::BitAnd => 6,
+            BinOp::Shl | BinOp::Shr => 7,
+            BinOp::Add | BinOp::Sub => 8,
+            BinOp::Mul | BinOp::Div | BinOp::Rem => 9,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::BitAnd => "&",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Num(u64),
+    Bool(bool),
+    /// The value being written, inside `on write` (and `ack`).
+    Value,
+    /// The driver's DMA buffer address, in scenarios.
+    DmaAddr,
+    Place(Place),
+    Call {
+        hook: Ident,
+        args: Vec<Expr>,
+    },
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+// ------------------------------------------------------------------ scenarios
+
+#[derive(Debug, Clone)]
+pub struct ScenarioAst {
+    pub name: Ident,
+    pub description: Option<Str>,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Location {
+    Register(Ident),
+    Raw {
+        bar: Num,
+        offset: Num,
+        width: (ScalarType, Span),
+        span: Span,
+    },
+}
+
+impl Location {
+    pub fn span(&self) -> Span {
+        match self {
+            Location::Register(i) => i.span,
+            Location::Raw { span, .. } => *span,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub kind: StepKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Expect {
+        location: Location,
+        value: Expr,
+        mask: Option<Expr>,
+    },
+    Wait {
+        location: Location,
+        value: Expr,
+        mask: Option<Expr>,
+    },
+    Write {
+        location: Location,
+        value: Expr,
+    },
+    Read {
+        location: Location,
+    },
+    InvalidWrite {
+        location: Location,
+        value: Expr,
+    },
+    InvalidRead {
+        location: Location,
+    },
+    ExpectIrq {
+        asserted: bool,
+    },
+    ExpectDma {
+        start: Expr,
+        end: Expr,
+        source: Source,
+    },
+    Fill {
+        start: Expr,
+        end: Expr,
+        source: Source,
+    },
+}

@@ -1,0 +1,2502 @@
+//! Semantic analysis: AST to IR, with every check of the language.
+//!
+//! All problems of a spec are collected in one run. The IR is produced only
+//! when no error was found (warnings allowed), so backends can rely on the
+//! invariants listed in [`crate::ir`].
+
+use crate::ast::{
+    self, AccessKind, BinOp, DeviceItem, ExprKind, InterruptItem, ScalarType, StepKind, UnOp,
+};
+use crate::diag::{self, Diagnostic};
+use crate::ir::{self, HookId, RegId, StateId, low_mask};
+use crate::source::{SourceMap, Span};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Words that cannot name anything: the language's keywords and Rust's.
+const RESERVED: &[&str] = &[
+    // language
+    "access",
+    "ack",
+    "addr",
+    "bar",
+    "class",
+    "description",
+    "device",
+    "dma",
+    "dma_buffer",
+    "else",
+    "expect",
+    "false",
+    "field",
+    "fill",
+    "from",
+    "hook",
+    "id",
+    "if",
+    "include",
+    "interrupt",
+    "into",
+    "invalid",
+    "irq",
+    "len",
+    "level",
+    "mask",
+    "msi",
+    "no",
+    "on",
+    "pattern",
+    "pin",
+    "random",
+    "read",
+    "register",
+    "revision",
+    "scenario",
+    "size",
+    "state",
+    "status",
+    "subsystem",
+    "true",
+    "value",
+    "wait",
+    "word",
+    "write",
+    // Rust (strict and reserved)
+    "as",
+    "async",
+    "await",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "dyn",
+    "enum",
+    "extern",
+    "fn",
+    "for",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "gen",
+    "macro",
+    "override",
+    "priv",
+    "try",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+];
+
+/// Device-wide namespace entries.
+#[derive(Clone, Copy, Debug)]
+enum Sym {
+    Register(RegId),
+    State(StateId),
+    Hook(HookId),
+    Scenario,
+}
+
+impl Sym {
+    fn describe(self) -> &'static str {
+        match self {
+            Sym::Register(_) => "a register",
+            Sym::State(_) => "a state",
+            Sym::Hook(_) => "a hook",
+            Sym::Scenario => "a scenario",
+        }
+    }
+}
+
+/// Where an expression appears: decides what it may refer to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExprCx {
+    /// Device behaviour (`read`, `on read`): state, registers, hooks.
+    Device,
+    /// `on write`: also `value`.
+    Write,
+    /// `level`: state and registers only (no hooks, no value).
+    Level,
+    /// `ack`: constants and `value` (the status read) only: the driver
+    /// evaluates it and cannot see device state.
+    Ack,
+}
+
+struct Checker<'a> {
+    sources: &'a SourceMap,
+    diags: &'a mut Vec<Diagnostic>,
+    names: HashMap<String, (Sym, Span)>,
+    /// Registers as declared (index = RegId), with their BAR index.
+    reg_asts: Vec<(&'a ast::RegisterAst, u8)>,
+    state_asts: Vec<&'a ast::StateAst>,
+    hook_asts: Vec<&'a ast::HookAst>,
+    /// Fields resolved per register (filled before expressions are checked).
+    fields: Vec<Vec<ir::Field>>,
+    used_states: HashSet<usize>,
+    /// Sites of `irq raise/lower/pulse` and `msi` statements.
+    irq_stmt_sites: Vec<Span>,
+    msi_stmt_sites: Vec<Span>,
+}
+
+/// Check a parsed spec. Returns the IR when no error was reported (by the
+/// parser or here).
+pub fn check(
+    spec: &ast::SpecAst,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::Device> {
+    let device = match spec.devices.as_slice() {
+        [] => {
+            let file = sources
+                .files()
+                .first()
+                .map(|_| crate::source::FileId(0))
+                .unwrap_or_default();
+            if !diags.iter().any(|d| d.is_error()) {
+                diags.push(
+                    Diagnostic::error(
+                        diag::NO_DEVICE,
+                        Span::new(file, 0, 0),
+                        "no `device` block in this spec",
+                    )
+                    .label("expected `device NAME { ... }`")
+                    .hint("a spec starts with `device my_device { id 0x1234:0x0001; ... }`"),
+                );
+            }
+            return None;
+        }
+        [one] => one,
+        [first, second, ..] => {
+            diags.push(
+                Diagnostic::error(
+                    diag::NO_DEVICE,
+                    second.name.span,
+                    "a spec describes exactly one device",
+                )
+                .label("second device")
+                .also(first.name.span, "first device")
+                .hint("put each device in its own .pcidev file"),
+            );
+            return None;
+        }
+    };
+    let mut c = Checker {
+        sources,
+        diags,
+        names: HashMap::new(),
+        reg_asts: Vec::new(),
+        state_asts: Vec::new(),
+        hook_asts: Vec::new(),
+        fields: Vec::new(),
+        used_states: HashSet::new(),
+        irq_stmt_sites: Vec::new(),
+        msi_stmt_sites: Vec::new(),
+    };
+    let ir = c.device(device);
+    let has_error = c.diags.iter().any(|d| d.is_error());
+    if has_error { None } else { ir }
+}
+
+fn is_lower_snake(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
+}
+
+fn is_upper_snake(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
+}
+
+fn to_lower_snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 && !out.ends_with('_') {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out.trim_matches('_').replace("__", "_")
+}
+
+fn fits(value: u64, bits: u32) -> bool {
+    value & !low_mask(bits) == 0
+}
+
+impl<'a> Checker<'a> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    // ------------------------------------------------------------ names
+
+    /// Check a name's form for its kind; `upper` for registers.
+    fn check_name(&mut self, id: &ast::Ident, what: &str, upper: bool) {
+        if RESERVED.contains(&id.name.as_str()) {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_NAME,
+                    id.span,
+                    format!("`{}` is a reserved word and cannot name {what}", id.name),
+                )
+                .label("reserved")
+                .hint(format!(
+                    "try `{}_`-free alternatives such as `{}_reg` or `my_{}`",
+                    id.name, id.name, id.name
+                )),
+            );
+            return;
+        }
+        let ok = if upper {
+            is_upper_snake(&id.name)
+        } else {
+            is_lower_snake(&id.name)
+        };
+        if !ok {
+            let suggestion = if upper {
+                to_lower_snake(&id.name).to_ascii_uppercase()
+            } else {
+                to_lower_snake(&id.name)
+            };
+            let case = if upper {
+                "UPPER_SNAKE_CASE"
+            } else {
+                "lower_snake_case"
+            };
+            let why = if upper {
+                "register names become constants and types in the generated code"
+            } else {
+                "names become Rust identifiers in the generated code"
+            };
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_NAME,
+                    id.span,
+                    format!("{what} names are {case}: `{}`", id.name),
+                )
+                .label(format!("not {case}"))
+                .hint(format!("{why}; try `{suggestion}`")),
+            );
+        }
+    }
+
+    fn declare(&mut self, id: &ast::Ident, sym: Sym) {
+        if let Some((prev, prev_span)) = self.names.get(&id.name) {
+            let (prev, prev_span) = (*prev, *prev_span);
+            self.err(
+                Diagnostic::error(
+                    diag::DUPLICATE_NAME,
+                    id.span,
+                    format!("`{}` is declared twice", id.name),
+                )
+                .label(format!("declared again as {}", sym.describe()))
+                .also(
+                    prev_span,
+                    format!("first declared here as {}", prev.describe()),
+                )
+                .hint("registers, states, hooks and scenarios share one namespace; rename one"),
+            );
+            return;
+        }
+        self.names.insert(id.name.clone(), (sym, id.span));
+    }
+
+    fn unknown(&mut self, id: &ast::Ident, expected: &str) {
+        let best = self
+            .names
+            .keys()
+            .map(|k| (strsim::levenshtein(k, &id.name), k))
+            .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+            .min();
+        let hint = match best {
+            Some((_, k)) => format!("did you mean `{k}`?"),
+            None => format!("declare {expected} named `{}`", id.name),
+        };
+        self.err(
+            Diagnostic::error(
+                diag::UNKNOWN_NAME,
+                id.span,
+                format!("unknown name `{}`", id.name),
+            )
+            .label(format!("not declared; expected {expected}"))
+            .hint(hint),
+        );
+    }
+
+    fn lookup(&mut self, id: &ast::Ident, expected: &str) -> Option<Sym> {
+        match self.names.get(&id.name) {
+            Some((s, _)) => Some(*s),
+            None => {
+                self.unknown(id, expected);
+                None
+            }
+        }
+    }
+
+    fn lookup_register(&mut self, id: &ast::Ident) -> Option<RegId> {
+        match self.lookup(id, "a register")? {
+            Sym::Register(r) => Some(r),
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        id.span,
+                        format!("`{}` is {}, not a register", id.name, other.describe()),
+                    )
+                    .label("expected a register"),
+                );
+                None
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ device
+
+    fn device(&mut self, d: &'a ast::DeviceAst) -> Option<ir::Device> {
+        self.check_name(&d.name, "device", false);
+
+        // Identity items, each at most once.
+        let mut seen: BTreeMap<&'static str, Span> = BTreeMap::new();
+        let mut once = |c: &mut Self, key: &'static str, span: Span| -> bool {
+            if let Some(prev) = seen.get(key) {
+                c.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_ITEM,
+                        span,
+                        format!("`{key}` is given twice"),
+                    )
+                    .label("second")
+                    .also(*prev, "first")
+                    .hint("keep one"),
+                );
+                false
+            } else {
+                seen.insert(key, span);
+                true
+            }
+        };
+        let mut dev = ir::Device {
+            name: d.name.name.clone(),
+            description: String::new(),
+            source_name: self
+                .sources
+                .get(d.name.span.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            vendor_id: 0,
+            device_id: 0,
+            revision: 0,
+            class_code: [0xff, 0, 0],
+            subsystem_vendor_id: 0,
+            subsystem_id: 0,
+            interrupt: ir::Interrupt::default(),
+            states: Vec::new(),
+            hooks: Vec::new(),
+            bars: Vec::new(),
+            registers: Vec::new(),
+            dma_buffer: None,
+            dma_mask_bits: 64,
+            scenarios: Vec::new(),
+        };
+        let mut have_id = false;
+        let mut interrupt_ast: Option<&ast::InterruptAst> = None;
+        let mut bar_asts = Vec::new();
+        let mut scenario_asts = Vec::new();
+        for item in &d.items {
+            match item {
+                DeviceItem::Description(s) => {
+                    if once(self, "description", s.span) {
+                        dev.description = s.value.clone();
+                    }
+                }
+                DeviceItem::Id {
+                    vendor,
+                    device,
+                    span,
+                } => {
+                    if once(self, "id", *span) {
+                        have_id = true;
+                        dev.vendor_id = self.u16_value(vendor, "vendor id");
+                        dev.device_id = self.u16_value(device, "device id");
+                        if matches!(vendor.value, 0 | 0xffff) {
+                            self.err(
+                                Diagnostic::error(diag::BAD_ID, vendor.span, format!("vendor id 0x{:04x} is not valid", vendor.value))
+                                    .label(if vendor.value == 0 { "0x0000 is reserved" } else { "0xffff is what an empty slot reads" })
+                                    .hint("use your PCI-SIG vendor id, or 0x1b36 (Red Hat, QEMU) for experiments"),
+                            );
+                        }
+                        if device.value == 0xffff {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::BAD_ID,
+                                    device.span,
+                                    "device id 0xffff is not valid",
+                                )
+                                .label("0xffff is what an empty slot reads")
+                                .hint("pick any other device id"),
+                            );
+                        }
+                    }
+                }
+                DeviceItem::Revision(n) => {
+                    if once(self, "revision", n.span) {
+                        dev.revision = self.u8_value(n, "revision");
+                    }
+                }
+                DeviceItem::Class {
+                    base,
+                    sub,
+                    prog_if,
+                    span,
+                } => {
+                    if once(self, "class", *span) {
+                        dev.class_code = [
+                            self.u8_value(base, "base class"),
+                            self.u8_value(sub, "subclass"),
+                            self.u8_value(prog_if, "programming interface"),
+                        ];
+                    }
+                }
+                DeviceItem::Subsystem { vendor, id, span } => {
+                    if once(self, "subsystem", *span) {
+                        dev.subsystem_vendor_id = self.u16_value(vendor, "subsystem vendor id");
+                        dev.subsystem_id = self.u16_value(id, "subsystem id");
+                    }
+                }
+                DeviceItem::DmaBuffer(n) => {
+                    if once(self, "dma_buffer", n.span) {
+                        if n.value == 0 || n.value > (1 << 30) {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::OUT_OF_RANGE,
+                                    n.span,
+                                    "a DMA buffer is 1 byte to 1G",
+                                )
+                                .label("out of range")
+                                .hint("the driver allocates this much coherent memory"),
+                            );
+                        }
+                        dev.dma_buffer = Some(n.value);
+                    }
+                }
+                DeviceItem::Interrupt(i) => {
+                    if once(self, "interrupt", i.span) {
+                        interrupt_ast = Some(i);
+                    }
+                }
+                DeviceItem::State(s) => {
+                    self.check_name(&s.name, "state", false);
+                    let id = StateId(self.state_asts.len());
+                    self.declare(&s.name, Sym::State(id));
+                    self.state_asts.push(s);
+                }
+                DeviceItem::Hook(h) => {
+                    self.check_name(&h.name, "hook", false);
+                    let id = HookId(self.hook_asts.len());
+                    self.declare(&h.name, Sym::Hook(id));
+                    self.hook_asts.push(h);
+                }
+                DeviceItem::Bar(b) => {
+                    for r in &b.registers {
+                        self.check_name(&r.name, "register", true);
+                        let id = RegId(self.reg_asts.len());
+                        self.declare(&r.name, Sym::Register(id));
+                        self.reg_asts.push((r, b.index.value.min(255) as u8));
+                    }
+                    bar_asts.push(b);
+                }
+                DeviceItem::Scenario(s) => {
+                    self.check_name(&s.name, "scenario", false);
+                    self.declare(&s.name, Sym::Scenario);
+                    scenario_asts.push(s);
+                }
+            }
+        }
+        if !have_id {
+            self.err(
+                Diagnostic::error(
+                    diag::MISSING_ITEM,
+                    d.name.span,
+                    format!("device `{}` has no `id`", d.name.name),
+                )
+                .label("this device")
+                .hint("add `id 0xVVVV:0xDDDD;` (vendor:device)"),
+            );
+        }
+
+        dev.states = self
+            .state_asts
+            .clone()
+            .into_iter()
+            .map(|s| self.state(s))
+            .collect();
+        dev.hooks = self
+            .hook_asts
+            .clone()
+            .into_iter()
+            .map(|h| self.hook(h))
+            .collect();
+        dev.bars = self.bars(&bar_asts);
+        // Fields first: expressions may name any register's fields.
+        self.fields = self
+            .reg_asts
+            .clone()
+            .into_iter()
+            .map(|(r, _)| self.fields_of(r))
+            .collect();
+        dev.registers = self.registers(&dev.bars);
+        for bar in &mut dev.bars {
+            let mut members: Vec<RegId> = (0..dev.registers.len())
+                .filter(|&i| dev.registers[i].bar == bar.index)
+                .map(RegId)
+                .collect();
+            members.sort_by_key(|r| (dev.registers[r.0].offset, r.0));
+            bar.registers = members;
+        }
+        dev.interrupt = self.interrupt(interrupt_ast);
+        self.check_irq_statements(&dev.interrupt, interrupt_ast);
+        dev.scenarios = scenario_asts
+            .iter()
+            .map(|s| self.scenario(s, &dev))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect();
+        dev.dma_mask_bits = self.dma_mask_bits(&dev);
+        self.warn_non_ram_dma(&dev);
+        self.warn_unused_states(&dev);
+        Some(dev)
+    }
+
+    fn u16_value(&mut self, n: &ast::Num, what: &str) -> u16 {
+        if n.value > 0xffff {
+            self.out_of_range(n, what, "16 bits");
+        }
+        n.value as u16
+    }
+
+    fn u8_value(&mut self, n: &ast::Num, what: &str) -> u8 {
+        if n.value > 0xff {
+            self.out_of_range(n, what, "8 bits");
+        }
+        n.value as u8
+    }
+
+    fn out_of_range(&mut self, n: &ast::Num, what: &str, limit: &str) {
+        self.err(
+            Diagnostic::error(
+                diag::OUT_OF_RANGE,
+                n.span,
+                format!("{what} 0x{:x} does not fit in {limit}", n.value),
+            )
+            .label(format!("{what} is {limit}"))
+            .hint(format!("use a value of at most {limit}")),
+        );
+    }
+
+    fn state(&mut self, s: &ast::StateAst) -> ir::State {
+        let ty = match &s.ty {
+            ast::TypeAst::Scalar(ScalarType::Bool, _) => ir::Type::Bool,
+            ast::TypeAst::Scalar(t, _) => ir::Type::Uint(t.bits()),
+            ast::TypeAst::Buffer(n, span) => {
+                if n.value == 0 || n.value > (1 << 24) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::OUT_OF_RANGE,
+                            *span,
+                            format!("buffer length {} is not 1 to 16M", n.value),
+                        )
+                        .label("buffer length")
+                        .hint("device buffers are 1 byte to 16M"),
+                    );
+                }
+                ir::Type::Buffer(n.value)
+            }
+        };
+        let reset = s.reset.map(|n| n.value).unwrap_or(0);
+        if let Some(n) = s.reset {
+            match ty {
+                ir::Type::Buffer(_) => self.err(
+                    Diagnostic::error(diag::RESET_TOO_WIDE, n.span, "a buffer has no reset value")
+                        .label("buffers reset to zeroes")
+                        .hint("remove the `= ...`"),
+                ),
+                _ if !fits(n.value, ty.bits()) => self.err(
+                    Diagnostic::error(
+                        diag::RESET_TOO_WIDE,
+                        n.span,
+                        format!(
+                            "reset value 0x{:x} does not fit in {} bits",
+                            n.value,
+                            ty.bits()
+                        ),
+                    )
+                    .label("too wide")
+                    .also(s.ty_span(), "declared type")
+                    .hint("widen the type or fix the value"),
+                ),
+                _ => {}
+            }
+        }
+        ir::State {
+            name: s.name.name.clone(),
+            ty,
+            reset,
+            span: s.span,
+        }
+    }
+
+    fn hook(&mut self, h: &ast::HookAst) -> ir::Hook {
+        let ty = |t: ScalarType| {
+            if t == ScalarType::Bool {
+                ir::Type::Bool
+            } else {
+                ir::Type::Uint(t.bits())
+            }
+        };
+        let mut seen = HashMap::new();
+        for (p, _) in &h.params {
+            self.check_name(p, "hook parameter", false);
+            if let Some(prev) = seen.insert(p.name.clone(), p.span) {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_NAME,
+                        p.span,
+                        format!("parameter `{}` is declared twice", p.name),
+                    )
+                    .label("second")
+                    .also(prev, "first"),
+                );
+            }
+        }
+        ir::Hook {
+            name: h.name.name.clone(),
+            params: h
+                .params
+                .iter()
+                .map(|(p, t)| (p.name.clone(), ty(*t)))
+                .collect(),
+            ret: h.ret.map(|(t, _)| ty(t)),
+            span: h.span,
+        }
+    }
+
+    // ------------------------------------------------------------ BARs
+
+    fn bars(&mut self, asts: &[&'a ast::BarAst]) -> Vec<ir::Bar> {
+        let mut claimed: BTreeMap<u64, Span> = BTreeMap::new();
+        let mut out = Vec::new();
+        for b in asts {
+            let kind = match b.kind {
+                ast::BarKindAst::Io => ir::BarKind::Io,
+                ast::BarKindAst::Mem32 => ir::BarKind::Mem32,
+                ast::BarKindAst::Mem64 => ir::BarKind::Mem64,
+            };
+            let idx = b.index.value;
+            let slots = if kind == ir::BarKind::Mem64 { 2 } else { 1 };
+            if idx > 5 || idx + slots - 1 > 5 {
+                let why = if idx <= 5 {
+                    "a mem64 BAR also takes the next index, and there is no BAR 6"
+                } else {
+                    "BARs are numbered 0 to 5"
+                };
+                self.err(
+                    Diagnostic::error(
+                        diag::BAR_INDEX,
+                        b.index.span,
+                        format!("BAR index {idx} is out of range"),
+                    )
+                    .label(why)
+                    .hint("use an index from 0 to 5 (0 to 4 for mem64)"),
+                );
+            } else {
+                for slot in idx..idx + slots {
+                    if let Some(prev) = claimed.get(&slot) {
+                        self.err(
+                            Diagnostic::error(
+                                diag::BAR_DUPLICATE,
+                                b.index.span,
+                                format!("BAR index {slot} is already taken"),
+                            )
+                            .label(if slot == idx {
+                                "this BAR"
+                            } else {
+                                "this mem64 BAR's upper half"
+                            })
+                            .also(*prev, "taken by this BAR")
+                            .hint("give each BAR its own index (a mem64 BAR uses two)"),
+                        );
+                    } else {
+                        claimed.insert(slot, b.index.span);
+                    }
+                }
+            }
+            if b.prefetchable.is_some() && kind == ir::BarKind::Io {
+                self.err(
+                    Diagnostic::error(
+                        diag::SYNTAX,
+                        b.prefetchable.unwrap_or(b.span),
+                        "I/O BARs cannot be prefetchable",
+                    )
+                    .label("only memory BARs are prefetchable")
+                    .hint("remove `prefetchable` or make the BAR mem32/mem64"),
+                );
+            }
+            let size = b.size.value;
+            if !size.is_power_of_two() {
+                let next = size.checked_next_power_of_two().unwrap_or(1 << 63);
+                self.err(
+                    Diagnostic::error(
+                        diag::BAR_SIZE_POW2,
+                        b.size.span,
+                        format!("BAR size {size} (0x{size:x}) is not a power of two"),
+                    )
+                    .label("not a power of two")
+                    .hint(format!("round up to {next} (0x{next:x})")),
+                );
+            } else if kind == ir::BarKind::Io && size > 256 {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAR_IO_TOO_BIG,
+                        b.size.span,
+                        format!("I/O BAR of {size} bytes; the limit is 256"),
+                    )
+                    .label("too large for I/O space")
+                    .also(b.kind_span, "declared io here")
+                    .hint("use a mem32 BAR for larger register files"),
+                );
+            } else if (kind == ir::BarKind::Io && size < 4)
+                || (kind != ir::BarKind::Io && size < 16)
+            {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAR_TOO_SMALL,
+                        b.size.span,
+                        format!("BAR of {size} bytes is too small"),
+                    )
+                    .label("too small")
+                    .hint("I/O BARs are at least 4 bytes, memory BARs at least 16"),
+                );
+            } else if kind == ir::BarKind::Mem32 && size > (1 << 31) {
+                self.err(
+                    Diagnostic::error(diag::OUT_OF_RANGE, b.size.span, "a mem32 BAR is at most 2G")
+                        .label("too large for 32-bit space")
+                        .hint("use a mem64 BAR"),
+                );
+            }
+            let policy = self.policy(b, kind);
+            out.push(ir::Bar {
+                index: idx.min(255) as u8,
+                kind,
+                prefetchable: b.prefetchable.is_some(),
+                size,
+                policy,
+                registers: Vec::new(),
+                span: b.span,
+            });
+        }
+        out.sort_by_key(|b| b.index);
+        out
+    }
+
+    fn policy(&mut self, b: &ast::BarAst, kind: ir::BarKind) -> ir::AccessPolicy {
+        let max = if kind == ir::BarKind::Io { 4 } else { 8 };
+        let mut sizes = if kind == ir::BarKind::Io {
+            0b0111
+        } else {
+            0b1111
+        };
+        let mut aligned = true;
+        if let Some((first, rest)) = b.access.split_first() {
+            for again in rest {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_ITEM,
+                        again.span,
+                        "`access` is given twice in this BAR",
+                    )
+                    .label("second")
+                    .also(first.span, "first")
+                    .hint("list every allowed size in one `access` item"),
+                );
+            }
+            sizes = 0;
+            aligned = !first.unaligned;
+            for n in &first.sizes {
+                let bit = match n.value {
+                    1 => 1,
+                    2 => 2,
+                    4 => 4,
+                    8 => 8,
+                    _ => 0,
+                };
+                if bit != 0 && n.value <= max {
+                    sizes |= bit;
+                } else {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_ACCESS_SIZE,
+                            n.span,
+                            format!("{} is not a valid access size here", n.value),
+                        )
+                        .label(if n.value == 8 {
+                            "I/O accesses are at most 4 bytes"
+                        } else {
+                            "sizes are 1, 2, 4 or 8"
+                        })
+                        .hint(if kind == ir::BarKind::Io {
+                            "use 1, 2 or 4"
+                        } else {
+                            "use 1, 2, 4 or 8"
+                        }),
+                    );
+                }
+            }
+        }
+        let mut invalid = ir::InvalidAccess::Ignore;
+        if let Some(((first, first_span), rest)) = b.invalid.split_first() {
+            for (_, again) in rest {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_ITEM,
+                        *again,
+                        "`invalid` is given twice in this BAR",
+                    )
+                    .label("second")
+                    .also(*first_span, "first")
+                    .hint("keep one"),
+                );
+            }
+            invalid = match first {
+                ast::InvalidKindAst::Ignore => ir::InvalidAccess::Ignore,
+                ast::InvalidKindAst::Ones => ir::InvalidAccess::AllOnes,
+                ast::InvalidKindAst::Error => ir::InvalidAccess::Error,
+            };
+        }
+        ir::AccessPolicy {
+            sizes,
+            aligned,
+            invalid,
+        }
+    }
+
+    // ------------------------------------------------------------ registers and fields
+
+    fn fields_of(&mut self, r: &ast::RegisterAst) -> Vec<ir::Field> {
+        let width_bits = r.width.0.bits();
+        if r.width.0 == ScalarType::Bool {
+            self.err(
+                Diagnostic::error(diag::SYNTAX, r.width.1, "a register is u8, u16, u32 or u64")
+                    .label("not a register width")
+                    .hint("use u8 for a one-byte register"),
+            );
+            return Vec::new();
+        }
+        let reg_access = r.access.map(|a| a.0);
+        if r.fields.is_empty() {
+            let Some(access) = reg_access else {
+                if let Some(n) = r.reset {
+                    self.err(
+                        Diagnostic::error(
+                            diag::NO_STORAGE,
+                            n.span,
+                            format!(
+                                "register `{}` has a reset value but no storage",
+                                r.name.name
+                            ),
+                        )
+                        .label("reset of a register without an access kind")
+                        .hint("give it an access kind, e.g. `: u32 rw = ...`"),
+                    );
+                }
+                return Vec::new();
+            };
+            let reset = r.reset.map(|n| n.value).unwrap_or(0);
+            if let Some(n) = r.reset
+                && !fits(n.value, width_bits)
+            {
+                self.err(
+                    Diagnostic::error(
+                        diag::RESET_TOO_WIDE,
+                        n.span,
+                        format!(
+                            "reset value 0x{:x} does not fit in {width_bits} bits",
+                            n.value
+                        ),
+                    )
+                    .label("too wide")
+                    .also(r.width.1, "register width")
+                    .hint("widen the register or fix the value"),
+                );
+            }
+            return vec![ir::Field {
+                name: "value".into(),
+                lo: 0,
+                hi: width_bits - 1,
+                access,
+                reset,
+                variants: Vec::new(),
+                implicit: true,
+            }];
+        }
+        // Explicit fields.
+        if let Some(n) = r.reset
+            && r.fields.iter().any(|f| f.reset.is_some())
+        {
+            let f = r
+                .fields
+                .iter()
+                .find(|f| f.reset.is_some())
+                .map(|f| f.span)
+                .unwrap_or(r.span);
+            self.err(
+                Diagnostic::error(
+                    diag::RESET_TWICE,
+                    n.span,
+                    "reset given on the register and on its fields",
+                )
+                .label("register reset")
+                .also(f, "field reset")
+                .hint("give the reset either on the register or on the fields"),
+            );
+        }
+        let mut out: Vec<ir::Field> = Vec::new();
+        let mut spans: Vec<Span> = Vec::new();
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for f in &r.fields {
+            self.check_name(&f.name, "field", false);
+            if let Some(prev) = names.insert(&f.name.name, f.name.span) {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_NAME,
+                        f.name.span,
+                        format!(
+                            "field `{}` is declared twice in `{}`",
+                            f.name.name, r.name.name
+                        ),
+                    )
+                    .label("second")
+                    .also(prev, "first")
+                    .hint("rename one"),
+                );
+            }
+            let (hi, lo) = (f.hi.value, f.lo.value);
+            if lo > hi {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAD_BIT_RANGE,
+                        f.bits_span,
+                        format!("bit range [{hi}:{lo}] is reversed"),
+                    )
+                    .label("high bit first")
+                    .hint(format!("write [{lo}:{hi}]")),
+                );
+                continue;
+            }
+            if hi >= width_bits as u64 {
+                self.err(
+                    Diagnostic::error(
+                        diag::FIELD_OUTSIDE,
+                        f.bits_span,
+                        format!(
+                            "bit {hi} is outside the {width_bits}-bit register `{}`",
+                            r.name.name
+                        ),
+                    )
+                    .label("outside the register")
+                    .also(r.width.1, "register width")
+                    .hint(format!("bits of this register are 0 to {}", width_bits - 1)),
+                );
+                continue;
+            }
+            let field = ir::Field {
+                name: f.name.name.clone(),
+                lo: lo as u32,
+                hi: hi as u32,
+                access: f.access.0,
+                reset: f.reset.map(|n| n.value).unwrap_or(0),
+                variants: f
+                    .variants
+                    .iter()
+                    .map(|(n, v)| (n.name.clone(), v.value))
+                    .collect(),
+                implicit: false,
+            };
+            for (other, ospan) in out.iter().zip(&spans) {
+                if other.mask() & field.mask() != 0 {
+                    self.err(
+                        Diagnostic::error(
+                            diag::FIELD_OVERLAP,
+                            f.bits_span,
+                            format!("field `{}` overlaps field `{}`", f.name.name, other.name),
+                        )
+                        .label(format!("bits [{hi}:{lo}]"))
+                        .also(
+                            *ospan,
+                            format!("`{}` is bits [{}:{}]", other.name, other.hi, other.lo),
+                        )
+                        .hint("fields of one register must not share bits"),
+                    );
+                }
+            }
+            if let Some(n) = f.reset
+                && !fits(n.value, field.bits())
+            {
+                self.err(
+                    Diagnostic::error(
+                        diag::RESET_TOO_WIDE,
+                        n.span,
+                        format!(
+                            "reset value 0x{:x} does not fit in the {}-bit field `{}`",
+                            n.value,
+                            field.bits(),
+                            f.name.name
+                        ),
+                    )
+                    .label("too wide")
+                    .also(f.bits_span, "field bits")
+                    .hint("fix the value or widen the field"),
+                );
+            }
+            if reg_access == Some(AccessKind::Ro) && f.access.0.writable() {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRITABLE_IN_RO,
+                        f.access.1,
+                        format!(
+                            "field `{}` is {} in read-only register `{}`",
+                            f.name.name,
+                            f.access.0.name(),
+                            r.name.name
+                        ),
+                    )
+                    .label("writable field")
+                    .also(
+                        r.access.map(|a| a.1).unwrap_or(r.span),
+                        "register declared ro",
+                    )
+                    .hint("make the field `ro`, or the register `rw`"),
+                );
+            }
+            let mut vnames: HashMap<&str, Span> = HashMap::new();
+            let mut values: HashMap<u64, Span> = HashMap::new();
+            for (vn, vv) in &f.variants {
+                self.check_name(vn, "enum variant", false);
+                if let Some(prev) = vnames.insert(&vn.name, vn.span) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_ENUM,
+                            vn.span,
+                            format!("variant `{}` is declared twice", vn.name),
+                        )
+                        .label("second")
+                        .also(prev, "first"),
+                    );
+                }
+                if let Some(prev) = values.insert(vv.value, vv.span) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_ENUM,
+                            vv.span,
+                            format!("value {} is used by two variants", vv.value),
+                        )
+                        .label("second")
+                        .also(prev, "first")
+                        .hint("each variant needs its own value"),
+                    );
+                }
+                if !fits(vv.value, field.bits()) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_ENUM,
+                            vv.span,
+                            format!(
+                                "value {} does not fit in the {}-bit field `{}`",
+                                vv.value,
+                                field.bits(),
+                                f.name.name
+                            ),
+                        )
+                        .label("too wide")
+                        .also(f.bits_span, "field bits"),
+                    );
+                }
+            }
+            out.push(field);
+            spans.push(f.span);
+        }
+        if let Some(n) = r.reset {
+            // Spread a register-level reset over the fields.
+            if !fits(n.value, width_bits) {
+                self.err(
+                    Diagnostic::error(
+                        diag::RESET_TOO_WIDE,
+                        n.span,
+                        format!(
+                            "reset value 0x{:x} does not fit in {width_bits} bits",
+                            n.value
+                        ),
+                    )
+                    .label("too wide")
+                    .also(r.width.1, "register width"),
+                );
+            }
+            for f in &mut out {
+                f.reset = (n.value & f.mask()) >> f.lo;
+            }
+        }
+        out
+    }
+
+    fn registers(&mut self, bars: &[ir::Bar]) -> Vec<ir::Register> {
+        let mut regs = Vec::new();
+        for (i, (r, bar_index)) in self.reg_asts.clone().into_iter().enumerate() {
+            let fields = std::mem::take(&mut self.fields[i]);
+            let reset = fields.iter().fold(0u64, |acc, f| acc | (f.reset << f.lo));
+            let width = (r.width.0.bits() / 8).max(1) as u8;
+            let mut reg = ir::Register {
+                name: r.name.name.clone(),
+                bar: bar_index,
+                offset: r.offset.value,
+                width,
+                access: r.access.map(|a| a.0),
+                fields: fields.clone(),
+                reset,
+                read: None,
+                on_read: Vec::new(),
+                on_write: Vec::new(),
+                span: r.span,
+            };
+            self.fields[i] = fields;
+            if let Some(((e, _), rest)) = r.read.split_first() {
+                for (_, again) in rest {
+                    self.dup_item(*again, r.read[0].1, "read");
+                }
+                reg.read = self.expr(e, ExprCx::Device);
+            }
+            if let Some(((b, _), rest)) = r.on_read.split_first() {
+                for (_, again) in rest {
+                    self.dup_item(*again, r.on_read[0].1, "on read");
+                }
+                reg.on_read = self.block(b, ExprCx::Device);
+            }
+            if let Some(((b, _), rest)) = r.on_write.split_first() {
+                for (_, again) in rest {
+                    self.dup_item(*again, r.on_write[0].1, "on write");
+                }
+                reg.on_write = self.block(b, ExprCx::Write);
+            }
+            regs.push(reg);
+        }
+        // Placement within BARs.
+        for bar in bars {
+            let mut members: Vec<usize> = (0..regs.len())
+                .filter(|&i| regs[i].bar == bar.index)
+                .collect();
+            members.sort_by_key(|&i| (regs[i].offset, i));
+            let mut prev: Option<usize> = None;
+            for &i in &members {
+                let (r, _) = self.reg_asts[i];
+                let reg = &regs[i];
+                let end = reg.offset.checked_add(reg.width as u64);
+                if end.is_none_or(|e| e > bar.size) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::REG_OUTSIDE_BAR,
+                            r.offset.span,
+                            format!(
+                                "register `{}` at 0x{:x} ({} bytes) is outside BAR {} ({} bytes)",
+                                reg.name, reg.offset, reg.width, bar.index, bar.size
+                            ),
+                        )
+                        .label("outside the BAR")
+                        .also(bar.span, format!("BAR {} is {} bytes", bar.index, bar.size))
+                        .hint("move the register or enlarge the BAR"),
+                    );
+                }
+                if reg.offset % reg.width as u64 != 0 {
+                    self.err(
+                        Diagnostic::error(
+                            diag::REG_MISALIGNED,
+                            r.offset.span,
+                            format!(
+                                "register `{}` at 0x{:x} is not aligned to its {} bytes",
+                                reg.name, reg.offset, reg.width
+                            ),
+                        )
+                        .label("misaligned")
+                        .hint(format!("use an offset that is a multiple of {}", reg.width)),
+                    );
+                }
+                // (sizes == 0: every listed size was invalid, already reported)
+                if bar.policy.sizes != 0 && !bar.policy.allows_size(reg.width as u64) {
+                    let sizes: Vec<String> = bar
+                        .policy
+                        .size_list()
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect();
+                    self.err(
+                        Diagnostic::error(diag::REG_WIDTH_NOT_ALLOWED, r.width.1, format!("register `{}` is {} bytes wide, but BAR {} allows accesses of {} bytes", reg.name, reg.width, bar.index, sizes.join(", ")))
+                            .label("width not allowed")
+                            .also(bar.span, "the BAR's access policy")
+                            .hint(format!("add {} to the BAR's `access` sizes, or change the register's width", reg.width)),
+                    );
+                }
+                if let Some(p) = prev {
+                    let pr = &regs[p];
+                    if pr.offset + pr.width as u64 > reg.offset {
+                        let (pa, _) = self.reg_asts[p];
+                        self.err(
+                            Diagnostic::error(diag::REG_OVERLAP, r.offset.span, format!("register `{}` overlaps register `{}`", reg.name, pr.name))
+                                .label(format!("0x{:x}..0x{:x}", reg.offset, reg.offset + reg.width as u64))
+                                .also(pa.offset.span, format!("`{}` is 0x{:x}..0x{:x}", pr.name, pr.offset, pr.offset + pr.width as u64))
+                                .hint("to show one value at two offsets, read a `state` from two registers"),
+                        );
+                    }
+                }
+                if prev.is_none_or(|p| {
+                    regs[p].offset + regs[p].width as u64 <= reg.offset + reg.width as u64
+                }) {
+                    prev = Some(i);
+                }
+            }
+        }
+        regs
+    }
+
+    fn dup_item(&mut self, again: Span, first: Span, what: &str) {
+        self.err(
+            Diagnostic::error(
+                diag::DUPLICATE_ITEM,
+                again,
+                format!("`{what}` is given twice in this register"),
+            )
+            .label("second")
+            .also(first, "first")
+            .hint("merge them into one"),
+        );
+    }
+
+    // ------------------------------------------------------------ expressions and actions
+
+    fn expr(&mut self, e: &ast::Expr, cx: ExprCx) -> Option<ir::Expr> {
+        Some(match &e.kind {
+            ExprKind::Num(v) => ir::Expr::Const(*v),
+            ExprKind::Bool(b) => ir::Expr::Const(*b as u64),
+            ExprKind::Value => {
+                if !matches!(cx, ExprCx::Write | ExprCx::Ack) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            e.span,
+                            "`value` is only defined in `on write` blocks and `ack`",
+                        )
+                        .label("no value being written here")
+                        .hint("in `on write`, `value` is the value the guest wrote"),
+                    );
+                    return None;
+                }
+                ir::Expr::Value
+            }
+            ExprKind::DmaAddr => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        e.span,
+                        "`dma.addr` is only defined in scenarios",
+                    )
+                    .label("not in a scenario")
+                    .hint("device behaviour gets DMA addresses from registers"),
+                );
+                return None;
+            }
+            ExprKind::Place(p) => {
+                if cx == ExprCx::Ack {
+                    return self.ack_only(e.span);
+                }
+                self.place_value(p, cx)?
+            }
+            ExprKind::Call { hook, args } => {
+                if matches!(cx, ExprCx::Level | ExprCx::Ack) {
+                    self.err(
+                        Diagnostic::error(diag::WRONG_KIND, hook.span, "hooks cannot be called here")
+                            .label("hook call")
+                            .hint("`level` and `ack` are evaluated outside device actions; compute into a `state` in an action instead"),
+                    );
+                    return None;
+                }
+                let (id, args) = self.call(hook, args, cx)?;
+                if self.hook_asts[id.0].ret.is_none() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_CALL,
+                            hook.span,
+                            format!(
+                                "hook `{}` returns nothing; it cannot be used as a value",
+                                hook.name
+                            ),
+                        )
+                        .label("used as a value")
+                        .also(self.hook_asts[id.0].span, "declared without `-> TYPE`")
+                        .hint("declare a return type, or call it as a statement"),
+                    );
+                    return None;
+                }
+                ir::Expr::Call(id, args)
+            }
+            ExprKind::Unary(op, x) => ir::Expr::Unary(*op, Box::new(self.expr(x, cx)?)),
+            ExprKind::Binary(op, a, b) => {
+                let a = self.expr(a, cx);
+                let b = self.expr(b, cx);
+                ir::Expr::Binary(*op, Box::new(a?), Box::new(b?))
+            }
+        })
+    }
+
+    fn ack_only(&mut self, span: Span) -> Option<ir::Expr> {
+        self.err(
+            Diagnostic::error(
+                diag::WRONG_KIND,
+                span,
+                "`ack` values use only constants and `value` (the status read)",
+            )
+            .label("device state is not visible to the driver")
+            .hint("e.g. `ack IRQ_ACK = value;` or `ack IRQ = 0;`"),
+        );
+        None
+    }
+
+    fn call(
+        &mut self,
+        hook: &ast::Ident,
+        args: &[ast::Expr],
+        cx: ExprCx,
+    ) -> Option<(HookId, Vec<ir::Expr>)> {
+        let id = match self.lookup(hook, "a hook")? {
+            Sym::Hook(h) => h,
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        hook.span,
+                        format!("`{}` is {}, not a hook", hook.name, other.describe()),
+                    )
+                    .label("called here")
+                    .hint("declare it with `hook NAME(params) -> TYPE;`"),
+                );
+                return None;
+            }
+        };
+        let want = self.hook_asts[id.0].params.len();
+        if args.len() != want {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_CALL,
+                    hook.span,
+                    format!(
+                        "hook `{}` takes {want} argument(s), {} given",
+                        hook.name,
+                        args.len()
+                    ),
+                )
+                .label("wrong number of arguments")
+                .also(self.hook_asts[id.0].span, "declared here"),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for a in args {
+            out.push(self.expr(a, cx));
+        }
+        Some((id, out.into_iter().collect::<Option<Vec<_>>>()?))
+    }
+
+    /// A place read as a value.
+    fn place_value(&mut self, p: &ast::Place, cx: ExprCx) -> Option<ir::Expr> {
+        match self.place(p, cx, false)? {
+            ir::Place::State(s) => Some(ir::Expr::State(s)),
+            ir::Place::Register(r) => Some(ir::Expr::Register(r)),
+            ir::Place::Field(r, f) => Some(ir::Expr::Field(r, f)),
+            ir::Place::BufferByte(s, i) => Some(ir::Expr::BufferByte(s, i)),
+        }
+    }
+
+    /// Resolve a place; `store` when it is assigned to.
+    fn place(&mut self, p: &ast::Place, cx: ExprCx, store: bool) -> Option<ir::Place> {
+        let sym = self.lookup(&p.base, "a state or register")?;
+        match sym {
+            Sym::State(s) => {
+                if !store {
+                    self.used_states.insert(s.0);
+                }
+                let is_buffer = matches!(self.state_asts[s.0].ty, ast::TypeAst::Buffer(..));
+                if let Some(f) = &p.field {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            f.span,
+                            format!("state `{}` has no fields", p.base.name),
+                        )
+                        .label("fields belong to registers")
+                        .hint("use the state itself"),
+                    );
+                    return None;
+                }
+                match (&p.index, is_buffer) {
+                    (Some(i), true) => Some(ir::Place::BufferByte(s, Box::new(self.expr(i, cx)?))),
+                    (None, false) => Some(ir::Place::State(s)),
+                    (Some(_), false) => {
+                        self.err(
+                            Diagnostic::error(
+                                diag::WRONG_KIND,
+                                p.span,
+                                format!(
+                                    "state `{}` is not a buffer; it cannot be indexed",
+                                    p.base.name
+                                ),
+                            )
+                            .label("indexed here")
+                            .hint("only `[u8; N]` states are indexed"),
+                        );
+                        None
+                    }
+                    (None, true) => {
+                        self.err(
+                            Diagnostic::error(
+                                diag::WRONG_KIND,
+                                p.span,
+                                format!("buffer `{}` is used as a number", p.base.name),
+                            )
+                            .label("a buffer, not a number")
+                            .hint(format!("index it: `{}[0]`", p.base.name)),
+                        );
+                        None
+                    }
+                }
+            }
+            Sym::Register(r) => {
+                if p.index.is_some() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            p.span,
+                            format!("register `{}` cannot be indexed", p.base.name),
+                        )
+                        .label("indexed here"),
+                    );
+                    return None;
+                }
+                if self.fields[r.0].is_empty() {
+                    let (ra, _) = self.reg_asts[r.0];
+                    self.err(
+                        Diagnostic::error(diag::NO_STORAGE, p.base.span, format!("register `{}` has no storage", p.base.name))
+                            .label(if store { "assigned here" } else { "read here" })
+                            .also(ra.name.span, "declared without an access kind")
+                            .hint("name the `state` it shows instead, or give the register an access kind"),
+                    );
+                    return None;
+                }
+                match &p.field {
+                    None => Some(ir::Place::Register(r)),
+                    Some(f) => match self.fields[r.0]
+                        .iter()
+                        .position(|x| x.name == f.name && !x.implicit)
+                    {
+                        Some(i) => Some(ir::Place::Field(r, i)),
+                        None => {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::UNKNOWN_NAME,
+                                    f.span,
+                                    format!("register `{}` has no field `{}`", p.base.name, f.name),
+                                )
+                                .label("unknown field")
+                                .hint(format!(
+                                    "fields of `{}`: {}",
+                                    p.base.name,
+                                    self.fields[r.0]
+                                        .iter()
+                                        .filter(|x| !x.implicit)
+                                        .map(|x| x.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            );
+                            None
+                        }
+                    },
+                }
+            }
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        p.base.span,
+                        format!("`{}` is {}, not a value", p.base.name, other.describe()),
+                    )
+                    .label("used as a value")
+                    .hint("values are states, registers and fields"),
+                );
+                None
+            }
+        }
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt], cx: ExprCx) -> Vec<ir::Stmt> {
+        stmts.iter().filter_map(|s| self.stmt(s, cx)).collect()
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt, cx: ExprCx) -> Option<ir::Stmt> {
+        use ast::StmtKind as K;
+        Some(match &s.kind {
+            K::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.expr(cond, cx);
+                let then = self.block(then, cx);
+                let otherwise = self.block(otherwise, cx);
+                ir::Stmt::If {
+                    cond: cond?,
+                    then,
+                    otherwise,
+                }
+            }
+            K::Irq(op) => {
+                self.irq_stmt_sites.push(s.span);
+                ir::Stmt::Irq(*op)
+            }
+            K::Msi(e) => {
+                self.msi_stmt_sites.push(s.span);
+                ir::Stmt::Msi(self.expr(e, cx)?)
+            }
+            K::DmaWrite {
+                addr,
+                len,
+                source,
+                status,
+            } => {
+                let a = self.expr(addr, cx);
+                let l = self.expr(len, cx);
+                let src = self.source(source, cx);
+                let st = status.as_ref().map(|p| self.place(p, cx, true));
+                ir::Stmt::DmaWrite {
+                    addr: a?,
+                    len: l?,
+                    source: src?,
+                    status: st.map_or(Some(None), |x| x.map(Some))?,
+                }
+            }
+            K::DmaRead {
+                addr,
+                len,
+                into,
+                status,
+            } => {
+                let a = self.expr(addr, cx);
+                let l = self.expr(len, cx);
+                let dest = self.dma_dest(into, cx);
+                let st = status.as_ref().map(|p| self.place(p, cx, true));
+                ir::Stmt::DmaRead {
+                    addr: a?,
+                    len: l?,
+                    into: dest?,
+                    status: st.map_or(Some(None), |x| x.map(Some))?,
+                }
+            }
+            K::Assign { place, op, value } => {
+                let pl = self.place(place, cx, true);
+                if *op != ast::AssignOp::Set
+                    && let Some(ir::Place::State(sid)) = &pl
+                {
+                    // `x |= 1` reads x.
+                    self.used_states.insert(sid.0);
+                }
+                let v = self.expr(value, cx);
+                ir::Stmt::Assign {
+                    place: pl?,
+                    op: *op,
+                    value: v?,
+                }
+            }
+            K::Call { hook, args } => {
+                let (id, args) = self.call(hook, args, cx)?;
+                ir::Stmt::Call { hook: id, args }
+            }
+        })
+    }
+
+    fn buffer_of(&mut self, p: &ast::Place) -> Option<Option<StateId>> {
+        // Some(Some(id)) for `buf[i]` on a buffer state; Some(None) otherwise.
+        if p.index.is_none() || p.field.is_some() {
+            return Some(None);
+        }
+        match self.names.get(&p.base.name) {
+            Some((Sym::State(s), _))
+                if matches!(self.state_asts[s.0].ty, ast::TypeAst::Buffer(..)) =>
+            {
+                Some(Some(*s))
+            }
+            _ => Some(None),
+        }
+    }
+
+    fn source(&mut self, s: &ast::Source, cx: ExprCx) -> Option<ir::Source> {
+        Some(match &s.kind {
+            ast::SourceKind::Random(e) => ir::Source::Random(self.expr(e, cx)?),
+            ast::SourceKind::Pattern(e) => ir::Source::Pattern(self.expr(e, cx)?),
+            ast::SourceKind::Word(e) => ir::Source::Word(self.expr(e, cx)?),
+            ast::SourceKind::Place(p) => match self.buffer_of(p)? {
+                Some(state) => {
+                    self.used_states.insert(state.0);
+                    let offset = self.expr(p.index.as_deref()?, cx)?;
+                    ir::Source::Buffer { state, offset }
+                }
+                None => {
+                    self.err(
+                        Diagnostic::error(diag::DMA_TARGET, s.span, "a DMA write sends random(..), pattern(..), word(..) or a buffer range `buf[offset]`")
+                            .label("not a data source")
+                            .hint("to send a register's value, use `word(REG)`"),
+                    );
+                    return None;
+                }
+            },
+        })
+    }
+
+    fn dma_dest(&mut self, p: &ast::Place, cx: ExprCx) -> Option<ir::DmaDest> {
+        match self.buffer_of(p)? {
+            Some(state) => {
+                let offset = self.expr(p.index.as_deref()?, cx)?;
+                Some(ir::DmaDest::Buffer { state, offset })
+            }
+            None => Some(ir::DmaDest::Scalar(self.place(p, cx, true)?)),
+        }
+    }
+
+    // ------------------------------------------------------------ interrupt
+
+    fn interrupt(&mut self, ast: Option<&ast::InterruptAst>) -> ir::Interrupt {
+        let mut out = ir::Interrupt::default();
+        let Some(ast) = ast else { return out };
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        for (item, span) in &ast.items {
+            let key = match item {
+                InterruptItem::Pin(_) => "pin",
+                InterruptItem::Msi(_) => "msi",
+                InterruptItem::Level(_) => "level",
+                InterruptItem::Status(_) => "status",
+                InterruptItem::Ack { .. } => "ack",
+            };
+            if let Some(prev) = seen.insert(key, *span) {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_ITEM,
+                        *span,
+                        format!("`{key}` is given twice in `interrupt`"),
+                    )
+                    .label("second")
+                    .also(prev, "first")
+                    .hint("keep one"),
+                );
+                continue;
+            }
+            match item {
+                InterruptItem::Pin(p) => {
+                    out.pin = match p.name.as_str() {
+                        "A" => Some(ir::Pin::A),
+                        "B" => Some(ir::Pin::B),
+                        "C" => Some(ir::Pin::C),
+                        "D" => Some(ir::Pin::D),
+                        _ => {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::BAD_PIN,
+                                    p.span,
+                                    format!("`{}` is not an interrupt pin", p.name),
+                                )
+                                .label("pins are A, B, C, D")
+                                .hint("for no INTx, omit `pin`"),
+                            );
+                            None
+                        }
+                    }
+                }
+                InterruptItem::Msi(n) => {
+                    if n.value == 0 || n.value > 32 || !n.value.is_power_of_two() {
+                        self.err(
+                            Diagnostic::error(
+                                diag::OUT_OF_RANGE,
+                                n.span,
+                                format!("{} MSI vectors: must be 1, 2, 4, 8, 16 or 32", n.value),
+                            )
+                            .label("invalid vector count")
+                            .hint("MSI vector counts are powers of two up to 32"),
+                        );
+                    } else {
+                        out.msi_vectors = Some(n.value as u8);
+                    }
+                }
+                InterruptItem::Level(e) => out.level = self.expr(e, ExprCx::Level),
+                InterruptItem::Status(r) => {
+                    if let Some(id) = self.lookup_register(r) {
+                        let (ra, _) = self.reg_asts[id.0];
+                        let readable = !ra.read.is_empty()
+                            || self.fields[id.0].iter().any(|f| f.access.readable());
+                        if !readable {
+                            self.err(
+                                Diagnostic::error(diag::WRONG_KIND, r.span, format!("status register `{}` always reads 0", r.name))
+                                    .label("not readable")
+                                    .also(ra.span, "declared here")
+                                    .hint("the handler reads this register to tell whether the interrupt is its own"),
+                            );
+                        }
+                        out.status = Some(id);
+                    }
+                }
+                InterruptItem::Ack { register, value } => {
+                    let id = self.lookup_register(register);
+                    let v = self.expr(value, ExprCx::Ack);
+                    if let (Some(id), Some(v)) = (id, v) {
+                        out.ack = Some((id, v));
+                    }
+                }
+            }
+        }
+        if !out.any() && (out.level.is_some() || out.status.is_some() || out.ack.is_some()) {
+            self.err(
+                Diagnostic::error(
+                    diag::NO_INTERRUPT_SOURCE,
+                    ast.span,
+                    "this interrupt has neither `pin` nor `msi`",
+                )
+                .label("no way to interrupt")
+                .hint("add `pin A;` (INTx) and/or `msi 1;`"),
+            );
+        }
+        if out.any() && out.status.is_none() && !seen.contains_key("status") {
+            self.err(
+                Diagnostic::error(diag::NO_STATUS, ast.span, "the interrupt has no `status` register")
+                    .label("handler cannot tell its interrupt from others")
+                    .hint("add `status REGISTER;` naming the register that is non-zero while the device interrupts"),
+            );
+        }
+        out
+    }
+
+    fn check_irq_statements(&mut self, irq: &ir::Interrupt, ast: Option<&ast::InterruptAst>) {
+        let level_span = ast.and_then(|a| {
+            a.items
+                .iter()
+                .find(|(i, _)| matches!(i, InterruptItem::Level(_)))
+                .map(|(_, s)| *s)
+        });
+        for site in self.irq_stmt_sites.clone() {
+            if !irq.any() {
+                self.err(
+                    Diagnostic::error(
+                        diag::NO_INTERRUPT,
+                        site,
+                        "`irq` action on a device without an interrupt",
+                    )
+                    .label("nothing to raise")
+                    .hint("declare `interrupt { pin A; status REG; }`"),
+                );
+            } else if let Some(level) = level_span {
+                self.err(
+                    Diagnostic::error(
+                        diag::LEVEL_CONFLICT,
+                        site,
+                        "explicit `irq` action on a device whose level is derived",
+                    )
+                    .label("explicit action")
+                    .also(level, "the line follows this expression")
+                    .hint("change the state the level reads instead, or drop `level`"),
+                );
+            }
+        }
+        for site in self.msi_stmt_sites.clone() {
+            if irq.msi_vectors.is_none() {
+                self.err(
+                    Diagnostic::error(
+                        diag::NO_INTERRUPT,
+                        site,
+                        "`msi` action on a device without MSI",
+                    )
+                    .label("no MSI declared")
+                    .hint("add `msi N;` to the `interrupt` block"),
+                );
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ scenarios
+
+    fn scenario(&mut self, s: &ast::ScenarioAst, dev: &ir::Device) -> Option<ir::Scenario> {
+        let mut steps = Vec::new();
+        let mut ok = true;
+        for step in &s.steps {
+            match self.step(step, dev) {
+                Some(kind) => {
+                    let text = self
+                        .sources
+                        .snippet(step.span)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let line = self.sources.location(step.span).line;
+                    steps.push(ir::Step {
+                        kind,
+                        text,
+                        line,
+                        span: step.span,
+                    });
+                }
+                None => ok = false,
+            }
+        }
+        ok.then(|| ir::Scenario {
+            name: s.name.name.clone(),
+            description: s
+                .description
+                .as_ref()
+                .map(|d| d.value.clone())
+                .unwrap_or_default(),
+            steps,
+            span: s.span,
+        })
+    }
+
+    fn location(&mut self, l: &ast::Location, dev: &ir::Device) -> Option<ir::Loc> {
+        match l {
+            ast::Location::Register(id) => {
+                let r = self.lookup_register(id)?;
+                let reg = dev.register(r);
+                Some(ir::Loc {
+                    bar: reg.bar,
+                    offset: reg.offset,
+                    width: reg.width,
+                    register: Some(r),
+                })
+            }
+            ast::Location::Raw {
+                bar,
+                offset,
+                width,
+                span,
+            } => {
+                if width.0 == ScalarType::Bool {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            width.1,
+                            "accesses are u8, u16, u32 or u64",
+                        )
+                        .label("not an access width"),
+                    );
+                    return None;
+                }
+                let bytes = (width.0.bits() / 8) as u64;
+                let Some(b) = dev.bar(bar.value.min(255) as u8).filter(|_| bar.value <= 5) else {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            bar.span,
+                            format!("the device has no BAR {}", bar.value),
+                        )
+                        .label("no such BAR")
+                        .hint(format!(
+                            "BARs: {}",
+                            dev.bars
+                                .iter()
+                                .map(|b| b.index.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    );
+                    return None;
+                };
+                if offset.value.checked_add(bytes).is_none_or(|e| e > b.size) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            *span,
+                            format!(
+                                "0x{:x} + {bytes} is outside BAR {} ({} bytes)",
+                                offset.value, b.index, b.size
+                            ),
+                        )
+                        .label("outside the BAR")
+                        .also(b.span, "BAR declared here"),
+                    );
+                    return None;
+                }
+                let register = b.registers.iter().copied().find(|r| {
+                    dev.register(*r).offset == offset.value
+                        && dev.register(*r).width as u64 == bytes
+                });
+                Some(ir::Loc {
+                    bar: b.index,
+                    offset: offset.value,
+                    width: bytes as u8,
+                    register,
+                })
+            }
+        }
+    }
+
+    /// Fold a scenario expression to `constant (+ dma.addr)`.
+    fn value(&mut self, e: &ast::Expr, dev: &ir::Device) -> Option<ir::Value> {
+        let (dma, constant) = self.fold(e, dev)?;
+        match dma {
+            0 => Some(ir::Value {
+                constant,
+                plus_dma_addr: false,
+            }),
+            1 => Some(ir::Value {
+                constant,
+                plus_dma_addr: true,
+            }),
+            _ => {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAD_STEP,
+                        e.span,
+                        "`dma.addr` may only be offset by a constant",
+                    )
+                    .label("not `dma.addr + constant`")
+                    .hint("write `dma.addr` or `dma.addr + 0x100`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// (coefficient of dma.addr, constant). Coefficients other than 0/1 are
+    /// rejected by the caller.
+    fn fold(&mut self, e: &ast::Expr, dev: &ir::Device) -> Option<(i64, u64)> {
+        let bad = |c: &mut Self, span: Span| {
+            c.err(
+                Diagnostic::error(
+                    diag::BAD_STEP,
+                    span,
+                    "scenario values are constants (and `dma.addr`)",
+                )
+                .label("not a constant")
+                .hint("scenarios run from outside the device: they cannot read its state"),
+            );
+            None
+        };
+        match &e.kind {
+            ExprKind::Num(v) => Some((0, *v)),
+            ExprKind::Bool(b) => Some((0, *b as u64)),
+            ExprKind::DmaAddr => {
+                if dev.dma_buffer.is_none() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::DMA_NO_BUFFER,
+                            e.span,
+                            "`dma.addr` without a `dma_buffer`",
+                        )
+                        .label("no DMA buffer")
+                        .hint("declare `dma_buffer SIZE;` in the device"),
+                    );
+                    return None;
+                }
+                Some((1, 0))
+            }
+            ExprKind::Unary(op, x) => {
+                let (d, v) = self.fold(x, dev)?;
+                if d != 0 {
+                    return bad(self, e.span);
+                }
+                Some((0, eval_unary(*op, v)))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (da, va) = self.fold(a, dev)?;
+                let (db, vb) = self.fold(b, dev)?;
+                match op {
+                    BinOp::Add => Some((da + db, va.wrapping_add(vb))),
+                    BinOp::Sub if db == 0 => Some((da, va.wrapping_sub(vb))),
+                    _ if da == 0 && db == 0 => Some((0, eval_binary(*op, va, vb))),
+                    _ => bad(self, e.span),
+                }
+            }
+            _ => bad(self, e.span),
+        }
+    }
+
+    fn data(&mut self, s: &ast::Source, dev: &ir::Device) -> Option<ir::Data> {
+        let arg = |c: &mut Self, e: &ast::Expr| -> Option<u64> {
+            let v = c.value(e, dev)?;
+            if v.plus_dma_addr {
+                c.err(
+                    Diagnostic::error(diag::BAD_STEP, e.span, "data seeds are constants")
+                        .label("not a constant"),
+                );
+                return None;
+            }
+            Some(v.constant)
+        };
+        Some(match &s.kind {
+            ast::SourceKind::Random(e) => {
+                let v = arg(self, e)?;
+                if v > u32::MAX as u64 {
+                    self.err(
+                        Diagnostic::error(diag::BAD_STEP, e.span, "random seeds are 32-bit")
+                            .label("too wide"),
+                    );
+                    return None;
+                }
+                ir::Data::Random(v as u32)
+            }
+            ast::SourceKind::Pattern(e) => {
+                let v = arg(self, e)?;
+                if v > 0xff {
+                    self.err(
+                        Diagnostic::error(diag::BAD_STEP, e.span, "a pattern is one byte")
+                            .label("too wide"),
+                    );
+                    return None;
+                }
+                ir::Data::Pattern(v as u8)
+            }
+            ast::SourceKind::Word(e) => ir::Data::Word(arg(self, e)?),
+            ast::SourceKind::Place(_) => {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAD_STEP,
+                        s.span,
+                        "scenario data is random(..), pattern(..) or word(..)",
+                    )
+                    .label("device buffers are not visible to scenarios")
+                    .hint("compare against the data the device was given"),
+                );
+                return None;
+            }
+        })
+    }
+
+    fn dma_range(
+        &mut self,
+        start: &ast::Expr,
+        end: &ast::Expr,
+        span: Span,
+        dev: &ir::Device,
+    ) -> Option<(u64, u64)> {
+        let Some(size) = dev.dma_buffer else {
+            self.err(
+                Diagnostic::error(
+                    diag::DMA_NO_BUFFER,
+                    span,
+                    "this step uses the DMA buffer, but none is declared",
+                )
+                .label("no DMA buffer")
+                .hint("declare `dma_buffer SIZE;` in the device"),
+            );
+            return None;
+        };
+        let s = self.value(start, dev)?;
+        let e = self.value(end, dev)?;
+        if s.plus_dma_addr || e.plus_dma_addr {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_STEP,
+                    span,
+                    "ranges are offsets into the DMA buffer, not addresses",
+                )
+                .label("offsets, not dma.addr"),
+            );
+            return None;
+        }
+        if s.constant > e.constant || e.constant > size {
+            self.err(
+                Diagnostic::error(
+                    diag::DMA_RANGE,
+                    span,
+                    format!(
+                        "range {}..{} is outside the {size}-byte DMA buffer",
+                        s.constant, e.constant
+                    ),
+                )
+                .label("bad range")
+                .hint(format!("start <= end <= {size}")),
+            );
+            return None;
+        }
+        Some((s.constant, e.constant))
+    }
+
+    fn step(&mut self, step: &ast::Step, dev: &ir::Device) -> Option<ir::StepKind> {
+        let mask_of = |c: &mut Self, m: &Option<ast::Expr>| -> Option<u64> {
+            match m {
+                None => Some(u64::MAX),
+                Some(e) => {
+                    let v = c.value(e, dev)?;
+                    if v.plus_dma_addr {
+                        c.err(
+                            Diagnostic::error(diag::BAD_STEP, e.span, "a mask is a constant")
+                                .label("not a constant"),
+                        );
+                        return None;
+                    }
+                    Some(v.constant)
+                }
+            }
+        };
+        Some(match &step.kind {
+            StepKind::Read { location } => {
+                let loc = self.location(location, dev)?;
+                self.policy_check(&loc, location.span(), false, dev)?;
+                ir::StepKind::Read(loc)
+            }
+            StepKind::Write { location, value } => {
+                let loc = self.location(location, dev)?;
+                let v = self.value(value, dev)?;
+                self.fits_loc(&loc, v, value.span)?;
+                self.policy_check(&loc, location.span(), false, dev)?;
+                ir::StepKind::Write(loc, v)
+            }
+            StepKind::Expect {
+                location,
+                value,
+                mask,
+            }
+            | StepKind::Wait {
+                location,
+                value,
+                mask,
+            } => {
+                let loc = self.location(location, dev)?;
+                let v = self.value(value, dev)?;
+                let m = mask_of(self, mask)?;
+                self.fits_loc(&loc, v, value.span)?;
+                self.policy_check(&loc, location.span(), false, dev)?;
+                if let Some(r) = loc.register {
+                    let reg = dev.register(r);
+                    if !reg.readable() && !v.plus_dma_addr && v.constant & m != 0 {
+                        self.err(
+                            Diagnostic::error(
+                                diag::STEP_NEEDS_READ,
+                                location.span(),
+                                format!("register `{}` always reads 0", reg.name),
+                            )
+                            .label("write-only")
+                            .also(reg.span, "declared here")
+                            .hint("expect 0, or make the register readable"),
+                        );
+                        return None;
+                    }
+                }
+                if matches!(step.kind, StepKind::Expect { .. }) {
+                    ir::StepKind::Expect {
+                        loc,
+                        value: v,
+                        mask: m,
+                    }
+                } else {
+                    ir::StepKind::Wait {
+                        loc,
+                        value: v,
+                        mask: m,
+                    }
+                }
+            }
+            StepKind::InvalidWrite { location, value } => {
+                let loc = self.location(location, dev)?;
+                let v = self.value(value, dev)?;
+                self.fits_loc(&loc, v, value.span)?;
+                self.policy_check(&loc, location.span(), true, dev)?;
+                ir::StepKind::InvalidWrite(loc, v)
+            }
+            StepKind::InvalidRead { location } => {
+                let loc = self.location(location, dev)?;
+                self.policy_check(&loc, location.span(), true, dev)?;
+                let bar = dev.bar(loc.bar)?;
+                let expect = match bar.policy.invalid {
+                    ir::InvalidAccess::Ignore => 0,
+                    _ => low_mask(loc.width as u32 * 8),
+                };
+                ir::StepKind::InvalidRead { loc, expect }
+            }
+            StepKind::ExpectIrq { asserted } => {
+                if !dev.interrupt.any() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::NO_INTERRUPT,
+                            step.span,
+                            "`expect irq` on a device without an interrupt",
+                        )
+                        .label("no interrupt declared")
+                        .hint("declare `interrupt { pin A; status REG; }`"),
+                    );
+                    return None;
+                }
+                ir::StepKind::ExpectIrq(*asserted)
+            }
+            StepKind::ExpectDma { start, end, source } | StepKind::Fill { start, end, source } => {
+                let (s, e) = self.dma_range(start, end, step.span, dev)?;
+                let data = self.data(source, dev)?;
+                if matches!(step.kind, StepKind::Fill { .. }) {
+                    ir::StepKind::Fill {
+                        start: s,
+                        end: e,
+                        data,
+                    }
+                } else {
+                    ir::StepKind::ExpectDma {
+                        start: s,
+                        end: e,
+                        data,
+                    }
+                }
+            }
+        })
+    }
+
+    /// Is the access valid under its BAR's policy, as the step claims?
+    fn policy_check(
+        &mut self,
+        loc: &ir::Loc,
+        span: Span,
+        claims_invalid: bool,
+        dev: &ir::Device,
+    ) -> Option<()> {
+        let bar = dev.bar(loc.bar)?;
+        let valid = bar.policy.allows(loc.offset, loc.width as u64);
+        let sizes: Vec<String> = bar
+            .policy
+            .size_list()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if claims_invalid && valid {
+            self.err(
+                Diagnostic::error(
+                    diag::NOT_INVALID,
+                    span,
+                    format!(
+                        "a {}-byte access at 0x{:x} is valid for BAR {}",
+                        loc.width, loc.offset, bar.index
+                    ),
+                )
+                .label("valid access")
+                .also(
+                    bar.span,
+                    format!("BAR {} allows {} byte(s)", bar.index, sizes.join(", ")),
+                )
+                .hint("drop `invalid`, or use a width the BAR rejects"),
+            );
+            return None;
+        }
+        if !claims_invalid && !valid {
+            self.diags.push(
+                Diagnostic::warning(diag::UNCHECKED_INVALID, span, format!("a {}-byte access at 0x{:x} is not allowed by BAR {}", loc.width, loc.offset, bar.index))
+                    .label("the device will apply its `invalid` policy")
+                    .also(bar.span, format!("BAR {} allows {} byte(s)", bar.index, sizes.join(", ")))
+                    .hint("write `invalid write ...` / `invalid read ...` if that is what this step tests"),
+            );
+        }
+        Some(())
+    }
+
+    fn fits_loc(&mut self, loc: &ir::Loc, v: ir::Value, span: Span) -> Option<()> {
+        if !v.plus_dma_addr && !fits(v.constant, loc.width as u32 * 8) {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_STEP,
+                    span,
+                    format!("0x{:x} does not fit in {} byte(s)", v.constant, loc.width),
+                )
+                .label("too wide")
+                .hint("use a value that fits the access width"),
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    fn dma_mask_bits(&self, dev: &ir::Device) -> u8 {
+        let mut bits = 64u8;
+        for sc in &dev.scenarios {
+            for st in &sc.steps {
+                if let ir::StepKind::Write(loc, v) = &st.kind
+                    && v.plus_dma_addr
+                {
+                    bits = bits.min(loc.width * 8);
+                }
+            }
+        }
+        bits
+    }
+
+    // ------------------------------------------------------------ warnings
+
+    /// W0001: DMA whose address is, at reset, in a window that is not RAM.
+    fn warn_non_ram_dma(&mut self, dev: &ir::Device) {
+        let mut found = Vec::new();
+        for r in &dev.registers {
+            for stmts in [&r.on_read, &r.on_write] {
+                collect_dma_addrs(stmts, &mut found);
+            }
+        }
+        for addr in found {
+            if let Some(a) = reset_value(addr, dev)
+                && let Some(window) = non_ram_window(a)
+            {
+                let site = self
+                    .dma_site(addr, dev)
+                    .unwrap_or(dev.registers.first().map(|r| r.span).unwrap_or_default());
+                self.diags.push(
+                    Diagnostic::warning(diag::NON_RAM_DMA, site, format!("at reset this DMA targets 0x{a:x}, {window}"))
+                        .label("not RAM on common machines")
+                        .hint("the DMA will be refused there; let the driver program the address (a register) to prove DMA end to end"),
+                );
+            }
+        }
+    }
+
+    /// Span of the register whose reset value an address comes from.
+    fn dma_site(&self, e: &ir::Expr, dev: &ir::Device) -> Option<Span> {
+        let mut site = None;
+        e.walk(&mut |x| {
+            if let ir::Expr::Register(r) = x {
+                site = Some(dev.register(*r).span);
+            }
+        });
+        site
+    }
+
+    fn warn_unused_states(&mut self, dev: &ir::Device) {
+        for (i, s) in dev.states.iter().enumerate() {
+            if !self.used_states.contains(&i) {
+                self.diags.push(
+                    Diagnostic::warning(
+                        diag::UNUSED_STATE,
+                        s.span,
+                        format!("state `{}` is never read", s.name),
+                    )
+                    .label("unused")
+                    .hint("read it from a register, the level or an action, or remove it"),
+                );
+            }
+        }
+    }
+}
+
+impl ast::StateAst {
+    fn ty_span(&self) -> Span {
+        match &self.ty {
+            ast::TypeAst::Scalar(_, s) | ast::TypeAst::Buffer(_, s) => *s,
+        }
+    }
+}
+
+fn collect_dma_addrs<'e>(stmts: &'e [ir::Stmt], out: &mut Vec<&'e ir::Expr>) {
+    for s in stmts {
+        match s {
+            ir::Stmt::DmaWrite { addr, .. } | ir::Stmt::DmaRead { addr, .. } => out.push(addr),
+            ir::Stmt::If {
+                then, otherwise, ..
+            } => {
+                collect_dma_addrs(then, out);
+                collect_dma_addrs(otherwise, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Evaluate an expression with every state and register at its reset value;
+/// `None` when it depends on something else (a written value, a hook).
+fn reset_value(e: &ir::Expr, dev: &ir::Device) -> Option<u64> {
+    Some(match e {
+        ir::Expr::Const(v) => *v,
+        ir::Expr::State(s) => dev.state(*s).reset,
+        ir::Expr::Register(r) => dev.register(*r).reset,
+        ir::Expr::Field(r, f) => dev.register(*r).fields.get(*f)?.reset,
+        ir::Expr::Unary(op, x) => eval_unary(*op, reset_value(x, dev)?),
+        ir::Expr::Binary(op, a, b) => eval_binary(*op, reset_value(a, dev)?, reset_value(b, dev)?),
+        _ => return None,
+    })
+}
+
+/// Which well-known non-RAM window of a PC an address is in.
+fn non_ram_window(a: u64) -> Option<&'static str> {
+    match a {
+        0xa_0000..=0xb_ffff => Some("the legacy VGA window (0xa0000-0xbffff)"),
+        0xc_0000..=0xf_ffff => Some("the option ROM and BIOS area (0xc0000-0xfffff)"),
+        0xfec0_0000..=0xffff_ffff => Some("the MMIO hole below 4G (IOAPIC, LAPIC, flash)"),
+        _ => None,
+    }
+}
+
+/// The language's unary operators on u64 (shared with backends' docs).
+pub fn eval_unary(op: UnOp, v: u64) -> u64 {
+    match op {
+        UnOp::Not => (v == 0) as u64,
+        UnOp::Neg => v.wrapping_neg(),
+        UnOp::BitNot => !v,
+    }
+}
+
+/// The language's binary operators on u64: wrapping, x/0 = 0, shifts >= 64 give 0.
+pub fn eval_binary(op: BinOp, a: u64, b: u64) -> u64 {
+    match op {
+        BinOp::Or => (a != 0 || b != 0) as u64,
+        BinOp::And => (a != 0 && b != 0) as u64,
+        BinOp::Eq => (a == b) as u64,
+        BinOp::Ne => (a != b) as u64,
+        BinOp::Lt => (a < b) as u64,
+        BinOp::Le => (a <= b) as u64,
+        BinOp::Gt => (a > b) as u64,
+        BinOp::Ge => (a >= b) as u64,
+        BinOp::BitOr => a | b,
+        BinOp::BitXor => a ^ b,
+        BinOp::BitAnd => a & b,
+        BinOp::Shl => u32::try_from(b)
+            .ok()
+            .and_then(|s| a.checked_shl(s))
+            .unwrap_or(0),
+        BinOp::Shr => u32::try_from(b)
+            .ok()
+            .and_then(|s| a.checked_shr(s))
+            .unwrap_or(0),
+        BinOp::Add => a.wrapping_add(b),
+        BinOp::Sub => a.wrapping_sub(b),
+        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::Div => a.checked_div(b).unwrap_or(0),
+        BinOp::Rem => a.checked_rem(b).unwrap_or(0),
+    }
+}

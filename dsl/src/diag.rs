@@ -1,0 +1,414 @@
+//! Diagnostics: stable codes, spans, both sites of a conflict, a hint.
+//!
+//! Every problem the front end finds becomes a [`Diagnostic`]. Codes are
+//! stable (`E0xxx` errors, `W0xxx` warnings) and documented in [`CODES`];
+//! `pcidevc explain CODE` prints the explanation. Rendering for humans goes
+//! through miette; [`Diagnostic::to_json`] gives one JSON object per
+//! diagnostic for editors and CI annotations.
+
+use crate::source::{Location, SourceMap, Span};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A secondary site: the other half of a conflict, or a related declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    /// Where the problem is, with a short label text.
+    pub span: Span,
+    pub label: String,
+    /// Other sites (e.g. the first of two overlapping registers).
+    pub related: Vec<Label>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        debug_assert!(code.starts_with('E'), "errors use E codes: {code}");
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            related: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        debug_assert!(code.starts_with('W'), "warnings use W codes: {code}");
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error("E0000", span, message)
+        }
+        .with_code(code)
+    }
+
+    fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Text shown under the primary span.
+    pub fn label(mut self, text: impl Into<String>) -> Self {
+        self.label = text.into();
+        self
+    }
+
+    /// Another site involved in the problem.
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.related.push(Label {
+            span,
+            message: text.into(),
+        });
+        self
+    }
+
+    pub fn hint(mut self, text: impl Into<String>) -> Self {
+        self.hint = Some(text.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// One JSON object (a single line when serialized) for editors and CI.
+    pub fn to_json(&self, sources: &SourceMap) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct JsonLabel {
+            file: String,
+            line: usize,
+            column: usize,
+            end_line: usize,
+            end_column: usize,
+            message: String,
+        }
+        let loc = |span: Span, message: &str| {
+            let Location {
+                file,
+                line,
+                column,
+                end_line,
+                end_column,
+            } = sources.location(span);
+            JsonLabel {
+                file,
+                line,
+                column,
+                end_line,
+                end_column,
+                message: message.to_string(),
+            }
+        };
+        let primary = loc(self.span, &self.label);
+        serde_json::json!({
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "file": primary.file,
+            "line": primary.line,
+            "column": primary.column,
+            "end_line": primary.end_line,
+            "end_column": primary.end_column,
+            "label": self.label,
+            "related": self.related.iter().map(|l| loc(l.span, &l.message)).collect::<Vec<_>>(),
+            "hint": self.hint,
+        })
+    }
+
+    /// `file:line:col: error[E0301]: message` — one line, for logs and tests.
+    pub fn short(&self, sources: &SourceMap) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "{}: {}[{}]: {}",
+            sources.location(self.span),
+            sev,
+            self.code,
+            self.message
+        )
+    }
+}
+
+/// Every diagnostic code with a one-line title and an explanation.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $title:literal, $expl:literal;)*) => {
+        $(pub const $name: &str = $code;)*
+        /// All codes, in order.
+        pub const CODES: &[CodeInfo] = &[$(CodeInfo { code: $code, title: $title, explanation: $expl }),*];
+    };
+}
+
+codes! {
+    SYNTAX = "E0001", "syntax error",
+        "The text does not follow the grammar. The message says what was expected at that point; the rest of the file is still checked, item by item.";
+    BAD_NUMBER = "E0002", "invalid integer literal",
+        "Integers are decimal, 0x hexadecimal or 0b binary, may contain `_`, may end in K, M or G (multiples of 1024), and must fit in 64 bits.";
+    TOO_DEEP = "E0003", "nesting too deep",
+        "Braces, brackets and parentheses nest at most 64 levels, and an expression has at most 64 levels of operators. Split the expression or flatten the blocks.";
+    INCLUDE_IO = "E0004", "cannot read file",
+        "An included file (or the spec itself) could not be read. Include paths are relative to the including file.";
+    INCLUDE_CYCLE = "E0005", "include cycle",
+        "A file includes itself, directly or through other files.";
+    NOT_UTF8 = "E0006", "file is not UTF-8",
+        "Specs are UTF-8 text. The span points at the first byte that is not valid UTF-8.";
+    BAD_STRING = "E0007", "invalid string",
+        "Strings may contain the escapes \\\\, \\\" , \\n and \\t only.";
+    NO_DEVICE = "E0101", "no device",
+        "A spec file must contain exactly one `device NAME { ... }` block.";
+    MISSING_ITEM = "E0102", "missing required item",
+        "A device needs at least `id VENDOR:DEVICE;`.";
+    BAD_ID = "E0103", "invalid PCI id",
+        "Vendor ids 0x0000 and 0xffff are not valid (0xffff is what an empty slot reads); device ids must not be 0xffff.";
+    OUT_OF_RANGE = "E0104", "value out of range",
+        "The value does not fit where it is used: ids are 16 bits, revision and class bytes are 8 bits, a BAR index is 0 to 5, MSI vectors 1 to 32.";
+    DUPLICATE_ITEM = "E0105", "item given twice",
+        "An identity item (id, revision, class, subsystem, description, dma_buffer) or an interrupt item may appear once.";
+    BAD_NAME = "E0106", "invalid name",
+        "Names become Rust and C identifiers: device names are lower snake_case, and no name may be a reserved word of the language or of Rust.";
+    BAR_INDEX = "E0201", "invalid BAR index",
+        "BARs are numbered 0 to 5; a mem64 BAR also takes the next index, so it cannot be BAR 5.";
+    BAR_DUPLICATE = "E0202", "BAR index used twice",
+        "Two BARs claim the same index (a mem64 BAR also claims index+1).";
+    BAR_SIZE_POW2 = "E0203", "BAR size not a power of two",
+        "PCI BAR sizes are powers of two, so that the size can be discovered by writing all-ones.";
+    BAR_IO_TOO_BIG = "E0204", "I/O BAR larger than 256 bytes",
+        "PCI I/O BARs may decode at most 256 bytes.";
+    BAR_TOO_SMALL = "E0205", "BAR too small",
+        "I/O BARs are at least 4 bytes, memory BARs at least 16 bytes.";
+    BAD_ACCESS_SIZE = "E0206", "invalid access size",
+        "Access sizes are 1, 2, 4 or 8 bytes; I/O BARs allow at most 4.";
+    REG_OUTSIDE_BAR = "E0301", "register outside its BAR",
+        "offset + width of a register must not exceed the BAR's size.";
+    REG_OVERLAP = "E0302", "overlapping registers",
+        "Two registers of one BAR share bytes. Give each its own offset; to show one state at two offsets, declare a `state` and read it from both registers.";
+    REG_WIDTH_NOT_ALLOWED = "E0303", "register width not allowed by the BAR",
+        "A register's width must be one of its BAR's access sizes, or the driver could never access it whole.";
+    REG_MISALIGNED = "E0304", "register not naturally aligned",
+        "A register's offset must be a multiple of its width.";
+    RESET_TOO_WIDE = "E0305", "reset value wider than its target",
+        "The reset value of a register, field or state does not fit in its width.";
+    FIELD_OVERLAP = "E0306", "overlapping fields",
+        "Two fields of one register share bits.";
+    FIELD_OUTSIDE = "E0307", "field outside its register",
+        "A field's bits must lie inside the register's width.";
+    WRITABLE_IN_RO = "E0308", "writable field in a read-only register",
+        "A register declared `ro` can only have read-only fields.";
+    BAD_BIT_RANGE = "E0309", "invalid bit range",
+        "Bit ranges are written [high:low] with high >= low.";
+    BAD_ENUM = "E0310", "invalid enumeration",
+        "Enumeration values must fit in the field and be distinct.";
+    RESET_TWICE = "E0311", "reset given twice",
+        "A register with fields takes its reset from its fields; give the reset either on the register or on the fields.";
+    NO_STORAGE = "E0312", "register has no storage",
+        "Only registers with an access kind (rw, ro, wo, w1c, w1s, rclr) hold a value. Assign a `state` instead, or give the register an access kind.";
+    DUPLICATE_NAME = "E0401", "duplicate name",
+        "Registers, states, hooks and scenarios share one namespace per device; fields and enum variants are unique within their register.";
+    UNKNOWN_NAME = "E0402", "unknown name",
+        "The name is not declared. Declarations can come after their use.";
+    WRONG_KIND = "E0403", "wrong kind of name",
+        "The name is declared, but not as something usable here (e.g. a buffer used as a number, a hook assigned to, `value` outside `on write`, `dma.addr` outside a scenario).";
+    BAD_CALL = "E0404", "invalid hook call",
+        "A hook is called with as many arguments as it declares, and only hooks with a return type can be used in expressions.";
+    NO_INTERRUPT_SOURCE = "E0501", "interrupt without a pin or MSI",
+        "`level`, `status` and `ack` describe an interrupt: declare `pin A..D` or `msi N`.";
+    LEVEL_CONFLICT = "E0502", "explicit irq action with a derived level",
+        "With `level EXPR` the line follows the expression after every access; `irq raise/lower/pulse` would fight it. Use one or the other.";
+    NO_STATUS = "E0503", "interrupt without a status register",
+        "The generated driver's handler reads `status` to tell its interrupt from others on a shared line. Declare `status REGISTER;` (and usually `ack`).";
+    BAD_PIN = "E0504", "invalid interrupt pin",
+        "Interrupt pins are A, B, C or D.";
+    NO_INTERRUPT = "E0505", "the device has no interrupt",
+        "`expect irq`, `irq` actions and `msi` actions need an `interrupt { pin ..; }` or `msi N;`.";
+    DMA_NO_BUFFER = "E0601", "no DMA buffer declared",
+        "`dma.addr` and `dma[..]` in scenarios refer to the driver's DMA buffer: declare its size with `dma_buffer SIZE;`.";
+    DMA_RANGE = "E0602", "range outside the DMA buffer",
+        "The range must lie inside `dma_buffer` and have start <= end.";
+    DMA_TARGET = "E0603", "invalid DMA source or destination",
+        "DMA reads land in a buffer (`buf[offset]`) or a scalar (`state`, register, field; at most 8 bytes).";
+    BAD_STEP = "E0701", "invalid scenario step",
+        "A raw location names an existing BAR and lies inside it; a step's value fits its width.";
+    NOT_INVALID = "E0702", "`invalid` step on a valid access",
+        "An `invalid` step asserts that the device rejects the access under its BAR's policy; this access is valid.";
+    STEP_NEEDS_READ = "E0703", "expectation on an unreadable register",
+        "The register is write-only and reads 0; expecting another value can never pass.";
+    NON_RAM_DMA = "W0001", "DMA to an address that is not RAM",
+        "The DMA targets a fixed address (or a register whose reset value is) in a window that is not RAM on common machines (legacy VGA 0xa0000-0xbffff, option ROMs, the 0xfec00000+ MMIO hole). On a real VMM the DMA will be refused.";
+    UNCHECKED_INVALID = "W0002", "scenario access not allowed by the BAR",
+        "The access size or alignment is not allowed by the BAR's policy, so the device will apply `invalid` to it. Write the step as `invalid write ...` / `invalid read ...` if that is what it tests.";
+    UNUSED_STATE = "W0003", "unused state",
+        "A state variable is never read.";
+}
+
+/// Look up a code's documentation.
+pub fn explain(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+// ------------------------------------------------------------------ rendering
+
+/// Render diagnostics for a terminal through miette's graphical handler.
+pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+    use miette::{GraphicalReportHandler, GraphicalTheme};
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    let mut out = String::new();
+    for d in diags {
+        let report = MietteView::new(d, sources);
+        if handler.render_report(&mut out, &report).is_err() {
+            // Rendering into a String cannot fail in practice; fall back to one line.
+            out.push_str(&d.short(sources));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Adapter from our diagnostic to miette's: the primary file is the source
+/// code; sites in other files become related reports of their own.
+#[derive(Debug)]
+struct MietteView {
+    code: &'static str,
+    severity: Severity,
+    message: String,
+    location: String,
+    hint: Option<String>,
+    source: miette::NamedSource<String>,
+    labels: Vec<miette::LabeledSpan>,
+    related: Vec<MietteView>,
+}
+
+impl MietteView {
+    fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
+        let file = sources.get(d.span.file);
+        let name = file.map(|f| f.name.clone()).unwrap_or_default();
+        let text = file.map(|f| f.text.clone()).unwrap_or_default();
+        let text_len = text.len();
+        let clamp = |s: Span| {
+            let start = s.start.min(text_len);
+            let end = s.end.clamp(start, text_len);
+            (start, end - start)
+        };
+        let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
+            Some(d.label.clone()).filter(|l| !l.is_empty()),
+            clamp(d.span),
+        )];
+        let mut related = Vec::new();
+        for l in &d.related {
+            if l.span.file == d.span.file {
+                labels.push(miette::LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    clamp(l.span),
+                ));
+            } else {
+                let sub = Diagnostic {
+                    severity: d.severity,
+                    code: d.code,
+                    message: l.message.clone(),
+                    span: l.span,
+                    label: l.message.clone(),
+                    related: Vec::new(),
+                    hint: None,
+                };
+                let mut view = MietteView::new(&sub, sources);
+                view.severity = Severity::Warning; // shown as advice-like context
+                related.push(view);
+            }
+        }
+        MietteView {
+            code: d.code,
+            severity: d.severity,
+            message: d.message.clone(),
+            location: sources.location(d.span).to_string(),
+            hint: d.hint.clone(),
+            source: miette::NamedSource::new(name, text),
+            labels,
+            related,
+        }
+    }
+}
+
+impl std::fmt::Display for MietteView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.location)
+    }
+}
+
+impl std::error::Error for MietteView {}
+
+impl miette::Diagnostic for MietteView {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.hint
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            assert!(c.code.len() == 5 && (c.code.starts_with('E') || c.code.starts_with('W')));
+            assert!(!c.title.is_empty() && !c.explanation.is_empty());
+        }
+    }
+}

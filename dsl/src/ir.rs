@@ -1,0 +1,537 @@
+//! The typed intermediate representation every backend consumes.
+//!
+//! Produced by [`crate::check`] only when a spec has no errors, so backends
+//! can rely on its invariants without re-checking:
+//! - names are valid identifiers in their case (registers UPPER_SNAKE,
+//!   everything else lower_snake) and unique in their namespace;
+//! - every reference is resolved to an index ([`RegId`], [`StateId`], ...);
+//! - BARs are sorted by index, each BAR's registers by offset, registers
+//!   never overlap and lie inside their BAR at a width the BAR allows;
+//! - a register with storage has at least one field (a register declared
+//!   `REG : u32 rw = 1;` gets one implicit field covering all its bits);
+//!   fields never overlap and resets fit;
+//! - expressions nest at most [`crate::parse::MAX_EXPR_DEPTH`] deep.
+//!
+//! Runtime semantics (what the model backend implements and the driver
+//! assumes) are documented on each type.
+
+pub use crate::ast::{AccessKind, BinOp, IrqOp, UnOp};
+use crate::source::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HookId(pub usize);
+
+/// DMA outcome codes stored by `dma ... status PLACE`. The runtime and the
+/// generated driver use the same numbers.
+pub mod dma_status {
+    /// The transfer happened.
+    pub const DONE: u64 = 1;
+    /// Refused: COMMAND.bus-master is off.
+    pub const BUS_MASTER_DISABLED: u64 = 2;
+    /// Refused: the host gave the device no guest memory.
+    pub const NO_GUEST_MEMORY: u64 = 3;
+    /// Refused: [addr, addr+len) is not entirely guest RAM; nothing was written.
+    pub const OUT_OF_RANGE: u64 = 4;
+    /// Refused: longer than the runtime's per-transfer limit.
+    pub const TOO_LONG: u64 = 5;
+    /// Refused: the device-side buffer range is outside the buffer.
+    pub const BAD_BUFFER_RANGE: u64 = 6;
+}
+
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// lower_snake_case; the Rust module, kernel module and directory name.
+    pub name: String,
+    pub description: String,
+    /// The spec file's name as given (for headers of generated files).
+    pub source_name: String,
+    pub vendor_id: u16,
+    pub device_id: u16,
+    pub revision: u8,
+    /// [base class, subclass, programming interface].
+    pub class_code: [u8; 3],
+    pub subsystem_vendor_id: u16,
+    pub subsystem_id: u16,
+    pub interrupt: Interrupt,
+    pub states: Vec<State>,
+    pub hooks: Vec<Hook>,
+    pub bars: Vec<Bar>,
+    /// All registers; `Bar::registers` lists each BAR's, sorted by offset.
+    pub registers: Vec<Register>,
+    /// Size of the coherent buffer the driver allocates for scenarios.
+    pub dma_buffer: Option<u64>,
+    /// Narrowest register width (bits) a scenario writes `dma.addr` into:
+    /// the driver sets its DMA mask to this. 64 when none.
+    pub dma_mask_bits: u8,
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Device {
+    pub fn register(&self, id: RegId) -> &Register {
+        &self.registers[id.0]
+    }
+    pub fn state(&self, id: StateId) -> &State {
+        &self.states[id.0]
+    }
+    pub fn hook(&self, id: HookId) -> &Hook {
+        &self.hooks[id.0]
+    }
+    pub fn bar(&self, index: u8) -> Option<&Bar> {
+        self.bars.iter().find(|b| b.index == index)
+    }
+    /// Does any action perform DMA?
+    pub fn does_dma(&self) -> bool {
+        fn any(stmts: &[Stmt]) -> bool {
+            stmts.iter().any(|s| match s {
+                Stmt::DmaWrite { .. } | Stmt::DmaRead { .. } => true,
+                Stmt::If {
+                    then, otherwise, ..
+                } => any(then) || any(otherwise),
+                _ => false,
+            })
+        }
+        self.registers
+            .iter()
+            .any(|r| any(&r.on_read) || any(&r.on_write))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pin {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Pin {
+    /// Value of the config-space Interrupt Pin register (0x3d).
+    pub fn config_value(self) -> u8 {
+        match self {
+            Pin::A => 1,
+            Pin::B => 2,
+            Pin::C => 3,
+            Pin::D => 4,
+        }
+    }
+    pub fn letter(self) -> char {
+        match self {
+            Pin::A => 'A',
+            Pin::B => 'B',
+            Pin::C => 'C',
+            Pin::D => 'D',
+        }
+    }
+}
+
+/// How the device interrupts, and how a driver recognises and acknowledges it.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    pub pin: Option<Pin>,
+    /// Number of MSI vectors (power of two, 1..=32).
+    pub msi_vectors: Option<u8>,
+    /// Derived level: the line is this expression, recomputed after every
+    /// access. When absent, `irq raise/lower/pulse` drive a latched line.
+    pub level: Option<Expr>,
+    /// Register the driver's handler reads; non-zero means "ours".
+    pub status: Option<RegId>,
+    /// Register and value the handler writes to acknowledge (`value` in the
+    /// expression is the status it read).
+    pub ack: Option<(RegId, Expr)>,
+}
+
+impl Interrupt {
+    pub fn any(&self) -> bool {
+        self.pin.is_some() || self.msi_vectors.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// An unsigned integer of 8, 16, 32 or 64 bits.
+    Uint(u32),
+    Bool,
+    /// A byte buffer of this length (device memory, e.g. edu's DMA buffer).
+    Buffer(u64),
+}
+
+impl Type {
+    /// Bits of a scalar (1 for bool); 0 for buffers.
+    pub fn bits(self) -> u32 {
+        match self {
+            Type::Uint(b) => b,
+            Type::Bool => 1,
+            Type::Buffer(_) => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub ty: Type,
+    pub reset: u64,
+    pub span: Span,
+}
+
+/// A named piece of user Rust code: `fn name(&mut self, params: u64...) -> u64`.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub name: String,
+    pub params: Vec<(String, Type)>,
+    pub ret: Option<Type>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarKind {
+    Io,
+    Mem32,
+    Mem64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidAccess {
+    /// Reads return 0, writes are dropped.
+    Ignore,
+    /// Reads return all-ones, writes are dropped.
+    AllOnes,
+    /// The access fails (the host sees an error; reads return all-ones).
+    Error,
+}
+
+/// What accesses a BAR accepts (QEMU's `.valid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessPolicy {
+    /// Allowed sizes as a mask: bit 0 = 1 byte, 1 = 2, 2 = 4, 3 = 8.
+    pub sizes: u8,
+    /// Offsets must be multiples of the access size.
+    pub aligned: bool,
+    pub invalid: InvalidAccess,
+}
+
+impl AccessPolicy {
+    pub fn allows_size(&self, bytes: u64) -> bool {
+        match bytes {
+            1 => self.sizes & 1 != 0,
+            2 => self.sizes & 2 != 0,
+            4 => self.sizes & 4 != 0,
+            8 => self.sizes & 8 != 0,
+            _ => false,
+        }
+    }
+    /// Is an access of `bytes` at `offset` valid (size and alignment)?
+    pub fn allows(&self, offset: u64, bytes: u64) -> bool {
+        self.allows_size(bytes) && (!self.aligned || offset.is_multiple_of(bytes))
+    }
+    /// Allowed sizes in bytes, ascending.
+    pub fn size_list(&self) -> Vec<u8> {
+        [1u8, 2, 4, 8]
+            .into_iter()
+            .filter(|s| self.allows_size(*s as u64))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub index: u8,
+    pub kind: BarKind,
+    pub prefetchable: bool,
+    pub size: u64,
+    pub policy: AccessPolicy,
+    /// This BAR's registers, sorted by offset.
+    pub registers: Vec<RegId>,
+    pub span: Span,
+}
+
+/// A register: `width` bytes at `offset` of BAR `bar`.
+///
+/// Read: the value is `read` if given, else the stored value of the readable
+/// fields (bits of `wo` fields and bits in no field read 0); then `rclr`
+/// fields are cleared; then `on_read` runs.
+///
+/// Write (value `v`, bytes outside the access are 0 and not enabled): each
+/// field's enabled bits are updated by its access kind (rw/wo: set to v;
+/// w1c: cleared where v is 1; w1s: set where v is 1; ro/rclr: unchanged);
+/// then `on_write` runs with `value` = v.
+#[derive(Debug, Clone)]
+pub struct Register {
+    /// UPPER_SNAKE_CASE.
+    pub name: String,
+    pub bar: u8,
+    pub offset: u64,
+    /// Bytes: 1, 2, 4 or 8.
+    pub width: u8,
+    /// The register-level access kind, if declared.
+    pub access: Option<AccessKind>,
+    /// Empty: no storage (reads 0 unless `read`; writes only run actions).
+    pub fields: Vec<Field>,
+    /// Reset value of the storage (all fields' resets combined).
+    pub reset: u64,
+    pub read: Option<Expr>,
+    pub on_read: Vec<Stmt>,
+    pub on_write: Vec<Stmt>,
+    pub span: Span,
+}
+
+impl Register {
+    pub fn has_storage(&self) -> bool {
+        !self.fields.is_empty()
+    }
+    pub fn bits(&self) -> u32 {
+        self.width as u32 * 8
+    }
+    /// Can a guest read return something other than 0?
+    pub fn readable(&self) -> bool {
+        self.read.is_some() || self.fields.iter().any(|f| f.access.readable())
+    }
+    /// Does a guest write have any effect?
+    pub fn writable(&self) -> bool {
+        !self.on_write.is_empty() || self.fields.iter().any(|f| f.access.writable())
+    }
+    /// Mask of the register's bits that a guest write can change.
+    pub fn write_mask(&self) -> u64 {
+        self.fields
+            .iter()
+            .filter(|f| f.access.writable())
+            .fold(0, |m, f| m | f.mask())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// lower_snake_case; `value` for the implicit whole-register field.
+    pub name: String,
+    pub lo: u32,
+    pub hi: u32,
+    pub access: AccessKind,
+    pub reset: u64,
+    /// Named values, lower_snake_case.
+    pub variants: Vec<(String, u64)>,
+    /// True for the field standing for a whole field-less register.
+    pub implicit: bool,
+}
+
+impl Field {
+    pub fn bits(&self) -> u32 {
+        self.hi - self.lo + 1
+    }
+    /// The field's bits in register position.
+    pub fn mask(&self) -> u64 {
+        low_mask(self.bits()) << self.lo
+    }
+}
+
+/// A mask of the `bits` low bits (64 gives all ones).
+pub fn low_mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+// ------------------------------------------------------------------ actions
+
+/// Where an assignment stores. Values are truncated to the target's width
+/// (a bool stores `value != 0`); an out-of-range buffer index is ignored.
+#[derive(Debug, Clone)]
+pub enum Place {
+    State(StateId),
+    /// The whole storage of a register (bypasses access kinds: the device
+    /// itself is writing).
+    Register(RegId),
+    Field(RegId, usize),
+    BufferByte(StateId, Box<Expr>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Stmt {
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    /// Only when the interrupt has no derived `level`.
+    Irq(IrqOp),
+    /// Send MSI vector N (ignored by the runtime when MSI is not enabled).
+    Msi(Expr),
+    /// Device -> guest memory.
+    DmaWrite {
+        addr: Expr,
+        len: Expr,
+        source: Source,
+        status: Option<Place>,
+    },
+    /// Guest memory -> device.
+    DmaRead {
+        addr: Expr,
+        len: Expr,
+        into: DmaDest,
+        status: Option<Place>,
+    },
+    Assign {
+        place: Place,
+        op: AssignOp,
+        value: Expr,
+    },
+    Call {
+        hook: HookId,
+        args: Vec<Expr>,
+    },
+}
+
+pub use crate::ast::AssignOp;
+
+/// Bytes a DMA write sends.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The xorshift32 stream from this seed (see the runtime's `random_bytes`).
+    Random(Expr),
+    /// One byte, repeated.
+    Pattern(Expr),
+    /// The 8 little-endian bytes of a value, repeated.
+    Word(Expr),
+    /// A device buffer from an offset.
+    Buffer { state: StateId, offset: Expr },
+}
+
+/// Where a DMA read lands.
+#[derive(Debug, Clone)]
+pub enum DmaDest {
+    Buffer {
+        state: StateId,
+        offset: Expr,
+    },
+    /// A scalar place: at most 8 bytes, little-endian.
+    Scalar(Place),
+}
+
+/// Integer expressions, evaluated in u64 with wrapping arithmetic.
+/// Comparisons and logical operators give 0 or 1; division by zero gives 0;
+/// shifts by 64 or more give 0.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Const(u64),
+    State(StateId),
+    /// The stored value of a register (no read side effects).
+    Register(RegId),
+    Field(RegId, usize),
+    BufferByte(StateId, Box<Expr>),
+    /// The value being written (`on write`), or the status read (`ack`).
+    Value,
+    Call(HookId, Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    /// Visit this expression and every sub-expression (iteratively).
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match e {
+                Expr::BufferByte(_, i) | Expr::Unary(_, i) => stack.push(i),
+                Expr::Binary(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Expr::Call(_, args) => stack.extend(args.iter()),
+                _ => {}
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ scenarios
+
+/// An access location: a register or a raw `bar N @ OFF : TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc {
+    pub bar: u8,
+    pub offset: u64,
+    /// Bytes.
+    pub width: u8,
+    pub register: Option<RegId>,
+}
+
+/// A scenario value: a constant, optionally plus the DMA buffer's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value {
+    pub constant: u64,
+    pub plus_dma_addr: bool,
+}
+
+/// Constant data for `expect dma[..]` and `fill dma[..]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    Random(u32),
+    Pattern(u8),
+    Word(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub kind: StepKind,
+    /// The step's text, whitespace-normalised (for logs).
+    pub text: String,
+    /// 1-based line in its file.
+    pub line: usize,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    /// Read (for side effects), value ignored.
+    Read(Loc),
+    Write(Loc, Value),
+    /// Read and compare `(read & mask) == (value & mask)`.
+    Expect {
+        loc: Loc,
+        value: Value,
+        mask: u64,
+    },
+    /// Like `Expect`, polled until true (a driver waits; the synchronous
+    /// model must already satisfy it).
+    Wait {
+        loc: Loc,
+        value: Value,
+        mask: u64,
+    },
+    /// An access the BAR's policy rejects: a write has no effect...
+    InvalidWrite(Loc, Value),
+    /// ...and a read returns this (0 for `ignore`, all-ones otherwise).
+    InvalidRead {
+        loc: Loc,
+        expect: u64,
+    },
+    /// The interrupt is (or is not) asserted. When asserted, the handler
+    /// protocol runs: read `status`, and if non-zero write `ack`.
+    ExpectIrq(bool),
+    /// The DMA buffer's bytes [start, end) equal the data.
+    ExpectDma {
+        start: u64,
+        end: u64,
+        data: Data,
+    },
+    /// Fill the DMA buffer's bytes [start, end) with the data.
+    Fill {
+        start: u64,
+        end: u64,
+        data: Data,
+    },
+}

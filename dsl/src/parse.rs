@@ -1,0 +1,1479 @@
+//! Text to AST: pest parsing, error recovery, includes.
+//!
+//! Robustness comes first here: the input may be anything (binary garbage,
+//! a truncated file, a 10 MB line, 100 000 nested parentheses). Before pest
+//! runs, [`check_nesting`] rejects inputs nested deeper than [`MAX_NESTING`]
+//! so that no recursive descent (pest's or ours) can overflow the stack.
+//! Expressions are built with an explicit operator stack (no recursion) and
+//! capped at [`MAX_EXPR_DEPTH`] levels.
+
+use crate::ast::*;
+use crate::diag::{self, Diagnostic};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use pest::Parser as _;
+use pest::iterators::Pair;
+use std::path::{Path, PathBuf};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct SpecParser;
+
+/// Braces, brackets and parentheses nest at most this deep.
+pub const MAX_NESTING: usize = 64;
+/// Operators nest at most this deep in one expression.
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// Includes nest at most this deep.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// Larger files are refused (a spec is text written by people).
+pub const MAX_FILE_SIZE: usize = 64 << 20;
+
+/// Where included files come from.
+pub trait Loader {
+    /// Resolve `include "name"` written in `from` (None: the top-level input).
+    fn resolve(&self, from: Option<&Path>, name: &str) -> PathBuf;
+    fn load(&mut self, path: &Path) -> std::io::Result<Vec<u8>>;
+}
+
+/// Loads from the file system; includes are relative to the including file.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn resolve(&self, from: Option<&Path>, name: &str) -> PathBuf {
+        match from.and_then(Path::parent) {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
+        }
+    }
+    fn load(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let meta = std::fs::metadata(path)?;
+        if meta.len() > MAX_FILE_SIZE as u64 {
+            return Err(std::io::Error::other(format!(
+                "file is {} bytes; specs are limited to {} bytes",
+                meta.len(),
+                MAX_FILE_SIZE
+            )));
+        }
+        std::fs::read(path)
+    }
+}
+
+/// For sources that have no file system (fuzzing, inline macro specs):
+/// every include fails with a clear error.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoIncludes;
+
+impl Loader for NoIncludes {
+    fn resolve(&self, _from: Option<&Path>, name: &str) -> PathBuf {
+        PathBuf::from(name)
+    }
+    fn load(&mut self, _path: &Path) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "includes are not available for this input (it has no file system location)",
+        ))
+    }
+}
+
+/// The parser's state across one spec and its includes.
+struct ParseSession<'a> {
+    sources: &'a mut SourceMap,
+    diags: &'a mut Vec<Diagnostic>,
+    loader: &'a mut dyn Loader,
+    /// Canonical paths of the files being parsed, outermost first.
+    include_stack: Vec<PathBuf>,
+}
+
+/// Where the pairs being built come from: pest offsets are relative to the
+/// string it parsed, which is a whole file (`base` 0) or a recovered slice.
+#[derive(Clone, Copy)]
+struct Cx {
+    file: FileId,
+    base: usize,
+}
+
+/// Parse a spec given as bytes (validated as UTF-8 here).
+pub fn parse_bytes(
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    loader: &mut dyn Loader,
+    name: &str,
+    path: Option<PathBuf>,
+    bytes: Vec<u8>,
+) -> SpecAst {
+    let mut session = ParseSession {
+        sources,
+        diags,
+        loader,
+        include_stack: Vec::new(),
+    };
+    if let Some(p) = &path {
+        session.include_stack.push(canonical(p));
+    }
+    let mut spec = SpecAst::default();
+    let Some(file) = session.add_file(name, path, bytes, None) else {
+        return spec;
+    };
+    let text = session.text(file);
+    let result = parse_rule(Rule::file, &text);
+    match result {
+        Ok(pair) => session.top_items(Cx { file, base: 0 }, pair, &mut spec),
+        Err(e) => session.push_pest_error(Cx { file, base: 0 }, &e),
+    }
+    spec
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn parse_rule(rule: Rule, text: &str) -> Result<Pair<'_, Rule>, Box<pest::error::Error<Rule>>> {
+    pest::set_error_detail(true);
+    let mut pairs = SpecParser::parse(rule, text).map_err(Box::new)?;
+    pairs.next().ok_or_else(|| {
+        Box::new(pest::error::Error::new_from_pos(
+            pest::error::ErrorVariant::CustomError {
+                message: "empty input".into(),
+            },
+            pest::Position::from_start(text),
+        ))
+    })
+}
+
+/// Which item list an `include` splices into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IncludeContext {
+    Top,
+    Device,
+    Bar,
+}
+
+/// Where included items go.
+enum Sink<'s> {
+    Top(&'s mut SpecAst),
+    Device(&'s mut Vec<DeviceItem>),
+    Bar(&'s mut BarAst),
+}
+
+impl ParseSession<'_> {
+    fn text(&self, file: FileId) -> String {
+        self.sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default()
+    }
+
+    fn span(cx: Cx, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(cx.file, cx.base + s.start(), cx.base + s.end())
+    }
+
+    /// Register a file, checking UTF-8 and nesting. `None` when the text is
+    /// unusable (the diagnostic is already recorded).
+    fn add_file(
+        &mut self,
+        name: &str,
+        path: Option<PathBuf>,
+        bytes: Vec<u8>,
+        included_at: Option<Span>,
+    ) -> Option<FileId> {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                let id = self.sources.add(SourceFile::new(name, path, text));
+                let at = check_nesting(&self.sources.get(id)?.text);
+                if let Some(at) = at {
+                    let mut d = Diagnostic::error(
+                        diag::TOO_DEEP,
+                        Span::new(id, at, at + 1),
+                        format!("brackets nest more than {MAX_NESTING} levels deep"),
+                    )
+                    .label("this one is too deep")
+                    .hint("flatten the expression or the blocks; nothing else in this file was checked");
+                    if let Some(at) = included_at {
+                        d = d.also(at, "included here");
+                    }
+                    self.diags.push(d);
+                    return None;
+                }
+                Some(id)
+            }
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let bad = bytes.get(valid).copied().unwrap_or(0);
+                // Keep the valid prefix so that the span can be shown.
+                let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                let id = self.sources.add(SourceFile::new(name, path, text));
+                let mut d = Diagnostic::error(
+                    diag::NOT_UTF8,
+                    Span::new(id, valid, valid),
+                    format!("byte {valid} (0x{bad:02x}) is not valid UTF-8"),
+                )
+                .label("here")
+                .hint("specs are UTF-8 text; is this the right file?");
+                if let Some(at) = included_at {
+                    d = d.also(at, "included here");
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn push_pest_error(&mut self, cx: Cx, e: &pest::error::Error<Rule>) {
+        let pos = match e.location {
+            pest::error::InputLocation::Pos(p) => p,
+            pest::error::InputLocation::Span((s, _)) => s,
+        };
+        let text = self.sources.get(cx.file).map(|f| &f.text[..]).unwrap_or("");
+        let (expected, found) = describe_expected(e, text, cx.base + pos);
+        let span = Span::new(cx.file, cx.base + pos, cx.base + pos + found.len());
+        let found_text = if found.is_empty() {
+            "end of input".to_string()
+        } else {
+            format!("`{found}`")
+        };
+        self.diags.push(
+            Diagnostic::error(
+                diag::SYNTAX,
+                span,
+                format!("expected {expected}, found {found_text}"),
+            )
+            .label(format!("expected {expected}"))
+            .hint(syntax_hint(&expected)),
+        );
+    }
+
+    /// A swallowed malformed item: re-parse it alone with the rule it
+    /// should have matched to say precisely what is wrong.
+    fn recover(&mut self, cx: Cx, pair: &Pair<'_, Rule>, entry: Rule) {
+        let span = Self::span(cx, pair);
+        match parse_rule(entry, pair.as_str()) {
+            Err(e) => self.push_pest_error(
+                Cx {
+                    file: cx.file,
+                    base: span.start,
+                },
+                &e,
+            ),
+            Ok(_) => self.diags.push(
+                Diagnostic::error(diag::SYNTAX, span, "this item is not allowed here")
+                    .label("unexpected here")
+                    .hint("check which block this item belongs to"),
+            ),
+        }
+    }
+
+    // ------------------------------------------------------------ includes
+
+    fn include(&mut self, cx: Cx, pair: Pair<'_, Rule>, context: IncludeContext, sink: Sink<'_>) {
+        let at = Self::span(cx, &pair);
+        let Some(name_pair) = pair.into_inner().find(|p| p.as_rule() == Rule::string) else {
+            return;
+        };
+        let Some(name) = self.string(cx, name_pair) else {
+            return;
+        };
+        let from = self.sources.get(cx.file).and_then(|f| f.path.clone());
+        let path = self.loader.resolve(from.as_deref(), &name.value);
+        let canon = canonical(&path);
+        if self.include_stack.contains(&canon) {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::INCLUDE_CYCLE,
+                    name.span,
+                    format!("`{}` includes itself", name.value),
+                )
+                .label("this include closes a cycle")
+                .hint("remove one of the includes in the cycle"),
+            );
+            return;
+        }
+        if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TOO_DEEP,
+                    name.span,
+                    format!("includes nest more than {MAX_INCLUDE_DEPTH} levels deep"),
+                )
+                .label("one include too many"),
+            );
+            return;
+        }
+        let bytes = match self.loader.load(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::INCLUDE_IO,
+                        name.span,
+                        format!("cannot read `{}`: {e}", path.display()),
+                    )
+                    .label("included here")
+                    .hint("include paths are relative to the including file"),
+                );
+                return;
+            }
+        };
+        let display = path.display().to_string();
+        let Some(file) = self.add_file(&display, Some(path), bytes, Some(at)) else {
+            return;
+        };
+        self.include_stack.push(canon);
+        let text = self.text(file);
+        let entry = match context {
+            IncludeContext::Top => Rule::file,
+            IncludeContext::Device => Rule::device_body,
+            IncludeContext::Bar => Rule::bar_body,
+        };
+        let icx = Cx { file, base: 0 };
+        match parse_rule(entry, &text) {
+            Ok(root) => match sink {
+                Sink::Top(spec) => self.top_items(icx, root, spec),
+                Sink::Device(items) => {
+                    for p in root.into_inner() {
+                        self.device_item(icx, p, items);
+                    }
+                }
+                Sink::Bar(bar) => {
+                    for p in root.into_inner() {
+                        self.bar_item(icx, p, bar);
+                    }
+                }
+            },
+            Err(e) => self.push_pest_error(icx, &e),
+        }
+        self.include_stack.pop();
+    }
+
+    // ------------------------------------------------------------ lexemes
+
+    fn ident(cx: Cx, p: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: Self::span(cx, &p),
+        }
+    }
+
+    /// Numbers that do not parse are reported and read as 0 so that the
+    /// rest of the item is still checked.
+    fn number(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Num {
+        let span = Self::span(cx, &p);
+        match parse_number(p.as_str()) {
+            Ok(value) => Num { value, span },
+            Err(why) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::BAD_NUMBER,
+                        span,
+                        format!("invalid number `{}`: {why}", p.as_str()),
+                    )
+                    .label(why)
+                    .hint("numbers are u64: at most 0xffff_ffff_ffff_ffff"),
+                );
+                Num { value: 0, span }
+            }
+        }
+    }
+
+    fn string(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Str> {
+        let span = Self::span(cx, &p);
+        let raw = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
+        let mut out = String::new();
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                other => {
+                    let shown = other.map(|c| c.to_string()).unwrap_or_default();
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::BAD_STRING,
+                            span,
+                            format!("unknown escape `\\{shown}` in string"),
+                        )
+                        .label("in this string")
+                        .hint("use \\\\, \\\", \\n or \\t"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Str { value: out, span })
+    }
+
+    // ------------------------------------------------------------ file and device
+
+    fn top_items(&mut self, cx: Cx, file: Pair<'_, Rule>, spec: &mut SpecAst) {
+        for p in file.into_inner() {
+            match p.as_rule() {
+                Rule::device => {
+                    let d = self.device(cx, p);
+                    spec.devices.push(d);
+                }
+                Rule::include => self.include(cx, p, IncludeContext::Top, Sink::Top(spec)),
+                Rule::recover_top => self.recover(cx, &p, Rule::only_top),
+                _ => {}
+            }
+        }
+    }
+
+    fn device(&mut self, cx: Cx, p: Pair<'_, Rule>) -> DeviceAst {
+        let span = Self::span(cx, &p);
+        let mut inner = p.into_inner().filter(|p| p.as_rule() != Rule::k_device);
+        let name = inner.next().map(|p| Self::ident(cx, p)).unwrap_or(Ident {
+            name: String::new(),
+            span,
+        });
+        let mut items = Vec::new();
+        for p in inner {
+            self.device_item(cx, p, &mut items);
+        }
+        DeviceAst { name, span, items }
+    }
+
+    fn device_item(&mut self, cx: Cx, p: Pair<'_, Rule>, items: &mut Vec<DeviceItem>) {
+        let span = Self::span(cx, &p);
+        let rule = p.as_rule();
+        if rule == Rule::include {
+            self.include(cx, p, IncludeContext::Device, Sink::Device(items));
+            return;
+        }
+        if rule == Rule::recover_item {
+            self.recover(cx, &p, Rule::only_device_item);
+            return;
+        }
+        if rule == Rule::EOI {
+            return;
+        }
+        let mut nums = Vec::new();
+        let mut inner = Vec::new();
+        for i in p.into_inner().filter(|i| !is_keyword(i.as_rule())) {
+            if i.as_rule() == Rule::number {
+                nums.push(self.number(cx, i));
+            } else {
+                inner.push(i);
+            }
+        }
+        let num = |k: usize| nums.get(k).copied().unwrap_or(Num { value: 0, span });
+        let item = match rule {
+            Rule::description => {
+                let Some(s) = inner.pop().and_then(|s| self.string(cx, s)) else {
+                    return;
+                };
+                DeviceItem::Description(s)
+            }
+            Rule::id_item => DeviceItem::Id {
+                vendor: num(0),
+                device: num(1),
+                span,
+            },
+            Rule::revision => DeviceItem::Revision(num(0)),
+            Rule::class_item => DeviceItem::Class {
+                base: num(0),
+                sub: num(1),
+                prog_if: num(2),
+                span,
+            },
+            Rule::subsystem => DeviceItem::Subsystem {
+                vendor: num(0),
+                id: num(1),
+                span,
+            },
+            Rule::dma_buffer => DeviceItem::DmaBuffer(num(0)),
+            Rule::interrupt => DeviceItem::Interrupt(self.interrupt(cx, span, inner)),
+            Rule::state => DeviceItem::State(self.state(cx, span, inner, nums)),
+            Rule::hook => DeviceItem::Hook(self.hook(cx, span, inner)),
+            Rule::bar => DeviceItem::Bar(self.bar(cx, span, inner, &nums)),
+            Rule::scenario => DeviceItem::Scenario(self.scenario(cx, span, inner)),
+            _ => return,
+        };
+        items.push(item);
+    }
+
+    fn interrupt(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> InterruptAst {
+        let mut items = Vec::new();
+        for p in inner {
+            let item_span = Self::span(cx, &p);
+            let rule = p.as_rule();
+            if rule == Rule::recover_item {
+                self.recover(cx, &p, Rule::only_interrupt_item);
+                continue;
+            }
+            let mut parts = p.into_inner().filter(|i| !is_keyword(i.as_rule()));
+            let (Some(first), second) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let item = match rule {
+                Rule::pin_item => InterruptItem::Pin(Self::ident(cx, first)),
+                Rule::msi_item => InterruptItem::Msi(self.number(cx, first)),
+                Rule::level_item => match self.expr(cx, first) {
+                    Some(e) => InterruptItem::Level(e),
+                    None => continue,
+                },
+                Rule::status_item => InterruptItem::Status(Self::ident(cx, first)),
+                Rule::ack_item => {
+                    let register = Self::ident(cx, first);
+                    match second.and_then(|e| self.expr(cx, e)) {
+                        Some(value) => InterruptItem::Ack { register, value },
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            items.push((item, item_span));
+        }
+        InterruptAst { span, items }
+    }
+
+    fn state(
+        &mut self,
+        cx: Cx,
+        span: Span,
+        inner: Vec<Pair<'_, Rule>>,
+        nums: Vec<Num>,
+    ) -> StateAst {
+        let mut name = Ident {
+            name: String::new(),
+            span,
+        };
+        let mut ty = TypeAst::Scalar(ScalarType::U32, span);
+        let mut reset = nums.first().copied();
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident => name = Self::ident(cx, p),
+                Rule::type_name => {
+                    let tspan = Self::span(cx, &p);
+                    if let Some(t) = p.into_inner().next() {
+                        ty = match t.as_rule() {
+                            Rule::buffer_type => {
+                                let n = t.into_inner().find(|i| i.as_rule() == Rule::number);
+                                let n = n.map(|n| self.number(cx, n)).unwrap_or(Num {
+                                    value: 0,
+                                    span: tspan,
+                                });
+                                TypeAst::Buffer(n, tspan)
+                            }
+                            _ => TypeAst::Scalar(
+                                ScalarType::parse(t.as_str()).unwrap_or(ScalarType::U32),
+                                tspan,
+                            ),
+                        };
+                    }
+                }
+                Rule::boolean => {
+                    reset = Some(Num {
+                        value: (p.as_str() == "true") as u64,
+                        span: Self::span(cx, &p),
+                    });
+                }
+                _ => {}
+            }
+        }
+        StateAst {
+            name,
+            ty,
+            reset,
+            span,
+        }
+    }
+
+    fn hook(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> HookAst {
+        let mut name = Ident {
+            name: String::new(),
+            span,
+        };
+        let mut params = Vec::new();
+        let mut ret = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident => name = Self::ident(cx, p),
+                Rule::hook_params => {
+                    for param in p.into_inner() {
+                        let mut parts = param.into_inner();
+                        if let (Some(n), Some(t)) = (parts.next(), parts.next()) {
+                            let ty = ScalarType::parse(t.as_str()).unwrap_or(ScalarType::U64);
+                            params.push((Self::ident(cx, n), ty));
+                        }
+                    }
+                }
+                Rule::scalar_type => {
+                    let ty = ScalarType::parse(p.as_str()).unwrap_or(ScalarType::U64);
+                    ret = Some((ty, Self::span(cx, &p)));
+                }
+                _ => {}
+            }
+        }
+        HookAst {
+            name,
+            params,
+            ret,
+            span,
+        }
+    }
+
+    // ------------------------------------------------------------ BARs, registers
+
+    fn bar(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>, nums: &[Num]) -> BarAst {
+        let zero = Num { value: 0, span };
+        let mut bar = BarAst {
+            index: nums.first().copied().unwrap_or(zero),
+            kind: BarKindAst::Mem32,
+            kind_span: span,
+            prefetchable: None,
+            size: nums.get(1).copied().unwrap_or(zero),
+            access: Vec::new(),
+            invalid: Vec::new(),
+            registers: Vec::new(),
+            span,
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::bar_kind => {
+                    bar.kind_span = Self::span(cx, &p);
+                    bar.kind = match p.as_str() {
+                        "io" => BarKindAst::Io,
+                        "mem64" => BarKindAst::Mem64,
+                        _ => BarKindAst::Mem32,
+                    };
+                }
+                Rule::prefetchable => bar.prefetchable = Some(Self::span(cx, &p)),
+                _ => self.bar_item(cx, p, &mut bar),
+            }
+        }
+        bar
+    }
+
+    fn bar_item(&mut self, cx: Cx, p: Pair<'_, Rule>, bar: &mut BarAst) {
+        let span = Self::span(cx, &p);
+        match p.as_rule() {
+            Rule::access_item => {
+                let mut sizes = Vec::new();
+                let mut unaligned = false;
+                for i in p.into_inner() {
+                    match i.as_rule() {
+                        Rule::number => sizes.push(self.number(cx, i)),
+                        Rule::unaligned => unaligned = true,
+                        _ => {}
+                    }
+                }
+                bar.access.push(AccessAst {
+                    sizes,
+                    unaligned,
+                    span,
+                });
+            }
+            Rule::invalid_item => {
+                if let Some(k) = p.into_inner().find(|i| i.as_rule() == Rule::invalid_kind) {
+                    let kind = match k.as_str() {
+                        "ones" => InvalidKindAst::Ones,
+                        "error" => InvalidKindAst::Error,
+                        _ => InvalidKindAst::Ignore,
+                    };
+                    bar.invalid.push((kind, span));
+                }
+            }
+            Rule::register => {
+                let r = self.register(cx, p);
+                bar.registers.push(r);
+            }
+            Rule::include => self.include(cx, p, IncludeContext::Bar, Sink::Bar(bar)),
+            Rule::recover_item => self.recover(cx, &p, Rule::only_bar_item),
+            _ => {}
+        }
+    }
+
+    fn register(&mut self, cx: Cx, p: Pair<'_, Rule>) -> RegisterAst {
+        let span = Self::span(cx, &p);
+        let zero = Num { value: 0, span };
+        let mut reg = RegisterAst {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            offset: zero,
+            width: (ScalarType::U32, span),
+            access: None,
+            reset: None,
+            fields: Vec::new(),
+            read: Vec::new(),
+            on_read: Vec::new(),
+            on_write: Vec::new(),
+            span,
+        };
+        let mut seen_offset = false;
+        for i in p.into_inner() {
+            let ispan = Self::span(cx, &i);
+            match i.as_rule() {
+                Rule::ident => reg.name = Self::ident(cx, i),
+                Rule::number if !seen_offset => {
+                    reg.offset = self.number(cx, i);
+                    seen_offset = true;
+                }
+                Rule::number => reg.reset = Some(self.number(cx, i)),
+                Rule::scalar_type => {
+                    reg.width = (
+                        ScalarType::parse(i.as_str()).unwrap_or(ScalarType::U32),
+                        ispan,
+                    )
+                }
+                Rule::access_kind => reg.access = AccessKind::parse(i.as_str()).map(|a| (a, ispan)),
+                Rule::field => {
+                    let f = self.field(cx, i);
+                    reg.fields.push(f);
+                }
+                Rule::read_item => {
+                    if let Some(e) = i
+                        .into_inner()
+                        .find(|x| x.as_rule() == Rule::expr)
+                        .and_then(|e| self.expr(cx, e))
+                    {
+                        reg.read.push((e, ispan));
+                    }
+                }
+                Rule::on_read | Rule::on_write => {
+                    let is_read = i.as_rule() == Rule::on_read;
+                    let block = i.into_inner().find(|x| x.as_rule() == Rule::block);
+                    let stmts = block.map(|b| self.block(cx, b)).unwrap_or_default();
+                    if is_read {
+                        reg.on_read.push((stmts, ispan));
+                    } else {
+                        reg.on_write.push((stmts, ispan));
+                    }
+                }
+                Rule::recover_item => self.recover(cx, &i, Rule::only_reg_item),
+                _ => {}
+            }
+        }
+        reg
+    }
+
+    fn field(&mut self, cx: Cx, p: Pair<'_, Rule>) -> FieldAst {
+        let span = Self::span(cx, &p);
+        let zero = Num { value: 0, span };
+        let mut f = FieldAst {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            hi: zero,
+            lo: zero,
+            bits_span: span,
+            access: (AccessKind::Rw, span),
+            reset: None,
+            variants: Vec::new(),
+            span,
+        };
+        for i in p.into_inner() {
+            let ispan = Self::span(cx, &i);
+            match i.as_rule() {
+                Rule::ident => f.name = Self::ident(cx, i),
+                Rule::bits => {
+                    f.bits_span = ispan;
+                    let nums: Vec<Num> = i.into_inner().map(|n| self.number(cx, n)).collect();
+                    f.hi = nums.first().copied().unwrap_or(zero);
+                    f.lo = nums.get(1).copied().unwrap_or(f.hi);
+                }
+                Rule::access_kind => {
+                    f.access = (
+                        AccessKind::parse(i.as_str()).unwrap_or(AccessKind::Rw),
+                        ispan,
+                    )
+                }
+                Rule::number => f.reset = Some(self.number(cx, i)),
+                Rule::enum_variants => {
+                    for v in i.into_inner() {
+                        let mut parts = v.into_inner();
+                        if let (Some(n), Some(val)) = (parts.next(), parts.next()) {
+                            let name = Self::ident(cx, n);
+                            let value = self.number(cx, val);
+                            f.variants.push((name, value));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        f
+    }
+
+    // ------------------------------------------------------------ statements
+
+    fn block(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        for s in p.into_inner() {
+            if let Some(stmt) = self.stmt(cx, s) {
+                out.push(stmt);
+            }
+        }
+        out
+    }
+
+    fn stmt(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Stmt> {
+        let span = Self::span(cx, &p);
+        let rule = p.as_rule();
+        if rule == Rule::recover_stmt {
+            self.recover(cx, &p, Rule::only_stmt);
+            return None;
+        }
+        let mut inner: Vec<Pair<'_, Rule>> = p
+            .into_inner()
+            .filter(|i| !is_keyword(i.as_rule()))
+            .collect();
+        let kind = match rule {
+            Rule::if_stmt => {
+                let cond = self.expr(cx, inner.remove(0))?;
+                let then = inner
+                    .first()
+                    .cloned()
+                    .map(|b| self.block(cx, b))
+                    .unwrap_or_default();
+                let otherwise = match inner.get(1).cloned() {
+                    Some(e) if e.as_rule() == Rule::if_stmt => {
+                        self.stmt(cx, e).into_iter().collect()
+                    }
+                    Some(b) => self.block(cx, b),
+                    None => Vec::new(),
+                };
+                StmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                }
+            }
+            Rule::irq_stmt => StmtKind::Irq(match inner.first().map(|o| o.as_str()) {
+                Some("lower") => IrqOp::Lower,
+                Some("pulse") => IrqOp::Pulse,
+                _ => IrqOp::Raise,
+            }),
+            Rule::msi_stmt => StmtKind::Msi(self.expr(cx, inner.remove(0))?),
+            Rule::dma_stmt => {
+                let op = inner.remove(0);
+                let status = match inner.pop() {
+                    Some(pl) => Some(self.place(cx, pl)?),
+                    None => None,
+                };
+                let is_write = op.as_rule() == Rule::dma_write;
+                let mut parts = op.into_inner().filter(|i| !is_keyword(i.as_rule()));
+                let (a, l, t) = (parts.next()?, parts.next()?, parts.next()?);
+                let addr = self.expr(cx, a)?;
+                let len = self.expr(cx, l)?;
+                if is_write {
+                    StmtKind::DmaWrite {
+                        addr,
+                        len,
+                        source: self.source(cx, t)?,
+                        status,
+                    }
+                } else {
+                    StmtKind::DmaRead {
+                        addr,
+                        len,
+                        into: self.place(cx, t)?,
+                        status,
+                    }
+                }
+            }
+            Rule::assign => {
+                let place = self.place(cx, inner.remove(0))?;
+                let op = match inner.remove(0).as_str() {
+                    "|=" => AssignOp::Or,
+                    "&=" => AssignOp::And,
+                    "^=" => AssignOp::Xor,
+                    "+=" => AssignOp::Add,
+                    "-=" => AssignOp::Sub,
+                    _ => AssignOp::Set,
+                };
+                let value = self.expr(cx, inner.remove(0))?;
+                StmtKind::Assign { place, op, value }
+            }
+            Rule::call_stmt => {
+                let (hook, args) = self.call(cx, inner.remove(0))?;
+                StmtKind::Call { hook, args }
+            }
+            _ => return None,
+        };
+        Some(Stmt { kind, span })
+    }
+
+    fn source(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Source> {
+        let span = Self::span(cx, &p);
+        let s = p.into_inner().next()?;
+        let rule = s.as_rule();
+        let kind = if rule == Rule::place {
+            SourceKind::Place(self.place(cx, s)?)
+        } else {
+            let e = s.into_inner().find(|i| i.as_rule() == Rule::expr)?;
+            let e = self.expr(cx, e)?;
+            match rule {
+                Rule::random_src => SourceKind::Random(e),
+                Rule::pattern_src => SourceKind::Pattern(e),
+                _ => SourceKind::Word(e),
+            }
+        };
+        Some(Source { kind, span })
+    }
+
+    fn place(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Place> {
+        let span = Self::span(cx, &p);
+        let mut inner = p.into_inner();
+        let base = Self::ident(cx, inner.next()?);
+        let mut place = Place {
+            base,
+            field: None,
+            index: None,
+            span,
+        };
+        if let Some(x) = inner.next() {
+            let y = x.clone().into_inner().next()?;
+            match x.as_rule() {
+                Rule::field_ref => place.field = Some(Self::ident(cx, y)),
+                _ => place.index = Some(Box::new(self.expr(cx, y)?)),
+            }
+        }
+        Some(place)
+    }
+
+    fn call(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<(Ident, Vec<Expr>)> {
+        let mut inner = p.into_inner();
+        let hook = Self::ident(cx, inner.next()?);
+        let mut args = Vec::new();
+        for a in inner {
+            args.push(self.expr(cx, a)?);
+        }
+        Some((hook, args))
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    /// Build an expression with an explicit operator stack (no recursion
+    /// except into parentheses, which the nesting guard bounds).
+    fn expr(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Expr> {
+        let whole = Self::span(cx, &p);
+        let mut operands: Vec<(Expr, usize)> = Vec::new();
+        let mut operators: Vec<BinOp> = Vec::new();
+        let mut prefixes: Vec<(UnOp, Span)> = Vec::new();
+        let too_deep = |s: &mut Self| {
+            s.diags.push(
+                Diagnostic::error(
+                    diag::TOO_DEEP,
+                    whole,
+                    format!("expression nests more than {MAX_EXPR_DEPTH} operators deep"),
+                )
+                .label("this expression")
+                .hint("split it using intermediate `state` variables"),
+            );
+        };
+        // Pop one operator and its two operands into a Binary node.
+        fn reduce(operands: &mut Vec<(Expr, usize)>, op: BinOp) -> Option<usize> {
+            let (rhs, dr) = operands.pop()?;
+            let (lhs, dl) = operands.pop()?;
+            let depth = 1 + dl.max(dr);
+            let span = lhs.span.to(rhs.span);
+            operands.push((
+                Expr {
+                    kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                    span,
+                },
+                depth,
+            ));
+            Some(depth)
+        }
+        for t in p.into_inner() {
+            let tspan = Self::span(cx, &t);
+            let rule = t.as_rule();
+            if let Some(op) = unary_op(rule) {
+                prefixes.push((op, tspan));
+                continue;
+            }
+            if let Some(op) = binary_op(rule) {
+                while let Some(&top) = operators.last() {
+                    if top.precedence() >= op.precedence() {
+                        operators.pop();
+                        if reduce(&mut operands, top)? > MAX_EXPR_DEPTH {
+                            too_deep(self);
+                            return None;
+                        }
+                    } else {
+                        break;
+                    }
+                }
+                operators.push(op);
+                continue;
+            }
+            // A primary.
+            let kind = match rule {
+                Rule::number => ExprKind::Num(self.number(cx, t).value),
+                Rule::boolean => ExprKind::Bool(t.as_str() == "true"),
+                Rule::value_kw => ExprKind::Value,
+                Rule::dma_addr => ExprKind::DmaAddr,
+                Rule::place => ExprKind::Place(self.place(cx, t)?),
+                Rule::call => {
+                    let (hook, args) = self.call(cx, t)?;
+                    ExprKind::Call { hook, args }
+                }
+                Rule::expr => {
+                    let inner = self.expr(cx, t)?;
+                    inner.kind
+                }
+                _ => continue,
+            };
+            let mut e = Expr { kind, span: tspan };
+            let mut depth = 1;
+            for (op, ospan) in prefixes.drain(..).rev() {
+                depth += 1;
+                if depth > MAX_EXPR_DEPTH {
+                    too_deep(self);
+                    return None;
+                }
+                let span = ospan.to(e.span);
+                e = Expr {
+                    kind: ExprKind::Unary(op, Box::new(e)),
+                    span,
+                };
+            }
+            operands.push((e, depth));
+        }
+        while let Some(op) = operators.pop() {
+            if reduce(&mut operands, op)? > MAX_EXPR_DEPTH {
+                too_deep(self);
+                return None;
+            }
+        }
+        let (mut e, _) = operands.pop()?;
+        e.span = whole;
+        // Parentheses, call arguments and indexes restart the count above:
+        // bound the depth of the whole tree so later passes may recurse.
+        if ast_depth(&e) > MAX_EXPR_DEPTH {
+            too_deep(self);
+            return None;
+        }
+        Some(e)
+    }
+
+    // ------------------------------------------------------------ scenarios
+
+    fn scenario(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> ScenarioAst {
+        let mut sc = ScenarioAst {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            description: None,
+            steps: Vec::new(),
+            span,
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident => sc.name = Self::ident(cx, p),
+                Rule::string => sc.description = self.string(cx, p),
+                Rule::recover_stmt => self.recover(cx, &p, Rule::only_step),
+                _ => {
+                    if let Some(s) = self.step(cx, p) {
+                        sc.steps.push(s);
+                    }
+                }
+            }
+        }
+        sc
+    }
+
+    fn location(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Location> {
+        let l = p.into_inner().next()?;
+        if l.as_rule() == Rule::ident {
+            return Some(Location::Register(Self::ident(cx, l)));
+        }
+        let span = Self::span(cx, &l);
+        let mut bar = None;
+        let mut offset = None;
+        let mut width = (ScalarType::U32, span);
+        for i in l.into_inner() {
+            match i.as_rule() {
+                Rule::number if bar.is_none() => bar = Some(self.number(cx, i)),
+                Rule::number => offset = Some(self.number(cx, i)),
+                Rule::scalar_type => {
+                    width = (
+                        ScalarType::parse(i.as_str()).unwrap_or(ScalarType::U32),
+                        Self::span(cx, &i),
+                    )
+                }
+                _ => {}
+            }
+        }
+        Some(Location::Raw {
+            bar: bar?,
+            offset: offset?,
+            width,
+            span,
+        })
+    }
+
+    fn dma_range(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<(Expr, Expr)> {
+        let mut it = p.into_inner().filter(|i| i.as_rule() == Rule::expr);
+        let a = it.next()?;
+        let b = it.next()?;
+        Some((self.expr(cx, a)?, self.expr(cx, b)?))
+    }
+
+    fn step(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<Step> {
+        let span = Self::span(cx, &p);
+        let rule = p.as_rule();
+        let mut inner: Vec<Pair<'_, Rule>> = p
+            .into_inner()
+            .filter(|i| !is_keyword(i.as_rule()))
+            .collect();
+        if inner.is_empty() && rule != Rule::expect_irq {
+            return None;
+        }
+        let kind = match rule {
+            Rule::expect_irq => StepKind::ExpectIrq {
+                asserted: !inner.iter().any(|i| i.as_rule() == Rule::no_kw),
+            },
+            Rule::expect_dma | Rule::fill_step => {
+                let (start, end) = self.dma_range(cx, inner.remove(0))?;
+                let source = self.source(cx, inner.pop()?)?;
+                if rule == Rule::expect_dma {
+                    StepKind::ExpectDma { start, end, source }
+                } else {
+                    StepKind::Fill { start, end, source }
+                }
+            }
+            Rule::expect_step | Rule::wait_step => {
+                let location = self.location(cx, inner.remove(0))?;
+                let value = self.expr(cx, inner.remove(0))?;
+                let mask = match inner.pop() {
+                    Some(m) => Some(self.expr(cx, m)?),
+                    None => None,
+                };
+                if rule == Rule::expect_step {
+                    StepKind::Expect {
+                        location,
+                        value,
+                        mask,
+                    }
+                } else {
+                    StepKind::Wait {
+                        location,
+                        value,
+                        mask,
+                    }
+                }
+            }
+            Rule::write_step => {
+                let location = self.location(cx, inner.remove(0))?;
+                let value = self.expr(cx, inner.remove(0))?;
+                StepKind::Write { location, value }
+            }
+            Rule::read_step => StepKind::Read {
+                location: self.location(cx, inner.remove(0))?,
+            },
+            Rule::invalid_step => {
+                let op = inner.remove(0);
+                let is_write = op.as_rule() == Rule::invalid_write;
+                let mut parts: Vec<Pair<'_, Rule>> = op
+                    .into_inner()
+                    .filter(|i| !is_keyword(i.as_rule()))
+                    .collect();
+                let location = self.location(cx, parts.remove(0))?;
+                if is_write {
+                    let value = self.expr(cx, parts.pop()?)?;
+                    StepKind::InvalidWrite { location, value }
+                } else {
+                    StepKind::InvalidRead { location }
+                }
+            }
+            _ => return None,
+        };
+        Some(Step { kind, span })
+    }
+}
+
+/// Depth of an expression tree, computed without recursion.
+pub fn ast_depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match &e.kind {
+            ExprKind::Unary(_, x) => stack.push((x, d + 1)),
+            ExprKind::Binary(_, a, b) => {
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
+            ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| (a, d + 1))),
+            ExprKind::Place(p) => {
+                if let Some(i) = &p.index {
+                    stack.push((i, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
+fn is_keyword(r: Rule) -> bool {
+    format!("{r:?}").starts_with("k_")
+}
+
+fn unary_op(r: Rule) -> Option<UnOp> {
+    Some(match r {
+        Rule::not => UnOp::Not,
+        Rule::neg => UnOp::Neg,
+        Rule::bit_not => UnOp::BitNot,
+        _ => return None,
+    })
+}
+
+fn binary_op(r: Rule) -> Option<BinOp> {
+    Some(match r {
+        Rule::or => BinOp::Or,
+        Rule::and => BinOp::And,
+        Rule::eq => BinOp::Eq,
+        Rule::ne => BinOp::Ne,
+        Rule::lt => BinOp::Lt,
+        Rule::le => BinOp::Le,
+        Rule::gt => BinOp::Gt,
+        Rule::ge => BinOp::Ge,
+        Rule::bit_or => BinOp::BitOr,
+        Rule::bit_xor => BinOp::BitXor,
+        Rule::bit_and => BinOp::BitAnd,
+        Rule::shl => BinOp::Shl,
+        Rule::shr => BinOp::Shr,
+        Rule::add => BinOp::Add,
+        Rule::sub => BinOp::Sub,
+        Rule::mul => BinOp::Mul,
+        Rule::div => BinOp::Div,
+        Rule::rem => BinOp::Rem,
+        _ => return None,
+    })
+}
+
+/// Parse an integer literal: decimal, 0x, 0b; `_` separators; K/M/G suffix.
+pub fn parse_number(text: &str) -> Result<u64, String> {
+    let (body, mult) = match text.as_bytes().last() {
+        Some(b'K') => (&text[..text.len() - 1], 1u64 << 10),
+        Some(b'M') => (&text[..text.len() - 1], 1u64 << 20),
+        Some(b'G') => (&text[..text.len() - 1], 1u64 << 30),
+        _ => (text, 1),
+    };
+    let (digits, radix) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (h, 16)
+        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (b, 2)
+        } else {
+            (body, 10)
+        };
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    if clean.is_empty() {
+        return Err("no digits".into());
+    }
+    let v =
+        u64::from_str_radix(&clean, radix).map_err(|_| "does not fit in 64 bits".to_string())?;
+    v.checked_mul(mult)
+        .ok_or_else(|| "does not fit in 64 bits".to_string())
+}
+
+/// Nesting guard: the offset of the first bracket nested deeper than
+/// [`MAX_NESTING`], ignoring strings and comments. Iterative, O(n).
+pub fn check_nesting(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Human description of what pest expected, and the token found there.
+fn describe_expected(e: &pest::error::Error<Rule>, text: &str, pos: usize) -> (String, String) {
+    let mut items: Vec<String> = Vec::new();
+    if let Some(attempts) = e.parse_attempts() {
+        // `ParsingToken` is not exported; its Display is the literal itself
+        // (or `a..z` for ranges and BUILTIN_RULE for built-ins, skipped).
+        for t in attempts.expected_tokens() {
+            let token = t.to_string();
+            let is_range = token.chars().count() == 4 && token.chars().nth(1) == Some('.');
+            let is_trivia = matches!(
+                token.as_str(),
+                " " | "\t" | "\r" | "\n" | "\u{feff}" | "//" | "/*"
+            );
+            if !token.is_empty() && token != "BUILTIN_RULE" && !is_range && !is_trivia {
+                items.push(format!("`{token}`"));
+            }
+        }
+    }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            if let Some(d) = rule_description(*r) {
+                items.push(d.to_string());
+            }
+        }
+    }
+    // Literal prefixes inside a lexeme (`0x` of a number) say less than the
+    // lexeme's own description; a dozen operators say less than "an operator".
+    const OPERATORS: &[&str] = &[
+        "`!=`", "`%`", "`&&`", "`&`", "`*`", "`+`", "`-`", "`/`", "`<<`", "`<=`", "`<`", "`==`",
+        "`>=`", "`>>`", "`>`", "`^`", "`|`", "`||`",
+    ];
+    if items.iter().any(|i| i == "a number") {
+        items.retain(|i| !matches!(i.as_str(), "`0x`" | "`0X`" | "`0b`" | "`0B`"));
+    }
+    if items
+        .iter()
+        .filter(|i| OPERATORS.contains(&i.as_str()))
+        .count()
+        >= 3
+    {
+        items.retain(|i| !OPERATORS.contains(&i.as_str()));
+        items.push("an operator".to_string());
+    }
+    items.sort();
+    items.dedup();
+    // Keywords first, then punctuation: nicer to read, stable for tests.
+    let expected = match items.len() {
+        0 => "a valid item".to_string(),
+        1 => items.remove(0),
+        _ => {
+            let last = items.pop().unwrap_or_default();
+            format!("{} or {}", items.join(", "), last)
+        }
+    };
+    (expected, token_at(text, pos))
+}
+
+/// The word or character at `pos`, to quote what was found.
+fn token_at(text: &str, pos: usize) -> String {
+    let Some(rest) = text.get(pos..) else {
+        return String::new();
+    };
+    let mut chars = rest.chars();
+    let Some(c) = chars.next() else {
+        return String::new();
+    };
+    if c.is_ascii_alphanumeric() || c == '_' {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect()
+    } else {
+        c.to_string()
+    }
+}
+
+fn rule_description(r: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match r {
+        ident => "a name",
+        number => "a number",
+        string => "a string",
+        boolean => "`true` or `false`",
+        expr => "an expression",
+        scalar_type => "a type (u8, u16, u32, u64, bool)",
+        type_name => "a type",
+        access_kind => "an access kind (rw, ro, wo, w1c, w1s, rclr)",
+        bar_kind => "a BAR kind (io, mem32, mem64)",
+        invalid_kind => "`ignore`, `ones` or `error`",
+        irq_op => "`raise`, `lower` or `pulse`",
+        assign_op => "an assignment (`=`, `|=`, `&=`, `^=`, `+=`, `-=`)",
+        place => "a name",
+        source => "a data source (random(..), pattern(..), word(..), or a buffer)",
+        location => "a register name or `bar N @ OFFSET : TYPE`",
+        device => "`device`",
+        EOI => "end of file",
+        k_access => "`access`",
+        k_ack => "`ack`",
+        k_addr => "`addr`",
+        k_bar => "`bar`",
+        k_class => "`class`",
+        k_description => "`description`",
+        k_device => "`device`",
+        k_dma => "`dma`",
+        k_dma_buffer => "`dma_buffer`",
+        k_else => "`else`",
+        k_expect => "`expect`",
+        k_field => "`field`",
+        k_fill => "`fill`",
+        k_from => "`from`",
+        k_hook => "`hook`",
+        k_id => "`id`",
+        k_if => "`if`",
+        k_include => "`include`",
+        k_interrupt => "`interrupt`",
+        k_into => "`into`",
+        k_invalid => "`invalid`",
+        k_irq => "`irq`",
+        k_len => "`len`",
+        k_level => "`level`",
+        k_mask => "`mask`",
+        k_msi => "`msi`",
+        k_on => "`on`",
+        k_pattern => "`pattern`",
+        k_pin => "`pin`",
+        k_random => "`random`",
+        k_read => "`read`",
+        k_register => "`register`",
+        k_revision => "`revision`",
+        k_scenario => "`scenario`",
+        k_size => "`size`",
+        k_state => "`state`",
+        k_status => "`status`",
+        k_subsystem => "`subsystem`",
+        k_wait => "`wait`",
+        k_word => "`word`",
+        k_write => "`write`",
+        _ => return None,
+    })
+}
+
+fn syntax_hint(expected: &str) -> String {
+    if expected.contains("`;`") {
+        "every item and statement ends with `;`".into()
+    } else if expected.contains("`}`") {
+        "is a closing brace missing, or an item misspelled?".into()
+    } else {
+        "see the language reference in README.md".into()
+    }
+}

@@ -1,0 +1,191 @@
+//! Source files and spans.
+//!
+//! Every AST node and diagnostic points into a [`SourceMap`] through a
+//! [`Span`]: a file id plus a byte range. Line and column numbers are derived
+//! on demand (1-based, columns counted in characters) so that a 10 MB line
+//! costs nothing until an error is actually reported on it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        Span {
+            file,
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// The smallest span covering both (same file assumed; otherwise `self`).
+    pub fn to(self, other: Span) -> Span {
+        if self.file != other.file {
+            return self;
+        }
+        Span::new(
+            self.file,
+            self.start.min(other.start),
+            self.end.max(other.end),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// One loaded source file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The name shown in diagnostics (the path as given by the user).
+    pub name: String,
+    /// The path used to resolve `include`s relative to this file, if any.
+    pub path: Option<PathBuf>,
+    pub text: String,
+    /// Byte offset of the start of every line, for line/column lookup.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            name: name.into(),
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        // Offsets always come from pest or from char boundaries we computed,
+        // but never trust them: snap down to a char boundary.
+        let mut end = offset;
+        while end > start && !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+}
+
+/// All files of one compilation: the spec and what it includes.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId((self.files.len() - 1) as u32)
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// `name:line:col` of the start of a span.
+    pub fn location(&self, span: Span) -> Location {
+        match self.get(span.file) {
+            Some(f) => {
+                let (line, column) = f.line_col(span.start);
+                let (end_line, end_column) = f.line_col(span.end);
+                Location {
+                    file: f.name.clone(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            }
+            None => Location {
+                file: "<unknown>".into(),
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+            },
+        }
+    }
+
+    /// The text a span covers (empty when out of range).
+    pub fn snippet(&self, span: Span) -> &str {
+        self.get(span.file)
+            .and_then(|f| f.text.get(span.start..span.end))
+            .unwrap_or("")
+    }
+
+    pub fn find_by_path(&self, path: &Path) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.path.as_deref() == Some(path))
+            .map(|i| FileId(i as u32))
+    }
+}
+
+/// A resolved position, for humans and JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars_and_lines() {
+        let f = SourceFile::new("t", None, "ab\ncé d\n".to_string());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(2), (1, 3));
+        assert_eq!(f.line_col(3), (2, 1));
+        // 'é' is two bytes: the 'd' at byte 7 is column 4.
+        assert_eq!(f.line_col(7), (2, 4));
+        // Past the end and inside a multi-byte char never panic.
+        assert_eq!(f.line_col(1000).0, 3);
+        assert_eq!(f.line_col(5), (2, 2));
+    }
+}

@@ -14,6 +14,11 @@ use crate::config::{ConfigSpace, MsiMessage};
 use crate::info::DeviceInfo;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
+/// The longest single DMA transfer a model may make. Transfer lengths often
+/// come from guest-written registers: without a cap a guest could make the
+/// host allocate gigabytes.
+pub const MAX_DMA_LEN: usize = 16 << 20;
+
 /// Where a model's interrupts go. vm-device has no interrupt traits, so hosts
 /// implement this (an irqfd, an eventfd for vfio-user, a test recorder).
 pub trait InterruptSink: Send {
@@ -31,6 +36,9 @@ pub struct DeviceCtx {
     memory: Option<Arc<GuestMem>>,
     trace: Option<Box<dyn TraceSink>>,
     latched_irq: bool,
+    /// The device's interrupt level at the last recompute (before masking),
+    /// to send MSI on its rising edges.
+    level: bool,
     /// The INTx line as last reported to the sink.
     line: bool,
 }
@@ -58,6 +66,7 @@ impl DeviceCtx {
             memory: None,
             trace: None,
             latched_irq: false,
+            level: false,
             line: false,
         }
     }
@@ -130,6 +139,9 @@ impl DeviceCtx {
     fn dma_target(&self, addr: u64, len: usize) -> Result<Option<Arc<GuestMem>>, DmaOutcome> {
         if !self.config.bus_master_enabled() {
             return Err(DmaOutcome::BusMasterDisabled);
+        }
+        if len > MAX_DMA_LEN {
+            return Err(DmaOutcome::TooLong);
         }
         let mem = self.memory.as_ref().ok_or(DmaOutcome::NoGuestMemory)?;
         if len == 0 {
@@ -219,8 +231,15 @@ impl DeviceCtx {
     }
 
     /// Take the device's interrupt `level`: update STATUS.interrupt and, on an
-    /// edge of the resulting line, tell the sink and trace it.
+    /// edge of the resulting line, tell the sink and trace it. When the guest
+    /// enabled MSI, a rising edge of the level sends MSI vector 0 instead
+    /// (the same level-derived interrupt, delivered as a message).
     pub(crate) fn update_intx(&mut self, level: bool) {
+        let rising = level && !self.level;
+        self.level = level;
+        if rising && self.config.msi_enabled() {
+            self.msi_notify(0);
+        }
         self.config.set_interrupt_status(level);
         let line = level && self.intx_allowed();
         if line != self.line {
@@ -254,5 +273,6 @@ impl DeviceCtx {
     pub(crate) fn reset(&mut self) {
         self.config.reset();
         self.latched_irq = false;
+        self.level = false;
     }
 }

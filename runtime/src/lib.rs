@@ -115,7 +115,7 @@ pub use config::{
     COMMAND_WRITABLE, CONFIG_SPACE_SIZE, ConfigSpace, MSI_CAP_ID, MSI_CAP_OFFSET,
     MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, STATUS_CAPABILITIES, STATUS_INTERRUPT,
 };
-pub use ctx::{DeviceCtx, InterruptSink};
+pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN};
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     RegisterLayout,
@@ -123,8 +123,8 @@ pub use info::{
 pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
 pub use rng::{Xorshift32, ZERO_SEED_REPLACEMENT, pattern_bytes, random_bytes};
 pub use trace::{
-    AccessOutcome, DmaDirection, DmaOutcome, InvalidReason, JsonLinesTrace, TraceBuffer,
-    TraceEvent, TraceSink,
+    AccessOutcome, DMA_STATUS_BAD_BUFFER_RANGE, DmaDirection, DmaOutcome, InvalidReason,
+    JsonLinesTrace, TraceBuffer, TraceEvent, TraceSink,
 };
 
 /// The guest memory type DMA uses: vm-memory 0.18's mmap-backed collection

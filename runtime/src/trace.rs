@@ -66,6 +66,28 @@ pub enum DmaOutcome {
     /// `[addr, addr + len)` is not entirely inside guest memory (or wraps
     /// around the address space): nothing transferred.
     OutOfRange,
+    /// Longer than [`MAX_DMA_LEN`](crate::MAX_DMA_LEN): nothing transferred.
+    TooLong,
+}
+
+/// The status code a spec's `dma ... status PLACE` stores when the device
+/// itself refuses a transfer because its buffer range is invalid (the
+/// runtime is never asked). Matches `pcidevc_dsl::ir::dma_status`.
+pub const DMA_STATUS_BAD_BUFFER_RANGE: u64 = 6;
+
+impl DmaOutcome {
+    /// The status code a spec's `dma ... status PLACE` stores (see the
+    /// language reference): 1 done, 2 bus mastering off, 3 no guest memory,
+    /// 4 not guest RAM, 5 too long.
+    pub const fn status_code(self) -> u64 {
+        match self {
+            DmaOutcome::Done => 1,
+            DmaOutcome::BusMasterDisabled => 2,
+            DmaOutcome::NoGuestMemory => 3,
+            DmaOutcome::OutOfRange => 4,
+            DmaOutcome::TooLong => 5,
+        }
+    }
 }
 
 /// One traced event. Access values are the bytes of the access as a

@@ -400,3 +400,29 @@ fn reset_clears_writable_config_and_line() {
     }
     assert_eq!(cfg_read32(&mut m, 0x00), 0x5678_1234);
 }
+
+/// With MSI enabled, each rising edge of the level-derived interrupt is sent
+/// as MSI vector 0 (and only the rising edge: a level that stays high sends
+/// nothing more).
+#[test]
+fn msi_enabled_rising_level_sends_vector_zero() {
+    let (mut m, irqs, _) = toy();
+    enable_all(&mut m);
+    cfg_write32(&mut m, 0x44, 0xfee0_0000);
+    cfg_write32(&mut m, 0x48, 0);
+    cfg_write32(&mut m, 0x4c, 0x4020);
+    cfg_write16(&mut m, 0x42, 0x0001); // enable, one vector
+    irqs.take();
+    let msg = MsiMessage {
+        address: 0xfee0_0000,
+        data: 0x4020,
+    };
+    bar_write32(&mut m, 1, 0x1c, 1); // level rises
+    assert_eq!(irqs.take(), vec![Irq::Msi(msg)]);
+    bar_write32(&mut m, 1, 0x1c, 1); // stays high
+    assert_eq!(irqs.take(), vec![]);
+    bar_write32(&mut m, 0, 0x4, u32::MAX); // STATUS w1c: falls, nothing to send
+    assert_eq!(irqs.take(), vec![]);
+    bar_write32(&mut m, 1, 0x1c, 1); // rises again
+    assert_eq!(irqs.take(), vec![Irq::Msi(msg)]);
+}

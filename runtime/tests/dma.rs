@@ -192,3 +192,22 @@ fn dma_read_from_guest() {
     assert_eq!(m.regs.last_outcome, Some(DmaOutcome::OutOfRange));
     assert_eq!(m.regs.last_read, vec![0xee; 8], "buffer left unchanged");
 }
+
+/// A transfer longer than MAX_DMA_LEN is refused before any memory is
+/// touched (guest-programmed lengths must not make the host allocate).
+#[test]
+fn dma_longer_than_the_cap_is_refused() {
+    let ranges = [(0, 2 * MAX_DMA_LEN)];
+    let (mut m, _, _) = toy();
+    let mem = guest_memory(&ranges);
+    fill(&mem, &ranges);
+    m.set_guest_memory(Some(mem.clone()));
+    enable_all(&mut m);
+    let data = vec![0u8; MAX_DMA_LEN + 1];
+    assert_eq!(m.ctx_mut().dma_write(0x1000, &data), DmaOutcome::TooLong);
+    assert_eq!(read(&mem, 0x1000, 16), vec![SENTINEL; 16]);
+    let mut back = vec![1u8; MAX_DMA_LEN + 1];
+    assert_eq!(m.ctx_mut().dma_read(0, &mut back), DmaOutcome::TooLong);
+    assert!(back.iter().all(|b| *b == 1));
+    assert_eq!(DmaOutcome::TooLong.status_code(), 5);
+}

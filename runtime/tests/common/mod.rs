@@ -184,13 +184,7 @@ pub struct Toy {
 }
 
 fn outcome_code(o: Option<DmaOutcome>) -> u64 {
-    match o {
-        None => 0,
-        Some(DmaOutcome::Done) => 1,
-        Some(DmaOutcome::BusMasterDisabled) => 2,
-        Some(DmaOutcome::NoGuestMemory) => 3,
-        Some(DmaOutcome::OutOfRange) => 4,
-    }
+    o.map_or(0, DmaOutcome::status_code)
 }
 
 impl Registers for Toy {

@@ -187,6 +187,14 @@ pub fn clear_stamp(dir: &Path) -> Result<()> {
     }
 }
 
+/// `path` with `.tmp` appended to its file name (`a/b-7.3.4` →
+/// `a/b-7.3.4.tmp`): where an artifact is assembled before being renamed.
+pub fn tmp_sibling(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
 /// Mount points at or below `dir` (from /proc/self/mountinfo), deepest
 /// first.
 pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
@@ -248,6 +256,14 @@ mod tests {
         assert_ne!(
             k.short_hash(),
             Key::new().with("kernel", "7.3.5").short_hash()
+        );
+    }
+
+    #[test]
+    fn tmp_sibling_appends_to_dotted_names() {
+        assert_eq!(
+            tmp_sibling(Path::new("/c/tools/bindgen-0.73.2")),
+            PathBuf::from("/c/tools/bindgen-0.73.2.tmp")
         );
     }
 

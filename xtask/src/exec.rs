@@ -9,6 +9,7 @@
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,18 @@ pub fn run_logged(step: &Step, cmd: &mut Command, log: &Path) -> Result<()> {
     writeln!(file, "$ {shown}")?;
     let file = Arc::new(Mutex::new(file));
 
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no
+    // memory of the parent. If xtask dies (signal, kill), the step's command
+    // gets SIGTERM instead of running on unobserved; its stamp is never
+    // written, so the next run redoes or resumes the step.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

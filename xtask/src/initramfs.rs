@@ -167,7 +167,7 @@ impl Builder {
     /// Writes the gzip-compressed archive to `out` (via a temporary file).
     pub fn write_to(&self, out: &Path) -> Result<()> {
         let bytes = self.to_bytes()?;
-        let tmp = out.with_extension("tmp");
+        let tmp = crate::cache::tmp_sibling(out);
         std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
         Ok(())

@@ -42,6 +42,12 @@ enum Cmd {
     Initramfs(InitramfsArgs),
     /// Boot the provisioned kernel with an initramfs and report the result.
     Boot(BootArgs),
+    /// Build an out-of-tree module against the provisioned kernel tree
+    /// (`make -C <build tree> M=<dir> modules`).
+    BuildModule {
+        /// Directory with the module's Kbuild/Makefile and sources.
+        dir: PathBuf,
+    },
     /// Print the cache location and what is in it.
     Cache,
 }
@@ -216,20 +222,61 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             ));
             r.ensure_passed()
         }
+        Cmd::BuildModule { dir } => {
+            let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
+            let build = ui.step(&format!("make M={}", dir.display()), |_| {
+                guest.build_module(&dir)
+            })?;
+            for w in build.warnings() {
+                ui.info(format!("warning: {w}"));
+            }
+            for m in &build.modules {
+                ui.info(format!(
+                    "{} ({})",
+                    m.display(),
+                    fmt_size(provision::file_size(m))
+                ));
+            }
+            Ok(())
+        }
         Cmd::Cache => {
             let cache = Cache::from_env()?;
             println!("{}", cache.root().display());
-            for sub in ["src", "tools", "kernel", "qemu", "logs"] {
-                for e in std::fs::read_dir(cache.path(sub))
+            for sub in ["apt", "downloads", "src", "tools", "kernel", "qemu", "logs"] {
+                let mut entries: Vec<_> = std::fs::read_dir(cache.path(sub))
                     .into_iter()
                     .flatten()
                     .flatten()
-                {
-                    println!("  {sub}/{}", e.file_name().to_string_lossy());
+                    .map(|e| e.path())
+                    .collect();
+                entries.sort();
+                for p in entries {
+                    println!(
+                        "  {:>9}  {sub}/{}",
+                        fmt_size(tree_size(&p)),
+                        p.file_name().unwrap_or_default().to_string_lossy()
+                    );
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// Bytes used by a file or directory tree (symlinks not followed).
+fn tree_size(p: &std::path::Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(p) else {
+        return 0;
+    };
+    if meta.is_dir() {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| tree_size(&e.path()))
+            .sum()
+    } else {
+        meta.len()
     }
 }
 

@@ -13,7 +13,6 @@
 //! it compiled), never used as is.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,7 +20,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::apt::{self, PrivateApt};
 use crate::cache::{self, Cache, CacheLock, Key};
-use crate::exec::{capture, run_logged};
+use crate::exec::run_logged;
 use crate::toolchain::{self, Toolchain};
 use crate::ui::{Step, Ui};
 
@@ -340,7 +339,7 @@ fn existing_deb(dir: &Path, version: &str) -> Option<PathBuf> {
 /// Unpacks `usr/src/linux-source-7.3.tar.xz` from the .deb into `tree`
 /// (through a temporary directory renamed at the end).
 fn extract_source(step: &Step, deb: &Path, tree: &Path, log: &Path) -> Result<()> {
-    let tmp = tree.with_extension("tmp");
+    let tmp = crate::cache::tmp_sibling(tree);
     cache::remove_tree(&tmp)?;
     cache::remove_tree(tree)?;
     let unpack = tmp.join("deb");
@@ -496,26 +495,9 @@ pub fn check_fragment(fragment: &str, config: &str) -> Result<()> {
     }
 }
 
-/// Builds the `PATH` used for the kernel (exposed for diagnostics).
-pub fn make_path(tc: &Toolchain) -> Option<OsString> {
-    tc.env()
-        .into_iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v)
-}
-
 /// `size` of a file in bytes (0 when missing).
 pub fn file_size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
-}
-
-/// The kernel's `uname -r` string, read from the build tree.
-pub fn kernel_release(build_tree: &Path) -> Result<String> {
-    let p = build_tree.join("include/config/kernel.release");
-    Ok(std::fs::read_to_string(&p)
-        .with_context(|| format!("reading {}", p.display()))?
-        .trim()
-        .to_owned())
 }
 
 /// `modinfo`-free size report of the modules in `dir` (path, bytes).
@@ -529,13 +511,6 @@ pub fn module_sizes(dir: &Path) -> Vec<(PathBuf, u64)> {
             (p, s)
         })
         .collect()
-}
-
-/// Runs `what --version` and returns the first line (diagnostics).
-pub fn tool_version(what: &str) -> Option<String> {
-    capture(Command::new(what).arg("--version"))
-        .ok()
-        .and_then(|s| s.lines().next().map(str::to_owned))
 }
 
 #[cfg(test)]

@@ -77,6 +77,14 @@ impl Qemu {
         c
     }
 
+    /// `11.1.3` out of `QEMU emulator version 11.1.3 (Debian …)`.
+    pub fn short_version(&self) -> &str {
+        self.version
+            .split_once("version ")
+            .and_then(|(_, v)| v.split_whitespace().next())
+            .unwrap_or(&self.version)
+    }
+
     /// Probes a QEMU given by its command prefix.
     pub fn probe(prefix: Vec<OsString>, root: Option<PathBuf>) -> Result<Qemu> {
         let mut q = Qemu {
@@ -225,7 +233,7 @@ pub fn provision(ui: &Ui, opts: &QemuOptions) -> Result<Qemu> {
         bail!("provisioning the QEMU root needs root (debootstrap and chroot)");
     }
     let mirror = apt::host_mirror()?;
-    let tmp = dir.with_extension("tmp");
+    let tmp = cache::tmp_sibling(&dir);
     let tmp_root = tmp.join("root");
     ui.step(&format!("debootstrap {QEMU_SUITE} (minbase)"), |step| {
         cache::remove_tree(&tmp)?;
@@ -307,7 +315,12 @@ fn chroot_qemu(root: &Path) -> Result<Qemu> {
         ],
         Some(root.to_owned()),
     )
-    .with_context(|| format!("running QEMU in {}", root.display()))
+    .with_context(|| {
+        format!(
+            "running QEMU in the chroot {} (chroot needs root)",
+            root.display()
+        )
+    })
 }
 
 /// One TCG boot of a kernel and initramfs.

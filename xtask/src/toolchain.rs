@@ -115,7 +115,7 @@ pub fn ensure(ui: &Ui, cache: &Cache, _lock: &CacheLock) -> Result<Toolchain> {
         }
         // Install into a temporary root, then move it in place, so a partial
         // install is never picked up.
-        let tmp = root.with_extension("tmp");
+        let tmp = crate::cache::tmp_sibling(&root);
         crate::cache::remove_tree(&tmp)?;
         let log = cache.fresh_log("bindgen")?;
         run_logged(

@@ -1,11 +1,13 @@
 //! pcidevc's backends: from the checked [`ir::Device`] to files.
 //!
+//! - [`model`]: the rust-vmm device model (quote + prettyplease);
 //! - [`summary`]: a readable summary of the IR (what the compiler understood);
 //!
 //! Every backend is a pure function of the IR: the same spec gives
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod model;
 pub mod summary;
 
 use pcidevc_dsl::ir;
@@ -20,8 +22,11 @@ pub struct OutputFile {
 
 /// Everything `pcidevc SPEC` writes for one device.
 pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
-    vec![OutputFile {
-        path: PathBuf::from("summary.txt"),
-        contents: summary::render(dev),
-    }]
+    vec![
+        model::render(dev),
+        OutputFile {
+            path: PathBuf::from("summary.txt"),
+            contents: summary::render(dev),
+        },
+    ]
 }

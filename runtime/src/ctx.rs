@@ -134,6 +134,75 @@ impl DeviceCtx {
         outcome
     }
 
+    /// DMA `len` bytes of `random_bytes(seed, len)` to `addr`. The length is
+    /// checked before anything is allocated (it usually comes from a
+    /// guest-written register).
+    pub fn dma_write_random(&mut self, addr: u64, len: u64, seed: u32) -> DmaOutcome {
+        self.dma_write_generated(addr, len, |buf| {
+            crate::Xorshift32::new(seed).fill_bytes(buf)
+        })
+    }
+
+    /// DMA `len` copies of `byte` to `addr`.
+    pub fn dma_write_pattern(&mut self, addr: u64, len: u64, byte: u8) -> DmaOutcome {
+        self.dma_write_generated(addr, len, |buf| buf.fill(byte))
+    }
+
+    /// DMA `len` bytes to `addr`: the 8 little-endian bytes of `word`,
+    /// repeated.
+    pub fn dma_write_word(&mut self, addr: u64, len: u64, word: u64) -> DmaOutcome {
+        let bytes = word.to_le_bytes();
+        self.dma_write_generated(addr, len, |buf| {
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = bytes[i % 8];
+            }
+        })
+    }
+
+    /// Read up to 8 bytes at `addr` as a little-endian integer (`len` above 8
+    /// reads 8). The value is 0 unless the outcome is `Done`.
+    pub fn dma_read_le(&mut self, addr: u64, len: u64) -> (DmaOutcome, u64) {
+        let mut bytes = [0u8; 8];
+        let n = usize::try_from(len.min(8)).unwrap_or(8);
+        let outcome = self.dma_read(addr, &mut bytes[..n]);
+        let value = if outcome == DmaOutcome::Done {
+            u64::from_le_bytes(bytes)
+        } else {
+            0
+        };
+        (outcome, value)
+    }
+
+    fn dma_write_generated(
+        &mut self,
+        addr: u64,
+        len: u64,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> DmaOutcome {
+        match usize::try_from(len) {
+            Ok(n) if n <= MAX_DMA_LEN => {
+                let mut buf = vec![0u8; n];
+                fill(&mut buf);
+                self.dma_write(addr, &buf)
+            }
+            _ => {
+                // Report exactly as dma_write would, without allocating.
+                let outcome = if !self.config.bus_master_enabled() {
+                    DmaOutcome::BusMasterDisabled
+                } else {
+                    DmaOutcome::TooLong
+                };
+                self.trace_dma(
+                    DmaDirection::ToGuest,
+                    addr,
+                    usize::try_from(len).unwrap_or(usize::MAX),
+                    outcome,
+                );
+                outcome
+            }
+        }
+    }
+
     /// The memory a DMA of `len` bytes at `addr` may use: `Ok(None)` for an
     /// empty transfer, `Err` with the outcome when it must not happen.
     fn dma_target(&self, addr: u64, len: usize) -> Result<Option<Arc<GuestMem>>, DmaOutcome> {

@@ -104,7 +104,9 @@ mod config;
 mod ctx;
 mod info;
 mod model;
+pub mod ops;
 mod rng;
+pub mod scenario;
 mod trace;
 
 pub use vm_device;

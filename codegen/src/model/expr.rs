@@ -1,0 +1,647 @@
+//! Expressions and actions of the IR as Rust tokens.
+//!
+//! Every rendered expression carries its Rust precedence and its type
+//! (`u64` or `bool`), so parentheses appear only where Rust needs them
+//! (generated code is warning-free: no `unused_parens`) and conversions
+//! only where types differ. Constant sub-expressions are folded with the
+//! language's own evaluator.
+
+use super::{field_ident, lit_hex};
+use pcidevc_dsl::check::{eval_binary, eval_unary};
+use pcidevc_dsl::ir::{self, AssignOp, BinOp, Device, Expr, Place, Stmt, UnOp};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// Rust operator precedence, higher binds tighter.
+pub mod prec {
+    pub const OR: u8 = 10;
+    pub const AND: u8 = 20;
+    pub const CMP: u8 = 30;
+    pub const BITOR: u8 = 40;
+    pub const XOR: u8 = 45;
+    pub const BITAND: u8 = 50;
+    pub const SHIFT: u8 = 55;
+    pub const CAST: u8 = 80;
+    pub const UNARY: u8 = 90;
+    pub const ATOM: u8 = 100;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    U64,
+    Bool,
+}
+
+/// A rendered expression.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    ts: TokenStream,
+    prec: u8,
+    ty: Ty,
+    /// The value, when the expression is a constant.
+    konst: Option<u64>,
+}
+
+impl Rendered {
+    fn atom(ts: TokenStream, ty: Ty) -> Self {
+        Rendered {
+            ts,
+            prec: prec::ATOM,
+            ty,
+            konst: None,
+        }
+    }
+
+    fn konst(v: u64) -> Self {
+        Rendered {
+            ts: lit_hex(v),
+            prec: prec::ATOM,
+            ty: Ty::U64,
+            konst: Some(v),
+        }
+    }
+
+    fn op(ts: TokenStream, prec: u8, ty: Ty) -> Self {
+        Rendered {
+            ts,
+            prec,
+            ty,
+            konst: None,
+        }
+    }
+
+    /// An unsigned place of `bits` bits, as u64.
+    pub fn from_u64_of(place: TokenStream, bits: u32) -> Self {
+        if bits >= 64 {
+            Self::atom(place, Ty::U64)
+        } else {
+            Self::atom(quote!(u64::from(#place)), Ty::U64)
+        }
+    }
+
+    /// Tokens usable where precedence `min` is required.
+    pub fn wrap(&self, min: u8) -> TokenStream {
+        let ts = &self.ts;
+        if self.prec >= min {
+            ts.clone()
+        } else {
+            quote!((#ts))
+        }
+    }
+
+    /// Tokens as a method-call receiver (a literal needs its type suffix).
+    fn receiver(&self) -> TokenStream {
+        match self.konst {
+            Some(v) => {
+                let lit = syn::LitInt::new(
+                    &format!(
+                        "{}u64",
+                        if v < 10 {
+                            v.to_string()
+                        } else {
+                            format!("{v:#x}_")
+                        }
+                    ),
+                    proc_macro2::Span::call_site(),
+                );
+                quote!(#lit)
+            }
+            None => self.wrap(prec::ATOM),
+        }
+    }
+
+    pub fn into_tokens(self) -> TokenStream {
+        self.ts
+    }
+
+    fn to_u64(self) -> Rendered {
+        match self.ty {
+            Ty::U64 => self,
+            Ty::Bool => match self.konst {
+                Some(v) => Rendered::konst(v),
+                None => {
+                    let ts = self.ts;
+                    Rendered::atom(quote!(u64::from(#ts)), Ty::U64)
+                }
+            },
+        }
+    }
+
+    fn to_bool(self) -> Rendered {
+        match (self.ty, self.konst) {
+            (Ty::Bool, _) => self,
+            (Ty::U64, Some(v)) => {
+                let b = v != 0;
+                Rendered {
+                    ts: quote!(#b),
+                    prec: prec::ATOM,
+                    ty: Ty::Bool,
+                    konst: Some(b as u64),
+                }
+            }
+            (Ty::U64, None) => {
+                let x = self.wrap(prec::CMP + 1);
+                Rendered::op(quote!(#x != 0), prec::CMP, Ty::Bool)
+            }
+        }
+    }
+}
+
+/// What an expression or action may use where it is rendered, and what it
+/// did use (to name unused parameters `_x`).
+pub struct Ctx<'a> {
+    dev: &'a Device,
+    /// `value` is in scope (write actions, ack).
+    pub in_write: bool,
+    /// `&self` only (the interrupt level): no hooks, no effects.
+    pub read_only: bool,
+    pub used_value: bool,
+    pub used_ctx: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(dev: &'a Device) -> Self {
+        Ctx {
+            dev,
+            in_write: false,
+            read_only: false,
+            used_value: false,
+            used_ctx: false,
+        }
+    }
+
+    /// The name of the `&mut DeviceCtx` parameter: `_ctx` when unused.
+    pub fn ctx_param(&self) -> TokenStream {
+        if self.used_ctx {
+            quote!(ctx)
+        } else {
+            quote!(_ctx)
+        }
+    }
+}
+
+/// `expr` as a u64.
+pub fn u64_expr(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
+    render(cx, e).to_u64()
+}
+
+/// `expr` as a bool (non-zero is true).
+pub fn bool_expr(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
+    render(cx, e).to_bool()
+}
+
+/// A u64 expression stored into `bits` bits (truncating, as the language
+/// defines assignment).
+pub fn narrow(ts: TokenStream, bits: u32) -> TokenStream {
+    narrow_rendered(Rendered::op(ts, prec::ATOM, Ty::U64), bits)
+}
+
+fn narrow_rendered(r: Rendered, bits: u32) -> TokenStream {
+    if bits >= 64 {
+        return r.ts;
+    }
+    if let Some(v) = r.konst {
+        return lit_hex(v & ir::low_mask(bits));
+    }
+    let t = format_ident!("u{}", bits.next_power_of_two().max(8));
+    let x = r.wrap(prec::CAST);
+    quote!(#x as #t)
+}
+
+fn state_place(cx: &Ctx<'_>, s: ir::StateId) -> TokenStream {
+    let n = format_ident!("{}", cx.dev.state(s).name);
+    quote!(self.state.#n)
+}
+
+fn storage_place(cx: &Ctx<'_>, r: ir::RegId) -> TokenStream {
+    let n = field_ident(&cx.dev.register(r).name);
+    quote!(self.storage.#n)
+}
+
+fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
+    match e {
+        Expr::Const(v) => Rendered::konst(*v),
+        Expr::State(s) => {
+            let p = state_place(cx, *s);
+            match cx.dev.state(*s).ty {
+                ir::Type::Bool => Rendered::atom(p, Ty::Bool),
+                ir::Type::Uint(b) => Rendered::from_u64_of(p, b),
+                // Buffers are only indexed (the checker guarantees it).
+                ir::Type::Buffer(_) => Rendered::konst(0),
+            }
+        }
+        Expr::Register(r) => {
+            Rendered::from_u64_of(storage_place(cx, *r), cx.dev.register(*r).bits())
+        }
+        Expr::Field(r, f) => {
+            let reg = cx.dev.register(*r);
+            let Some(field) = reg.fields.get(*f) else {
+                return Rendered::konst(0);
+            };
+            let whole = Rendered::from_u64_of(storage_place(cx, *r), reg.bits());
+            let shifted = if field.lo == 0 {
+                whole
+            } else {
+                let w = whole.wrap(prec::SHIFT);
+                let lo = lit_hex(field.lo.into());
+                Rendered::op(quote!(#w >> #lo), prec::SHIFT, Ty::U64)
+            };
+            if field.hi + 1 == reg.bits() {
+                shifted
+            } else {
+                let s = shifted.wrap(prec::BITAND);
+                let m = lit_hex(ir::low_mask(field.bits()));
+                Rendered::op(quote!(#s & #m), prec::BITAND, Ty::U64)
+            }
+        }
+        Expr::BufferByte(s, i) => {
+            let p = state_place(cx, *s);
+            let i = u64_expr(cx, i).into_tokens();
+            Rendered::atom(quote!(pcidev_runtime::ops::buf_get(&#p, #i)), Ty::U64)
+        }
+        Expr::Value => {
+            cx.used_value = true;
+            Rendered::atom(quote!(value), Ty::U64)
+        }
+        Expr::Call(h, args) => {
+            cx.used_ctx = true;
+            let hook = cx.dev.hook(*h);
+            let name = format_ident!("hook_{}", hook.name);
+            let args = hook_args(cx, &hook.params, args);
+            let call = quote!(self.#name(ctx, #(#args),*));
+            match hook.ret {
+                Some(ir::Type::Bool) => Rendered::atom(call, Ty::Bool),
+                Some(ir::Type::Uint(b)) => Rendered::from_u64_of(call, b),
+                _ => Rendered::konst(0),
+            }
+        }
+        Expr::Unary(op, x) => {
+            let x = render(cx, x);
+            if let Some(v) = x.konst {
+                let v = if x.ty == Ty::Bool && *op == UnOp::Not {
+                    (v == 0) as u64
+                } else {
+                    eval_unary(*op, v)
+                };
+                return if *op == UnOp::Not {
+                    Rendered::konst(v).to_bool()
+                } else {
+                    Rendered::konst(v)
+                };
+            }
+            match op {
+                UnOp::Not => {
+                    let b = x.to_bool().wrap(prec::UNARY);
+                    Rendered::op(quote!(!#b), prec::UNARY, Ty::Bool)
+                }
+                UnOp::Neg => {
+                    let r = x.to_u64().receiver();
+                    Rendered::atom(quote!(#r.wrapping_neg()), Ty::U64)
+                }
+                UnOp::BitNot => {
+                    let v = x.to_u64().wrap(prec::UNARY);
+                    Rendered::op(quote!(!#v), prec::UNARY, Ty::U64)
+                }
+            }
+        }
+        Expr::Binary(op, a, b) => binary(cx, *op, a, b),
+    }
+}
+
+fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
+    let a = render(cx, a);
+    let b = render(cx, b);
+    if let (Some(x), Some(y)) = (a.konst, b.konst) {
+        let v = eval_binary(op, x, y);
+        let r = Rendered::konst(v);
+        return if matches!(
+            op,
+            BinOp::Or
+                | BinOp::And
+                | BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge
+        ) {
+            r.to_bool()
+        } else {
+            r
+        };
+    }
+    let infix = |a: TokenStream, b: TokenStream, p: u8, ty: Ty, op: TokenStream| {
+        Rendered::op(quote!(#a #op #b), p, ty)
+    };
+    match op {
+        BinOp::Or | BinOp::And => {
+            let p = if op == BinOp::Or { prec::OR } else { prec::AND };
+            let (x, y) = (a.to_bool().wrap(p), b.to_bool().wrap(p + 1));
+            infix(
+                x,
+                y,
+                p,
+                Ty::Bool,
+                if op == BinOp::Or {
+                    quote!(||)
+                } else {
+                    quote!(&&)
+                },
+            )
+        }
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            // Compare bools as bools (`flag == true` reads worse, but is exact).
+            let (a, b) =
+                if a.ty == Ty::Bool && b.ty == Ty::Bool && matches!(op, BinOp::Eq | BinOp::Ne) {
+                    (a, b)
+                } else {
+                    (a.to_u64(), b.to_u64())
+                };
+            let (x, y) = (a.wrap(prec::CMP + 1), b.wrap(prec::CMP + 1));
+            let o = match op {
+                BinOp::Eq => quote!(==),
+                BinOp::Ne => quote!(!=),
+                BinOp::Lt => quote!(<),
+                BinOp::Le => quote!(<=),
+                BinOp::Gt => quote!(>),
+                _ => quote!(>=),
+            };
+            infix(x, y, prec::CMP, Ty::Bool, o)
+        }
+        BinOp::BitOr | BinOp::BitXor | BinOp::BitAnd => {
+            let (p, o) = match op {
+                BinOp::BitOr => (prec::BITOR, quote!(|)),
+                BinOp::BitXor => (prec::XOR, quote!(^)),
+                _ => (prec::BITAND, quote!(&)),
+            };
+            let (x, y) = (a.to_u64().wrap(p), b.to_u64().wrap(p + 1));
+            infix(x, y, p, Ty::U64, o)
+        }
+        BinOp::Add | BinOp::Sub | BinOp::Mul => {
+            let m = match op {
+                BinOp::Add => format_ident!("wrapping_add"),
+                BinOp::Sub => format_ident!("wrapping_sub"),
+                _ => format_ident!("wrapping_mul"),
+            };
+            let (x, y) = (a.to_u64().receiver(), b.to_u64().into_tokens());
+            Rendered::atom(quote!(#x.#m(#y)), Ty::U64)
+        }
+        BinOp::Shl | BinOp::Shr | BinOp::Div | BinOp::Rem => {
+            let f = match op {
+                BinOp::Shl => format_ident!("shl"),
+                BinOp::Shr => format_ident!("shr"),
+                BinOp::Div => format_ident!("div"),
+                _ => format_ident!("rem"),
+            };
+            let (x, y) = (a.to_u64().into_tokens(), b.to_u64().into_tokens());
+            Rendered::atom(quote!(pcidev_runtime::ops::#f(#x, #y)), Ty::U64)
+        }
+    }
+}
+
+/// Arguments converted to the hook's parameter types.
+fn hook_args(cx: &mut Ctx<'_>, params: &[(String, ir::Type)], args: &[Expr]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .zip(args)
+        .map(|((_, t), a)| match t {
+            ir::Type::Bool => bool_expr(cx, a).into_tokens(),
+            ir::Type::Uint(b) => narrow_rendered(u64_expr(cx, a), *b),
+            ir::Type::Buffer(_) => quote!(0),
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ actions
+
+/// Render a block of actions.
+pub fn stmts(cx: &mut Ctx<'_>, stmts: &[Stmt]) -> TokenStream {
+    let items = stmts.iter().map(|s| stmt(cx, s)).collect::<Vec<_>>();
+    quote!(#(#items)*)
+}
+
+fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
+    match s {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let c = bool_expr(cx, cond).into_tokens();
+            let t = stmts(cx, then);
+            match otherwise.as_slice() {
+                [] => quote!(if #c { #t }),
+                [nested @ Stmt::If { .. }] => {
+                    let e = stmt(cx, nested);
+                    quote!(if #c { #t } else #e)
+                }
+                other => {
+                    let e = stmts(cx, other);
+                    quote!(if #c { #t } else { #e })
+                }
+            }
+        }
+        Stmt::Irq(op) => {
+            cx.used_ctx = true;
+            match op {
+                ir::IrqOp::Raise => quote!(ctx.set_irq(true);),
+                ir::IrqOp::Lower => quote!(ctx.set_irq(false);),
+                ir::IrqOp::Pulse => quote!(ctx.pulse_irq();),
+            }
+        }
+        Stmt::Msi(v) => {
+            cx.used_ctx = true;
+            let r = u64_expr(cx, v);
+            let vec = match r.konst {
+                Some(k) if k <= 255 => lit_hex(k),
+                _ => {
+                    let t = r.into_tokens();
+                    quote!(pcidev_runtime::ops::msi_vector(#t))
+                }
+            };
+            quote!(ctx.msi_notify(#vec);)
+        }
+        Stmt::Assign { place, op, value } => {
+            let v = match op {
+                AssignOp::Set => value.clone(),
+                other => Expr::Binary(
+                    compound(*other),
+                    Box::new(place_expr(place)),
+                    Box::new(value.clone()),
+                ),
+            };
+            let r = render(cx, &v);
+            store(cx, place, r)
+        }
+        Stmt::Call { hook, args } => {
+            cx.used_ctx = true;
+            let h = cx.dev.hook(*hook);
+            let name = format_ident!("hook_{}", h.name);
+            let args = hook_args(cx, &h.params, args);
+            quote!(self.#name(ctx, #(#args),*);)
+        }
+        Stmt::DmaWrite {
+            addr,
+            len,
+            source,
+            status,
+        } => {
+            cx.used_ctx = true;
+            let a = u64_expr(cx, addr).into_tokens();
+            let l = u64_expr(cx, len).into_tokens();
+            let call = match source {
+                ir::Source::Random(seed) => {
+                    let s = narrow_rendered(u64_expr(cx, seed), 32);
+                    quote!(ctx.dma_write_random(addr, len, #s).status_code())
+                }
+                ir::Source::Pattern(b) => {
+                    let b = narrow_rendered(u64_expr(cx, b), 8);
+                    quote!(ctx.dma_write_pattern(addr, len, #b).status_code())
+                }
+                ir::Source::Word(w) => {
+                    let w = u64_expr(cx, w).into_tokens();
+                    quote!(ctx.dma_write_word(addr, len, #w).status_code())
+                }
+                ir::Source::Buffer { state, offset } => {
+                    let p = state_place(cx, *state);
+                    let o = u64_expr(cx, offset).into_tokens();
+                    quote! {
+                        match pcidev_runtime::ops::buf_range(&#p, #o, len) {
+                            Some(data) => ctx.dma_write(addr, data).status_code(),
+                            None => pcidev_runtime::DMA_STATUS_BAD_BUFFER_RANGE,
+                        }
+                    }
+                }
+            };
+            dma_block(cx, a, l, call, status)
+        }
+        Stmt::DmaRead {
+            addr,
+            len,
+            into,
+            status,
+        } => {
+            cx.used_ctx = true;
+            let a = u64_expr(cx, addr).into_tokens();
+            let l = u64_expr(cx, len).into_tokens();
+            let call = match into {
+                ir::DmaDest::Buffer { state, offset } => {
+                    let p = state_place(cx, *state);
+                    let o = u64_expr(cx, offset).into_tokens();
+                    quote! {
+                        match pcidev_runtime::ops::buf_range_mut(&mut #p, #o, len) {
+                            Some(dst) => ctx.dma_read(addr, dst).status_code(),
+                            None => pcidev_runtime::DMA_STATUS_BAD_BUFFER_RANGE,
+                        }
+                    }
+                }
+                ir::DmaDest::Scalar(place) => {
+                    let set = store(cx, place, Rendered::atom(quote!(data), Ty::U64));
+                    quote! {{
+                        let (outcome, data) = ctx.dma_read_le(addr, len);
+                        if outcome == pcidev_runtime::DmaOutcome::Done {
+                            #set
+                        }
+                        outcome.status_code()
+                    }}
+                }
+            };
+            dma_block(cx, a, l, call, status)
+        }
+    }
+}
+
+/// `{ let addr = ..; let len = ..; let status = CALL; PLACE = status; }`.
+fn dma_block(
+    cx: &mut Ctx<'_>,
+    addr: TokenStream,
+    len: TokenStream,
+    call: TokenStream,
+    status: &Option<Place>,
+) -> TokenStream {
+    match status {
+        Some(p) => {
+            let set = store(cx, p, Rendered::atom(quote!(status), Ty::U64));
+            quote! {{
+                let addr = #addr;
+                let len = #len;
+                let status = #call;
+                #set
+            }}
+        }
+        None => quote! {{
+            let addr = #addr;
+            let len = #len;
+            let _status = #call;
+        }},
+    }
+}
+
+fn compound(op: AssignOp) -> BinOp {
+    match op {
+        AssignOp::Or => BinOp::BitOr,
+        AssignOp::And => BinOp::BitAnd,
+        AssignOp::Xor => BinOp::BitXor,
+        AssignOp::Add => BinOp::Add,
+        AssignOp::Sub => BinOp::Sub,
+        AssignOp::Set => BinOp::Or, // unused: Set is not compound
+    }
+}
+
+fn place_expr(p: &Place) -> Expr {
+    match p {
+        Place::State(s) => Expr::State(*s),
+        Place::Register(r) => Expr::Register(*r),
+        Place::Field(r, f) => Expr::Field(*r, *f),
+        Place::BufferByte(s, i) => Expr::BufferByte(*s, i.clone()),
+    }
+}
+
+/// `place = value` with the language's truncation.
+fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
+    match place {
+        Place::State(s) => {
+            let p = state_place(cx, *s);
+            match cx.dev.state(*s).ty {
+                ir::Type::Bool => {
+                    let v = value.to_bool().into_tokens();
+                    quote!(#p = #v;)
+                }
+                ir::Type::Uint(b) => {
+                    let v = narrow_rendered(value.to_u64(), b);
+                    quote!(#p = #v;)
+                }
+                ir::Type::Buffer(_) => quote!(),
+            }
+        }
+        Place::Register(r) => {
+            let p = storage_place(cx, *r);
+            let v = narrow_rendered(value.to_u64(), cx.dev.register(*r).bits());
+            quote!(#p = #v;)
+        }
+        Place::Field(r, f) => {
+            let reg = cx.dev.register(*r);
+            let Some(field) = reg.fields.get(*f) else {
+                return quote!();
+            };
+            let p = storage_place(cx, *r);
+            let old = Rendered::from_u64_of(p.clone(), reg.bits()).into_tokens();
+            let (lo, mask) = (lit_hex(field.lo.into()), lit_hex(field.mask()));
+            let v = value.to_u64().into_tokens();
+            let set = quote!(pcidev_runtime::ops::set_field(#old, #lo, #mask, #v));
+            let set = narrow(set, reg.bits());
+            quote!(#p = #set;)
+        }
+        Place::BufferByte(s, i) => {
+            let p = state_place(cx, *s);
+            let i = u64_expr(cx, i).into_tokens();
+            let v = value.to_u64().into_tokens();
+            // Evaluate first: the index or value may read the same buffer.
+            quote! {{
+                let index = #i;
+                let byte = #v;
+                pcidev_runtime::ops::buf_set(&mut #p, index, byte);
+            }}
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The language's operators and storage helpers, for generated code.
+//!
+//! The spec language evaluates everything in `u64` with total semantics:
+//! division by zero gives 0, shifts by 64 or more give 0, a buffer index
+//! out of range reads 0 and ignores writes. Generated models call these
+//! helpers so that no guest-controlled value can make them panic.
+
+/// `a / b`, 0 when `b` is 0.
+#[inline]
+pub fn div(a: u64, b: u64) -> u64 {
+    a.checked_div(b).unwrap_or(0)
+}
+
+/// `a % b`, 0 when `b` is 0.
+#[inline]
+pub fn rem(a: u64, b: u64) -> u64 {
+    a.checked_rem(b).unwrap_or(0)
+}
+
+/// `a << b`, 0 when `b >= 64`.
+#[inline]
+pub fn shl(a: u64, b: u64) -> u64 {
+    u32::try_from(b)
+        .ok()
+        .and_then(|s| a.checked_shl(s))
+        .unwrap_or(0)
+}
+
+/// `a >> b`, 0 when `b >= 64`.
+#[inline]
+pub fn shr(a: u64, b: u64) -> u64 {
+    u32::try_from(b)
+        .ok()
+        .and_then(|s| a.checked_shr(s))
+        .unwrap_or(0)
+}
+
+/// Byte `index` of a buffer as u64; 0 when out of range.
+#[inline]
+pub fn buf_get(buf: &[u8], index: u64) -> u64 {
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| buf.get(i))
+        .map_or(0, |b| u64::from(*b))
+}
+
+/// Store the low byte of `value` at `index`; ignored when out of range.
+#[inline]
+pub fn buf_set(buf: &mut [u8], index: u64, value: u64) {
+    if let Some(b) = usize::try_from(index).ok().and_then(|i| buf.get_mut(i)) {
+        *b = value as u8;
+    }
+}
+
+/// `len` bytes of a buffer from `offset`, or `None` when the range does not
+/// fit (the spec's DMA then ends with status `BAD_BUFFER_RANGE`).
+#[inline]
+pub fn buf_range(buf: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
+    let (start, end) = range(buf.len(), offset, len)?;
+    buf.get(start..end)
+}
+
+/// Mutable form of [`buf_range`].
+#[inline]
+pub fn buf_range_mut(buf: &mut [u8], offset: u64, len: u64) -> Option<&mut [u8]> {
+    let (start, end) = range(buf.len(), offset, len)?;
+    buf.get_mut(start..end)
+}
+
+fn range(size: usize, offset: u64, len: u64) -> Option<(usize, usize)> {
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= size).then_some((start, end))
+}
+
+/// Replace the bits `mask` of `old` with `value` shifted to `lo`.
+#[inline]
+pub fn set_field(old: u64, lo: u32, mask: u64, value: u64) -> u64 {
+    (old & !mask) | (shl(value, u64::from(lo)) & mask)
+}
+
+/// A guest write to a register with storage: `mask` is the written bytes'
+/// bits; `rw` the bits of rw/wo fields (take the written value), `w1c` of
+/// write-1-to-clear fields, `w1s` of write-1-to-set fields. Other bits keep
+/// their value.
+#[inline]
+pub fn write_fields(old: u64, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64) -> u64 {
+    let v = value & mask;
+    let kept = old & !(rw & mask);
+    ((kept | (v & rw)) & !(v & w1c)) | (v & w1s)
+}
+
+/// The bit mask of the bytes whose lane bit is set (bit i of `lanes` =
+/// byte i), as passed to `Registers::write_register`.
+#[inline]
+pub fn lanes_mask(lanes: u8) -> u64 {
+    let mut m = 0u64;
+    for i in 0..8 {
+        if lanes & (1 << i) != 0 {
+            m |= 0xff << (8 * i);
+        }
+    }
+    m
+}
+
+/// An MSI vector number from an expression (saturating at 255; the runtime
+/// ignores vectors the guest did not enable).
+#[inline]
+pub fn msi_vector(v: u64) -> u8 {
+    u8::try_from(v).unwrap_or(u8::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_semantics() {
+        assert_eq!(div(7, 0), 0);
+        assert_eq!(rem(7, 0), 0);
+        assert_eq!(div(7, 2), 3);
+        assert_eq!(shl(1, 64), 0);
+        assert_eq!(shl(1, u64::MAX), 0);
+        assert_eq!(shr(u64::MAX, 63), 1);
+        assert_eq!(shr(1, 1 << 40), 0);
+        let mut b = [1u8, 2, 3];
+        assert_eq!(buf_get(&b, 2), 3);
+        assert_eq!(buf_get(&b, 3), 0);
+        assert_eq!(buf_get(&b, u64::MAX), 0);
+        buf_set(&mut b, 0, 0x1ff);
+        buf_set(&mut b, 99, 7);
+        assert_eq!(b, [0xff, 2, 3]);
+        assert_eq!(buf_range(&b, 1, 2), Some(&[2u8, 3][..]));
+        assert_eq!(buf_range(&b, 2, 2), None);
+        assert_eq!(buf_range(&b, u64::MAX, 1), None);
+        assert_eq!(buf_range(&b, 1, u64::MAX), None);
+        assert_eq!(set_field(0xffff, 4, 0xf0, 0x3), 0xff3f);
+        assert_eq!(set_field(0, 60, 0xf << 60, 0xff), 0xf << 60);
+        assert_eq!(lanes_mask(0b0000_0101), 0x00ff_00ff);
+        assert_eq!(lanes_mask(0xff), u64::MAX);
+        assert_eq!(msi_vector(300), 255);
+        // rw low byte, w1c bit 8, w1s bit 9, ro bits 16..
+        let old = 0x00ff_01aa;
+        assert_eq!(
+            write_fields(old, 0x0000_0355, 0xffff, 0xff, 0x100, 0x200),
+            0x00ff_0255
+        );
+        // Only the enabled lane changes.
+        assert_eq!(
+            write_fields(old, 0x0000_0355, 0xff00, 0xff, 0x100, 0x200),
+            0x00ff_02aa
+        );
+    }
+}

@@ -355,7 +355,8 @@ fn guest_test(ui: &Ui, args: GuestTestArgs) -> Result<()> {
     ui.step("smoke-test initramfs", |_| {
         smoke::initramfs(&guest, &initrd)
     })?;
-    let result = ui.step(&format!("boot under TCG ({})", q.version), |step| {
+    let boot_step = format!("boot under TCG (QEMU {})", q.short_version());
+    let boot = |step: &xtask::ui::Step| {
         step.println(format!("kernel {}", guest.kernel_image.display()));
         smoke::run(
             &guest,
@@ -364,7 +365,13 @@ fn guest_test(ui: &Ui, args: GuestTestArgs) -> Result<()> {
             Duration::from_secs(args.timeout),
             !args.quiet_console,
         )
-    });
+    };
+    // The console is echoed to the terminal: no spinner over it.
+    let result = if args.quiet_console {
+        ui.step(&boot_step, boot)
+    } else {
+        ui.plain_step(&boot_step, boot)
+    };
     let _ = std::fs::remove_file(&initrd);
     let result = result?;
     ui.info(format!(

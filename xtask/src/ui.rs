@@ -105,7 +105,30 @@ impl Ui {
         name: &str,
         f: impl FnOnce(&Step) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let step = Step::start(self.mode, name);
+        self.step_in(self.mode, name, f)
+    }
+
+    /// Like [`step`](Self::step) but without a spinner, for steps that
+    /// write to the terminal themselves (e.g. a guest console).
+    pub fn plain_step<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&Step) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mode = match self.mode {
+            Mode::Spinner => Mode::Plain,
+            m => m,
+        };
+        self.step_in(mode, name, f)
+    }
+
+    fn step_in<T>(
+        &self,
+        mode: Mode,
+        name: &str,
+        f: impl FnOnce(&Step) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let step = Step::start(mode, name);
         let result = f(&step);
         let elapsed = step.started.elapsed();
         let outcome = if step.cached.lock().map(|c| *c).unwrap_or(false) {

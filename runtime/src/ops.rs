@@ -94,14 +94,28 @@ pub fn write_fields(old: u64, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64
 /// byte i), as passed to `Registers::write_register`.
 #[inline]
 pub fn lanes_mask(lanes: u8) -> u64 {
-    let mut m = 0u64;
-    for i in 0..8 {
-        if lanes & (1 << i) != 0 {
-            m |= 0xff << (8 * i);
-        }
-    }
-    m
+    LANE_MASKS[usize::from(lanes)]
 }
+
+/// `lanes_mask` for every lane set, computed at compile time (the write
+/// path runs on every guest store).
+const LANE_MASKS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut lanes = 0;
+    while lanes < 256 {
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < 8 {
+            if lanes & (1 << i) != 0 {
+                m |= 0xff << (8 * i);
+            }
+            i += 1;
+        }
+        table[lanes] = m;
+        lanes += 1;
+    }
+    table
+};
 
 /// An MSI vector number from an expression (saturating at 255; the runtime
 /// ignores vectors the guest did not enable).

@@ -16,11 +16,14 @@
 //! - [`smoke`]: the `guest-test` check (upstream `rust_driver_pci` sample
 //!   against QEMU's `pci-testdev`).
 //!
+//! - [`ci`]: `cargo xtask ci`, the one test command.
+//!
 //! Progress is shown through [`ui::Ui`]; pass `Ui::with_mode(Mode::Quiet)`
 //! from tests.
 
 pub mod apt;
 pub mod cache;
+pub mod ci;
 pub mod exec;
 pub mod initramfs;
 pub mod provision;

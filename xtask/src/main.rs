@@ -50,6 +50,16 @@ enum Cmd {
     },
     /// Print the cache location and what is in it.
     Cache,
+    /// The project's test command: provision what is missing, then run
+    /// every test (host checks, guest smoke test, drivers, end to end).
+    Ci(CiArgs),
+}
+
+#[derive(Args, Debug)]
+struct CiArgs {
+    /// Only the host-side checks (fmt, clippy, tests, drift): no VM.
+    #[arg(long)]
+    host_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -180,6 +190,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::GuestTest(args) => guest_test(ui, args),
+        Cmd::Ci(args) => ci(ui, args),
         Cmd::Initramfs(args) => {
             let mut b = Builder::new().busybox(args.busybox);
             for m in args.modules {
@@ -346,6 +357,27 @@ fn report_guest(ui: &Ui, guest: &provision::Guest) {
     }
     s.push_str(&format!("\ntimings:\n{}", ui.summary()));
     ui.info(s);
+}
+
+fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
+    xtask::ci::host_checks(ui)?;
+    if !args.host_only {
+        guest_test(
+            ui,
+            GuestTestArgs {
+                guest: GuestArgs {
+                    install: InstallArgs { no_install: false },
+                    jobs: None,
+                    refresh_source: false,
+                },
+                qemu: QemuChoice::Auto,
+                timeout: 180,
+                quiet_console: true,
+            },
+        )?;
+    }
+    ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));
+    Ok(())
 }
 
 fn guest_test(ui: &Ui, args: GuestTestArgs) -> Result<()> {

@@ -28,6 +28,10 @@ use vfio_user::{DmaMapFlags, DmaUnmapFlags};
 use vm_memory::mmap::MmapRegion;
 use vm_memory::{FileOffset, GuestAddress, GuestRegionMmap};
 
+/// The most mappings one connection may hold (VFIO type1's default
+/// `dma_entry_limit`; QEMU's `max_dma` default is the same).
+pub(crate) const MAX_MAPPINGS: usize = 65535;
+
 /// `VFIO_DMA_UNMAP_FLAG_ALL` as Linux and QEMU define it (`1 << 1`). The
 /// `vfio_user` crate names bit 2 `UNMAP_ALL`; both are honoured.
 const LINUX_UNMAP_ALL: u32 = 1 << 1;
@@ -62,6 +66,12 @@ impl DmaSpace {
         let end = address
             .checked_add(size)
             .ok_or_else(|| invalid("DMA mapping wraps around"))?;
+        if self.maps.len() >= MAX_MAPPINGS {
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "too many DMA mappings",
+            ));
+        }
         if self.overlaps(address, end) {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -233,6 +243,12 @@ mod tests {
         assert_eq!(dma.len(), 2);
         // Unmapping a range with nothing in it is fine.
         assert!(!dma.unmap(DmaUnmapFlags::empty(), 0x8000, 0x1000).unwrap());
+        // The mapping count is bounded.
+        let mut full = DmaSpace::default();
+        for i in 0..MAX_MAPPINGS as u64 {
+            full.map(RW, 0, i * 0x1000, 0x1000, None).unwrap();
+        }
+        assert!(full.map(RW, 0, 1 << 40, 0x1000, None).is_err());
         // Both in one range.
         assert!(dma.unmap(DmaUnmapFlags::empty(), 0, 0x10000).unwrap());
         assert_eq!(dma.len(), 0);

@@ -16,14 +16,14 @@
 //! | 0x10 | `DMA_ADDR_HI` | rw | high half |
 //! | 0x14 | `DMA_LEN` | rw | bytes to DMA, reset 0x100, at most [`MAX_DMA`] used |
 //! | 0x18 | `DMA_GO` | wo | writing `seed` DMAs `random_bytes(seed, DMA_LEN)` to the address |
-//! | 0x1c | `DMA_STATUS` | ro | 0 never run, else 1 + the [`DmaOutcome`] (1 done, 2 bus master off, 3 no guest memory, 4 out of range) |
+//! | 0x1c | `DMA_STATUS` | ro | 0 never run, else [`status_code`](pcidev_runtime::DmaOutcome::status_code) (1 done, 2 bus master off, 3 no guest memory, 4 out of range) |
 //! | 0x20 | `MSI_GO` | wo | writing `v` signals MSI vector `v` |
 //!
 //! BAR1, I/O, 16 bytes: 0x0 `IRQ` (the same register as BAR0's), 0x4 `ID`.
 
 use pcidev_runtime::{
-    AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, DmaOutcome, IntxPin,
-    InvalidAccess, Model, MsiInfo, RegisterLayout, Registers, random_bytes,
+    AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin, InvalidAccess,
+    Model, MsiInfo, RegisterLayout, Registers, random_bytes,
 };
 
 /// The value of the `ID` register.
@@ -158,12 +158,7 @@ impl Toy {
         let len = self.dma_len.min(MAX_DMA) as usize;
         let data = random_bytes(seed, len);
         let outcome = ctx.dma_write(self.dma_addr, &data);
-        self.dma_status = 1 + match outcome {
-            DmaOutcome::Done => 0,
-            DmaOutcome::BusMasterDisabled => 1,
-            DmaOutcome::NoGuestMemory => 2,
-            DmaOutcome::OutOfRange => 3,
-        };
+        self.dma_status = outcome.status_code() as u32;
     }
 }
 

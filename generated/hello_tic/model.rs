@@ -6,8 +6,8 @@
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
 use pcidev_runtime::{
-    AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin, InvalidAccess,
-    Model, RegisterLayout, Registers,
+    AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
+    InvalidAccess, Model, RegisterLayout, Registers,
 };
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
@@ -16,8 +16,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
     device_id: 1,
     revision: 0,
     class_code: [0xff, 0, 0],
-    subsystem_vendor_id: 0,
-    subsystem_id: 0,
+    subsystem_vendor_id: 0x1af4,
+    subsystem_id: 0x1100,
     interrupt_pin: Some(IntxPin::B),
     bars: &[
         BarInfo {
@@ -204,7 +204,14 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
-    fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
+    fn write_register(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        reg: usize,
+        value: u64,
+        lanes: u8,
+    ) {
         let mask = pcidev_runtime::ops::lanes_mask(lanes);
         match (bar, reg) {
             (0, 0) => self.write_irq(ctx, value, mask),
@@ -237,136 +244,87 @@ pub mod scenarios {
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc {
-            bar: 0,
-            offset: 0,
-            width: 4,
-        }),
-        ack: Some((
-            Loc {
-                bar: 0,
-                offset: 0,
-                width: 4,
-            },
-            ack_value,
-        )),
+        status: Some(Loc { bar: 0, offset: 0, width: 4 }),
+        ack: Some((Loc { bar: 0, offset: 0, width: 4 }, ack_value)),
     };
     /// Scenario `probe`: the seed driver's probe sequence.
     pub static PROBE: Scenario = Scenario {
         name: "probe",
         steps: &[
             ScenarioStep {
-                line: 0x70,
+                line: 0x73,
                 text: "expect ID == 0x1337;",
                 step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 4,
-                        width: 4,
-                    },
+                    loc: Loc { bar: 1, offset: 4, width: 4 },
                     value: StepValue::new(0x1337),
                     mask: u64::MAX,
                 },
             },
             ScenarioStep {
-                line: 0x71,
+                line: 0x74,
                 text: "write ID = 0x4567;",
                 step: Step::Write(
-                    Loc {
-                        bar: 1,
-                        offset: 4,
-                        width: 4,
-                    },
+                    Loc { bar: 1, offset: 4, width: 4 },
                     StepValue::new(0x4567),
                 ),
             },
             ScenarioStep {
-                line: 0x72,
+                line: 0x75,
                 text: "expect ID == 0x4567;",
                 step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 4,
-                        width: 4,
-                    },
+                    loc: Loc { bar: 1, offset: 4, width: 4 },
                     value: StepValue::new(0x4567),
                     mask: u64::MAX,
                 },
             },
             ScenarioStep {
-                line: 0x75,
+                line: 0x78,
                 text: "invalid write bar 0 @ 0x0 : u8 = 1;",
                 step: Step::InvalidWrite(
-                    Loc {
-                        bar: 0,
-                        offset: 0,
-                        width: 1,
-                    },
+                    Loc { bar: 0, offset: 0, width: 1 },
                     StepValue::new(1),
                 ),
             },
             ScenarioStep {
-                line: 0x76,
+                line: 0x79,
                 text: "expect IRQ == 0;",
                 step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0,
-                        width: 4,
-                    },
+                    loc: Loc { bar: 0, offset: 0, width: 4 },
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
             },
             ScenarioStep {
-                line: 0x77,
+                line: 0x7a,
                 text: "expect no irq;",
                 step: Step::ExpectIrq(false),
             },
             ScenarioStep {
-                line: 0x7a,
+                line: 0x7d,
                 text: "write IRQ = 1;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0,
-                        width: 4,
-                    },
-                    StepValue::new(1),
-                ),
+                step: Step::Write(Loc { bar: 0, offset: 0, width: 4 }, StepValue::new(1)),
             },
             ScenarioStep {
-                line: 0x7b,
+                line: 0x7e,
                 text: "expect irq;",
                 step: Step::ExpectIrq(true),
             },
             ScenarioStep {
-                line: 0x7c,
+                line: 0x7f,
                 text: "expect IRQ_STATUS == 0;",
                 step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 0,
-                        width: 4,
-                    },
+                    loc: Loc { bar: 1, offset: 0, width: 4 },
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
             },
             ScenarioStep {
-                line: 0x7e,
+                line: 0x81,
                 text: "write DMA_START = 1;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 4,
-                        width: 4,
-                    },
-                    StepValue::new(1),
-                ),
+                step: Step::Write(Loc { bar: 0, offset: 4, width: 4 }, StepValue::new(1)),
             },
             ScenarioStep {
-                line: 0x7f,
+                line: 0x82,
                 text: "expect DMA_STATUS == 4;",
                 step: Step::Expect {
                     loc: Loc {
@@ -385,31 +343,20 @@ pub mod scenarios {
         name: "dma_to_buffer",
         steps: &[
             ScenarioStep {
-                line: 0x84,
+                line: 0x87,
                 text: "write DMA_ADDR = dma.addr;",
                 step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 8,
-                        width: 4,
-                    },
+                    Loc { bar: 0, offset: 8, width: 4 },
                     StepValue::dma_addr(0),
                 ),
             },
             ScenarioStep {
-                line: 0x85,
+                line: 0x88,
                 text: "write DMA_START = 1;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 4,
-                        width: 4,
-                    },
-                    StepValue::new(1),
-                ),
+                step: Step::Write(Loc { bar: 0, offset: 4, width: 4 }, StepValue::new(1)),
             },
             ScenarioStep {
-                line: 0x86,
+                line: 0x89,
                 text: "expect DMA_STATUS == 1;",
                 step: Step::Expect {
                     loc: Loc {
@@ -422,7 +369,7 @@ pub mod scenarios {
                 },
             },
             ScenarioStep {
-                line: 0x87,
+                line: 0x8a,
                 text: "expect dma[0 .. 0x1ffff] == random(0x5eed);",
                 step: Step::ExpectDma {
                     start: 0,
@@ -435,7 +382,9 @@ pub mod scenarios {
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&PROBE, &DMA_TO_BUFFER];
     /// Run every scenario on a fresh device (from `new_hooks`) each.
-    pub fn run_all<H: Hooks>(mut new_hooks: impl FnMut() -> H) -> Result<(), ScenarioFailure> {
+    pub fn run_all<H: Hooks>(
+        mut new_hooks: impl FnMut() -> H,
+    ) -> Result<(), ScenarioFailure> {
         for s in ALL {
             pcidev_runtime::scenario::Harness::new(Device::new(new_hooks()), DMA_BUFFER)
                 .run(s, &HANDLER)?;

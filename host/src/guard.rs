@@ -10,7 +10,7 @@
 //! a `NO_REPLY` flag on a command that must be answered) leaves the rest of
 //! the message to be parsed as the next header.
 //!
-//! So the server does not face the client directly. [`relay`] reads every
+//! So the server does not face the client directly. The relay reads every
 //! client message whole (header, body and at most one file descriptor, the
 //! `max_msg_fds` the server announces), checks it against its command's
 //! layout and forwards only messages the server handles exactly, over an

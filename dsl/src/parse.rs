@@ -221,15 +221,27 @@ impl ParseSession<'_> {
     }
 
     fn push_pest_error(&mut self, cx: Cx, e: &pest::error::Error<Rule>) {
-        let pos = match e.location {
-            pest::error::InputLocation::Pos(p) => p,
-            pest::error::InputLocation::Span((s, _)) => s,
-        };
+        let (pos, use_rules, use_tokens, rule_pos) = error_position(e);
+        let at = cx.base + pos;
         let text = self.sources.get(cx.file).map(|f| &f.text[..]).unwrap_or("");
-        let (expected, found) = describe_expected(e, text, cx.base + pos);
-        let span = Span::new(cx.file, cx.base + pos, cx.base + pos + found.len());
+        // A string or comment that never ends: where it starts is the news.
+        let open = [cx.base + rule_pos, at]
+            .into_iter()
+            .find_map(|p| unterminated(text, p).map(|u| (p, u)));
+        if let Some((start, (end, message, label, hint))) = open {
+            self.diags.push(
+                Diagnostic::error(diag::SYNTAX, Span::new(cx.file, start, end), message)
+                    .label(label)
+                    .hint(hint),
+            );
+            return;
+        }
+        let (expected, found) = describe_expected(e, text, at, use_rules, use_tokens);
+        let span = Span::new(cx.file, at, at + found.len());
         let found_text = if found.is_empty() {
             "end of input".to_string()
+        } else if found == "\n" || found == "\r" {
+            "end of line".to_string()
         } else {
             format!("`{found}`")
         };
@@ -1327,10 +1339,54 @@ pub fn check_nesting(text: &str) -> Option<usize> {
     None
 }
 
+/// Where pest's error really is. pest places it where the furthest *rule*
+/// failed, but the tokens it lists were tried further on: in `revision 1
+/// class ...` the item rule fails at `revision` while the `;` was expected at
+/// `class`. Returns the position, whether the rule-level attempts
+/// (`positives`) and the token attempts apply there, and the rule position.
+fn error_position(e: &pest::error::Error<Rule>) -> (usize, bool, bool, usize) {
+    let rule_pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    match e.parse_attempts().map(|a| a.max_position) {
+        Some(token_pos) if token_pos > rule_pos => (token_pos, false, true, rule_pos),
+        Some(token_pos) => (rule_pos, true, token_pos == rule_pos, rule_pos),
+        None => (rule_pos, true, false, rule_pos),
+    }
+}
+
+/// Tokens that start an expression: listed one by one they hide the point.
+const EXPR_START: &[&str] = &[
+    "`!`",
+    "`(`",
+    "`-`",
+    "`~`",
+    "`0x`",
+    "`0X`",
+    "`0b`",
+    "`0B`",
+    "`_`",
+    "`dma`",
+    "`true`",
+    "`false`",
+    "`value`",
+    "a name",
+    "a number",
+    "`true` or `false`",
+];
+
 /// Human description of what pest expected, and the token found there.
-fn describe_expected(e: &pest::error::Error<Rule>, text: &str, pos: usize) -> (String, String) {
-    let mut items: Vec<String> = Vec::new();
-    if let Some(attempts) = e.parse_attempts() {
+fn describe_expected(
+    e: &pest::error::Error<Rule>,
+    text: &str,
+    pos: usize,
+    use_rules: bool,
+    use_tokens: bool,
+) -> (String, String) {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut rules: Vec<&'static str> = Vec::new();
+    if let Some(attempts) = e.parse_attempts().filter(|_| use_tokens) {
         // `ParsingToken` is not exported; its Display is the literal itself
         // (or `a..z` for ranges and BUILTIN_RULE for built-ins, skipped).
         for t in attempts.expected_tokens() {
@@ -1341,26 +1397,44 @@ fn describe_expected(e: &pest::error::Error<Rule>, text: &str, pos: usize) -> (S
                 " " | "\t" | "\r" | "\n" | "\u{feff}" | "//" | "/*"
             );
             if !token.is_empty() && token != "BUILTIN_RULE" && !is_range && !is_trivia {
-                items.push(format!("`{token}`"));
+                tokens.push(format!("`{token}`"));
             }
         }
     }
-    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
-        for r in positives {
-            if let Some(d) = rule_description(*r) {
-                items.push(d.to_string());
-            }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant
+        && use_rules
+    {
+        rules.extend(positives.iter().filter_map(|r| rule_description(*r)));
+    }
+    // Lexemes show up through their first characters: a `0x` stands for a
+    // number, a `_` for a name.
+    for t in &mut tokens {
+        match t.as_str() {
+            "`0x`" | "`0X`" | "`0b`" | "`0B`" => *t = "a number".to_string(),
+            "`_`" => *t = "a name".to_string(),
+            _ => {}
         }
     }
-    // Literal prefixes inside a lexeme (`0x` of a number) say less than the
-    // lexeme's own description; a dozen operators say less than "an operator".
+    // A token that a rule's description already names (`mem32` of "a BAR
+    // kind (io, mem32, mem64)") says it twice.
+    let described: Vec<&str> = rules
+        .iter()
+        .flat_map(|d| d.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| !w.is_empty())
+        .collect();
+    tokens.retain(|t| !described.contains(&t.trim_matches('`')));
+    let mut items: Vec<String> = tokens;
+    items.extend(rules.iter().map(|r| r.to_string()));
+    // Everything that may start an expression, or a dozen operators, say less
+    // than "an expression" and "an operator". `~` only starts an expression.
+    if items.iter().any(|i| i == "an expression" || i == "`~`") {
+        items.retain(|i| !EXPR_START.contains(&i.as_str()));
+        items.push("an expression".to_string());
+    }
     const OPERATORS: &[&str] = &[
         "`!=`", "`%`", "`&&`", "`&`", "`*`", "`+`", "`-`", "`/`", "`<<`", "`<=`", "`<`", "`==`",
         "`>=`", "`>>`", "`>`", "`^`", "`|`", "`||`",
     ];
-    if items.iter().any(|i| i == "a number") {
-        items.retain(|i| !matches!(i.as_str(), "`0x`" | "`0X`" | "`0b`" | "`0B`"));
-    }
     if items
         .iter()
         .filter(|i| OPERATORS.contains(&i.as_str()))
@@ -1382,6 +1456,51 @@ fn describe_expected(e: &pest::error::Error<Rule>, text: &str, pos: usize) -> (S
         }
     };
     (expected, token_at(text, pos))
+}
+
+/// A string or block comment that never ends, starting at `at`: pest can
+/// only say that it expected something else there (`expected `"`, found
+/// `"``), which reads as nonsense. Returns (span end, message, label, hint).
+fn unterminated(
+    text: &str,
+    at: usize,
+) -> Option<(usize, &'static str, &'static str, &'static str)> {
+    let rest = text.get(at..)?;
+    if let Some(body) = rest.strip_prefix('"') {
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => return None,
+                '\n' | '\r' => {
+                    return Some((
+                        at + 1 + i,
+                        "unterminated string",
+                        "this string has no closing `\"` on its line",
+                        "strings end on the line they start: add the closing `\"`",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        return Some((
+            text.len(),
+            "unterminated string",
+            "this string has no closing `\"`",
+            "add the closing `\"`",
+        ));
+    }
+    if rest.starts_with("/*") && !rest[2..].contains("*/") {
+        return Some((
+            at + 2,
+            "unterminated block comment",
+            "this comment has no closing `*/`",
+            "close the comment with `*/`",
+        ));
+    }
+    None
 }
 
 /// The word or character at `pos`, to quote what was found.

@@ -1,0 +1,70 @@
+//! Regression tests for front-end bugs found while writing the test corpus
+//! (each next to the commit that fixed it). Small inline specs, checked
+//! through `Diagnostic::short` so a failure shows the whole picture.
+
+use pcidevc_dsl::compile_str;
+
+/// Every diagnostic of a spec, one `line:col: severity[CODE]: message` each.
+fn diags(text: &str) -> Vec<String> {
+    let c = compile_str("t.pcidev", text);
+    c.diagnostics
+        .iter()
+        .map(|d| {
+            d.short(&c.sources)
+                .trim_start_matches("t.pcidev:")
+                .to_string()
+        })
+        .collect()
+}
+
+/// A device around `body`, with the id on line 2.
+fn device(body: &str) -> String {
+    format!("device t {{\n    id 0x1b36:0x0001;\n{body}}}\n")
+}
+
+/// pest places its error at the start of the failed item (`revision`), but
+/// lists the tokens expected where parsing stopped (the `;` before
+/// `class`); the error was reported at the former with a mix of both.
+#[test]
+fn syntax_errors_are_reported_where_the_token_was_expected() {
+    assert_eq!(
+        diags(&device("    revision 1\n    class 0xff:0:0;\n")),
+        ["4:5: error[E0001]: expected `;`, found `class`"]
+    );
+    assert_eq!(
+        diags(&device(
+            "    bar 0 mem32 size 16 {\n        register A @ 0x0 u32 rw;\n    }\n"
+        )),
+        ["4:26: error[E0001]: expected `:`, found `u32`"]
+    );
+}
+
+/// Lists said everything twice (`io`, `mem32`, `mem64` or a BAR kind (io,
+/// mem32, mem64)) or spelled out what may start an expression.
+#[test]
+fn expected_lists_say_each_thing_once() {
+    assert_eq!(
+        diags(&device("    bar 0 mem16 size 16 { }\n")),
+        ["3:11: error[E0001]: expected a BAR kind (io, mem32, mem64), found `mem16`"]
+    );
+    assert_eq!(
+        diags(&device(
+            "    state s: u32 = 0;\n    bar 0 mem32 size 16 {\n        register A @ 0 : u32 { read s; on write { s = ; } }\n    }\n"
+        )),
+        ["5:55: error[E0001]: expected an expression, found `;`"]
+    );
+}
+
+/// An unterminated string read `expected `"`, found `"``; an unterminated
+/// comment `expected a valid item, found end of input`.
+#[test]
+fn unterminated_strings_and_comments_are_named() {
+    assert_eq!(
+        diags(&device("    description \"no end\n    ;\n")),
+        ["3:17: error[E0001]: unterminated string"]
+    );
+    assert_eq!(
+        diags(&device("    revision 1; /* no end\n")),
+        ["3:17: error[E0001]: unterminated block comment"]
+    );
+}

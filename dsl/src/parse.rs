@@ -164,8 +164,13 @@ impl ParseSession<'_> {
     }
 
     fn span(cx: Cx, p: &Pair<'_, Rule>) -> Span {
-        let s = p.as_span();
-        Span::new(cx.file, cx.base + s.start(), cx.base + s.end())
+        // A rule ending in an optional part (`place`, `expr`, `if`) also
+        // holds the whitespace pest skipped looking for it: not part of it.
+        let start = cx.base + p.as_span().start();
+        let text = p
+            .as_str()
+            .trim_end_matches([' ', '\t', '\r', '\n', '\u{feff}']);
+        Span::new(cx.file, start, start + text.len())
     }
 
     /// Register a file, checking UTF-8 and nesting. `None` when the text is

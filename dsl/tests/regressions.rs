@@ -68,3 +68,17 @@ fn unterminated_strings_and_comments_are_named() {
         ["3:17: error[E0001]: unterminated block comment"]
     );
 }
+
+/// A place or expression followed by whitespace spanned the whitespace too
+/// (pest skips it looking for an optional `.field` or operator).
+#[test]
+fn spans_do_not_hold_trailing_whitespace() {
+    let c = compile_str(
+        "t.pcidev",
+        &device(
+            "    bar 0 mem32 size 16 { register A @ 0 : u32 rw; }\n    scenario s { write A = A   + 1; }\n",
+        ),
+    );
+    let d = c.errors().next().expect("a non-constant scenario value");
+    assert_eq!(c.sources.snippet(d.span), "A");
+}

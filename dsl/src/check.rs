@@ -1794,7 +1794,12 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if !out.any() && (out.level.is_some() || out.status.is_some() || out.ack.is_some()) {
+        // (A `pin` or `msi` that was written but invalid is reported already.)
+        let has_source = seen.contains_key("pin") || seen.contains_key("msi");
+        if !out.any()
+            && !has_source
+            && (out.level.is_some() || out.status.is_some() || out.ack.is_some())
+        {
             self.err(
                 Diagnostic::error(
                     diag::NO_INTERRUPT_SOURCE,

@@ -82,3 +82,21 @@ fn spans_do_not_hold_trailing_whitespace() {
     let d = c.errors().next().expect("a non-constant scenario value");
     assert_eq!(c.sources.snippet(d.span), "A");
 }
+
+/// An invalid `pin E` or `msi 3` also raised "neither `pin` nor `msi`".
+#[test]
+fn an_invalid_pin_or_msi_is_not_also_a_missing_one() {
+    let bar = "    bar 0 mem32 size 16 { register A @ 0 : u32 rw; }\n";
+    assert_eq!(
+        diags(&device(&format!(
+            "    interrupt {{ pin E; status A; }}\n{bar}"
+        ))),
+        ["3:21: error[E0504]: `E` is not an interrupt pin"]
+    );
+    assert_eq!(
+        diags(&device(&format!(
+            "    interrupt {{ msi 3; status A; }}\n{bar}"
+        ))),
+        ["3:21: error[E0104]: 3 MSI vectors: must be 1, 2, 4, 8, 16 or 32"]
+    );
+}

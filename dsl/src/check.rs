@@ -2404,6 +2404,12 @@ impl<'a> Checker<'a> {
     }
 
     fn warn_unused_states(&mut self, dev: &ir::Device) {
+        // After an error, a use may have been dropped with the construct
+        // that was wrong (a bad expression, a rejected DMA source): the
+        // warning would then be wrong too.
+        if self.diags.iter().any(Diagnostic::is_error) {
+            return;
+        }
         for (i, s) in dev.states.iter().enumerate() {
             if !self.used_states.contains(&i) {
                 self.diags.push(

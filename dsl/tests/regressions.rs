@@ -100,3 +100,20 @@ fn an_invalid_pin_or_msi_is_not_also_a_missing_one() {
         ["3:21: error[E0104]: 3 MSI vectors: must be 1, 2, 4, 8, 16 or 32"]
     );
 }
+
+/// A state read only by a construct that was rejected was also reported
+/// as never read.
+#[test]
+fn no_unused_state_warning_after_an_error() {
+    assert_eq!(
+        diags(&device(
+            "    state s: u32 = 0;\n    bar 0 mem32 size 16 {\n        register A @ 0 : u32 { read !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!s; }\n    }\n"
+        )),
+        ["5:37: error[E0003]: expression nests more than 64 operators deep"]
+    );
+    // Without errors the warning stays.
+    assert_eq!(
+        diags(&device("    state s: u32 = 0;\n")),
+        ["3:5: warning[W0003]: state `s` is never read"]
+    );
+}

@@ -1217,8 +1217,13 @@ impl<'a> Checker<'a> {
             }
             regs.push(reg);
         }
-        // Placement within BARs.
+        // Placement within BARs. A BAR index given twice (E0202) mixes two
+        // BARs' registers, and a BAR of 0 bytes (E0203) holds none: both are
+        // reported already, and placement errors would only repeat them.
         for bar in bars {
+            if bar.size == 0 || bars.iter().filter(|b| b.index == bar.index).count() > 1 {
+                continue;
+            }
             let mut members: Vec<usize> = (0..regs.len())
                 .filter(|&i| regs[i].bar == bar.index)
                 .collect();

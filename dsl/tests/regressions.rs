@@ -117,3 +117,15 @@ fn no_unused_state_warning_after_an_error() {
         ["3:5: warning[W0003]: state `s` is never read"]
     );
 }
+
+/// Two BARs with one index mixed their registers: `B` (in the second BAR)
+/// "overlapped" `A` (in the first).
+#[test]
+fn a_duplicate_bar_index_is_reported_once() {
+    assert_eq!(
+        diags(&device(
+            "    bar 0 mem32 size 16 { register A @ 0 : u32 rw; }\n    bar 0 io size 16 { register B @ 0 : u32 rw; }\n"
+        )),
+        ["4:9: error[E0202]: BAR index 0 is already taken"]
+    );
+}

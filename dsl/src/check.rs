@@ -158,6 +158,8 @@ struct Checker<'a> {
     /// Sites of `irq raise/lower/pulse` and `msi` statements.
     irq_stmt_sites: Vec<Span>,
     msi_stmt_sites: Vec<Span>,
+    /// Numbers that did not parse (E0002) and were read as 0.
+    bad_numbers: HashSet<Span>,
 }
 
 /// Check a parsed spec. Returns the IR when no error was reported (by the
@@ -202,6 +204,11 @@ pub fn check(
             return None;
         }
     };
+    let bad_numbers = diags
+        .iter()
+        .filter(|d| d.code == diag::BAD_NUMBER)
+        .map(|d| d.span)
+        .collect();
     let mut c = Checker {
         sources,
         diags,
@@ -213,6 +220,7 @@ pub fn check(
         used_states: HashSet::new(),
         irq_stmt_sites: Vec::new(),
         msi_stmt_sites: Vec::new(),
+        bad_numbers,
     };
     let ir = c.device(device);
     let has_error = c.diags.iter().any(|d| d.is_error());
@@ -254,6 +262,11 @@ fn fits(value: u64, bits: u32) -> bool {
 
 impl<'a> Checker<'a> {
     fn err(&mut self, d: Diagnostic) {
+        // A number that did not parse reads as 0; what that 0 breaks at the
+        // same place (a BAR size of 0, ...) is not news.
+        if self.bad_numbers.contains(&d.span) {
+            return;
+        }
         self.diags.push(d);
     }
 

@@ -129,3 +129,15 @@ fn a_duplicate_bar_index_is_reported_once() {
         ["4:9: error[E0202]: BAR index 0 is already taken"]
     );
 }
+
+/// A number too large for 64 bits reads as 0, which then made a BAR size
+/// "not a power of two" and its registers "outside BAR 0 (0 bytes)".
+#[test]
+fn a_bad_number_has_no_follow_on_errors() {
+    assert_eq!(
+        diags(&device(
+            "    bar 0 mem64 size 0xffff_ffff_ffffG {\n        register A @ 0x0 : u32 rw;\n    }\n"
+        )),
+        ["3:22: error[E0002]: invalid number `0xffff_ffff_ffffG`: does not fit in 64 bits"]
+    );
+}

@@ -2391,16 +2391,16 @@ impl<'a> Checker<'a> {
         let mut found = Vec::new();
         for r in &dev.registers {
             for stmts in [&r.on_read, &r.on_write] {
-                collect_dma_addrs(stmts, &mut found);
+                let mut addrs = Vec::new();
+                collect_dma_addrs(stmts, &mut addrs);
+                found.extend(addrs.into_iter().map(|a| (a, r.span)));
             }
         }
-        for addr in found {
+        for (addr, dma_register) in found {
             if let Some(a) = reset_value(addr, dev)
                 && let Some(window) = non_ram_window(a)
             {
-                let site = self
-                    .dma_site(addr, dev)
-                    .unwrap_or(dev.registers.first().map(|r| r.span).unwrap_or_default());
+                let site = self.dma_site(addr, dev).unwrap_or(dma_register);
                 self.diags.push(
                     Diagnostic::warning(diag::NON_RAM_DMA, site, format!("at reset this DMA targets 0x{a:x}, {window}"))
                         .label("not RAM on common machines")

@@ -141,3 +141,17 @@ fn a_bad_number_has_no_follow_on_errors() {
         ["3:22: error[E0002]: invalid number `0xffff_ffff_ffffG`: does not fit in 64 bits"]
     );
 }
+
+/// A DMA to a constant non-RAM address was reported on the device's first
+/// register, whatever register did the DMA.
+#[test]
+fn non_ram_dma_warning_points_at_the_dma_register() {
+    assert_eq!(
+        diags(&device(
+            "    bar 0 mem32 size 16 {\n        register STATUS @ 0x0 : u32 ro;\n        register GO @ 0x4 : u32 { on write { dma write addr 0xa0000 len 4 from pattern(0) status STATUS; } }\n    }\n"
+        )),
+        [
+            "5:9: warning[W0001]: at reset this DMA targets 0xa0000, the legacy VGA window (0xa0000-0xbffff)"
+        ]
+    );
+}

@@ -279,12 +279,12 @@ impl<'a> Checker<'a> {
                 Diagnostic::error(
                     diag::BAD_NAME,
                     id.span,
-                    format!("`{}` is a reserved word and cannot name {what}", id.name),
+                    format!("{what} name `{}` is a reserved word", id.name),
                 )
                 .label("reserved")
                 .hint(format!(
-                    "try `{}_`-free alternatives such as `{}_reg` or `my_{}`",
-                    id.name, id.name, id.name
+                    "keywords of the language and of Rust cannot be names; try `my_{}`",
+                    id.name
                 )),
             );
             return;

@@ -155,3 +155,21 @@ fn non_ram_dma_warning_points_at_the_dma_register() {
         ]
     );
 }
+
+/// The message lacked an article ("cannot name state") and the hint read
+/// "try `match_`-free alternatives such as `match_reg` or `my_match`".
+#[test]
+fn reserved_word_names_are_explained() {
+    let c = compile_str(
+        "t.pcidev",
+        &device(
+            "    state match: u32 = 0;\n    bar 0 mem32 size 16 { register A @ 0 : u32 { read match; } }\n",
+        ),
+    );
+    let d = c.errors().next().expect("a reserved word");
+    assert_eq!(d.message, "state name `match` is a reserved word");
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("keywords of the language and of Rust cannot be names; try `my_match`")
+    );
+}

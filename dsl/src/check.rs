@@ -2011,19 +2011,21 @@ impl<'a> Checker<'a> {
                 constant,
                 plus_dma_addr: true,
             }),
-            _ => {
-                self.err(
-                    Diagnostic::error(
-                        diag::BAD_STEP,
-                        e.span,
-                        "`dma.addr` may only be offset by a constant",
-                    )
-                    .label("not `dma.addr + constant`")
-                    .hint("write `dma.addr` or `dma.addr + 0x100`"),
-                );
-                None
-            }
+            _ => self.dma_addr_offset_only(e.span),
         }
+    }
+
+    fn dma_addr_offset_only<T>(&mut self, span: Span) -> Option<T> {
+        self.err(
+            Diagnostic::error(
+                diag::BAD_STEP,
+                span,
+                "`dma.addr` may only be offset by a constant",
+            )
+            .label("not `dma.addr + constant`")
+            .hint("write `dma.addr` or `dma.addr + 0x100`"),
+        );
+        None
     }
 
     /// (coefficient of dma.addr, constant). Coefficients other than 0/1 are
@@ -2062,7 +2064,7 @@ impl<'a> Checker<'a> {
             ExprKind::Unary(op, x) => {
                 let (d, v) = self.fold(x, dev)?;
                 if d != 0 {
-                    return bad(self, e.span);
+                    return self.dma_addr_offset_only(e.span);
                 }
                 Some((0, eval_unary(*op, v)))
             }
@@ -2073,7 +2075,7 @@ impl<'a> Checker<'a> {
                     BinOp::Add => Some((da + db, va.wrapping_add(vb))),
                     BinOp::Sub if db == 0 => Some((da, va.wrapping_sub(vb))),
                     _ if da == 0 && db == 0 => Some((0, eval_binary(*op, va, vb))),
-                    _ => bad(self, e.span),
+                    _ => self.dma_addr_offset_only(e.span),
                 }
             }
             _ => bad(self, e.span),

@@ -173,3 +173,18 @@ fn reserved_word_names_are_explained() {
         Some("keywords of the language and of Rust cannot be names; try `my_match`")
     );
 }
+
+/// `dma.addr * 2` was told "scenario values are constants", with a hint
+/// about device state that has nothing to do with it.
+#[test]
+fn a_scaled_dma_addr_is_explained() {
+    assert_eq!(
+        diags(&device(
+            "    dma_buffer 4K;\n    bar 0 mem32 size 16 { register A @ 0 : u64 rw; }\n    scenario s { write A = dma.addr * 2; expect A == -dma.addr; }\n"
+        )),
+        [
+            "5:28: error[E0701]: `dma.addr` may only be offset by a constant",
+            "5:54: error[E0701]: `dma.addr` may only be offset by a constant",
+        ]
+    );
+}

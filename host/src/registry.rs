@@ -1,8 +1,8 @@
 //! The models the `pcidev-host` binary can serve, by name.
 //!
 //! To add a model, add an entry to [`MODELS`] whose `build` returns it in its
-//! reset state (a generated model is `Model::new(Regs::default())` around its
-//! generated `Registers` type).
+//! reset state. Generated models come from the `pcidev-models` crate (the
+//! checked-in `generated/` directory), e.g. `pcidev_models::hello_tic::model()`.
 
 use pcidev_runtime::PciModel;
 
@@ -18,11 +18,18 @@ pub struct ModelEntry {
 }
 
 /// Every model this build of the host knows.
-pub const MODELS: &[ModelEntry] = &[ModelEntry {
-    name: "toy",
-    description: "test model: id, scratch, level irq, DMA and MSI triggers (see pcidev_host::toy)",
-    build: || Box::new(crate::toy::model()),
-}];
+pub const MODELS: &[ModelEntry] = &[
+    ModelEntry {
+        name: "hello_tic",
+        description: "the seed device, generated from specs/hello_tic.pcidev",
+        build: || Box::new(pcidev_models::hello_tic::model()),
+    },
+    ModelEntry {
+        name: "toy",
+        description: "test model: id, scratch, level irq, DMA and MSI triggers (see pcidev_host::toy)",
+        build: || Box::new(crate::toy::model()),
+    },
+];
 
 /// The model registered as `name`.
 pub fn find(name: &str) -> Option<&'static ModelEntry> {

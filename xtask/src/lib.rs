@@ -24,6 +24,7 @@
 pub mod apt;
 pub mod cache;
 pub mod ci;
+pub mod e2e;
 pub mod exec;
 pub mod initramfs;
 pub mod provision;

@@ -40,8 +40,13 @@ enum Cmd {
     GuestTest(GuestTestArgs),
     /// Write a test initramfs (busybox, guest/init, modules, a script).
     Initramfs(InitramfsArgs),
-    /// Boot the provisioned kernel with an initramfs and report the result.
-    Boot(BootArgs),
+    /// End to end: compile SPEC, build its driver, serve its model over
+    /// vfio-user and boot a guest that loads the driver; exits with the
+    /// driver's self-test verdict.
+    Boot(E2eArgs),
+    /// Boot the provisioned kernel with a given initramfs and report the
+    /// result (a building block; `boot` is the end-to-end run).
+    BootInitrd(BootArgs),
     /// Build an out-of-tree module against the provisioned kernel tree
     /// (`make -C <build tree> M=<dir> modules`).
     BuildModule {
@@ -123,6 +128,22 @@ struct InitramfsArgs {
     /// busybox binary to use.
     #[arg(long, default_value = xtask::initramfs::DEFAULT_BUSYBOX)]
     busybox: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct E2eArgs {
+    /// The spec to boot (its model must be one `pcidev-host --list` serves:
+    /// the specs in specs/, compiled into generated/).
+    spec: PathBuf,
+    /// Unload and reload the driver this many more times in the same boot.
+    #[arg(long, default_value_t = 3)]
+    reloads: usize,
+    /// Kill everything after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Do not echo the guest console.
+    #[arg(long)]
+    quiet_console: bool,
 }
 
 #[derive(Args, Debug)]
@@ -212,7 +233,8 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             ));
             Ok(())
         }
-        Cmd::Boot(args) => {
+        Cmd::Boot(args) => e2e_boot(ui, &args).map(|_| ()),
+        Cmd::BootInitrd(args) => {
             let kernel = match args.kernel {
                 Some(k) => k,
                 None => {
@@ -378,6 +400,33 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
     }
     ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));
     Ok(())
+}
+
+fn e2e_boot(ui: &Ui, args: &E2eArgs) -> Result<xtask::e2e::E2eRun> {
+    let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
+    let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
+    let opts = xtask::e2e::E2eOptions {
+        spec: args.spec.clone(),
+        reloads: args.reloads,
+        timeout: Duration::from_secs(args.timeout),
+        echo: !args.quiet_console,
+        kill_host_after: None,
+    };
+    let run = ui.plain_step(&format!("end to end: {}", args.spec.display()), |_| {
+        xtask::e2e::boot(&guest, &q, &opts)
+    })?;
+    ui.info(format!(
+        "\n{}: self-test verdicts {:?}; boot to first verdict {}; host {}; {} trace events",
+        run.device,
+        run.verdicts,
+        run.boot_to_selftest
+            .map_or_else(|| "?".into(), fmt_duration),
+        run.host_exit
+            .map_or_else(|| "killed".into(), |s| s.to_string()),
+        run.trace.len()
+    ));
+    run.ensure_passed(1 + args.reloads)?;
+    Ok(run)
 }
 
 fn guest_test(ui: &Ui, args: GuestTestArgs) -> Result<()> {

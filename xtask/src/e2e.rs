@@ -1,0 +1,376 @@
+//! End to end: a spec's generated driver, in a real Linux guest, against
+//! the spec's generated model served over vfio-user.
+//!
+//! [`boot`] compiles the spec with the real `pcidevc` binary, builds the
+//! driver module against the provisioned kernel tree (zero warnings
+//! required), packs an initramfs whose test script loads the module, waits
+//! for the driver's self-test verdict and reloads it (`reloads` more
+//! times), starts `pcidev-host` serving the model on a Unix socket with a
+//! JSON-lines trace, and boots QEMU (TCG, shared memfd RAM, a
+//! `vfio-user-pci` device on that socket). Every process and the socket are
+//! cleaned up on every path: QEMU by [`Boot::run`]'s guard, the host by
+//! [`HostGuard`], the socket by the host itself and by the stage
+//! directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::ci::repo_root;
+use crate::initramfs::Builder;
+use crate::provision::Guest;
+use crate::qemu::{Boot, BootResult, Qemu};
+
+/// What to boot.
+#[derive(Debug, Clone)]
+pub struct E2eOptions {
+    pub spec: PathBuf,
+    /// Unload and load the module this many more times after the first probe.
+    pub reloads: usize,
+    pub timeout: Duration,
+    /// Echo the guest console to stderr.
+    pub echo: bool,
+    /// Kill the host this long after QEMU starts (the "host dies" test).
+    pub kill_host_after: Option<Duration>,
+}
+
+/// What one end-to-end boot produced.
+#[derive(Debug)]
+pub struct E2eRun {
+    pub device: String,
+    pub boot: BootResult,
+    /// Every `selftest: P/N passed` verdict the guest printed, in order.
+    pub verdicts: Vec<(u32, u32)>,
+    /// The host's trace, one JSON value per event.
+    pub trace: Vec<serde_json::Value>,
+    /// How the host ended.
+    pub host_exit: Option<std::process::ExitStatus>,
+    pub host_log: String,
+    /// Wall time from QEMU start to the first verdict line, when seen.
+    pub boot_to_selftest: Option<Duration>,
+    pub module_build_warnings: Vec<String>,
+}
+
+impl E2eRun {
+    /// The guest printed a verdict for every load and every one passed all
+    /// steps, the test script passed, and the kernel logged no oops.
+    pub fn ensure_passed(&self, loads: usize) -> Result<()> {
+        self.boot.ensure_passed()?;
+        if self.verdicts.len() != loads {
+            bail!(
+                "expected {loads} self-test verdicts, the guest printed {}: {:?}",
+                self.verdicts.len(),
+                self.verdicts
+            );
+        }
+        if let Some((p, n)) = self.verdicts.iter().find(|(p, n)| p != n || *n == 0) {
+            bail!("self-test: {p}/{n} passed");
+        }
+        Ok(())
+    }
+}
+
+/// Kills and reaps the host process on drop.
+#[derive(Debug)]
+pub struct HostGuard(Option<Child>);
+
+impl Drop for HostGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The cargo target directory of the workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// Build the CLI and the host once (debug profile) and return their paths.
+pub fn build_tools() -> Result<(PathBuf, PathBuf)> {
+    crate::ci::cargo(&[
+        "build",
+        "--quiet",
+        "--locked",
+        "-p",
+        "pcidevc",
+        "-p",
+        "pcidev-host",
+    ])?;
+    let dir = target_dir().join("debug");
+    Ok((dir.join("pcidevc"), dir.join("pcidev-host")))
+}
+
+/// Compile `spec` into `out` with the real CLI; returns the device's output
+/// directory (`out/<device>`).
+pub fn compile(pcidevc: &Path, spec: &Path, out: &Path) -> Result<PathBuf> {
+    let o = Command::new(pcidevc)
+        .arg("--quiet")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .with_context(|| format!("running {}", pcidevc.display()))?;
+    if !o.status.success() {
+        bail!(
+            "pcidevc failed on {}:\n{}",
+            spec.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // One device per spec: the only directory written.
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.pop().context("pcidevc wrote no device directory")
+}
+
+/// The guest test script: the driver was loaded by init; wait for its
+/// verdict, reload it `reloads` times, and fail on any oops or warning.
+pub fn guest_script(module: &str, reloads: usize) -> String {
+    format!(
+        r#"
+m={module}
+wait_dmesg "selftest: " 20
+wait_dmesg " passed" 20
+for i in $(seq 1 {reloads}); do
+	rmmod $m || fail "rmmod $m (reload $i)"
+	insmod /lib/modules/$m.ko || fail "insmod $m (reload $i)"
+	n=$((i + 1))
+	t=200
+	while [ "$(dmesg | grep -c 'selftest: .* passed')" -lt "$n" ]; do
+		t=$((t - 1)); [ "$t" -gt 0 ] || fail "no verdict after reload $i"
+		usleep 100000
+	done
+done
+rmmod $m || fail "final rmmod $m"
+if dmesg | grep -E -q 'Oops|BUG:|WARNING:|Call Trace|leak'; then
+	dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|leak'
+	fail "the kernel logged an oops, bug or warning"
+fi
+"#
+    )
+}
+
+/// Parse every `selftest: P/N passed` line of a console log.
+pub fn verdicts(console: &str) -> Vec<(u32, u32)> {
+    console
+        .lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("selftest: ")? + "selftest: ".len()..];
+            let rest = rest.strip_suffix(" passed")?.trim();
+            let (p, n) = rest
+                .rsplit_once(' ')
+                .map_or(rest, |(_, t)| t)
+                .split_once('/')?;
+            Some((p.trim().parse().ok()?, n.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn wait_for_socket(path: &Path, host: &mut Child, within: Duration) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if path.exists() {
+            return Ok(());
+        }
+        if let Some(status) = host.try_wait()? {
+            bail!("pcidev-host exited before listening ({status})");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!(
+        "pcidev-host did not create {} within {within:?}",
+        path.display()
+    )
+}
+
+/// One end-to-end boot of `opts.spec`.
+pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
+    if !qemu.has_vfio_user {
+        bail!("this QEMU ({}) has no vfio-user-pci client", qemu.version);
+    }
+    let (pcidevc, host_bin) = build_tools()?;
+    let work = tempdir("pcidevc-e2e")?;
+    let dev_dir = compile(&pcidevc, &opts.spec, work.path())?;
+    let device = dev_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("device name")?
+        .to_owned();
+    let driver_dir = dev_dir.join("driver");
+    let build = guest
+        .build_module(&driver_dir)
+        .with_context(|| format!("building {}", driver_dir.display()))?;
+    let module_build_warnings: Vec<String> =
+        build.warnings().iter().map(|s| s.to_string()).collect();
+    if !module_build_warnings.is_empty() {
+        bail!(
+            "the generated driver built with warnings:\n{}",
+            module_build_warnings.join("\n")
+        );
+    }
+    let ko = build
+        .modules
+        .iter()
+        .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
+        .context("module not built")?;
+    let initrd = work.path().join("initramfs.cpio.gz");
+    Builder::new()
+        .module(ko)
+        .script(guest_script(&device, opts.reloads))
+        .write_to(&initrd)?;
+
+    // The socket lives where both the host and (chrooted) QEMU see it.
+    let stage = qemu.stage_dir()?;
+    let (sock_host, sock_qemu) = stage.path("device.sock");
+    let trace_path = work.path().join("trace.jsonl");
+    let host_log_path = work.path().join("host.log");
+    let log = std::fs::File::create(&host_log_path)?;
+    let mut host = Command::new(&host_bin)
+        .arg("--socket")
+        .arg(&sock_host)
+        .arg("--trace")
+        .arg(&trace_path)
+        .arg(&device)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", host_bin.display()))?;
+    wait_for_socket(&sock_host, &mut host, Duration::from_secs(10))?;
+    let mut guard = HostGuard(Some(host));
+
+    let device_arg = format!(
+        r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}}}"#,
+        sock_qemu.display()
+    );
+    let mut b = Boot::new(&guest.kernel_image, &initrd).args(["-device", &device_arg]);
+    b.shared_memory = true;
+    b.timeout = opts.timeout;
+    b.echo = opts.echo;
+
+    let killer = opts.kill_host_after.map(|after| {
+        let pid = guard.0.as_ref().map(|c| c.id());
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            if let Some(pid) = pid {
+                // SIGKILL: the host gets no chance to say goodbye.
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .arg(pid.to_string())
+                    .status();
+            }
+        })
+    });
+    let started = Instant::now();
+    let boot = b.run(qemu)?;
+    let elapsed = started.elapsed();
+    if let Some(k) = killer {
+        let _ = k.join();
+    }
+    // The host exits when QEMU disconnects; give it a moment, then kill it.
+    let mut host_exit = None;
+    if let Some(c) = guard.0.as_mut() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Some(s) = c.try_wait()? {
+                host_exit = Some(s);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    if host_exit.is_some() {
+        guard.0 = None;
+    }
+    drop(guard);
+    let host_log = std::fs::read_to_string(&host_log_path).unwrap_or_default();
+    let trace = std::fs::read_to_string(&trace_path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let verdicts = verdicts(&boot.console);
+    let boot_to_selftest = first_verdict_time(&boot.console, elapsed);
+    if sock_host.exists() {
+        bail!("the host left its socket {} behind", sock_host.display());
+    }
+    Ok(E2eRun {
+        device,
+        boot,
+        verdicts,
+        trace,
+        host_exit,
+        host_log,
+        boot_to_selftest,
+        module_build_warnings,
+    })
+}
+
+/// Guest time of the first verdict (the kernel's `[ seconds]` stamp), capped
+/// by the wall time of the whole boot.
+fn first_verdict_time(console: &str, wall: Duration) -> Option<Duration> {
+    let line = console
+        .lines()
+        .find(|l| l.contains("selftest: ") && l.ends_with(" passed"))?;
+    let stamp = line
+        .trim_start()
+        .strip_prefix('[')?
+        .split(']')
+        .next()?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    Some(Duration::from_secs_f64(stamp).min(wall))
+}
+
+/// A temporary directory removed on drop.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tempdir(prefix: &str) -> Result<TempDir> {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(TempDir(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_lines_are_parsed() {
+        let console = "[    1.234567] hello_tic 0000:00:03.0: hello_tic: selftest: 15/15 passed\n\
+                       noise selftest: nothing\n\
+                       [    2.000000] x: selftest: 3/4 passed\n";
+        assert_eq!(verdicts(console), vec![(15, 15), (3, 4)]);
+        assert_eq!(
+            first_verdict_time(console, Duration::from_secs(9)),
+            Some(Duration::from_secs_f64(1.234567))
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod driver;
 pub mod model;
 pub mod summary;
 

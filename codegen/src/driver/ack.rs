@@ -1,0 +1,305 @@
+//! The interrupt acknowledge value: the spec's `ack REG = EXPR` as a Rust
+//! `u64` expression.
+//!
+//! `ack` expressions contain only constants, `value` (the status the handler
+//! read) and operators (the checker enforces it). Semantics are the IR's: u64
+//! arithmetic that wraps, comparisons and logical operators give 0 or 1,
+//! division by zero gives 0, shifts by 64 or more give 0. Constant
+//! sub-expressions are folded with the front end's own evaluator, so the
+//! generated code is small and clippy finds no constant arithmetic in it.
+
+use pcidevc_dsl::check::{eval_binary, eval_unary};
+use pcidevc_dsl::ir::{BinOp, Expr, UnOp};
+
+/// What the handler writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ack {
+    /// A constant (the expression does not use `value`).
+    Const(u64),
+    /// A Rust expression of type `u64` in terms of the variable `value`.
+    Expr(String),
+}
+
+/// The value of `e` if it does not depend on `value` (None if it does, or if
+/// it holds something an `ack` cannot).
+pub fn fold(e: &Expr) -> Option<u64> {
+    match e {
+        Expr::Const(v) => Some(*v),
+        Expr::Unary(op, x) => Some(eval_unary(*op, fold(x)?)),
+        Expr::Binary(op, a, b) => Some(eval_binary(*op, fold(a)?, fold(b)?)),
+        _ => None,
+    }
+}
+
+/// Renders `e`; None if it contains anything but constants, `value` and
+/// operators (never for an IR that passed the checker).
+pub fn render(e: &Expr) -> Option<Ack> {
+    if let Some(v) = fold(e) {
+        return Some(Ack::Const(v));
+    }
+    let r = node(e)?;
+    Some(match r.literal {
+        Some(v) => Ack::Const(v),
+        None => Ack::Expr(r.top()),
+    })
+}
+
+/// A rendered sub-expression.
+#[derive(Debug, Clone)]
+struct R {
+    text: String,
+    /// A prefix expression (`!x`): fine as an operand, not as a receiver.
+    prefix: bool,
+    /// A literal (needs a `u64` suffix as a method receiver).
+    literal: Option<u64>,
+    /// Wrapped in parentheses by us (removable at top level).
+    parens: bool,
+}
+
+impl R {
+    fn atom(text: String) -> R {
+        R {
+            text,
+            prefix: false,
+            literal: None,
+            parens: false,
+        }
+    }
+    fn lit(v: u64) -> R {
+        R {
+            text: format!("{v:#x}"),
+            prefix: false,
+            literal: Some(v),
+            parens: false,
+        }
+    }
+    fn paren(text: String) -> R {
+        R {
+            text: format!("({text})"),
+            prefix: false,
+            literal: None,
+            parens: true,
+        }
+    }
+    /// As an operand of a binary operator (unary operators bind tighter).
+    fn operand(&self) -> String {
+        self.text.clone()
+    }
+    /// As the receiver of a method call.
+    fn receiver(&self) -> String {
+        match self.literal {
+            Some(v) => format!("{v:#x}_u64"),
+            None if self.prefix => format!("({})", self.text),
+            None => self.text.clone(),
+        }
+    }
+    /// As a whole expression (no redundant outer parentheses).
+    fn top(self) -> String {
+        if self.parens {
+            self.text[1..self.text.len() - 1].to_string()
+        } else {
+            self.text
+        }
+    }
+}
+
+fn node(e: &Expr) -> Option<R> {
+    if let Some(v) = fold(e) {
+        return Some(R::lit(v));
+    }
+    Some(match e {
+        Expr::Value => R::atom("value".into()),
+        Expr::Unary(op, x) => {
+            let x = node(x)?;
+            match op {
+                UnOp::Not => R::atom(format!("u64::from({} == 0)", x.operand())),
+                UnOp::Neg => R::atom(format!("{}.wrapping_neg()", x.receiver())),
+                UnOp::BitNot => R {
+                    text: format!("!{}", x.receiver()),
+                    prefix: true,
+                    literal: None,
+                    parens: false,
+                },
+            }
+        }
+        Expr::Binary(op, a, b) => binary(*op, a, b)?,
+        _ => return None,
+    })
+}
+
+fn binary(op: BinOp, a: &Expr, b: &Expr) -> Option<R> {
+    let (ca, cb) = (fold(a), fold(b));
+    let (ra, rb) = (node(a)?, node(b)?);
+    // Identities with a constant operand (clippy flags `x | 0` and friends).
+    match (op, ca, cb) {
+        (BinOp::BitOr | BinOp::BitXor | BinOp::Add, Some(0), _) => return Some(rb),
+        (BinOp::BitOr | BinOp::BitXor | BinOp::Add | BinOp::Sub, _, Some(0)) => return Some(ra),
+        (BinOp::Shl | BinOp::Shr, _, Some(0)) => return Some(ra),
+        (BinOp::BitAnd, Some(u64::MAX), _) | (BinOp::Mul, Some(1), _) => return Some(rb),
+        (BinOp::BitAnd, _, Some(u64::MAX)) | (BinOp::Mul | BinOp::Div, _, Some(1)) => {
+            return Some(ra);
+        }
+        (BinOp::BitAnd | BinOp::Mul, Some(0), _) | (BinOp::BitAnd | BinOp::Mul, _, Some(0)) => {
+            return Some(R::lit(0));
+        }
+        (BinOp::Div | BinOp::Rem, _, Some(0)) => return Some(R::lit(0)),
+        (BinOp::Shl | BinOp::Shr, _, Some(s)) if s >= 64 => return Some(R::lit(0)),
+        _ => {}
+    }
+    let (x, y) = (ra.operand(), rb.operand());
+    let method = |m: &str| R::atom(format!("{}.{m}({})", ra.receiver(), rb.top_ref()));
+    Some(match op {
+        BinOp::BitOr => R::paren(format!("{x} | {y}")),
+        BinOp::BitXor => R::paren(format!("{x} ^ {y}")),
+        BinOp::BitAnd => R::paren(format!("{x} & {y}")),
+        BinOp::Shl | BinOp::Shr => {
+            let sym = if op == BinOp::Shl { "<<" } else { ">>" };
+            match cb {
+                Some(s) => R::paren(format!("{x} {sym} {s}")),
+                None => {
+                    let m = if op == BinOp::Shl {
+                        "checked_shl"
+                    } else {
+                        "checked_shr"
+                    };
+                    R::atom(format!(
+                        "u32::try_from({}).ok().and_then(|s| {}.{m}(s)).unwrap_or(0)",
+                        rb.top_ref(),
+                        ra.receiver()
+                    ))
+                }
+            }
+        }
+        BinOp::Add => method("wrapping_add"),
+        BinOp::Sub => method("wrapping_sub"),
+        BinOp::Mul => method("wrapping_mul"),
+        BinOp::Div | BinOp::Rem => {
+            let sym = if op == BinOp::Div { "/" } else { "%" };
+            match cb {
+                // Non-zero constant divisor (zero was folded above).
+                Some(_) => R::paren(format!("{x} {sym} {y}")),
+                None => {
+                    let m = if op == BinOp::Div {
+                        "checked_div"
+                    } else {
+                        "checked_rem"
+                    };
+                    R::atom(format!(
+                        "{}.{m}({}).unwrap_or(0)",
+                        ra.receiver(),
+                        rb.top_ref()
+                    ))
+                }
+            }
+        }
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            R::atom(format!("u64::from({x} {} {y})", op.symbol()))
+        }
+        BinOp::Or => R::atom(format!("u64::from({x} != 0 || {y} != 0)")),
+        BinOp::And => R::atom(format!("u64::from({x} != 0 && {y} != 0)")),
+    })
+}
+
+impl R {
+    /// As a function argument (no redundant outer parentheses).
+    fn top_ref(&self) -> String {
+        self.clone().top()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        Expr::Binary(op, Box::new(a), Box::new(b))
+    }
+    fn c(v: u64) -> Expr {
+        Expr::Const(v)
+    }
+    fn ex(e: &Expr) -> String {
+        match render(e) {
+            Some(Ack::Expr(s)) => s,
+            other => panic!("not an expression: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn constants_fold_with_the_front_ends_semantics() {
+        assert_eq!(render(&c(0)), Some(Ack::Const(0)));
+        assert_eq!(render(&bin(BinOp::Div, c(7), c(0))), Some(Ack::Const(0)));
+        assert_eq!(render(&bin(BinOp::Shl, c(1), c(64))), Some(Ack::Const(0)));
+        assert_eq!(
+            render(&bin(BinOp::Sub, c(0), c(1))),
+            Some(Ack::Const(u64::MAX))
+        );
+        let not = Expr::Unary(UnOp::Not, Box::new(c(5)));
+        assert_eq!(render(&not), Some(Ack::Const(0)));
+    }
+
+    #[test]
+    fn value_expressions() {
+        assert_eq!(ex(&Expr::Value), "value");
+        assert_eq!(
+            ex(&bin(BinOp::BitAnd, Expr::Value, c(0xff))),
+            "value & 0xff"
+        );
+        assert_eq!(
+            ex(&Expr::Unary(UnOp::BitNot, Box::new(Expr::Value))),
+            "!value"
+        );
+        assert_eq!(
+            ex(&bin(BinOp::Add, Expr::Value, c(1))),
+            "value.wrapping_add(0x1)"
+        );
+        assert_eq!(
+            ex(&bin(BinOp::Sub, c(1), Expr::Value)),
+            "0x1_u64.wrapping_sub(value)"
+        );
+        assert_eq!(
+            ex(&bin(BinOp::Div, c(8), Expr::Value)),
+            "0x8_u64.checked_div(value).unwrap_or(0)"
+        );
+        assert_eq!(ex(&bin(BinOp::Div, Expr::Value, c(4))), "value / 0x4");
+        assert_eq!(
+            ex(&bin(BinOp::Eq, Expr::Value, c(3))),
+            "u64::from(value == 0x3)"
+        );
+        assert_eq!(
+            ex(&bin(BinOp::Shl, c(1), Expr::Value)),
+            "u32::try_from(value).ok().and_then(|s| 0x1_u64.checked_shl(s)).unwrap_or(0)"
+        );
+        // Nesting keeps exactly the parentheses Rust needs.
+        let e = bin(
+            BinOp::BitOr,
+            bin(BinOp::BitAnd, Expr::Value, c(0xf)),
+            Expr::Unary(UnOp::BitNot, Box::new(Expr::Value)),
+        );
+        assert_eq!(ex(&e), "(value & 0xf) | !value");
+        let e = bin(
+            BinOp::Add,
+            Expr::Unary(UnOp::BitNot, Box::new(Expr::Value)),
+            c(1),
+        );
+        assert_eq!(ex(&e), "(!value).wrapping_add(0x1)");
+    }
+
+    #[test]
+    fn identities_are_simplified() {
+        assert_eq!(ex(&bin(BinOp::BitOr, Expr::Value, c(0))), "value");
+        assert_eq!(ex(&bin(BinOp::BitAnd, c(u64::MAX), Expr::Value)), "value");
+        assert_eq!(
+            render(&bin(BinOp::Mul, Expr::Value, c(0))),
+            Some(Ack::Const(0))
+        );
+        assert_eq!(
+            render(&bin(BinOp::Rem, Expr::Value, c(0))),
+            Some(Ack::Const(0))
+        );
+    }
+
+    #[test]
+    fn non_ack_expressions_are_refused() {
+        assert_eq!(render(&Expr::State(pcidevc_dsl::ir::StateId(0))), None);
+    }
+}

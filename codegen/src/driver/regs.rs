@@ -1,0 +1,546 @@
+//! BARs and registers: one `register!` block per BAR (in a module `barN`),
+//! field enums, and the access helpers on `Bars` that carry what `register!`
+//! does not know: the spec's access semantics.
+//!
+//! Helpers, per register (names in lower case):
+//! - `read_reg()` if a read can return something (a computed `read`, or a
+//!   readable field); 64-bit registers on memory BARs return `Result` (7.3's
+//!   build-time checked accessors refuse 8-byte accesses on a `pci::Bar`);
+//! - `trigger_reg(value)` if a write runs `on write` actions, else
+//!   `write_reg(value)` if it has a `rw`/`wo` field; none for read-only ones;
+//! - `clear_reg_field()` per `w1c` field and `set_reg_field()` per `w1s`
+//!   field: a write with ones in that field only, read-modify-write when the
+//!   register also has `rw` fields (so they keep their value).
+
+use super::layout::{self, Names};
+use crate::summary;
+use pcidevc_dsl::ir::{self, AccessKind, BarKind, Device, InvalidAccess, Register, Stmt};
+
+/// One BAR, for the templates.
+#[derive(Debug)]
+pub struct BarView {
+    pub index: u8,
+    /// `bar1` (the `Bars` field and the register module).
+    pub field: String,
+    /// `Bar1` (the type alias).
+    pub alias: String,
+    /// `BAR1_SIZE`.
+    pub size_const: String,
+    /// The size as a literal.
+    pub size: String,
+    /// "I/O, 16 bytes" and the like.
+    pub what: String,
+    pub is_io: bool,
+    /// Doc lines of the register module.
+    pub module_doc: String,
+    pub registers: Vec<RegView>,
+    pub enums: Vec<EnumView>,
+}
+
+/// One register of a `register!` block.
+#[derive(Debug)]
+pub struct RegView {
+    /// Doc lines, indented for the `register!` block.
+    pub doc: String,
+    pub name: String,
+    pub storage: &'static str,
+    pub offset: String,
+    pub fields: Vec<FieldView>,
+}
+
+/// One field line: `hi:lo name [=> T | ?=> T];`.
+#[derive(Debug)]
+pub struct FieldView {
+    pub doc: String,
+    pub hi: u32,
+    pub lo: u32,
+    pub name: String,
+    /// ` => T` or ` ?=> T`, or empty.
+    pub conversion: String,
+}
+
+/// A field's named values as a Rust enum, converted from/to the field's
+/// `Bounded` by `register!`.
+#[derive(Debug)]
+pub struct EnumView {
+    pub doc: String,
+    pub name: String,
+    /// `Bounded<u32, 2>`.
+    pub bounded: String,
+    pub storage: &'static str,
+    pub variants: Vec<(String, String)>,
+    /// Every bit pattern has a name (infallible `=>`).
+    pub total: bool,
+}
+
+/// One `Bars` helper method, laid out.
+#[derive(Debug)]
+pub struct HelperView {
+    pub doc: String,
+    pub sig: String,
+    pub body: String,
+}
+
+/// Is a `width`-byte register on `bar` accessed through the run-time checked
+/// accessors? (8 bytes on a memory BAR.)
+pub fn fallible(bar: &ir::Bar, width: u8) -> bool {
+    width == 8 && bar.kind != BarKind::Io
+}
+
+fn kind_text(bar: &ir::Bar) -> String {
+    let kind = match bar.kind {
+        BarKind::Io => "I/O".to_string(),
+        BarKind::Mem32 => "32-bit memory".to_string(),
+        BarKind::Mem64 => "64-bit memory".to_string(),
+    };
+    let pf = if bar.prefetchable {
+        ", prefetchable"
+    } else {
+        ""
+    };
+    format!("{kind}{pf}, {} bytes", bar.size)
+}
+
+fn policy_text(bar: &ir::Bar) -> String {
+    let sizes: Vec<String> = bar
+        .policy
+        .size_list()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let align = if bar.policy.aligned { "aligned " } else { "" };
+    let invalid = match bar.policy.invalid {
+        InvalidAccess::Ignore => "ignored, reading 0",
+        InvalidAccess::AllOnes => "ignored, reading all-ones",
+        InvalidAccess::Error => "errors, reading all-ones",
+    };
+    format!(
+        "{align}{}-byte accesses; others are {invalid}",
+        sizes.join("/")
+    )
+}
+
+/// Builds every BAR's view, and the `Bars` helpers in BAR and offset order.
+pub fn bars(dev: &Device) -> (Vec<BarView>, Vec<HelperView>) {
+    let mut helpers = Vec::new();
+    let mut names = Names::default();
+    let views = dev
+        .bars
+        .iter()
+        .map(|bar| {
+            let field = format!("bar{}", bar.index);
+            let mut enum_names = Names::default();
+            for r in &bar.registers {
+                enum_names.take(dev.register(*r).name.clone());
+            }
+            let mut enums = Vec::new();
+            let registers = bar
+                .registers
+                .iter()
+                .map(|id| {
+                    let reg = dev.register(*id);
+                    helpers.extend(reg_helpers(dev, bar, reg, &field, &mut names));
+                    reg_view(dev, bar, reg, &mut enums, &mut enum_names)
+                })
+                .collect();
+            BarView {
+                index: bar.index,
+                alias: format!("Bar{}", bar.index),
+                size_const: format!("BAR{}_SIZE", bar.index),
+                size: size_lit(bar.size),
+                what: kind_text(bar),
+                is_io: bar.kind == BarKind::Io,
+                module_doc: layout::doc_block(
+                    0,
+                    "///",
+                    &format!(
+                        "Registers of BAR {} ({}; {}).",
+                        bar.index,
+                        kind_text(bar),
+                        policy_text(bar)
+                    ),
+                ),
+                field,
+                registers,
+                enums,
+            }
+        })
+        .collect();
+    (views, helpers)
+}
+
+/// Sizes up to 4 KiB in decimal, larger ones in hex.
+pub fn size_lit(v: u64) -> String {
+    if v <= 4096 {
+        v.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+fn reg_view(
+    dev: &Device,
+    bar: &ir::Bar,
+    reg: &Register,
+    enums: &mut Vec<EnumView>,
+    enum_names: &mut Names,
+) -> RegView {
+    let storage = layout::uint(reg.width);
+    let mut fields: Vec<FieldView> = reg
+        .fields
+        .iter()
+        .map(|f| {
+            let mut conversion = String::new();
+            if !f.variants.is_empty() {
+                let name = enum_names.take(layout::camel(&format!("{}_{}", reg.name, f.name)));
+                let total = f.bits() < 64 && f.variants.len() as u64 == 1u64 << f.bits();
+                conversion = format!(" {}=> {name}", if total { "" } else { "?" });
+                enums.push(EnumView {
+                    doc: layout::doc_block(
+                        4,
+                        "///",
+                        &format!("Named values of `{}.{}`.", reg.name, f.name),
+                    ),
+                    name,
+                    bounded: format!("Bounded<{storage}, {}>", f.bits()),
+                    storage,
+                    variants: f
+                        .variants
+                        .iter()
+                        .map(|(n, v)| (layout::camel(n), layout::hex(*v)))
+                        .collect(),
+                    total,
+                });
+            }
+            let reset = if f.reset != 0 {
+                format!(", reset {}", layout::hex(f.reset))
+            } else {
+                String::new()
+            };
+            FieldView {
+                doc: layout::doc_block(12, "///", &format!("{}{reset}.", f.access.name())),
+                hi: f.hi,
+                lo: f.lo,
+                name: field_ident(&f.name),
+                conversion,
+            }
+        })
+        .collect();
+    if fields.is_empty() {
+        // No storage: one field over the whole register, for the raw value.
+        fields.push(FieldView {
+            doc: String::new(),
+            hi: reg.bits() - 1,
+            lo: 0,
+            name: "value".into(),
+            conversion: String::new(),
+        });
+    }
+    // `register!` wants fields from the high bits down, like datasheets.
+    fields.sort_by(|a, b| b.hi.cmp(&a.hi).then(b.lo.cmp(&a.lo)));
+    RegView {
+        doc: layout::doc_block(8, "///", &reg_doc(dev, bar, reg)),
+        name: reg.name.clone(),
+        storage,
+        offset: layout::hex(reg.offset),
+        fields,
+    }
+}
+
+/// A field name `register!` accepts: it reserves `from_raw`, `into_raw`,
+/// `into` and the prefixes `with_`, `const_`, `try_with_`, `__`; and an
+/// inherent `zeroed` getter would shadow `Zeroable::zeroed`.
+pub fn field_ident(name: &str) -> String {
+    let reserved = ["from_raw", "into_raw", "into", "zeroed"].contains(&name)
+        || ["with_", "const_", "try_with_", "__"]
+            .iter()
+            .any(|p| name.starts_with(p));
+    if reserved {
+        format!("f_{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
+    let mut s = format!(
+        "`{}` at BAR {} + {}",
+        reg.name,
+        bar.index,
+        layout::hex(reg.offset)
+    );
+    if reg.has_storage() {
+        let access = reg.access.map(|a| a.name().to_string()).unwrap_or_else(|| {
+            let kinds: Vec<&str> = reg.fields.iter().map(|f| f.access.name()).collect();
+            let mut kinds = kinds;
+            kinds.dedup();
+            kinds.join("/")
+        });
+        s.push_str(&format!(": {access}, reset {}", layout::hex(reg.reset)));
+    } else {
+        s.push_str(" (no storage)");
+    }
+    let mut parts = Vec::new();
+    if let Some(e) = &reg.read {
+        parts.push(format!("reads `{}`", summary::expr(dev, e)));
+    } else if !reg.readable() {
+        parts.push("reads 0".to_string());
+    }
+    if !reg.on_read.is_empty() {
+        parts.push(format!("a read runs `{}`", actions(dev, &reg.on_read)));
+    }
+    if !reg.on_write.is_empty() {
+        parts.push(format!("a write runs `{}`", actions(dev, &reg.on_write)));
+    }
+    if !parts.is_empty() {
+        s.push_str("; ");
+        s.push_str(&parts.join("; "));
+    }
+    s.push('.');
+    s
+}
+
+/// Actions as one line of spec-like text, cut short when long.
+pub fn actions(dev: &Device, stmts: &[Stmt]) -> String {
+    let text = stmts
+        .iter()
+        .map(|s| stmt(dev, s))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if text.chars().count() > 240 {
+        let cut: String = text.chars().take(240).collect();
+        format!("{cut} ...")
+    } else {
+        text
+    }
+}
+
+fn stmt(dev: &Device, s: &Stmt) -> String {
+    let e = |x: &ir::Expr| summary::expr(dev, x);
+    match s {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let mut t = format!("if {} {{ {} }}", e(cond), actions(dev, then));
+            if !otherwise.is_empty() {
+                t.push_str(&format!(" else {{ {} }}", actions(dev, otherwise)));
+            }
+            t
+        }
+        Stmt::Irq(op) => format!("irq {}", format!("{op:?}").to_lowercase()),
+        Stmt::Msi(v) => format!("msi {}", e(v)),
+        Stmt::DmaWrite {
+            addr,
+            len,
+            source,
+            status,
+        } => {
+            let src = match source {
+                ir::Source::Random(x) => format!("random({})", e(x)),
+                ir::Source::Pattern(x) => format!("pattern({})", e(x)),
+                ir::Source::Word(x) => format!("word({})", e(x)),
+                ir::Source::Buffer { state, .. } => dev.state(*state).name.clone(),
+            };
+            let st = status
+                .as_ref()
+                .map(|p| format!(" status {}", place_text(dev, p)))
+                .unwrap_or_default();
+            format!("dma write addr {} len {} from {src}{st}", e(addr), e(len))
+        }
+        Stmt::DmaRead {
+            addr, len, status, ..
+        } => {
+            let st = status
+                .as_ref()
+                .map(|p| format!(" status {}", place_text(dev, p)))
+                .unwrap_or_default();
+            format!("dma read addr {} len {}{st}", e(addr), e(len))
+        }
+        Stmt::Assign { place, op, value } => {
+            let op = match op {
+                ir::AssignOp::Set => "=",
+                ir::AssignOp::Or => "|=",
+                ir::AssignOp::And => "&=",
+                ir::AssignOp::Xor => "^=",
+                ir::AssignOp::Add => "+=",
+                ir::AssignOp::Sub => "-=",
+            };
+            format!("{} {op} {}", place_text(dev, place), e(value))
+        }
+        Stmt::Call { hook, args } => format!(
+            "{}({})",
+            dev.hook(*hook).name,
+            args.iter().map(e).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn place_text(dev: &Device, p: &ir::Place) -> String {
+    match p {
+        ir::Place::State(s) => dev.state(*s).name.clone(),
+        ir::Place::Register(r) => dev.register(*r).name.clone(),
+        ir::Place::Field(r, f) => {
+            let reg = dev.register(*r);
+            format!("{}.{}", reg.name, reg.fields[*f].name)
+        }
+        ir::Place::BufferByte(s, i) => {
+            format!("{}[{}]", dev.state(*s).name, summary::expr(dev, i))
+        }
+    }
+}
+
+/// Mask of a register's fields of some access kinds.
+fn mask_of(reg: &Register, kinds: &[AccessKind]) -> u64 {
+    reg.fields
+        .iter()
+        .filter(|f| kinds.contains(&f.access))
+        .fold(0, |m, f| m | f.mask())
+}
+
+fn reg_helpers(
+    dev: &Device,
+    bar: &ir::Bar,
+    reg: &Register,
+    field: &str,
+    names: &mut Names,
+) -> Vec<HelperView> {
+    let lower = reg.name.to_lowercase();
+    let path = format!("{field}::{}", reg.name);
+    let root = format!("self.{field}");
+    let fallible = fallible(bar, reg.width);
+    let mut out = Vec::new();
+    let result = |t: &str| {
+        if fallible {
+            format!("Result<{t}>")
+        } else {
+            t.to_string()
+        }
+    };
+
+    if reg.readable() {
+        let mut doc = format!("Reads `{}`", reg.name);
+        if let Some(e) = &reg.read {
+            doc.push_str(&format!(": `{}`", summary::expr(dev, e)));
+        }
+        doc.push('.');
+        let rclr: Vec<&str> = reg
+            .fields
+            .iter()
+            .filter(|f| f.access == AccessKind::Rclr)
+            .map(|f| f.name.as_str())
+            .collect();
+        if !rclr.is_empty() {
+            doc.push_str(&format!(" Reading clears `{}`.", rclr.join("`, `")));
+        }
+        if !reg.on_read.is_empty() {
+            doc.push_str(&format!(
+                " Reading makes the device run `{}`.",
+                actions(dev, &reg.on_read)
+            ));
+        }
+        let name = names.take(format!("read_{lower}"));
+        let method = if fallible { "try_read" } else { "read" };
+        out.push(HelperView {
+            doc: layout::doc_block(4, "///", &doc),
+            sig: layout::fn_sig(4, &name, &["&self"], Some(&result(&path))),
+            body: layout::chain_tail(8, &root, method, &path),
+        });
+    }
+
+    let plain = reg
+        .fields
+        .iter()
+        .any(|f| matches!(f.access, AccessKind::Rw | AccessKind::Wo));
+    let write_method = if fallible {
+        "try_write_reg"
+    } else {
+        "write_reg"
+    };
+    if !reg.on_write.is_empty() || plain {
+        let (verb, doc) = if reg.on_write.is_empty() {
+            ("write", format!("Writes `{}`.", reg.name))
+        } else {
+            (
+                "trigger",
+                format!(
+                    "Writes `{}`, which makes the device run `{}`.",
+                    reg.name,
+                    actions(dev, &reg.on_write)
+                ),
+            )
+        };
+        let mut doc = doc;
+        if mask_of(reg, &[AccessKind::W1c, AccessKind::W1s]) != 0 {
+            doc.push_str(" Ones written to `w1c` / `w1s` fields clear / set them.");
+        }
+        let name = names.take(format!("{verb}_{lower}"));
+        let ret = if fallible { Some("Result") } else { None };
+        let param = format!("value: {path}");
+        out.push(HelperView {
+            doc: layout::doc_block(4, "///", &doc),
+            sig: layout::fn_sig(4, &name, &["&self", &param], ret),
+            body: layout::chain_tail(8, &root, write_method, "value"),
+        });
+    }
+
+    let keep = mask_of(reg, &[AccessKind::Rw]);
+    for f in &reg.fields {
+        let (verb, what) = match f.access {
+            AccessKind::W1c => ("clear", "Clears"),
+            AccessKind::W1s => ("set", "Sets"),
+            _ => continue,
+        };
+        let name = if f.implicit {
+            names.take(format!("{verb}_{lower}"))
+        } else {
+            names.take(format!("{verb}_{lower}_{}", f.name))
+        };
+        let target = if f.implicit {
+            format!("`{}`", reg.name)
+        } else {
+            format!("`{}.{}`", reg.name, f.name)
+        };
+        let mut doc = format!(
+            "{what} every bit of {target} (writes ones there, zeros in the other `w1c` / `w1s` bits)."
+        );
+        let ret = if fallible { Some("Result") } else { None };
+        let body = if keep != 0 && reg.readable() {
+            doc.push_str(" Reads first, to keep the `rw` fields.");
+            let read = if fallible {
+                format!("io.try_read({path})?")
+            } else {
+                format!("io.read({path})")
+            };
+            [
+                format!("        let io = &{root};"),
+                layout::let_stmt(8, "current", &read),
+                format!(
+                    "        let keep = current.into_raw() & {};",
+                    layout::hex(keep)
+                ),
+                layout::let_from_raw(
+                    8,
+                    "value",
+                    &path,
+                    &format!("keep | {}", layout::hex(f.mask())),
+                ),
+                format!("        io.{write_method}(value)"),
+            ]
+            .join("\n")
+        } else {
+            let write = layout::let_from_raw(8, "value", &path, &layout::hex(f.mask()));
+            format!(
+                "{write}\n{}",
+                layout::chain_tail(8, &root, write_method, "value")
+            )
+        };
+        out.push(HelperView {
+            doc: layout::doc_block(4, "///", &doc),
+            sig: layout::fn_sig(4, &name, &["&self"], ret),
+            body,
+        });
+    }
+    out
+}

@@ -31,7 +31,7 @@ impl InterruptSink for Line {
     fn set_intx(&mut self, asserted: bool) {
         self.0.lock().unwrap().push(asserted);
     }
-    fn msi(&mut self, _message: MsiMessage) {
+    fn msi(&mut self, _vector: u8, _message: MsiMessage) {
         panic!("hello_tic has no MSI");
     }
 }
@@ -336,7 +336,11 @@ fn config_space_identity() {
         "class ff:00:00, revision 0"
     );
     assert_eq!(cfg_read32(&mut m, 0x0c) >> 16 & 0xff, 0, "header type 0");
-    assert_eq!(cfg_read32(&mut m, 0x2c), 0x1100_1af4, "subsystem 1af4:1100, QEMU's default");
+    assert_eq!(
+        cfg_read32(&mut m, 0x2c),
+        0x1100_1af4,
+        "subsystem 1af4:1100, QEMU's default"
+    );
     assert_eq!(cfg_read32(&mut m, 0x30), 0, "no expansion ROM");
     assert_eq!(cfg_read32(&mut m, 0x3c) >> 8 & 0xff, 2, "interrupt pin B");
     assert_eq!(cfg_read32(&mut m, 0x34) & 0xff, 0, "no capabilities");

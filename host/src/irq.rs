@@ -140,18 +140,13 @@ impl IrqState {
         }
     }
 
-    /// Deliver one MSI message from the model.
-    pub fn msi(&mut self, message: MsiMessage) {
-        let installed = self.msi.iter().filter(|fd| fd.is_some()).count();
-        if installed == 0 {
-            self.counters.msi_dropped += 1;
-            return;
-        }
-        // The enabled vector count is a power of two; the client installs
-        // one eventfd for each.
-        let mask = installed.next_power_of_two() - 1;
-        let vector = message.data as usize & mask;
-        let result = self.msi.get(vector).and_then(|fd| fd.as_ref().map(signal));
+    /// Deliver MSI `vector` from the model (the client installed one eventfd
+    /// per enabled vector; the message itself is the guest's business).
+    pub fn msi(&mut self, vector: u8, _message: MsiMessage) {
+        let result = self
+            .msi
+            .get(usize::from(vector))
+            .and_then(|fd| fd.as_ref().map(signal));
         if result.is_none() {
             self.counters.msi_dropped += 1;
         }
@@ -327,8 +322,8 @@ impl InterruptSink for EventfdSink {
         lock(&self.state).set_line(asserted);
     }
 
-    fn msi(&mut self, message: MsiMessage) {
-        lock(&self.state).msi(message);
+    fn msi(&mut self, vector: u8, message: MsiMessage) {
+        lock(&self.state).msi(vector, message);
     }
 }
 
@@ -446,32 +441,34 @@ mod tests {
     }
 
     #[test]
-    fn msi_picks_the_vector_from_the_data() {
-        let msg = |data| MsiMessage {
+    fn msi_signals_the_vectors_eventfd() {
+        let msg = MsiMessage {
             address: 0xfee0_0000,
-            data,
+            data: 0x40,
         };
         let mut irq = IrqState::new(false, 4);
-        irq.msi(msg(0x40));
-        assert_eq!(irq.counters().msi_dropped, 1);
+        irq.msi(0, msg);
+        assert_eq!(irq.counters().msi_dropped, 1, "no eventfd installed yet");
         let (efd0, f0) = eventfd();
         let (efd1, f1) = eventfd();
         irq.set_irqs(MSI_IRQ, TRIGGER_EVENTFD, 0, 1, vec![f0])
             .unwrap();
         irq.set_irqs(MSI_IRQ, TRIGGER_EVENTFD, 1, 1, vec![f1])
             .unwrap();
-        irq.msi(msg(0x41));
+        irq.msi(1, msg);
         assert_eq!((taken(&efd0), taken(&efd1)), (0, 1));
-        irq.msi(msg(0x40));
+        irq.msi(0, msg);
         assert_eq!((taken(&efd0), taken(&efd1)), (1, 0));
+        irq.msi(7, msg);
+        assert_eq!(irq.counters().msi_dropped, 2, "a vector without an eventfd");
         // Disable vector 1 (no fd), then everything.
         irq.set_irqs(MSI_IRQ, TRIGGER_EVENTFD, 1, 1, vec![])
             .unwrap();
         irq.set_irqs(MSI_IRQ, TRIGGER_NONE, 0, 0, vec![]).unwrap();
-        irq.msi(msg(0x40));
+        irq.msi(0, msg);
         assert_eq!(taken(&efd0), 0);
         assert_eq!(irq.counters().msi_signals, 2);
-        assert_eq!(irq.counters().msi_dropped, 2);
+        assert_eq!(irq.counters().msi_dropped, 3);
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn refuses_unknown_models_and_occupied_paths() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("known: toy"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: hello_tic, toy"));
     assert!(!sock.exists());
 
     std::fs::write(&sock, b"keep").unwrap();
@@ -131,5 +131,7 @@ fn refuses_unknown_models_and_occupied_paths() {
 fn lists_models() {
     let out = host().arg("--list").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("toy "));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(names, ["hello_tic", "toy"], "{listed}");
 }

@@ -25,7 +25,9 @@ pub trait InterruptSink: Send {
     /// The INTx line changed. Called only on edges.
     fn set_intx(&mut self, asserted: bool);
     /// Deliver one MSI message.
-    fn msi(&mut self, message: MsiMessage);
+    /// `vector` is the spec's vector number (already within the vectors the
+    /// guest enabled); `message` is what the guest programmed for it.
+    fn msi(&mut self, vector: u8, message: MsiMessage);
 }
 
 /// The model's view of the world. Owned by [`Model`](crate::Model) and passed
@@ -246,7 +248,7 @@ impl DeviceCtx {
     pub fn msi_notify(&mut self, vector: u8) {
         let message = self.config.msi_message(vector);
         if let (Some(message), Some(sink)) = (message, self.sink.as_mut()) {
-            sink.msi(message);
+            sink.msi(vector, message);
         }
         self.trace_with(|| TraceEvent::Msi {
             vector,

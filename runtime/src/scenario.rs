@@ -187,7 +187,7 @@ impl InterruptSink for Recorder {
             g.0 = asserted;
         }
     }
-    fn msi(&mut self, _message: MsiMessage) {
+    fn msi(&mut self, _vector: u8, _message: MsiMessage) {
         if let Ok(mut g) = self.0.lock() {
             g.1 += 1;
         }

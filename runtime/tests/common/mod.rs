@@ -286,7 +286,7 @@ impl InterruptSink for Irqs {
     fn set_intx(&mut self, asserted: bool) {
         self.0.lock().unwrap().push(Irq::Intx(asserted));
     }
-    fn msi(&mut self, message: MsiMessage) {
+    fn msi(&mut self, _vector: u8, message: MsiMessage) {
         self.0.lock().unwrap().push(Irq::Msi(message));
     }
 }

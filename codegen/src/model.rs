@@ -118,6 +118,7 @@ impl<'a> Model<'a> {
                 "BarInfo",
                 "BarKind",
                 "InvalidAccess",
+                "Unmapped",
             ]);
         }
         if dev.bars.iter().any(|b| !b.registers.is_empty()) {
@@ -197,19 +198,21 @@ impl<'a> Model<'a> {
                 ir::InvalidAccess::AllOnes => quote!(InvalidAccess::AllOnes),
                 ir::InvalidAccess::Error => quote!(InvalidAccess::Error),
             };
+            let unmapped = if b.policy.unmapped_ones { quote!(Unmapped::Ones) } else { quote!(Unmapped::Zero) };
             let regs = b.registers.iter().map(|r| {
                 let reg = d.register(*r);
                 let name = lit_str(&reg.name);
                 let offset = lit_hex(reg.offset);
                 let width = lit_hex(reg.width.into());
-                quote!(RegisterLayout { name: #name, offset: #offset, width: #width })
+                let sizes = lit_hex(reg.sizes.unwrap_or(0).into());
+                quote!(RegisterLayout { name: #name, offset: #offset, width: #width, sizes: AccessSizes(#sizes) })
             });
             quote! {
                 BarInfo {
                     index: #index,
                     kind: #kind,
                     size: #size,
-                    policy: AccessPolicy { sizes: AccessSizes(#sizes), aligned: #aligned, invalid: #invalid },
+                    policy: AccessPolicy { sizes: AccessSizes(#sizes), aligned: #aligned, invalid: #invalid, unmapped: #unmapped },
                     registers: &[#(#regs),*],
                 }
             }

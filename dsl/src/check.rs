@@ -919,6 +919,7 @@ impl<'a> Checker<'a> {
             sizes,
             aligned,
             invalid,
+            unmapped_ones: false,
         }
     }
 
@@ -1202,6 +1203,7 @@ impl<'a> Checker<'a> {
                 offset: r.offset.value,
                 width,
                 access: r.access.map(|a| a.0),
+                sizes: None,
                 fields: fields.clone(),
                 reset,
                 read: None,

@@ -212,6 +212,8 @@ pub struct AccessPolicy {
     /// Offsets must be multiples of the access size.
     pub aligned: bool,
     pub invalid: InvalidAccess,
+    /// Bytes no register covers read all-ones (`unmapped ones`) instead of 0.
+    pub unmapped_ones: bool,
 }
 
 impl AccessPolicy {
@@ -269,6 +271,9 @@ pub struct Register {
     pub width: u8,
     /// The register-level access kind, if declared.
     pub access: Option<AccessKind>,
+    /// Access sizes this register accepts (mask as in [`AccessPolicy`]),
+    /// narrowing its BAR's; `None`: the BAR's.
+    pub sizes: Option<u8>,
     /// Empty: no storage (reads 0 unless `read`; writes only run actions).
     pub fields: Vec<Field>,
     /// Reset value of the storage (all fields' resets combined).

@@ -7,7 +7,7 @@
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
-    InvalidAccess, Model, RegisterLayout, Registers,
+    InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
 };
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
@@ -28,27 +28,32 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 sizes: AccessSizes(4),
                 aligned: true,
                 invalid: InvalidAccess::Ignore,
+                unmapped: Unmapped::Zero,
             },
             registers: &[
                 RegisterLayout {
                     name: "IRQ",
                     offset: 0,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
                 RegisterLayout {
                     name: "DMA_START",
                     offset: 4,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
                 RegisterLayout {
                     name: "DMA_ADDR",
                     offset: 8,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
                 RegisterLayout {
                     name: "DMA_STATUS",
                     offset: 0xc,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
             ],
         },
@@ -62,17 +67,20 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 sizes: AccessSizes(4),
                 aligned: true,
                 invalid: InvalidAccess::Ignore,
+                unmapped: Unmapped::Zero,
             },
             registers: &[
                 RegisterLayout {
                     name: "IRQ_STATUS",
                     offset: 0,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
                 RegisterLayout {
                     name: "ID",
                     offset: 4,
                     width: 4,
+                    sizes: AccessSizes(0),
                 },
             ],
         },

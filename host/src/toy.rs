@@ -23,7 +23,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin, InvalidAccess,
-    Model, MsiInfo, RegisterLayout, Registers, random_bytes,
+    Model, MsiInfo, RegisterLayout, Registers, Unmapped, random_bytes,
 };
 
 /// The value of the `ID` register.
@@ -61,6 +61,7 @@ const POLICY: AccessPolicy = AccessPolicy {
     sizes: AccessSizes::B4,
     aligned: true,
     invalid: InvalidAccess::Error,
+    unmapped: Unmapped::Zero,
 };
 
 const fn r32(name: &'static str, offset: u64) -> RegisterLayout {
@@ -68,6 +69,7 @@ const fn r32(name: &'static str, offset: u64) -> RegisterLayout {
         name,
         offset,
         width: 4,
+        sizes: AccessSizes(0),
     }
 }
 

@@ -132,6 +132,9 @@ fn lists_models() {
     let out = host().arg("--list").output().unwrap();
     assert!(out.status.success());
     let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-    let names: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(names, ["hello_tic", "toy"], "{listed}");
 }

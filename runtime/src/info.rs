@@ -141,15 +141,39 @@ pub struct AccessPolicy {
     pub aligned: bool,
     /// What an invalid access does.
     pub invalid: InvalidAccess,
+    /// What the bytes of a valid access that no register covers read as.
+    pub unmapped: Unmapped,
 }
 
 impl AccessPolicy {
-    /// Every size from 1 to 8 bytes, unaligned allowed, invalid accesses ignored.
+    /// Every size from 1 to 8 bytes, unaligned allowed, invalid accesses
+    /// ignored, unmapped bytes read 0.
     pub const PERMISSIVE: AccessPolicy = AccessPolicy {
         sizes: AccessSizes::ALL,
         aligned: false,
         invalid: InvalidAccess::Ignore,
+        unmapped: Unmapped::Zero,
     };
+}
+
+/// What bytes no register covers read as (writes to them are always
+/// ignored). QEMU devices differ: most read 0, some (edu) all-ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unmapped {
+    /// Read 0x00.
+    Zero,
+    /// Read 0xff.
+    Ones,
+}
+
+impl Unmapped {
+    /// The byte value unmapped bytes read as.
+    pub const fn fill(self) -> u8 {
+        match self {
+            Unmapped::Zero => 0,
+            Unmapped::Ones => 0xff,
+        }
+    }
 }
 
 /// A set of access lengths, as a bit mask whose bit values are the lengths:
@@ -205,6 +229,10 @@ pub struct RegisterLayout {
     pub offset: u64,
     /// Width in bytes: 1, 2, 4 or 8.
     pub width: u8,
+    /// Access lengths this register accepts on top of its BAR's policy
+    /// (an access overlapping it with another length is invalid);
+    /// `AccessSizes(0)` means "whatever the BAR allows".
+    pub sizes: AccessSizes,
 }
 
 impl RegisterLayout {

@@ -61,10 +61,10 @@
 //!         index: 1,
 //!         kind: BarKind::Mem32 { prefetchable: false },
 //!         size: 64,
-//!         policy: AccessPolicy { sizes: AccessSizes::B4, aligned: true, invalid: InvalidAccess::Ignore },
+//!         policy: AccessPolicy { sizes: AccessSizes::B4, aligned: true, invalid: InvalidAccess::Ignore, unmapped: Unmapped::Zero },
 //!         registers: &[
-//!             RegisterLayout { name: "IRQ", offset: 0, width: 4 },
-//!             RegisterLayout { name: "ID", offset: 4, width: 4 },
+//!             RegisterLayout { name: "IRQ", offset: 0, width: 4, sizes: AccessSizes(0) },
+//!             RegisterLayout { name: "ID", offset: 4, width: 4, sizes: AccessSizes(0) },
 //!         ],
 //!     }],
 //!     msi: None,
@@ -120,7 +120,7 @@ pub use config::{
 pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN};
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
-    RegisterLayout,
+    RegisterLayout, Unmapped,
 };
 pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
 pub use rng::{Xorshift32, ZERO_SEED_REPLACEMENT, pattern_bytes, random_bytes};

@@ -287,6 +287,17 @@ impl<R: Registers> Model<R> {
         } else {
             None
         };
+        // Registers may narrow the BAR's sizes (e.g. edu: 4 bytes below 0x80,
+        // 4 or 8 above).
+        let reason = reason.or_else(|| {
+            let end = offset + len as u64;
+            Self::overlapping(info, offset, end)
+                .any(|(i, _, _)| {
+                    let sizes = info.registers[i].sizes;
+                    sizes.0 != 0 && !sizes.contains(len)
+                })
+                .then_some(InvalidReason::Size)
+        });
         match reason {
             Some(reason) => Err(AccessOutcome::Invalid {
                 reason,
@@ -318,8 +329,8 @@ impl<R: Registers> Model<R> {
     }
 
     fn dispatch_read(&mut self, info: &'static BarInfo, offset: u64, data: &mut [u8]) {
-        // Bytes no register covers read 0.
-        data.fill(0);
+        // Bytes no register covers read as the policy says.
+        data.fill(info.policy.unmapped.fill());
         let end = offset + data.len() as u64; // checked in check_bar_access
         for (reg, lo, hi) in Self::overlapping(info, offset, end) {
             let base = info.registers[reg].offset;

@@ -114,7 +114,7 @@ impl Rendered {
         self.ts
     }
 
-    fn to_u64(self) -> Rendered {
+    fn into_u64(self) -> Rendered {
         match self.ty {
             Ty::U64 => self,
             Ty::Bool => match self.konst {
@@ -127,7 +127,7 @@ impl Rendered {
         }
     }
 
-    fn to_bool(self) -> Rendered {
+    fn into_bool(self) -> Rendered {
         match (self.ty, self.konst) {
             (Ty::Bool, _) => self,
             (Ty::U64, Some(v)) => {
@@ -182,12 +182,12 @@ impl<'a> Ctx<'a> {
 
 /// `expr` as a u64.
 pub fn u64_expr(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
-    render(cx, e).to_u64()
+    render(cx, e).into_u64()
 }
 
 /// `expr` as a bool (non-zero is true).
 pub fn bool_expr(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
-    render(cx, e).to_bool()
+    render(cx, e).into_bool()
 }
 
 /// A u64 expression stored into `bits` bits (truncating, as the language
@@ -284,22 +284,22 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                     eval_unary(*op, v)
                 };
                 return if *op == UnOp::Not {
-                    Rendered::konst(v).to_bool()
+                    Rendered::konst(v).into_bool()
                 } else {
                     Rendered::konst(v)
                 };
             }
             match op {
                 UnOp::Not => {
-                    let b = x.to_bool().wrap(prec::UNARY);
+                    let b = x.into_bool().wrap(prec::UNARY);
                     Rendered::op(quote!(!#b), prec::UNARY, Ty::Bool)
                 }
                 UnOp::Neg => {
-                    let r = x.to_u64().receiver();
+                    let r = x.into_u64().receiver();
                     Rendered::atom(quote!(#r.wrapping_neg()), Ty::U64)
                 }
                 UnOp::BitNot => {
-                    let v = x.to_u64().wrap(prec::UNARY);
+                    let v = x.into_u64().wrap(prec::UNARY);
                     Rendered::op(quote!(!#v), prec::UNARY, Ty::U64)
                 }
             }
@@ -325,7 +325,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
                 | BinOp::Gt
                 | BinOp::Ge
         ) {
-            r.to_bool()
+            r.into_bool()
         } else {
             r
         };
@@ -336,7 +336,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
     match op {
         BinOp::Or | BinOp::And => {
             let p = if op == BinOp::Or { prec::OR } else { prec::AND };
-            let (x, y) = (a.to_bool().wrap(p), b.to_bool().wrap(p + 1));
+            let (x, y) = (a.into_bool().wrap(p), b.into_bool().wrap(p + 1));
             infix(
                 x,
                 y,
@@ -355,7 +355,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
                 if a.ty == Ty::Bool && b.ty == Ty::Bool && matches!(op, BinOp::Eq | BinOp::Ne) {
                     (a, b)
                 } else {
-                    (a.to_u64(), b.to_u64())
+                    (a.into_u64(), b.into_u64())
                 };
             let (x, y) = (a.wrap(prec::CMP + 1), b.wrap(prec::CMP + 1));
             let o = match op {
@@ -374,7 +374,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
                 BinOp::BitXor => (prec::XOR, quote!(^)),
                 _ => (prec::BITAND, quote!(&)),
             };
-            let (x, y) = (a.to_u64().wrap(p), b.to_u64().wrap(p + 1));
+            let (x, y) = (a.into_u64().wrap(p), b.into_u64().wrap(p + 1));
             infix(x, y, p, Ty::U64, o)
         }
         BinOp::Add | BinOp::Sub | BinOp::Mul => {
@@ -383,7 +383,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
                 BinOp::Sub => format_ident!("wrapping_sub"),
                 _ => format_ident!("wrapping_mul"),
             };
-            let (x, y) = (a.to_u64().receiver(), b.to_u64().into_tokens());
+            let (x, y) = (a.into_u64().receiver(), b.into_u64().into_tokens());
             Rendered::atom(quote!(#x.#m(#y)), Ty::U64)
         }
         BinOp::Shl | BinOp::Shr | BinOp::Div | BinOp::Rem => {
@@ -393,7 +393,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
                 BinOp::Div => format_ident!("div"),
                 _ => format_ident!("rem"),
             };
-            let (x, y) = (a.to_u64().into_tokens(), b.to_u64().into_tokens());
+            let (x, y) = (a.into_u64().into_tokens(), b.into_u64().into_tokens());
             Rendered::atom(quote!(pcidev_runtime::ops::#f(#x, #y)), Ty::U64)
         }
     }
@@ -604,11 +604,11 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
             let p = state_place(cx, *s);
             match cx.dev.state(*s).ty {
                 ir::Type::Bool => {
-                    let v = value.to_bool().into_tokens();
+                    let v = value.into_bool().into_tokens();
                     quote!(#p = #v;)
                 }
                 ir::Type::Uint(b) => {
-                    let v = narrow_rendered(value.to_u64(), b);
+                    let v = narrow_rendered(value.into_u64(), b);
                     quote!(#p = #v;)
                 }
                 ir::Type::Buffer(_) => quote!(),
@@ -616,7 +616,7 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
         }
         Place::Register(r) => {
             let p = storage_place(cx, *r);
-            let v = narrow_rendered(value.to_u64(), cx.dev.register(*r).bits());
+            let v = narrow_rendered(value.into_u64(), cx.dev.register(*r).bits());
             quote!(#p = #v;)
         }
         Place::Field(r, f) => {
@@ -627,7 +627,7 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
             let p = storage_place(cx, *r);
             let old = Rendered::from_u64_of(p.clone(), reg.bits()).into_tokens();
             let (lo, mask) = (lit_hex(field.lo.into()), lit_hex(field.mask()));
-            let v = value.to_u64().into_tokens();
+            let v = value.into_u64().into_tokens();
             let set = quote!(pcidev_runtime::ops::set_field(#old, #lo, #mask, #v));
             let set = narrow(set, reg.bits());
             quote!(#p = #set;)
@@ -635,7 +635,7 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
         Place::BufferByte(s, i) => {
             let p = state_place(cx, *s);
             let i = u64_expr(cx, i).into_tokens();
-            let v = value.to_u64().into_tokens();
+            let v = value.into_u64().into_tokens();
             // Evaluate first: the index or value may read the same buffer.
             quote! {{
                 let index = #i;

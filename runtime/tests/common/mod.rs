@@ -25,21 +25,25 @@ pub const TOY_BAR0: &[RegisterLayout] = &[
         name: "CTRL",
         offset: 0x0,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "STATUS",
         offset: 0x4,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "DMA_TRIGGER",
         offset: 0x8,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "DMA_READ",
         offset: 0xc,
         width: 4,
+        sizes: AccessSizes(0),
     },
 ];
 pub const TOY_BAR1: &[RegisterLayout] = &[
@@ -47,51 +51,61 @@ pub const TOY_BAR1: &[RegisterLayout] = &[
         name: "S8",
         offset: 0x0,
         width: 1,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "S16",
         offset: 0x2,
         width: 2,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "RW32",
         offset: 0x4,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "DMA_ADDR",
         offset: 0x8,
         width: 8,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "DMA_LEN",
         offset: 0x10,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "SEED",
         offset: 0x14,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "MSI",
         offset: 0x18,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "RAISE",
         offset: 0x1c,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "READCOUNT",
         offset: 0x20,
         width: 4,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "CMD",
         offset: 0x24,
         width: 4,
+        sizes: AccessSizes(0),
     },
 ];
 pub const TOY_BAR2: &[RegisterLayout] = &[
@@ -99,11 +113,13 @@ pub const TOY_BAR2: &[RegisterLayout] = &[
         name: "WIDE",
         offset: 0x0,
         width: 8,
+        sizes: AccessSizes(0),
     },
     RegisterLayout {
         name: "LAST",
         offset: 0xff8,
         width: 8,
+        sizes: AccessSizes(0),
     },
 ];
 
@@ -125,6 +141,7 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
                 sizes: AccessSizes::B4,
                 aligned: true,
                 invalid: InvalidAccess::Ignore,
+                unmapped: Unmapped::Zero,
             },
             registers: TOY_BAR0,
         },
@@ -138,6 +155,7 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
                 sizes: AccessSizes::ALL,
                 aligned: false,
                 invalid: InvalidAccess::AllOnes,
+                unmapped: Unmapped::Zero,
             },
             registers: TOY_BAR1,
         },
@@ -149,6 +167,7 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
                 sizes: AccessSizes::B4.with(AccessSizes::B8),
                 aligned: true,
                 invalid: InvalidAccess::Error,
+                unmapped: Unmapped::Zero,
             },
             registers: TOY_BAR2,
         },

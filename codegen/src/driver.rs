@@ -136,6 +136,8 @@ struct DriverRs {
     device: String,
     description_lit: String,
     data_doc: String,
+    /// `let data = Name { ... };` when nothing needs pinning (no IRQ).
+    data_init: String,
 }
 
 /// The coherent DMA buffer.
@@ -214,6 +216,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
             &dev.description
         }),
         data_doc,
+        data_init: data_init(dev, pio),
     }
 }
 
@@ -374,6 +377,33 @@ fn timing_consts(n: &Needs) -> String {
         v.push("/// How long `expect no irq` waits before checking that no interrupt came.\nconst NO_IRQ_DELAY: Delta = Delta::from_millis(20);");
     }
     v.join("\n")
+}
+
+/// The driver data as a plain struct literal (no interrupt: nothing is
+/// pinned), laid out like rustfmt's `struct_lit_width` (18) decides.
+fn data_init(dev: &Device, pio: bool) -> String {
+    let mut fields = vec!["pdev"];
+    if !dev.bars.is_empty() {
+        fields.push("bars");
+    }
+    if pio {
+        fields.push("_enable: enable");
+    }
+    if dev.dma_buffer.is_some() {
+        fields.push("dma");
+    }
+    let name = format!("{}Data", layout::camel(&dev.name));
+    let joined = fields.join(", ");
+    let one = format!("            let data = {name} {{ {joined} }};");
+    if joined.len() <= 18 && one.len() <= layout::MAX_WIDTH {
+        return one;
+    }
+    let mut s = format!("            let data = {name} {{\n");
+    for f in fields {
+        s.push_str(&format!("                {f},\n"));
+    }
+    s.push_str("            };");
+    s
 }
 
 fn teardown_text(dev: &Device, f: &Features, pio: bool) -> String {

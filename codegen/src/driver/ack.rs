@@ -303,3 +303,127 @@ mod tests {
         assert_eq!(render(&Expr::State(pcidevc_dsl::ir::StateId(0))), None);
     }
 }
+
+/// The rendered expressions, compiled by rustc and run, against the front
+/// end's evaluator (`eval_unary` / `eval_binary`) on edge values.
+#[cfg(test)]
+mod differential {
+    use super::*;
+    use std::process::Command;
+
+    fn eval(e: &Expr, value: u64) -> u64 {
+        match e {
+            Expr::Const(v) => *v,
+            Expr::Value => value,
+            Expr::Unary(op, x) => eval_unary(*op, eval(x, value)),
+            Expr::Binary(op, a, b) => eval_binary(*op, eval(a, value), eval(b, value)),
+            _ => unreachable!("not an ack expression"),
+        }
+    }
+
+    /// Every operator with `value` on either side, plus some nesting.
+    fn cases() -> Vec<Expr> {
+        use BinOp::*;
+        let v = || Expr::Value;
+        let c = |n: u64| Expr::Const(n);
+        let b = |op, x: Expr, y: Expr| Expr::Binary(op, Box::new(x), Box::new(y));
+        let u = |op, x: Expr| Expr::Unary(op, Box::new(x));
+        let ops = [
+            Or, And, Eq, Ne, Lt, Le, Gt, Ge, BitOr, BitXor, BitAnd, Shl, Shr, Add, Sub, Mul, Div,
+            Rem,
+        ];
+        let mut out = vec![
+            v(),
+            u(UnOp::Not, v()),
+            u(UnOp::Neg, v()),
+            u(UnOp::BitNot, v()),
+        ];
+        for op in ops {
+            out.push(b(op, v(), c(3)));
+            out.push(b(op, c(3), v()));
+            out.push(b(op, v(), v()));
+            out.push(b(op, v(), c(0)));
+            out.push(b(op, c(0), v()));
+            out.push(b(op, v(), c(64)));
+            out.push(b(op, u(UnOp::BitNot, v()), b(Add, v(), c(1))));
+        }
+        out.push(b(
+            BitOr,
+            b(BitAnd, v(), c(0xff)),
+            b(Add, u(UnOp::BitNot, v()), c(1)),
+        ));
+        out.push(b(Mul, b(Add, v(), c(1)), c(3)));
+        out.push(u(UnOp::Neg, u(UnOp::BitNot, b(Sub, c(1), v()))));
+        out
+    }
+
+    #[test]
+    fn rendered_acks_compute_what_the_ir_means() {
+        let values = [
+            0u64,
+            1,
+            2,
+            3,
+            63,
+            64,
+            65,
+            0xff,
+            0x8000_0000,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let exprs = cases();
+        let mut program = String::from("#![allow(unused_parens, clippy::all)]\n");
+        for (i, e) in exprs.iter().enumerate() {
+            let body = match render(e).expect("ack expression") {
+                Ack::Const(k) => format!("{k:#x}"),
+                Ack::Expr(s) => s,
+            };
+            program.push_str(&format!(
+                "#[allow(unused_variables)]\nfn f{i}(value: u64) -> u64 {{\n    let ack: u64 = {body};\n    ack\n}}\n"
+            ));
+        }
+        program.push_str("fn main() {\n");
+        for i in 0..exprs.len() {
+            for v in values {
+                program.push_str(&format!("    println!(\"{{}}\", f{i}({v:#x}));\n"));
+            }
+        }
+        program.push_str("}\n");
+        let dir = std::env::temp_dir().join(format!("pcidevc-ack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let src = dir.join("ack.rs");
+        let exe = dir.join("ack");
+        std::fs::write(&src, program).expect("write");
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+        let out = Command::new(rustc)
+            .args(["--edition", "2021", "-o"])
+            .arg(&exe)
+            .arg(&src)
+            .output()
+            .expect("rustc runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let run = Command::new(&exe).output().expect("runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        let got: Vec<u64> = String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(|l| l.parse().expect("number"))
+            .collect();
+        let mut k = 0;
+        for e in &exprs {
+            for v in values {
+                assert_eq!(
+                    got[k],
+                    eval(e, v),
+                    "{e:?} with value = {v:#x}: {:?}",
+                    render(e)
+                );
+                k += 1;
+            }
+        }
+    }
+}

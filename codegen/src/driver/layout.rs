@@ -98,13 +98,29 @@ pub fn fn_sig(indent: usize, name: &str, params: &[&str], ret: Option<&str>) -> 
     s
 }
 
+/// `impl TRAIT for TYPE {` at `indent`; rustfmt puts `for TYPE` and the
+/// brace on lines of their own when the header is too wide.
+pub fn impl_header(indent: usize, tr: &str, ty: &str) -> String {
+    let one = format!("{}impl {tr} for {ty} {{", pad(indent));
+    if one.len() <= MAX_WIDTH {
+        return one;
+    }
+    format!(
+        "{}impl {tr}\n{}for {ty}\n{}{{",
+        pad(indent),
+        pad(indent + 4),
+        pad(indent)
+    )
+}
+
 /// Doc-comment lines (`/// ...` at `indent`) holding `text`, wrapped at
-/// `max_width`. Words are never split (a long `code span` may overflow).
+/// `max_width`. Words and `code spans` are never split (a long one may
+/// overflow).
 pub fn doc(indent: usize, prefix: &str, text: &str) -> Vec<String> {
     let lead = format!("{}{prefix} ", pad(indent));
     let mut lines = Vec::new();
     let mut line = lead.clone();
-    for word in text.split_whitespace() {
+    for word in doc_tokens(text) {
         if line.len() > lead.len() && line.len() + 1 + word.len() > MAX_WIDTH {
             lines.push(line);
             line = lead.clone();
@@ -112,12 +128,33 @@ pub fn doc(indent: usize, prefix: &str, text: &str) -> Vec<String> {
         if line.len() > lead.len() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     if line.len() > lead.len() || lines.is_empty() {
         lines.push(line.trim_end().to_string());
     }
     lines
+}
+
+/// Whitespace-separated words, except that a `code span` with spaces stays
+/// one token.
+fn doc_tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in text.split_whitespace() {
+        if open {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            }
+        } else {
+            out.push(word.to_string());
+        }
+        if word.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    out
 }
 
 /// Doc lines joined by newlines (no newline at the end).
@@ -173,6 +210,21 @@ pub fn uint(bytes: u8) -> &'static str {
 pub struct Names(std::collections::BTreeSet<String>);
 
 impl Names {
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// Like [`Self::take`] for a CamelCase name: appends `2`, `3`...
+    pub fn take_camel(&mut self, want: String) -> String {
+        let mut name = want.clone();
+        let mut n = 2;
+        while !self.0.insert(name.clone()) {
+            name = format!("{want}{n}");
+            n += 1;
+        }
+        name
+    }
+
     pub fn take(&mut self, want: String) -> String {
         let mut name = want.clone();
         let mut n = 2;
@@ -226,6 +278,10 @@ mod tests {
                 .all(|l| l.len() <= MAX_WIDTH && l.starts_with("    /// "))
         );
         assert_eq!(doc(0, "//!", ""), vec!["//!".to_string()]);
+        let code = format!("{} `a = (b != 0)`.", "word ".repeat(17));
+        let lines = doc(8, "///", &code);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[1], "        /// `a = (b != 0)`.");
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct EnumView {
     pub variants: Vec<(String, String)>,
     /// Every bit pattern has a name (infallible `=>`).
     pub total: bool,
+    /// `impl From<Bounded> for Enum {` or `impl TryFrom<Bounded> for Enum {`.
+    pub from_bounded: String,
+    /// `impl From<Enum> for Bounded {`.
+    pub into_bounded: String,
 }
 
 /// One `Bars` helper method, laid out.
@@ -130,8 +134,27 @@ pub fn bars(dev: &Device) -> (Vec<BarView>, Vec<HelperView>) {
         .map(|bar| {
             let field = format!("bar{}", bar.index);
             let mut enum_names = Names::default();
+            // Names the module (or the enum impls) already use.
+            for used in [
+                "Bounded", "From", "TryFrom", "Result", "Ok", "Err", "Self", "register",
+            ] {
+                enum_names.take(used.to_string());
+            }
             for r in &bar.registers {
                 enum_names.take(dev.register(*r).name.clone());
+            }
+            // A field's enum is named after the field, or after register and
+            // field when several fields of this BAR share a name.
+            let mut field_count = std::collections::BTreeMap::<&str, usize>::new();
+            for r in &bar.registers {
+                for f in dev
+                    .register(*r)
+                    .fields
+                    .iter()
+                    .filter(|f| !f.variants.is_empty())
+                {
+                    *field_count.entry(f.name.as_str()).or_default() += 1;
+                }
             }
             let mut enums = Vec::new();
             let registers = bar
@@ -140,7 +163,7 @@ pub fn bars(dev: &Device) -> (Vec<BarView>, Vec<HelperView>) {
                 .map(|id| {
                     let reg = dev.register(*id);
                     helpers.extend(reg_helpers(dev, bar, reg, &field, &mut names));
-                    reg_view(dev, bar, reg, &mut enums, &mut enum_names)
+                    reg_view(dev, bar, reg, &mut enums, &mut enum_names, &field_count)
                 })
                 .collect();
             BarView {
@@ -184,6 +207,7 @@ fn reg_view(
     reg: &Register,
     enums: &mut Vec<EnumView>,
     enum_names: &mut Names,
+    field_count: &std::collections::BTreeMap<&str, usize>,
 ) -> RegView {
     let storage = layout::uint(reg.width);
     let mut fields: Vec<FieldView> = reg
@@ -192,17 +216,32 @@ fn reg_view(
         .map(|f| {
             let mut conversion = String::new();
             if !f.variants.is_empty() {
-                let name = enum_names.take(layout::camel(&format!("{}_{}", reg.name, f.name)));
+                let shared = field_count.get(f.name.as_str()).is_some_and(|n| *n > 1);
+                let long = layout::camel(&format!("{}_{}", reg.name, f.name));
+                let short = layout::camel(&f.name);
+                let name = if !shared && !enum_names.contains(&short) {
+                    enum_names.take(short)
+                } else {
+                    enum_names.take_camel(long)
+                };
                 let total = f.bits() < 64 && f.variants.len() as u64 == 1u64 << f.bits();
                 conversion = format!(" {}=> {name}", if total { "" } else { "?" });
+                let bounded = format!("Bounded<{storage}, {}>", f.bits());
+                let from_trait = if total { "From" } else { "TryFrom" };
                 enums.push(EnumView {
                     doc: layout::doc_block(
                         4,
                         "///",
                         &format!("Named values of `{}.{}`.", reg.name, f.name),
                     ),
+                    from_bounded: layout::impl_header(
+                        4,
+                        &format!("{from_trait}<{bounded}>"),
+                        &name,
+                    ),
+                    into_bounded: layout::impl_header(4, &format!("From<{name}>"), &bounded),
                     name,
-                    bounded: format!("Bounded<{storage}, {}>", f.bits()),
+                    bounded,
                     storage,
                     variants: f
                         .variants
@@ -218,7 +257,12 @@ fn reg_view(
                 String::new()
             };
             FieldView {
-                doc: layout::doc_block(12, "///", &format!("{}{reset}.", f.access.name())),
+                // An implicit field is the whole register, documented above.
+                doc: if f.implicit {
+                    String::new()
+                } else {
+                    layout::doc_block(12, "///", &format!("{}{reset}.", f.access.name()))
+                },
                 hi: f.hi,
                 lo: f.lo,
                 name: field_ident(&f.name),
@@ -271,9 +315,12 @@ fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
     );
     if reg.has_storage() {
         let access = reg.access.map(|a| a.name().to_string()).unwrap_or_else(|| {
-            let kinds: Vec<&str> = reg.fields.iter().map(|f| f.access.name()).collect();
-            let mut kinds = kinds;
-            kinds.dedup();
+            let mut kinds: Vec<&str> = Vec::new();
+            for f in &reg.fields {
+                if !kinds.contains(&f.access.name()) {
+                    kinds.push(f.access.name());
+                }
+            }
             kinds.join("/")
         });
         s.push_str(&format!(": {access}, reset {}", layout::hex(reg.reset)));
@@ -425,14 +472,18 @@ fn reg_helpers(
             doc.push_str(&format!(": `{}`", summary::expr(dev, e)));
         }
         doc.push('.');
-        let rclr: Vec<&str> = reg
+        let rclr: Vec<&ir::Field> = reg
             .fields
             .iter()
             .filter(|f| f.access == AccessKind::Rclr)
-            .map(|f| f.name.as_str())
             .collect();
-        if !rclr.is_empty() {
-            doc.push_str(&format!(" Reading clears `{}`.", rclr.join("`, `")));
+        match rclr.as_slice() {
+            [] => {}
+            [f] if f.implicit => doc.push_str(" Reading clears it."),
+            fields => {
+                let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                doc.push_str(&format!(" Reading clears `{}`.", names.join("`, `")));
+            }
         }
         if !reg.on_read.is_empty() {
             doc.push_str(&format!(
@@ -502,9 +553,14 @@ fn reg_helpers(
         } else {
             format!("`{}.{}`", reg.name, f.name)
         };
-        let mut doc = format!(
-            "{what} every bit of {target} (writes ones there, zeros in the other `w1c` / `w1s` bits)."
-        );
+        let others = mask_of(reg, &[AccessKind::W1c, AccessKind::W1s]) & !f.mask() != 0;
+        let mut doc = if others {
+            format!(
+                "{what} every bit of {target} (writes ones there and zeros to the other `w1c` / `w1s` fields)."
+            )
+        } else {
+            format!("{what} every bit of {target} (writes ones there).")
+        };
         let ret = if fallible { Some("Result") } else { None };
         let body = if keep != 0 && reg.readable() {
             doc.push_str(" Reads first, to keep the `rw` fields.");
@@ -543,4 +599,137 @@ fn reg_helpers(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(bar_body: &str) -> Device {
+        let text = format!(
+            "device t {{ id 0x1234:0x5678; class 0xff:0x00:0x00; state st: u32 = 0;
+             bar 0 mem64 size 4K {{ {bar_body} }} }}"
+        );
+        let c = pcidevc_dsl::compile_str("t.pcidev", &text);
+        let errors: Vec<String> = c.errors().map(|d| d.message.clone()).collect();
+        c.device.unwrap_or_else(|| panic!("{errors:?}"))
+    }
+
+    fn helper_names(d: &Device) -> Vec<String> {
+        bars(d)
+            .1
+            .iter()
+            .map(|h| {
+                let sig = h.sig.trim_start().trim_start_matches("fn ");
+                sig[..sig.find('(').unwrap_or(sig.len())].to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn helpers_follow_access_kinds_and_actions() {
+        let d = dev("register A @ 0x0 : u32 rw;
+             register B @ 0x4 : u32 ro = 7;
+             register C @ 0x8 : u32 wo;
+             register D @ 0xc : u32 w1c;
+             register E @ 0x10 : u32 rclr;
+             register F @ 0x14 : u32 { on write { st = value; } }
+             register G @ 0x18 : u32 { read st; }
+             register H @ 0x20 : u64 rw;
+             register I @ 0x28 : u32 { field enable [0] rw; field ev [1] w1c; field go [2] w1s; }");
+        assert_eq!(
+            helper_names(&d),
+            [
+                "read_a",
+                "write_a",
+                "read_b",
+                "write_c",
+                "read_d",
+                "clear_d",
+                "read_e",
+                "trigger_f",
+                "read_g",
+                "read_h",
+                "write_h",
+                "read_i",
+                "write_i",
+                "clear_i_ev",
+                "set_i_go",
+            ]
+        );
+        let (_, helpers) = bars(&d);
+        let find = |n: &str| {
+            helpers
+                .iter()
+                .find(|h| h.sig.contains(&format!("fn {n}(")))
+                .expect("helper")
+        };
+        // 64-bit registers on memory BARs use the run-time checked accessors.
+        assert!(find("read_h").sig.ends_with("-> Result<bar0::H> {"));
+        assert!(find("read_h").body.contains("try_read(bar0::H)"));
+        assert!(find("write_h").body.contains("try_write_reg(value)"));
+        // w1c with an rw neighbour: read-modify-write keeping bit 0 only.
+        let c = &find("clear_i_ev").body;
+        assert!(c.contains("let keep = current.into_raw() & 0x1;"), "{c}");
+        assert!(c.contains("bar0::I::from_raw(keep | 0x2)"), "{c}");
+        // Whole-register w1c: ones everywhere, no read.
+        assert!(
+            find("clear_d")
+                .body
+                .contains("bar0::D::from_raw(0xffffffff)")
+        );
+        assert!(find("trigger_f").doc.contains("`st = value`"));
+        assert!(find("read_e").doc.contains("Reading clears it."));
+        assert!(find("read_g").doc.contains("Reads `G`: `st`."));
+    }
+
+    #[test]
+    fn registers_and_fields_render_for_register_macro() {
+        let d = dev("register CTRL @ 0x10 : u16 {
+                 field mode [2:1] rw { low = 0, high = 1 }
+                 field with_x [3] rw;
+                 field go [0] w1s;
+             }
+             register STAT @ 0x20 : u32 { field mode [1:0] ro { a = 0, b = 1, c = 2, d = 3 } }");
+        let (views, _) = bars(&d);
+        let b = &views[0];
+        assert_eq!(b.field, "bar0");
+        assert_eq!((b.alias.as_str(), b.size.as_str()), ("Bar0", "4096"));
+        let ctrl = &b.registers[0];
+        assert_eq!((ctrl.storage, ctrl.offset.as_str()), ("u16", "0x10"));
+        // High bits first; `into` is reserved by `register!`.
+        let fields: Vec<(u32, u32, &str, &str)> = ctrl
+            .fields
+            .iter()
+            .map(|f| (f.hi, f.lo, f.name.as_str(), f.conversion.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (3, 3, "f_with_x", ""),
+                (2, 1, "mode", " ?=> CtrlMode"),
+                (0, 0, "go", "")
+            ]
+        );
+        // `mode` is in two registers: the enums are named after both.
+        let enums: Vec<(&str, bool)> = b.enums.iter().map(|e| (e.name.as_str(), e.total)).collect();
+        assert_eq!(enums, [("CtrlMode", false), ("StatMode", true)]);
+        assert_eq!(b.enums[1].bounded, "Bounded<u32, 2>");
+        assert_eq!(
+            b.enums[1].from_bounded,
+            "    impl From<Bounded<u32, 2>> for StatMode {"
+        );
+    }
+
+    #[test]
+    fn reserved_field_names_are_renamed() {
+        assert_eq!(field_ident("mode"), "mode");
+        for n in [
+            "into", "from_raw", "into_raw", "zeroed", "with_x", "const_y", "__z",
+        ] {
+            assert_eq!(field_ident(n), format!("f_{n}"));
+        }
+        assert_eq!(size_lit(4096), "4096");
+        assert_eq!(size_lit(8192), "0x2000");
+    }
 }

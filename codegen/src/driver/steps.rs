@@ -14,8 +14,8 @@
 //! | `invalid write LOC = V` | `let done = ioN.try_writeW(V, O); t.done(done);` |
 //! | `invalid read LOC` | `let got = ioN.try_readW(O); t.check(got, EXPECT, u64::MAX);` |
 //! | `expect irq` / `expect no irq` | `self.expect_irq(t);` (waits 1 s) / `self.expect_no_irq(t);` (20 ms) |
-//! | `expect dma[A..B] == D` | `let data = DmaData::..; self.expect_dma(t, A, B, data);` |
-//! | `fill dma[A..B] = D` | `let data = DmaData::..; self.fill_dma(t, A, B, data);` |
+//! | `expect dma[A..B] == D` | `let data = DmaContents::..; self.expect_dma(t, A, B, data);` |
+//! | `fill dma[A..B] = D` | `let data = DmaContents::..; self.fill_dma(t, A, B, data);` |
 //!
 //! A value `dma.addr + C` is `self.dma_plus(C)`; written to a register it
 //! first goes through `t.fits(..)`, which fails the step if the bus address
@@ -65,7 +65,7 @@ impl Needs {
             || self.expect_dma
             || self.fill_dma;
     }
-    /// `DmaData` / `DmaBytes`.
+    /// `DmaContents` / `DmaBytes`.
     pub fn dma_data(&self) -> bool {
         self.expect_dma || self.fill_dma
     }
@@ -190,7 +190,7 @@ fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
         };
     }
     if !matches!(loc.width, 1 | 2 | 4 | 8) || !loc.offset.is_multiple_of(loc.width as u64) {
-        return Access::Skip("the kernel's I/O accessors cannot issue a misaligned access");
+        return Access::Skip("Linux I/O accessors cannot issue misaligned accesses");
     }
     if loc.width == 8 && bar.kind == ir::BarKind::Io {
         return Access::Skip("port I/O has no 8-byte accesses");
@@ -216,15 +216,15 @@ fn data(d: &Data, needs: &mut Needs) -> String {
     match d {
         Data::Random(seed) => {
             needs.random = true;
-            format!("DmaData::Random({})", layout::hex(u64::from(*seed)))
+            format!("DmaContents::Random({})", layout::hex(u64::from(*seed)))
         }
         Data::Pattern(b) => {
             needs.pattern = true;
-            format!("DmaData::Pattern({})", layout::hex(u64::from(*b)))
+            format!("DmaContents::Pattern({})", layout::hex(u64::from(*b)))
         }
         Data::Word(w) => {
             needs.word = true;
-            format!("DmaData::Word({})", layout::hex(*w))
+            format!("DmaContents::Word({})", layout::hex(*w))
         }
     }
 }
@@ -456,5 +456,144 @@ fn write(
     }
     if v.plus_dma_addr {
         out.push(line("}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(body: &str) -> Device {
+        let text = format!(
+            "device t {{ id 0x1234:0x5678; class 0xff:0x00:0x00; state st: u32 = 0;
+             interrupt {{ pin A; level st != 0; status R; ack R = 0; }}
+             dma_buffer 256;
+             bar 0 mem64 size 4K {{
+                 register R @ 0x0 : u32 {{ read st; on write {{ st = value; }} }}
+                 register Q @ 0x8 : u64 rw;
+             }}
+             bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             scenario s {{ {body} }} }}"
+        );
+        let c = pcidevc_dsl::compile_str("t.pcidev", &text);
+        let errors: Vec<String> = c.errors().map(|d| d.message.clone()).collect();
+        c.device.unwrap_or_else(|| panic!("{errors:?}"))
+    }
+
+    /// The code of the only step, without its `t.step(..)` line.
+    fn code(body: &str) -> (String, Needs) {
+        let d = dev(body);
+        let (views, needs) = scenarios(&d);
+        let body = &views[0].body;
+        let step = body.split("\n\n").nth(1).expect("one step");
+        let rest: Vec<&str> = step.lines().skip(1).map(str::trim).collect();
+        (rest.join("\n"), needs)
+    }
+
+    #[test]
+    fn register_steps_use_the_register_types() {
+        let (c, n) = code("write R = 5;");
+        assert_eq!(
+            c,
+            "let v = bar0::R::from_raw(0x5);\nio0.write_reg(v);\nt.pass();"
+        );
+        assert!(n.steps && !n.fail, "{n:?}");
+        let (c, n) = code("expect R == 1 mask 0xf;");
+        assert_eq!(
+            c,
+            "let got = io0.read(bar0::R);\nt.check_reg(Ok(got), 0x1, 0xf);"
+        );
+        assert!(n.check_reg && n.check && n.fail && n.register_trait());
+        let (c, n) = code("wait Q == 2;");
+        assert_eq!(
+            c,
+            "let read = || io0.try_read(bar0::Q);\nt.wait_reg(read, 0x2, u64::MAX);"
+        );
+        assert!(n.wait && n.poll());
+        let (c, _) = code("read Q;");
+        assert_eq!(c, "let got = io0.try_read(bar0::Q);\nt.done(got);");
+        let (c, _) = code("write P = 3;");
+        assert_eq!(
+            c,
+            "let v = bar2::P::from_raw(0x3);\nio2.write_reg(v);\nt.pass();"
+        );
+    }
+
+    #[test]
+    fn raw_and_invalid_steps_use_run_time_checked_accessors() {
+        let (c, _) = code("expect bar 2 @ 0x2 : u16 == 7;");
+        assert_eq!(
+            c,
+            "let got = io2.try_read16(0x2);\nt.check(got, 0x7, u64::MAX);"
+        );
+        let (c, n) = code("invalid write bar 2 @ 0x0 : u8 = 1;");
+        assert_eq!(c, "let done = io2.try_write8(0x1, 0x0);\nt.done(done);");
+        assert!(n.done && n.fail);
+        let (c, _) = code("invalid read bar 2 @ 0x1 : u8;");
+        assert_eq!(
+            c,
+            "let got = io2.try_read8(0x1);\nt.check(got, 0x0, u64::MAX);"
+        );
+        let (c, n) = code("invalid read bar 0 @ 0x1 : u16;");
+        assert_eq!(
+            c,
+            "t.skip(\"Linux I/O accessors cannot issue misaligned accesses\");"
+        );
+        assert!(n.skip);
+    }
+
+    #[test]
+    fn dma_values_go_through_fits() {
+        let (c, n) = code("write R = dma.addr + 0x10;");
+        assert_eq!(
+            c,
+            "if let Some(raw) = t.fits(self.dma_plus(0x10)) {\nlet v = bar0::R::from_raw(raw);\nio0.write_reg(v);\nt.pass();\n}"
+        );
+        assert!(n.fits && n.dma_plus && n.fail);
+        let (c, n) = code("fill dma[0 .. 8] = word(0x1122);");
+        assert_eq!(
+            c,
+            "let data = DmaContents::Word(0x1122);\nself.fill_dma(t, 0x0, 0x8, data);"
+        );
+        assert!(n.fill_dma && n.word && !n.random && n.dma_data());
+        let (c, n) = code("expect dma[8 .. 16] == random(3);");
+        assert_eq!(
+            c,
+            "let data = DmaContents::Random(0x3);\nself.expect_dma(t, 0x8, 0x10, data);"
+        );
+        assert!(n.expect_dma && n.random);
+    }
+
+    #[test]
+    fn interrupt_steps_call_the_helpers() {
+        let (c, n) = code("expect irq;");
+        assert_eq!(c, "self.expect_irq(t);");
+        assert!(n.expect_irq && n.irqs() && n.poll() && !n.expect_no_irq);
+        let (c, n) = code("expect no irq;");
+        assert_eq!(c, "self.expect_no_irq(t);");
+        assert!(n.expect_no_irq && !n.poll());
+    }
+
+    #[test]
+    fn each_step_starts_with_its_log_call() {
+        let d = dev("write R = 1; expect irq;");
+        let (views, _) = scenarios(&d);
+        let lines: Vec<usize> = d.scenarios[0].steps.iter().map(|s| s.line).collect();
+        assert!(
+            views[0]
+                .body
+                .contains(&format!("t.step({}, \"write R = 1;\");", lines[0]))
+        );
+        assert!(
+            views[0]
+                .body
+                .contains(&format!("t.step({}, \"expect irq;\");", lines[1]))
+        );
+        assert!(
+            views[0]
+                .body
+                .starts_with("        t.scenario(\"s\");\n        let io0 = &self.bars.bar0;\n")
+        );
+        assert_eq!(views[0].method, "scenario_s");
     }
 }

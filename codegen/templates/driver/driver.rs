@@ -21,9 +21,11 @@ use pio::{
     PortIo, //
 };
 {%- endif %}
+{%- if !bars.is_empty() %}
 
 /// Name of the driver, its BAR regions and its interrupt.
 const NAME: &CStr = c{{ name_lit }};
+{%- endif %}
 {%- for bar in bars %}
 
 /// Size of BAR {{ bar.index }} ({{ bar.what }}); mapping fails if the device's BAR is smaller.
@@ -49,6 +51,9 @@ const DMA_BUFFER_LEN: usize = {{ dma.len }};
 
 {{ bar.module_doc }}
 #[allow(dead_code, reason = "the skeleton declares every register of the spec")]
+{%- if !bar.enums.is_empty() %}
+#[allow(clippy::enum_variant_names, reason = "value names come from the spec")]
+{%- endif %}
 mod {{ bar.field }} {
     use kernel::io::register;
 {%- if !bar.enums.is_empty() %}
@@ -57,6 +62,7 @@ mod {{ bar.field }} {
 
 {{ e.doc }}
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[repr({{ e.storage }})]
     pub(super) enum {{ e.name }} {
 {%- for (variant, value) in e.variants %}
         {{ variant }} = {{ value }},
@@ -64,7 +70,7 @@ mod {{ bar.field }} {
     }
 {%- if e.total %}
 
-    impl From<{{ e.bounded }}> for {{ e.name }} {
+{{ e.from_bounded }}
         fn from(v: {{ e.bounded }}) -> Self {
             match v.get() {
 {%- for (variant, value) in e.variants %}
@@ -79,7 +85,7 @@ mod {{ bar.field }} {
     }
 {%- else %}
 
-    impl TryFrom<{{ e.bounded }}> for {{ e.name }} {
+{{ e.from_bounded }}
         type Error = {{ e.storage }};
 
         fn try_from(v: {{ e.bounded }}) -> Result<Self, {{ e.storage }}> {
@@ -93,7 +99,7 @@ mod {{ bar.field }} {
     }
 {%- endif %}
 
-    impl From<{{ e.name }}> for {{ e.bounded }} {
+{{ e.into_bounded }}
         fn from(v: {{ e.name }}) -> Self {
             match v {
 {%- for (variant, value) in e.variants %}
@@ -384,7 +390,7 @@ impl Tally {
 
 /// Scenario data for `fill dma[..]` and `expect dma[..]`.
 #[derive(Clone, Copy)]
-enum DmaData {
+enum DmaContents {
 {%- if needs.random %}
     /// The xorshift32 stream from a seed, as the runtime's `random_bytes`.
     Random(u32),
@@ -399,9 +405,9 @@ enum DmaData {
 {%- endif %}
 }
 
-/// The bytes of a [`DmaData`], in order.
+/// The bytes of a [`DmaContents`], in order.
 struct DmaBytes {
-    data: DmaData,
+    data: DmaContents,
     index: usize,
 {%- if needs.random %}
     /// xorshift32 state: the last word produced.
@@ -410,12 +416,12 @@ struct DmaBytes {
 }
 
 impl DmaBytes {
-    fn new(data: DmaData) -> Self {
+    fn new(data: DmaContents) -> Self {
 {%- if needs.random %}
         // xorshift32 never leaves 0, so seed 0 starts from this state instead.
         let state = match data {
-            DmaData::Random(0) => 0x9e37_79b9,
-            DmaData::Random(seed) => seed,
+            DmaContents::Random(0) => 0x9e37_79b9,
+            DmaContents::Random(seed) => seed,
 {%- if needs.pattern || needs.word %}
             _ => 0,
 {%- endif %}
@@ -439,7 +445,7 @@ impl Iterator for DmaBytes {
         self.index += 1;
         let byte = match self.data {
 {%- if needs.random %}
-            DmaData::Random(_) => {
+            DmaContents::Random(_) => {
                 // A new word every 4 bytes, emitted little-endian.
                 if i % 4 == 0 {
                     let mut x = self.state;
@@ -452,10 +458,10 @@ impl Iterator for DmaBytes {
             }
 {%- endif %}
 {%- if needs.pattern %}
-            DmaData::Pattern(byte) => byte,
+            DmaContents::Pattern(byte) => byte,
 {%- endif %}
 {%- if needs.word %}
-            DmaData::Word(word) => word.to_le_bytes()[i % 8],
+            DmaContents::Word(word) => word.to_le_bytes()[i % 8],
 {%- endif %}
         };
         Some(byte)
@@ -550,7 +556,7 @@ impl {{ camel }}Data<'_> {
     }
 
     /// `expect dma[start..end] == data`.
-    fn expect_dma(&self, t: &mut Tally, start: usize, end: usize, data: DmaData) {
+    fn expect_dma(&self, t: &mut Tally, start: usize, end: usize, data: DmaContents) {
         let mut first = None;
         let mut differ = 0usize;
         for (offset, want) in (start..end).zip(DmaBytes::new(data)) {
@@ -584,7 +590,7 @@ impl {{ camel }}Data<'_> {
     }
 
     /// `fill dma[start..end] = data`.
-    fn fill_dma(&self, t: &mut Tally, start: usize, end: usize, data: DmaData) {
+    fn fill_dma(&self, t: &mut Tally, start: usize, end: usize, data: DmaContents) {
         for (offset, byte) in (start..end).zip(DmaBytes::new(data)) {
             if let Err(e) = self.set_dma_byte(offset, byte) {
                 return t.fail(fmt!("buffer byte {:#x}: {:?}", offset, e));
@@ -656,22 +662,20 @@ impl pci::Driver for {{ camel }}Driver {
 {%- endif %}
 
             // pcidevc: extension point: more setup before the driver data is built.
+{%- if irq.is_some() %}
 
             Ok(try_pin_init!({{ camel }}Data {
                 pdev,
 {%- if !bars.is_empty() %}
                 bars,
 {%- endif %}
-{%- if irq.is_some() %}
                 vectors,
-{%- endif %}
 {%- if pio %}
                 _enable: enable,
 {%- endif %}
 {%- if dma.is_some() %}
                 dma,
 {%- endif %}
-{%- if irq.is_some() %}
                 irq <- {
                     // SAFETY: `bars` was initialized above (fields are initialized in initializer
                     // order) inside the pinned, never moved driver data, and is dropped after
@@ -699,7 +703,6 @@ impl pci::Driver for {{ camel }}Driver {
                         )
                     }
                 },
-{%- endif %}
             })
             .pin_chain(|this| {
                 if module_parameters::selftest.value() {
@@ -707,6 +710,16 @@ impl pci::Driver for {{ camel }}Driver {
                 }
                 this.start()
             }))
+{%- else %}
+
+{{ data_init }}
+            if module_parameters::selftest.value() {
+                data.selftest();
+            }
+            data.start()?;
+            // A `Result` is an initializer too: nothing here needs pinning.
+            Ok(Ok(data))
+{%- endif %}
         })
     }
 

@@ -26,6 +26,9 @@ pub const MAX_EXPR_DEPTH: usize = 64;
 pub const MAX_INCLUDE_DEPTH: usize = 16;
 /// Larger files are refused (a spec is text written by people).
 pub const MAX_FILE_SIZE: usize = 64 << 20;
+/// Malformed items explained per spec; past that, garbage (a megabyte of
+/// `;`) would give one error per byte.
+pub const MAX_RECOVERED_ERRORS: usize = 100;
 
 /// Where included files come from.
 pub trait Loader {
@@ -82,6 +85,8 @@ struct ParseSession<'a> {
     loader: &'a mut dyn Loader,
     /// Canonical paths of the files being parsed, outermost first.
     include_stack: Vec<PathBuf>,
+    /// Malformed items seen so far (see [`MAX_RECOVERED_ERRORS`]).
+    recovered: usize,
 }
 
 /// Where the pairs being built come from: pest offsets are relative to the
@@ -106,6 +111,7 @@ pub fn parse_bytes(
         diags,
         loader,
         include_stack: Vec::new(),
+        recovered: 0,
     };
     if let Some(p) = &path {
         session.include_stack.push(canonical(p));
@@ -265,6 +271,21 @@ impl ParseSession<'_> {
     /// should have matched to say precisely what is wrong.
     fn recover(&mut self, cx: Cx, pair: &Pair<'_, Rule>, entry: Rule) {
         let span = Self::span(cx, pair);
+        self.recovered += 1;
+        if self.recovered > MAX_RECOVERED_ERRORS {
+            if self.recovered == MAX_RECOVERED_ERRORS + 1 {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::SYNTAX,
+                        span,
+                        format!("more than {MAX_RECOVERED_ERRORS} malformed items; the rest are not reported"),
+                    )
+                    .label("from here on, malformed items are skipped silently")
+                    .hint("fix the first errors; is this a .pcidev file?"),
+                );
+            }
+            return;
+        }
         match parse_rule(entry, pair.as_str()) {
             Err(e) => self.push_pest_error(
                 Cx {

@@ -188,3 +188,24 @@ fn a_scaled_dma_addr_is_explained() {
         ]
     );
 }
+
+/// Every stray `;` or `}` at top level was its own malformed item, re-parsed
+/// and reported: a megabyte of them gave a million diagnostics (and the
+/// 64 MB a spec may have, memory exhaustion).
+#[test]
+fn garbage_gives_a_bounded_number_of_errors() {
+    let c = compile_str("t.pcidev", &";".repeat(100_000));
+    assert_eq!(c.diagnostics.len(), 101);
+    assert!(
+        c.diagnostics[..100]
+            .iter()
+            .all(|d| d.message.starts_with("expected"))
+    );
+    assert_eq!(
+        c.diagnostics[100].message,
+        "more than 100 malformed items; the rest are not reported"
+    );
+    // Below the limit every malformed item is still explained.
+    let d = diags(&device(&"    revision x;\n".repeat(20)));
+    assert_eq!(d.len(), 20, "{d:#?}");
+}

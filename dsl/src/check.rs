@@ -1900,7 +1900,7 @@ impl<'a> Checker<'a> {
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ");
-                    let line = self.sources.location(step.span).line;
+                    let line = self.sources.line(step.span);
                     steps.push(ir::Step {
                         kind,
                         text,

@@ -60,28 +60,44 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of every line, for line/column lookup.
     line_starts: Vec<usize>,
+    /// All ASCII: a column is a byte distance (no need to count characters).
+    ascii: bool,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let ascii = text.is_ascii();
         SourceFile {
             name: name.into(),
             path,
             text,
             line_starts,
+            ascii,
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_index(offset.min(self.text.len())) + 1
+    }
+
+    fn line_index(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
+        if self.ascii {
+            return (line + 1, offset - start + 1);
+        }
         // Offsets always come from pest or from char boundaries we computed,
         // but never trust them: snap down to a char boundary.
         let mut end = offset;
@@ -115,6 +131,12 @@ impl SourceMap {
 
     pub fn files(&self) -> &[SourceFile] {
         &self.files
+    }
+
+    /// 1-based line of the start of a span (cheaper than [`Self::location`]
+    /// on long lines: no characters are counted).
+    pub fn line(&self, span: Span) -> usize {
+        self.get(span.file).map_or(0, |f| f.line(span.start))
     }
 
     /// `name:line:col` of the start of a span.

@@ -11,10 +11,10 @@
 //!   through a documented `pci_device_id()` helper, because 7.3's
 //!   `pci::Vendor` cannot name an arbitrary vendor;
 //! - per BAR: its size, a type (`pci::Bar`, or the port-I/O backend `PortIo`
-//!   for I/O BARs, see [`regs`]), and a module `barN` with one `register!`
+//!   for I/O BARs, see `driver/regs.rs`), and a module `barN` with one `register!`
 //!   block (offsets, widths, fields; fields with named values get an enum);
 //! - `Bars`: the mapped BARs, with access helpers derived from the registers'
-//!   access kinds and actions ([`regs`]);
+//!   access kinds and actions (`driver/regs.rs`);
 //! - probe: enable (`pci_enable_device` through `PortIo`'s `PciEnable` when
 //!   there is an I/O BAR, else `enable_device_mem`), bus mastering when
 //!   [`ir::Device::does_dma`] or the spec declares MSI (an MSI is a memory
@@ -23,9 +23,9 @@
 //!   (memory BARs are also checked to be memory), the interrupt (`msi` and/or
 //!   `pin`: MSI preferred, INTx as fallback, registered `SHARED`);
 //! - the interrupt handler: reads `interrupt.status`; 0 means "not ours"
-//!   (`IrqReturn::None`); else writes `interrupt.ack` (see [`ack`]) and counts;
+//!   (`IrqReturn::None`); else writes `interrupt.ack` (see `driver/ack.rs`) and counts;
 //! - the self-test: every scenario as a method, run at the end of probe
-//!   (module parameter `selftest`, default on), see [`steps`];
+//!   (module parameter `selftest`, default on), see `driver/steps.rs`;
 //! - teardown by field order of the driver data: IRQ, vectors, BARs, device
 //!   enable, DMA buffer; `unbind` is where the author quiesces the device.
 //!
@@ -35,7 +35,8 @@
 //! `start()` extension point is where a real driver decides to fail.
 //!
 //! The output is a pure function of the IR and is already formatted the way
-//! the kernel's rustfmt formats it (see [`layout`]).
+//! the kernel's rustfmt formats it (see `driver/layout.rs`): names up to
+//! [`SUPPORTED_NAME_LEN`] characters are covered by the tests.
 
 mod ack;
 mod layout;
@@ -48,7 +49,7 @@ use pcidevc_dsl::ir::{self, BarKind, Device};
 use std::path::PathBuf;
 
 pub use layout::SUPPORTED_NAME_LEN;
-pub use steps::Needs;
+use steps::Needs;
 
 /// The driver's files: `driver/<name>.rs`, `driver/Kbuild`, `driver/Makefile`.
 pub fn render(dev: &Device) -> Vec<OutputFile> {

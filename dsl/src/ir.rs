@@ -10,7 +10,7 @@
 //! - a register with storage has at least one field (a register declared
 //!   `REG : u32 rw = 1;` gets one implicit field covering all its bits);
 //!   fields never overlap and resets fit;
-//! - expressions nest at most [`crate::parse::MAX_EXPR_DEPTH`] deep.
+//! - expressions nest at most [`crate::parse::MAX_EXPR_DEPTH`] operators deep.
 //!
 //! Runtime semantics (what the model backend implements and the driver
 //! assumes) are documented on each type.

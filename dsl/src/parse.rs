@@ -1064,7 +1064,8 @@ impl ParseSession<'_> {
                 _ => continue,
             };
             let mut e = Expr { kind, span: tspan };
-            let mut depth = 1;
+            // Depths count operators: an operand alone is 0 deep.
+            let mut depth = 0;
             for (op, ospan) in prefixes.drain(..).rev() {
                 depth += 1;
                 if depth > MAX_EXPR_DEPTH {
@@ -1088,8 +1089,9 @@ impl ParseSession<'_> {
         let (mut e, _) = operands.pop()?;
         e.span = whole;
         // Parentheses, call arguments and indexes restart the count above:
-        // bound the depth of the whole tree so later passes may recurse.
-        if ast_depth(&e) > MAX_EXPR_DEPTH {
+        // bound the depth of the whole tree so later passes may recurse
+        // (`ast_depth` counts the operands' level too).
+        if ast_depth(&e) > MAX_EXPR_DEPTH + 1 {
             too_deep(self);
             return None;
         }

@@ -234,3 +234,30 @@ fn long_lines_are_not_quadratic() {
     let c = compile_str("t.pcidev", "ab\ncd x");
     assert_eq!(c.sources.files()[0].line_col(6), (2, 4));
 }
+
+/// "at most 64 levels of operators" (E0003) rejected 64: the operand below
+/// them was counted as a level.
+#[test]
+fn expressions_take_64_operators() {
+    let reading = |expr: String| {
+        device(&format!(
+            "    state x: u32 = 0;\n    bar 0 mem32 size 16 {{ register A @ 0 : u32 {{ read {expr}; }} }}\n"
+        ))
+    };
+    for ok in [
+        format!("{}x", "1+".repeat(64)),
+        format!("{}x", "!".repeat(64)),
+        format!("{}(~x)", "-".repeat(63)),
+    ] {
+        assert_eq!(diags(&reading(ok)), [] as [&str; 0]);
+    }
+    for too_deep in [
+        format!("{}x", "1+".repeat(65)),
+        format!("{}x", "!".repeat(65)),
+    ] {
+        assert_eq!(
+            diags(&reading(too_deep)),
+            ["4:55: error[E0003]: expression nests more than 64 operators deep"]
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! pcidevc's backends: from the checked [`ir::Device`] to files.
 //!
 //! - [`model`]: the rust-vmm device model (quote + prettyplease);
+//! - [`driver`]: the Rust-for-Linux 7.3 driver skeleton (askama);
 //! - [`summary`]: a readable summary of the IR (what the compiler understood);
 //!
 //! Every backend is a pure function of the IR: the same spec gives
@@ -21,13 +22,14 @@ pub struct OutputFile {
     pub contents: String,
 }
 
-/// Everything `pcidevc SPEC` writes for one device.
+/// Everything `pcidevc SPEC` writes for one device: `model.rs`,
+/// `driver/{<name>.rs, Kbuild, Makefile}` and `summary.txt`.
 pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
-    vec![
-        model::render(dev),
-        OutputFile {
-            path: PathBuf::from("summary.txt"),
-            contents: summary::render(dev),
-        },
-    ]
+    let mut files = vec![model::render(dev)];
+    files.extend(driver::render(dev));
+    files.push(OutputFile {
+        path: PathBuf::from("summary.txt"),
+        contents: summary::render(dev),
+    });
+    files
 }

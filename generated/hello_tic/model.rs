@@ -344,6 +344,14 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             },
+            ScenarioStep {
+                line: 0x86,
+                text: "write ID = 0x1337;",
+                step: Step::Write(
+                    Loc { bar: 1, offset: 4, width: 4 },
+                    StepValue::new(0x1337),
+                ),
+            },
         ],
     };
     /// Scenario `dma_to_buffer`: DMA into the driver's buffer.
@@ -351,7 +359,7 @@ pub mod scenarios {
         name: "dma_to_buffer",
         steps: &[
             ScenarioStep {
-                line: 0x87,
+                line: 0x8b,
                 text: "write DMA_ADDR = dma.addr;",
                 step: Step::Write(
                     Loc { bar: 0, offset: 8, width: 4 },
@@ -359,12 +367,12 @@ pub mod scenarios {
                 ),
             },
             ScenarioStep {
-                line: 0x88,
+                line: 0x8c,
                 text: "write DMA_START = 1;",
                 step: Step::Write(Loc { bar: 0, offset: 4, width: 4 }, StepValue::new(1)),
             },
             ScenarioStep {
-                line: 0x89,
+                line: 0x8d,
                 text: "expect DMA_STATUS == 1;",
                 step: Step::Expect {
                     loc: Loc {
@@ -377,13 +385,21 @@ pub mod scenarios {
                 },
             },
             ScenarioStep {
-                line: 0x8a,
+                line: 0x8e,
                 text: "expect dma[0 .. 0x1ffff] == random(0x5eed);",
                 step: Step::ExpectDma {
                     start: 0,
                     end: 0x1ffff,
                     data: Data::Random(0x5eed),
                 },
+            },
+            ScenarioStep {
+                line: 0x91,
+                text: "write DMA_ADDR = 0xa0000;",
+                step: Step::Write(
+                    Loc { bar: 0, offset: 8, width: 4 },
+                    StepValue::new(0xa0000),
+                ),
             },
         ],
     };

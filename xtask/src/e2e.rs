@@ -34,6 +34,9 @@ pub struct E2eOptions {
     pub echo: bool,
     /// Kill the host this long after QEMU starts (the "host dies" test).
     pub kill_host_after: Option<Duration>,
+    /// Keep the console, the host's log and trace, and the generated files
+    /// in this directory.
+    pub artifacts: Option<PathBuf>,
 }
 
 /// What one end-to-end boot produced.
@@ -253,7 +256,11 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}}}"#,
         sock_qemu.display()
     );
-    let mut b = Boot::new(&guest.kernel_image, &initrd).args(["-device", &device_arg]);
+    // A VGA device makes the guest a common PC: its legacy window
+    // 0xa0000-0xbffff is VGA memory, not RAM (without one, QEMU maps RAM
+    // there and hands it to the vfio-user server for DMA).
+    let mut b =
+        Boot::new(&guest.kernel_image, &initrd).args(["-device", "VGA", "-device", &device_arg]);
     b.shared_memory = true;
     b.timeout = opts.timeout;
     b.echo = opts.echo;
@@ -293,6 +300,9 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         guard.0 = None;
     }
     drop(guard);
+    if let Some(dir) = &opts.artifacts {
+        keep_artifacts(dir, work.path(), &boot.console)?;
+    }
     let host_log = std::fs::read_to_string(&host_log_path).unwrap_or_default();
     let trace = std::fs::read_to_string(&trace_path)
         .unwrap_or_default()
@@ -314,6 +324,19 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         boot_to_selftest,
         module_build_warnings,
     })
+}
+
+/// Copy what a run produced into `dir` (replacing an earlier run's files).
+fn keep_artifacts(dir: &Path, work: &Path, console: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join("console.log"), console)?;
+    for name in ["trace.jsonl", "host.log"] {
+        let from = work.join(name);
+        if from.exists() {
+            std::fs::copy(&from, dir.join(name))?;
+        }
+    }
+    Ok(())
 }
 
 /// Guest time of the first verdict (the kernel's `[ seconds]` stamp), capped

@@ -144,6 +144,9 @@ struct E2eArgs {
     /// Do not echo the guest console.
     #[arg(long)]
     quiet_console: bool,
+    /// Keep console.log, host.log and trace.jsonl in this directory.
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -411,6 +414,7 @@ fn e2e_boot(ui: &Ui, args: &E2eArgs) -> Result<xtask::e2e::E2eRun> {
         timeout: Duration::from_secs(args.timeout),
         echo: !args.quiet_console,
         kill_host_after: None,
+        artifacts: args.artifacts.clone(),
     };
     let run = ui.plain_step(&format!("end to end: {}", args.spec.display()), |_| {
         xtask::e2e::boot(&guest, &q, &opts)

@@ -265,7 +265,8 @@ fn dma_to_the_seeds_fixed_address_is_refused_and_reported() {
             direction: pcidev_runtime::DmaDirection::ToGuest,
             address: 0xa0000,
             len: 0x1ffff,
-            outcome: pcidev_runtime::DmaOutcome::OutOfRange
+            outcome: pcidev_runtime::DmaOutcome::OutOfRange,
+            fnv1a: None,
         }]
     );
 }
@@ -284,6 +285,17 @@ fn dma_writes_0x1ffff_random_bytes_to_ram_and_nothing_else() {
     assert!(
         got == random_bytes(0x5eed, 0x1ffff),
         "the spec's random(0x5eed) stream"
+    );
+    assert_eq!(
+        vm.dma_events(),
+        vec![TraceEvent::Dma {
+            direction: pcidev_runtime::DmaDirection::ToGuest,
+            address: BUFFER,
+            len: 0x1ffff,
+            outcome: pcidev_runtime::DmaOutcome::Done,
+            fnv1a: Some(pcidev_runtime::fnv1a64(&got)),
+        }],
+        "the trace tells which bytes went where"
     );
     let mut edge = [0u8; 1];
     vm.mem

@@ -107,7 +107,7 @@ impl DeviceCtx {
             Ok(None) => DmaOutcome::Done,
             Err(outcome) => outcome,
         };
-        self.trace_dma(DmaDirection::ToGuest, addr, data.len(), outcome);
+        self.trace_dma(DmaDirection::ToGuest, addr, data.len(), outcome, Some(data));
         outcome
     }
 
@@ -132,7 +132,7 @@ impl DeviceCtx {
             Ok(None) => DmaOutcome::Done,
             Err(outcome) => outcome,
         };
-        self.trace_dma(DmaDirection::FromGuest, addr, len, outcome);
+        self.trace_dma(DmaDirection::FromGuest, addr, len, outcome, Some(data));
         outcome
     }
 
@@ -199,6 +199,7 @@ impl DeviceCtx {
                     addr,
                     usize::try_from(len).unwrap_or(usize::MAX),
                     outcome,
+                    None,
                 );
                 outcome
             }
@@ -234,12 +235,16 @@ impl DeviceCtx {
         address: u64,
         len: usize,
         outcome: DmaOutcome,
+        data: Option<&[u8]>,
     ) {
         self.trace_with(|| TraceEvent::Dma {
             direction,
             address,
             len,
             outcome,
+            fnv1a: data
+                .filter(|_| outcome == DmaOutcome::Done)
+                .map(crate::trace::fnv1a64),
         });
     }
 

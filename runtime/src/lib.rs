@@ -126,7 +126,7 @@ pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
 pub use rng::{Xorshift32, ZERO_SEED_REPLACEMENT, pattern_bytes, random_bytes};
 pub use trace::{
     AccessOutcome, DMA_STATUS_BAD_BUFFER_RANGE, DmaDirection, DmaOutcome, InvalidReason,
-    JsonLinesTrace, TraceBuffer, TraceEvent, TraceSink,
+    JsonLinesTrace, TraceBuffer, TraceEvent, TraceSink, fnv1a64,
 };
 
 /// The guest memory type DMA uses: vm-memory 0.18's mmap-backed collection

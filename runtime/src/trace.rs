@@ -70,6 +70,14 @@ pub enum DmaOutcome {
     TooLong,
 }
 
+/// FNV-1a, 64-bit: the payload checksum in [`TraceEvent::Dma`] (simple
+/// enough for any harness to recompute).
+pub fn fnv1a64(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The status code a spec's `dma ... status PLACE` stores when the device
 /// itself refuses a transfer because its buffer range is invalid (the
 /// runtime is never asked). Matches `pcidevc_dsl::ir::dma_status`.
@@ -170,6 +178,9 @@ pub enum TraceEvent {
         len: usize,
         /// How it ended.
         outcome: DmaOutcome,
+        /// FNV-1a (64-bit) of the bytes transferred, when the transfer was
+        /// done: lets a harness check the payload from the host side.
+        fnv1a: Option<u64>,
     },
     /// A user hook ran.
     Hook {

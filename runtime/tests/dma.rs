@@ -75,7 +75,8 @@ fn dma_write_done_touches_only_the_target() {
             direction: DmaDirection::ToGuest,
             address: 0x10010,
             len: 100,
-            outcome: DmaOutcome::Done
+            outcome: DmaOutcome::Done,
+            fnv1a: Some(fnv1a64(&read(&mem, 0x10010, 100))),
         }]
     );
 }
@@ -184,7 +185,8 @@ fn dma_read_from_guest() {
         direction: DmaDirection::FromGuest,
         address: 0xffc,
         len: 8,
-        outcome: DmaOutcome::Done
+        outcome: DmaOutcome::Done,
+        fnv1a: Some(fnv1a64(&[1, 2, 3, 4, 5, 6, 7, 8])),
     }));
 
     bar_write64(&mut m, 1, 0x8, 0x1ffc);

@@ -62,6 +62,8 @@ fn trace_records_every_kind_of_event() {
             address: 0,
             len: 4,
             outcome: DmaOutcome::Done,
+            // The toy's seed register resets to 0.
+            fnv1a: Some(fnv1a64(&random_bytes(0, 4))),
         },
         BarWrite {
             bar: 0,

@@ -76,3 +76,100 @@ pub fn host_checks(ui: &Ui) -> Result<()> {
     })?;
     Ok(())
 }
+
+/// Every spec's generated driver builds against the guest tree with zero
+/// warnings (plain and `CLIPPY=1`) and is rustfmt-clean.
+pub fn drivers(ui: &Ui, guest: &crate::provision::Guest) -> Result<()> {
+    let (pcidevc, _) = crate::e2e::build_tools()?;
+    for spec in specs()? {
+        let name = format!(
+            "driver of {}",
+            spec.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        let b = ui.step(&name, |_| crate::e2e::check_driver(guest, &pcidevc, &spec))?;
+        ui.info(format!(
+            "  {}: {} lines, module build {}, with CLIPPY=1 {}",
+            b.device,
+            b.lines,
+            crate::ui::fmt_duration(b.build_time),
+            crate::ui::fmt_duration(b.clippy_time)
+        ));
+    }
+    Ok(())
+}
+
+/// hello_tic end to end: the driver's self-test passes on the first load
+/// and three reloads, the host's trace agrees, and a host killed mid-boot
+/// is reported without anything hanging.
+pub fn end_to_end(
+    ui: &Ui,
+    guest: &crate::provision::Guest,
+    qemu: &crate::qemu::Qemu,
+) -> Result<()> {
+    use crate::e2e::{E2eOptions, boot, check_hello_tic_trace};
+    use std::time::Duration;
+    let spec = repo_root().join("specs/hello_tic.pcidev");
+    let reloads = 3;
+    let opts = E2eOptions {
+        spec: spec.clone(),
+        reloads,
+        timeout: Duration::from_secs(240),
+        echo: false,
+        kill_host_after: None,
+        artifacts: None,
+    };
+    let run = ui.step("hello_tic end to end (load + 3 reloads)", |_| {
+        boot(guest, qemu, &opts)
+    })?;
+    if let Err(e) = run
+        .ensure_passed(1 + reloads)
+        .and_then(|()| check_hello_tic_trace(&run.trace, 1 + reloads))
+    {
+        ui.info(format!(
+            "guest console:\n{}\nhost log:\n{}",
+            run.boot.console, run.host_log
+        ));
+        return Err(e);
+    }
+    ui.info(format!(
+        "  verdicts {:?}, boot to first verdict {}, {} trace events",
+        run.verdicts,
+        run.boot_to_selftest
+            .map_or_else(|| "?".into(), crate::ui::fmt_duration),
+        run.trace.len()
+    ));
+
+    let kill = E2eOptions {
+        kill_host_after: Some(Duration::from_millis(1500)),
+        reloads: 0,
+        ..opts
+    };
+    let run = ui.step("hello_tic with the host killed mid-boot", |_| {
+        boot(guest, qemu, &kill)
+    })?;
+    let killed = run
+        .host_exit
+        .is_none_or(|s| std::os::unix::process::ExitStatusExt::signal(&s).is_some());
+    if run.boot.timed_out || run.boot.outcome.passed() || !killed {
+        bail!(
+            "a killed host must end the run with a failure, not a hang or a pass: timed out {}, outcome {:?}, host {:?}\nQEMU said: {}",
+            run.boot.timed_out,
+            run.boot.outcome,
+            run.host_exit,
+            run.boot.qemu_stderr
+        );
+    }
+    ui.info(format!(
+        "  reported: guest {:?} after {}; QEMU: {}",
+        run.boot.outcome,
+        crate::ui::fmt_duration(run.boot.elapsed),
+        run.boot
+            .qemu_stderr
+            .lines()
+            .find(|l| l.contains("Broken pipe") || l.contains("failed"))
+            .unwrap_or("(nothing)")
+    ));
+    Ok(())
+}

@@ -155,6 +155,8 @@ for i in $(seq 1 {reloads}); do
 	done
 done
 rmmod $m || fail "final rmmod $m"
+bad=$(dmesg | grep -o 'selftest: [0-9]*/[0-9]* passed' | awk '{{ split($2, a, "/"); if (a[1] != a[2]) n++ }} END {{ print n + 0 }}')
+[ "$bad" = 0 ] || fail "$bad self-test run(s) did not pass every step"
 if dmesg | grep -E -q 'Oops|BUG:|WARNING:|Call Trace|leak'; then
 	dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|leak'
 	fail "the kernel logged an oops, bug or warning"
@@ -311,8 +313,13 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         .collect();
     let verdicts = verdicts(&boot.console);
     let boot_to_selftest = first_verdict_time(&boot.console, elapsed);
+    // A host that exits by itself removes its socket; one we SIGKILLed
+    // cannot, so the harness does.
     if sock_host.exists() {
-        bail!("the host left its socket {} behind", sock_host.display());
+        let _ = std::fs::remove_file(&sock_host);
+        if opts.kill_host_after.is_none() {
+            bail!("the host left its socket {} behind", sock_host.display());
+        }
     }
     Ok(E2eRun {
         device,
@@ -324,6 +331,118 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         boot_to_selftest,
         module_build_warnings,
     })
+}
+
+/// What building one spec's generated driver showed.
+#[derive(Debug)]
+pub struct DriverBuild {
+    pub device: String,
+    /// Lines of the driver source.
+    pub lines: usize,
+    pub build_time: Duration,
+    pub clippy_time: Duration,
+}
+
+/// Compile `spec`, then build its driver against the guest tree twice
+/// (plain and `CLIPPY=1`) with zero warnings, and check it is formatted as
+/// the kernel's rustfmt settings say (edition 2021).
+pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<DriverBuild> {
+    let work = tempdir("pcidevc-driver")?;
+    let dev_dir = compile(pcidevc, spec, work.path())?;
+    let device = dev_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("device name")?
+        .to_owned();
+    let driver = dev_dir.join("driver");
+    let source = driver.join(format!("{device}.rs"));
+    let lines = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?
+        .lines()
+        .count();
+    let fmt = Command::new("rustfmt")
+        .args(["--edition", "2021", "--check"])
+        .arg(&source)
+        .output()
+        .context("running rustfmt")?;
+    if !fmt.status.success() {
+        bail!(
+            "{device}: the generated driver is not rustfmt-clean:\n{}",
+            String::from_utf8_lossy(&fmt.stdout)
+        );
+    }
+    let mut times = Vec::new();
+    for vars in [&[][..], &["CLIPPY=1"][..]] {
+        let start = Instant::now();
+        let build = guest.build_module_with(&driver, vars)?;
+        times.push(start.elapsed());
+        let warnings = build.warnings();
+        if !warnings.is_empty() {
+            bail!(
+                "{device}: driver build {} has warnings:\n{}",
+                vars.join(" "),
+                warnings.join("\n")
+            );
+        }
+        if !build
+            .modules
+            .iter()
+            .any(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
+        {
+            bail!("{device}: {device}.ko was not built");
+        }
+    }
+    Ok(DriverBuild {
+        device,
+        lines,
+        build_time: times[0],
+        clippy_time: times[1],
+    })
+}
+
+/// hello_tic, checked from the host's side: every load of the driver must
+/// show in the model's trace as the seed's interrupt raised and lowered,
+/// the 8-bit `outb` rejected, the seed's DMA to 0xa0000 refused, and the
+/// DMA into the driver's buffer done with exactly `random(0x5eed)`'s bytes.
+pub fn check_hello_tic_trace(trace: &[serde_json::Value], loads: usize) -> Result<()> {
+    let count =
+        |pred: &dyn Fn(&serde_json::Value) -> bool| trace.iter().filter(|e| pred(e)).count();
+    let intx = |asserted: bool| move |e: &serde_json::Value| e["Intx"]["asserted"] == asserted;
+    let (up, down) = (count(&intx(true)), count(&intx(false)));
+    if up < loads || down < up {
+        bail!(
+            "expected INTx asserted and deasserted at least {loads} times, trace has {up} up / {down} down"
+        );
+    }
+    let rejected_outb = count(&|e| {
+        let w = &e["BarWrite"];
+        w["bar"] == 0 && w["offset"] == 0 && w["size"] == 1 && w["outcome"].get("Invalid").is_some()
+    });
+    if rejected_outb != loads {
+        bail!("expected {loads} rejected 1-byte writes to BAR0+0, trace has {rejected_outb}");
+    }
+    let dma = |e: &serde_json::Value| e.get("Dma").cloned();
+    let dmas: Vec<serde_json::Value> = trace.iter().filter_map(dma).collect();
+    let refused = dmas
+        .iter()
+        .filter(|d| d["address"] == 0xa0000 && d["len"] == 0x1ffff && d["outcome"] == "OutOfRange")
+        .count();
+    let want = pcidev_runtime::fnv1a64(&pcidev_runtime::random_bytes(0x5eed, 0x1ffff));
+    let done = dmas
+        .iter()
+        .filter(|d| {
+            d["address"] != 0xa0000
+                && d["len"] == 0x1ffff
+                && d["outcome"] == "Done"
+                && d["fnv1a"] == want
+        })
+        .count();
+    if refused != loads || done != loads || dmas.len() != 2 * loads {
+        bail!(
+            "expected per load one refused DMA to 0xa0000 and one done with random(0x5eed)'s bytes; trace DMAs: {dmas:?}"
+        );
+    }
+    Ok(())
 }
 
 /// Copy what a run produced into `dir` (replacing an earlier run's files).
@@ -384,6 +503,27 @@ pub fn tempdir(prefix: &str) -> Result<TempDir> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hello_tic_trace_check_accepts_a_good_trace_and_rejects_a_bad_one() {
+        let hash = pcidev_runtime::fnv1a64(&pcidev_runtime::random_bytes(0x5eed, 0x1ffff));
+        let good: Vec<serde_json::Value> = [
+            r#"{"BarWrite":{"bar":0,"offset":0,"size":1,"value":1,"outcome":{"Invalid":{"reason":"Size","action":"Ignore"}}}}"#,
+            r#"{"Intx":{"asserted":true}}"#,
+            r#"{"Intx":{"asserted":false}}"#,
+            r#"{"Dma":{"direction":"ToGuest","address":655360,"len":131071,"outcome":"OutOfRange","fnv1a":null}}"#,
+        ]
+        .iter()
+        .map(|s| serde_json::from_str(s).unwrap())
+        .chain(std::iter::once(serde_json::json!({"Dma": {"direction": "ToGuest", "address": 0x8a0000, "len": 0x1ffff, "outcome": "Done", "fnv1a": hash}})))
+        .collect();
+        check_hello_tic_trace(&good, 1).unwrap();
+        let mut bad = good.clone();
+        bad[4]["Dma"]["fnv1a"] = serde_json::json!(hash ^ 1);
+        assert!(check_hello_tic_trace(&bad, 1).is_err(), "wrong bytes");
+        assert!(check_hello_tic_trace(&good[..4], 1).is_err(), "missing DMA");
+        assert!(check_hello_tic_trace(&good, 2).is_err(), "one load short");
+    }
 
     #[test]
     fn verdict_lines_are_parsed() {

@@ -63,8 +63,11 @@ enum Cmd {
 #[derive(Args, Debug)]
 struct CiArgs {
     /// Only the host-side checks (fmt, clippy, tests, drift): no VM.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "vm_only")]
     host_only: bool,
+    /// Only what needs a VM (guest smoke test, drivers, end to end).
+    #[arg(long)]
+    vm_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +150,10 @@ struct E2eArgs {
     /// Keep console.log, host.log and trace.jsonl in this directory.
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// Kill the host this many seconds after QEMU starts (to see how a
+    /// crashed device server is reported).
+    #[arg(long, value_name = "SECS")]
+    kill_host_after: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -385,7 +392,9 @@ fn report_guest(ui: &Ui, guest: &provision::Guest) {
 }
 
 fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
-    xtask::ci::host_checks(ui)?;
+    if !args.vm_only {
+        xtask::ci::host_checks(ui)?;
+    }
     if !args.host_only {
         guest_test(
             ui,
@@ -400,6 +409,10 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
                 quiet_console: true,
             },
         )?;
+        let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
+        xtask::ci::drivers(ui, &guest)?;
+        let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
+        xtask::ci::end_to_end(ui, &guest, &q)?;
     }
     ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));
     Ok(())
@@ -413,7 +426,7 @@ fn e2e_boot(ui: &Ui, args: &E2eArgs) -> Result<xtask::e2e::E2eRun> {
         reloads: args.reloads,
         timeout: Duration::from_secs(args.timeout),
         echo: !args.quiet_console,
-        kill_host_after: None,
+        kill_host_after: args.kill_host_after.map(Duration::from_secs_f64),
         artifacts: args.artifacts.clone(),
     };
     let run = ui.plain_step(&format!("end to end: {}", args.spec.display()), |_| {
@@ -429,6 +442,19 @@ fn e2e_boot(ui: &Ui, args: &E2eArgs) -> Result<xtask::e2e::E2eRun> {
             .map_or_else(|| "killed".into(), |s| s.to_string()),
         run.trace.len()
     ));
+    if args.kill_host_after.is_some() {
+        ui.info(format!(
+            "host killed: QEMU {} after {} (timed out: {}), guest outcome {:?}\nQEMU said:\n{}",
+            run.boot
+                .exit
+                .map_or_else(|| "was killed".into(), |s| format!("exited ({s})")),
+            fmt_duration(run.boot.elapsed),
+            run.boot.timed_out,
+            run.boot.outcome,
+            run.boot.qemu_stderr.trim()
+        ));
+        return Ok(run);
+    }
     run.ensure_passed(1 + args.reloads)?;
     Ok(run)
 }

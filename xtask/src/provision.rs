@@ -117,6 +117,14 @@ impl Guest {
     /// add targets and variables.
     pub fn make_command(&self) -> Command {
         let mut c = Command::new("make");
+        // `cargo xtask` runs under cargo, which exports CARGO_PKG_* and
+        // friends; clippy-driver would read our crate's rust-version from
+        // them and warn that it differs from the kernel's clippy.toml.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("CARGO_") {
+                c.env_remove(&k);
+            }
+        }
         c.current_dir(&self.toolchain.workdir)
             .envs(self.toolchain.env())
             .env_remove("MAKEFLAGS")
@@ -131,10 +139,22 @@ impl Guest {
     /// `Makefile`) with `make -C <build_tree> M=<dir> modules`; returns the
     /// `.ko` files. The error carries make's output.
     pub fn build_module(&self, dir: &Path) -> Result<ModuleBuild> {
+        self.build_module_with(dir, &[])
+    }
+
+    /// [`build_module`](Self::build_module) with extra make variables, e.g.
+    /// `CLIPPY=1`. Runs `make M=<dir> clean` first so every file is
+    /// compiled again under the new settings.
+    pub fn build_module_with(&self, dir: &Path, vars: &[&str]) -> Result<ModuleBuild> {
         let dir = std::fs::canonicalize(dir)
             .with_context(|| format!("module directory {} not found", dir.display()))?;
+        let mut clean = self.make_command();
+        clean.arg(format!("M={}", dir.display())).arg("clean");
+        let _ = clean.stdin(std::process::Stdio::null()).output();
         let mut cmd = self.make_command();
-        cmd.arg(format!("M={}", dir.display())).arg("modules");
+        cmd.args(vars)
+            .arg(format!("M={}", dir.display()))
+            .arg("modules");
         let shown = crate::exec::display(&cmd);
         let out = cmd
             .stdin(std::process::Stdio::null())

@@ -234,35 +234,11 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         .script(guest_script(&device, opts.reloads))
         .write_to(&initrd)?;
 
-    // The socket lives where both the host and (chrooted) QEMU see it.
-    let stage = qemu.stage_dir()?;
-    let (sock_host, sock_qemu) = stage.path("device.sock");
-    let trace_path = work.path().join("trace.jsonl");
-    let host_log_path = work.path().join("host.log");
-    let log = std::fs::File::create(&host_log_path)?;
-    let mut host = Command::new(&host_bin)
-        .arg("--socket")
-        .arg(&sock_host)
-        .arg("--trace")
-        .arg(&trace_path)
-        .arg(&device)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {}", host_bin.display()))?;
-    wait_for_socket(&sock_host, &mut host, Duration::from_secs(10))?;
-    let mut guard = HostGuard(Some(host));
-
-    let device_arg = format!(
-        r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}}}"#,
-        sock_qemu.display()
-    );
-    // A VGA device makes the guest a common PC: its legacy window
-    // 0xa0000-0xbffff is VGA memory, not RAM (without one, QEMU maps RAM
-    // there and hands it to the vfio-user server for DMA).
-    let mut b =
-        Boot::new(&guest.kernel_image, &initrd).args(["-device", "VGA", "-device", &device_arg]);
+    let served = serve(qemu, &host_bin, &device, work.path(), true)?;
+    let mut guard = served.guard;
+    let (sock_host, trace_path, host_log_path) = (served.socket, served.trace, served.log);
+    let _stage = served.stage;
+    let mut b = Boot::new(&guest.kernel_image, &initrd).args(served.qemu_args);
     b.shared_memory = true;
     b.timeout = opts.timeout;
     b.echo = opts.echo;
@@ -397,6 +373,66 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
         lines,
         build_time: times[0],
         clippy_time: times[1],
+    })
+}
+
+/// A model being served: the host process, its socket and files, and the
+/// QEMU arguments that attach the device (keep `stage` alive while QEMU
+/// runs: it is the directory both sides reach).
+#[derive(Debug)]
+pub struct Served {
+    pub guard: HostGuard,
+    pub stage: crate::qemu::StageDir,
+    pub socket: PathBuf,
+    pub trace: PathBuf,
+    pub log: PathBuf,
+    pub qemu_args: Vec<String>,
+}
+
+/// Start `pcidev-host` serving `device` on a socket in a QEMU stage
+/// directory, tracing into `work/trace.jsonl` (when `trace`) and logging to
+/// `work/host.log`; waits until it listens.
+pub fn serve(
+    qemu: &Qemu,
+    host_bin: &Path,
+    device: &str,
+    work: &Path,
+    trace: bool,
+) -> Result<Served> {
+    // The socket lives where both the host and (chrooted) QEMU see it.
+    let stage = qemu.stage_dir()?;
+    let (socket, sock_qemu) = stage.path("device.sock");
+    let trace_path = work.join("trace.jsonl");
+    let log_path = work.join("host.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut cmd = Command::new(host_bin);
+    cmd.arg("--socket").arg(&socket);
+    if trace {
+        cmd.arg("--trace").arg(&trace_path);
+    }
+    let mut host = cmd
+        .arg(device)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", host_bin.display()))?;
+    wait_for_socket(&socket, &mut host, Duration::from_secs(10))?;
+    let device_arg = format!(
+        r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}}}"#,
+        sock_qemu.display()
+    );
+    // A VGA device makes the guest a common PC: its legacy window
+    // 0xa0000-0xbffff is VGA memory, not RAM (without one, QEMU maps RAM
+    // there and hands it to the vfio-user server for DMA).
+    let qemu_args = vec!["-device".into(), "VGA".into(), "-device".into(), device_arg];
+    Ok(Served {
+        guard: HostGuard(Some(host)),
+        stage,
+        socket,
+        trace: trace_path,
+        log: log_path,
+        qemu_args,
     })
 }
 

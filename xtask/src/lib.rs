@@ -22,6 +22,7 @@
 //! from tests.
 
 pub mod apt;
+pub mod bench;
 pub mod cache;
 pub mod ci;
 pub mod e2e;

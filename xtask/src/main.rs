@@ -55,9 +55,22 @@ enum Cmd {
     },
     /// Print the cache location and what is in it.
     Cache,
+    /// End-to-end benchmarks: hello_tic boot-to-self-test time, and one
+    /// guest MMIO read to the vfio-user model vs QEMU's pci-testdev.
+    Bench(BenchArgs),
     /// The project's test command: provision what is missing, then run
     /// every test (host checks, guest smoke test, drivers, end to end).
     Ci(CiArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Boots to time.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// MMIO reads per batch (10 batches).
+    #[arg(long, default_value_t = 2000)]
+    reads: u32,
 }
 
 #[derive(Args, Debug)]
@@ -222,6 +235,11 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         }
         Cmd::GuestTest(args) => guest_test(ui, args),
         Cmd::Ci(args) => ci(ui, args),
+        Cmd::Bench(args) => {
+            let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
+            let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
+            xtask::bench::run(ui, &guest, &q, args.runs, args.reads)
+        }
         Cmd::Initramfs(args) => {
             let mut b = Builder::new().busybox(args.busybox);
             for m in args.modules {

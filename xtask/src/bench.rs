@@ -1,0 +1,203 @@
+//! End-to-end benchmarks (`cargo xtask bench`): boot-to-self-test time of
+//! hello_tic, and the round trip of one guest MMIO read to a vfio-user
+//! served model against QEMU's built-in pci-testdev in the same boot.
+//! Figures are medians; no test asserts absolute times.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::ci::repo_root;
+use crate::e2e::{E2eOptions, build_tools, serve, target_dir, tempdir};
+use crate::initramfs::Builder;
+use crate::provision::Guest;
+use crate::qemu::{Boot, Qemu};
+use crate::ui::{Ui, fmt_duration};
+
+/// Medians of `runs` end-to-end hello_tic boots (no reloads).
+#[derive(Debug)]
+pub struct BootTimes {
+    /// Wall time from QEMU start to its exit (the guest powers off right
+    /// after the verdict), per run.
+    pub wall: Vec<Duration>,
+    /// Guest time (kernel clock) of the verdict line, per run.
+    pub guest: Vec<Duration>,
+}
+
+pub fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+pub fn boot_times(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize) -> Result<BootTimes> {
+    let opts = E2eOptions {
+        spec: repo_root().join("specs/hello_tic.pcidev"),
+        reloads: 0,
+        timeout: Duration::from_secs(240),
+        echo: false,
+        kill_host_after: None,
+        artifacts: None,
+    };
+    let mut t = BootTimes {
+        wall: Vec::new(),
+        guest: Vec::new(),
+    };
+    for i in 0..runs {
+        let run = ui.step(&format!("hello_tic boot {}/{runs}", i + 1), |_| {
+            crate::e2e::boot(guest, qemu, &opts)
+        })?;
+        run.ensure_passed(1)?;
+        t.wall.push(run.boot.elapsed);
+        t.guest
+            .push(run.boot_to_selftest.context("no verdict time")?);
+    }
+    Ok(t)
+}
+
+/// One `MMIO-BENCH` line of the guest tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MmioFigure {
+    pub what: String,
+    pub median_ns: u64,
+    pub min_ns: u64,
+    pub value: String,
+}
+
+pub fn parse_mmio(console: &str) -> Vec<MmioFigure> {
+    console
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("MMIO-BENCH ").nth(1)?;
+            let mut it = rest.split_whitespace();
+            let id = it.next()?;
+            let loc = it.next()?;
+            let field = |k: &str| {
+                rest.split_whitespace()
+                    .find_map(|w| w.strip_prefix(k))
+                    .map(str::to_owned)
+            };
+            Some(MmioFigure {
+                what: format!("{id} {loc}"),
+                median_ns: field("median_ns=")?.parse().ok()?,
+                min_ns: field("min_ns=")?.parse().ok()?,
+                value: field("value=")?,
+            })
+        })
+        .collect()
+}
+
+/// Build the guest tool as a static binary (the initramfs has no libc).
+fn build_mmio_bench() -> Result<PathBuf> {
+    let dir = target_dir().join("guest-static");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--locked",
+            "-p",
+            "mmio-bench",
+        ])
+        .env("CARGO_TARGET_DIR", &dir)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .current_dir(repo_root())
+        .status()
+        .context("building mmio-bench")?;
+    if !status.success() {
+        bail!("building mmio-bench failed ({status})");
+    }
+    Ok(dir.join("release/mmio-bench"))
+}
+
+/// hello_tic (vfio-user) and pci-testdev (QEMU built-in) in one boot; the
+/// guest times reads of hello_tic's ID (BAR1+4) and pci-testdev's BAR0+0.
+pub fn mmio(ui: &Ui, guest: &Guest, qemu: &Qemu, reads: u32) -> Result<(MmioFigure, MmioFigure)> {
+    let tool = ui.step("mmio-bench (static)", |_| build_mmio_bench())?;
+    let (_, host_bin) = build_tools()?;
+    let work = tempdir("pcidevc-bench")?;
+    let script = format!(
+        "/bin/mmio-bench 1337:0001 1 0x4 {reads} || fail 'mmio-bench on hello_tic'\n\
+         /bin/mmio-bench 1b36:0005 0 0x0 {reads} || fail 'mmio-bench on pci-testdev'\n"
+    );
+    let initrd = work.path().join("bench.cpio.gz");
+    let bin = std::fs::read(&tool).with_context(|| format!("reading {}", tool.display()))?;
+    Builder::new()
+        .file("bin/mmio-bench", bin, 0o755)
+        .script(script)
+        .write_to(&initrd)?;
+    let served = serve(qemu, &host_bin, "hello_tic", work.path(), false)?;
+    let mut b = Boot::new(&guest.kernel_image, &initrd).args(
+        served
+            .qemu_args
+            .iter()
+            .map(String::as_str)
+            .chain(["-device", "pci-testdev"]),
+    );
+    b.shared_memory = true;
+    b.timeout = Duration::from_secs(600);
+    b.echo = false;
+    let result = ui.step("boot: MMIO reads, vfio-user vs built-in", |_| b.run(qemu))?;
+    drop(served);
+    result.ensure_passed()?;
+    let figures = parse_mmio(&result.console);
+    let [model, testdev] = figures.as_slice() else {
+        bail!(
+            "expected two MMIO-BENCH lines, got {figures:?}\n{}",
+            result.console
+        );
+    };
+    if model.value != "0x1337" {
+        bail!(
+            "hello_tic's ID read {} through vfio-user, expected 0x1337",
+            model.value
+        );
+    }
+    Ok((model.clone(), testdev.clone()))
+}
+
+/// Run both benchmarks and print the figures.
+pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Result<()> {
+    let t = boot_times(ui, guest, qemu, runs)?;
+    let (model, testdev) = mmio(ui, guest, qemu, reads)?;
+    ui.info(format!(
+        "\nhello_tic boot to self-test verdict, {runs} runs: median {} wall (QEMU start to exit), {} guest time\n  wall runs: {}\n\
+         one guest MMIO read (median of 10 batches of {reads}):\n  vfio-user model  {}: {} ns\n  built-in device  {}: {} ns\n  ratio: {:.1}",
+        fmt_duration(median(&t.wall)),
+        fmt_duration(median(&t.guest)),
+        t.wall.iter().map(|d| fmt_duration(*d)).collect::<Vec<_>>().join(", "),
+        model.what,
+        model.median_ns,
+        testdev.what,
+        testdev.median_ns,
+        model.median_ns as f64 / testdev.median_ns.max(1) as f64
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mmio_lines_are_parsed() {
+        let console = "[ 1.0] x\nMMIO-BENCH 1337:0001 bar1+0x4 reads=100 median_ns=25000 min_ns=24000 value=0x1337\n\
+                       MMIO-BENCH 1b36:0005 bar0+0x0 reads=100 median_ns=900 min_ns=850 value=0x0\n";
+        let f = parse_mmio(console);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].what, "1337:0001 bar1+0x4");
+        assert_eq!((f[0].median_ns, f[0].min_ns), (25000, 24000));
+        assert_eq!(f[1].value, "0x0");
+        assert_eq!(
+            median(&[
+                Duration::from_secs(3),
+                Duration::from_secs(1),
+                Duration::from_secs(2)
+            ]),
+            Duration::from_secs(2)
+        );
+    }
+}

@@ -291,8 +291,13 @@ impl<'a> Model<'a> {
                 }
                 ir::Type::Uint(_) => lit_hex(s.reset),
                 ir::Type::Buffer(len) => {
-                    let len = usize::try_from(len).unwrap_or(0);
-                    quote!(vec![0; #len].into_boxed_slice())
+                    let len = lit_hex(len);
+                    if s.init.is_empty() {
+                        quote!(vec![0; #len].into_boxed_slice())
+                    } else {
+                        let bytes = proc_macro2::Literal::byte_string(&s.init);
+                        quote!(pcidev_runtime::ops::init_buffer(#len, #bytes))
+                    }
                 }
             };
             quote!(#n: #v,)

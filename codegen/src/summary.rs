@@ -66,7 +66,11 @@ pub fn render(dev: &Device) -> String {
             ir::Type::Bool => "bool".into(),
             ir::Type::Buffer(n) => format!("[u8; {n}]"),
         };
-        let _ = writeln!(w, "state {}: {ty} = {:#x}", s.name, s.reset);
+        if s.init.is_empty() {
+            let _ = writeln!(w, "state {}: {ty} = {:#x}", s.name, s.reset);
+        } else {
+            let _ = writeln!(w, "state {}: {ty} = {}", s.name, s.init.escape_ascii());
+        }
     }
     for h in &dev.hooks {
         let params: Vec<String> = h.params.iter().map(|(n, _)| n.clone()).collect();
@@ -298,5 +302,11 @@ pub fn expr(dev: &Device, e: &Expr) -> String {
             format!("{sym}{}", expr(dev, x))
         }
         Expr::Binary(op, a, b) => format!("({} {} {})", expr(dev, a), op.symbol(), expr(dev, b)),
+        Expr::Cond(c, a, b) => format!(
+            "(if {} then {} else {})",
+            expr(dev, c),
+            expr(dev, a),
+            expr(dev, b)
+        ),
     }
 }

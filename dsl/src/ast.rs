@@ -150,7 +150,30 @@ pub struct StateAst {
     pub name: Ident,
     pub ty: TypeAst,
     pub reset: Option<Num>,
+    /// A buffer's initial bytes: `= "text"` or `= strings(SLOT, "a", ...)`.
+    pub init: Option<BufferInit>,
     pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum BufferInit {
+    /// One string, from offset 0.
+    Text(Str),
+    /// Each string at `slot * i`, zero-padded.
+    Strings {
+        slot: Num,
+        strings: Vec<Str>,
+        span: Span,
+    },
+}
+
+impl BufferInit {
+    pub fn span(&self) -> Span {
+        match self {
+            BufferInit::Text(s) => s.span,
+            BufferInit::Strings { span, .. } => *span,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +214,8 @@ pub struct BarAst {
     pub size: Num,
     pub access: Vec<AccessAst>,
     pub invalid: Vec<(InvalidKindAst, Span)>,
+    /// `unmapped ones;` (true) / `unmapped zero;`.
+    pub unmapped: Vec<(bool, Span)>,
     pub registers: Vec<RegisterAst>,
     pub span: Span,
 }
@@ -252,11 +277,15 @@ pub struct FieldAst {
 #[derive(Debug, Clone)]
 pub struct RegisterAst {
     pub name: Ident,
+    /// `NAME[N]`: an array of N registers `NAME_0 .. NAME_{N-1}`.
+    pub count: Option<Num>,
     pub offset: Num,
     pub width: (ScalarType, Span),
     pub access: Option<(AccessKind, Span)>,
     pub reset: Option<Num>,
     pub fields: Vec<FieldAst>,
+    /// `access SIZES;` inside the register: narrows the BAR's sizes.
+    pub access_sizes: Vec<AccessAst>,
     pub read: Vec<(Expr, Span)>,
     pub on_read: Vec<(Vec<Stmt>, Span)>,
     pub on_write: Vec<(Vec<Stmt>, Span)>,
@@ -437,6 +466,10 @@ pub enum ExprKind {
     },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `if c { a } else { b }`.
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `index`: the element number, inside an array register.
+    Index,
 }
 
 // ------------------------------------------------------------------ scenarios

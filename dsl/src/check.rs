@@ -34,6 +34,7 @@ const RESERVED: &[&str] = &[
     "id",
     "if",
     "include",
+    "index",
     "interrupt",
     "into",
     "invalid",
@@ -54,8 +55,10 @@ const RESERVED: &[&str] = &[
     "size",
     "state",
     "status",
+    "strings",
     "subsystem",
     "true",
+    "unmapped",
     "value",
     "wait",
     "word",
@@ -204,6 +207,8 @@ pub fn check(
             return None;
         }
     };
+    let expanded = expand_arrays(device, diags);
+    let device = &expanded;
     let bad_numbers = diags
         .iter()
         .filter(|d| d.code == diag::BAD_NUMBER)
@@ -225,6 +230,137 @@ pub fn check(
     let ir = c.device(device);
     let has_error = c.diags.iter().any(|d| d.is_error());
     if has_error { None } else { ir }
+}
+
+/// Largest `register NAME[N]` array.
+pub const MAX_ARRAY: u64 = 4096;
+
+/// Replace every `register NAME[N]` by N registers `NAME_0 .. NAME_{N-1}`,
+/// each `width` bytes after the previous, with `index` replaced by the
+/// element number.
+fn expand_arrays(d: &ast::DeviceAst, diags: &mut Vec<Diagnostic>) -> ast::DeviceAst {
+    let mut d = d.clone();
+    for item in &mut d.items {
+        let DeviceItem::Bar(bar) = item else { continue };
+        let mut out = Vec::with_capacity(bar.registers.len());
+        for r in bar.registers.drain(..) {
+            let Some(count) = r.count else {
+                out.push(r);
+                continue;
+            };
+            if count.value == 0 || count.value > MAX_ARRAY {
+                diags.push(
+                    Diagnostic::error(
+                        diag::OUT_OF_RANGE,
+                        count.span,
+                        format!("an array of {} registers", count.value),
+                    )
+                    .label(format!("arrays hold 1 to {MAX_ARRAY} registers"))
+                    .hint("split the block, or use a buffer state"),
+                );
+                continue;
+            }
+            let stride = u64::from(r.width.0.bits() / 8).max(1);
+            for i in 0..count.value {
+                let mut e = r.clone();
+                e.count = None;
+                e.name.name = format!("{}_{i}", r.name.name);
+                e.offset.value = r.offset.value.saturating_add(i.saturating_mul(stride));
+                for (x, _) in &mut e.read {
+                    subst_index(x, i);
+                }
+                for (b, _) in e.on_read.iter_mut().chain(e.on_write.iter_mut()) {
+                    subst_index_stmts(b, i);
+                }
+                out.push(e);
+            }
+        }
+        bar.registers = out;
+    }
+    d
+}
+
+fn subst_index(e: &mut ast::Expr, i: u64) {
+    match &mut e.kind {
+        ExprKind::Index => e.kind = ExprKind::Num(i),
+        ExprKind::Place(p) => subst_index_place(p, i),
+        ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| subst_index(a, i)),
+        ExprKind::Unary(_, x) => subst_index(x, i),
+        ExprKind::Binary(_, a, b) => {
+            subst_index(a, i);
+            subst_index(b, i);
+        }
+        ExprKind::Cond(c, a, b) => {
+            subst_index(c, i);
+            subst_index(a, i);
+            subst_index(b, i);
+        }
+        ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Value | ExprKind::DmaAddr => {}
+    }
+}
+
+fn subst_index_place(p: &mut ast::Place, i: u64) {
+    if let Some(x) = &mut p.index {
+        subst_index(x, i);
+    }
+}
+
+fn subst_index_source(s: &mut ast::Source, i: u64) {
+    match &mut s.kind {
+        ast::SourceKind::Random(e) | ast::SourceKind::Pattern(e) | ast::SourceKind::Word(e) => {
+            subst_index(e, i)
+        }
+        ast::SourceKind::Place(p) => subst_index_place(p, i),
+    }
+}
+
+fn subst_index_stmts(stmts: &mut [ast::Stmt], i: u64) {
+    for s in stmts {
+        match &mut s.kind {
+            ast::StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                subst_index(cond, i);
+                subst_index_stmts(then, i);
+                subst_index_stmts(otherwise, i);
+            }
+            ast::StmtKind::Irq(_) => {}
+            ast::StmtKind::Msi(e) => subst_index(e, i),
+            ast::StmtKind::DmaWrite {
+                addr,
+                len,
+                source,
+                status,
+            } => {
+                subst_index(addr, i);
+                subst_index(len, i);
+                subst_index_source(source, i);
+                if let Some(p) = status {
+                    subst_index_place(p, i);
+                }
+            }
+            ast::StmtKind::DmaRead {
+                addr,
+                len,
+                into,
+                status,
+            } => {
+                subst_index(addr, i);
+                subst_index(len, i);
+                subst_index_place(into, i);
+                if let Some(p) = status {
+                    subst_index_place(p, i);
+                }
+            }
+            ast::StmtKind::Assign { place, value, .. } => {
+                subst_index_place(place, i);
+                subst_index(value, i);
+            }
+            ast::StmtKind::Call { args, .. } => args.iter_mut().for_each(|a| subst_index(a, i)),
+        }
+    }
 }
 
 fn is_lower_snake(s: &str) -> bool {
@@ -680,12 +816,92 @@ impl<'a> Checker<'a> {
                 _ => {}
             }
         }
+        let init = match (&s.init, ty) {
+            (None, _) => Vec::new(),
+            (Some(init), ir::Type::Buffer(len)) => self.buffer_init(init, len),
+            (Some(init), _) => {
+                self.err(
+                    Diagnostic::error(
+                        diag::RESET_TOO_WIDE,
+                        init.span(),
+                        "only a `[u8; N]` buffer takes a string",
+                    )
+                    .label("a string initializer")
+                    .also(s.ty_span(), "declared type")
+                    .hint("declare the state as a buffer, or give a number"),
+                );
+                Vec::new()
+            }
+        };
         ir::State {
             name: s.name.name.clone(),
             ty,
             reset,
+            init,
             span: s.span,
         }
+    }
+
+    /// A buffer's initial bytes (trailing zeros trimmed).
+    fn buffer_init(&mut self, init: &ast::BufferInit, len: u64) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        match init {
+            ast::BufferInit::Text(t) => bytes.extend_from_slice(t.value.as_bytes()),
+            ast::BufferInit::Strings { slot, strings, .. } => {
+                if slot.value == 0 || slot.value > len {
+                    self.err(
+                        Diagnostic::error(
+                            diag::OUT_OF_RANGE,
+                            slot.span,
+                            format!("slot of {} bytes in a {len}-byte buffer", slot.value),
+                        )
+                        .label("invalid slot size")
+                        .hint("the slot is the distance between two strings' starts"),
+                    );
+                    return Vec::new();
+                }
+                for (i, t) in strings.iter().enumerate() {
+                    if t.value.len() as u64 > slot.value {
+                        self.err(
+                            Diagnostic::error(
+                                diag::RESET_TOO_WIDE,
+                                t.span,
+                                format!(
+                                    "{} bytes do not fit in a {}-byte slot",
+                                    t.value.len(),
+                                    slot.value
+                                ),
+                            )
+                            .label("too long")
+                            .also(slot.span, "slot size")
+                            .hint("enlarge the slot"),
+                        );
+                    }
+                    let start = i * slot.value as usize;
+                    bytes.resize(start, 0);
+                    bytes.extend(t.value.bytes().take(slot.value as usize));
+                }
+            }
+        }
+        if bytes.len() as u64 > len {
+            self.err(
+                Diagnostic::error(
+                    diag::RESET_TOO_WIDE,
+                    init.span(),
+                    format!(
+                        "{} bytes of initial data in a {len}-byte buffer",
+                        bytes.len()
+                    ),
+                )
+                .label("too long")
+                .hint("enlarge the buffer"),
+            );
+            bytes.truncate(len as usize);
+        }
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        bytes
     }
 
     fn hook(&mut self, h: &ast::HookAst) -> ir::Hook {
@@ -915,11 +1131,27 @@ impl<'a> Checker<'a> {
                 ast::InvalidKindAst::Error => ir::InvalidAccess::Error,
             };
         }
+        let mut unmapped_ones = false;
+        if let Some(((ones, first), rest)) = b.unmapped.split_first() {
+            for (_, again) in rest {
+                self.err(
+                    Diagnostic::error(
+                        diag::DUPLICATE_ITEM,
+                        *again,
+                        "`unmapped` is given twice in this BAR",
+                    )
+                    .label("second")
+                    .also(*first, "first")
+                    .hint("keep one"),
+                );
+            }
+            unmapped_ones = *ones;
+        }
         ir::AccessPolicy {
             sizes,
             aligned,
             invalid,
-            unmapped_ones: false,
+            unmapped_ones,
         }
     }
 
@@ -1191,6 +1423,83 @@ impl<'a> Checker<'a> {
         out
     }
 
+    /// `access SIZES;` inside a register: sizes it accepts, all of which
+    /// its BAR must allow, and among them its own width.
+    fn register_sizes(
+        &mut self,
+        r: &ast::RegisterAst,
+        bars: &[ir::Bar],
+        bar_index: u8,
+    ) -> Option<u8> {
+        let (first, rest) = r.access_sizes.split_first()?;
+        for again in rest {
+            self.dup_item(again.span, first.span, "access");
+        }
+        if first.unaligned {
+            self.err(
+                Diagnostic::error(
+                    diag::SYNTAX,
+                    first.span,
+                    "`unaligned` belongs to the BAR's `access`",
+                )
+                .label("not allowed on a register")
+                .hint("registers only narrow the sizes; alignment is the BAR's"),
+            );
+        }
+        let bar = bars.iter().find(|b| b.index == bar_index)?;
+        let mut mask = 0u8;
+        for n in &first.sizes {
+            let bit = match n.value {
+                1 => 1,
+                2 => 2,
+                4 => 4,
+                8 => 8,
+                _ => 0,
+            };
+            if bit == 0 {
+                self.err(
+                    Diagnostic::error(
+                        diag::BAD_ACCESS_SIZE,
+                        n.span,
+                        format!("{} is not a valid access size", n.value),
+                    )
+                    .label("sizes are 1, 2, 4 or 8")
+                    .hint("use 1, 2, 4 or 8"),
+                );
+            } else if !bar.policy.allows_size(n.value) {
+                self.err(
+                    Diagnostic::error(
+                        diag::REG_WIDTH_NOT_ALLOWED,
+                        n.span,
+                        format!(
+                            "register `{}` allows {}-byte accesses, but BAR {} does not",
+                            r.name.name, n.value, bar.index
+                        ),
+                    )
+                    .label("not allowed by the BAR")
+                    .also(bar.span, "the BAR's access policy")
+                    .hint("a register can only narrow its BAR's sizes"),
+                );
+            } else {
+                mask |= bit;
+            }
+        }
+        let width = (r.width.0.bits() / 8).max(1) as u64;
+        if mask != 0 && mask & (width as u8) == 0 {
+            self.err(
+                Diagnostic::error(
+                    diag::REG_WIDTH_NOT_ALLOWED,
+                    first.span,
+                    format!("register `{}` is {width} bytes wide but does not allow {width}-byte accesses", r.name.name),
+                )
+                .label("its own width is missing")
+                .also(r.width.1, "register width")
+                .hint(format!("add {width} to the register's `access` sizes")),
+            );
+        }
+        (mask != 0).then_some(mask)
+    }
+
     fn registers(&mut self, bars: &[ir::Bar]) -> Vec<ir::Register> {
         let mut regs = Vec::new();
         for (i, (r, bar_index)) in self.reg_asts.clone().into_iter().enumerate() {
@@ -1203,7 +1512,7 @@ impl<'a> Checker<'a> {
                 offset: r.offset.value,
                 width,
                 access: r.access.map(|a| a.0),
-                sizes: None,
+                sizes: self.register_sizes(r, bars, bar_index),
                 fields: fields.clone(),
                 reset,
                 read: None,
@@ -1393,6 +1702,23 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 ir::Expr::Call(id, args)
+            }
+            ExprKind::Index => {
+                self.err(
+                    Diagnostic::error(diag::WRONG_KIND, e.span, "`index` is only defined in an array register")
+                        .label("not in `register NAME[N]`")
+                        .hint("declare the register as an array: `register NAME[4] @ 0x10 : u8 { read buf[index]; }`"),
+                );
+                return None;
+            }
+            ExprKind::Cond(c, a, b) => {
+                if cx == ExprCx::Ack {
+                    return self.ack_only(e.span);
+                }
+                let c = self.expr(c, cx);
+                let a = self.expr(a, cx);
+                let b = self.expr(b, cx);
+                ir::Expr::Cond(Box::new(c?), Box::new(a?), Box::new(b?))
             }
             ExprKind::Unary(op, x) => ir::Expr::Unary(*op, Box::new(self.expr(x, cx)?)),
             ExprKind::Binary(op, a, b) => {
@@ -2080,6 +2406,17 @@ impl<'a> Checker<'a> {
                     _ => self.dma_addr_offset_only(e.span),
                 }
             }
+            ExprKind::Cond(c, a, b) => {
+                let (dc, vc) = self.fold(c, dev)?;
+                if dc != 0 {
+                    return self.dma_addr_offset_only(c.span);
+                }
+                if vc != 0 {
+                    self.fold(a, dev)
+                } else {
+                    self.fold(b, dev)
+                }
+            }
             _ => bad(self, e.span),
         }
     }
@@ -2321,7 +2658,7 @@ impl<'a> Checker<'a> {
         dev: &ir::Device,
     ) -> Option<()> {
         let bar = dev.bar(loc.bar)?;
-        let valid = bar.policy.allows(loc.offset, loc.width as u64);
+        let valid = dev.access_valid(loc.bar, loc.offset, loc.width as u64);
         let sizes: Vec<String> = bar
             .policy
             .size_list()
@@ -2481,6 +2818,13 @@ fn reset_value(e: &ir::Expr, dev: &ir::Device) -> Option<u64> {
         ir::Expr::Field(r, f) => dev.register(*r).fields.get(*f)?.reset,
         ir::Expr::Unary(op, x) => eval_unary(*op, reset_value(x, dev)?),
         ir::Expr::Binary(op, a, b) => eval_binary(*op, reset_value(a, dev)?, reset_value(b, dev)?),
+        ir::Expr::Cond(c, a, b) => {
+            if reset_value(c, dev)? != 0 {
+                reset_value(a, dev)?
+            } else {
+                reset_value(b, dev)?
+            }
+        }
         _ => return None,
     })
 }

@@ -83,6 +83,22 @@ impl Device {
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|b| b.index == index)
     }
+    /// Is an access of `bytes` at `offset` of BAR `bar` valid: allowed by
+    /// the BAR's policy, inside the BAR, and of a size every register it
+    /// overlaps accepts? (The runtime applies the same rule.)
+    pub fn access_valid(&self, bar: u8, offset: u64, bytes: u64) -> bool {
+        let Some(b) = self.bar(bar) else { return false };
+        let end = match offset.checked_add(bytes) {
+            Some(e) if e <= b.size => e,
+            _ => return false,
+        };
+        b.policy.allows(offset, bytes)
+            && b.registers.iter().map(|r| self.register(*r)).all(|r| {
+                let overlaps = r.offset < end && offset < r.offset + r.width as u64;
+                !overlaps || r.sizes.is_none_or(|m| m & (bytes as u8) != 0)
+            })
+    }
+
     /// Does any action perform DMA?
     pub fn does_dma(&self) -> bool {
         fn any(stmts: &[Stmt]) -> bool {
@@ -175,6 +191,8 @@ pub struct State {
     pub name: String,
     pub ty: Type,
     pub reset: u64,
+    /// A buffer's initial bytes (the rest is zero); empty for scalars.
+    pub init: Vec<u8>,
     pub span: Span,
 }
 
@@ -433,6 +451,8 @@ pub enum Expr {
     Call(HookId, Vec<Expr>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `if c { a } else { b }` (only the chosen branch is evaluated).
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -444,6 +464,11 @@ impl Expr {
             match e {
                 Expr::BufferByte(_, i) | Expr::Unary(_, i) => stack.push(i),
                 Expr::Binary(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Expr::Cond(c, a, b) => {
+                    stack.push(c);
                     stack.push(a);
                     stack.push(b);
                 }

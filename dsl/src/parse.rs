@@ -584,6 +584,7 @@ impl ParseSession<'_> {
         };
         let mut ty = TypeAst::Scalar(ScalarType::U32, span);
         let mut reset = nums.first().copied();
+        let mut init = None;
         for p in inner {
             match p.as_rule() {
                 Rule::ident => name = Self::ident(cx, p),
@@ -612,6 +613,27 @@ impl ParseSession<'_> {
                         span: Self::span(cx, &p),
                     });
                 }
+                Rule::string => init = self.string(cx, p).map(BufferInit::Text),
+                Rule::strings_init => {
+                    let ispan = Self::span(cx, &p);
+                    let mut slot = Num {
+                        value: 0,
+                        span: ispan,
+                    };
+                    let mut strings = Vec::new();
+                    for i in p.into_inner() {
+                        match i.as_rule() {
+                            Rule::number => slot = self.number(cx, i),
+                            Rule::string => strings.extend(self.string(cx, i)),
+                            _ => {}
+                        }
+                    }
+                    init = Some(BufferInit::Strings {
+                        slot,
+                        strings,
+                        span: ispan,
+                    });
+                }
                 _ => {}
             }
         }
@@ -619,6 +641,7 @@ impl ParseSession<'_> {
             name,
             ty,
             reset,
+            init,
             span,
         }
     }
@@ -669,6 +692,7 @@ impl ParseSession<'_> {
             size: nums.get(1).copied().unwrap_or(zero),
             access: Vec::new(),
             invalid: Vec::new(),
+            unmapped: Vec::new(),
             registers: Vec::new(),
             span,
         };
@@ -718,6 +742,12 @@ impl ParseSession<'_> {
                     bar.invalid.push((kind, span));
                 }
             }
+            Rule::unmapped_item => {
+                let ones = p
+                    .into_inner()
+                    .any(|i| i.as_rule() == Rule::unmapped_kind && i.as_str() == "ones");
+                bar.unmapped.push((ones, span));
+            }
             Rule::register => {
                 let r = self.register(cx, p);
                 bar.registers.push(r);
@@ -736,11 +766,13 @@ impl ParseSession<'_> {
                 name: String::new(),
                 span,
             },
+            count: None,
             offset: zero,
             width: (ScalarType::U32, span),
             access: None,
             reset: None,
             fields: Vec::new(),
+            access_sizes: Vec::new(),
             read: Vec::new(),
             on_read: Vec::new(),
             on_write: Vec::new(),
@@ -751,6 +783,27 @@ impl ParseSession<'_> {
             let ispan = Self::span(cx, &i);
             match i.as_rule() {
                 Rule::ident => reg.name = Self::ident(cx, i),
+                Rule::array_len => {
+                    if let Some(n) = i.into_inner().next() {
+                        reg.count = Some(self.number(cx, n));
+                    }
+                }
+                Rule::access_item => {
+                    let mut sizes = Vec::new();
+                    let mut unaligned = false;
+                    for x in i.into_inner() {
+                        match x.as_rule() {
+                            Rule::number => sizes.push(self.number(cx, x)),
+                            Rule::unaligned => unaligned = true,
+                            _ => {}
+                        }
+                    }
+                    reg.access_sizes.push(AccessAst {
+                        sizes,
+                        unaligned,
+                        span: ispan,
+                    });
+                }
                 Rule::number if !seen_offset => {
                     reg.offset = self.number(cx, i);
                     seen_offset = true;
@@ -1051,7 +1104,9 @@ impl ParseSession<'_> {
                 Rule::number => ExprKind::Num(self.number(cx, t).value),
                 Rule::boolean => ExprKind::Bool(t.as_str() == "true"),
                 Rule::value_kw => ExprKind::Value,
+                Rule::index_kw => ExprKind::Index,
                 Rule::dma_addr => ExprKind::DmaAddr,
+                Rule::if_expr => self.if_expr(cx, t)?,
                 Rule::place => ExprKind::Place(self.place(cx, t)?),
                 Rule::call => {
                     let (hook, args) = self.call(cx, t)?;
@@ -1235,6 +1290,30 @@ impl ParseSession<'_> {
     }
 }
 
+impl ParseSession<'_> {
+    /// `if c { a } else if d { b } else { e }`, as a chain of conditionals.
+    fn if_expr(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<ExprKind> {
+        let mut parts = p.into_inner().filter(|i| !is_keyword(i.as_rule()));
+        let cond = self.expr(cx, parts.next()?)?;
+        let then = self.expr(cx, parts.next()?)?;
+        let other = parts.next()?;
+        let otherwise = if other.as_rule() == Rule::if_expr {
+            let ospan = Self::span(cx, &other);
+            Expr {
+                kind: self.if_expr(cx, other)?,
+                span: ospan,
+            }
+        } else {
+            self.expr(cx, other)?
+        };
+        Some(ExprKind::Cond(
+            Box::new(cond),
+            Box::new(then),
+            Box::new(otherwise),
+        ))
+    }
+}
+
 /// Depth of an expression tree, computed without recursion.
 pub fn ast_depth(e: &Expr) -> usize {
     let mut max = 0;
@@ -1248,6 +1327,11 @@ pub fn ast_depth(e: &Expr) -> usize {
                 stack.push((b, d + 1));
             }
             ExprKind::Call { args, .. } => stack.extend(args.iter().map(|a| (a, d + 1))),
+            ExprKind::Cond(c, a, b) => {
+                stack.push((c, d + 1));
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
             ExprKind::Place(p) => {
                 if let Some(i) = &p.index {
                     stack.push((i, d + 1));
@@ -1399,6 +1483,8 @@ const EXPR_START: &[&str] = &[
     "`true`",
     "`false`",
     "`value`",
+    "`if`",
+    "`index`",
     "a name",
     "a number",
     "`true` or `false`",

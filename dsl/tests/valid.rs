@@ -628,6 +628,7 @@ impl Seen {
                     self.0.insert(format!("binop:{op:?}"));
                     "Binary"
                 }
+                Expr::Cond(..) => "Cond",
             };
             self.0.insert(format!("expr:{kind}"));
         });
@@ -748,6 +749,9 @@ impl Seen {
                 Type::Buffer(_) => "buffer".into(),
             };
             self.0.insert(format!("state:{ty}"));
+            if matches!(s.ty, Type::Buffer(_)) {
+                self.add("buffer_init", !s.init.is_empty());
+            }
         }
         for h in &dev.hooks {
             self.add("hook_returns", h.ret.is_some());
@@ -769,6 +773,7 @@ impl Seen {
             self.add("bar", (b.kind, b.prefetchable));
             self.add("invalid", b.policy.invalid);
             self.add("aligned", b.policy.aligned);
+            self.add("unmapped_ones", b.policy.unmapped_ones);
         }
         for r in &dev.registers {
             match r.access {
@@ -783,6 +788,7 @@ impl Seen {
                 self.expr(e);
                 self.add("register", "read");
             }
+            self.add("register_sizes", r.sizes.is_some());
             self.stmts(&r.on_read);
             self.stmts(&r.on_write);
         }
@@ -912,8 +918,12 @@ fn the_valid_corpus_uses_every_construct() {
             "Call",
             "Unary",
             "Binary",
+            "Cond",
         ],
     );
+    all("buffer_init", &["true", "false"]);
+    all("unmapped_ones", &["true", "false"]);
+    all("register_sizes", &["true", "false"]);
     all("unop", &["Not", "Neg", "BitNot"]);
     all(
         "binop",
@@ -975,4 +985,39 @@ fn the_valid_corpus_uses_every_construct() {
             "the valid corpus never writes `{form}`"
         );
     }
+}
+
+/// Register arrays expand, buffers start with their initial bytes,
+/// registers narrow their BAR's sizes, `unmapped` reaches the policy.
+#[test]
+fn qemu_feature_spec_spot_checks() {
+    let dev = spec("qemu_features.pcidev");
+    let names: Vec<(&str, u64)> = dev
+        .registers
+        .iter()
+        .filter(|r| r.name.starts_with("NAME_"))
+        .map(|r| (r.name.as_str(), r.offset))
+        .collect();
+    assert_eq!(names.len(), 16);
+    assert_eq!(names[0], ("NAME_0", 0x10));
+    assert_eq!(names[15], ("NAME_15", 0x1f));
+    let st = |n: &str| dev.states.iter().find(|s| s.name == n).unwrap();
+    assert_eq!(st("greeting").init, b"hi\n");
+    let mut want = b"zero".to_vec();
+    want.resize(16, 0);
+    want.extend(b"one");
+    want.resize(32, 0);
+    want.extend(b"two");
+    assert_eq!(st("names").init, want);
+    assert_eq!(reg(&dev, "NARROW").sizes, Some(4));
+    assert_eq!(reg(&dev, "WIDE").sizes, Some(4 | 8));
+    assert_eq!(reg(&dev, "SELECT").sizes, None);
+    assert!(dev.bars[0].policy.unmapped_ones);
+    assert!(!dev.bars[1].policy.unmapped_ones);
+    assert!(!dev.access_valid(0, 0x20, 2), "NARROW rejects 2 bytes");
+    assert!(dev.access_valid(0, 0x20, 4));
+    assert!(
+        !dev.access_valid(0, 0x1c, 8),
+        "an 8-byte access overlapping NARROW"
+    );
 }

@@ -12,15 +12,41 @@
 #[path = "../hello_tic/model.rs"]
 pub mod hello_tic;
 
+#[rustfmt::skip]
+#[path = "../edu/model.rs"]
+pub mod edu;
+
+#[rustfmt::skip]
+#[path = "../pci_testdev/model.rs"]
+pub mod pci_testdev;
+
+/// Rust behind edu's `hook factorial`: what QEMU's edu thread computes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EduHooks;
+
+impl edu::Hooks for EduHooks {
+    /// n! on u32, wrapping like QEMU's loop. From 34! on the product has
+    /// 2^32 as a factor and is 0, so large n costs nothing (QEMU's thread
+    /// would spin for seconds; a guest must not stall the host that way).
+    fn factorial(&mut self, n: u32) -> u32 {
+        if n >= 34 {
+            return 0;
+        }
+        (1..=n).fold(1u32, |acc, k| acc.wrapping_mul(k))
+    }
+}
+
 use pcidev_runtime::PciModel;
 
 /// Names of the models [`by_name`] knows, in a stable order.
-pub const NAMES: &[&str] = &["hello_tic"];
+pub const NAMES: &[&str] = &["edu", "hello_tic", "pci_testdev"];
 
 /// A fresh model (reset state) by device name.
 pub fn by_name(name: &str) -> Option<Box<dyn PciModel>> {
     match name {
+        "edu" => Some(Box::new(edu::model(EduHooks))),
         "hello_tic" => Some(Box::new(hello_tic::model())),
+        "pci_testdev" => Some(Box::new(pci_testdev::model())),
         _ => None,
     }
 }
@@ -28,6 +54,23 @@ pub fn by_name(name: &str) -> Option<Box<dyn PciModel>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn factorial_matches_a_plain_wrapping_loop() {
+        use edu::Hooks as _;
+        let slow = |n: u32| (1..=n).fold(1u32, |a, k| a.wrapping_mul(k));
+        for n in [0, 1, 5, 10, 12, 13, 20, 33, 34, 35, 100, 1000] {
+            assert_eq!(EduHooks.factorial(n), slow(n), "{n}!");
+        }
+        assert_eq!(EduHooks.factorial(u32::MAX), 0);
+    }
+
+    #[test]
+    fn the_scenarios_of_models_with_hooks_pass() {
+        if let Err(e) = edu::scenarios::run_all(|| EduHooks) {
+            panic!("{e}");
+        }
+    }
 
     #[test]
     fn every_name_builds_its_model() {

@@ -20,9 +20,19 @@ pub struct ModelEntry {
 /// Every model this build of the host knows.
 pub const MODELS: &[ModelEntry] = &[
     ModelEntry {
+        name: "edu",
+        description: "QEMU's edu, generated from specs/edu.pcidev (factorial hook in pcidev_models)",
+        build: || Box::new(pcidev_models::edu::model(pcidev_models::EduHooks)),
+    },
+    ModelEntry {
         name: "hello_tic",
         description: "the seed device, generated from specs/hello_tic.pcidev",
         build: || Box::new(pcidev_models::hello_tic::model()),
+    },
+    ModelEntry {
+        name: "pci_testdev",
+        description: "QEMU's pci-testdev, generated from specs/pci_testdev.pcidev",
+        build: || Box::new(pcidev_models::pci_testdev::model()),
     },
     ModelEntry {
         name: "toy",

@@ -113,7 +113,9 @@ fn refuses_unknown_models_and_occupied_paths() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("known: hello_tic, toy"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("known: edu, hello_tic, pci_testdev, toy")
+    );
     assert!(!sock.exists());
 
     std::fs::write(&sock, b"keep").unwrap();
@@ -136,5 +138,9 @@ fn lists_models() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(names, ["hello_tic", "toy"], "{listed}");
+    assert_eq!(
+        names,
+        ["edu", "hello_tic", "pci_testdev", "toy"],
+        "{listed}"
+    );
 }

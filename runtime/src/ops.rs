@@ -79,6 +79,15 @@ pub fn set_field(old: u64, lo: u32, mask: u64, value: u64) -> u64 {
     (old & !mask) | (shl(value, u64::from(lo)) & mask)
 }
 
+/// A device buffer of `len` bytes starting with `prefix` (the rest zero;
+/// a longer prefix is cut).
+pub fn init_buffer(len: usize, prefix: &[u8]) -> Box<[u8]> {
+    let mut b = vec![0u8; len];
+    let n = prefix.len().min(len);
+    b[..n].copy_from_slice(&prefix[..n]);
+    b.into_boxed_slice()
+}
+
 /// A guest write to a register with storage: `mask` is the written bytes'
 /// bits; `rw` the bits of rw/wo fields (take the written value), `w1c` of
 /// write-1-to-clear fields, `w1s` of write-1-to-set fields. Other bits keep
@@ -153,6 +162,8 @@ mod tests {
         assert_eq!(lanes_mask(0b0000_0101), 0x00ff_00ff);
         assert_eq!(lanes_mask(0xff), u64::MAX);
         assert_eq!(msi_vector(300), 255);
+        assert_eq!(&*init_buffer(4, b"ab"), b"ab\0\0");
+        assert_eq!(&*init_buffer(1, b"ab"), b"a");
         // rw low byte, w1c bit 8, w1s bit 9, ro bits 16..
         let old = 0x00ff_01aa;
         assert_eq!(

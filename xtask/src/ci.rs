@@ -173,3 +173,65 @@ pub fn end_to_end(
     ));
     Ok(())
 }
+
+/// Cross-validation against code no one here wrote (QEMU's devices, the
+/// kernel's sample): edu and pci-testdev, generated driver against
+/// generated model over vfio-user; the upstream `rust_driver_pci` sample
+/// against the generated pci-testdev model; the generated drivers against
+/// QEMU's own `-device edu` and `-device pci-testdev`.
+pub fn cross_validation(
+    ui: &Ui,
+    guest: &crate::provision::Guest,
+    qemu: &crate::qemu::Qemu,
+) -> Result<()> {
+    use crate::e2e::{E2eOptions, boot, driver_on_qemu_device, upstream_sample_on_model};
+    use std::time::Duration;
+    for name in ["edu", "pci_testdev"] {
+        let opts = E2eOptions {
+            spec: repo_root().join(format!("specs/{name}.pcidev")),
+            reloads: 3,
+            timeout: Duration::from_secs(240),
+            echo: false,
+            kill_host_after: None,
+            artifacts: None,
+        };
+        let run = ui.step(
+            &format!("{name}: generated driver on the generated model (load + 3 reloads)"),
+            |_| boot(guest, qemu, &opts),
+        )?;
+        if let Err(e) = run.ensure_passed(4) {
+            ui.info(format!(
+                "guest console:\n{}\nhost log:\n{}",
+                run.boot.console, run.host_log
+            ));
+            return Err(e);
+        }
+        ui.info(format!("  verdicts {:?}", run.verdicts));
+    }
+    let sample = ui.step(
+        "upstream rust_driver_pci on the generated pci_testdev model",
+        |_| upstream_sample_on_model(guest, qemu, false),
+    )?;
+    ui.info(format!(
+        "  {} trace events; `{}` after load, rebind and reloads",
+        sample.trace.len(),
+        crate::smoke::DATA_MATCH
+    ));
+    for (name, device) in [("edu", "edu"), ("pci_testdev", "pci-testdev")] {
+        let spec = repo_root().join(format!("specs/{name}.pcidev"));
+        let (boot, verdicts) = ui.step(
+            &format!("{name}: generated driver on QEMU's own -device {device}"),
+            |_| driver_on_qemu_device(guest, qemu, &spec, device, false),
+        )?;
+        let all_passed = verdicts.len() == 2 && verdicts.iter().all(|(p, n)| p == n && *n > 0);
+        if !boot.outcome.passed() || !all_passed {
+            ui.info(format!("guest console:\n{}", boot.console));
+            bail!(
+                "{name} against QEMU's {device}: verdicts {verdicts:?}, outcome {:?}",
+                boot.outcome
+            );
+        }
+        ui.info(format!("  verdicts {verdicts:?}"));
+    }
+    Ok(())
+}

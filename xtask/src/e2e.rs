@@ -234,16 +234,78 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         .script(guest_script(&device, opts.reloads))
         .write_to(&initrd)?;
 
-    let served = serve(qemu, &host_bin, &device, work.path(), true)?;
+    let served = run_served(
+        guest,
+        qemu,
+        &ServedBoot {
+            host_bin: &host_bin,
+            device: &device,
+            initrd: &initrd,
+            work: work.path(),
+            timeout: opts.timeout,
+            echo: opts.echo,
+            kill_host_after: opts.kill_host_after,
+            extra_args: &[],
+        },
+    )?;
+    if let Some(dir) = &opts.artifacts {
+        keep_artifacts(dir, work.path(), &served.boot.console)?;
+    }
+    let verdicts = verdicts(&served.boot.console);
+    let boot_to_selftest = first_verdict_time(&served.boot.console, served.boot.elapsed);
+    Ok(E2eRun {
+        device,
+        boot: served.boot,
+        verdicts,
+        trace: served.trace,
+        host_exit: served.host_exit,
+        host_log: served.host_log,
+        boot_to_selftest,
+        module_build_warnings,
+    })
+}
+
+/// A boot of some initramfs against a model served by `pcidev-host`.
+#[derive(Debug)]
+pub struct ServedBoot<'a> {
+    pub host_bin: &'a Path,
+    /// The model to serve (a `pcidev-host --list` name).
+    pub device: &'a str,
+    pub initrd: &'a Path,
+    /// Where the host's trace and log go.
+    pub work: &'a Path,
+    pub timeout: Duration,
+    pub echo: bool,
+    /// SIGKILL the host this long after QEMU starts.
+    pub kill_host_after: Option<Duration>,
+    /// More QEMU arguments (e.g. built-in devices beside the served one).
+    pub extra_args: &'a [&'a str],
+}
+
+/// What a served boot left behind.
+#[derive(Debug)]
+pub struct ServedRun {
+    pub boot: BootResult,
+    pub trace: Vec<serde_json::Value>,
+    pub host_exit: Option<std::process::ExitStatus>,
+    pub host_log: String,
+}
+
+/// Serve the model, boot, wait for the host to finish (it exits when QEMU
+/// disconnects), collect its trace and log, and make sure no socket is left.
+pub fn run_served(guest: &Guest, qemu: &Qemu, sb: &ServedBoot<'_>) -> Result<ServedRun> {
+    let served = serve(qemu, sb.host_bin, sb.device, sb.work, true)?;
     let mut guard = served.guard;
     let (sock_host, trace_path, host_log_path) = (served.socket, served.trace, served.log);
     let _stage = served.stage;
-    let mut b = Boot::new(&guest.kernel_image, &initrd).args(served.qemu_args);
+    let mut b = Boot::new(&guest.kernel_image, sb.initrd)
+        .args(served.qemu_args)
+        .args(sb.extra_args);
     b.shared_memory = true;
-    b.timeout = opts.timeout;
-    b.echo = opts.echo;
+    b.timeout = sb.timeout;
+    b.echo = sb.echo;
 
-    let killer = opts.kill_host_after.map(|after| {
+    let killer = sb.kill_host_after.map(|after| {
         let pid = guard.0.as_ref().map(|c| c.id());
         std::thread::spawn(move || {
             std::thread::sleep(after);
@@ -256,9 +318,7 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
             }
         })
     });
-    let started = Instant::now();
     let boot = b.run(qemu)?;
-    let elapsed = started.elapsed();
     if let Some(k) = killer {
         let _ = k.join();
     }
@@ -278,35 +338,95 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         guard.0 = None;
     }
     drop(guard);
-    if let Some(dir) = &opts.artifacts {
-        keep_artifacts(dir, work.path(), &boot.console)?;
-    }
     let host_log = std::fs::read_to_string(&host_log_path).unwrap_or_default();
     let trace = std::fs::read_to_string(&trace_path)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let verdicts = verdicts(&boot.console);
-    let boot_to_selftest = first_verdict_time(&boot.console, elapsed);
     // A host that exits by itself removes its socket; one we SIGKILLed
     // cannot, so the harness does.
     if sock_host.exists() {
         let _ = std::fs::remove_file(&sock_host);
-        if opts.kill_host_after.is_none() {
+        if sb.kill_host_after.is_none() {
             bail!("the host left its socket {} behind", sock_host.display());
         }
     }
-    Ok(E2eRun {
-        device,
+    Ok(ServedRun {
         boot,
-        verdicts,
         trace,
         host_exit,
         host_log,
-        boot_to_selftest,
-        module_build_warnings,
     })
+}
+
+/// The upstream kernel sample `samples/rust/rust_driver_pci.rs`, built
+/// unmodified with the guest kernel, against the generated pci-testdev
+/// model over vfio-user: it must print `pci-testdev data-match count: 1`.
+pub fn upstream_sample_on_model(guest: &Guest, qemu: &Qemu, echo: bool) -> Result<ServedRun> {
+    let (_, host_bin) = build_tools()?;
+    let work = tempdir("pcidevc-sample")?;
+    let ko = guest.tree_module(crate::smoke::SAMPLE_MODULE)?;
+    let initrd = work.path().join("sample.cpio.gz");
+    Builder::new()
+        .module(ko)
+        .script(crate::smoke::SCRIPT)
+        .write_to(&initrd)?;
+    let run = run_served(
+        guest,
+        qemu,
+        &ServedBoot {
+            host_bin: &host_bin,
+            device: "pci_testdev",
+            initrd: &initrd,
+            work: work.path(),
+            timeout: Duration::from_secs(240),
+            echo,
+            kill_host_after: None,
+            extra_args: &[],
+        },
+    )?;
+    run.boot.ensure_passed()?;
+    if !run.boot.console.contains(crate::smoke::DATA_MATCH) {
+        bail!("the sample did not print `{}`", crate::smoke::DATA_MATCH);
+    }
+    Ok(run)
+}
+
+/// A spec's generated driver against QEMU's own built-in device (`-device
+/// NAME`, no vfio-user): the reverse of the usual direction.
+pub fn driver_on_qemu_device(
+    guest: &Guest,
+    qemu: &Qemu,
+    spec: &Path,
+    qemu_device: &str,
+    echo: bool,
+) -> Result<(BootResult, Vec<(u32, u32)>)> {
+    let (pcidevc, _) = build_tools()?;
+    let work = tempdir("pcidevc-reverse")?;
+    let dev_dir = compile(&pcidevc, spec, work.path())?;
+    let device = dev_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("device name")?
+        .to_owned();
+    let build = guest.build_module(&dev_dir.join("driver"))?;
+    let ko = build
+        .modules
+        .iter()
+        .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
+        .context("module not built")?;
+    let initrd = work.path().join("reverse.cpio.gz");
+    Builder::new()
+        .module(ko)
+        .script(guest_script(&device, 1))
+        .write_to(&initrd)?;
+    let mut b = Boot::new(&guest.kernel_image, &initrd).args(["-device", qemu_device]);
+    b.timeout = Duration::from_secs(240);
+    b.echo = echo;
+    let boot = b.run(qemu)?;
+    let verdicts = verdicts(&boot.console);
+    Ok((boot, verdicts))
 }
 
 /// What building one spec's generated driver showed.

@@ -305,6 +305,22 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             }
         }
         Expr::Binary(op, a, b) => binary(cx, *op, a, b),
+        Expr::Cond(c, a, b) => {
+            let c = bool_expr(cx, c);
+            let (a, b) = (render(cx, a), render(cx, b));
+            if let Some(k) = c.konst {
+                return if k != 0 { a } else { b };
+            }
+            let both_bool = a.ty == Ty::Bool && b.ty == Ty::Bool;
+            let (a, b, ty) = if both_bool {
+                (a, b, Ty::Bool)
+            } else {
+                (a.into_u64(), b.into_u64(), Ty::U64)
+            };
+            let (c, a, b) = (c.into_tokens(), a.into_tokens(), b.into_tokens());
+            // Lowest precedence: parenthesised wherever it is an operand.
+            Rendered::op(quote!(if #c { #a } else { #b }), 0, ty)
+        }
     }
 }
 
@@ -462,6 +478,27 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             quote!(ctx.msi_notify(#vec);)
         }
         Stmt::Assign { place, op, value } => {
+            // A bitwise compound assignment to a full-width u64 place is
+            // Rust's own `|=` (clippy flags `x = x | v`).
+            let full_width = match place {
+                Place::State(s) if cx.dev.state(*s).ty == ir::Type::Uint(64) => {
+                    Some(state_place(cx, *s))
+                }
+                Place::Register(r) if cx.dev.register(*r).bits() == 64 => {
+                    Some(storage_place(cx, *r))
+                }
+                _ => None,
+            };
+            if let Some(p) = full_width
+                && matches!(op, AssignOp::Or | AssignOp::And | AssignOp::Xor)
+            {
+                let v = u64_expr(cx, value).into_tokens();
+                return match op {
+                    AssignOp::Or => quote!(#p |= #v;),
+                    AssignOp::And => quote!(#p &= #v;),
+                    _ => quote!(#p ^= #v;),
+                };
+            }
             let v = match op {
                 AssignOp::Set => value.clone(),
                 other => Expr::Binary(

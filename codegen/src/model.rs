@@ -204,8 +204,13 @@ impl<'a> Model<'a> {
                 let name = lit_str(&reg.name);
                 let offset = lit_hex(reg.offset);
                 let width = lit_hex(reg.width.into());
-                let sizes = lit_hex(reg.sizes.unwrap_or(0).into());
-                quote!(RegisterLayout { name: #name, offset: #offset, width: #width, sizes: AccessSizes(#sizes) })
+                match reg.sizes {
+                    None => quote!(RegisterLayout::new(#name, #offset, #width)),
+                    Some(m) => {
+                        let m = lit_hex(m.into());
+                        quote!(RegisterLayout::new(#name, #offset, #width).with_sizes(AccessSizes(#m)))
+                    }
+                }
             });
             quote! {
                 BarInfo {
@@ -545,10 +550,7 @@ impl<'a> Model<'a> {
                 by(&[AccessKind::W1c]),
                 by(&[AccessKind::W1s]),
             );
-            let old = Rendered::from_u64_of(quote!(self.storage.#f), r.bits()).into_tokens();
-            let new = quote!(pcidev_runtime::ops::write_fields(#old, value, mask, #rw, #w1c, #w1s));
-            let new = expr::narrow(new, r.bits());
-            quote!(self.storage.#f = #new;)
+            quote!(pcidev_runtime::ops::write(&mut self.storage.#f, value, mask, #rw, #w1c, #w1s);)
         } else {
             quote!()
         };
@@ -664,7 +666,7 @@ impl<'a> Model<'a> {
             lit_hex(l.offset),
             lit_hex(l.width.into()),
         );
-        quote!(Loc { bar: #bar, offset: #offset, width: #width })
+        quote!(Loc::new(#bar, #offset, #width))
     }
 
     fn value(v: &ir::Value) -> TokenStream {
@@ -737,7 +739,7 @@ impl<'a> Model<'a> {
                 }
             }
         };
-        quote!(ScenarioStep { line: #line, text: #text, step: #step })
+        quote!(ScenarioStep::new(#line, #text, #step))
     }
 
     fn scenarios(&self) -> TokenStream {

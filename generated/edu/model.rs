@@ -33,72 +33,17 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 unmapped: Unmapped::Ones,
             },
             registers: &[
-                RegisterLayout {
-                    name: "ID",
-                    offset: 0,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "LIVENESS",
-                    offset: 4,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "FACT",
-                    offset: 8,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "STATUS",
-                    offset: 0x20,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "IRQ_STATUS",
-                    offset: 0x24,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "IRQ_RAISE",
-                    offset: 0x60,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "IRQ_ACK",
-                    offset: 0x64,
-                    width: 4,
-                    sizes: AccessSizes(4),
-                },
-                RegisterLayout {
-                    name: "DMA_SRC",
-                    offset: 0x80,
-                    width: 8,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_DST",
-                    offset: 0x88,
-                    width: 8,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_CNT",
-                    offset: 0x90,
-                    width: 8,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_CMD",
-                    offset: 0x98,
-                    width: 8,
-                    sizes: AccessSizes(0),
-                },
+                RegisterLayout::new("ID", 0, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("LIVENESS", 4, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("FACT", 8, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("STATUS", 0x20, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("IRQ_STATUS", 0x24, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("IRQ_RAISE", 0x60, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("IRQ_ACK", 0x64, 4).with_sizes(AccessSizes(4)),
+                RegisterLayout::new("DMA_SRC", 0x80, 8),
+                RegisterLayout::new("DMA_DST", 0x88, 8),
+                RegisterLayout::new("DMA_CNT", 0x90, 8),
+                RegisterLayout::new("DMA_CMD", 0x98, 8),
             ],
         },
     ],
@@ -206,14 +151,7 @@ impl<H: Hooks> Device<H> {
     }
     /// Guest write of `STATUS` (BAR 0 + 0x20); `mask` covers the bytes written.
     fn write_status(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
-        self.storage.status = pcidev_runtime::ops::write_fields(
-            u64::from(self.storage.status),
-            value,
-            mask,
-            0x80,
-            0,
-            0,
-        ) as u32;
+        pcidev_runtime::ops::write(&mut self.storage.status, value, mask, 0x80, 0, 0);
     }
     /// Guest read of `IRQ_STATUS` (BAR 0 + 0x24, 4 bytes).
     fn read_irq_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
@@ -359,381 +297,236 @@ pub mod scenarios {
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc {
-            bar: 0,
-            offset: 0x24,
-            width: 4,
-        }),
-        ack: Some((
-            Loc {
-                bar: 0,
-                offset: 0x64,
-                width: 4,
-            },
-            ack_value,
-        )),
+        status: Some(Loc::new(0, 0x24, 4)),
+        ack: Some((Loc::new(0, 0x64, 4), ack_value)),
     };
     /// Scenario `identity`: card id and liveness.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
         steps: &[
-            ScenarioStep {
-                line: 0x6d,
-                text: "expect ID == 0x010000ed;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 0, width: 4 },
+            ScenarioStep::new(
+                0x6d,
+                "expect ID == 0x010000ed;",
+                Step::Expect {
+                    loc: Loc::new(0, 0, 4),
                     value: StepValue::new(0x10000ed),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6e,
-                text: "write LIVENESS = 0x12345678;",
-                step: Step::Write(
-                    Loc { bar: 0, offset: 4, width: 4 },
-                    StepValue::new(0x12345678),
-                ),
-            },
-            ScenarioStep {
-                line: 0x6f,
-                text: "expect LIVENESS == 0xedcba987;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x6e,
+                "write LIVENESS = 0x12345678;",
+                Step::Write(Loc::new(0, 4, 4), StepValue::new(0x12345678)),
+            ),
+            ScenarioStep::new(
+                0x6f,
+                "expect LIVENESS == 0xedcba987;",
+                Step::Expect {
+                    loc: Loc::new(0, 4, 4),
                     value: StepValue::new(0xedcba987),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x70,
-                text: "expect bar 0 @ 0x10 : u32 == 0xffffffff;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x10,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x70,
+                "expect bar 0 @ 0x10 : u32 == 0xffffffff;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x10, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
                 },
-            },
+            ),
         ],
     };
     /// Scenario `factorial_twice`: factorial, polled and with its interrupt.
     pub static FACTORIAL_TWICE: Scenario = Scenario {
         name: "factorial_twice",
         steps: &[
-            ScenarioStep {
-                line: 0x74,
-                text: "write STATUS = 0;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x20,
-                        width: 4,
-                    },
-                    StepValue::new(0),
-                ),
-            },
-            ScenarioStep {
-                line: 0x75,
-                text: "write FACT = 5;",
-                step: Step::Write(Loc { bar: 0, offset: 8, width: 4 }, StepValue::new(5)),
-            },
-            ScenarioStep {
-                line: 0x76,
-                text: "wait STATUS == 0 mask 1;",
-                step: Step::Wait {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x20,
-                        width: 4,
-                    },
+            ScenarioStep::new(
+                0x74,
+                "write STATUS = 0;",
+                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                0x75,
+                "write FACT = 5;",
+                Step::Write(Loc::new(0, 8, 4), StepValue::new(5)),
+            ),
+            ScenarioStep::new(
+                0x76,
+                "wait STATUS == 0 mask 1;",
+                Step::Wait {
+                    loc: Loc::new(0, 0x20, 4),
                     value: StepValue::new(0),
                     mask: 1,
                 },
-            },
-            ScenarioStep {
-                line: 0x77,
-                text: "expect FACT == 120;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 8, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x77,
+                "expect FACT == 120;",
+                Step::Expect {
+                    loc: Loc::new(0, 8, 4),
                     value: StepValue::new(0x78),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x78,
-                text: "write STATUS = 0x80;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x20,
-                        width: 4,
-                    },
-                    StepValue::new(0x80),
-                ),
-            },
-            ScenarioStep {
-                line: 0x79,
-                text: "write FACT = 10;",
-                step: Step::Write(
-                    Loc { bar: 0, offset: 8, width: 4 },
-                    StepValue::new(0xa),
-                ),
-            },
-            ScenarioStep {
-                line: 0x7a,
-                text: "expect irq;",
-                step: Step::ExpectIrq(true),
-            },
-            ScenarioStep {
-                line: 0x7b,
-                text: "wait STATUS == 0x80 mask 0x81;",
-                step: Step::Wait {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x20,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x78,
+                "write STATUS = 0x80;",
+                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0x80)),
+            ),
+            ScenarioStep::new(
+                0x79,
+                "write FACT = 10;",
+                Step::Write(Loc::new(0, 8, 4), StepValue::new(0xa)),
+            ),
+            ScenarioStep::new(0x7a, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(
+                0x7b,
+                "wait STATUS == 0x80 mask 0x81;",
+                Step::Wait {
+                    loc: Loc::new(0, 0x20, 4),
                     value: StepValue::new(0x80),
                     mask: 0x81,
                 },
-            },
-            ScenarioStep {
-                line: 0x7c,
-                text: "expect FACT == 3628800;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 8, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x7c,
+                "expect FACT == 3628800;",
+                Step::Expect {
+                    loc: Loc::new(0, 8, 4),
                     value: StepValue::new(0x375f00),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7d,
-                text: "write STATUS = 0;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x20,
-                        width: 4,
-                    },
-                    StepValue::new(0),
-                ),
-            },
-            ScenarioStep {
-                line: 0x7e,
-                text: "expect IRQ_STATUS == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x24,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x7d,
+                "write STATUS = 0;",
+                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                0x7e,
+                "expect IRQ_STATUS == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x24, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
+            ),
         ],
     };
     /// Scenario `interrupts`: raise and acknowledge.
     pub static INTERRUPTS: Scenario = Scenario {
         name: "interrupts",
         steps: &[
-            ScenarioStep {
-                line: 0x82,
-                text: "write IRQ_RAISE = 0x1234;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x60,
-                        width: 4,
-                    },
-                    StepValue::new(0x1234),
-                ),
-            },
-            ScenarioStep {
-                line: 0x83,
-                text: "expect irq;",
-                step: Step::ExpectIrq(true),
-            },
-            ScenarioStep {
-                line: 0x84,
-                text: "expect IRQ_STATUS == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x24,
-                        width: 4,
-                    },
+            ScenarioStep::new(
+                0x82,
+                "write IRQ_RAISE = 0x1234;",
+                Step::Write(Loc::new(0, 0x60, 4), StepValue::new(0x1234)),
+            ),
+            ScenarioStep::new(0x83, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(
+                0x84,
+                "expect IRQ_STATUS == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x24, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x85,
-                text: "expect no irq;",
-                step: Step::ExpectIrq(false),
-            },
+            ),
+            ScenarioStep::new(0x85, "expect no irq;", Step::ExpectIrq(false)),
         ],
     };
     /// Scenario `dma_both_ways`: DMA both ways through the 4 KiB buffer.
     pub static DMA_BOTH_WAYS: Scenario = Scenario {
         name: "dma_both_ways",
         steps: &[
-            ScenarioStep {
-                line: 0x89,
-                text: "fill dma[0 .. 2048] = random(0xed0);",
-                step: Step::Fill {
+            ScenarioStep::new(
+                0x89,
+                "fill dma[0 .. 2048] = random(0xed0);",
+                Step::Fill {
                     start: 0,
                     end: 0x800,
                     data: Data::Random(0xed0),
                 },
-            },
-            ScenarioStep {
-                line: 0x8a,
-                text: "fill dma[2048 .. 4096] = pattern(0);",
-                step: Step::Fill {
+            ),
+            ScenarioStep::new(
+                0x8a,
+                "fill dma[2048 .. 4096] = pattern(0);",
+                Step::Fill {
                     start: 0x800,
                     end: 0x1000,
                     data: Data::Pattern(0),
                 },
-            },
-            ScenarioStep {
-                line: 0x8b,
-                text: "write DMA_SRC = dma.addr;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x80,
-                        width: 8,
-                    },
-                    StepValue::dma_addr(0),
-                ),
-            },
-            ScenarioStep {
-                line: 0x8c,
-                text: "write DMA_DST = 0x40000;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x88,
-                        width: 8,
-                    },
-                    StepValue::new(0x40000),
-                ),
-            },
-            ScenarioStep {
-                line: 0x8d,
-                text: "write DMA_CNT = 2048;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x90,
-                        width: 8,
-                    },
-                    StepValue::new(0x800),
-                ),
-            },
-            ScenarioStep {
-                line: 0x8e,
-                text: "write DMA_CMD = 1;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x98,
-                        width: 8,
-                    },
-                    StepValue::new(1),
-                ),
-            },
-            ScenarioStep {
-                line: 0x8f,
-                text: "wait DMA_CMD == 0 mask 1;",
-                step: Step::Wait {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x98,
-                        width: 8,
-                    },
+            ),
+            ScenarioStep::new(
+                0x8b,
+                "write DMA_SRC = dma.addr;",
+                Step::Write(Loc::new(0, 0x80, 8), StepValue::dma_addr(0)),
+            ),
+            ScenarioStep::new(
+                0x8c,
+                "write DMA_DST = 0x40000;",
+                Step::Write(Loc::new(0, 0x88, 8), StepValue::new(0x40000)),
+            ),
+            ScenarioStep::new(
+                0x8d,
+                "write DMA_CNT = 2048;",
+                Step::Write(Loc::new(0, 0x90, 8), StepValue::new(0x800)),
+            ),
+            ScenarioStep::new(
+                0x8e,
+                "write DMA_CMD = 1;",
+                Step::Write(Loc::new(0, 0x98, 8), StepValue::new(1)),
+            ),
+            ScenarioStep::new(
+                0x8f,
+                "wait DMA_CMD == 0 mask 1;",
+                Step::Wait {
+                    loc: Loc::new(0, 0x98, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
-            },
-            ScenarioStep {
-                line: 0x90,
-                text: "write DMA_SRC = 0x40000;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x80,
-                        width: 8,
-                    },
-                    StepValue::new(0x40000),
-                ),
-            },
-            ScenarioStep {
-                line: 0x91,
-                text: "write DMA_DST = dma.addr + 2048;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x88,
-                        width: 8,
-                    },
-                    StepValue::dma_addr(0x800),
-                ),
-            },
-            ScenarioStep {
-                line: 0x92,
-                text: "write DMA_CNT = 2048;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x90,
-                        width: 8,
-                    },
-                    StepValue::new(0x800),
-                ),
-            },
-            ScenarioStep {
-                line: 0x93,
-                text: "write DMA_CMD = 7;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x98,
-                        width: 8,
-                    },
-                    StepValue::new(7),
-                ),
-            },
-            ScenarioStep {
-                line: 0x94,
-                text: "expect irq;",
-                step: Step::ExpectIrq(true),
-            },
-            ScenarioStep {
-                line: 0x95,
-                text: "wait DMA_CMD == 0 mask 1;",
-                step: Step::Wait {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x98,
-                        width: 8,
-                    },
+            ),
+            ScenarioStep::new(
+                0x90,
+                "write DMA_SRC = 0x40000;",
+                Step::Write(Loc::new(0, 0x80, 8), StepValue::new(0x40000)),
+            ),
+            ScenarioStep::new(
+                0x91,
+                "write DMA_DST = dma.addr + 2048;",
+                Step::Write(Loc::new(0, 0x88, 8), StepValue::dma_addr(0x800)),
+            ),
+            ScenarioStep::new(
+                0x92,
+                "write DMA_CNT = 2048;",
+                Step::Write(Loc::new(0, 0x90, 8), StepValue::new(0x800)),
+            ),
+            ScenarioStep::new(
+                0x93,
+                "write DMA_CMD = 7;",
+                Step::Write(Loc::new(0, 0x98, 8), StepValue::new(7)),
+            ),
+            ScenarioStep::new(0x94, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(
+                0x95,
+                "wait DMA_CMD == 0 mask 1;",
+                Step::Wait {
+                    loc: Loc::new(0, 0x98, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
-            },
-            ScenarioStep {
-                line: 0x96,
-                text: "expect dma[2048 .. 4096] == random(0xed0);",
-                step: Step::ExpectDma {
+            ),
+            ScenarioStep::new(
+                0x96,
+                "expect dma[2048 .. 4096] == random(0xed0);",
+                Step::ExpectDma {
                     start: 0x800,
                     end: 0x1000,
                     data: Data::Random(0xed0),
                 },
-            },
+            ),
         ],
     };
     /// Every scenario, in spec order.

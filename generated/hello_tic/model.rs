@@ -31,30 +31,10 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 unmapped: Unmapped::Zero,
             },
             registers: &[
-                RegisterLayout {
-                    name: "IRQ",
-                    offset: 0,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_START",
-                    offset: 4,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_ADDR",
-                    offset: 8,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DMA_STATUS",
-                    offset: 0xc,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
+                RegisterLayout::new("IRQ", 0, 4),
+                RegisterLayout::new("DMA_START", 4, 4),
+                RegisterLayout::new("DMA_ADDR", 8, 4),
+                RegisterLayout::new("DMA_STATUS", 0xc, 4),
             ],
         },
         BarInfo {
@@ -70,18 +50,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 unmapped: Unmapped::Zero,
             },
             registers: &[
-                RegisterLayout {
-                    name: "IRQ_STATUS",
-                    offset: 0,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "ID",
-                    offset: 4,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
+                RegisterLayout::new("IRQ_STATUS", 0, 4),
+                RegisterLayout::new("ID", 4, 4),
             ],
         },
     ],
@@ -163,14 +133,14 @@ impl<H: Hooks> Device<H> {
     }
     /// Guest write of `DMA_ADDR` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_dma_addr(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
-        self.storage.dma_addr = pcidev_runtime::ops::write_fields(
-            u64::from(self.storage.dma_addr),
+        pcidev_runtime::ops::write(
+            &mut self.storage.dma_addr,
             value,
             mask,
             0xffffffff,
             0,
             0,
-        ) as u32;
+        );
     }
     /// Guest read of `DMA_STATUS` (BAR 0 + 0xc, 4 bytes).
     fn read_dma_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
@@ -186,14 +156,7 @@ impl<H: Hooks> Device<H> {
     }
     /// Guest write of `ID` (BAR 1 + 0x4); `mask` covers the bytes written.
     fn write_id(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
-        self.storage.id = pcidev_runtime::ops::write_fields(
-            u64::from(self.storage.id),
-            value,
-            mask,
-            0xffffffff,
-            0,
-            0,
-        ) as u32;
+        pcidev_runtime::ops::write(&mut self.storage.id, value, mask, 0xffffffff, 0, 0);
     }
 }
 /// A complete PCI function in its reset state.
@@ -252,155 +215,124 @@ pub mod scenarios {
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc { bar: 0, offset: 0, width: 4 }),
-        ack: Some((Loc { bar: 0, offset: 0, width: 4 }, ack_value)),
+        status: Some(Loc::new(0, 0, 4)),
+        ack: Some((Loc::new(0, 0, 4), ack_value)),
     };
     /// Scenario `probe`: the seed driver's probe sequence.
     pub static PROBE: Scenario = Scenario {
         name: "probe",
         steps: &[
-            ScenarioStep {
-                line: 0x73,
-                text: "expect ID == 0x1337;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 4, width: 4 },
+            ScenarioStep::new(
+                0x73,
+                "expect ID == 0x1337;",
+                Step::Expect {
+                    loc: Loc::new(1, 4, 4),
                     value: StepValue::new(0x1337),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x74,
-                text: "write ID = 0x4567;",
-                step: Step::Write(
-                    Loc { bar: 1, offset: 4, width: 4 },
-                    StepValue::new(0x4567),
-                ),
-            },
-            ScenarioStep {
-                line: 0x75,
-                text: "expect ID == 0x4567;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x74,
+                "write ID = 0x4567;",
+                Step::Write(Loc::new(1, 4, 4), StepValue::new(0x4567)),
+            ),
+            ScenarioStep::new(
+                0x75,
+                "expect ID == 0x4567;",
+                Step::Expect {
+                    loc: Loc::new(1, 4, 4),
                     value: StepValue::new(0x4567),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x78,
-                text: "invalid write bar 0 @ 0x0 : u8 = 1;",
-                step: Step::InvalidWrite(
-                    Loc { bar: 0, offset: 0, width: 1 },
-                    StepValue::new(1),
-                ),
-            },
-            ScenarioStep {
-                line: 0x79,
-                text: "expect IRQ == 0;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 0, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x78,
+                "invalid write bar 0 @ 0x0 : u8 = 1;",
+                Step::InvalidWrite(Loc::new(0, 0, 1), StepValue::new(1)),
+            ),
+            ScenarioStep::new(
+                0x79,
+                "expect IRQ == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7a,
-                text: "expect no irq;",
-                step: Step::ExpectIrq(false),
-            },
-            ScenarioStep {
-                line: 0x7d,
-                text: "write IRQ = 1;",
-                step: Step::Write(Loc { bar: 0, offset: 0, width: 4 }, StepValue::new(1)),
-            },
-            ScenarioStep {
-                line: 0x7e,
-                text: "expect irq;",
-                step: Step::ExpectIrq(true),
-            },
-            ScenarioStep {
-                line: 0x7f,
-                text: "expect IRQ_STATUS == 0;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 0, width: 4 },
+            ),
+            ScenarioStep::new(0x7a, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(
+                0x7d,
+                "write IRQ = 1;",
+                Step::Write(Loc::new(0, 0, 4), StepValue::new(1)),
+            ),
+            ScenarioStep::new(0x7e, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(
+                0x7f,
+                "expect IRQ_STATUS == 0;",
+                Step::Expect {
+                    loc: Loc::new(1, 0, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x81,
-                text: "write DMA_START = 1;",
-                step: Step::Write(Loc { bar: 0, offset: 4, width: 4 }, StepValue::new(1)),
-            },
-            ScenarioStep {
-                line: 0x82,
-                text: "expect DMA_STATUS == 4;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x81,
+                "write DMA_START = 1;",
+                Step::Write(Loc::new(0, 4, 4), StepValue::new(1)),
+            ),
+            ScenarioStep::new(
+                0x82,
+                "expect DMA_STATUS == 4;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(4),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x86,
-                text: "write ID = 0x1337;",
-                step: Step::Write(
-                    Loc { bar: 1, offset: 4, width: 4 },
-                    StepValue::new(0x1337),
-                ),
-            },
+            ),
+            ScenarioStep::new(
+                0x86,
+                "write ID = 0x1337;",
+                Step::Write(Loc::new(1, 4, 4), StepValue::new(0x1337)),
+            ),
         ],
     };
     /// Scenario `dma_to_buffer`: DMA into the driver's buffer.
     pub static DMA_TO_BUFFER: Scenario = Scenario {
         name: "dma_to_buffer",
         steps: &[
-            ScenarioStep {
-                line: 0x8b,
-                text: "write DMA_ADDR = dma.addr;",
-                step: Step::Write(
-                    Loc { bar: 0, offset: 8, width: 4 },
-                    StepValue::dma_addr(0),
-                ),
-            },
-            ScenarioStep {
-                line: 0x8c,
-                text: "write DMA_START = 1;",
-                step: Step::Write(Loc { bar: 0, offset: 4, width: 4 }, StepValue::new(1)),
-            },
-            ScenarioStep {
-                line: 0x8d,
-                text: "expect DMA_STATUS == 1;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ScenarioStep::new(
+                0x8b,
+                "write DMA_ADDR = dma.addr;",
+                Step::Write(Loc::new(0, 8, 4), StepValue::dma_addr(0)),
+            ),
+            ScenarioStep::new(
+                0x8c,
+                "write DMA_START = 1;",
+                Step::Write(Loc::new(0, 4, 4), StepValue::new(1)),
+            ),
+            ScenarioStep::new(
+                0x8d,
+                "expect DMA_STATUS == 1;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x8e,
-                text: "expect dma[0 .. 0x1ffff] == random(0x5eed);",
-                step: Step::ExpectDma {
+            ),
+            ScenarioStep::new(
+                0x8e,
+                "expect dma[0 .. 0x1ffff] == random(0x5eed);",
+                Step::ExpectDma {
                     start: 0,
                     end: 0x1ffff,
                     data: Data::Random(0x5eed),
                 },
-            },
-            ScenarioStep {
-                line: 0x91,
-                text: "write DMA_ADDR = 0xa0000;",
-                step: Step::Write(
-                    Loc { bar: 0, offset: 8, width: 4 },
-                    StepValue::new(0xa0000),
-                ),
-            },
+            ),
+            ScenarioStep::new(
+                0x91,
+                "write DMA_ADDR = 0xa0000;",
+                Step::Write(Loc::new(0, 8, 4), StepValue::new(0xa0000)),
+            ),
         ],
     };
     /// Every scenario, in spec order.

@@ -33,222 +33,42 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 unmapped: Unmapped::Zero,
             },
             registers: &[
-                RegisterLayout {
-                    name: "TEST",
-                    offset: 0,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "WIDTH",
-                    offset: 1,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "OFFSET",
-                    offset: 4,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "DATA",
-                    offset: 8,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "COUNT",
-                    offset: 0xc,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_0",
-                    offset: 0x10,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_1",
-                    offset: 0x11,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_2",
-                    offset: 0x12,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_3",
-                    offset: 0x13,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_4",
-                    offset: 0x14,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_5",
-                    offset: 0x15,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_6",
-                    offset: 0x16,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_7",
-                    offset: 0x17,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_8",
-                    offset: 0x18,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_9",
-                    offset: 0x19,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_10",
-                    offset: 0x1a,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_11",
-                    offset: 0x1b,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_12",
-                    offset: 0x1c,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_13",
-                    offset: 0x1d,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_14",
-                    offset: 0x1e,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_15",
-                    offset: 0x1f,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_16",
-                    offset: 0x20,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_17",
-                    offset: 0x21,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_18",
-                    offset: 0x22,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_19",
-                    offset: 0x23,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_20",
-                    offset: 0x24,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_21",
-                    offset: 0x25,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_22",
-                    offset: 0x26,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_23",
-                    offset: 0x27,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "NAME_24",
-                    offset: 0x28,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "PORTIO_NO_EVENTFD",
-                    offset: 0x83,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "PORTIO_WILDCARD",
-                    offset: 0x84,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "PORTIO_DATAMATCH",
-                    offset: 0x85,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "MMIO_NO_EVENTFD",
-                    offset: 0x800,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "MMIO_WILDCARD",
-                    offset: 0x801,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "MMIO_DATAMATCH",
-                    offset: 0x802,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
+                RegisterLayout::new("TEST", 0, 1),
+                RegisterLayout::new("WIDTH", 1, 1),
+                RegisterLayout::new("OFFSET", 4, 4),
+                RegisterLayout::new("DATA", 8, 1),
+                RegisterLayout::new("COUNT", 0xc, 4),
+                RegisterLayout::new("NAME_0", 0x10, 1),
+                RegisterLayout::new("NAME_1", 0x11, 1),
+                RegisterLayout::new("NAME_2", 0x12, 1),
+                RegisterLayout::new("NAME_3", 0x13, 1),
+                RegisterLayout::new("NAME_4", 0x14, 1),
+                RegisterLayout::new("NAME_5", 0x15, 1),
+                RegisterLayout::new("NAME_6", 0x16, 1),
+                RegisterLayout::new("NAME_7", 0x17, 1),
+                RegisterLayout::new("NAME_8", 0x18, 1),
+                RegisterLayout::new("NAME_9", 0x19, 1),
+                RegisterLayout::new("NAME_10", 0x1a, 1),
+                RegisterLayout::new("NAME_11", 0x1b, 1),
+                RegisterLayout::new("NAME_12", 0x1c, 1),
+                RegisterLayout::new("NAME_13", 0x1d, 1),
+                RegisterLayout::new("NAME_14", 0x1e, 1),
+                RegisterLayout::new("NAME_15", 0x1f, 1),
+                RegisterLayout::new("NAME_16", 0x20, 1),
+                RegisterLayout::new("NAME_17", 0x21, 1),
+                RegisterLayout::new("NAME_18", 0x22, 1),
+                RegisterLayout::new("NAME_19", 0x23, 1),
+                RegisterLayout::new("NAME_20", 0x24, 1),
+                RegisterLayout::new("NAME_21", 0x25, 1),
+                RegisterLayout::new("NAME_22", 0x26, 1),
+                RegisterLayout::new("NAME_23", 0x27, 1),
+                RegisterLayout::new("NAME_24", 0x28, 1),
+                RegisterLayout::new("PORTIO_NO_EVENTFD", 0x83, 1),
+                RegisterLayout::new("PORTIO_WILDCARD", 0x84, 1),
+                RegisterLayout::new("PORTIO_DATAMATCH", 0x85, 1),
+                RegisterLayout::new("MMIO_NO_EVENTFD", 0x800, 1),
+                RegisterLayout::new("MMIO_WILDCARD", 0x801, 1),
+                RegisterLayout::new("MMIO_DATAMATCH", 0x802, 1),
             ],
         },
         BarInfo {
@@ -262,204 +82,39 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 unmapped: Unmapped::Zero,
             },
             registers: &[
-                RegisterLayout {
-                    name: "IO_TEST",
-                    offset: 0,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_WIDTH",
-                    offset: 1,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_OFFSET",
-                    offset: 4,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_DATA",
-                    offset: 8,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_COUNT",
-                    offset: 0xc,
-                    width: 4,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_0",
-                    offset: 0x10,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_1",
-                    offset: 0x11,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_2",
-                    offset: 0x12,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_3",
-                    offset: 0x13,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_4",
-                    offset: 0x14,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_5",
-                    offset: 0x15,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_6",
-                    offset: 0x16,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_7",
-                    offset: 0x17,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_8",
-                    offset: 0x18,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_9",
-                    offset: 0x19,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_10",
-                    offset: 0x1a,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_11",
-                    offset: 0x1b,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_12",
-                    offset: 0x1c,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_13",
-                    offset: 0x1d,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_14",
-                    offset: 0x1e,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_15",
-                    offset: 0x1f,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_16",
-                    offset: 0x20,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_17",
-                    offset: 0x21,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_18",
-                    offset: 0x22,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_19",
-                    offset: 0x23,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_20",
-                    offset: 0x24,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_21",
-                    offset: 0x25,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_22",
-                    offset: 0x26,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_23",
-                    offset: 0x27,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_NAME_24",
-                    offset: 0x28,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_PORTIO_NO_EVENTFD",
-                    offset: 0x83,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_PORTIO_WILDCARD",
-                    offset: 0x84,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
-                RegisterLayout {
-                    name: "IO_PORTIO_DATAMATCH",
-                    offset: 0x85,
-                    width: 1,
-                    sizes: AccessSizes(0),
-                },
+                RegisterLayout::new("IO_TEST", 0, 1),
+                RegisterLayout::new("IO_WIDTH", 1, 1),
+                RegisterLayout::new("IO_OFFSET", 4, 4),
+                RegisterLayout::new("IO_DATA", 8, 1),
+                RegisterLayout::new("IO_COUNT", 0xc, 4),
+                RegisterLayout::new("IO_NAME_0", 0x10, 1),
+                RegisterLayout::new("IO_NAME_1", 0x11, 1),
+                RegisterLayout::new("IO_NAME_2", 0x12, 1),
+                RegisterLayout::new("IO_NAME_3", 0x13, 1),
+                RegisterLayout::new("IO_NAME_4", 0x14, 1),
+                RegisterLayout::new("IO_NAME_5", 0x15, 1),
+                RegisterLayout::new("IO_NAME_6", 0x16, 1),
+                RegisterLayout::new("IO_NAME_7", 0x17, 1),
+                RegisterLayout::new("IO_NAME_8", 0x18, 1),
+                RegisterLayout::new("IO_NAME_9", 0x19, 1),
+                RegisterLayout::new("IO_NAME_10", 0x1a, 1),
+                RegisterLayout::new("IO_NAME_11", 0x1b, 1),
+                RegisterLayout::new("IO_NAME_12", 0x1c, 1),
+                RegisterLayout::new("IO_NAME_13", 0x1d, 1),
+                RegisterLayout::new("IO_NAME_14", 0x1e, 1),
+                RegisterLayout::new("IO_NAME_15", 0x1f, 1),
+                RegisterLayout::new("IO_NAME_16", 0x20, 1),
+                RegisterLayout::new("IO_NAME_17", 0x21, 1),
+                RegisterLayout::new("IO_NAME_18", 0x22, 1),
+                RegisterLayout::new("IO_NAME_19", 0x23, 1),
+                RegisterLayout::new("IO_NAME_20", 0x24, 1),
+                RegisterLayout::new("IO_NAME_21", 0x25, 1),
+                RegisterLayout::new("IO_NAME_22", 0x26, 1),
+                RegisterLayout::new("IO_NAME_23", 0x27, 1),
+                RegisterLayout::new("IO_NAME_24", 0x28, 1),
+                RegisterLayout::new("IO_PORTIO_NO_EVENTFD", 0x83, 1),
+                RegisterLayout::new("IO_PORTIO_WILDCARD", 0x84, 1),
+                RegisterLayout::new("IO_PORTIO_DATAMATCH", 0x85, 1),
             ],
         },
     ],
@@ -1284,322 +939,246 @@ pub mod scenarios {
     pub static MMIO_NO_EVENTFD: Scenario = Scenario {
         name: "mmio_no_eventfd",
         steps: &[
-            ScenarioStep {
-                line: 0x64,
-                text: "expect TEST == 0;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 0, width: 1 },
+            ScenarioStep::new(
+                0x64,
+                "expect TEST == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x65,
-                text: "write TEST = 0;",
-                step: Step::Write(Loc { bar: 0, offset: 0, width: 1 }, StepValue::new(0)),
-            },
-            ScenarioStep {
-                line: 0x66,
-                text: "expect WIDTH == 1;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 1, width: 1 },
+            ),
+            ScenarioStep::new(
+                0x65,
+                "write TEST = 0;",
+                Step::Write(Loc::new(0, 0, 1), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                0x66,
+                "expect WIDTH == 1;",
+                Step::Expect {
+                    loc: Loc::new(0, 1, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x67,
-                text: "expect OFFSET == 0x800;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x67,
+                "expect OFFSET == 0x800;",
+                Step::Expect {
+                    loc: Loc::new(0, 4, 4),
                     value: StepValue::new(0x800),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x68,
-                text: "expect DATA == 0xfa;",
-                step: Step::Expect {
-                    loc: Loc { bar: 0, offset: 8, width: 1 },
+            ),
+            ScenarioStep::new(
+                0x68,
+                "expect DATA == 0xfa;",
+                Step::Expect {
+                    loc: Loc::new(0, 8, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x69,
-                text: "expect COUNT == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x69,
+                "expect COUNT == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6a,
-                text: "expect NAME_0 == 0x6d;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x10,
-                        width: 1,
-                    },
+            ),
+            ScenarioStep::new(
+                0x6a,
+                "expect NAME_0 == 0x6d;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x10, 1),
                     value: StepValue::new(0x6d),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6b,
-                text: "expect NAME_14 == 0x64;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x1e,
-                        width: 1,
-                    },
+            ),
+            ScenarioStep::new(
+                0x6b,
+                "expect NAME_14 == 0x64;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x1e, 1),
                     value: StepValue::new(0x64),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6c,
-                text: "expect NAME_15 == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x1f,
-                        width: 1,
-                    },
+            ),
+            ScenarioStep::new(
+                0x6c,
+                "expect NAME_15 == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x1f, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6d,
-                text: "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0x10,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x6d,
+                "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;",
+                Step::Expect {
+                    loc: Loc::new(0, 0x10, 4),
                     value: StepValue::new(0x6f696d6d),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x6e,
-                text: "write bar 0 @ 0x800 : u8 = 0xfa;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x800,
-                        width: 1,
-                    },
-                    StepValue::new(0xfa),
-                ),
-            },
-            ScenarioStep {
-                line: 0x6f,
-                text: "expect COUNT == 1;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x6e,
+                "write bar 0 @ 0x800 : u8 = 0xfa;",
+                Step::Write(Loc::new(0, 0x800, 1), StepValue::new(0xfa)),
+            ),
+            ScenarioStep::new(
+                0x6f,
+                "expect COUNT == 1;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x70,
-                text: "write bar 0 @ 0x800 : u8 = 0x01;",
-                step: Step::Write(
-                    Loc {
-                        bar: 0,
-                        offset: 0x800,
-                        width: 1,
-                    },
-                    StepValue::new(1),
-                ),
-            },
-            ScenarioStep {
-                line: 0x71,
-                text: "expect COUNT == 1;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x70,
+                "write bar 0 @ 0x800 : u8 = 0x01;",
+                Step::Write(Loc::new(0, 0x800, 1), StepValue::new(1)),
+            ),
+            ScenarioStep::new(
+                0x71,
+                "expect COUNT == 1;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x72,
-                text: "write TEST = 0;",
-                step: Step::Write(Loc { bar: 0, offset: 0, width: 1 }, StepValue::new(0)),
-            },
-            ScenarioStep {
-                line: 0x73,
-                text: "expect COUNT == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x72,
+                "write TEST = 0;",
+                Step::Write(Loc::new(0, 0, 1), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                0x73,
+                "expect COUNT == 0;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
+            ),
         ],
     };
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
     pub static PORTIO: Scenario = Scenario {
         name: "portio",
         steps: &[
-            ScenarioStep {
-                line: 0x78,
-                text: "write IO_TEST = 0;",
-                step: Step::Write(Loc { bar: 1, offset: 0, width: 1 }, StepValue::new(0)),
-            },
-            ScenarioStep {
-                line: 0x79,
-                text: "expect IO_TEST == 3;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 0, width: 1 },
+            ScenarioStep::new(
+                0x78,
+                "write IO_TEST = 0;",
+                Step::Write(Loc::new(1, 0, 1), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                0x79,
+                "expect IO_TEST == 3;",
+                Step::Expect {
+                    loc: Loc::new(1, 0, 1),
                     value: StepValue::new(3),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7a,
-                text: "expect IO_OFFSET == 0x83;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x7a,
+                "expect IO_OFFSET == 0x83;",
+                Step::Expect {
+                    loc: Loc::new(1, 4, 4),
                     value: StepValue::new(0x83),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7b,
-                text: "expect IO_NAME_0 == 0x70;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 0x10,
-                        width: 1,
-                    },
+            ),
+            ScenarioStep::new(
+                0x7b,
+                "expect IO_NAME_0 == 0x70;",
+                Step::Expect {
+                    loc: Loc::new(1, 0x10, 1),
                     value: StepValue::new(0x70),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7c,
-                text: "write bar 1 @ 0x83 : u8 = 0xfa;",
-                step: Step::Write(
-                    Loc {
-                        bar: 1,
-                        offset: 0x83,
-                        width: 1,
-                    },
-                    StepValue::new(0xfa),
-                ),
-            },
-            ScenarioStep {
-                line: 0x7d,
-                text: "expect IO_COUNT == 1;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x7c,
+                "write bar 1 @ 0x83 : u8 = 0xfa;",
+                Step::Write(Loc::new(1, 0x83, 1), StepValue::new(0xfa)),
+            ),
+            ScenarioStep::new(
+                0x7d,
+                "expect IO_COUNT == 1;",
+                Step::Expect {
+                    loc: Loc::new(1, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7e,
-                text: "expect COUNT == 1;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 0,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x7e,
+                "expect COUNT == 1;",
+                Step::Expect {
+                    loc: Loc::new(0, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x7f,
-                text: "write IO_TEST = 2;",
-                step: Step::Write(Loc { bar: 1, offset: 0, width: 1 }, StepValue::new(2)),
-            },
-            ScenarioStep {
-                line: 0x80,
-                text: "expect IO_OFFSET == 0x85;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x7f,
+                "write IO_TEST = 2;",
+                Step::Write(Loc::new(1, 0, 1), StepValue::new(2)),
+            ),
+            ScenarioStep::new(
+                0x80,
+                "expect IO_OFFSET == 0x85;",
+                Step::Expect {
+                    loc: Loc::new(1, 4, 4),
                     value: StepValue::new(0x85),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x81,
-                text: "expect IO_DATA == 0xfa;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 8, width: 1 },
+            ),
+            ScenarioStep::new(
+                0x81,
+                "expect IO_DATA == 0xfa;",
+                Step::Expect {
+                    loc: Loc::new(1, 8, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x82,
-                text: "write bar 1 @ 0x85 : u8 = 0xfa;",
-                step: Step::Write(
-                    Loc {
-                        bar: 1,
-                        offset: 0x85,
-                        width: 1,
-                    },
-                    StepValue::new(0xfa),
-                ),
-            },
-            ScenarioStep {
-                line: 0x83,
-                text: "expect IO_COUNT == 0;",
-                step: Step::Expect {
-                    loc: Loc {
-                        bar: 1,
-                        offset: 0xc,
-                        width: 4,
-                    },
+            ),
+            ScenarioStep::new(
+                0x82,
+                "write bar 1 @ 0x85 : u8 = 0xfa;",
+                Step::Write(Loc::new(1, 0x85, 1), StepValue::new(0xfa)),
+            ),
+            ScenarioStep::new(
+                0x83,
+                "expect IO_COUNT == 0;",
+                Step::Expect {
+                    loc: Loc::new(1, 0xc, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
-            ScenarioStep {
-                line: 0x84,
-                text: "write IO_TEST = 3;",
-                step: Step::Write(Loc { bar: 1, offset: 0, width: 1 }, StepValue::new(3)),
-            },
-            ScenarioStep {
-                line: 0x85,
-                text: "expect IO_OFFSET == 0;",
-                step: Step::Expect {
-                    loc: Loc { bar: 1, offset: 4, width: 4 },
+            ),
+            ScenarioStep::new(
+                0x84,
+                "write IO_TEST = 3;",
+                Step::Write(Loc::new(1, 0, 1), StepValue::new(3)),
+            ),
+            ScenarioStep::new(
+                0x85,
+                "expect IO_OFFSET == 0;",
+                Step::Expect {
+                    loc: Loc::new(1, 4, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                 },
-            },
+            ),
         ],
     };
     /// Every scenario, in spec order.

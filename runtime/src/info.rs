@@ -236,6 +236,17 @@ pub struct RegisterLayout {
 }
 
 impl RegisterLayout {
+    /// A register accepting whatever its BAR allows (generated code's
+    /// compact form: one line per register).
+    pub const fn new(name: &'static str, offset: u64, width: u8) -> Self {
+        RegisterLayout { name, offset, width, sizes: AccessSizes(0) }
+    }
+
+    /// The same register, narrowed to `sizes`.
+    pub const fn with_sizes(self, sizes: AccessSizes) -> Self {
+        RegisterLayout { sizes, ..self }
+    }
+
     /// Width in bytes, clamped to 1..=8 so a malformed layout cannot make
     /// the runtime shift out of range.
     pub const fn clamped_width(&self) -> u64 {

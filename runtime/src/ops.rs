@@ -99,6 +99,36 @@ pub fn write_fields(old: u64, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64
     ((kept | (v & rw)) & !(v & w1c)) | (v & w1s)
 }
 
+/// Register storage: the unsigned integers a register can be.
+pub trait Storage: Copy {
+    fn to_u64(self) -> u64;
+    /// Truncating, as the language's assignment is.
+    fn from_u64(v: u64) -> Self;
+}
+
+macro_rules! storage {
+    ($($t:ty),*) => {$(
+        impl Storage for $t {
+            #[inline]
+            fn to_u64(self) -> u64 {
+                self.into()
+            }
+            #[inline]
+            fn from_u64(v: u64) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+storage!(u8, u16, u32, u64);
+
+/// [`write_fields`] applied to a register's storage in place: the one line
+/// a generated model spends on a guest write to a register with storage.
+#[inline]
+pub fn write<S: Storage>(reg: &mut S, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64) {
+    *reg = S::from_u64(write_fields(reg.to_u64(), value, mask, rw, w1c, w1s));
+}
+
 /// The bit mask of the bytes whose lane bit is set (bit i of `lanes` =
 /// byte i), as passed to `Registers::write_register`.
 #[inline]
@@ -163,6 +193,9 @@ mod tests {
         assert_eq!(lanes_mask(0xff), u64::MAX);
         assert_eq!(msi_vector(300), 255);
         assert_eq!(&*init_buffer(4, b"ab"), b"ab\0\0");
+        let mut r: u16 = 0x01aa;
+        write(&mut r, 0x1_0355, u64::MAX, 0xff, 0x100, 0x200);
+        assert_eq!(r, 0x0255, "bits above the storage are dropped");
         assert_eq!(&*init_buffer(1, b"ab"), b"a");
         // rw low byte, w1c bit 8, w1s bit 9, ro bits 16..
         let old = 0x00ff_01aa;

@@ -94,6 +94,18 @@ pub struct Loc {
     pub width: u8,
 }
 
+impl Loc {
+    pub const fn new(bar: u8, offset: u64, width: u8) -> Self {
+        Loc { bar, offset, width }
+    }
+}
+
+impl ScenarioStep {
+    pub const fn new(line: u32, text: &'static str, step: Step) -> Self {
+        ScenarioStep { line, text, step }
+    }
+}
+
 /// One step (see the language reference for their meaning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

@@ -239,7 +239,12 @@ impl RegisterLayout {
     /// A register accepting whatever its BAR allows (generated code's
     /// compact form: one line per register).
     pub const fn new(name: &'static str, offset: u64, width: u8) -> Self {
-        RegisterLayout { name, offset, width, sizes: AccessSizes(0) }
+        RegisterLayout {
+            name,
+            offset,
+            width,
+            sizes: AccessSizes(0),
+        }
     }
 
     /// The same register, narrowed to `sizes`.

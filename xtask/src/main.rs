@@ -58,6 +58,13 @@ enum Cmd {
     /// End-to-end benchmarks: hello_tic boot-to-self-test time, and one
     /// guest MMIO read to the vfio-user model vs QEMU's pci-testdev.
     Bench(BenchArgs),
+    /// Lines of spec, generated model and driver for every spec and for a
+    /// synthetic spec of N registers.
+    Loc {
+        /// Registers of the synthetic spec.
+        #[arg(long, default_value_t = 1000)]
+        registers: usize,
+    },
     /// The project's test command: provision what is missing, then run
     /// every test (host checks, guest smoke test, drivers, end to end).
     Ci(CiArgs),
@@ -235,6 +242,16 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         }
         Cmd::GuestTest(args) => guest_test(ui, args),
         Cmd::Ci(args) => ci(ui, args),
+        Cmd::Loc { registers } => {
+            println!(
+                "{:<16} {:>8} {:>8} {:>8}",
+                "spec", "spec", "model", "driver"
+            );
+            for (name, spec, model, driver) in xtask::bench::lines_of_code(registers)? {
+                println!("{name:<16} {spec:>8} {model:>8} {driver:>8}");
+            }
+            Ok(())
+        }
         Cmd::Bench(args) => {
             let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
             let q = qemu::provision(ui, &QemuOptions::from_env()?)?;

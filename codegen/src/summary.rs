@@ -166,77 +166,103 @@ pub fn file_name(source: &str) -> &str {
 fn block(w: &mut String, dev: &Device, stmts: &[Stmt], indent: usize) {
     let pad = " ".repeat(indent + 8);
     for s in stmts {
-        let line = match s {
-            Stmt::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                let _ = writeln!(w, "{pad}if {}:", expr(dev, cond));
-                block(w, dev, then, indent + 2);
-                if !otherwise.is_empty() {
-                    let _ = writeln!(w, "{pad}else:");
-                    block(w, dev, otherwise, indent + 2);
+        if let Stmt::If {
+            cond,
+            then,
+            otherwise,
+        } = s
+        {
+            let _ = writeln!(w, "{pad}if {}:", expr(dev, cond));
+            block(w, dev, then, indent + 2);
+            if !otherwise.is_empty() {
+                let _ = writeln!(w, "{pad}else:");
+                block(w, dev, otherwise, indent + 2);
+            }
+        } else {
+            let _ = writeln!(w, "{pad}{}", stmt_line(dev, s));
+        }
+    }
+}
+
+/// One action on one line (an `if` with its branches in braces); the
+/// summary and the driver's doc comments share it.
+pub fn stmt_line(dev: &Device, s: &Stmt) -> String {
+    let line = |stmts: &[Stmt]| {
+        stmts
+            .iter()
+            .map(|s| stmt_line(dev, s))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match s {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let mut t = format!("if {} {{ {} }}", expr(dev, cond), line(then));
+            if !otherwise.is_empty() {
+                t.push_str(&format!(" else {{ {} }}", line(otherwise)));
+            }
+            t
+        }
+        Stmt::Irq(op) => format!("irq {op:?}").to_lowercase(),
+        Stmt::Msi(v) => format!("msi {}", expr(dev, v)),
+        Stmt::DmaWrite {
+            addr,
+            len,
+            source,
+            status,
+        } => {
+            let src = match source {
+                ir::Source::Random(e) => format!("random({})", expr(dev, e)),
+                ir::Source::Pattern(e) => format!("pattern({})", expr(dev, e)),
+                ir::Source::Word(e) => format!("word({})", expr(dev, e)),
+                ir::Source::Buffer { state, offset } => {
+                    format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
                 }
-                continue;
-            }
-            Stmt::Irq(op) => format!("irq {op:?}").to_lowercase(),
-            Stmt::Msi(v) => format!("msi {}", expr(dev, v)),
-            Stmt::DmaWrite {
-                addr,
-                len,
-                source,
-                status,
-            } => {
-                let src = match source {
-                    ir::Source::Random(e) => format!("random({})", expr(dev, e)),
-                    ir::Source::Pattern(e) => format!("pattern({})", expr(dev, e)),
-                    ir::Source::Word(e) => format!("word({})", expr(dev, e)),
-                    ir::Source::Buffer { state, offset } => {
-                        format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
-                    }
-                };
-                format!(
-                    "dma write {} bytes to {} from {src}{}",
-                    expr(dev, len),
-                    expr(dev, addr),
-                    status_text(dev, status)
-                )
-            }
-            Stmt::DmaRead {
-                addr,
-                len,
-                into,
-                status,
-            } => {
-                let dst = match into {
-                    ir::DmaDest::Buffer { state, offset } => {
-                        format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
-                    }
-                    ir::DmaDest::Scalar(p) => place(dev, p),
-                };
-                format!(
-                    "dma read {} bytes from {} into {dst}{}",
-                    expr(dev, len),
-                    expr(dev, addr),
-                    status_text(dev, status)
-                )
-            }
-            Stmt::Assign {
-                place: p,
-                op,
-                value,
-            } => format!("{} {} {}", place(dev, p), assign_op(*op), expr(dev, value)),
-            Stmt::Call { hook, args } => format!(
+            };
+            format!(
+                "dma write {} bytes to {} from {src}{}",
+                expr(dev, len),
+                expr(dev, addr),
+                status_text(dev, status)
+            )
+        }
+        Stmt::DmaRead {
+            addr,
+            len,
+            into,
+            status,
+        } => {
+            let dst = match into {
+                ir::DmaDest::Buffer { state, offset } => {
+                    format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
+                }
+                ir::DmaDest::Scalar(p) => place(dev, p),
+            };
+            format!(
+                "dma read {} bytes from {} into {dst}{}",
+                expr(dev, len),
+                expr(dev, addr),
+                status_text(dev, status)
+            )
+        }
+        Stmt::Assign {
+            place: p,
+            op,
+            value,
+        } => format!("{} {} {}", place(dev, p), assign_op(*op), expr(dev, value)),
+        Stmt::Call { hook, args } => {
+            format!(
                 "{}({})",
                 dev.hook(*hook).name,
                 args.iter()
                     .map(|a| expr(dev, a))
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
-        };
-        let _ = writeln!(w, "{pad}{line}");
+            )
+        }
     }
 }
 
@@ -258,7 +284,8 @@ fn assign_op(op: ir::AssignOp) -> &'static str {
     }
 }
 
-fn place(dev: &Device, p: &ir::Place) -> String {
+/// A place as the spec writes it (`REG.field`, `buf[i]`).
+pub fn place(dev: &Device, p: &ir::Place) -> String {
     match p {
         ir::Place::State(s) => dev.state(*s).name.clone(),
         ir::Place::Register(r) => dev.register(*r).name.clone(),

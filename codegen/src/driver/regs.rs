@@ -351,7 +351,7 @@ fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
 pub fn actions(dev: &Device, stmts: &[Stmt]) -> String {
     let text = stmts
         .iter()
-        .map(|s| stmt(dev, s))
+        .map(|s| summary::stmt_line(dev, s))
         .collect::<Vec<_>>()
         .join("; ");
     if text.chars().count() > 240 {
@@ -359,82 +359,6 @@ pub fn actions(dev: &Device, stmts: &[Stmt]) -> String {
         format!("{cut} ...")
     } else {
         text
-    }
-}
-
-fn stmt(dev: &Device, s: &Stmt) -> String {
-    let e = |x: &ir::Expr| summary::expr(dev, x);
-    match s {
-        Stmt::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            let mut t = format!("if {} {{ {} }}", e(cond), actions(dev, then));
-            if !otherwise.is_empty() {
-                t.push_str(&format!(" else {{ {} }}", actions(dev, otherwise)));
-            }
-            t
-        }
-        Stmt::Irq(op) => format!("irq {}", format!("{op:?}").to_lowercase()),
-        Stmt::Msi(v) => format!("msi {}", e(v)),
-        Stmt::DmaWrite {
-            addr,
-            len,
-            source,
-            status,
-        } => {
-            let src = match source {
-                ir::Source::Random(x) => format!("random({})", e(x)),
-                ir::Source::Pattern(x) => format!("pattern({})", e(x)),
-                ir::Source::Word(x) => format!("word({})", e(x)),
-                ir::Source::Buffer { state, .. } => dev.state(*state).name.clone(),
-            };
-            let st = status
-                .as_ref()
-                .map(|p| format!(" status {}", place_text(dev, p)))
-                .unwrap_or_default();
-            format!("dma write addr {} len {} from {src}{st}", e(addr), e(len))
-        }
-        Stmt::DmaRead {
-            addr, len, status, ..
-        } => {
-            let st = status
-                .as_ref()
-                .map(|p| format!(" status {}", place_text(dev, p)))
-                .unwrap_or_default();
-            format!("dma read addr {} len {}{st}", e(addr), e(len))
-        }
-        Stmt::Assign { place, op, value } => {
-            let op = match op {
-                ir::AssignOp::Set => "=",
-                ir::AssignOp::Or => "|=",
-                ir::AssignOp::And => "&=",
-                ir::AssignOp::Xor => "^=",
-                ir::AssignOp::Add => "+=",
-                ir::AssignOp::Sub => "-=",
-            };
-            format!("{} {op} {}", place_text(dev, place), e(value))
-        }
-        Stmt::Call { hook, args } => format!(
-            "{}({})",
-            dev.hook(*hook).name,
-            args.iter().map(e).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-fn place_text(dev: &Device, p: &ir::Place) -> String {
-    match p {
-        ir::Place::State(s) => dev.state(*s).name.clone(),
-        ir::Place::Register(r) => dev.register(*r).name.clone(),
-        ir::Place::Field(r, f) => {
-            let reg = dev.register(*r);
-            format!("{}.{}", reg.name, reg.fields[*f].name)
-        }
-        ir::Place::BufferByte(s, i) => {
-            format!("{}[{}]", dev.state(*s).name, summary::expr(dev, i))
-        }
     }
 }
 

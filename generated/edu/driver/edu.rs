@@ -128,7 +128,7 @@ mod bar0 {
         }
 
         /// `DMA_CMD` at BAR 0 + 0x98 (no storage); reads `dma_cmd`; a write runs
-        /// `if (value & 1) { dma_cmd = value; if ((value & 2) == 0) { dma read addr (dma_src & 0xfffffff) len dma_cnt } else { dma write addr (dma_dst & 0xfffffff) len dma_cnt from dma_buf }; dma_cmd &= ~1; if (value & 4) { irq_status |= 0x100 } }`.
+        /// `if (value & 1) { dma_cmd = value; if ((value & 2) == 0) { dma read dma_cnt bytes from (dma_src & 0xfffffff) into dma_buf[(dma_dst - 0x40000)..] } else { dma write dma_cnt bytes to (dma_dst & 0xfffffff) from dma_buf[(dma_src - 0x40000)..] }; ...`.
         pub(super) DMA_CMD(u64) @ 0x98 {
             63:0 value;
         }
@@ -232,7 +232,7 @@ impl Bars<'_> {
     }
 
     /// Writes `DMA_CMD`, which makes the device run
-    /// `if (value & 1) { dma_cmd = value; if ((value & 2) == 0) { dma read addr (dma_src & 0xfffffff) len dma_cnt } else { dma write addr (dma_dst & 0xfffffff) len dma_cnt from dma_buf }; dma_cmd &= ~1; if (value & 4) { irq_status |= 0x100 } }`.
+    /// `if (value & 1) { dma_cmd = value; if ((value & 2) == 0) { dma read dma_cnt bytes from (dma_src & 0xfffffff) into dma_buf[(dma_dst - 0x40000)..] } else { dma write dma_cnt bytes to (dma_dst & 0xfffffff) from dma_buf[(dma_src - 0x40000)..] }; ...`.
     fn trigger_dma_cmd(&self, value: bar0::DMA_CMD) -> Result {
         self.bar0.try_write_reg(value)
     }

@@ -267,7 +267,7 @@ mod bar0 {
         }
 
         /// `DMA_START` at BAR 0 + 0x4 (no storage); reads 0; a write runs
-        /// `dma write addr DMA_ADDR len 0x1ffff from random(0x5eed) status DMA_STATUS`.
+        /// `dma write 0x1ffff bytes to DMA_ADDR from random(0x5eed), status -> DMA_STATUS`.
         pub(super) DMA_START(u32) @ 0x4 {
             31:0 value;
         }
@@ -326,7 +326,7 @@ impl Bars<'_> {
     }
 
     /// Writes `DMA_START`, which makes the device run
-    /// `dma write addr DMA_ADDR len 0x1ffff from random(0x5eed) status DMA_STATUS`.
+    /// `dma write 0x1ffff bytes to DMA_ADDR from random(0x5eed), status -> DMA_STATUS`.
     fn trigger_dma_start(&self, value: bar0::DMA_START) {
         self.bar0.write_reg(value)
     }

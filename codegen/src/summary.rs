@@ -93,18 +93,13 @@ pub fn render(dev: &Device) -> String {
         } else {
             ""
         };
-        let sizes: Vec<String> = bar
-            .policy
-            .size_list()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let sizes = bar.policy.sizes_text("/");
         let _ = writeln!(
             w,
             "\nBAR {} {kind}{pf}, {} bytes; access {} byte(s){}, invalid access: {:?}",
             bar.index,
             bar.size,
-            sizes.join("/"),
+            sizes,
             if bar.policy.aligned {
                 " aligned"
             } else {

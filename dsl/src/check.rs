@@ -1588,14 +1588,9 @@ impl<'a> Checker<'a> {
                 }
                 // (sizes == 0: every listed size was invalid, already reported)
                 if bar.policy.sizes != 0 && !bar.policy.allows_size(reg.width as u64) {
-                    let sizes: Vec<String> = bar
-                        .policy
-                        .size_list()
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect();
+                    let sizes = bar.policy.sizes_text(", ");
                     self.err(
-                        Diagnostic::error(diag::REG_WIDTH_NOT_ALLOWED, r.width.1, format!("register `{}` is {} bytes wide, but BAR {} allows accesses of {} bytes", reg.name, reg.width, bar.index, sizes.join(", ")))
+                        Diagnostic::error(diag::REG_WIDTH_NOT_ALLOWED, r.width.1, format!("register `{}` is {} bytes wide, but BAR {} allows accesses of {} bytes", reg.name, reg.width, bar.index, sizes))
                             .label("width not allowed")
                             .also(bar.span, "the BAR's access policy")
                             .hint(format!("add {} to the BAR's `access` sizes, or change the register's width", reg.width)),
@@ -2659,12 +2654,7 @@ impl<'a> Checker<'a> {
     ) -> Option<()> {
         let bar = dev.bar(loc.bar)?;
         let valid = dev.access_valid(loc.bar, loc.offset, loc.width as u64);
-        let sizes: Vec<String> = bar
-            .policy
-            .size_list()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let sizes = bar.policy.sizes_text(", ");
         if claims_invalid && valid {
             self.err(
                 Diagnostic::error(
@@ -2678,7 +2668,7 @@ impl<'a> Checker<'a> {
                 .label("valid access")
                 .also(
                     bar.span,
-                    format!("BAR {} allows {} byte(s)", bar.index, sizes.join(", ")),
+                    format!("BAR {} allows {} byte(s)", bar.index, sizes),
                 )
                 .hint("drop `invalid`, or use a width the BAR rejects"),
             );
@@ -2688,7 +2678,7 @@ impl<'a> Checker<'a> {
             self.diags.push(
                 Diagnostic::warning(diag::UNCHECKED_INVALID, span, format!("a {}-byte access at 0x{:x} is not allowed by BAR {}", loc.width, loc.offset, bar.index))
                     .label("the device will apply its `invalid` policy")
-                    .also(bar.span, format!("BAR {} allows {} byte(s)", bar.index, sizes.join(", ")))
+                    .also(bar.span, format!("BAR {} allows {} byte(s)", bar.index, sizes))
                     .hint("write `invalid write ...` / `invalid read ...` if that is what this step tests"),
             );
         }

@@ -255,6 +255,15 @@ impl AccessPolicy {
             .filter(|s| self.allows_size(*s as u64))
             .collect()
     }
+
+    /// The allowed sizes as text, e.g. `1, 2, 4` with `sep` = ", ".
+    pub fn sizes_text(&self, sep: &str) -> String {
+        self.size_list()
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -106,22 +106,14 @@ fn kind_text(bar: &ir::Bar) -> String {
 }
 
 fn policy_text(bar: &ir::Bar) -> String {
-    let sizes: Vec<String> = bar
-        .policy
-        .size_list()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let sizes = bar.policy.sizes_text("/");
     let align = if bar.policy.aligned { "aligned " } else { "" };
     let invalid = match bar.policy.invalid {
         InvalidAccess::Ignore => "ignored, reading 0",
         InvalidAccess::AllOnes => "ignored, reading all-ones",
         InvalidAccess::Error => "errors, reading all-ones",
     };
-    format!(
-        "{align}{}-byte accesses; others are {invalid}",
-        sizes.join("/")
-    )
+    format!("{align}{}-byte accesses; others are {invalid}", sizes)
 }
 
 /// Builds every BAR's view, and the `Bars` helpers in BAR and offset order.

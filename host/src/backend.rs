@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pcidev_runtime::PciModel;
 use vfio_user::{DmaMapFlags, DmaUnmapFlags, ServerBackend};
@@ -229,5 +229,63 @@ impl ServerBackend for ModelBackend<'_> {
             fds.len()
         );
         irq::lock(&self.irq).set_irqs(index, flags, start, count, fds)
+    }
+}
+
+/// A [`ModelBackend`] shared by the `vfio_user` server's thread (every
+/// command) and the guard's fast path (region reads and writes): each call
+/// takes the lock for its duration.
+#[derive(Debug)]
+pub struct SharedBackend<'b, 'm>(pub &'b Mutex<ModelBackend<'m>>);
+
+/// Lock a shared backend; a panic while it was held does not leave it
+/// unusable (the model's state stays as consistent as the access left it).
+pub(crate) fn lock_backend<'b, 'm>(
+    b: &'b Mutex<ModelBackend<'m>>,
+) -> MutexGuard<'b, ModelBackend<'m>> {
+    b.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ServerBackend for SharedBackend<'_, '_> {
+    fn region_read(&mut self, region: u32, offset: u64, data: &mut [u8]) -> io::Result<()> {
+        lock_backend(self.0).region_read(region, offset, data)
+    }
+    fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> io::Result<()> {
+        lock_backend(self.0).region_write(region, offset, data)
+    }
+    fn dma_map(
+        &mut self,
+        flags: DmaMapFlags,
+        offset: u64,
+        address: u64,
+        size: u64,
+        fd: Option<File>,
+    ) -> io::Result<()> {
+        lock_backend(self.0).dma_map(flags, offset, address, size, fd)
+    }
+    fn dma_unmap(&mut self, flags: DmaUnmapFlags, address: u64, size: u64) -> io::Result<()> {
+        lock_backend(self.0).dma_unmap(flags, address, size)
+    }
+    fn reset(&mut self) -> io::Result<()> {
+        lock_backend(self.0).reset()
+    }
+    fn set_irqs(
+        &mut self,
+        index: u32,
+        flags: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> io::Result<()> {
+        lock_backend(self.0).set_irqs(index, flags, start, count, fds)
+    }
+}
+
+impl crate::guard::RegionAccess for Mutex<ModelBackend<'_>> {
+    fn region_read(&self, region: u32, offset: u64, data: &mut [u8]) -> io::Result<()> {
+        lock_backend(self).region_read(region, offset, data)
+    }
+    fn region_write(&self, region: u32, offset: u64, data: &[u8]) -> io::Result<()> {
+        lock_backend(self).region_write(region, offset, data)
     }
 }

@@ -28,10 +28,12 @@
 //! Message sizes follow QEMU 11.1's client (`hw/vfio-user/device.c`,
 //! `container.c`, `proxy.c`) and docs/interop/vfio-user.rst.
 
+use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::{Mutex, MutexGuard};
 use std::thread;
 
 use vmm_sys_util::sock_ctrl_msg::ScmSocket;
@@ -228,12 +230,17 @@ pub(crate) struct Closed;
 /// server's end), its replies back to `client`. Returns when the client
 /// disconnects (`Ok`) or sent something malformed (`Err`); either way both
 /// sockets are shut down and the server sees end-of-file.
-pub(crate) fn relay(client: UnixStream, internal: UnixStream) -> Result<Closed, HostError> {
+pub(crate) fn relay(
+    client: UnixStream,
+    internal: UnixStream,
+    fast: Option<&dyn RegionAccess>,
+) -> Result<Closed, HostError> {
     let replies_from = internal.try_clone()?;
     let replies_to = client.try_clone()?;
+    let outbox = Outbox::default();
     thread::scope(|s| {
-        let pump = s.spawn(move || pump_replies(replies_from, replies_to));
-        let result = forward_requests(&client, &internal);
+        let pump = s.spawn(|| pump_replies(replies_from, replies_to, &outbox));
+        let result = forward_requests(&client, &internal, &outbox, fast);
         match result {
             // Let the server finish what it was sent, then see end-of-file;
             // its last replies still reach the client.
@@ -252,7 +259,110 @@ pub(crate) fn relay(client: UnixStream, internal: UnixStream) -> Result<Closed, 
     })
 }
 
-fn forward_requests(client: &UnixStream, mut internal: &UnixStream) -> Result<Closed, HostError> {
+/// Region reads and writes served on the guard's own thread (the fast
+/// path): what a guest MMIO access needs, without two more thread hops.
+pub(crate) trait RegionAccess: Sync {
+    fn region_read(&self, region: u32, offset: u64, data: &mut [u8]) -> io::Result<()>;
+    fn region_write(&self, region: u32, offset: u64, data: &[u8]) -> io::Result<()>;
+}
+
+/// What is in flight through the `vfio_user` server, and the right to
+/// write to the client. A region access takes the fast path only when
+/// nothing is in flight, so it never overtakes an earlier command (a
+/// `DMA_MAP` must be in effect before the write that starts a DMA); replies
+/// are written under the lock, so the two writers never interleave.
+#[derive(Debug, Default)]
+struct Outbox {
+    state: Mutex<Pending>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    /// Forwarded commands whose reply has not been relayed yet.
+    in_flight: usize,
+    /// Ids of forwarded `NO_REPLY` commands: sent to the server as ordinary
+    /// commands (so their completion is visible) and their replies dropped.
+    swallow: HashSet<u16>,
+}
+
+impl Outbox {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Serve a region read or write from the guard's thread and reply, or say
+/// (`Ok(false)`) that it must be forwarded after all.
+fn fast_region_access(
+    mut client: &UnixStream,
+    header: &Header,
+    body: &[u8],
+    outbox: &Outbox,
+    fast: &dyn RegionAccess,
+) -> Result<bool, HostError> {
+    let pending = outbox.lock();
+    if pending.in_flight != 0 {
+        return Ok(false);
+    }
+    // Body: offset u64, region u32, count u32, then the data (checked by
+    // check_message).
+    let u32_at = |i: usize| u32::from_ne_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
+    let offset = u64::from_ne_bytes(body[0..8].try_into().unwrap_or_default());
+    let (region, count) = (u32_at(8), u32_at(12));
+    let mut data = Vec::new();
+    let result = if header.command == command::REGION_READ {
+        data = vec![0u8; count as usize];
+        fast.region_read(region, offset, &mut data)
+    } else {
+        fast.region_write(region, offset, &body[16..])
+    };
+    if header.flags & FLAG_NO_REPLY != 0 {
+        return Ok(true);
+    }
+    let mut reply = Vec::with_capacity(REGION_ACCESS_SIZE as usize + data.len());
+    match result {
+        Ok(()) => {
+            let size = REGION_ACCESS_SIZE + data.len() as u32;
+            let h = Header {
+                id: header.id,
+                command: header.command,
+                size,
+                flags: 1,
+                error: 0,
+            };
+            reply.extend_from_slice(&h.to_bytes());
+            reply.extend_from_slice(&body[0..16]);
+            reply.extend_from_slice(&data);
+        }
+        Err(e) => {
+            let errno = e
+                .raw_os_error()
+                .unwrap_or(if e.kind() == io::ErrorKind::InvalidInput {
+                    libc::EINVAL
+                } else {
+                    libc::EIO
+                });
+            let h = Header {
+                id: header.id,
+                command: header.command,
+                size: HEADER_SIZE as u32,
+                flags: 1 | FLAG_ERROR,
+                error: errno as u32,
+            };
+            reply.extend_from_slice(&h.to_bytes());
+        }
+    }
+    client.write_all(&reply)?;
+    drop(pending);
+    Ok(true)
+}
+
+fn forward_requests(
+    client: &UnixStream,
+    mut internal: &UnixStream,
+    outbox: &Outbox,
+    fast: Option<&dyn RegionAccess>,
+) -> Result<Closed, HostError> {
     loop {
         let mut raw = [0u8; HEADER_SIZE];
         let (got, fd) = match client.recv_with_fd(&mut raw) {
@@ -288,6 +398,21 @@ fn forward_requests(client: &UnixStream, mut internal: &UnixStream) -> Result<Cl
             header.size as usize,
         )?;
         let verdict = check_message(&header, &message[HEADER_SIZE..]).map_err(malformed)?;
+        if let Some(fast) = fast
+            && matches!(header.command, command::REGION_READ | command::REGION_WRITE)
+            && fast_region_access(client, &header, &message[HEADER_SIZE..], outbox, fast)?
+        {
+            continue;
+        }
+        {
+            let mut pending = outbox.lock();
+            pending.in_flight += 1;
+            if header.flags & FLAG_NO_REPLY != 0 {
+                pending.swallow.insert(header.id);
+                let flags = (header.flags & !FLAG_NO_REPLY).to_ne_bytes();
+                message[8..12].copy_from_slice(&flags);
+            }
+        }
         match verdict {
             Verdict::Forward { takes_fd: true } if fd.is_some() => {
                 let fd = fd.as_ref().map_or(-1, |f| f.as_raw_fd());
@@ -337,7 +462,7 @@ fn read_rest(
 
 /// Copy the server's replies to the client, message by message, until the
 /// server closes its end; then shut the client socket down.
-fn pump_replies(mut from: UnixStream, mut to: UnixStream) -> io::Result<()> {
+fn pump_replies(mut from: UnixStream, mut to: UnixStream, outbox: &Outbox) -> io::Result<()> {
     let result = (|| loop {
         let mut raw = [0u8; HEADER_SIZE];
         match from.read_exact(&mut raw) {
@@ -357,7 +482,11 @@ fn pump_replies(mut from: UnixStream, mut to: UnixStream) -> io::Result<()> {
         }
         let mut message = header.to_bytes().to_vec();
         message.extend_from_slice(&body);
-        to.write_all(&message)?;
+        let mut pending = outbox.lock();
+        pending.in_flight = pending.in_flight.saturating_sub(1);
+        if !pending.swallow.remove(&header.id) {
+            to.write_all(&message)?;
+        }
     })();
     let _ = to.shutdown(Shutdown::Both);
     result

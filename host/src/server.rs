@@ -25,7 +25,7 @@ use std::thread;
 
 use pcidev_runtime::PciModel;
 
-use crate::backend::{BackendStats, ModelBackend};
+use crate::backend::{BackendStats, ModelBackend, SharedBackend, lock_backend};
 use crate::error::HostError;
 use crate::guard;
 use crate::layout::Layout;
@@ -125,7 +125,7 @@ pub(crate) fn serve_connection(
         layout.irq_infos(),
         layout.server_regions(),
     );
-    let mut backend = ModelBackend::new(model);
+    let backend = std::sync::Mutex::new(ModelBackend::new(model));
     log::info!(
         "serving {} ({:04x}:{:04x})",
         info.name,
@@ -133,12 +133,15 @@ pub(crate) fn serve_connection(
         info.device_id
     );
     let (relayed, served) = thread::scope(|s| {
+        let shared = &backend;
         let server_thread = s.spawn(move || {
-            let result = server.run(&mut backend);
-            let stats = backend.stats();
+            let result = server.run(&mut SharedBackend(shared));
+            let stats = lock_backend(shared).stats();
             (result, stats)
         });
-        let relayed = guard::relay(client, internal);
+        // Region reads and writes take the guard's fast path when nothing
+        // else is in flight (see guard::relay).
+        let relayed = guard::relay(client, internal, Some(shared));
         (relayed, server_thread.join())
     });
     match (relayed, served) {

@@ -495,3 +495,88 @@ fn existing_files_are_kept_and_stale_sockets_replaced() {
     drop(server);
     assert!(!Path::new(&sock).exists());
 }
+
+// ---- fast path and ordering ----
+
+fn region_msg(
+    id: u16,
+    cmd: u16,
+    region: u32,
+    offset: u64,
+    count: u32,
+    data: &[u8],
+    flags: u32,
+) -> Vec<u8> {
+    let size = 32 + data.len() as u32;
+    let mut m = Header {
+        id,
+        command: cmd,
+        size,
+        flags,
+        error: 0,
+    }
+    .to_bytes()
+    .to_vec();
+    m.extend_from_slice(&offset.to_ne_bytes());
+    m.extend_from_slice(&region.to_ne_bytes());
+    m.extend_from_slice(&count.to_ne_bytes());
+    m.extend_from_slice(data);
+    m
+}
+
+/// A region access served by the guard's fast path must not overtake a
+/// command still in the server: here a `NO_REPLY` reset, sent without
+/// waiting, then a read of COMMAND, which must see the reset's zero. The
+/// reset gets no reply (the client asked for none); the read gets its own.
+#[test]
+fn a_region_access_never_overtakes_an_earlier_command() {
+    const NO_REPLY: u32 = 1 << 4;
+    let serving = Serving::start();
+    let mut s = serving.raw();
+    let enable = region_msg(
+        1,
+        command::REGION_WRITE,
+        CONFIG,
+        4,
+        2,
+        &(COMMAND_MEMORY_SPACE as u16).to_ne_bytes(),
+        0,
+    );
+    s.write_all(&enable).unwrap();
+    let (h, _) = read_reply(&mut s);
+    assert_eq!((h.id, h.flags & 0x2f), (1, 1), "write acknowledged");
+    let reset = Header {
+        id: 2,
+        command: command::DEVICE_RESET,
+        size: HEADER_SIZE as u32,
+        flags: NO_REPLY,
+        error: 0,
+    };
+    let read = region_msg(3, command::REGION_READ, CONFIG, 4, 2, &[], 0);
+    let mut both = reset.to_bytes().to_vec();
+    both.extend_from_slice(&read);
+    s.write_all(&both).unwrap();
+    let (h, body) = read_reply(&mut s);
+    assert_eq!(
+        h.id, 3,
+        "the next reply is the read's: the reset's is swallowed"
+    );
+    assert_eq!(
+        &body[16..18],
+        &[0, 0],
+        "COMMAND reads 0: the reset ran first"
+    );
+    // And with nothing in flight the fast path answers.
+    s.write_all(&region_msg(4, command::REGION_READ, CONFIG, 0, 4, &[], 0))
+        .unwrap();
+    let (h, body) = read_reply(&mut s);
+    assert_eq!(h.id, 4);
+    assert_eq!(
+        u32::from_ne_bytes(body[16..20].try_into().unwrap()),
+        0x7070_1337,
+        "device:vendor"
+    );
+    drop(s);
+    let (result, _) = serving.finish();
+    assert_eq!(result.unwrap().stats.resets, 1);
+}

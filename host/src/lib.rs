@@ -22,7 +22,10 @@
 //! message makes it panic, an unexpected message body desynchronises it),
 //! every client message first passes a framing guard ([`guard`]) that reads
 //! it whole, checks it against the layout of its command and ends the
-//! connection with [`HostError::Malformed`] when it does not fit.
+//! connection with [`HostError::Malformed`] when it does not fit. Region
+//! reads and writes (guest MMIO and config accesses, the hot path) are then
+//! answered by the guard's thread itself when no earlier command is still in
+//! the crate's server; everything else is forwarded to it.
 //!
 //! [`registry`] lists the models the `pcidev-host` binary can serve by name;
 //! [`toy`] is a small test model.

@@ -145,7 +145,7 @@ impl<R: Registers> Model<R> {
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
         let outcome = match self.check_bar_access(bar, offset, data.len()) {
             Ok(info) => {
-                self.dispatch_read(info, offset, data);
+                self.dispatch_read(info.0, info.1, offset, data);
                 AccessOutcome::Done
             }
             Err(outcome) => {
@@ -175,7 +175,7 @@ impl<R: Registers> Model<R> {
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
         let outcome = match self.check_bar_access(bar, offset, data.len()) {
             Ok(info) => {
-                self.dispatch_write(info, offset, data);
+                self.dispatch_write(info.0, info.1, offset, data);
                 AccessOutcome::Done
             }
             Err(outcome) => outcome,
@@ -251,14 +251,14 @@ impl<R: Registers> Model<R> {
         }
     }
 
-    /// The BAR to use for an access, or how the access ends without
-    /// reaching any register.
+    /// The BAR to use for an access and the registers it overlaps, or how
+    /// the access ends without reaching any register.
     fn check_bar_access(
         &self,
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Result<&'static BarInfo, AccessOutcome> {
+    ) -> Result<(&'static BarInfo, Overlaps), AccessOutcome> {
         let config = &self.ctx.config;
         let Some(info) = config.bar_info(bar) else {
             return Err(AccessOutcome::Invalid {
@@ -275,64 +275,47 @@ impl<R: Registers> Model<R> {
             return Err(AccessOutcome::DecodeDisabled);
         }
         let policy = info.policy;
-        let reason = if !policy.sizes.contains(len) {
-            Some(InvalidReason::Size)
-        } else if offset
-            .checked_add(len as u64)
-            .is_none_or(|end| end > info.size)
-        {
-            Some(InvalidReason::OutOfRange)
-        } else if policy.aligned && !offset.is_multiple_of(len as u64) {
-            Some(InvalidReason::Misaligned)
-        } else {
-            None
-        };
-        // Registers may narrow the BAR's sizes (e.g. edu: 4 bytes below 0x80,
-        // 4 or 8 above).
-        let reason = reason.or_else(|| {
-            let end = offset + len as u64;
-            Self::overlapping(info, offset, end)
-                .any(|(i, _, _)| {
-                    let sizes = info.registers[i].sizes;
-                    sizes.0 != 0 && !sizes.contains(len)
-                })
-                .then_some(InvalidReason::Size)
-        });
-        match reason {
-            Some(reason) => Err(AccessOutcome::Invalid {
+        let invalid = |reason| {
+            Err(AccessOutcome::Invalid {
                 reason,
                 action: policy.invalid,
-            }),
-            None => Ok(info),
-        }
-    }
-
-    /// Indices of the registers of `info` overlapping `[offset, end)`, with
-    /// the overlapping byte range. The layout is sorted, so a binary search
-    /// finds the first one.
-    fn overlapping(
-        info: &'static BarInfo,
-        offset: u64,
-        end: u64,
-    ) -> impl Iterator<Item = (usize, u64, u64)> {
-        let regs = info.registers;
-        let first = regs.partition_point(|r| r.end() <= offset);
-        regs.iter()
-            .enumerate()
-            .skip(first)
-            .take_while(move |(_, r)| r.offset < end)
-            .filter_map(move |(i, r)| {
-                let lo = offset.max(r.offset);
-                let hi = end.min(r.end());
-                (lo < hi).then_some((i, lo, hi))
             })
+        };
+        if !policy.sizes.contains(len) {
+            return invalid(InvalidReason::Size);
+        }
+        let Some(end) = offset
+            .checked_add(len as u64)
+            .filter(|end| *end <= info.size)
+        else {
+            return invalid(InvalidReason::OutOfRange);
+        };
+        if policy.aligned && !offset.is_multiple_of(len as u64) {
+            return invalid(InvalidReason::Misaligned);
+        }
+        let overlaps = Overlaps::find(info, offset, end);
+        // Registers may narrow the BAR's sizes (e.g. edu: 4 bytes below 0x80,
+        // 4 or 8 above).
+        let narrowed = overlaps.iter(info).any(|(i, _, _)| {
+            let sizes = info.registers[i].sizes;
+            sizes.0 != 0 && !sizes.contains(len)
+        });
+        if narrowed {
+            return invalid(InvalidReason::Size);
+        }
+        Ok((info, overlaps))
     }
 
-    fn dispatch_read(&mut self, info: &'static BarInfo, offset: u64, data: &mut [u8]) {
+    fn dispatch_read(
+        &mut self,
+        info: &'static BarInfo,
+        overlaps: Overlaps,
+        offset: u64,
+        data: &mut [u8],
+    ) {
         // Bytes no register covers read as the policy says.
         data.fill(info.policy.unmapped.fill());
-        let end = offset + data.len() as u64; // checked in check_bar_access
-        for (reg, lo, hi) in Self::overlapping(info, offset, end) {
+        for (reg, lo, hi) in overlaps.iter(info) {
             let base = info.registers[reg].offset;
             let value = self.regs.read_register(&mut self.ctx, info.index, reg);
             for b in lo..hi {
@@ -342,9 +325,14 @@ impl<R: Registers> Model<R> {
         }
     }
 
-    fn dispatch_write(&mut self, info: &'static BarInfo, offset: u64, data: &[u8]) {
-        let end = offset + data.len() as u64; // checked in check_bar_access
-        for (reg, lo, hi) in Self::overlapping(info, offset, end) {
+    fn dispatch_write(
+        &mut self,
+        info: &'static BarInfo,
+        overlaps: Overlaps,
+        offset: u64,
+        data: &[u8],
+    ) {
+        for (reg, lo, hi) in overlaps.iter(info) {
             let base = info.registers[reg].offset;
             let mut value = 0u64;
             let mut lanes = 0u8;
@@ -356,6 +344,38 @@ impl<R: Registers> Model<R> {
             self.regs
                 .write_register(&mut self.ctx, info.index, reg, value, lanes);
         }
+    }
+}
+
+/// The registers a valid access `[offset, end)` overlaps, each with the
+/// overlapping byte range `[lo, hi)`. The binary search for the first one
+/// runs once per access; the policy check and the dispatch both iterate.
+#[derive(Debug, Clone, Copy)]
+struct Overlaps {
+    first: usize,
+    offset: u64,
+    end: u64,
+}
+
+impl Overlaps {
+    /// The layout is sorted, so a binary search finds the first register.
+    fn find(info: &'static BarInfo, offset: u64, end: u64) -> Self {
+        let first = info.registers.partition_point(|r| r.end() <= offset);
+        Overlaps { first, offset, end }
+    }
+
+    fn iter(self, info: &'static BarInfo) -> impl Iterator<Item = (usize, u64, u64)> {
+        let Overlaps { first, offset, end } = self;
+        info.registers
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take_while(move |(_, r)| r.offset < end)
+            .filter_map(move |(i, r)| {
+                let lo = offset.max(r.offset);
+                let hi = end.min(r.end());
+                (lo < hi).then_some((i, lo, hi))
+            })
     }
 }
 

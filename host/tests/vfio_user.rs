@@ -539,7 +539,7 @@ fn a_region_access_never_overtakes_an_earlier_command() {
         CONFIG,
         4,
         2,
-        &(COMMAND_MEMORY_SPACE as u16).to_ne_bytes(),
+        &COMMAND_MEMORY_SPACE.to_ne_bytes(),
         0,
     );
     s.write_all(&enable).unwrap();

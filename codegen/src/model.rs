@@ -666,7 +666,7 @@ impl<'a> Model<'a> {
             lit_hex(l.offset),
             lit_hex(l.width.into()),
         );
-        quote!(Loc::new(#bar, #offset, #width))
+        quote!(Loc::bar(#bar, #offset, #width))
     }
 
     fn value(v: &ir::Value) -> TokenStream {
@@ -696,7 +696,7 @@ impl<'a> Model<'a> {
     }
 
     fn step(&self, s: &ir::Step) -> TokenStream {
-        let line = lit_hex(s.line as u64);
+        let line = proc_macro2::Literal::usize_unsuffixed(s.line);
         let text = lit_str(&s.text);
         let step = match &s.kind {
             ir::StepKind::Read(l) => {
@@ -715,7 +715,7 @@ impl<'a> Model<'a> {
                 };
                 let (l, v) = (self.loc(loc), Self::value(value));
                 if matches!(s.kind, ir::StepKind::Expect { .. }) {
-                    quote!(Step::Expect { loc: #l, value: #v, mask: #m })
+                    quote!(Step::Expect { loc: #l, value: #v, mask: #m, cmp: Cmp::Eq })
                 } else {
                     quote!(Step::Wait { loc: #l, value: #v, mask: #m })
                 }
@@ -829,6 +829,9 @@ impl<'a> Model<'a> {
             )
         }) {
             names.push("StepValue");
+        }
+        if steps().any(|k| matches!(k, ir::StepKind::Expect { .. })) {
+            names.push("Cmp");
         }
         if steps().any(|k| {
             matches!(

@@ -287,7 +287,7 @@ impl<H: Hooks> Registers for Device<H> {
 pub mod scenarios {
     use super::{Device, Hooks};
     use pcidev_runtime::scenario::{
-        Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
+        Cmp, Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
@@ -297,43 +297,46 @@ pub mod scenarios {
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc::new(0, 0x24, 4)),
-        ack: Some((Loc::new(0, 0x64, 4), ack_value)),
+        status: Some(Loc::bar(0, 0x24, 4)),
+        ack: Some((Loc::bar(0, 0x64, 4), ack_value)),
     };
     /// Scenario `identity`: card id and liveness.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
         steps: &[
             ScenarioStep::new(
-                0x6d,
+                109,
                 "expect ID == 0x010000ed;",
                 Step::Expect {
-                    loc: Loc::new(0, 0, 4),
+                    loc: Loc::bar(0, 0, 4),
                     value: StepValue::new(0x10000ed),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x6e,
+                110,
                 "write LIVENESS = 0x12345678;",
-                Step::Write(Loc::new(0, 4, 4), StepValue::new(0x12345678)),
+                Step::Write(Loc::bar(0, 4, 4), StepValue::new(0x12345678)),
             ),
             ScenarioStep::new(
-                0x6f,
+                111,
                 "expect LIVENESS == 0xedcba987;",
                 Step::Expect {
-                    loc: Loc::new(0, 4, 4),
+                    loc: Loc::bar(0, 4, 4),
                     value: StepValue::new(0xedcba987),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x70,
+                112,
                 "expect bar 0 @ 0x10 : u32 == 0xffffffff;",
                 Step::Expect {
-                    loc: Loc::new(0, 0x10, 4),
+                    loc: Loc::bar(0, 0x10, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
         ],
@@ -343,74 +346,77 @@ pub mod scenarios {
         name: "factorial_twice",
         steps: &[
             ScenarioStep::new(
-                0x74,
+                116,
                 "write STATUS = 0;",
-                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                0x75,
+                117,
                 "write FACT = 5;",
-                Step::Write(Loc::new(0, 8, 4), StepValue::new(5)),
+                Step::Write(Loc::bar(0, 8, 4), StepValue::new(5)),
             ),
             ScenarioStep::new(
-                0x76,
+                118,
                 "wait STATUS == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::new(0, 0x20, 4),
+                    loc: Loc::bar(0, 0x20, 4),
                     value: StepValue::new(0),
                     mask: 1,
                 },
             ),
             ScenarioStep::new(
-                0x77,
+                119,
                 "expect FACT == 120;",
                 Step::Expect {
-                    loc: Loc::new(0, 8, 4),
+                    loc: Loc::bar(0, 8, 4),
                     value: StepValue::new(0x78),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x78,
+                120,
                 "write STATUS = 0x80;",
-                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                0x79,
+                121,
                 "write FACT = 10;",
-                Step::Write(Loc::new(0, 8, 4), StepValue::new(0xa)),
+                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa)),
             ),
-            ScenarioStep::new(0x7a, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(122, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                0x7b,
+                123,
                 "wait STATUS == 0x80 mask 0x81;",
                 Step::Wait {
-                    loc: Loc::new(0, 0x20, 4),
+                    loc: Loc::bar(0, 0x20, 4),
                     value: StepValue::new(0x80),
                     mask: 0x81,
                 },
             ),
             ScenarioStep::new(
-                0x7c,
+                124,
                 "expect FACT == 3628800;",
                 Step::Expect {
-                    loc: Loc::new(0, 8, 4),
+                    loc: Loc::bar(0, 8, 4),
                     value: StepValue::new(0x375f00),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x7d,
+                125,
                 "write STATUS = 0;",
-                Step::Write(Loc::new(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                0x7e,
+                126,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::new(0, 0x24, 4),
+                    loc: Loc::bar(0, 0x24, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
         ],
@@ -420,21 +426,22 @@ pub mod scenarios {
         name: "interrupts",
         steps: &[
             ScenarioStep::new(
-                0x82,
+                130,
                 "write IRQ_RAISE = 0x1234;",
-                Step::Write(Loc::new(0, 0x60, 4), StepValue::new(0x1234)),
+                Step::Write(Loc::bar(0, 0x60, 4), StepValue::new(0x1234)),
             ),
-            ScenarioStep::new(0x83, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(131, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                0x84,
+                132,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::new(0, 0x24, 4),
+                    loc: Loc::bar(0, 0x24, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(0x85, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(133, "expect no irq;", Step::ExpectIrq(false)),
         ],
     };
     /// Scenario `dma_both_ways`: DMA both ways through the 4 KiB buffer.
@@ -442,7 +449,7 @@ pub mod scenarios {
         name: "dma_both_ways",
         steps: &[
             ScenarioStep::new(
-                0x89,
+                137,
                 "fill dma[0 .. 2048] = random(0xed0);",
                 Step::Fill {
                     start: 0,
@@ -451,7 +458,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                0x8a,
+                138,
                 "fill dma[2048 .. 4096] = pattern(0);",
                 Step::Fill {
                     start: 0x800,
@@ -460,66 +467,66 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                0x8b,
+                139,
                 "write DMA_SRC = dma.addr;",
-                Step::Write(Loc::new(0, 0x80, 8), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, 0x80, 8), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
-                0x8c,
+                140,
                 "write DMA_DST = 0x40000;",
-                Step::Write(Loc::new(0, 0x88, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, 0x88, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
-                0x8d,
+                141,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::new(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
-                0x8e,
+                142,
                 "write DMA_CMD = 1;",
-                Step::Write(Loc::new(0, 0x98, 8), StepValue::new(1)),
+                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                0x8f,
+                143,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::new(0, 0x98, 8),
+                    loc: Loc::bar(0, 0x98, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
             ),
             ScenarioStep::new(
-                0x90,
+                144,
                 "write DMA_SRC = 0x40000;",
-                Step::Write(Loc::new(0, 0x80, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, 0x80, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
-                0x91,
+                145,
                 "write DMA_DST = dma.addr + 2048;",
-                Step::Write(Loc::new(0, 0x88, 8), StepValue::dma_addr(0x800)),
+                Step::Write(Loc::bar(0, 0x88, 8), StepValue::dma_addr(0x800)),
             ),
             ScenarioStep::new(
-                0x92,
+                146,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::new(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
-                0x93,
+                147,
                 "write DMA_CMD = 7;",
-                Step::Write(Loc::new(0, 0x98, 8), StepValue::new(7)),
+                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(7)),
             ),
-            ScenarioStep::new(0x94, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(148, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                0x95,
+                149,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::new(0, 0x98, 8),
+                    loc: Loc::bar(0, 0x98, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
             ),
             ScenarioStep::new(
-                0x96,
+                150,
                 "expect dma[2048 .. 4096] == random(0xed0);",
                 Step::ExpectDma {
                     start: 0x800,

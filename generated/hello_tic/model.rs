@@ -205,7 +205,7 @@ impl<H: Hooks> Registers for Device<H> {
 pub mod scenarios {
     use super::{Device, Hooks};
     use pcidev_runtime::scenario::{
-        Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
+        Cmp, Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x20000;
@@ -215,84 +215,89 @@ pub mod scenarios {
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc::new(0, 0, 4)),
-        ack: Some((Loc::new(0, 0, 4), ack_value)),
+        status: Some(Loc::bar(0, 0, 4)),
+        ack: Some((Loc::bar(0, 0, 4), ack_value)),
     };
     /// Scenario `probe`: the seed driver's probe sequence.
     pub static PROBE: Scenario = Scenario {
         name: "probe",
         steps: &[
             ScenarioStep::new(
-                0x73,
+                115,
                 "expect ID == 0x1337;",
                 Step::Expect {
-                    loc: Loc::new(1, 4, 4),
+                    loc: Loc::bar(1, 4, 4),
                     value: StepValue::new(0x1337),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x74,
+                116,
                 "write ID = 0x4567;",
-                Step::Write(Loc::new(1, 4, 4), StepValue::new(0x4567)),
+                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x4567)),
             ),
             ScenarioStep::new(
-                0x75,
+                117,
                 "expect ID == 0x4567;",
                 Step::Expect {
-                    loc: Loc::new(1, 4, 4),
+                    loc: Loc::bar(1, 4, 4),
                     value: StepValue::new(0x4567),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x78,
+                120,
                 "invalid write bar 0 @ 0x0 : u8 = 1;",
-                Step::InvalidWrite(Loc::new(0, 0, 1), StepValue::new(1)),
+                Step::InvalidWrite(Loc::bar(0, 0, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                0x79,
+                121,
                 "expect IRQ == 0;",
                 Step::Expect {
-                    loc: Loc::new(0, 0, 4),
+                    loc: Loc::bar(0, 0, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(0x7a, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(122, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
-                0x7d,
+                125,
                 "write IRQ = 1;",
-                Step::Write(Loc::new(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
             ),
-            ScenarioStep::new(0x7e, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(126, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                0x7f,
+                127,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::new(1, 0, 4),
+                    loc: Loc::bar(1, 0, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x81,
+                129,
                 "write DMA_START = 1;",
-                Step::Write(Loc::new(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                0x82,
+                130,
                 "expect DMA_STATUS == 4;",
                 Step::Expect {
-                    loc: Loc::new(0, 0xc, 4),
+                    loc: Loc::bar(0, 0xc, 4),
                     value: StepValue::new(4),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x86,
+                134,
                 "write ID = 0x1337;",
-                Step::Write(Loc::new(1, 4, 4), StepValue::new(0x1337)),
+                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x1337)),
             ),
         ],
     };
@@ -301,26 +306,27 @@ pub mod scenarios {
         name: "dma_to_buffer",
         steps: &[
             ScenarioStep::new(
-                0x8b,
+                139,
                 "write DMA_ADDR = dma.addr;",
-                Step::Write(Loc::new(0, 8, 4), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, 8, 4), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
-                0x8c,
+                140,
                 "write DMA_START = 1;",
-                Step::Write(Loc::new(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                0x8d,
+                141,
                 "expect DMA_STATUS == 1;",
                 Step::Expect {
-                    loc: Loc::new(0, 0xc, 4),
+                    loc: Loc::bar(0, 0xc, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
+                    cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                0x8e,
+                142,
                 "expect dma[0 .. 0x1ffff] == random(0x5eed);",
                 Step::ExpectDma {
                     start: 0,
@@ -329,9 +335,9 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                0x91,
+                145,
                 "write DMA_ADDR = 0xa0000;",
-                Step::Write(Loc::new(0, 8, 4), StepValue::new(0xa0000)),
+                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa0000)),
             ),
         ],
     };

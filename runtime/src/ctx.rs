@@ -14,10 +14,7 @@ use crate::config::{ConfigSpace, MsiMessage};
 use crate::info::DeviceInfo;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
-/// The longest single DMA transfer a model may make. Transfer lengths often
-/// come from guest-written registers: without a cap a guest could make the
-/// host allocate gigabytes.
-pub const MAX_DMA_LEN: usize = 16 << 20;
+pub use pcidev_core::dma::MAX_DMA_LEN;
 
 /// Where a model's interrupts go. vm-device has no interrupt traits, so hosts
 /// implement this (an irqfd, an eventfd for vfio-user, a test recorder).

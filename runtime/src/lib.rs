@@ -105,7 +105,6 @@ mod ctx;
 mod info;
 mod model;
 pub mod ops;
-mod rng;
 pub mod scenario;
 mod trace;
 
@@ -123,7 +122,19 @@ pub use info::{
     RegisterLayout, Unmapped,
 };
 pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
-pub use rng::{Xorshift32, ZERO_SEED_REPLACEMENT, pattern_bytes, random_bytes};
+pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
+pub use pcidev_core::{self as core_types, Space, VmmRequest};
+
+/// `len` bytes of the xorshift32 stream from `seed` (see
+/// [`pcidev_core::data`] for the algorithm).
+pub fn random_bytes(seed: u32, len: usize) -> Vec<u8> {
+    Data::Random(seed).bytes(len)
+}
+
+/// `len` copies of `byte`.
+pub fn pattern_bytes(byte: u8, len: usize) -> Vec<u8> {
+    Data::Pattern(byte).bytes(len)
+}
 pub use trace::{
     AccessOutcome, DMA_STATUS_BAD_BUFFER_RANGE, DmaDirection, DmaOutcome, InvalidReason,
     JsonLinesTrace, TraceBuffer, TraceEvent, TraceSink, fnv1a64,

@@ -3,37 +3,12 @@
 //! The spec language evaluates everything in `u64` with total semantics:
 //! division by zero gives 0, shifts by 64 or more give 0, a buffer index
 //! out of range reads 0 and ignores writes. Generated models call these
-//! helpers so that no guest-controlled value can make them panic.
+//! helpers so that no guest-controlled value can make them panic. The
+//! operators themselves are defined once, in `pcidev_core::ops` and
+//! `pcidev_core::access`, and re-exported here.
 
-/// `a / b`, 0 when `b` is 0.
-#[inline]
-pub fn div(a: u64, b: u64) -> u64 {
-    a.checked_div(b).unwrap_or(0)
-}
-
-/// `a % b`, 0 when `b` is 0.
-#[inline]
-pub fn rem(a: u64, b: u64) -> u64 {
-    a.checked_rem(b).unwrap_or(0)
-}
-
-/// `a << b`, 0 when `b >= 64`.
-#[inline]
-pub fn shl(a: u64, b: u64) -> u64 {
-    u32::try_from(b)
-        .ok()
-        .and_then(|s| a.checked_shl(s))
-        .unwrap_or(0)
-}
-
-/// `a >> b`, 0 when `b >= 64`.
-#[inline]
-pub fn shr(a: u64, b: u64) -> u64 {
-    u32::try_from(b)
-        .ok()
-        .and_then(|s| a.checked_shr(s))
-        .unwrap_or(0)
-}
+pub use pcidev_core::access::{lanes_mask, write_fields};
+pub use pcidev_core::ops::{div, rem, set_field, shl, shr};
 
 /// Byte `index` of a buffer as u64; 0 when out of range.
 #[inline]
@@ -73,12 +48,6 @@ fn range(size: usize, offset: u64, len: u64) -> Option<(usize, usize)> {
     (end <= size).then_some((start, end))
 }
 
-/// Replace the bits `mask` of `old` with `value` shifted to `lo`.
-#[inline]
-pub fn set_field(old: u64, lo: u32, mask: u64, value: u64) -> u64 {
-    (old & !mask) | (shl(value, u64::from(lo)) & mask)
-}
-
 /// A device buffer of `len` bytes starting with `prefix` (the rest zero;
 /// a longer prefix is cut).
 pub fn init_buffer(len: usize, prefix: &[u8]) -> Box<[u8]> {
@@ -86,17 +55,6 @@ pub fn init_buffer(len: usize, prefix: &[u8]) -> Box<[u8]> {
     let n = prefix.len().min(len);
     b[..n].copy_from_slice(&prefix[..n]);
     b.into_boxed_slice()
-}
-
-/// A guest write to a register with storage: `mask` is the written bytes'
-/// bits; `rw` the bits of rw/wo fields (take the written value), `w1c` of
-/// write-1-to-clear fields, `w1s` of write-1-to-set fields. Other bits keep
-/// their value.
-#[inline]
-pub fn write_fields(old: u64, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64) -> u64 {
-    let v = value & mask;
-    let kept = old & !(rw & mask);
-    ((kept | (v & rw)) & !(v & w1c)) | (v & w1s)
 }
 
 /// Register storage: the unsigned integers a register can be.
@@ -128,33 +86,6 @@ storage!(u8, u16, u32, u64);
 pub fn write<S: Storage>(reg: &mut S, value: u64, mask: u64, rw: u64, w1c: u64, w1s: u64) {
     *reg = S::from_u64(write_fields(reg.to_u64(), value, mask, rw, w1c, w1s));
 }
-
-/// The bit mask of the bytes whose lane bit is set (bit i of `lanes` =
-/// byte i), as passed to `Registers::write_register`.
-#[inline]
-pub fn lanes_mask(lanes: u8) -> u64 {
-    LANE_MASKS[usize::from(lanes)]
-}
-
-/// `lanes_mask` for every lane set, computed at compile time (the write
-/// path runs on every guest store).
-const LANE_MASKS: [u64; 256] = {
-    let mut table = [0u64; 256];
-    let mut lanes = 0;
-    while lanes < 256 {
-        let mut m = 0u64;
-        let mut i = 0;
-        while i < 8 {
-            if lanes & (1 << i) != 0 {
-                m |= 0xff << (8 * i);
-            }
-            i += 1;
-        }
-        table[lanes] = m;
-        lanes += 1;
-    }
-    table
-};
 
 /// An MSI vector number from an expression (saturating at 255; the runtime
 /// ignores vectors the guest did not enable).

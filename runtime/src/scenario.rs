@@ -17,126 +17,25 @@ use std::sync::{Arc, Mutex};
 
 use vm_memory::{Bytes, GuestAddress};
 
+use crate::GuestMem;
 use crate::config::{COMMAND_BUS_MASTER, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE, MsiMessage};
 use crate::ctx::InterruptSink;
 use crate::model::{Model, Registers};
 use crate::trace::{AccessOutcome, TraceBuffer, TraceEvent};
-use crate::{GuestMem, Xorshift32};
+use pcidev_core::Space;
 
 /// Guest-physical address of the DMA buffer scenarios call `dma.addr`.
 pub const DMA_BUFFER_ADDR: u64 = 0x10_0000;
 /// End of the low RAM the harness maps (the legacy VGA window starts here).
 pub const LOW_RAM_END: u64 = 0xa_0000;
 
-/// A value a step writes or expects: a constant, optionally plus `dma.addr`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepValue {
-    pub constant: u64,
-    pub plus_dma_addr: bool,
-}
-
-impl StepValue {
-    pub const fn new(constant: u64) -> Self {
-        StepValue {
-            constant,
-            plus_dma_addr: false,
-        }
-    }
-    pub const fn dma_addr(offset: u64) -> Self {
-        StepValue {
-            constant: offset,
-            plus_dma_addr: true,
-        }
-    }
-    fn resolve(self) -> u64 {
-        if self.plus_dma_addr {
-            DMA_BUFFER_ADDR.wrapping_add(self.constant)
-        } else {
-            self.constant
-        }
-    }
-}
-
-/// Constant data for DMA buffer steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Data {
-    /// `random_bytes(seed, ..)`.
-    Random(u32),
-    /// One byte, repeated.
-    Pattern(u8),
-    /// The 8 little-endian bytes of a value, repeated.
-    Word(u64),
-}
-
-impl Data {
-    /// The data's bytes for a range of `len` bytes.
-    pub fn bytes(self, len: usize) -> Vec<u8> {
-        let mut out = vec![0u8; len];
-        match self {
-            Data::Random(seed) => Xorshift32::new(seed).fill_bytes(&mut out),
-            Data::Pattern(b) => out.fill(b),
-            Data::Word(w) => {
-                let b = w.to_le_bytes();
-                for (i, x) in out.iter_mut().enumerate() {
-                    *x = b[i % 8];
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Where an access goes: BAR index, offset, width in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loc {
-    pub bar: u8,
-    pub offset: u64,
-    pub width: u8,
-}
-
-impl Loc {
-    pub const fn new(bar: u8, offset: u64, width: u8) -> Self {
-        Loc { bar, offset, width }
-    }
-}
+pub use pcidev_core::data::Data;
+pub use pcidev_core::scenario::{Cmp, Loc, Probe, Step, StepValue};
 
 impl ScenarioStep {
     pub const fn new(line: u32, text: &'static str, step: Step) -> Self {
         ScenarioStep { line, text, step }
     }
-}
-
-/// One step (see the language reference for their meaning).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Read(Loc),
-    Write(Loc, StepValue),
-    Expect {
-        loc: Loc,
-        value: StepValue,
-        mask: u64,
-    },
-    Wait {
-        loc: Loc,
-        value: StepValue,
-        mask: u64,
-    },
-    InvalidWrite(Loc, StepValue),
-    InvalidRead {
-        loc: Loc,
-        expect: u64,
-    },
-    ExpectIrq(bool),
-    ExpectDma {
-        start: u64,
-        end: u64,
-        data: Data,
-    },
-    Fill {
-        start: u64,
-        end: u64,
-        data: Data,
-    },
 }
 
 /// A step with where it came from.
@@ -191,17 +90,30 @@ impl std::error::Error for ScenarioFailure {}
 
 /// Interrupt sink that keeps the last INTx level and counts MSIs.
 #[derive(Debug, Default, Clone)]
-struct Recorder(Arc<Mutex<(bool, usize)>>);
+struct Recorder(Arc<Mutex<IrqRecord>>);
+
+/// What the recorder saw: the INTx line and MSI vectors not yet expected.
+#[derive(Debug, Default)]
+struct IrqRecord {
+    intx: bool,
+    /// Vectors signalled since the last `expect msi` of each, in order.
+    msi: Vec<u16>,
+}
 
 impl InterruptSink for Recorder {
     fn set_intx(&mut self, asserted: bool) {
         if let Ok(mut g) = self.0.lock() {
-            g.0 = asserted;
+            g.intx = asserted;
         }
     }
-    fn msi(&mut self, _vector: u8, _message: MsiMessage) {
+    fn msi(&mut self, vector: u8, _message: MsiMessage) {
         if let Ok(mut g) = self.0.lock() {
-            g.1 += 1;
+            // Bounded: a scenario has at most MAX_EXPANDED_STEPS steps, but
+            // a device could signal on every one; keep the newest 4096.
+            if g.msi.len() == 4096 {
+                g.msi.remove(0);
+            }
+            g.msi.push(u16::from(vector));
         }
     }
 }
@@ -249,25 +161,38 @@ impl<R: Registers> Harness<R> {
         }
     }
 
-    /// Read `loc`; the value and whether the BAR accepted the access.
+    /// Read `loc`; the value and whether the device accepted the access
+    /// (config space always does).
     pub fn read(&mut self, loc: Loc) -> (u64, bool) {
-        let mut buf = vec![0u8; usize::from(loc.width)];
-        let ok = self.model.bar_read(loc.bar, loc.offset, &mut buf).is_ok();
-        let mut le = [0u8; 8];
-        let n = buf.len().min(8);
-        le[..n].copy_from_slice(&buf[..n]);
-        (u64::from_le_bytes(le), ok && self.last_outcome_done())
+        let mut buf = [0u8; 8];
+        let n = usize::from(loc.width).clamp(1, 8);
+        let ok = match loc.space {
+            Space::Bar(bar) => {
+                let ok = self.model.bar_read(bar, loc.offset, &mut buf[..n]).is_ok();
+                ok && self.last_outcome_done()
+            }
+            Space::Config => {
+                self.model.config_read(loc.offset, &mut buf[..n]);
+                true
+            }
+        };
+        (u64::from_le_bytes(buf), ok)
     }
 
-    /// Write `value` to `loc`; whether the BAR accepted the access.
+    /// Write `value` to `loc`; whether the device accepted the access.
     pub fn write(&mut self, loc: Loc, value: u64) -> bool {
         let bytes = value.to_le_bytes();
-        let n = usize::from(loc.width).min(8);
-        let ok = self
-            .model
-            .bar_write(loc.bar, loc.offset, &bytes[..n])
-            .is_ok();
-        ok && self.last_outcome_done()
+        let n = usize::from(loc.width).clamp(1, 8);
+        match loc.space {
+            Space::Bar(bar) => {
+                let ok = self.model.bar_write(bar, loc.offset, &bytes[..n]).is_ok();
+                ok && self.last_outcome_done()
+            }
+            Space::Config => {
+                self.model.config_write(loc.offset, &bytes[..n]);
+                true
+            }
+        }
     }
 
     fn last_outcome_done(&self) -> bool {
@@ -283,7 +208,7 @@ impl<R: Registers> Harness<R> {
 
     /// Is the INTx line asserted now?
     pub fn intx(&self) -> bool {
-        self.irq.0.lock().map(|g| g.0).unwrap_or(false)
+        self.irq.0.lock().map(|g| g.intx).unwrap_or(false)
     }
 
     fn dma_slice(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
@@ -297,7 +222,45 @@ impl<R: Registers> Harness<R> {
 
     /// Run one scenario; the first failing step ends it.
     pub fn run(&mut self, scenario: &Scenario, handler: &Handler) -> Result<(), ScenarioFailure> {
-        for s in scenario.steps {
+        if pcidev_core::scenario::expanded_len(
+            scenario
+                .steps
+                .iter()
+                .map(|s| s.step)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )
+        .is_none_or(|n| n > pcidev_core::scenario::MAX_EXPANDED_STEPS)
+        {
+            return Err(ScenarioFailure {
+                scenario: scenario.name,
+                line: scenario.steps.first().map_or(0, |s| s.line),
+                text: "",
+                message:
+                    "malformed step table (a repeat longer than its scenario, or too many steps)"
+                        .into(),
+            });
+        }
+        self.run_steps(scenario, scenario.steps, handler)
+    }
+
+    /// Run `steps`, unrolling repeats (their bodies follow them).
+    fn run_steps(
+        &mut self,
+        scenario: &Scenario,
+        steps: &[ScenarioStep],
+        handler: &Handler,
+    ) -> Result<(), ScenarioFailure> {
+        let mut i = 0;
+        while let Some(s) = steps.get(i) {
+            if let Step::Repeat { count, len } = s.step {
+                let body = steps.get(i + 1..i + 1 + len as usize).unwrap_or_default();
+                for _ in 0..count {
+                    self.run_steps(scenario, body, handler)?;
+                }
+                i += 1 + len as usize;
+                continue;
+            }
             self.step(s.step, handler)
                 .map_err(|message| ScenarioFailure {
                     scenario: scenario.name,
@@ -305,6 +268,7 @@ impl<R: Registers> Harness<R> {
                     text: s.text,
                     message,
                 })?;
+            i += 1;
         }
         Ok(())
     }
@@ -317,25 +281,19 @@ impl<R: Registers> Harness<R> {
                     .ok_or_else(|| "the device rejected the read".to_string())
             }
             Step::Write(loc, v) => {
-                let ok = self.write(loc, v.resolve());
+                let ok = self.write(loc, v.resolve(DMA_BUFFER_ADDR));
                 ok.then_some(())
                     .ok_or_else(|| "the device rejected the write".to_string())
             }
-            Step::Expect { loc, value, mask } | Step::Wait { loc, value, mask } => {
-                let (got, ok) = self.read(loc);
-                let want = value.resolve();
-                if !ok {
-                    Err("the device rejected the read".into())
-                } else if got & mask != want & mask {
-                    Err(format!(
-                        "read {got:#x}, expected {want:#x} (mask {mask:#x})"
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
+            Step::Expect {
+                loc,
+                value,
+                mask,
+                cmp,
+            } => self.expect(loc, value, mask, cmp),
+            Step::Wait { loc, value, mask } => self.expect(loc, value, mask, Cmp::Eq),
             Step::InvalidWrite(loc, v) => {
-                if self.write(loc, v.resolve()) {
+                if self.write(loc, v.resolve(DMA_BUFFER_ADDR)) {
                     Err("the device accepted an access its policy should reject".into())
                 } else {
                     Ok(())
@@ -403,6 +361,50 @@ impl<R: Registers> Harness<R> {
                     .write_slice(&data.bytes(len), GuestAddress(DMA_BUFFER_ADDR + start))
                     .map_err(|e| format!("filling the DMA buffer: {e}"))
             }
+            Step::ExpectMsi(vector) => {
+                let mut g = self
+                    .irq
+                    .0
+                    .lock()
+                    .map_err(|_| "recorder poisoned".to_string())?;
+                match g.msi.iter().position(|v| *v == vector) {
+                    Some(i) => {
+                        g.msi.remove(i);
+                        Ok(())
+                    }
+                    None => Err(format!(
+                        "MSI vector {vector} was not signalled (seen since: {:?})",
+                        g.msi
+                    )),
+                }
+            }
+            // Unrolled by `run_steps`.
+            Step::Repeat { .. } => Ok(()),
+            Step::ExpectState { .. }
+            | Step::Advance(_)
+            | Step::Input { .. }
+            | Step::ExpectOutput { .. }
+            | Step::ExpectVmm(_) => Err(format!(
+                "this runtime cannot run `{step:?}` yet (time, streams and VMM requests come with language v2)"
+            )),
+        }
+    }
+
+    fn expect(&mut self, loc: Loc, value: StepValue, mask: u64, cmp: Cmp) -> Result<(), String> {
+        let (got, ok) = self.read(loc);
+        let want = value.resolve(DMA_BUFFER_ADDR);
+        if !ok {
+            Err("the device rejected the read".into())
+        } else if !cmp.holds(got, want, mask) {
+            let expected = match cmp {
+                Cmp::Eq => format!("{want:#x}"),
+                Cmp::Ne => format!("anything but {want:#x}"),
+            };
+            Err(format!(
+                "read {got:#x}, expected {expected} (mask {mask:#x})"
+            ))
+        } else {
+            Ok(())
         }
     }
 

@@ -54,49 +54,12 @@ pub enum DmaDirection {
     FromGuest,
 }
 
-/// How a DMA transfer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DmaOutcome {
-    /// All bytes transferred.
-    Done,
-    /// COMMAND.BUS_MASTER is clear: nothing transferred.
-    BusMasterDisabled,
-    /// The host gave the model no guest memory: nothing transferred.
-    NoGuestMemory,
-    /// `[addr, addr + len)` is not entirely inside guest memory (or wraps
-    /// around the address space): nothing transferred.
-    OutOfRange,
-    /// Longer than [`MAX_DMA_LEN`](crate::MAX_DMA_LEN): nothing transferred.
-    TooLong,
-}
-
-/// FNV-1a, 64-bit: the payload checksum in [`TraceEvent::Dma`] (simple
-/// enough for any harness to recompute).
-pub fn fnv1a64(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+pub use pcidev_core::data::fnv1a64;
+pub use pcidev_core::dma::DmaOutcome;
 
 /// The status code a spec's `dma ... status PLACE` stores when the device
-/// itself refuses a transfer because its buffer range is invalid (the
-/// runtime is never asked). Matches `pcidevc_dsl::ir::dma_status`.
-pub const DMA_STATUS_BAD_BUFFER_RANGE: u64 = 6;
-
-impl DmaOutcome {
-    /// The status code a spec's `dma ... status PLACE` stores (see the
-    /// language reference): 1 done, 2 bus mastering off, 3 no guest memory,
-    /// 4 not guest RAM, 5 too long.
-    pub const fn status_code(self) -> u64 {
-        match self {
-            DmaOutcome::Done => 1,
-            DmaOutcome::BusMasterDisabled => 2,
-            DmaOutcome::NoGuestMemory => 3,
-            DmaOutcome::OutOfRange => 4,
-            DmaOutcome::TooLong => 5,
-        }
-    }
-}
+/// itself refuses a transfer because its buffer range is invalid.
+pub const DMA_STATUS_BAD_BUFFER_RANGE: u64 = DmaOutcome::BadBufferRange.status_code();
 
 /// One traced event. Access values are the bytes of the access as a
 /// little-endian integer (the first 8 bytes when the access is longer).

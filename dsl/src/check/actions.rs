@@ -98,18 +98,19 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn buffer_of(&mut self, p: &ast::Place) -> Option<Option<StateId>> {
-        // Some(Some(id)) for `buf[i]` on a buffer state; Some(None) otherwise.
+    /// The buffer state of a place written `buf[i]`; `None` for any other
+    /// place.
+    fn buffer_of(&self, p: &ast::Place) -> Option<StateId> {
         if p.index.is_none() || p.field.is_some() {
-            return Some(None);
+            return None;
         }
         match self.names.get(&p.base.name) {
             Some((Sym::State(s), _))
                 if matches!(self.state_asts[s.0].ty, ast::TypeAst::Buffer(..)) =>
             {
-                Some(Some(*s))
+                Some(*s)
             }
-            _ => Some(None),
+            _ => None,
         }
     }
 
@@ -118,7 +119,7 @@ impl<'a> Checker<'a> {
             ast::SourceKind::Random(e) => ir::Source::Random(self.expr(e, cx)?),
             ast::SourceKind::Pattern(e) => ir::Source::Pattern(self.expr(e, cx)?),
             ast::SourceKind::Word(e) => ir::Source::Word(self.expr(e, cx)?),
-            ast::SourceKind::Place(p) => match self.buffer_of(p)? {
+            ast::SourceKind::Place(p) => match self.buffer_of(p) {
                 Some(state) => {
                     self.used_states.insert(state.0);
                     let offset = self.expr(p.index.as_deref()?, cx)?;
@@ -137,7 +138,7 @@ impl<'a> Checker<'a> {
     }
 
     fn dma_dest(&mut self, p: &ast::Place, cx: ExprCx) -> Option<ir::DmaDest> {
-        match self.buffer_of(p)? {
+        match self.buffer_of(p) {
             Some(state) => {
                 let offset = self.expr(p.index.as_deref()?, cx)?;
                 Some(ir::DmaDest::Buffer { state, offset })

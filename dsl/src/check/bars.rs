@@ -155,13 +155,7 @@ impl<'a> Checker<'a> {
             sizes = 0;
             aligned = !first.unaligned;
             for n in &first.sizes {
-                let bit = match n.value {
-                    1 => 1,
-                    2 => 2,
-                    4 => 4,
-                    8 => 8,
-                    _ => 0,
-                };
+                let bit = size_bit(n.value);
                 if bit != 0 && n.value <= max {
                     sizes |= bit;
                 } else {
@@ -227,5 +221,17 @@ impl<'a> Checker<'a> {
             invalid,
             unmapped_ones,
         }
+    }
+}
+
+/// An access size's bit in [`ir::AccessPolicy::sizes`]; 0 when the size is
+/// not 1, 2, 4 or 8.
+pub(super) fn size_bit(bytes: u64) -> u8 {
+    match bytes {
+        1 => 1,
+        2 => 2,
+        4 => 4,
+        8 => 8,
+        _ => 0,
     }
 }

@@ -11,52 +11,6 @@ use crate::diag::{self, Diagnostic};
 use crate::ir;
 use crate::source::Span;
 
-fn collect_dma_addrs<'e>(stmts: &'e [ir::Stmt], out: &mut Vec<&'e ir::Expr>) {
-    for s in stmts {
-        match s {
-            ir::Stmt::DmaWrite { addr, .. } | ir::Stmt::DmaRead { addr, .. } => out.push(addr),
-            ir::Stmt::If {
-                then, otherwise, ..
-            } => {
-                collect_dma_addrs(then, out);
-                collect_dma_addrs(otherwise, out);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Evaluate an expression with every state and register at its reset value;
-/// `None` when it depends on something else (a written value, a hook).
-fn reset_value(e: &ir::Expr, dev: &ir::Device) -> Option<u64> {
-    Some(match e {
-        ir::Expr::Const(v) => *v,
-        ir::Expr::State(s) => dev.state(*s).reset,
-        ir::Expr::Register(r) => dev.register(*r).reset,
-        ir::Expr::Field(r, f) => dev.register(*r).fields.get(*f)?.reset,
-        ir::Expr::Unary(op, x) => eval_unary(*op, reset_value(x, dev)?),
-        ir::Expr::Binary(op, a, b) => eval_binary(*op, reset_value(a, dev)?, reset_value(b, dev)?),
-        ir::Expr::Cond(c, a, b) => {
-            if reset_value(c, dev)? != 0 {
-                reset_value(a, dev)?
-            } else {
-                reset_value(b, dev)?
-            }
-        }
-        _ => return None,
-    })
-}
-
-/// Which well-known non-RAM window of a PC an address is in.
-fn non_ram_window(a: u64) -> Option<&'static str> {
-    match a {
-        0xa_0000..=0xb_ffff => Some("the legacy VGA window (0xa0000-0xbffff)"),
-        0xc_0000..=0xf_ffff => Some("the option ROM and BIOS area (0xc0000-0xfffff)"),
-        0xfec0_0000..=0xffff_ffff => Some("the MMIO hole below 4G (IOAPIC, LAPIC, flash)"),
-        _ => None,
-    }
-}
-
 impl<'a> Checker<'a> {
     /// W0001: DMA whose address is, at reset, in a window that is not RAM.
     pub(super) fn warn_non_ram_dma(&mut self, dev: &ir::Device) {
@@ -113,5 +67,51 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+    }
+}
+
+fn collect_dma_addrs<'e>(stmts: &'e [ir::Stmt], out: &mut Vec<&'e ir::Expr>) {
+    for s in stmts {
+        match s {
+            ir::Stmt::DmaWrite { addr, .. } | ir::Stmt::DmaRead { addr, .. } => out.push(addr),
+            ir::Stmt::If {
+                then, otherwise, ..
+            } => {
+                collect_dma_addrs(then, out);
+                collect_dma_addrs(otherwise, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Evaluate an expression with every state and register at its reset value;
+/// `None` when it depends on something else (a written value, a hook).
+fn reset_value(e: &ir::Expr, dev: &ir::Device) -> Option<u64> {
+    Some(match e {
+        ir::Expr::Const(v) => *v,
+        ir::Expr::State(s) => dev.state(*s).reset,
+        ir::Expr::Register(r) => dev.register(*r).reset,
+        ir::Expr::Field(r, f) => dev.register(*r).fields.get(*f)?.reset,
+        ir::Expr::Unary(op, x) => eval_unary(*op, reset_value(x, dev)?),
+        ir::Expr::Binary(op, a, b) => eval_binary(*op, reset_value(a, dev)?, reset_value(b, dev)?),
+        ir::Expr::Cond(c, a, b) => {
+            if reset_value(c, dev)? != 0 {
+                reset_value(a, dev)?
+            } else {
+                reset_value(b, dev)?
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Which well-known non-RAM window of a PC an address is in.
+fn non_ram_window(a: u64) -> Option<&'static str> {
+    match a {
+        0xa_0000..=0xb_ffff => Some("the legacy VGA window (0xa0000-0xbffff)"),
+        0xc_0000..=0xf_ffff => Some("the option ROM and BIOS area (0xc0000-0xfffff)"),
+        0xfec0_0000..=0xffff_ffff => Some("the MMIO hole below 4G (IOAPIC, LAPIC, flash)"),
+        _ => None,
     }
 }

@@ -3,10 +3,31 @@
 //! All problems of a spec are collected in one run. The IR is produced only
 //! when no error was found (warnings allowed), so backends can rely on the
 //! invariants listed in [`crate::ir`].
+//!
+//! One concern per file, in the order [`check`] runs them. The table gives
+//! each file's own diagnostic codes (see [`crate::diag`]); the module doc of
+//! each file lists every code it emits, shared ones (E0001, E0104, E0105)
+//! included.
+//!
+//! | file | checks | main codes |
+//! | --- | --- | --- |
+//! | `identity.rs` | one device; `id`, `class`, ... once each; declares every name | E0101-E0105 |
+//! | `arrays.rs` | `register NAME[N]` expanded to N registers | E0104 |
+//! | `names.rs` | name forms, the namespace, lookups (used by every pass) | E0106, E0401-E0403 |
+//! | `states.rs` | state types, resets, buffer contents; hook signatures | E0104, E0305, E0401 |
+//! | `bars.rs` | BAR index, kind, size, access policy | E0201-E0206 |
+//! | `fields.rs` | bit ranges, field resets, enums | E0305-E0312 |
+//! | `registers.rs` | access sizes, behaviour, placement in the BAR | E0301-E0304 |
+//! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
+//! | `actions.rs` | statements, DMA sources and destinations | E0603 |
+//! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
+//! | `scenarios.rs` | steps, locations, values, DMA ranges | E0601, E0602, E0701-E0703, W0002 |
+//! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
+//! | `eval.rs` | the operators on `u64`, shared with the backends | none |
 
 use crate::ast;
 use crate::diag::{self, Diagnostic};
-use crate::ir::{self, RegId, low_mask};
+use crate::ir::{self, low_mask};
 use crate::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
 
@@ -30,6 +51,8 @@ pub use eval::{eval_binary, eval_unary};
 use exprs::ExprCx;
 use names::Sym;
 
+/// What the passes share: the diagnostics so far, the namespace, and what
+/// earlier passes resolved for later ones.
 struct Checker<'a> {
     sources: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
@@ -78,14 +101,17 @@ pub fn check(
     };
     let ir = c.device(device);
     let has_error = c.diags.iter().any(|d| d.is_error());
-    if has_error { None } else { ir }
+    if has_error { None } else { Some(ir) }
 }
 
+/// Does `value` fit in `bits` bits?
 fn fits(value: u64, bits: u32) -> bool {
     value & !low_mask(bits) == 0
 }
 
 impl<'a> Checker<'a> {
+    /// Report an error (or a warning) unless it is the echo of a number
+    /// that did not parse.
     fn err(&mut self, d: Diagnostic) {
         // A number that did not parse reads as 0; what that 0 breaks at the
         // same place (a BAR size of 0, ...) is not news.
@@ -95,14 +121,15 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
-    fn device(&mut self, d: &'a ast::DeviceAst) -> Option<ir::Device> {
+    /// The passes, in order: each reads what the earlier ones resolved.
+    fn device(&mut self, d: &'a ast::DeviceAst) -> ir::Device {
+        // Identity items; every name declared, so uses may precede declarations.
         let identity::Items {
             mut dev,
             interrupt_ast,
             bar_asts,
             scenario_asts,
         } = self.items(d);
-
         dev.states = self
             .state_asts
             .clone()
@@ -123,27 +150,21 @@ impl<'a> Checker<'a> {
             .into_iter()
             .map(|(r, _)| self.fields_of(r))
             .collect();
+        // Registers with their behaviour (exprs.rs, actions.rs).
         dev.registers = self.registers(&dev.bars);
-        for bar in &mut dev.bars {
-            let mut members: Vec<RegId> = (0..dev.registers.len())
-                .filter(|&i| dev.registers[i].bar == bar.index)
-                .map(RegId)
-                .collect();
-            members.sort_by_key(|r| (dev.registers[r.0].offset, r.0));
-            bar.registers = members;
-        }
+        registers::list_bar_registers(&mut dev);
         dev.interrupt = self.interrupt(interrupt_ast);
+        // The `irq`/`msi` actions met in the registers' behaviour.
         self.check_irq_statements(&dev.interrupt, interrupt_ast);
+        // Scenarios address the device built so far.
         dev.scenarios = scenario_asts
             .iter()
-            .map(|s| self.scenario(s, &dev))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .flatten()
+            .filter_map(|s| self.scenario(s, &dev))
             .collect();
         dev.dma_mask_bits = self.dma_mask_bits(&dev);
+        // Lints last, on the finished IR.
         self.warn_non_ram_dma(&dev);
         self.warn_unused_states(&dev);
-        Some(dev)
+        dev
     }
 }

@@ -7,10 +7,11 @@
 //! and E0001 (`unaligned` on a register). Behaviour goes through
 //! `exprs.rs` and `actions.rs`.
 
+use super::bars::size_bit;
 use super::{Checker, ExprCx};
 use crate::ast;
 use crate::diag::{self, Diagnostic};
-use crate::ir;
+use crate::ir::{self, RegId};
 use crate::source::Span;
 
 impl<'a> Checker<'a> {
@@ -40,13 +41,7 @@ impl<'a> Checker<'a> {
         let bar = bars.iter().find(|b| b.index == bar_index)?;
         let mut mask = 0u8;
         for n in &first.sizes {
-            let bit = match n.value {
-                1 => 1,
-                2 => 2,
-                4 => 4,
-                8 => 8,
-                _ => 0,
-            };
+            let bit = size_bit(n.value);
             if bit == 0 {
                 self.err(
                     Diagnostic::error(
@@ -94,7 +89,7 @@ impl<'a> Checker<'a> {
     pub(super) fn registers(&mut self, bars: &[ir::Bar]) -> Vec<ir::Register> {
         let mut regs = Vec::new();
         for (i, (r, bar_index)) in self.reg_asts.clone().into_iter().enumerate() {
-            let fields = std::mem::take(&mut self.fields[i]);
+            let fields = self.fields[i].clone();
             let reset = fields.iter().fold(0u64, |acc, f| acc | (f.reset << f.lo));
             let width = (r.width.0.bits() / 8).max(1) as u8;
             let mut reg = ir::Register {
@@ -104,14 +99,13 @@ impl<'a> Checker<'a> {
                 width,
                 access: r.access.map(|a| a.0),
                 sizes: self.register_sizes(r, bars, bar_index),
-                fields: fields.clone(),
+                fields,
                 reset,
                 read: None,
                 on_read: Vec::new(),
                 on_write: Vec::new(),
                 span: r.span,
             };
-            self.fields[i] = fields;
             if let Some(((e, _), rest)) = r.read.split_first() {
                 for (_, again) in rest {
                     self.dup_item(*again, r.read[0].1, "read");
@@ -220,5 +214,17 @@ impl<'a> Checker<'a> {
             .also(first, "first")
             .hint("merge them into one"),
         );
+    }
+}
+
+/// List each BAR's registers, by offset (then declaration order).
+pub(super) fn list_bar_registers(dev: &mut ir::Device) {
+    for bar in &mut dev.bars {
+        let mut members: Vec<RegId> = (0..dev.registers.len())
+            .filter(|&i| dev.registers[i].bar == bar.index)
+            .map(RegId)
+            .collect();
+        members.sort_by_key(|r| (dev.registers[r.0].offset, r.0));
+        bar.registers = members;
     }
 }

@@ -12,14 +12,6 @@ use crate::ir;
 use crate::source::Span;
 use std::collections::HashMap;
 
-impl ast::StateAst {
-    fn ty_span(&self) -> Span {
-        match &self.ty {
-            ast::TypeAst::Scalar(_, s) | ast::TypeAst::Buffer(_, s) => *s,
-        }
-    }
-}
-
 impl<'a> Checker<'a> {
     pub(super) fn state(&mut self, s: &ast::StateAst) -> ir::State {
         let ty = match &s.ty {
@@ -185,6 +177,14 @@ impl<'a> Checker<'a> {
                 .collect(),
             ret: h.ret.map(|(t, _)| ty(t)),
             span: h.span,
+        }
+    }
+}
+
+impl ast::StateAst {
+    fn ty_span(&self) -> Span {
+        match &self.ty {
+            ast::TypeAst::Scalar(_, s) | ast::TypeAst::Buffer(_, s) => *s,
         }
     }
 }

@@ -1,0 +1,313 @@
+//! Expressions and places: resolving names used as values or assigned to,
+//! and what each context may refer to ([`ExprCx`]: device behaviour,
+//! `on write`, the interrupt `level`, `ack`). Records which states are read,
+//! for the unused-state lint.
+//!
+//! Emits E0402 (unknown name or field), E0403 (a name of the wrong kind for
+//! its place: `value` outside `on write`, `dma.addr` outside a scenario,
+//! `index` outside an array, a hook in `level`/`ack`, state in `ack`, an
+//! indexed scalar, an unindexed buffer), E0404 (hook call arity, a hook
+//! without a return value used as one) and E0312 (a register without
+//! storage read or assigned).
+
+use super::{Checker, Sym};
+use crate::ast::{self, ExprKind};
+use crate::diag::{self, Diagnostic};
+use crate::ir::{self, HookId};
+use crate::source::Span;
+
+/// Where an expression appears: decides what it may refer to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExprCx {
+    /// Device behaviour (`read`, `on read`): state, registers, hooks.
+    Device,
+    /// `on write`: also `value`.
+    Write,
+    /// `level`: state and registers only (no hooks, no value).
+    Level,
+    /// `ack`: constants and `value` (the status read) only: the driver
+    /// evaluates it and cannot see device state.
+    Ack,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn expr(&mut self, e: &ast::Expr, cx: ExprCx) -> Option<ir::Expr> {
+        Some(match &e.kind {
+            ExprKind::Num(v) => ir::Expr::Const(*v),
+            ExprKind::Bool(b) => ir::Expr::Const(*b as u64),
+            ExprKind::Value => {
+                if !matches!(cx, ExprCx::Write | ExprCx::Ack) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            e.span,
+                            "`value` is only defined in `on write` blocks and `ack`",
+                        )
+                        .label("no value being written here")
+                        .hint("in `on write`, `value` is the value the guest wrote"),
+                    );
+                    return None;
+                }
+                ir::Expr::Value
+            }
+            ExprKind::DmaAddr => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        e.span,
+                        "`dma.addr` is only defined in scenarios",
+                    )
+                    .label("not in a scenario")
+                    .hint("device behaviour gets DMA addresses from registers"),
+                );
+                return None;
+            }
+            ExprKind::Place(p) => {
+                if cx == ExprCx::Ack {
+                    return self.ack_only(e.span);
+                }
+                self.place_value(p, cx)?
+            }
+            ExprKind::Call { hook, args } => {
+                if matches!(cx, ExprCx::Level | ExprCx::Ack) {
+                    self.err(
+                        Diagnostic::error(diag::WRONG_KIND, hook.span, "hooks cannot be called here")
+                            .label("hook call")
+                            .hint("`level` and `ack` are evaluated outside device actions; compute into a `state` in an action instead"),
+                    );
+                    return None;
+                }
+                let (id, args) = self.call(hook, args, cx)?;
+                if self.hook_asts[id.0].ret.is_none() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_CALL,
+                            hook.span,
+                            format!(
+                                "hook `{}` returns nothing; it cannot be used as a value",
+                                hook.name
+                            ),
+                        )
+                        .label("used as a value")
+                        .also(self.hook_asts[id.0].span, "declared without `-> TYPE`")
+                        .hint("declare a return type, or call it as a statement"),
+                    );
+                    return None;
+                }
+                ir::Expr::Call(id, args)
+            }
+            ExprKind::Index => {
+                self.err(
+                    Diagnostic::error(diag::WRONG_KIND, e.span, "`index` is only defined in an array register")
+                        .label("not in `register NAME[N]`")
+                        .hint("declare the register as an array: `register NAME[4] @ 0x10 : u8 { read buf[index]; }`"),
+                );
+                return None;
+            }
+            ExprKind::Cond(c, a, b) => {
+                if cx == ExprCx::Ack {
+                    return self.ack_only(e.span);
+                }
+                let c = self.expr(c, cx);
+                let a = self.expr(a, cx);
+                let b = self.expr(b, cx);
+                ir::Expr::Cond(Box::new(c?), Box::new(a?), Box::new(b?))
+            }
+            ExprKind::Unary(op, x) => ir::Expr::Unary(*op, Box::new(self.expr(x, cx)?)),
+            ExprKind::Binary(op, a, b) => {
+                let a = self.expr(a, cx);
+                let b = self.expr(b, cx);
+                ir::Expr::Binary(*op, Box::new(a?), Box::new(b?))
+            }
+        })
+    }
+
+    fn ack_only(&mut self, span: Span) -> Option<ir::Expr> {
+        self.err(
+            Diagnostic::error(
+                diag::WRONG_KIND,
+                span,
+                "`ack` values use only constants and `value` (the status read)",
+            )
+            .label("device state is not visible to the driver")
+            .hint("e.g. `ack IRQ_ACK = value;` or `ack IRQ = 0;`"),
+        );
+        None
+    }
+
+    pub(super) fn call(
+        &mut self,
+        hook: &ast::Ident,
+        args: &[ast::Expr],
+        cx: ExprCx,
+    ) -> Option<(HookId, Vec<ir::Expr>)> {
+        let id = match self.lookup(hook, "a hook")? {
+            Sym::Hook(h) => h,
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        hook.span,
+                        format!("`{}` is {}, not a hook", hook.name, other.describe()),
+                    )
+                    .label("called here")
+                    .hint("declare it with `hook NAME(params) -> TYPE;`"),
+                );
+                return None;
+            }
+        };
+        let want = self.hook_asts[id.0].params.len();
+        if args.len() != want {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_CALL,
+                    hook.span,
+                    format!(
+                        "hook `{}` takes {want} argument(s), {} given",
+                        hook.name,
+                        args.len()
+                    ),
+                )
+                .label("wrong number of arguments")
+                .also(self.hook_asts[id.0].span, "declared here"),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for a in args {
+            out.push(self.expr(a, cx));
+        }
+        Some((id, out.into_iter().collect::<Option<Vec<_>>>()?))
+    }
+
+    /// A place read as a value.
+    fn place_value(&mut self, p: &ast::Place, cx: ExprCx) -> Option<ir::Expr> {
+        match self.place(p, cx, false)? {
+            ir::Place::State(s) => Some(ir::Expr::State(s)),
+            ir::Place::Register(r) => Some(ir::Expr::Register(r)),
+            ir::Place::Field(r, f) => Some(ir::Expr::Field(r, f)),
+            ir::Place::BufferByte(s, i) => Some(ir::Expr::BufferByte(s, i)),
+        }
+    }
+
+    /// Resolve a place; `store` when it is assigned to.
+    pub(super) fn place(&mut self, p: &ast::Place, cx: ExprCx, store: bool) -> Option<ir::Place> {
+        let sym = self.lookup(&p.base, "a state or register")?;
+        match sym {
+            Sym::State(s) => {
+                if !store {
+                    self.used_states.insert(s.0);
+                }
+                let is_buffer = matches!(self.state_asts[s.0].ty, ast::TypeAst::Buffer(..));
+                if let Some(f) = &p.field {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            f.span,
+                            format!("state `{}` has no fields", p.base.name),
+                        )
+                        .label("fields belong to registers")
+                        .hint("use the state itself"),
+                    );
+                    return None;
+                }
+                match (&p.index, is_buffer) {
+                    (Some(i), true) => Some(ir::Place::BufferByte(s, Box::new(self.expr(i, cx)?))),
+                    (None, false) => Some(ir::Place::State(s)),
+                    (Some(_), false) => {
+                        self.err(
+                            Diagnostic::error(
+                                diag::WRONG_KIND,
+                                p.span,
+                                format!(
+                                    "state `{}` is not a buffer; it cannot be indexed",
+                                    p.base.name
+                                ),
+                            )
+                            .label("indexed here")
+                            .hint("only `[u8; N]` states are indexed"),
+                        );
+                        None
+                    }
+                    (None, true) => {
+                        self.err(
+                            Diagnostic::error(
+                                diag::WRONG_KIND,
+                                p.span,
+                                format!("buffer `{}` is used as a number", p.base.name),
+                            )
+                            .label("a buffer, not a number")
+                            .hint(format!("index it: `{}[0]`", p.base.name)),
+                        );
+                        None
+                    }
+                }
+            }
+            Sym::Register(r) => {
+                if p.index.is_some() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            p.span,
+                            format!("register `{}` cannot be indexed", p.base.name),
+                        )
+                        .label("indexed here"),
+                    );
+                    return None;
+                }
+                if self.fields[r.0].is_empty() {
+                    let (ra, _) = self.reg_asts[r.0];
+                    self.err(
+                        Diagnostic::error(diag::NO_STORAGE, p.base.span, format!("register `{}` has no storage", p.base.name))
+                            .label(if store { "assigned here" } else { "read here" })
+                            .also(ra.name.span, "declared without an access kind")
+                            .hint("name the `state` it shows instead, or give the register an access kind"),
+                    );
+                    return None;
+                }
+                match &p.field {
+                    None => Some(ir::Place::Register(r)),
+                    Some(f) => match self.fields[r.0]
+                        .iter()
+                        .position(|x| x.name == f.name && !x.implicit)
+                    {
+                        Some(i) => Some(ir::Place::Field(r, i)),
+                        None => {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::UNKNOWN_NAME,
+                                    f.span,
+                                    format!("register `{}` has no field `{}`", p.base.name, f.name),
+                                )
+                                .label("unknown field")
+                                .hint(format!(
+                                    "fields of `{}`: {}",
+                                    p.base.name,
+                                    self.fields[r.0]
+                                        .iter()
+                                        .filter(|x| !x.implicit)
+                                        .map(|x| x.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            );
+                            None
+                        }
+                    },
+                }
+            }
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        p.base.span,
+                        format!("`{}` is {}, not a value", p.base.name, other.describe()),
+                    )
+                    .label("used as a value")
+                    .hint("values are states, registers and fields"),
+                );
+                None
+            }
+        }
+    }
+}

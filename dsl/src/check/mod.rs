@@ -1,0 +1,170 @@
+//! Semantic analysis: AST to IR, with every check of the language.
+//!
+//! All problems of a spec are collected in one run. The IR is produced only
+//! when no error was found (warnings allowed), so backends can rely on the
+//! invariants listed in [`crate::ir`].
+//!
+//! One concern per file, in the order [`check`] runs them. The table gives
+//! each file's own diagnostic codes (see [`crate::diag`]); the module doc of
+//! each file lists every code it emits, shared ones (E0001, E0104, E0105)
+//! included.
+//!
+//! | file | checks | main codes |
+//! | --- | --- | --- |
+//! | `identity.rs` | one device; `id`, `class`, ... once each; declares every name | E0101-E0105 |
+//! | `arrays.rs` | `register NAME[N]` expanded to N registers | E0104 |
+//! | `names.rs` | name forms, the namespace, lookups (used by every pass) | E0106, E0401-E0403 |
+//! | `states.rs` | state types, resets, buffer contents; hook signatures | E0104, E0305, E0401 |
+//! | `bars.rs` | BAR index, kind, size, access policy | E0201-E0206 |
+//! | `fields.rs` | bit ranges, field resets, enums | E0305-E0312 |
+//! | `registers.rs` | access sizes, behaviour, placement in the BAR | E0301-E0304 |
+//! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
+//! | `actions.rs` | statements, DMA sources and destinations | E0603 |
+//! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
+//! | `scenarios.rs` | steps, locations, values, DMA ranges | E0601, E0602, E0701-E0703, W0002 |
+//! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
+//! | `eval.rs` | the operators on `u64`, shared with the backends | none |
+
+use crate::ast;
+use crate::diag::{self, Diagnostic};
+use crate::ir::{self, low_mask};
+use crate::source::{SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+
+mod actions;
+mod arrays;
+mod bars;
+mod eval;
+mod exprs;
+mod fields;
+mod identity;
+mod interrupt;
+mod lints;
+mod names;
+mod registers;
+mod scenarios;
+mod states;
+
+pub use arrays::MAX_ARRAY;
+use arrays::expand_arrays;
+pub use eval::{eval_binary, eval_unary};
+use exprs::ExprCx;
+use names::Sym;
+
+/// What the passes share: the diagnostics so far, the namespace, and what
+/// earlier passes resolved for later ones.
+struct Checker<'a> {
+    sources: &'a SourceMap,
+    diags: &'a mut Vec<Diagnostic>,
+    names: HashMap<String, (Sym, Span)>,
+    /// Registers as declared (index = RegId), with their BAR index.
+    reg_asts: Vec<(&'a ast::RegisterAst, u8)>,
+    state_asts: Vec<&'a ast::StateAst>,
+    hook_asts: Vec<&'a ast::HookAst>,
+    /// Fields resolved per register (filled before expressions are checked).
+    fields: Vec<Vec<ir::Field>>,
+    used_states: HashSet<usize>,
+    /// Sites of `irq raise/lower/pulse` and `msi` statements.
+    irq_stmt_sites: Vec<Span>,
+    msi_stmt_sites: Vec<Span>,
+    /// Numbers that did not parse (E0002) and were read as 0.
+    bad_numbers: HashSet<Span>,
+}
+
+/// Check a parsed spec. Returns the IR when no error was reported (by the
+/// parser or here).
+pub fn check(
+    spec: &ast::SpecAst,
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ir::Device> {
+    let device = identity::the_device(spec, sources, diags)?;
+    let expanded = expand_arrays(device, diags);
+    let device = &expanded;
+    let bad_numbers = diags
+        .iter()
+        .filter(|d| d.code == diag::BAD_NUMBER)
+        .map(|d| d.span)
+        .collect();
+    let mut c = Checker {
+        sources,
+        diags,
+        names: HashMap::new(),
+        reg_asts: Vec::new(),
+        state_asts: Vec::new(),
+        hook_asts: Vec::new(),
+        fields: Vec::new(),
+        used_states: HashSet::new(),
+        irq_stmt_sites: Vec::new(),
+        msi_stmt_sites: Vec::new(),
+        bad_numbers,
+    };
+    let ir = c.device(device);
+    let has_error = c.diags.iter().any(|d| d.is_error());
+    if has_error { None } else { Some(ir) }
+}
+
+/// Does `value` fit in `bits` bits?
+fn fits(value: u64, bits: u32) -> bool {
+    value & !low_mask(bits) == 0
+}
+
+impl<'a> Checker<'a> {
+    /// Report an error (or a warning) unless it is the echo of a number
+    /// that did not parse.
+    fn err(&mut self, d: Diagnostic) {
+        // A number that did not parse reads as 0; what that 0 breaks at the
+        // same place (a BAR size of 0, ...) is not news.
+        if self.bad_numbers.contains(&d.span) {
+            return;
+        }
+        self.diags.push(d);
+    }
+
+    /// The passes, in order: each reads what the earlier ones resolved.
+    fn device(&mut self, d: &'a ast::DeviceAst) -> ir::Device {
+        // Identity items; every name declared, so uses may precede declarations.
+        let identity::Items {
+            mut dev,
+            interrupt_ast,
+            bar_asts,
+            scenario_asts,
+        } = self.items(d);
+        dev.states = self
+            .state_asts
+            .clone()
+            .into_iter()
+            .map(|s| self.state(s))
+            .collect();
+        dev.hooks = self
+            .hook_asts
+            .clone()
+            .into_iter()
+            .map(|h| self.hook(h))
+            .collect();
+        dev.bars = self.bars(&bar_asts);
+        // Fields first: expressions may name any register's fields.
+        self.fields = self
+            .reg_asts
+            .clone()
+            .into_iter()
+            .map(|(r, _)| self.fields_of(r))
+            .collect();
+        // Registers with their behaviour (exprs.rs, actions.rs).
+        dev.registers = self.registers(&dev.bars);
+        registers::list_bar_registers(&mut dev);
+        dev.interrupt = self.interrupt(interrupt_ast);
+        // The `irq`/`msi` actions met in the registers' behaviour.
+        self.check_irq_statements(&dev.interrupt, interrupt_ast);
+        // Scenarios address the device built so far.
+        dev.scenarios = scenario_asts
+            .iter()
+            .filter_map(|s| self.scenario(s, &dev))
+            .collect();
+        dev.dma_mask_bits = self.dma_mask_bits(&dev);
+        // Lints last, on the finished IR.
+        self.warn_non_ram_dma(&dev);
+        self.warn_unused_states(&dev);
+        dev
+    }
+}

@@ -184,21 +184,23 @@ impl<'a> Model<'a> {
         };
         let bars = d.bars.iter().map(|b| {
             let index = lit_hex(b.index.into());
-            let prefetchable = b.prefetchable;
             let kind = match b.kind {
                 ir::BarKind::Io => quote!(BarKind::Io),
-                ir::BarKind::Mem32 => quote!(BarKind::Mem32 { prefetchable: #prefetchable }),
-                ir::BarKind::Mem64 => quote!(BarKind::Mem64 { prefetchable: #prefetchable }),
+                ir::BarKind::Mem32 { prefetchable } => quote!(BarKind::Mem32 { prefetchable: #prefetchable }),
+                ir::BarKind::Mem64 { prefetchable } => quote!(BarKind::Mem64 { prefetchable: #prefetchable }),
             };
             let size = lit_hex(b.size);
-            let sizes = lit_hex(b.policy.sizes.into());
+            let sizes = lit_hex(b.policy.sizes.0.into());
             let aligned = b.policy.aligned;
             let invalid = match b.policy.invalid {
                 ir::InvalidAccess::Ignore => quote!(InvalidAccess::Ignore),
                 ir::InvalidAccess::AllOnes => quote!(InvalidAccess::AllOnes),
                 ir::InvalidAccess::Error => quote!(InvalidAccess::Error),
             };
-            let unmapped = if b.policy.unmapped_ones { quote!(Unmapped::Ones) } else { quote!(Unmapped::Zero) };
+            let unmapped = match b.policy.unmapped {
+                ir::Unmapped::Ones => quote!(Unmapped::Ones),
+                ir::Unmapped::Zero => quote!(Unmapped::Zero),
+            };
             let regs = b.registers.iter().map(|r| {
                 let reg = d.register(*r);
                 let name = lit_str(&reg.name);
@@ -207,7 +209,7 @@ impl<'a> Model<'a> {
                 match reg.sizes {
                     None => quote!(RegisterLayout::new(#name, #offset, #width)),
                     Some(m) => {
-                        let m = lit_hex(m.into());
+                        let m = lit_hex(m.0.into());
                         quote!(RegisterLayout::new(#name, #offset, #width).with_sizes(AccessSizes(#m)))
                     }
                 }
@@ -661,15 +663,17 @@ impl<'a> Model<'a> {
     // ------------------------------------------------------------ scenarios
 
     fn loc(&self, l: &ir::Loc) -> TokenStream {
-        let (bar, offset, width) = (
-            lit_hex(l.bar.into()),
-            lit_hex(l.offset),
-            lit_hex(l.width.into()),
-        );
-        quote!(Loc::bar(#bar, #offset, #width))
+        let (offset, width) = (lit_hex(l.offset), lit_hex(l.width.into()));
+        match l.space {
+            ir::Space::Bar(bar) => {
+                let bar = lit_hex(bar.into());
+                quote!(Loc::bar(#bar, #offset, #width))
+            }
+            ir::Space::Config => quote!(Loc::config(#offset, #width)),
+        }
     }
 
-    fn value(v: &ir::Value) -> TokenStream {
+    fn value(v: &ir::StepValue) -> TokenStream {
         let c = lit_hex(v.constant);
         if v.plus_dma_addr {
             quote!(StepValue::dma_addr(#c))
@@ -695,48 +699,99 @@ impl<'a> Model<'a> {
         }
     }
 
+    fn mask(m: u64) -> TokenStream {
+        if m == u64::MAX {
+            quote!(u64::MAX)
+        } else {
+            lit_hex(m)
+        }
+    }
+
+    fn cmp(c: ir::Cmp) -> TokenStream {
+        match c {
+            ir::Cmp::Eq => quote!(Cmp::Eq),
+            ir::Cmp::Ne => quote!(Cmp::Ne),
+        }
+    }
+
     fn step(&self, s: &ir::Step) -> TokenStream {
+        use pcidev_core::scenario::Step as S;
         let line = proc_macro2::Literal::usize_unsuffixed(s.line);
         let text = lit_str(&s.text);
         let step = match &s.kind {
-            ir::StepKind::Read(l) => {
+            S::Read(l) => {
                 let l = self.loc(l);
                 quote!(Step::Read(#l))
             }
-            ir::StepKind::Write(l, v) => {
+            S::Write(l, v) => {
                 let (l, v) = (self.loc(l), Self::value(v));
                 quote!(Step::Write(#l, #v))
             }
-            ir::StepKind::Expect { loc, value, mask } | ir::StepKind::Wait { loc, value, mask } => {
-                let m = if *mask == u64::MAX {
-                    quote!(u64::MAX)
-                } else {
-                    lit_hex(*mask)
-                };
-                let (l, v) = (self.loc(loc), Self::value(value));
-                if matches!(s.kind, ir::StepKind::Expect { .. }) {
-                    quote!(Step::Expect { loc: #l, value: #v, mask: #m, cmp: Cmp::Eq })
-                } else {
-                    quote!(Step::Wait { loc: #l, value: #v, mask: #m })
-                }
+            S::Expect {
+                loc,
+                value,
+                mask,
+                cmp,
+            } => {
+                let (l, v, m, c) = (
+                    self.loc(loc),
+                    Self::value(value),
+                    Self::mask(*mask),
+                    Self::cmp(*cmp),
+                );
+                quote!(Step::Expect { loc: #l, value: #v, mask: #m, cmp: #c })
             }
-            ir::StepKind::InvalidWrite(l, v) => {
+            S::Wait { loc, value, mask } => {
+                let (l, v, m) = (self.loc(loc), Self::value(value), Self::mask(*mask));
+                quote!(Step::Wait { loc: #l, value: #v, mask: #m })
+            }
+            S::InvalidWrite(l, v) => {
                 let (l, v) = (self.loc(l), Self::value(v));
                 quote!(Step::InvalidWrite(#l, #v))
             }
-            ir::StepKind::InvalidRead { loc, expect } => {
+            S::InvalidRead { loc, expect } => {
                 let (l, e) = (self.loc(loc), lit_hex(*expect));
                 quote!(Step::InvalidRead { loc: #l, expect: #e })
             }
-            ir::StepKind::ExpectIrq(b) => quote!(Step::ExpectIrq(#b)),
-            ir::StepKind::ExpectDma { start, end, data }
-            | ir::StepKind::Fill { start, end, data } => {
+            S::ExpectIrq(b) => quote!(Step::ExpectIrq(#b)),
+            S::ExpectMsi(v) => quote!(Step::ExpectMsi(#v)),
+            S::Fill { start, end, data } => {
                 let (a, b, dt) = (lit_hex(*start), lit_hex(*end), Self::data(data));
-                if matches!(s.kind, ir::StepKind::Fill { .. }) {
-                    quote!(Step::Fill { start: #a, end: #b, data: #dt })
-                } else {
-                    quote!(Step::ExpectDma { start: #a, end: #b, data: #dt })
-                }
+                quote!(Step::Fill { start: #a, end: #b, data: #dt })
+            }
+            S::ExpectDma { start, end, data } => {
+                let (a, b, dt) = (lit_hex(*start), lit_hex(*end), Self::data(data));
+                quote!(Step::ExpectDma { start: #a, end: #b, data: #dt })
+            }
+            S::Repeat { count, len } => quote!(Step::Repeat { count: #count, len: #len }),
+            S::ExpectState {
+                probe,
+                cmp,
+                value,
+                mask,
+            } => {
+                let probe = match probe {
+                    ir::Probe::State(i) => quote!(Probe::State(#i)),
+                    ir::Probe::FifoLen(i) => quote!(Probe::FifoLen(#i)),
+                    ir::Probe::FifoFront(i) => quote!(Probe::FifoFront(#i)),
+                    ir::Probe::TimerRunning(i) => quote!(Probe::TimerRunning(#i)),
+                    ir::Probe::TimerRemaining(i) => quote!(Probe::TimerRemaining(#i)),
+                };
+                let (c, v, m) = (Self::cmp(*cmp), lit_hex(*value), Self::mask(*mask));
+                quote!(Step::ExpectState { probe: #probe, cmp: #c, value: #v, mask: #m })
+            }
+            S::Advance(ns) => quote!(Step::Advance(#ns)),
+            S::Input { stream, bytes } => {
+                let b = proc_macro2::Literal::byte_string(bytes);
+                quote!(Step::Input { stream: #stream, bytes: #b })
+            }
+            S::ExpectOutput { stream, bytes } => {
+                let b = proc_macro2::Literal::byte_string(bytes);
+                quote!(Step::ExpectOutput { stream: #stream, bytes: #b })
+            }
+            S::ExpectVmm(r) => {
+                let r = format_ident!("{}", format!("{r:?}"));
+                quote!(Step::ExpectVmm(pcidev_runtime::VmmRequest::#r))
             }
         };
         quote!(ScenarioStep::new(#line, #text, #step))
@@ -806,11 +861,14 @@ impl<'a> Model<'a> {
         if d.interrupt.status.is_some()
             || d.interrupt.ack.is_some()
             || steps().any(|k| {
-                !matches!(
+                matches!(
                     k,
-                    ir::StepKind::ExpectIrq(_)
-                        | ir::StepKind::ExpectDma { .. }
-                        | ir::StepKind::Fill { .. }
+                    ir::StepKind::Read(_)
+                        | ir::StepKind::Write(..)
+                        | ir::StepKind::Expect { .. }
+                        | ir::StepKind::Wait { .. }
+                        | ir::StepKind::InvalidWrite(..)
+                        | ir::StepKind::InvalidRead { .. }
                 )
             })
         {
@@ -830,8 +888,16 @@ impl<'a> Model<'a> {
         }) {
             names.push("StepValue");
         }
-        if steps().any(|k| matches!(k, ir::StepKind::Expect { .. })) {
+        if steps().any(|k| {
+            matches!(
+                k,
+                ir::StepKind::Expect { .. } | ir::StepKind::ExpectState { .. }
+            )
+        }) {
             names.push("Cmp");
+        }
+        if steps().any(|k| matches!(k, ir::StepKind::ExpectState { .. })) {
+            names.push("Probe");
         }
         if steps().any(|k| {
             matches!(
@@ -976,12 +1042,7 @@ fn called_hooks(d: &Device) -> Vec<ir::HookId> {
 
 fn reg_loc(d: &Device, r: ir::RegId) -> ir::Loc {
     let reg = d.register(r);
-    ir::Loc {
-        bar: reg.bar,
-        offset: reg.offset,
-        width: reg.width,
-        register: Some(r),
-    }
+    ir::Loc::bar(reg.bar, reg.offset, reg.width)
 }
 
 fn scalar_type(t: ir::Type) -> TokenStream {

@@ -83,17 +83,13 @@ pub fn render(dev: &Device) -> String {
         );
     }
     for bar in &dev.bars {
-        let kind = match bar.kind {
-            ir::BarKind::Io => "io",
-            ir::BarKind::Mem32 => "mem32",
-            ir::BarKind::Mem64 => "mem64",
-        };
-        let pf = if bar.prefetchable {
+        let kind = bar.kind.keyword();
+        let pf = if bar.kind.is_prefetchable() {
             " prefetchable"
         } else {
             ""
         };
-        let sizes = bar.policy.sizes_text("/");
+        let sizes = bar.policy.sizes.text("/");
         let _ = writeln!(
             w,
             "\nBAR {} {kind}{pf}, {} bytes; access {} byte(s){}, invalid access: {:?}",
@@ -109,7 +105,7 @@ pub fn render(dev: &Device) -> String {
         );
         for &r in &bar.registers {
             let reg = dev.register(r);
-            let access = reg.access.map(|a| a.name()).unwrap_or("-");
+            let access = reg.access.map(|a| a.keyword()).unwrap_or("-");
             let _ = writeln!(
                 w,
                 "  {:#06x} {:<16} u{:<2} {access:<4} reset {:#x}",
@@ -125,7 +121,7 @@ pub fn render(dev: &Device) -> String {
                     f.name,
                     f.hi,
                     f.lo,
-                    f.access.name(),
+                    f.access.keyword(),
                     f.reset
                 );
                 for (n, v) in &f.variants {

@@ -46,3 +46,26 @@ impl IntxPin {
         })
     }
 }
+
+/// What an `irq` statement does to a latched interrupt line (specs without
+/// a derived `level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IrqOp {
+    /// `irq raise;`: assert until lowered.
+    Raise,
+    /// `irq lower;`: deassert.
+    Lower,
+    /// `irq pulse;`: assert then deassert (an edge).
+    Pulse,
+}
+
+impl IrqOp {
+    /// How a spec writes it.
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            IrqOp::Raise => "raise",
+            IrqOp::Lower => "lower",
+            IrqOp::Pulse => "pulse",
+        }
+    }
+}

@@ -133,6 +133,57 @@ impl BinOp {
     }
 }
 
+/// An assignment operator: `=` or a compound one (`x += e` is `x = x + e`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssignOp {
+    /// `=`
+    Set,
+    /// `|=`
+    Or,
+    /// `&=`
+    And,
+    /// `^=`
+    Xor,
+    /// `+=`
+    Add,
+    /// `-=`
+    Sub,
+}
+
+impl AssignOp {
+    /// The binary operator of a compound assignment (`None` for `=`).
+    pub const fn binary(self) -> Option<BinOp> {
+        match self {
+            AssignOp::Set => None,
+            AssignOp::Or => Some(BinOp::BitOr),
+            AssignOp::And => Some(BinOp::BitAnd),
+            AssignOp::Xor => Some(BinOp::BitXor),
+            AssignOp::Add => Some(BinOp::Add),
+            AssignOp::Sub => Some(BinOp::Sub),
+        }
+    }
+
+    /// The operator as written.
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            AssignOp::Set => "=",
+            AssignOp::Or => "|=",
+            AssignOp::And => "&=",
+            AssignOp::Xor => "^=",
+            AssignOp::Add => "+=",
+            AssignOp::Sub => "-=",
+        }
+    }
+
+    /// The value stored: `new` for `=`, else `old OP new`.
+    pub const fn apply(self, old: u64, new: u64) -> u64 {
+        match self.binary() {
+            None => new,
+            Some(op) => eval_binary(op, old, new),
+        }
+    }
+}
+
 /// `a / b`, 0 when `b` is 0.
 #[inline]
 pub const fn div(a: u64, b: u64) -> u64 {

@@ -5,6 +5,7 @@
 //! nothing is validated beyond the grammar.
 
 use crate::source::Span;
+pub use pcidev_core::{AccessKind, AssignOp, BinOp, IrqOp, UnOp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ident {
@@ -220,48 +221,6 @@ pub struct BarAst {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessKind {
-    Rw,
-    Ro,
-    Wo,
-    W1c,
-    W1s,
-    Rclr,
-}
-
-impl AccessKind {
-    pub fn parse(s: &str) -> Option<AccessKind> {
-        Some(match s {
-            "rw" => AccessKind::Rw,
-            "ro" => AccessKind::Ro,
-            "wo" => AccessKind::Wo,
-            "w1c" => AccessKind::W1c,
-            "w1s" => AccessKind::W1s,
-            "rclr" => AccessKind::Rclr,
-            _ => return None,
-        })
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            AccessKind::Rw => "rw",
-            AccessKind::Ro => "ro",
-            AccessKind::Wo => "wo",
-            AccessKind::W1c => "w1c",
-            AccessKind::W1s => "w1s",
-            AccessKind::Rclr => "rclr",
-        }
-    }
-    /// Can a guest write change the stored value?
-    pub fn writable(self) -> bool {
-        !matches!(self, AccessKind::Ro | AccessKind::Rclr)
-    }
-    /// Does a guest read see the stored value?
-    pub fn readable(self) -> bool {
-        !matches!(self, AccessKind::Wo)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct FieldAst {
     pub name: Ident,
@@ -293,23 +252,6 @@ pub struct RegisterAst {
 }
 
 // ------------------------------------------------------------------ actions
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IrqOp {
-    Raise,
-    Lower,
-    Pulse,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssignOp {
-    Set,
-    Or,
-    And,
-    Xor,
-    Add,
-    Sub,
-}
 
 #[derive(Debug, Clone)]
 pub struct Stmt {
@@ -373,77 +315,6 @@ pub struct Place {
 }
 
 // ------------------------------------------------------------------ expressions
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnOp {
-    Not,
-    Neg,
-    BitNot,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    BitOr,
-    BitXor,
-    BitAnd,
-    Shl,
-    Shr,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
-
-impl BinOp {
-    /// Binding power: higher binds tighter. Rust's order, not C's: bitwise
-    /// operators bind tighter than comparisons, so `a & 1 == 1` is
-    /// `(a & 1) == 1`.
-    pub fn precedence(self) -> u8 {
-        match self {
-            BinOp::Or => 1,
-            BinOp::And => 2,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 3,
-            BinOp::BitOr => 4,
-            BinOp::BitXor => 5,
-            BinOp::BitAnd => 6,
-            BinOp::Shl | BinOp::Shr => 7,
-            BinOp::Add | BinOp::Sub => 8,
-            BinOp::Mul | BinOp::Div | BinOp::Rem => 9,
-        }
-    }
-
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Or => "||",
-            BinOp::And => "&&",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::BitOr => "|",
-            BinOp::BitXor => "^",
-            BinOp::BitAnd => "&",
-            BinOp::Shl => "<<",
-            BinOp::Shr => ">>",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Rem => "%",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Expr {

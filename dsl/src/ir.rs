@@ -15,8 +15,15 @@
 //! Runtime semantics (what the model backend implements and the driver
 //! assumes) are documented on each type.
 
-pub use crate::ast::{AccessKind, BinOp, IrqOp, UnOp};
 use crate::source::Span;
+pub use pcidev_core::access::{AccessKind, WriteMasks, low_mask};
+pub use pcidev_core::bar::{AccessPolicy, AccessSizes, BarKind, InvalidAccess, Unmapped};
+pub use pcidev_core::data::Data;
+pub use pcidev_core::dma::DmaOutcome;
+pub use pcidev_core::irq::{IntxPin, IrqOp};
+pub use pcidev_core::ops::{AssignOp, BinOp, UnOp};
+pub use pcidev_core::scenario::{Cmp, Loc, Probe, StepValue};
+pub use pcidev_core::space::Space;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegId(pub usize);
@@ -24,23 +31,6 @@ pub struct RegId(pub usize);
 pub struct StateId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HookId(pub usize);
-
-/// DMA outcome codes stored by `dma ... status PLACE`. The runtime and the
-/// generated driver use the same numbers.
-pub mod dma_status {
-    /// The transfer happened.
-    pub const DONE: u64 = 1;
-    /// Refused: COMMAND.bus-master is off.
-    pub const BUS_MASTER_DISABLED: u64 = 2;
-    /// Refused: the host gave the device no guest memory.
-    pub const NO_GUEST_MEMORY: u64 = 3;
-    /// Refused: [addr, addr+len) is not entirely guest RAM; nothing was written.
-    pub const OUT_OF_RANGE: u64 = 4;
-    /// Refused: longer than the runtime's per-transfer limit.
-    pub const TOO_LONG: u64 = 5;
-    /// Refused: the device-side buffer range is outside the buffer.
-    pub const BAD_BUFFER_RANGE: u64 = 6;
-}
 
 #[derive(Debug, Clone)]
 pub struct Device {
@@ -88,15 +78,24 @@ impl Device {
     /// overlaps accepts? (The runtime applies the same rule.)
     pub fn access_valid(&self, bar: u8, offset: u64, bytes: u64) -> bool {
         let Some(b) = self.bar(bar) else { return false };
-        let end = match offset.checked_add(bytes) {
-            Some(e) if e <= b.size => e,
-            _ => return false,
-        };
-        b.policy.allows(offset, bytes)
-            && b.registers.iter().map(|r| self.register(*r)).all(|r| {
-                let overlaps = r.offset < end && offset < r.offset + r.width as u64;
-                !overlaps || r.sizes.is_none_or(|m| m & (bytes as u8) != 0)
-            })
+        if b.policy.reject(b.size, offset, bytes).is_some() {
+            return false;
+        }
+        let end = offset + bytes; // in range: `reject` checked it
+        b.registers.iter().map(|r| self.register(*r)).all(|r| {
+            let overlaps = r.offset < end && offset < r.offset + r.width as u64;
+            !overlaps || r.sizes.is_none_or(|m| m.contains(bytes as usize))
+        })
+    }
+
+    /// The register a scenario location names: the one at exactly that
+    /// place and width (`None` for raw locations that match no register).
+    pub fn register_at(&self, loc: &Loc) -> Option<RegId> {
+        let bar = loc.space.bar()?;
+        self.bar(bar)?.registers.iter().copied().find(|r| {
+            let r = self.register(*r);
+            r.offset == loc.offset && r.width == loc.width
+        })
     }
 
     /// Does any action perform DMA?
@@ -116,38 +115,10 @@ impl Device {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pin {
-    A,
-    B,
-    C,
-    D,
-}
-
-impl Pin {
-    /// Value of the config-space Interrupt Pin register (0x3d).
-    pub fn config_value(self) -> u8 {
-        match self {
-            Pin::A => 1,
-            Pin::B => 2,
-            Pin::C => 3,
-            Pin::D => 4,
-        }
-    }
-    pub fn letter(self) -> char {
-        match self {
-            Pin::A => 'A',
-            Pin::B => 'B',
-            Pin::C => 'C',
-            Pin::D => 'D',
-        }
-    }
-}
-
 /// How the device interrupts, and how a driver recognises and acknowledges it.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
-    pub pin: Option<Pin>,
+    pub pin: Option<IntxPin>,
     /// Number of MSI vectors (power of two, 1..=32).
     pub msi_vectors: Option<u8>,
     /// Derived level: the line is this expression, recomputed after every
@@ -205,72 +176,11 @@ pub struct Hook {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BarKind {
-    Io,
-    Mem32,
-    Mem64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvalidAccess {
-    /// Reads return 0, writes are dropped.
-    Ignore,
-    /// Reads return all-ones, writes are dropped.
-    AllOnes,
-    /// The access fails (the host sees an error; reads return all-ones).
-    Error,
-}
-
-/// What accesses a BAR accepts (QEMU's `.valid`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccessPolicy {
-    /// Allowed sizes as a mask: bit 0 = 1 byte, 1 = 2, 2 = 4, 3 = 8.
-    pub sizes: u8,
-    /// Offsets must be multiples of the access size.
-    pub aligned: bool,
-    pub invalid: InvalidAccess,
-    /// Bytes no register covers read all-ones (`unmapped ones`) instead of 0.
-    pub unmapped_ones: bool,
-}
-
-impl AccessPolicy {
-    pub fn allows_size(&self, bytes: u64) -> bool {
-        match bytes {
-            1 => self.sizes & 1 != 0,
-            2 => self.sizes & 2 != 0,
-            4 => self.sizes & 4 != 0,
-            8 => self.sizes & 8 != 0,
-            _ => false,
-        }
-    }
-    /// Is an access of `bytes` at `offset` valid (size and alignment)?
-    pub fn allows(&self, offset: u64, bytes: u64) -> bool {
-        self.allows_size(bytes) && (!self.aligned || offset.is_multiple_of(bytes))
-    }
-    /// Allowed sizes in bytes, ascending.
-    pub fn size_list(&self) -> Vec<u8> {
-        [1u8, 2, 4, 8]
-            .into_iter()
-            .filter(|s| self.allows_size(*s as u64))
-            .collect()
-    }
-
-    /// The allowed sizes as text, e.g. `1, 2, 4` with `sep` = ", ".
-    pub fn sizes_text(&self, sep: &str) -> String {
-        self.size_list()
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join(sep)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Bar {
     pub index: u8,
+    /// I/O, 32- or 64-bit memory (with prefetchable).
     pub kind: BarKind,
-    pub prefetchable: bool,
     pub size: u64,
     pub policy: AccessPolicy,
     /// This BAR's registers, sorted by offset.
@@ -298,9 +208,9 @@ pub struct Register {
     pub width: u8,
     /// The register-level access kind, if declared.
     pub access: Option<AccessKind>,
-    /// Access sizes this register accepts (mask as in [`AccessPolicy`]),
-    /// narrowing its BAR's; `None`: the BAR's.
-    pub sizes: Option<u8>,
+    /// Access sizes this register accepts, narrowing its BAR's; `None`:
+    /// the BAR's.
+    pub sizes: Option<AccessSizes>,
     /// Empty: no storage (reads 0 unless `read`; writes only run actions).
     pub fields: Vec<Field>,
     /// Reset value of the storage (all fields' resets combined).
@@ -326,12 +236,16 @@ impl Register {
     pub fn writable(&self) -> bool {
         !self.on_write.is_empty() || self.fields.iter().any(|f| f.access.writable())
     }
-    /// Mask of the register's bits that a guest write can change.
-    pub fn write_mask(&self) -> u64 {
+    /// The register's bits sorted by access kind.
+    pub fn masks(&self) -> WriteMasks {
         self.fields
             .iter()
-            .filter(|f| f.access.writable())
-            .fold(0, |m, f| m | f.mask())
+            .fold(WriteMasks::default(), |m, f| m.with(f.access, f.mask()))
+    }
+
+    /// Mask of the register's bits that a guest write can change.
+    pub fn write_mask(&self) -> u64 {
+        self.masks().writable()
     }
 }
 
@@ -356,15 +270,6 @@ impl Field {
     /// The field's bits in register position.
     pub fn mask(&self) -> u64 {
         low_mask(self.bits()) << self.lo
-    }
-}
-
-/// A mask of the `bits` low bits (64 gives all ones).
-pub fn low_mask(bits: u32) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
     }
 }
 
@@ -417,8 +322,6 @@ pub enum Stmt {
         args: Vec<Expr>,
     },
 }
-
-pub use crate::ast::AssignOp;
 
 /// Bytes a DMA write sends.
 #[derive(Debug, Clone)]
@@ -490,30 +393,9 @@ impl Expr {
 
 // ------------------------------------------------------------------ scenarios
 
-/// An access location: a register or a raw `bar N @ OFF : TYPE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loc {
-    pub bar: u8,
-    pub offset: u64,
-    /// Bytes.
-    pub width: u8,
-    pub register: Option<RegId>,
-}
-
-/// A scenario value: a constant, optionally plus the DMA buffer's address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Value {
-    pub constant: u64,
-    pub plus_dma_addr: bool,
-}
-
-/// Constant data for `expect dma[..]` and `fill dma[..]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Data {
-    Random(u32),
-    Pattern(u8),
-    Word(u64),
-}
+/// A scenario step as the runtime and the drivers run it (`pcidev_core`'s
+/// [`Step`](pcidev_core::scenario::Step)), with stream bytes owned.
+pub type StepKind = pcidev_core::scenario::Step<Vec<u8>>;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -531,46 +413,4 @@ pub struct Step {
     /// 1-based line in its file.
     pub line: usize,
     pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub enum StepKind {
-    /// Read (for side effects), value ignored.
-    Read(Loc),
-    Write(Loc, Value),
-    /// Read and compare `(read & mask) == (value & mask)`.
-    Expect {
-        loc: Loc,
-        value: Value,
-        mask: u64,
-    },
-    /// Like `Expect`, polled until true (a driver waits; the synchronous
-    /// model must already satisfy it).
-    Wait {
-        loc: Loc,
-        value: Value,
-        mask: u64,
-    },
-    /// An access the BAR's policy rejects: a write has no effect...
-    InvalidWrite(Loc, Value),
-    /// ...and a read returns this (0 for `ignore`, all-ones otherwise).
-    InvalidRead {
-        loc: Loc,
-        expect: u64,
-    },
-    /// The interrupt is (or is not) asserted. When asserted, the handler
-    /// protocol runs: read `status`, and if non-zero write `ack`.
-    ExpectIrq(bool),
-    /// The DMA buffer's bytes [start, end) equal the data.
-    ExpectDma {
-        start: u64,
-        end: u64,
-        data: Data,
-    },
-    /// Fill the DMA buffer's bytes [start, end) with the data.
-    Fill {
-        start: u64,
-        end: u64,
-        data: Data,
-    },
 }

@@ -8,7 +8,7 @@
 //! sub-expressions are folded with the front end's own evaluator, so the
 //! generated code is small and clippy finds no constant arithmetic in it.
 
-use pcidevc_dsl::check::{eval_binary, eval_unary};
+use pcidev_core::ops::{eval_binary, eval_unary};
 use pcidevc_dsl::ir::{BinOp, Expr, UnOp};
 
 /// What the handler writes.

@@ -88,16 +88,16 @@ pub struct HelperView {
 /// Is a `width`-byte register on `bar` accessed through the run-time checked
 /// accessors? (8 bytes on a memory BAR.)
 pub fn fallible(bar: &ir::Bar, width: u8) -> bool {
-    width == 8 && bar.kind != BarKind::Io
+    width == 8 && !bar.kind.is_io()
 }
 
 fn kind_text(bar: &ir::Bar) -> String {
     let kind = match bar.kind {
         BarKind::Io => "I/O".to_string(),
-        BarKind::Mem32 => "32-bit memory".to_string(),
-        BarKind::Mem64 => "64-bit memory".to_string(),
+        BarKind::Mem32 { .. } => "32-bit memory".to_string(),
+        BarKind::Mem64 { .. } => "64-bit memory".to_string(),
     };
-    let pf = if bar.prefetchable {
+    let pf = if bar.kind.is_prefetchable() {
         ", prefetchable"
     } else {
         ""
@@ -106,7 +106,7 @@ fn kind_text(bar: &ir::Bar) -> String {
 }
 
 fn policy_text(bar: &ir::Bar) -> String {
-    let sizes = bar.policy.sizes_text("/");
+    let sizes = bar.policy.sizes.text("/");
     let align = if bar.policy.aligned { "aligned " } else { "" };
     let invalid = match bar.policy.invalid {
         InvalidAccess::Ignore => "ignored, reading 0",
@@ -253,7 +253,7 @@ fn reg_view(
                 doc: if f.implicit {
                     String::new()
                 } else {
-                    layout::doc_block(12, "///", &format!("{}{reset}.", f.access.name()))
+                    layout::doc_block(12, "///", &format!("{}{reset}.", f.access.keyword()))
                 },
                 hi: f.hi,
                 lo: f.lo,
@@ -306,15 +306,18 @@ fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
         layout::hex(reg.offset)
     );
     if reg.has_storage() {
-        let access = reg.access.map(|a| a.name().to_string()).unwrap_or_else(|| {
-            let mut kinds: Vec<&str> = Vec::new();
-            for f in &reg.fields {
-                if !kinds.contains(&f.access.name()) {
-                    kinds.push(f.access.name());
+        let access = reg
+            .access
+            .map(|a| a.keyword().to_string())
+            .unwrap_or_else(|| {
+                let mut kinds: Vec<&str> = Vec::new();
+                for f in &reg.fields {
+                    if !kinds.contains(&f.access.keyword()) {
+                        kinds.push(f.access.keyword());
+                    }
                 }
-            }
-            kinds.join("/")
-        });
+                kinds.join("/")
+            });
         s.push_str(&format!(": {access}, reset {}", layout::hex(reg.reset)));
     } else {
         s.push_str(" (no storage)");

@@ -7,7 +7,7 @@
 //! language's own evaluator.
 
 use super::{field_ident, lit_hex};
-use pcidevc_dsl::check::{eval_binary, eval_unary};
+use pcidev_core::ops::{eval_binary, eval_unary};
 use pcidevc_dsl::ir::{self, AssignOp, BinOp, Device, Expr, Place, Stmt, UnOp};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};

@@ -19,13 +19,14 @@ impl<'a> Checker<'a> {
         let mut claimed: BTreeMap<u64, Span> = BTreeMap::new();
         let mut out = Vec::new();
         for b in asts {
+            let prefetchable = b.prefetchable.is_some();
             let kind = match b.kind {
                 ast::BarKindAst::Io => ir::BarKind::Io,
-                ast::BarKindAst::Mem32 => ir::BarKind::Mem32,
-                ast::BarKindAst::Mem64 => ir::BarKind::Mem64,
+                ast::BarKindAst::Mem32 => ir::BarKind::Mem32 { prefetchable },
+                ast::BarKindAst::Mem64 => ir::BarKind::Mem64 { prefetchable },
             };
             let idx = b.index.value;
-            let slots = if kind == ir::BarKind::Mem64 { 2 } else { 1 };
+            let slots = u64::from(kind.slots());
             if idx > 5 || idx + slots - 1 > 5 {
                 let why = if idx <= 5 {
                     "a mem64 BAR also takes the next index, and there is no BAR 6"
@@ -97,9 +98,7 @@ impl<'a> Checker<'a> {
                     .also(b.kind_span, "declared io here")
                     .hint("use a mem32 BAR for larger register files"),
                 );
-            } else if (kind == ir::BarKind::Io && size < 4)
-                || (kind != ir::BarKind::Io && size < 16)
-            {
+            } else if (kind.is_io() && size < 4) || (!kind.is_io() && size < 16) {
                 self.err(
                     Diagnostic::error(
                         diag::BAR_TOO_SMALL,
@@ -109,7 +108,7 @@ impl<'a> Checker<'a> {
                     .label("too small")
                     .hint("I/O BARs are at least 4 bytes, memory BARs at least 16"),
                 );
-            } else if kind == ir::BarKind::Mem32 && size > (1 << 31) {
+            } else if matches!(kind, ir::BarKind::Mem32 { .. }) && size > (1 << 31) {
                 self.err(
                     Diagnostic::error(diag::OUT_OF_RANGE, b.size.span, "a mem32 BAR is at most 2G")
                         .label("too large for 32-bit space")
@@ -120,7 +119,6 @@ impl<'a> Checker<'a> {
             out.push(ir::Bar {
                 index: idx.min(255) as u8,
                 kind,
-                prefetchable: b.prefetchable.is_some(),
                 size,
                 policy,
                 registers: Vec::new(),
@@ -216,10 +214,14 @@ impl<'a> Checker<'a> {
             unmapped_ones = *ones;
         }
         ir::AccessPolicy {
-            sizes,
+            sizes: ir::AccessSizes(sizes),
             aligned,
             invalid,
-            unmapped_ones,
+            unmapped: if unmapped_ones {
+                ir::Unmapped::Ones
+            } else {
+                ir::Unmapped::Zero
+            },
         }
     }
 }

@@ -202,7 +202,7 @@ impl<'a> Checker<'a> {
                         format!(
                             "field `{}` is {} in read-only register `{}`",
                             f.name.name,
-                            f.access.0.name(),
+                            f.access.0.keyword(),
                             r.name.name
                         ),
                     )

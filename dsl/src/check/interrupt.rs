@@ -43,10 +43,10 @@ impl<'a> Checker<'a> {
             match item {
                 InterruptItem::Pin(p) => {
                     out.pin = match p.name.as_str() {
-                        "A" => Some(ir::Pin::A),
-                        "B" => Some(ir::Pin::B),
-                        "C" => Some(ir::Pin::C),
-                        "D" => Some(ir::Pin::D),
+                        "A" => Some(ir::IntxPin::A),
+                        "B" => Some(ir::IntxPin::B),
+                        "C" => Some(ir::IntxPin::C),
+                        "D" => Some(ir::IntxPin::D),
                         _ => {
                             self.err(
                                 Diagnostic::error(

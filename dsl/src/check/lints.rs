@@ -6,10 +6,11 @@
 //! is no error, since an error may have dropped a use). W0002 belongs to
 //! scenario steps (`scenarios.rs`).
 
-use super::{Checker, eval_binary, eval_unary};
+use super::Checker;
 use crate::diag::{self, Diagnostic};
 use crate::ir;
 use crate::source::Span;
+use pcidev_core::ops::{eval_binary, eval_unary};
 
 impl<'a> Checker<'a> {
     /// W0001: DMA whose address is, at reset, in a window that is not RAM.

@@ -23,7 +23,6 @@
 //! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
 //! | `scenarios.rs` | steps, locations, values, DMA ranges | E0601, E0602, E0701-E0703, W0002 |
 //! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
-//! | `eval.rs` | the operators on `u64`, shared with the backends | none |
 
 use crate::ast;
 use crate::diag::{self, Diagnostic};
@@ -34,7 +33,6 @@ use std::collections::{HashMap, HashSet};
 mod actions;
 mod arrays;
 mod bars;
-mod eval;
 mod exprs;
 mod fields;
 mod identity;
@@ -47,7 +45,6 @@ mod states;
 
 pub use arrays::MAX_ARRAY;
 use arrays::expand_arrays;
-pub use eval::{eval_binary, eval_unary};
 use exprs::ExprCx;
 use names::Sym;
 

@@ -52,7 +52,7 @@ impl<'a> Checker<'a> {
                     .label("sizes are 1, 2, 4 or 8")
                     .hint("use 1, 2, 4 or 8"),
                 );
-            } else if !bar.policy.allows_size(n.value) {
+            } else if !bar.policy.sizes.contains(n.value as usize) {
                 self.err(
                     Diagnostic::error(
                         diag::REG_WIDTH_NOT_ALLOWED,
@@ -98,7 +98,7 @@ impl<'a> Checker<'a> {
                 offset: r.offset.value,
                 width,
                 access: r.access.map(|a| a.0),
-                sizes: self.register_sizes(r, bars, bar_index),
+                sizes: self.register_sizes(r, bars, bar_index).map(ir::AccessSizes),
                 fields,
                 reset,
                 read: None,
@@ -172,8 +172,10 @@ impl<'a> Checker<'a> {
                     );
                 }
                 // (sizes == 0: every listed size was invalid, already reported)
-                if bar.policy.sizes != 0 && !bar.policy.allows_size(reg.width as u64) {
-                    let sizes = bar.policy.sizes_text(", ");
+                if !bar.policy.sizes.is_empty()
+                    && !bar.policy.sizes.contains(usize::from(reg.width))
+                {
+                    let sizes = bar.policy.sizes.text(", ");
                     self.err(
                         Diagnostic::error(diag::REG_WIDTH_NOT_ALLOWED, r.width.1, format!("register `{}` is {} bytes wide, but BAR {} allows accesses of {} bytes", reg.name, reg.width, bar.index, sizes))
                             .label("width not allowed")

@@ -11,11 +11,12 @@
 //! irq` without an interrupt) and the warning W0002 (an access the BAR does
 //! not allow, in a step not marked `invalid`).
 
-use super::{Checker, eval_binary, eval_unary, fits};
+use super::{Checker, fits};
 use crate::ast::{self, BinOp, ExprKind, ScalarType, StepKind};
 use crate::diag::{self, Diagnostic};
 use crate::ir::{self, low_mask};
 use crate::source::Span;
+use pcidev_core::ops::{eval_binary, eval_unary};
 
 impl<'a> Checker<'a> {
     pub(super) fn scenario(
@@ -102,7 +103,7 @@ impl<'a> Checker<'a> {
                 let m = mask_of(self, mask)?;
                 self.fits_loc(&loc, v, value.span)?;
                 self.policy_check(&loc, location.span(), false, dev)?;
-                if let Some(r) = loc.register {
+                if let Some(r) = dev.register_at(&loc) {
                     let reg = dev.register(r);
                     if !reg.readable() && !v.plus_dma_addr && v.constant & m != 0 {
                         self.err(
@@ -123,6 +124,7 @@ impl<'a> Checker<'a> {
                         loc,
                         value: v,
                         mask: m,
+                        cmp: ir::Cmp::Eq,
                     }
                 } else {
                     ir::StepKind::Wait {
@@ -142,7 +144,7 @@ impl<'a> Checker<'a> {
             StepKind::InvalidRead { location } => {
                 let loc = self.location(location, dev)?;
                 self.policy_check(&loc, location.span(), true, dev)?;
-                let bar = dev.bar(loc.bar)?;
+                let bar = dev.bar(loc.space.bar()?)?;
                 let expect = match bar.policy.invalid {
                     ir::InvalidAccess::Ignore => 0,
                     _ => low_mask(loc.width as u32 * 8),
@@ -189,12 +191,7 @@ impl<'a> Checker<'a> {
             ast::Location::Register(id) => {
                 let r = self.lookup_register(id)?;
                 let reg = dev.register(r);
-                Some(ir::Loc {
-                    bar: reg.bar,
-                    offset: reg.offset,
-                    width: reg.width,
-                    register: Some(r),
-                })
+                Some(ir::Loc::bar(reg.bar, reg.offset, reg.width))
             }
             ast::Location::Raw {
                 bar,
@@ -248,16 +245,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                let register = b.registers.iter().copied().find(|r| {
-                    dev.register(*r).offset == offset.value
-                        && dev.register(*r).width as u64 == bytes
-                });
-                Some(ir::Loc {
-                    bar: b.index,
-                    offset: offset.value,
-                    width: bytes as u8,
-                    register,
-                })
+                Some(ir::Loc::bar(b.index, offset.value, bytes as u8))
             }
         }
     }
@@ -270,9 +258,9 @@ impl<'a> Checker<'a> {
         claims_invalid: bool,
         dev: &ir::Device,
     ) -> Option<()> {
-        let bar = dev.bar(loc.bar)?;
-        let valid = dev.access_valid(loc.bar, loc.offset, loc.width as u64);
-        let sizes = bar.policy.sizes_text(", ");
+        let bar = dev.bar(loc.space.bar()?)?;
+        let valid = dev.access_valid(bar.index, loc.offset, loc.width as u64);
+        let sizes = bar.policy.sizes.text(", ");
         if claims_invalid && valid {
             self.err(
                 Diagnostic::error(
@@ -303,7 +291,7 @@ impl<'a> Checker<'a> {
         Some(())
     }
 
-    fn fits_loc(&mut self, loc: &ir::Loc, v: ir::Value, span: Span) -> Option<()> {
+    fn fits_loc(&mut self, loc: &ir::Loc, v: ir::StepValue, span: Span) -> Option<()> {
         if !v.plus_dma_addr && !fits(v.constant, loc.width as u32 * 8) {
             self.err(
                 Diagnostic::error(
@@ -320,17 +308,11 @@ impl<'a> Checker<'a> {
     }
 
     /// Fold a scenario expression to `constant (+ dma.addr)`.
-    fn value(&mut self, e: &ast::Expr, dev: &ir::Device) -> Option<ir::Value> {
+    fn value(&mut self, e: &ast::Expr, dev: &ir::Device) -> Option<ir::StepValue> {
         let (dma, constant) = self.fold(e, dev)?;
         match dma {
-            0 => Some(ir::Value {
-                constant,
-                plus_dma_addr: false,
-            }),
-            1 => Some(ir::Value {
-                constant,
-                plus_dma_addr: true,
-            }),
+            0 => Some(ir::StepValue::new(constant)),
+            1 => Some(ir::StepValue::dma_addr(constant)),
             _ => self.dma_addr_offset_only(e.span),
         }
     }

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::ci::repo_root;
-use crate::e2e::{E2eOptions, build_tools, serve, target_dir, tempdir};
+use crate::e2e::{E2eOptions, build_tools, serve};
 use crate::initramfs::Builder;
 use crate::provision::Guest;
 use crate::qemu::{Boot, Qemu};
 use crate::ui::{Ui, fmt_duration};
+use crate::workspace::repo_root;
+use crate::workspace::{target_dir, tempdir};
 
 /// Medians of `runs` end-to-end hello_tic boots (no reloads).
 #[derive(Debug)]
@@ -216,7 +217,7 @@ pub fn lines_of_code(n: usize) -> Result<Vec<(String, usize, usize, usize)>> {
     let work = tempdir("pcidevc-loc")?;
     let synthetic = work.path().join(format!("syn{n}.pcidev"));
     std::fs::write(&synthetic, synthetic_spec(n))?;
-    let mut specs = crate::ci::specs()?;
+    let mut specs = crate::workspace::specs()?;
     specs.push(synthetic);
     let mut out = Vec::new();
     for spec in specs {

@@ -7,45 +7,10 @@
 //! boots. Steps run in order and the first failure stops the run; the
 //! summary lists each step's time.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use anyhow::{Context, Result, bail};
 
 use crate::ui::Ui;
-
-/// The repository root (xtask lives in `<root>/xtask`).
-pub fn repo_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().unwrap_or(here).to_path_buf()
-}
-
-/// The specs the project checks, sorted.
-pub fn specs() -> Result<Vec<PathBuf>> {
-    let dir = repo_root().join("specs");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("listing {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pcidev"))
-        .collect();
-    specs.sort();
-    Ok(specs)
-}
-
-/// `cargo ARGS` in the repository root with inherited output; fails with
-/// the command line when it fails.
-pub fn cargo(args: &[&str]) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(args).current_dir(repo_root());
-    let status = cmd
-        .status()
-        .with_context(|| format!("running cargo {}", args.join(" ")))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
-}
+use crate::workspace::{cargo, repo_root, specs};
 
 /// The host-side checks: no VM involved.
 pub fn host_checks(ui: &Ui) -> Result<()> {

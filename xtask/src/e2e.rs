@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::ci::repo_root;
 use crate::initramfs::Builder;
 use crate::provision::Guest;
 use crate::qemu::{Boot, BootResult, Qemu};
+use crate::workspace::{target_dir, tempdir};
 
 /// What to boot.
 #[derive(Debug, Clone)]
@@ -88,16 +88,9 @@ impl Drop for HostGuard {
     }
 }
 
-/// The cargo target directory of the workspace.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-}
-
 /// Build the CLI and the host once (debug profile) and return their paths.
 pub fn build_tools() -> Result<(PathBuf, PathBuf)> {
-    crate::ci::cargo(&[
+    crate::workspace::cargo(&[
         "build",
         "--quiet",
         "--locked",
@@ -629,31 +622,6 @@ fn first_verdict_time(console: &str, wall: Duration) -> Option<Duration> {
         .parse::<f64>()
         .ok()?;
     Some(Duration::from_secs_f64(stamp).min(wall))
-}
-
-/// A temporary directory removed on drop.
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn tempdir(prefix: &str) -> Result<TempDir> {
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let p = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
-    Ok(TempDir(p))
 }
 
 #[cfg(test)]

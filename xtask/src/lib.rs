@@ -33,3 +33,4 @@ pub mod qemu;
 pub mod smoke;
 pub mod toolchain;
 pub mod ui;
+pub mod workspace;

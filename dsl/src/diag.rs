@@ -3,7 +3,7 @@
 //! Every problem the front end finds becomes a [`Diagnostic`]. Codes are
 //! stable (`E0xxx` errors, `W0xxx` warnings) and documented in [`CODES`];
 //! `pcidevc explain CODE` prints the explanation. How a diagnostic is shown
-//! lives beside this file: [`render`] in rustc's human and short layouts,
+//! lives beside this file: [`mod@render`] in rustc's human and short layouts,
 //! [`json`] in rustc's JSON diagnostic format.
 
 pub mod json;

@@ -2,11 +2,16 @@
 //!
 //! Every problem the front end finds becomes a [`Diagnostic`]. Codes are
 //! stable (`E0xxx` errors, `W0xxx` warnings) and documented in [`CODES`];
-//! `pcidevc explain CODE` prints the explanation. Rendering for humans goes
-//! through miette; [`Diagnostic::to_json`] gives one JSON object per
-//! diagnostic for editors and CI annotations.
+//! `pcidevc explain CODE` prints the explanation. How a diagnostic is shown
+//! lives beside this file: [`mod@render`] in rustc's human and short layouts,
+//! [`json`] in rustc's JSON diagnostic format.
 
-use crate::source::{Location, SourceMap, Span};
+pub mod json;
+pub mod render;
+
+pub use render::{render, summary};
+
+use crate::source::Span;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -14,6 +19,16 @@ use serde::Serialize;
 pub enum Severity {
     Warning,
     Error,
+}
+
+impl Severity {
+    /// The word rustc prints: `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
 }
 
 /// A secondary site: the other half of a conflict, or a related declaration.
@@ -34,6 +49,11 @@ pub struct Diagnostic {
     /// Other sites (e.g. the first of two overlapping registers).
     pub related: Vec<Label>,
     pub hint: Option<String>,
+    /// Context that is not a site in the source (`= note: ...`).
+    pub notes: Vec<String>,
+    /// The problem is the file itself (it could not be read): `span` only
+    /// names the file, and there is no text to point at.
+    pub whole_file: bool,
 }
 
 impl Diagnostic {
@@ -47,6 +67,8 @@ impl Diagnostic {
             label: String::new(),
             related: Vec::new(),
             hint: None,
+            notes: Vec::new(),
+            whole_file: false,
         }
     }
 
@@ -84,67 +106,55 @@ impl Diagnostic {
         self
     }
 
+    /// A remark that points at no source text.
+    pub fn note(mut self, text: impl Into<String>) -> Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    /// The problem is the file of `span` as a whole: shown without a
+    /// location or code frame.
+    pub fn whole_file(mut self) -> Self {
+        self.whole_file = true;
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
 
-    /// One JSON object (a single line when serialized) for editors and CI.
-    pub fn to_json(&self, sources: &SourceMap) -> serde_json::Value {
-        #[derive(Serialize)]
-        struct JsonLabel {
-            file: String,
-            line: usize,
-            column: usize,
-            end_line: usize,
-            end_column: usize,
-            message: String,
+/// A message about no source text (the summary of a spec, generated files
+/// out of date): rendered like a [`Diagnostic`] without a code or a site,
+/// by [`Remark::rendered`] and [`Remark::to_json`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remark {
+    pub severity: Severity,
+    pub message: String,
+    /// `= note:` lines.
+    pub notes: Vec<String>,
+    /// The `= help:` line.
+    pub help: Option<String>,
+}
+
+impl Remark {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Remark {
+            severity,
+            message: message.into(),
+            notes: Vec::new(),
+            help: None,
         }
-        let loc = |span: Span, message: &str| {
-            let Location {
-                file,
-                line,
-                column,
-                end_line,
-                end_column,
-            } = sources.location(span);
-            JsonLabel {
-                file,
-                line,
-                column,
-                end_line,
-                end_column,
-                message: message.to_string(),
-            }
-        };
-        let primary = loc(self.span, &self.label);
-        serde_json::json!({
-            "severity": self.severity,
-            "code": self.code,
-            "message": self.message,
-            "file": primary.file,
-            "line": primary.line,
-            "column": primary.column,
-            "end_line": primary.end_line,
-            "end_column": primary.end_column,
-            "label": self.label,
-            "related": self.related.iter().map(|l| loc(l.span, &l.message)).collect::<Vec<_>>(),
-            "hint": self.hint,
-        })
     }
 
-    /// `file:line:col: error[E0301]: message` — one line, for logs and tests.
-    pub fn short(&self, sources: &SourceMap) -> String {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        format!(
-            "{}: {}[{}]: {}",
-            sources.location(self.span),
-            sev,
-            self.code,
-            self.message
-        )
+    pub fn note(mut self, text: impl Into<String>) -> Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
     }
 }
 
@@ -268,133 +278,6 @@ codes! {
 /// Look up a code's documentation.
 pub fn explain(code: &str) -> Option<&'static CodeInfo> {
     CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
-}
-
-// ------------------------------------------------------------------ rendering
-
-/// Render diagnostics for a terminal through miette's graphical handler.
-pub fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
-    use miette::{GraphicalReportHandler, GraphicalTheme};
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
-    let mut out = String::new();
-    for d in diags {
-        let report = MietteView::new(d, sources);
-        if handler.render_report(&mut out, &report).is_err() {
-            // Rendering into a String cannot fail in practice; fall back to one line.
-            out.push_str(&d.short(sources));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Adapter from our diagnostic to miette's: the primary file is the source
-/// code; sites in other files become related reports of their own.
-#[derive(Debug)]
-struct MietteView {
-    code: &'static str,
-    severity: Severity,
-    message: String,
-    location: String,
-    hint: Option<String>,
-    source: miette::NamedSource<String>,
-    labels: Vec<miette::LabeledSpan>,
-    related: Vec<MietteView>,
-}
-
-impl MietteView {
-    fn new(d: &Diagnostic, sources: &SourceMap) -> Self {
-        let file = sources.get(d.span.file);
-        let name = file.map(|f| f.name.clone()).unwrap_or_default();
-        let text = file.map(|f| f.text.clone()).unwrap_or_default();
-        let text_len = text.len();
-        let clamp = |s: Span| {
-            let start = s.start.min(text_len);
-            let end = s.end.clamp(start, text_len);
-            (start, end - start)
-        };
-        let mut labels = vec![miette::LabeledSpan::new_primary_with_span(
-            Some(d.label.clone()).filter(|l| !l.is_empty()),
-            clamp(d.span),
-        )];
-        let mut related = Vec::new();
-        for l in &d.related {
-            if l.span.file == d.span.file {
-                labels.push(miette::LabeledSpan::new_with_span(
-                    Some(l.message.clone()),
-                    clamp(l.span),
-                ));
-            } else {
-                let sub = Diagnostic {
-                    severity: d.severity,
-                    code: d.code,
-                    message: l.message.clone(),
-                    span: l.span,
-                    label: l.message.clone(),
-                    related: Vec::new(),
-                    hint: None,
-                };
-                let mut view = MietteView::new(&sub, sources);
-                view.severity = Severity::Warning; // shown as advice-like context
-                related.push(view);
-            }
-        }
-        MietteView {
-            code: d.code,
-            severity: d.severity,
-            message: d.message.clone(),
-            location: sources.location(d.span).to_string(),
-            hint: d.hint.clone(),
-            source: miette::NamedSource::new(name, text),
-            labels,
-            related,
-        }
-    }
-}
-
-impl std::fmt::Display for MietteView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.message, self.location)
-    }
-}
-
-impl std::error::Error for MietteView {}
-
-impl miette::Diagnostic for MietteView {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(self.code))
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.hint
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().cloned()))
-    }
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            None
-        } else {
-            Some(Box::new(
-                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-            ))
-        }
-    }
 }
 
 #[cfg(test)]

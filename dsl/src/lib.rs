@@ -6,7 +6,7 @@
 //! 2. [`check`]: name resolution and every semantic check, producing the
 //!    typed [`ir`] that all backends consume (no backend re-reads text);
 //! 3. [`diag`]: diagnostics with stable codes, spans, both sites of a
-//!    conflict and a hint, rendered by miette or as JSON.
+//!    conflict and a hint, rendered in rustc's layouts or its JSON.
 //!
 //! Entry points: [`compile_file`] for a path, [`compile_str`] for text.
 //! Neither panics on any input.
@@ -72,8 +72,8 @@ pub fn compile_file(path: &Path) -> Compiled {
                 source::Span::new(file, 0, 0),
                 format!("cannot read `{name}`: {e}"),
             )
-            .label("unreadable")
-            .hint("check the path");
+            .hint("check the path")
+            .whole_file();
             Compiled {
                 sources,
                 diagnostics: vec![d],

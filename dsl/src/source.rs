@@ -6,6 +6,7 @@
 //! costs nothing until an error is actually reported on it.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// Index of a file in a [`SourceMap`].
@@ -109,6 +110,34 @@ impl SourceFile {
     }
 }
 
+impl SourceFile {
+    /// `offset` moved into the text and down to a character boundary, so
+    /// that slicing at it never panics.
+    pub fn snap(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    /// The whole lines that the byte range `start..end` touches, as a byte
+    /// range of the text without the last line's newline. A range that ends
+    /// just after a newline does not touch the next line.
+    pub fn lines_around(&self, start: usize, end: usize) -> Range<usize> {
+        let start = self.snap(start);
+        let end = self.snap(end).max(start);
+        let first = self.line_starts[self.line_index(start)];
+        let last_byte = if end > start { end - 1 } else { end };
+        let last = self.line_index(last_byte);
+        let stop = self
+            .line_starts
+            .get(last + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        first..stop.max(first)
+    }
+}
+
 /// All files of one compilation: the spec and what it includes.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
@@ -209,5 +238,18 @@ mod tests {
         // Past the end and inside a multi-byte char never panic.
         assert_eq!(f.line_col(1000).0, 3);
         assert_eq!(f.line_col(5), (2, 2));
+    }
+
+    #[test]
+    fn lines_around_covers_whole_lines_only() {
+        let f = SourceFile::new("t", None, "ab\ncé d\nxyz".to_string());
+        assert_eq!(f.lines_around(4, 5), 3..8, "inside line 2");
+        assert_eq!(f.lines_around(1, 4), 0..8, "lines 1 and 2");
+        assert_eq!(f.lines_around(0, 3), 0..2, "ends after the newline");
+        assert_eq!(f.lines_around(9, 9), 9..12, "empty, on the last line");
+        assert_eq!(f.lines_around(5, 100), 3..12, "past the end");
+        assert_eq!(f.snap(5), 4, "inside `é`");
+        let empty = SourceFile::new("e", None, String::new());
+        assert_eq!(empty.lines_around(0, 0), 0..0);
     }
 }

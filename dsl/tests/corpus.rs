@@ -177,7 +177,11 @@ fn check_spec(path: &Path) -> Result<Compiled, String> {
             problems.push(format!("{} missing from the rendered report", d.code));
         }
         let json = d.to_json(&c.sources);
-        if json["code"] != d.code || json["line"].as_u64().is_none_or(|l| l == 0) {
+        let primary = &json["spans"][0];
+        if json["code"]["code"] != d.code
+            || primary["is_primary"] != true
+            || primary["line_start"].as_u64().is_none_or(|l| l == 0)
+        {
             problems.push(format!("bad JSON for {}: {json}", d.code));
         }
     }

@@ -192,7 +192,7 @@ fn tracking(compiled: &Compiled, base: &Path) -> Vec<TokenStream> {
 
 /// One diagnostic as the text of a `compile_error!`: the CLI's one-line
 /// form (`file:line:col: error[E....]: message`), then the other sites of
-/// the problem and the hint.
+/// the problem, the notes and the hint.
 fn message(d: &Diagnostic, compiled: &Compiled) -> String {
     let mut text = d.short(&compiled.sources);
     for related in &d.related {
@@ -201,6 +201,9 @@ fn message(d: &Diagnostic, compiled: &Compiled) -> String {
             compiled.sources.location(related.span),
             related.message
         ));
+    }
+    for note in &d.notes {
+        text.push_str(&format!("\nnote: {note}"));
     }
     if let Some(hint) = &d.hint {
         text.push_str(&format!("\nhelp: {hint}"));

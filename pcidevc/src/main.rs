@@ -1,15 +1,23 @@
 //! `pcidevc`: compile `.pcidev` device descriptions.
 //!
 //! `pcidevc SPEC...` writes, per device, the generated files under
-//! `generated/<device>/` (or `-o DIR`); `pcidevc check` only validates;
-//! `pcidevc explain CODE` documents a diagnostic; `pcidevc completions SHELL`
-//! prints shell completions. Exit status: 0 success (warnings allowed),
-//! 1 errors in a spec or drift found by `--check`, 2 usage or I/O errors.
+//! `generated/<device>/` (or `-o DIR`); `--check` compares instead of
+//! writing; `pcidevc check` only validates; `pcidevc explain CODE` documents
+//! a diagnostic; `pcidevc completions SHELL` prints shell completions. Each
+//! subcommand takes only the flags that mean something to it.
+//!
+//! Diagnostics go to stderr in rustc's layout (`--message-format human`) or
+//! one line each (`short`), or to stdout as rustc's JSON (`json`: stdout then
+//! holds JSON lines only; diffs and summaries go to stderr). Exit status:
+//! 0 success (warnings allowed), 1 errors in a spec or drift found by
+//! `--check`, 2 usage or I/O errors.
 
 mod output;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use pcidevc_dsl::diag::{self, Diagnostic};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use pcidevc_dsl::diag::{self, CodeInfo, Diagnostic, Remark, Severity};
+use pcidevc_dsl::source::SourceMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,12 +26,37 @@ const AFTER_HELP: &str = "\
 Examples:
   pcidevc specs/hello_tic.pcidev            write generated/hello_tic/
   pcidevc specs/*.pcidev -o out/            write out/<device>/ for each spec
-  pcidevc check specs/hello_tic.pcidev      validate only
-  pcidevc specs/*.pcidev --check            exit 1 (and show a diff) if generated/ is stale
+  pcidevc specs/*.pcidev --check            exit 1 (with a diff) if generated/ is stale
+  pcidevc check specs/*.pcidev              validate only
   pcidevc explain E0302                     what a diagnostic code means
 
 Exit status: 0 success (warnings allowed), 1 spec errors or drift, 2 usage or I/O errors.
-The language reference is in README.md.";
+`pcidevc help COMMAND` documents a subcommand; the language reference is in README.md.";
+
+const CHECK_AFTER_HELP: &str = "\
+Examples:
+  pcidevc check specs/hello_tic.pcidev
+  pcidevc check specs/*.pcidev --deny-warnings
+  pcidevc check specs/*.pcidev --message-format json | jq -r .rendered
+  pcidevc check specs/*.pcidev --message-format short
+
+Exit status: 0 valid (warnings allowed), 1 errors (or warnings with --deny-warnings),
+2 usage or I/O errors (e.g. an unreadable spec).";
+
+const EXPLAIN_AFTER_HELP: &str = "\
+Examples:
+  pcidevc explain E0302      what `overlapping registers` means and how to fix it
+  pcidevc explain            every code with its title
+
+Codes are E0xxx (errors) and W0xxx (warnings); they are stable.";
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Examples:
+  pcidevc completions bash > ~/.local/share/bash-completion/completions/pcidevc
+  pcidevc completions zsh > ~/.zfunc/_pcidevc          (with ~/.zfunc in $fpath)
+  pcidevc completions fish > ~/.config/fish/completions/pcidevc.fish
+
+The scripts complete subcommands, flags, spec paths and, after `explain`, the codes.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,67 +68,87 @@ The language reference is in README.md.";
     subcommand_negates_reqs = true
 )]
 struct Cli {
-    /// Spec files to compile (one device each).
-    #[arg(required = true, value_name = "SPEC")]
+    /// Spec files to compile, one device each (`.pcidev`).
+    #[arg(required = true, value_name = "SPEC", value_hint = ValueHint::FilePath)]
     specs: Vec<PathBuf>,
 
-    /// Output directory; each device gets DIR/<device name>/.
-    #[arg(short, long, value_name = "DIR", default_value = "generated")]
+    /// Output directory: each device is written to DIR/<device name>/.
+    #[arg(short, long, value_name = "DIR", default_value = "generated", value_hint = ValueHint::DirPath)]
     output: PathBuf,
 
-    /// Write nothing: compare what would be written with what is on disk,
-    /// print a unified diff and exit 1 if they differ.
+    /// Write nothing: compare what would be written with DIR/<device>/,
+    /// print a unified diff for each stale or missing file, name the files
+    /// there that pcidevc does not generate, and exit 1 if anything differs.
     #[arg(long)]
     check: bool,
 
+    /// Do not print each file written (diagnostics are still printed).
+    #[arg(short, long)]
+    quiet: bool,
+
     #[command(flatten)]
-    common: Common,
+    report: ReportArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
 }
 
-#[derive(clap::Args, Debug, Clone)]
-struct Common {
-    /// How diagnostics are printed: for people, or one JSON object per line.
-    #[arg(long, value_enum, default_value_t = MessageFormat::Human, global = true)]
+/// What compiling and checking share: how diagnostics are shown.
+#[derive(Args, Debug, Clone)]
+struct ReportArgs {
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
     message_format: MessageFormat,
 
-    /// When to use colors in diagnostics.
-    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    /// When to color diagnostics: auto colors when stderr is a terminal and
+    /// NO_COLOR is not set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto)]
     color: Color,
 
-    /// Treat warnings as errors (exit 1 when there is any).
-    #[arg(long, global = true)]
+    /// Treat warnings as errors: they are reported as errors and fail the
+    /// run (exit 1).
+    #[arg(long)]
     deny_warnings: bool,
-
-    /// Print only diagnostics, not what was written.
-    #[arg(short, long, global = true)]
-    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate specs without writing anything.
+    #[command(after_help = CHECK_AFTER_HELP)]
     Check {
-        #[arg(required = true, value_name = "SPEC")]
+        /// Spec files to validate, one device each (`.pcidev`).
+        #[arg(required = true, value_name = "SPEC", value_hint = ValueHint::FilePath)]
         specs: Vec<PathBuf>,
+
+        #[command(flatten)]
+        report: ReportArgs,
     },
-    /// Explain a diagnostic code (e.g. E0302), or list all codes.
+    /// Explain a diagnostic code, or list every code.
+    #[command(after_help = EXPLAIN_AFTER_HELP)]
     Explain {
-        /// The code; omit to list every code.
-        code: Option<String>,
+        /// The code to explain, e.g. E0302 (any case); omit it to list every
+        /// code with its title.
+        #[arg(value_name = "CODE", value_parser = CodeParser, hide_possible_values = true)]
+        code: Option<&'static CodeInfo>,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script to stdout.
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
     Completions {
-        #[arg(value_enum)]
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum MessageFormat {
+    /// Like rustc: the code, the message, the source lines marked, notes and
+    /// help (stderr).
     Human,
+    /// One line per diagnostic: `file:line:col: error[CODE]: message` (stderr).
+    Short,
+    /// JSON as rustc writes it, one object per line on stdout (nothing else
+    /// goes to stdout).
     Json,
 }
 
@@ -104,6 +157,39 @@ enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// `explain`'s argument: a code of the catalogue. Its possible values (with
+/// each code's title) are what shell completions offer.
+#[derive(Clone, Debug)]
+struct CodeParser;
+
+impl TypedValueParser for CodeParser {
+    type Value = &'static CodeInfo;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let code = value.to_string_lossy();
+        diag::explain(&code).ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("unknown code `{code}`; `pcidevc explain` lists them\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            diag::CODES
+                .iter()
+                .map(|c| PossibleValue::new(c.code).help(c.title)),
+        ))
+    }
 }
 
 /// Exit statuses.
@@ -119,117 +205,260 @@ fn main() -> ExitCode {
         }
     };
     match &cli.command {
-        Some(Command::Check { specs }) => run(specs, None, false, &cli.common),
-        Some(Command::Explain { code }) => explain(code.as_deref()),
-        Some(Command::Completions { shell }) => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut cmd, "pcidevc", &mut std::io::stdout());
-            ExitCode::SUCCESS
+        Some(Command::Check { specs, report }) => run(specs, None, &Reporter::new(report)),
+        Some(Command::Explain { code }) => explain(*code),
+        Some(Command::Completions { shell }) => completions(*shell),
+        None => {
+            let target = Target {
+                dir: &cli.output,
+                check: cli.check,
+                quiet: cli.quiet,
+            };
+            run(&cli.specs, Some(target), &Reporter::new(&cli.report))
         }
-        None => run(&cli.specs, Some(&cli.output), cli.check, &cli.common),
     }
 }
 
-fn explain(code: Option<&str>) -> ExitCode {
+fn explain(code: Option<&CodeInfo>) -> ExitCode {
     match code {
         None => {
             for c in diag::CODES {
                 println!("{}  {}", c.code, c.title);
             }
-            ExitCode::SUCCESS
         }
-        Some(code) => match diag::explain(code) {
-            Some(c) => {
-                println!("{}: {}\n\n{}", c.code, c.title, c.explanation);
-                ExitCode::SUCCESS
-            }
-            None => {
-                eprintln!("error: unknown code `{code}`; `pcidevc explain` lists them");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+        Some(c) => println!("{}: {}\n\n{}", c.code, c.title, c.explanation),
     }
+    ExitCode::SUCCESS
 }
 
-/// Compile every spec; write (or check) outputs when `output` is given.
-fn run(specs: &[PathBuf], output: Option<&Path>, check: bool, common: &Common) -> ExitCode {
-    let color = match common.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+/// clap_complete's bash and zsh scripts offer the codes after `explain`
+/// (from [`CodeParser::possible_values`]); its fish script completes no
+/// positional values, so the codes are added to it here.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "pcidevc", &mut out);
+    if shell == clap_complete::Shell::Fish {
+        for c in diag::CODES {
+            let _ = writeln!(
+                out,
+                "complete -c pcidevc -n \"__fish_pcidevc_using_subcommand explain\" -f -a {} -d '{}'",
+                c.code,
+                c.title.replace('\\', "\\\\").replace('\'', "\\'")
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Where and how generated files go.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    dir: &'a Path,
+    /// Compare instead of writing.
+    check: bool,
+    quiet: bool,
+}
+
+/// Compile every spec; write (or check) outputs when `target` is given.
+fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCode {
     let mut worst = 0u8;
     for spec in specs {
         let compiled = pcidevc_dsl::compile_file(spec);
-        report(&compiled, common, color);
-        let unreadable = compiled
-            .diagnostics
+        let diagnostics = reporter.diagnostics(&compiled.diagnostics, &compiled.sources);
+        if diagnostics
             .iter()
-            .any(|d| d.code == diag::INCLUDE_IO && compiled.device.is_none() && d.span.file.0 == 0);
-        let failed =
-            compiled.has_errors() || (common.deny_warnings && compiled.warnings().next().is_some());
-        if unreadable {
+            .any(|d| d.whole_file && d.code == diag::INCLUDE_IO)
+        {
             worst = worst.max(EXIT_USAGE);
             continue;
         }
-        if failed {
+        if diagnostics.iter().any(Diagnostic::is_error) {
             worst = worst.max(EXIT_SPEC);
             continue;
         }
-        let (Some(dev), Some(out)) = (&compiled.device, output) else {
+        let (Some(dev), Some(target)) = (&compiled.device, target) else {
             continue;
         };
         let files = pcidevc_codegen::generate(dev);
-        let dir = out.join(&dev.name);
-        let result = if check {
+        let dir = target.dir.join(&dev.name);
+        let result = if target.check {
             output::check(&dir, &files).map(|drift| {
-                if drift {
+                if !drift.is_empty() {
+                    reporter.drift(&dir, spec, target.dir, &drift);
                     worst = worst.max(EXIT_SPEC);
                 }
             })
         } else {
-            output::write(&dir, &files, common.quiet)
+            output::write(&dir, &files, target.quiet)
         };
         if let Err(e) = result {
-            eprintln!("error: {}: {e}", dir.display());
+            reporter.remark(&Remark::new(
+                Severity::Error,
+                format!("cannot write `{}`: {e}", dir.display()),
+            ));
             worst = worst.max(EXIT_USAGE);
         }
     }
     ExitCode::from(worst)
 }
 
-fn report(compiled: &pcidevc_dsl::Compiled, common: &Common, color: bool) {
-    let diags: &[Diagnostic] = &compiled.diagnostics;
-    match common.message_format {
-        MessageFormat::Json => {
-            let mut out = std::io::stdout().lock();
-            for d in diags {
-                let _ = writeln!(out, "{}", d.to_json(&compiled.sources));
+/// Prints diagnostics, remarks and diffs in the chosen format.
+struct Reporter {
+    format: MessageFormat,
+    /// Colors on stderr.
+    color: bool,
+    deny_warnings: bool,
+}
+
+impl Reporter {
+    fn new(args: &ReportArgs) -> Self {
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
             }
+        };
+        Reporter {
+            format: args.message_format,
+            color,
+            deny_warnings: args.deny_warnings,
         }
-        MessageFormat::Human => {
-            if diags.is_empty() {
-                return;
-            }
-            let text = diag::render(diags, &compiled.sources, color);
-            let errors = compiled.errors().count();
-            let warnings = compiled.warnings().count();
-            let mut err = anstream::AutoStream::new(
-                std::io::stderr(),
-                if color {
-                    anstream::ColorChoice::Always
+    }
+
+    /// Print one spec's diagnostics and cargo's closing line; returns them
+    /// as reported (with `--deny-warnings`, warnings become errors).
+    fn diagnostics(&self, diagnostics: &[Diagnostic], sources: &SourceMap) -> Vec<Diagnostic> {
+        let diagnostics: Vec<Diagnostic> = diagnostics
+            .iter()
+            .map(|d| {
+                if self.deny_warnings && !d.is_error() {
+                    let mut denied = d
+                        .clone()
+                        .note("`--deny-warnings` turns this warning into an error");
+                    denied.severity = Severity::Error;
+                    denied
                 } else {
-                    anstream::ColorChoice::Never
-                },
-            );
-            let _ = write!(err, "{text}");
-            let file = compiled
-                .sources
-                .files()
-                .first()
-                .map(|f| f.name.as_str())
-                .unwrap_or("?");
-            let _ = writeln!(err, "{file}: {errors} error(s), {warnings} warning(s)");
+                    d.clone()
+                }
+            })
+            .collect();
+        let mut text = String::new();
+        for d in &diagnostics {
+            match self.format {
+                MessageFormat::Human => text.push_str(&d.rendered(sources, self.color)),
+                MessageFormat::Short => {
+                    text.push_str(&d.short_styled(sources, self.color));
+                    text.push('\n');
+                }
+                MessageFormat::Json => json_line(&d.to_json(sources)),
+            }
         }
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let file = sources.files().first().map_or("?", |f| f.name.as_str());
+        if let Some(summary) = diag::summary(file, errors, warnings) {
+            text.push_str(&summary.rendered(self.color));
+        }
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        diagnostics
+    }
+
+    /// A message about no source text: a JSON line in JSON mode, else text
+    /// on stderr.
+    fn remark(&self, remark: &Remark) {
+        match self.format {
+            MessageFormat::Json => json_line(&remark.to_json()),
+            MessageFormat::Human | MessageFormat::Short => {
+                eprint!("{}", remark.rendered(self.color));
+            }
+        }
+    }
+
+    /// `--check` found differences in `dir`: the diffs (stdout, or stderr
+    /// when stdout is reserved for JSON), then one remark naming the files.
+    fn drift(&self, dir: &Path, spec: &Path, out: &Path, drift: &output::Drift) {
+        let diffs: String = drift.changed.iter().map(|c| c.diff.as_str()).collect();
+        let diffs_on = match self.format {
+            MessageFormat::Json => {
+                eprint!("{diffs}");
+                "stderr"
+            }
+            MessageFormat::Human | MessageFormat::Short => {
+                print!("{diffs}");
+                "stdout"
+            }
+        };
+        let mut remark = Remark::new(
+            Severity::Error,
+            format!("`{}` is out of date", dir.display()),
+        );
+        for c in &drift.changed {
+            let what = if c.missing { "missing" } else { "differs" };
+            remark = remark.note(format!("{what}: {} (diff on {diffs_on})", c.path.display()));
+        }
+        for s in &drift.stray {
+            remark = remark.note(format!(
+                "stray: {} (pcidevc does not generate it)",
+                s.display()
+            ));
+        }
+        let mut help = Vec::new();
+        if !drift.changed.is_empty() {
+            help.push(format!(
+                "regenerate with `pcidevc {} -o {}`",
+                spec.display(),
+                out.display()
+            ));
+        }
+        if !drift.stray.is_empty() {
+            let mut delete = "delete the stray files".to_string();
+            if drift.stray.iter().any(|s| s.starts_with("driver")) {
+                delete.push_str(&format!(
+                    " (`make -C {} clean` removes the driver's build products)",
+                    dir.join("driver").display()
+                ));
+            }
+            help.push(delete);
+        }
+        self.remark(&remark.help(help.join("; ")));
+    }
+}
+
+/// One JSON object on its own line of stdout.
+fn json_line(value: &serde_json::Value) {
+    let _ = writeln!(std::io::stdout().lock(), "{value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    /// `--help` teaches: every subcommand says what it does and gives
+    /// examples, every argument says what it is for.
+    #[test]
+    fn every_command_and_argument_is_described() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            assert!(cmd.get_about().is_some(), "{path}: no description");
+            assert!(cmd.get_after_help().is_some(), "{path}: no examples");
+            for arg in cmd.get_arguments() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{path}: `{}` has no description",
+                    arg.get_id()
+                );
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "pcidevc");
     }
 }

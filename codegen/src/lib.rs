@@ -23,7 +23,8 @@ pub struct OutputFile {
 }
 
 /// Everything `pcidevc SPEC` writes for one device: `model.rs`,
-/// `driver/{<name>.rs, Kbuild, Makefile}` and `summary.txt`.
+/// `driver/{<name>.rs, <support modules>.rs, Kbuild, Makefile}` and
+/// `summary.txt`.
 pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
     let mut files = vec![model::render(dev)];
     files.extend(driver::render(dev));

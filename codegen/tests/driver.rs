@@ -2,11 +2,15 @@
 //!
 //! - every spec in `specs/`, a kitchen-sink spec using every construct the
 //!   backend handles, a few feature combinations and a spec with long names
-//!   render to a driver that the toolchain's rustfmt leaves unchanged under
-//!   the kernel's settings (`--edition 2021`);
-//! - the output is deterministic and free of absolute paths;
-//! - the generated DMA data generator, compiled and run on the host, produces
-//!   exactly `pcidev_runtime::random_bytes` (and the pattern / word bytes);
+//!   render to a driver (crate root and support modules) that the toolchain's
+//!   rustfmt leaves unchanged under the kernel's settings: `--edition 2021`,
+//!   plus the kernel tree's own `.rustfmt.toml` when one is provisioned;
+//! - the output is deterministic and free of absolute paths, and the support
+//!   modules are the verbatim files of `codegen/support/driver/`, included
+//!   only when the device needs them;
+//! - the DMA data generator of `selftest.rs`, compiled and run on the host,
+//!   produces exactly `pcidev_runtime::random_bytes` (and the pattern / word
+//!   bytes);
 //! - the generated code has the shape the module docs promise (steps, handler,
 //!   probe pieces, `unsafe` only with a `SAFETY` comment, no `todo!()`).
 //!
@@ -14,7 +18,6 @@
 
 use pcidevc_codegen::{OutputFile, driver};
 use pcidevc_dsl::ir;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -54,48 +57,96 @@ fn driver_source(dev: &ir::Device) -> String {
     file(&files, &format!("driver/{}.rs", dev.name)).to_string()
 }
 
-/// rustfmt with the kernel's settings; the formatted text.
-fn rustfmt(source: &str) -> String {
-    let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
-        .args(["--edition", "2021", "--emit", "stdout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rustfmt (the toolchain's) must be installed for this test");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(source.as_bytes())
-        .expect("write to rustfmt");
-    let out = child.wait_with_output().expect("rustfmt runs");
-    assert!(
-        out.status.success(),
-        "rustfmt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+/// The kernel tree's `.rustfmt.toml`, if a tree is at hand:
+/// `PCIDEVC_KERNEL_TREE`, else the source tree `cargo xtask guest`
+/// provisioned into the cache (`PCIDEVC_CACHE`, `$XDG_CACHE_HOME/pcidevc` or
+/// `~/.cache/pcidevc`). `Err` says why there is none.
+fn kernel_rustfmt_toml() -> Result<PathBuf, String> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let tree = if let Some(tree) = var("PCIDEVC_KERNEL_TREE") {
+        PathBuf::from(tree)
+    } else {
+        let cache = if let Some(dir) = var("PCIDEVC_CACHE") {
+            PathBuf::from(dir)
+        } else if let Some(dir) = var("XDG_CACHE_HOME") {
+            PathBuf::from(dir).join("pcidevc")
+        } else if let Some(home) = var("HOME") {
+            PathBuf::from(home).join(".cache/pcidevc")
+        } else {
+            return Err("no PCIDEVC_KERNEL_TREE, PCIDEVC_CACHE or HOME".into());
+        };
+        let selected = cache.join("src/linux-source-7.3.selected");
+        let version = std::fs::read_to_string(&selected).map_err(|e| {
+            format!(
+                "no kernel source tree provisioned ({}: {e}; `cargo xtask guest` provisions one)",
+                selected.display()
+            )
+        })?;
+        cache.join(format!("src/linux-source-7.3_{}", version.trim()))
+    };
+    let toml = tree.join(".rustfmt.toml");
+    if toml.is_file() {
+        Ok(toml)
+    } else {
+        Err(format!("{} does not exist", toml.display()))
+    }
 }
 
-/// The driver is exactly what rustfmt makes of it; on failure, the first
-/// differing lines.
-fn assert_rustfmt_clean(what: &str, source: &str) {
-    let formatted = rustfmt(source);
-    if formatted != source {
-        let diff: Vec<String> = source
-            .lines()
-            .zip(formatted.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(6)
-            .map(|(i, (a, b))| format!("line {}:\n  generated: {a}\n  rustfmt:   {b}", i + 1))
-            .collect();
-        panic!(
-            "{what}: the driver is not rustfmt-clean:\n{}",
-            diff.join("\n")
-        );
+/// The driver's files are exactly what rustfmt makes of them, with the
+/// kernel's settings: the crate root is checked and rustfmt follows its
+/// `mod` declarations into the support modules. On failure, rustfmt's diff.
+fn assert_rustfmt_clean(what: &str, files: &[OutputFile], dev: &ir::Device) {
+    let dir =
+        std::env::temp_dir().join(format!("pcidevc-driver-fmt-{}-{what}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in files {
+        let path = dir.join(&f.path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("temp dir");
+        std::fs::write(&path, &f.contents).expect("write");
     }
+    let mut cmd = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()));
+    cmd.args(["--edition", "2021", "--check"]);
+    match kernel_rustfmt_toml() {
+        Ok(toml) => {
+            cmd.arg("--config-path").arg(toml);
+        }
+        Err(why) => {
+            eprintln!(
+                "{what}: checking with `--edition 2021` only, not the kernel's .rustfmt.toml: {why}"
+            )
+        }
+    }
+    let out = cmd
+        .arg(dir.join(format!("driver/{}.rs", dev.name)))
+        .stdin(Stdio::null())
+        .output()
+        .expect("rustfmt (the toolchain's) must be installed for this test");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{what}: the driver is not rustfmt-clean:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A support module of the driver, by name (`pio`), if it has one.
+fn support<'a>(files: &'a [OutputFile], name: &str) -> Option<&'a str> {
+    let path = format!("driver/{name}.rs");
+    files
+        .iter()
+        .find(|f| f.path == Path::new(&path))
+        .map(|f| f.contents.as_str())
+}
+
+/// The text of `impl NAME { ... }` (a register's helpers) in `src`.
+fn impl_block<'a>(src: &'a str, name: &str) -> &'a str {
+    let head = format!("    impl {name} {{\n");
+    let start = src
+        .find(&head)
+        .unwrap_or_else(|| panic!("no helpers for {name}"));
+    let end = src[start..].find("\n    }\n").expect("end of impl") + start;
+    &src[start..end]
 }
 
 /// Every construct the backend handles, in one spec.
@@ -288,7 +339,8 @@ fn every_spec_renders_a_rustfmt_clean_driver() {
     entries.sort();
     for path in entries {
         let dev = compile_path(&path);
-        assert_rustfmt_clean(&path.display().to_string(), &driver_source(&dev));
+        let name = path.file_stem().expect("stem").to_string_lossy();
+        assert_rustfmt_clean(&name, &driver::render(&dev), &dev);
         seen += 1;
     }
     assert!(seen >= 1, "no spec found in {}", specs_dir().display());
@@ -298,15 +350,14 @@ fn every_spec_renders_a_rustfmt_clean_driver() {
 fn feature_combinations_render_rustfmt_clean_drivers() {
     for (name, text) in matrix() {
         let dev = compile(name, &text);
-        assert_rustfmt_clean(name, &driver_source(&dev));
+        assert_rustfmt_clean(name, &driver::render(&dev), &dev);
     }
 }
 
 #[test]
 fn long_names_stay_rustfmt_clean() {
     let dev = compile("long", &long_names());
-    let src = driver_source(&dev);
-    assert_rustfmt_clean("long names", &src);
+    assert_rustfmt_clean("long", &driver::render(&dev), &dev);
 }
 
 #[test]
@@ -321,6 +372,9 @@ fn output_is_deterministic_relative_and_complete() {
         paths,
         [
             Path::new("driver/hello_tic.rs"),
+            Path::new("driver/pci_ext.rs"),
+            Path::new("driver/pio.rs"),
+            Path::new("driver/selftest.rs"),
             Path::new("driver/Kbuild"),
             Path::new("driver/Makefile")
         ]
@@ -337,13 +391,21 @@ fn output_is_deterministic_relative_and_complete() {
             "{} holds an absolute path",
             f.path.display()
         );
-        assert!(
-            f.contents
-                .contains("Generated by pcidevc from hello_tic.pcidev. Do not edit"),
-            "{} has no header",
-            f.path.display()
-        );
         assert!(f.contents.ends_with('\n') && !f.contents.ends_with("\n\n"));
+    }
+    for f in ["driver/hello_tic.rs", "driver/Kbuild", "driver/Makefile"] {
+        assert!(
+            file(&a, f).contains("Generated by pcidevc from hello_tic.pcidev. Do not edit"),
+            "{f} has no header"
+        );
+    }
+    // The support modules are the files of codegen/support/driver/, verbatim.
+    let support_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/driver");
+    for name in ["pci_ext", "pio", "selftest"] {
+        let want =
+            std::fs::read_to_string(support_dir.join(format!("{name}.rs"))).expect("support");
+        assert_eq!(support(&a, name), Some(want.as_str()), "{name}.rs");
+        assert!(want.starts_with("// SPDX-License-Identifier: GPL-2.0\n"));
     }
     assert!(file(&a, "driver/Kbuild").contains("\nobj-m += hello_tic.o\n"));
     let mk = file(&a, "driver/Makefile");
@@ -358,6 +420,7 @@ fn output_is_deterministic_relative_and_complete() {
 #[test]
 fn hello_tic_driver_has_the_promised_shape() {
     let dev = compile_path(&specs_dir().join("hello_tic.pcidev"));
+    let files = driver::render(&dev);
     let src = driver_source(&dev);
     let has = |s: &str| assert!(src.contains(s), "missing:\n{s}");
     // `t.step(LINE, "TEXT");` of the first step with this text.
@@ -377,7 +440,8 @@ fn hello_tic_driver_has_the_promised_shape() {
     has("    description: \"PCI Hello World\",\n    license: \"GPL v2\",\n");
     has("        selftest: bool {\n            default: true,");
     // BARs: the I/O one through the port-I/O backend, sizes from the spec.
-    has("mod pio {");
+    has("mod pci_ext;\nmod pio;\nmod selftest;\n");
+    assert!(support(&files, "pio").is_some_and(|pio| pio.contains("pub(crate) struct PortIo")));
     has(
         "const BAR0_SIZE: usize = 16;\n/// BAR 0: port I/O, through [`PortIo`].\ntype Bar0<'a> = PortIo<'a, BAR0_SIZE>;",
     );
@@ -389,10 +453,13 @@ fn hello_tic_driver_has_the_promised_shape() {
         "                bar0: PortIo::new(pdev, &enable, 0, NAME)?,\n                bar1: map_memory_bar(pdev, 1, NAME)?,",
     );
     // Access helpers: no write for the read-only DMA_STATUS, triggers for action registers.
-    has("    fn read_dma_status(&self) -> bar0::DMA_STATUS {");
-    assert!(!src.contains("fn write_dma_status"));
-    has("    fn trigger_dma_start(&self, value: bar0::DMA_START) {");
-    has("    fn write_id(&self, value: bar1::ID) {");
+    let dma_status = impl_block(&src, "DMA_STATUS");
+    assert!(dma_status.contains("        pub(super) fn read(io: &Bar0<'_>) -> Self {"));
+    assert!(!dma_status.contains("fn write"), "{dma_status}");
+    let dma_start = impl_block(&src, "DMA_START");
+    assert!(dma_start.contains("        pub(super) fn trigger(self, io: &Bar0<'_>) {"));
+    assert!(!dma_start.contains("fn read"), "reads 0: no read helper");
+    assert!(impl_block(&src, "ID").contains("        pub(super) fn write(self, io: &Bar1<'_>) {"));
     // Probe: DMA, bus mastering, INTx only (no MSI declared).
     has("            pdev.set_master();");
     has("unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<32>())? };");
@@ -420,19 +487,28 @@ fn hello_tic_driver_has_the_promised_shape() {
         "invalid write bar 0 @ 0x0 : u8 = 1;",
         "        let done = io0.try_write8(0x1, 0x0);\n        t.done(done);",
     );
-    step_has("expect no irq;", "        self.expect_no_irq(t);");
-    step_has("expect irq;", "        self.expect_irq(t);");
+    step_has(
+        "expect no irq;",
+        "        t.expect_no_irq(|| self.irq_count());",
+    );
+    step_has("expect irq;", "        t.expect_irq(|| self.irq_count());");
     step_has(
         "write DMA_ADDR = dma.addr;",
         "        if let Some(raw) = t.fits(self.dma_plus(0x0)) {\n            let v = bar0::DMA_ADDR::from_raw(raw);",
     );
     has(
-        "        let data = DmaContents::Random(0x5eed);\n        self.expect_dma(t, 0x0, 0x1ffff, data);",
+        "        let data = DmaContents::Random(0x5eed);\n        t.expect_dma(&self.dma, 0x0, 0x1ffff, data);",
     );
     // The log lines and the verdict the harness parses.
-    has("\"selftest: {}: step {} (line {}): {}: ok\\n\"");
-    has("\"selftest: {}: step {} (line {}): {}: FAIL: {}\\n\"");
-    has("pr_info!(\"selftest: {}/{} passed\\n\", t.passed, t.total);");
+    has("        self.scenario_dma_to_buffer(&mut t);\n        t.verdict();\n");
+    let selftest = support(&files, "selftest").expect("selftest.rs");
+    for line in [
+        "\"selftest: {}: step {} (line {}): {}: ok\\n\"",
+        "\"selftest: {}: step {} (line {}): {}: FAIL: {}\\n\"",
+        "pr_info!(\"selftest: {}/{} passed\\n\", self.passed, self.total);",
+    ] {
+        assert!(selftest.contains(line), "selftest.rs lacks {line}");
+    }
     // Teardown order: irq, vectors, bars, enable, dma.
     let order: Vec<usize> = [
         "    irq: irq::Registration",
@@ -452,55 +528,73 @@ fn hello_tic_driver_has_the_promised_shape() {
 
 #[test]
 fn unsafe_only_with_safety_comments_and_no_unimplemented_paths() {
-    let mut sources: Vec<(String, String)> = matrix()
+    let mut devices: Vec<(String, ir::Device)> = matrix()
         .into_iter()
-        .map(|(n, t)| (n.to_string(), driver_source(&compile(n, &t))))
+        .map(|(n, t)| (n.to_string(), compile(n, &t)))
         .collect();
-    sources.push((
-        "hello_tic".into(),
-        driver_source(&compile_path(&specs_dir().join("hello_tic.pcidev"))),
-    ));
-    for (name, src) in &sources {
-        for bad in [
-            "todo!",
-            "unimplemented!",
-            "unreachable!",
-            ".unwrap()",
-            ".expect(",
-        ] {
-            assert!(!src.contains(bad), "{name}: contains {bad}");
-        }
-        let lines: Vec<&str> = src.lines().collect();
-        for (i, l) in lines.iter().enumerate() {
-            if l.contains("unsafe {") || l.trim_start().starts_with("unsafe impl") {
-                // clippy's rule: a `// SAFETY:` comment block right above
-                // (above the `let` the block is the initializer of).
-                let mut j = i;
-                if j > 0 && lines[j - 1].trim_start().starts_with("let ") {
-                    j -= 1;
-                }
-                let mut found = false;
-                while j > 0 {
-                    j -= 1;
-                    let t = lines[j].trim_start();
-                    if t.starts_with("// SAFETY:") {
-                        found = true;
-                        break;
+    for spec in ["hello_tic", "edu", "pci_testdev"] {
+        let dev = compile_path(&specs_dir().join(format!("{spec}.pcidev")));
+        devices.push((spec.to_string(), dev));
+    }
+    for (name, dev) in &devices {
+        let files = driver::render(dev);
+        for f in files
+            .iter()
+            .filter(|f| f.path.extension().is_some_and(|e| e == "rs"))
+        {
+            let src = &f.contents;
+            let at = format!("{name}: {}", f.path.display());
+            for bad in [
+                "todo!",
+                "unimplemented!",
+                "unreachable!",
+                ".unwrap()",
+                ".expect(",
+            ] {
+                assert!(!src.contains(bad), "{at}: contains {bad}");
+            }
+            let lines: Vec<&str> = src.lines().collect();
+            for (i, l) in lines.iter().enumerate() {
+                if l.contains("unsafe {") || l.trim_start().starts_with("unsafe impl") {
+                    // clippy's rule: a `// SAFETY:` comment block right above
+                    // (above the `let` the block is the initializer of).
+                    let mut j = i;
+                    if j > 0 && lines[j - 1].trim_start().starts_with("let ") {
+                        j -= 1;
                     }
-                    if !t.starts_with("//") {
-                        break;
+                    let mut found = false;
+                    while j > 0 {
+                        j -= 1;
+                        let t = lines[j].trim_start();
+                        if t.starts_with("// SAFETY:") {
+                            found = true;
+                            break;
+                        }
+                        if !t.starts_with("//") {
+                            break;
+                        }
                     }
+                    assert!(found, "{at}: line {}: unsafe without SAFETY: {l}", i + 1);
                 }
-                assert!(found, "{name}: line {}: unsafe without SAFETY: {l}", i + 1);
             }
         }
+        let src = driver_source(dev);
         assert!(
             src.contains("pcidevc: extension point"),
             "{name}: no extension point"
         );
-        let pio = src.contains("mod pio {");
-        let io_bar = src.contains("PortIo<'a, BAR");
-        assert_eq!(pio, io_bar, "{name}: pio module iff an I/O BAR");
+        // Support modules: declared iff written, and only when needed.
+        let io_bar = dev.bars.iter().any(|b| b.kind == ir::BarKind::Io);
+        let steps = dev.scenarios.iter().any(|s| !s.steps.is_empty());
+        for (module, needed) in [("pci_ext", true), ("pio", io_bar), ("selftest", steps)] {
+            let declared = src.contains(&format!("\nmod {module};\n"));
+            assert_eq!(declared, needed, "{name}: `mod {module};`");
+            assert_eq!(
+                support(&files, module).is_some(),
+                needed,
+                "{name}: {module}.rs"
+            );
+        }
     }
 }
 
@@ -550,32 +644,40 @@ fn access_helpers_follow_access_kinds() {
     has("    impl TryFrom<Bounded<u32, 2>> for Mode {");
     has("    impl From<Bounded<u32, 2>> for Speed {");
     // w1c / w1s fields, the rw ones kept by a read-modify-write.
-    has("    fn clear_ctrl_done(&self) {");
-    has("    fn set_ctrl_go(&self) {");
-    has("        let keep = current.into_raw() & 0x1f;");
-    has("        let value = bar0::CTRL::from_raw(keep | 0x100);");
+    let ctrl = impl_block(&sink, "CTRL");
+    for line in [
+        "        pub(super) fn clear_done(io: &Bar0<'_>) {",
+        "        pub(super) fn set_go(io: &Bar0<'_>) {",
+        "            let keep = Self::read(io).into_raw() & 0x1f;",
+        "            let value = Self::from_raw(keep | 0x100);",
+    ] {
+        assert!(ctrl.contains(line), "CTRL lacks\n{line}\nin\n{ctrl}");
+    }
     // Whole-register w1c on a 64-bit memory register: run-time checked.
-    has("    fn clear_status(&self) -> Result {");
-    has("    fn read_status(&self) -> Result<bar0::STATUS> {");
-    assert!(
-        !sink.contains("fn write_status("),
-        "w1c only: no plain write"
-    );
+    let status = impl_block(&sink, "STATUS");
+    assert!(status.contains("        pub(super) fn clear(io: &Bar0<'_>) -> Result {"));
+    assert!(status.contains("        pub(super) fn read(io: &Bar0<'_>) -> Result<Self> {"));
+    assert!(status.contains("            io.try_read(STATUS)"));
+    assert!(!status.contains("fn write("), "w1c only: no plain write");
     // Write-only: write, no read; read-clear: read, no write; trigger for actions.
-    has("    fn write_wonly(&self, value: bar0::WONLY) {");
-    assert!(!sink.contains("fn read_wonly("));
-    has("    fn read_counter(&self) -> bar0::COUNTER {");
-    assert!(!sink.contains("fn write_counter("));
-    has("    fn trigger_doorbell(&self, value: bar0::DOORBELL) {");
+    let wonly = impl_block(&sink, "WONLY");
+    assert!(wonly.contains("        pub(super) fn write(self, io: &Bar0<'_>) {"));
+    assert!(!wonly.contains("fn read("));
+    let counter = impl_block(&sink, "COUNTER");
+    assert!(counter.contains("        pub(super) fn read(io: &Bar0<'_>) -> Self {"));
+    assert!(!counter.contains("fn write("));
+    let doorbell = impl_block(&sink, "DOORBELL");
+    assert!(doorbell.contains("        pub(super) fn trigger(self, io: &Bar0<'_>) {"));
     // Misaligned raw accesses are reported, not issued.
     has("t.skip(\"Linux I/O accessors cannot issue misaligned accesses\");");
 }
 
-/// The generated `DmaContents` / `DmaBytes` code, compiled and run on the
-/// host, against the runtime's generators.
+/// The `DmaContents` / `DmaBytes` code of the driver's `selftest.rs`,
+/// compiled and run on the host, against the runtime's generators.
 #[test]
 fn generated_dma_data_matches_the_runtime() {
-    let src = driver_source(&compile("sink", SINK));
+    let files = driver::render(&compile("sink", SINK));
+    let src = support(&files, "selftest").expect("selftest.rs");
     let start = src.find("/// Scenario data for").expect("DmaContents");
     let end_marker = "        Some(byte)\n    }\n}\n";
     let end = src[start..].find(end_marker).expect("end of DmaBytes") + start + end_marker.len();

@@ -63,6 +63,9 @@ fn a_valid_spec_writes_its_files_and_exits_0() {
         "model.rs",
         "summary.txt",
         "driver/hello_tic.rs",
+        "driver/pci_ext.rs",
+        "driver/pio.rs",
+        "driver/selftest.rs",
         "driver/Kbuild",
         "driver/Makefile",
     ] {

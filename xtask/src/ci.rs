@@ -55,9 +55,10 @@ pub fn drivers(ui: &Ui, guest: &crate::provision::Guest) -> Result<()> {
         );
         let b = ui.step(&name, |_| crate::e2e::check_driver(guest, &pcidevc, &spec))?;
         ui.info(format!(
-            "  {}: {} lines, module build {}, with CLIPPY=1 {}",
+            "  {}: {} lines ({} with support modules), module build {}, with CLIPPY=1 {}",
             b.device,
             b.lines,
+            b.total_lines,
             crate::ui::fmt_duration(b.build_time),
             crate::ui::fmt_duration(b.clippy_time)
         ));

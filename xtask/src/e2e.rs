@@ -426,15 +426,19 @@ pub fn driver_on_qemu_device(
 #[derive(Debug)]
 pub struct DriverBuild {
     pub device: String,
-    /// Lines of the driver source.
+    /// Lines of the crate root (`<device>.rs`, what is specific to the device).
     pub lines: usize,
+    /// Lines of every `.rs` file of the driver (crate root and support modules).
+    pub total_lines: usize,
     pub build_time: Duration,
     pub clippy_time: Duration,
 }
 
 /// Compile `spec`, then build its driver against the guest tree twice
 /// (plain and `CLIPPY=1`) with zero warnings, and check it is formatted as
-/// the kernel's rustfmt settings say (edition 2021).
+/// the kernel's rustfmt settings say (edition 2021 and the tree's
+/// `.rustfmt.toml`; rustfmt follows the crate root's `mod` declarations into
+/// the support modules).
 pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<DriverBuild> {
     let work = tempdir("pcidevc-driver")?;
     let dev_dir = compile(pcidevc, spec, work.path())?;
@@ -445,15 +449,27 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
         .to_owned();
     let driver = dev_dir.join("driver");
     let source = driver.join(format!("{device}.rs"));
-    let lines = std::fs::read_to_string(&source)
-        .with_context(|| format!("reading {}", source.display()))?
-        .lines()
-        .count();
-    let fmt = Command::new("rustfmt")
-        .args(["--edition", "2021", "--check"])
-        .arg(&source)
-        .output()
-        .context("running rustfmt")?;
+    let count = |path: &Path| -> Result<usize> {
+        Ok(std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .lines()
+            .count())
+    };
+    let lines = count(&source)?;
+    let mut total_lines = 0;
+    for entry in std::fs::read_dir(&driver)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            total_lines += count(&path)?;
+        }
+    }
+    let mut fmt = Command::new("rustfmt");
+    fmt.args(["--edition", "2021", "--check"]);
+    let config = guest.source_tree.join(".rustfmt.toml");
+    if config.is_file() {
+        fmt.arg("--config-path").arg(config);
+    }
+    let fmt = fmt.arg(&source).output().context("running rustfmt")?;
     if !fmt.status.success() {
         bail!(
             "{device}: the generated driver is not rustfmt-clean:\n{}",
@@ -484,6 +500,7 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
     Ok(DriverBuild {
         device,
         lines,
+        total_lines,
         build_time: times[0],
         clippy_time: times[1],
     })

@@ -1,88 +1,169 @@
-//! BARs and registers: one `register!` block per BAR (in a module `barN`),
-//! field enums, and the access helpers on `Bars` that carry what `register!`
-//! does not know: the spec's access semantics.
+//! BARs and registers, as data for `templates/driver/bar.rs`: per BAR a
+//! module `barN` with one `register!` block (offsets, widths, fields), the
+//! field enums, and per register the access helpers that carry what
+//! `register!` does not know: the spec's access semantics.
 //!
-//! Helpers, per register (names in lower case):
-//! - `read_reg()` if a read can return something (a computed `read`, or a
-//!   readable field); 64-bit registers on memory BARs return `Result` (7.3's
-//!   build-time checked accessors refuse 8-byte accesses on a `pci::Bar`);
-//! - `trigger_reg(value)` if a write runs `on write` actions, else
-//!   `write_reg(value)` if it has a `rw`/`wo` field; none for read-only ones;
-//! - `clear_reg_field()` per `w1c` field and `set_reg_field()` per `w1s`
-//!   field: a write with ones in that field only, read-modify-write when the
-//!   register also has `rw` fields (so they keep their value).
+//! Helpers are inherent methods of the register types (`io` is the BAR):
+//! - `REG::read(io)` if a read can return something (a computed `read`, or a
+//!   readable field); 64-bit registers on memory BARs use the run-time
+//!   checked accessors and return `Result` (7.3's build-time checked ones
+//!   refuse 8-byte accesses on a `pci::Bar`);
+//! - `value.trigger(io)` if a write runs `on write` actions, else
+//!   `value.write(io)` if the register has a `rw`/`wo` field; none for
+//!   read-only ones;
+//! - `REG::clear_FIELD(io)` per `w1c` field and `REG::set_FIELD(io)` per
+//!   `w1s` field (`clear` / `set` for a whole-register one): a write with ones
+//!   in that field only, read-modify-write when the register also has `rw`
+//!   fields (so they keep their value).
+//!
+//! A field whose name would collide with a helper of its register, or with
+//! what `register!` reserves, is renamed `f_NAME`.
+//!
+//! The front end expands `register NAME[N]` into N registers for now. When
+//! it keeps arrays, a [`RegView`] gets the element count (rendered as
+//! `NAME(u32)[N] @ OFFSET` in the template) and [`RegRef`] an index
+//! (`barK::NAME::at(i)`); steps and the handler already name registers only
+//! through [`RegRef`].
 
-use super::layout::{self, Names};
+use super::text::{self, Doc, Names, SUPPORTED_NAME_LEN};
 use crate::summary;
 use pcidevc_dsl::ir::{self, AccessKind, BarKind, Device, InvalidAccess, Register, Stmt};
+use std::collections::BTreeMap;
+use std::fmt;
 
-/// One BAR, for the templates.
+/// A register as the code names it: `barK::NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegRef {
+    pub bar: u8,
+    pub name: String,
+}
+
+impl fmt::Display for RegRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bar{}::{}", self.bar, self.name)
+    }
+}
+
+/// One BAR.
 #[derive(Debug)]
 pub struct BarView {
     pub index: u8,
-    /// `bar1` (the `Bars` field and the register module).
-    pub field: String,
-    /// `Bar1` (the type alias).
-    pub alias: String,
-    /// `BAR1_SIZE`.
-    pub size_const: String,
+    pub is_io: bool,
     /// The size as a literal.
     pub size: String,
     /// "I/O, 16 bytes" and the like.
     pub what: String,
-    pub is_io: bool,
-    /// Doc lines of the register module.
-    pub module_doc: String,
+    /// The size constant's doc.
+    pub size_doc: Doc,
+    /// The register module's doc.
+    pub doc: Doc,
     pub registers: Vec<RegView>,
     pub enums: Vec<EnumView>,
 }
 
-/// One register of a `register!` block.
+/// One register: its `register!` entry and its helpers.
 #[derive(Debug)]
 pub struct RegView {
-    /// Doc lines, indented for the `register!` block.
-    pub doc: String,
+    pub doc: Doc,
     pub name: String,
     pub storage: &'static str,
     pub offset: String,
+    /// High bits first, as `register!` wants them.
     pub fields: Vec<FieldView>,
+    pub helpers: Vec<HelperView>,
+    pub access: Accessors,
 }
 
-/// One field line: `hi:lo name [=> T | ?=> T];`.
+/// The accessor names of a register, which depend on whether its accesses
+/// are checked at build time or at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accessors {
+    pub read: &'static str,
+    pub write: &'static str,
+    /// What `read` returns: `Self` or `Result<Self>`.
+    pub value_type: &'static str,
+    /// What a write helper returns: nothing or ` -> Result`.
+    pub returns: &'static str,
+    /// `?` after a read inside a helper, when reads can fail.
+    pub question: &'static str,
+}
+
+impl Accessors {
+    /// A `width`-byte register on `bar`: 8 bytes on a memory BAR are
+    /// accessed through the run-time checked accessors.
+    pub fn of(bar: &ir::Bar, width: u8) -> Accessors {
+        if fallible(bar, width) {
+            Accessors {
+                read: "try_read",
+                write: "try_write_reg",
+                value_type: "Result<Self>",
+                returns: " -> Result",
+                question: "?",
+            }
+        } else {
+            Accessors {
+                read: "read",
+                write: "write_reg",
+                value_type: "Self",
+                returns: "",
+                question: "",
+            }
+        }
+    }
+}
+
+/// One field line: `hi:lo name [=> Enum | ?=> Enum];`.
 #[derive(Debug)]
 pub struct FieldView {
-    pub doc: String,
+    pub doc: Option<Doc>,
     pub hi: u32,
     pub lo: u32,
     pub name: String,
-    /// ` => T` or ` ?=> T`, or empty.
-    pub conversion: String,
+    pub conversion: Option<Conversion>,
 }
 
-/// A field's named values as a Rust enum, converted from/to the field's
-/// `Bounded` by `register!`.
+/// A field converted to and from its enum.
+#[derive(Debug)]
+pub struct Conversion {
+    pub name: String,
+    /// Every bit pattern has a name: `=>` (else `?=>`).
+    pub total: bool,
+}
+
+/// A field's named values as a Rust enum.
 #[derive(Debug)]
 pub struct EnumView {
-    pub doc: String,
+    pub doc: Doc,
     pub name: String,
-    /// `Bounded<u32, 2>`.
-    pub bounded: String,
     pub storage: &'static str,
-    pub variants: Vec<(String, String)>,
-    /// Every bit pattern has a name (infallible `=>`).
+    pub bits: u32,
+    pub variants: Vec<Variant>,
     pub total: bool,
-    /// `impl From<Bounded> for Enum {` or `impl TryFrom<Bounded> for Enum {`.
-    pub from_bounded: String,
-    /// `impl From<Enum> for Bounded {`.
-    pub into_bounded: String,
 }
 
-/// One `Bars` helper method, laid out.
+#[derive(Debug)]
+pub struct Variant {
+    pub name: String,
+    pub value: String,
+}
+
+/// One access helper of a register.
 #[derive(Debug)]
 pub struct HelperView {
-    pub doc: String,
-    pub sig: String,
-    pub body: String,
+    pub doc: Doc,
+    pub name: String,
+    pub kind: HelperKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelperKind {
+    /// `fn read(io) -> Self`.
+    Read,
+    /// `fn write(self, io)` or `fn trigger(self, io)`.
+    Write,
+    /// `fn clear_x(io)` / `fn set_x(io)`: writes the ones in `bits`; with
+    /// `keep`, first reads the register and keeps those (`rw`) bits.
+    Bits { bits: String, keep: Option<String> },
 }
 
 /// Is a `width`-byte register on `bar` accessed through the run-time checked
@@ -93,9 +174,9 @@ pub fn fallible(bar: &ir::Bar, width: u8) -> bool {
 
 fn kind_text(bar: &ir::Bar) -> String {
     let kind = match bar.kind {
-        BarKind::Io => "I/O".to_string(),
-        BarKind::Mem32 { .. } => "32-bit memory".to_string(),
-        BarKind::Mem64 { .. } => "64-bit memory".to_string(),
+        BarKind::Io => "I/O",
+        BarKind::Mem32 { .. } => "32-bit memory",
+        BarKind::Mem64 { .. } => "64-bit memory",
     };
     let pf = if bar.kind.is_prefetchable() {
         ", prefetchable"
@@ -113,184 +194,185 @@ fn policy_text(bar: &ir::Bar) -> String {
         InvalidAccess::AllOnes => "ignored, reading all-ones",
         InvalidAccess::Error => "errors, reading all-ones",
     };
-    format!("{align}{}-byte accesses; others are {invalid}", sizes)
+    format!("{align}{sizes}-byte accesses; others are {invalid}")
 }
 
-/// Builds every BAR's view, and the `Bars` helpers in BAR and offset order.
-pub fn bars(dev: &Device) -> (Vec<BarView>, Vec<HelperView>) {
-    let mut helpers = Vec::new();
-    let mut names = Names::default();
-    let views = dev
-        .bars
+/// Every BAR's view.
+pub fn bars(dev: &Device) -> Vec<BarView> {
+    dev.bars.iter().map(|bar| bar_view(dev, bar)).collect()
+}
+
+fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
+    let regs: Vec<&Register> = bar.registers.iter().map(|r| dev.register(*r)).collect();
+    let mut enum_names = Names::default();
+    // Names the module already uses (its own items, and what `use super::*`
+    // and the enum impls rely on).
+    for used in [
+        "Bounded",
+        "From",
+        "TryFrom",
+        "Result",
+        "Ok",
+        "Err",
+        "Self",
+        "Error",
+        "Option",
+        "Some",
+        "None",
+        "Io",
+        "Bars",
+        "Tally",
+        "PortIo",
+        "PciEnable",
+        "DmaContents",
+        "Coherent",
+    ] {
+        enum_names.take(used.to_string());
+    }
+    for i in 0..6 {
+        enum_names.take(format!("Bar{i}"));
+    }
+    for r in &regs {
+        enum_names.take(r.name.clone());
+    }
+    // A field's enum is named after the field, or after register and field
+    // when several fields of this BAR share a name.
+    let mut field_count = BTreeMap::<&str, usize>::new();
+    for r in &regs {
+        for f in r.fields.iter().filter(|f| !f.variants.is_empty()) {
+            *field_count.entry(f.name.as_str()).or_default() += 1;
+        }
+    }
+    let mut enums = Vec::new();
+    let registers = regs
         .iter()
-        .map(|bar| {
-            let field = format!("bar{}", bar.index);
-            let mut enum_names = Names::default();
-            // Names the module (or the enum impls) already use.
-            for used in [
-                "Bounded", "From", "TryFrom", "Result", "Ok", "Err", "Self", "register",
-            ] {
-                enum_names.take(used.to_string());
-            }
-            for r in &bar.registers {
-                enum_names.take(dev.register(*r).name.clone());
-            }
-            // A field's enum is named after the field, or after register and
-            // field when several fields of this BAR share a name.
-            let mut field_count = std::collections::BTreeMap::<&str, usize>::new();
-            for r in &bar.registers {
-                for f in dev
-                    .register(*r)
-                    .fields
-                    .iter()
-                    .filter(|f| !f.variants.is_empty())
-                {
-                    *field_count.entry(f.name.as_str()).or_default() += 1;
+        .map(|reg| {
+            let mut view = reg_view(dev, bar, reg);
+            for (field, view) in reg.fields.iter().zip(view.fields.iter_mut()) {
+                if field.variants.is_empty() {
+                    continue;
                 }
+                let shared = field_count.get(field.name.as_str()).is_some_and(|n| *n > 1);
+                let e = field_enum(reg, field, shared, &mut enum_names);
+                view.conversion = Some(Conversion {
+                    name: e.name.clone(),
+                    total: e.total,
+                });
+                enums.push(e);
             }
-            let mut enums = Vec::new();
-            let registers = bar
-                .registers
-                .iter()
-                .map(|id| {
-                    let reg = dev.register(*id);
-                    helpers.extend(reg_helpers(dev, bar, reg, &field, &mut names));
-                    reg_view(dev, bar, reg, &mut enums, &mut enum_names, &field_count)
-                })
-                .collect();
-            BarView {
-                index: bar.index,
-                alias: format!("Bar{}", bar.index),
-                size_const: format!("BAR{}_SIZE", bar.index),
-                size: size_lit(bar.size),
-                what: kind_text(bar),
-                is_io: bar.kind == BarKind::Io,
-                module_doc: layout::doc_block(
-                    0,
-                    "///",
-                    &format!(
-                        "Registers of BAR {} ({}; {}).",
-                        bar.index,
-                        kind_text(bar),
-                        policy_text(bar)
-                    ),
-                ),
-                field,
-                registers,
-                enums,
-            }
+            // `register!` wants fields from the high bits down, like datasheets.
+            view.fields
+                .sort_by(|a, b| b.hi.cmp(&a.hi).then(b.lo.cmp(&a.lo)));
+            view
         })
         .collect();
-    (views, helpers)
-}
-
-/// Sizes up to 4 KiB in decimal, larger ones in hex.
-pub fn size_lit(v: u64) -> String {
-    if v <= 4096 {
-        v.to_string()
-    } else {
-        format!("{v:#x}")
+    BarView {
+        index: bar.index,
+        is_io: bar.kind == BarKind::Io,
+        size: text::size_lit(bar.size),
+        what: kind_text(bar),
+        size_doc: Doc(format!(
+            "Size of BAR {} ({}); mapping fails if the device's BAR is smaller.",
+            bar.index,
+            kind_text(bar)
+        )),
+        doc: Doc(format!(
+            "Registers of BAR {} ({}; {}), with access helpers that follow each register's \
+             access semantics (which `register!` does not know).",
+            bar.index,
+            kind_text(bar),
+            policy_text(bar)
+        )),
+        registers,
+        enums,
     }
 }
 
-fn reg_view(
-    dev: &Device,
-    bar: &ir::Bar,
-    reg: &Register,
-    enums: &mut Vec<EnumView>,
-    enum_names: &mut Names,
-    field_count: &std::collections::BTreeMap<&str, usize>,
-) -> RegView {
-    let storage = layout::uint(reg.width);
+/// The enum of `field`'s named values. Its name is the field's in
+/// CamelCase, or register and field when the name is shared (unless that
+/// is longer than [`SUPPORTED_NAME_LEN`]: then a number is appended).
+fn field_enum(reg: &Register, field: &ir::Field, shared: bool, names: &mut Names) -> EnumView {
+    let short = text::camel(&field.name);
+    let long = text::camel(&format!("{}_{}", reg.name, field.name));
+    let name = if !shared && !names.contains(&short) {
+        names.take(short)
+    } else if long.len() <= SUPPORTED_NAME_LEN {
+        names.take_camel(long)
+    } else {
+        names.take_camel(short)
+    };
+    let bits = field.bits();
+    EnumView {
+        doc: Doc(format!("Named values of `{}.{}`.", reg.name, field.name)),
+        name,
+        storage: text::uint(reg.width),
+        bits,
+        variants: field
+            .variants
+            .iter()
+            .map(|(n, v)| Variant {
+                name: text::camel(n),
+                value: text::hex(*v),
+            })
+            .collect(),
+        total: bits < 64 && field.variants.len() as u64 == 1u64 << bits,
+    }
+}
+
+/// The register's entry and helpers; field enums are attached by the caller.
+fn reg_view(dev: &Device, bar: &ir::Bar, reg: &Register) -> RegView {
+    let helpers = helpers(dev, reg);
+    let taken: Vec<&str> = helpers.iter().map(|h| h.name.as_str()).collect();
     let mut fields: Vec<FieldView> = reg
         .fields
         .iter()
         .map(|f| {
-            let mut conversion = String::new();
-            if !f.variants.is_empty() {
-                let shared = field_count.get(f.name.as_str()).is_some_and(|n| *n > 1);
-                let long = layout::camel(&format!("{}_{}", reg.name, f.name));
-                let short = layout::camel(&f.name);
-                let name = if !shared && !enum_names.contains(&short) {
-                    enum_names.take(short)
-                } else {
-                    enum_names.take_camel(long)
-                };
-                let total = f.bits() < 64 && f.variants.len() as u64 == 1u64 << f.bits();
-                conversion = format!(" {}=> {name}", if total { "" } else { "?" });
-                let bounded = format!("Bounded<{storage}, {}>", f.bits());
-                let from_trait = if total { "From" } else { "TryFrom" };
-                enums.push(EnumView {
-                    doc: layout::doc_block(
-                        4,
-                        "///",
-                        &format!("Named values of `{}.{}`.", reg.name, f.name),
-                    ),
-                    from_bounded: layout::impl_header(
-                        4,
-                        &format!("{from_trait}<{bounded}>"),
-                        &name,
-                    ),
-                    into_bounded: layout::impl_header(4, &format!("From<{name}>"), &bounded),
-                    name,
-                    bounded,
-                    storage,
-                    variants: f
-                        .variants
-                        .iter()
-                        .map(|(n, v)| (layout::camel(n), layout::hex(*v)))
-                        .collect(),
-                    total,
-                });
-            }
             let reset = if f.reset != 0 {
-                format!(", reset {}", layout::hex(f.reset))
+                format!(", reset {}", text::hex(f.reset))
             } else {
                 String::new()
             };
             FieldView {
                 // An implicit field is the whole register, documented above.
-                doc: if f.implicit {
-                    String::new()
-                } else {
-                    layout::doc_block(12, "///", &format!("{}{reset}.", f.access.keyword()))
-                },
+                doc: (!f.implicit).then(|| Doc(format!("{}{reset}.", f.access.keyword()))),
                 hi: f.hi,
                 lo: f.lo,
-                name: field_ident(&f.name),
-                conversion,
+                name: field_ident(&f.name, &taken),
+                conversion: None,
             }
         })
         .collect();
     if fields.is_empty() {
         // No storage: one field over the whole register, for the raw value.
         fields.push(FieldView {
-            doc: String::new(),
+            doc: None,
             hi: reg.bits() - 1,
             lo: 0,
             name: "value".into(),
-            conversion: String::new(),
+            conversion: None,
         });
     }
-    // `register!` wants fields from the high bits down, like datasheets.
-    fields.sort_by(|a, b| b.hi.cmp(&a.hi).then(b.lo.cmp(&a.lo)));
     RegView {
-        doc: layout::doc_block(8, "///", &reg_doc(dev, bar, reg)),
+        doc: Doc(reg_doc(dev, bar, reg)),
         name: reg.name.clone(),
-        storage,
-        offset: layout::hex(reg.offset),
+        storage: text::uint(reg.width),
+        offset: text::hex(reg.offset),
         fields,
+        helpers,
+        access: Accessors::of(bar, reg.width),
     }
 }
 
-/// A field name `register!` accepts: it reserves `from_raw`, `into_raw`,
-/// `into` and the prefixes `with_`, `const_`, `try_with_`, `__`; and an
-/// inherent `zeroed` getter would shadow `Zeroable::zeroed`.
-pub fn field_ident(name: &str) -> String {
+/// A field name `register!` accepts and no helper of the register uses:
+/// `register!` reserves `from_raw`, `into_raw`, `into` and the prefixes
+/// `with_`, `const_`, `try_with_`, `__`; an inherent `zeroed` getter would
+/// shadow `Zeroable::zeroed`.
+pub fn field_ident(name: &str, helpers: &[&str]) -> String {
     let reserved = ["from_raw", "into_raw", "into", "zeroed"].contains(&name)
         || ["with_", "const_", "try_with_", "__"]
             .iter()
-            .any(|p| name.starts_with(p));
+            .any(|p| name.starts_with(p))
+        || helpers.contains(&name);
     if reserved {
         format!("f_{name}")
     } else {
@@ -303,7 +385,7 @@ fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
         "`{}` at BAR {} + {}",
         reg.name,
         bar.index,
-        layout::hex(reg.offset)
+        text::hex(reg.offset)
     );
     if reg.has_storage() {
         let access = reg
@@ -318,7 +400,7 @@ fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
                 }
                 kinds.join("/")
             });
-        s.push_str(&format!(": {access}, reset {}", layout::hex(reg.reset)));
+        s.push_str(&format!(": {access}, reset {}", text::hex(reg.reset)));
     } else {
         s.push_str(" (no storage)");
     }
@@ -365,25 +447,8 @@ fn mask_of(reg: &Register, kinds: &[AccessKind]) -> u64 {
         .fold(0, |m, f| m | f.mask())
 }
 
-fn reg_helpers(
-    dev: &Device,
-    bar: &ir::Bar,
-    reg: &Register,
-    field: &str,
-    names: &mut Names,
-) -> Vec<HelperView> {
-    let lower = reg.name.to_lowercase();
-    let path = format!("{field}::{}", reg.name);
-    let root = format!("self.{field}");
-    let fallible = fallible(bar, reg.width);
+fn helpers(dev: &Device, reg: &Register) -> Vec<HelperView> {
     let mut out = Vec::new();
-    let result = |t: &str| {
-        if fallible {
-            format!("Result<{t}>")
-        } else {
-            t.to_string()
-        }
-    };
 
     if reg.readable() {
         let mut doc = format!("Reads `{}`", reg.name);
@@ -410,12 +475,10 @@ fn reg_helpers(
                 actions(dev, &reg.on_read)
             ));
         }
-        let name = names.take(format!("read_{lower}"));
-        let method = if fallible { "try_read" } else { "read" };
         out.push(HelperView {
-            doc: layout::doc_block(4, "///", &doc),
-            sig: layout::fn_sig(4, &name, &["&self"], Some(&result(&path))),
-            body: layout::chain_tail(8, &root, method, &path),
+            doc: Doc(doc),
+            name: "read".into(),
+            kind: HelperKind::Read,
         });
     }
 
@@ -423,13 +486,9 @@ fn reg_helpers(
         .fields
         .iter()
         .any(|f| matches!(f.access, AccessKind::Rw | AccessKind::Wo));
-    let write_method = if fallible {
-        "try_write_reg"
-    } else {
-        "write_reg"
-    };
+    let ones = mask_of(reg, &[AccessKind::W1c, AccessKind::W1s]);
     if !reg.on_write.is_empty() || plain {
-        let (verb, doc) = if reg.on_write.is_empty() {
+        let (name, mut doc) = if reg.on_write.is_empty() {
             ("write", format!("Writes `{}`.", reg.name))
         } else {
             (
@@ -441,17 +500,13 @@ fn reg_helpers(
                 ),
             )
         };
-        let mut doc = doc;
-        if mask_of(reg, &[AccessKind::W1c, AccessKind::W1s]) != 0 {
+        if ones != 0 {
             doc.push_str(" Ones written to `w1c` / `w1s` fields clear / set them.");
         }
-        let name = names.take(format!("{verb}_{lower}"));
-        let ret = if fallible { Some("Result") } else { None };
-        let param = format!("value: {path}");
         out.push(HelperView {
-            doc: layout::doc_block(4, "///", &doc),
-            sig: layout::fn_sig(4, &name, &["&self", &param], ret),
-            body: layout::chain_tail(8, &root, write_method, "value"),
+            doc: Doc(doc),
+            name: name.into(),
+            kind: HelperKind::Write,
         });
     }
 
@@ -462,59 +517,33 @@ fn reg_helpers(
             AccessKind::W1s => ("set", "Sets"),
             _ => continue,
         };
-        let name = if f.implicit {
-            names.take(format!("{verb}_{lower}"))
+        let (name, target) = if f.implicit {
+            (verb.to_string(), format!("`{}`", reg.name))
         } else {
-            names.take(format!("{verb}_{lower}_{}", f.name))
+            (
+                format!("{verb}_{}", f.name),
+                format!("`{}.{}`", reg.name, f.name),
+            )
         };
-        let target = if f.implicit {
-            format!("`{}`", reg.name)
-        } else {
-            format!("`{}.{}`", reg.name, f.name)
-        };
-        let others = mask_of(reg, &[AccessKind::W1c, AccessKind::W1s]) & !f.mask() != 0;
-        let mut doc = if others {
+        let mut doc = if ones & !f.mask() != 0 {
             format!(
-                "{what} every bit of {target} (writes ones there and zeros to the other `w1c` / `w1s` fields)."
+                "{what} every bit of {target} (writes ones there and zeros to the other `w1c` / \
+                 `w1s` fields)."
             )
         } else {
             format!("{what} every bit of {target} (writes ones there).")
         };
-        let ret = if fallible { Some("Result") } else { None };
-        let body = if keep != 0 && reg.readable() {
+        let keep = (keep != 0 && reg.readable()).then(|| {
             doc.push_str(" Reads first, to keep the `rw` fields.");
-            let read = if fallible {
-                format!("io.try_read({path})?")
-            } else {
-                format!("io.read({path})")
-            };
-            [
-                format!("        let io = &{root};"),
-                layout::let_stmt(8, "current", &read),
-                format!(
-                    "        let keep = current.into_raw() & {};",
-                    layout::hex(keep)
-                ),
-                layout::let_from_raw(
-                    8,
-                    "value",
-                    &path,
-                    &format!("keep | {}", layout::hex(f.mask())),
-                ),
-                format!("        io.{write_method}(value)"),
-            ]
-            .join("\n")
-        } else {
-            let write = layout::let_from_raw(8, "value", &path, &layout::hex(f.mask()));
-            format!(
-                "{write}\n{}",
-                layout::chain_tail(8, &root, write_method, "value")
-            )
-        };
+            text::hex(keep)
+        });
         out.push(HelperView {
-            doc: layout::doc_block(4, "///", &doc),
-            sig: layout::fn_sig(4, &name, &["&self"], ret),
-            body,
+            doc: Doc(doc),
+            name,
+            kind: HelperKind::Bits {
+                bits: text::hex(f.mask()),
+                keep,
+            },
         });
     }
     out
@@ -534,13 +563,15 @@ mod tests {
         c.device.unwrap_or_else(|| panic!("{errors:?}"))
     }
 
+    /// `REG::helper` for every helper, in BAR and offset order.
     fn helper_names(d: &Device) -> Vec<String> {
         bars(d)
-            .1
             .iter()
-            .map(|h| {
-                let sig = h.sig.trim_start().trim_start_matches("fn ");
-                sig[..sig.find('(').unwrap_or(sig.len())].to_string()
+            .flat_map(|b| &b.registers)
+            .flat_map(|r| {
+                r.helpers
+                    .iter()
+                    .map(move |h| format!("{}::{}", r.name, h.name))
             })
             .collect()
     }
@@ -559,47 +590,74 @@ mod tests {
         assert_eq!(
             helper_names(&d),
             [
-                "read_a",
-                "write_a",
-                "read_b",
-                "write_c",
-                "read_d",
-                "clear_d",
-                "read_e",
-                "trigger_f",
-                "read_g",
-                "read_h",
-                "write_h",
-                "read_i",
-                "write_i",
-                "clear_i_ev",
-                "set_i_go",
+                "A::read",
+                "A::write",
+                "B::read",
+                "C::write",
+                "D::read",
+                "D::clear",
+                "E::read",
+                "F::trigger",
+                "G::read",
+                "H::read",
+                "H::write",
+                "I::read",
+                "I::write",
+                "I::clear_ev",
+                "I::set_go",
             ]
         );
-        let (_, helpers) = bars(&d);
-        let find = |n: &str| {
-            helpers
+        let views = bars(&d);
+        let reg = |n: &str| {
+            views[0]
+                .registers
                 .iter()
-                .find(|h| h.sig.contains(&format!("fn {n}(")))
+                .find(|r| r.name == n)
+                .expect("register")
+        };
+        let helper = |r: &str, h: &str| {
+            reg(r)
+                .helpers
+                .iter()
+                .find(|x| x.name == h)
                 .expect("helper")
+                .kind
+                .clone()
         };
         // 64-bit registers on memory BARs use the run-time checked accessors.
-        assert!(find("read_h").sig.ends_with("-> Result<bar0::H> {"));
-        assert!(find("read_h").body.contains("try_read(bar0::H)"));
-        assert!(find("write_h").body.contains("try_write_reg(value)"));
+        assert_eq!(reg("H").access.read, "try_read");
+        assert_eq!(reg("H").access.value_type, "Result<Self>");
+        assert_eq!(reg("H").access.write, "try_write_reg");
+        assert_eq!(reg("A").access.read, "read");
         // w1c with an rw neighbour: read-modify-write keeping bit 0 only.
-        let c = &find("clear_i_ev").body;
-        assert!(c.contains("let keep = current.into_raw() & 0x1;"), "{c}");
-        assert!(c.contains("bar0::I::from_raw(keep | 0x2)"), "{c}");
-        // Whole-register w1c: ones everywhere, no read.
-        assert!(
-            find("clear_d")
-                .body
-                .contains("bar0::D::from_raw(0xffffffff)")
+        assert_eq!(
+            helper("I", "clear_ev"),
+            HelperKind::Bits {
+                bits: "0x2".into(),
+                keep: Some("0x1".into())
+            }
         );
-        assert!(find("trigger_f").doc.contains("`st = value`"));
-        assert!(find("read_e").doc.contains("Reading clears it."));
-        assert!(find("read_g").doc.contains("Reads `G`: `st`."));
+        // Whole-register w1c: ones everywhere, no read.
+        assert_eq!(
+            helper("D", "clear"),
+            HelperKind::Bits {
+                bits: "0xffffffff".into(),
+                keep: None
+            }
+        );
+        let doc = |r: &str, h: &str| {
+            reg(r)
+                .helpers
+                .iter()
+                .find(|x| x.name == h)
+                .expect("helper")
+                .doc
+                .0
+                .clone()
+        };
+        assert!(doc("F", "trigger").contains("`st = value`"));
+        assert!(doc("E", "read").contains("Reading clears it."));
+        assert!(doc("G", "read").contains("Reads `G`: `st`."));
     }
 
     #[test]
@@ -610,45 +668,48 @@ mod tests {
                  field go [0] w1s;
              }
              register STAT @ 0x20 : u32 { field mode [1:0] ro { a = 0, b = 1, c = 2, d = 3 } }");
-        let (views, _) = bars(&d);
+        let views = bars(&d);
         let b = &views[0];
-        assert_eq!(b.field, "bar0");
-        assert_eq!((b.alias.as_str(), b.size.as_str()), ("Bar0", "4096"));
+        assert_eq!((b.index, b.size.as_str()), (0, "4096"));
         let ctrl = &b.registers[0];
         assert_eq!((ctrl.storage, ctrl.offset.as_str()), ("u16", "0x10"));
-        // High bits first; `into` is reserved by `register!`.
-        let fields: Vec<(u32, u32, &str, &str)> = ctrl
+        // High bits first; `with_` is reserved by `register!`.
+        // `hi:lo name` and the conversion, as the `register!` line reads.
+        let fields: Vec<String> = ctrl
             .fields
             .iter()
-            .map(|f| (f.hi, f.lo, f.name.as_str(), f.conversion.as_str()))
+            .map(|f| {
+                let conversion = f.conversion.as_ref().map_or(String::new(), |c| {
+                    format!(" {}=> {}", if c.total { "" } else { "?" }, c.name)
+                });
+                format!("{}:{} {}{conversion}", f.hi, f.lo, f.name)
+            })
             .collect();
-        assert_eq!(
-            fields,
-            [
-                (3, 3, "f_with_x", ""),
-                (2, 1, "mode", " ?=> CtrlMode"),
-                (0, 0, "go", "")
-            ]
-        );
+        assert_eq!(fields, ["3:3 f_with_x", "2:1 mode ?=> CtrlMode", "0:0 go"]);
         // `mode` is in two registers: the enums are named after both.
         let enums: Vec<(&str, bool)> = b.enums.iter().map(|e| (e.name.as_str(), e.total)).collect();
         assert_eq!(enums, [("CtrlMode", false), ("StatMode", true)]);
-        assert_eq!(b.enums[1].bounded, "Bounded<u32, 2>");
-        assert_eq!(
-            b.enums[1].from_bounded,
-            "    impl From<Bounded<u32, 2>> for StatMode {"
-        );
+        assert_eq!((b.enums[1].storage, b.enums[1].bits), ("u32", 2));
     }
 
     #[test]
-    fn reserved_field_names_are_renamed() {
-        assert_eq!(field_ident("mode"), "mode");
+    fn reserved_and_helper_field_names_are_renamed() {
+        assert_eq!(field_ident("mode", &[]), "mode");
         for n in [
             "into", "from_raw", "into_raw", "zeroed", "with_x", "const_y", "__z",
         ] {
-            assert_eq!(field_ident(n), format!("f_{n}"));
+            assert_eq!(field_ident(n, &[]), format!("f_{n}"));
         }
-        assert_eq!(size_lit(4096), "4096");
-        assert_eq!(size_lit(8192), "0x2000");
+        assert_eq!(field_ident("read", &["read", "write"]), "f_read");
+        assert_eq!(field_ident("read", &["trigger"]), "read");
+        let d = dev(
+            "register R @ 0x0 : u32 { field go [0] w1s; field done [1] w1c; field clear_done [2] rw; }",
+        );
+        let names: Vec<String> = bars(&d)[0].registers[0]
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        assert_eq!(names, ["f_clear_done", "done", "go"]);
     }
 }

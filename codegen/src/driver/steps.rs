@@ -1,8 +1,10 @@
-//! Scenarios as the driver's probe self-test: one method per scenario, a few
-//! statements per step.
+//! Scenarios as the driver's probe self-test, as data for
+//! `templates/driver/step.rs`: one method per scenario, a few statements
+//! per step.
 //!
 //! Every step starts with `t.step(LINE, "TEXT");` and ends by passing or
-//! failing it (the log line). In between (`ioN` is `&self.bars.barN`):
+//! failing it through the `Tally` of the support file `selftest.rs` (which
+//! logs it). In between (`ioN` is `&self.bars.barN`):
 //!
 //! | step | code |
 //! |---|---|
@@ -13,9 +15,9 @@
 //! | raw `bar N @ O : uW` | `ioN.try_readW(O)` / `ioN.try_writeW(V, O)` and `t.check` / `t.done` |
 //! | `invalid write LOC = V` | `let done = ioN.try_writeW(V, O); t.done(done);` |
 //! | `invalid read LOC` | `let got = ioN.try_readW(O); t.check(got, EXPECT, u64::MAX);` |
-//! | `expect irq` / `expect no irq` | `self.expect_irq(t);` (waits 1 s) / `self.expect_no_irq(t);` (20 ms) |
-//! | `expect dma[A..B] == D` | `let data = DmaContents::..; self.expect_dma(t, A, B, data);` |
-//! | `fill dma[A..B] = D` | `let data = DmaContents::..; self.fill_dma(t, A, B, data);` |
+//! | `expect irq` / `expect no irq` | `t.expect_irq(\|\| self.irq_count());` (waits 1 s) / `t.expect_no_irq(..)` (20 ms) |
+//! | `expect dma[A..B] == D` | `let data = DmaContents::..; t.expect_dma(&self.dma, A, B, data);` |
+//! | `fill dma[A..B] = D` | `let data = DmaContents::..; t.fill_dma(&self.dma, A, B, data);` |
 //!
 //! A value `dma.addr + C` is `self.dma_plus(C)`; written to a register it
 //! first goes through `t.fits(..)`, which fails the step if the bus address
@@ -24,72 +26,120 @@
 //! naturally aligned cannot be issued through the kernel's I/O accessors at
 //! all: that step is logged as `skipped` and counted neither passed nor run.
 
-use super::layout::{self, Names};
-use super::regs::fallible;
-use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind, StepValue as Value};
+use super::regs::{RegRef, fallible};
+use super::text::{self, Doc, Names};
+use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind};
 
-/// Which self-test helpers the generated code uses (every helper is emitted
-/// only when used: unused code would warn).
+/// What the crate root needs for the steps.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
+    /// Any step at all: the support file `selftest.rs`.
     pub steps: bool,
-    pub fail: bool,
-    pub done: bool,
-    pub check: bool,
-    pub check_reg: bool,
-    pub fits: bool,
-    pub wait: bool,
-    pub wait_reg: bool,
-    pub skip: bool,
-    pub expect_irq: bool,
-    pub expect_no_irq: bool,
-    pub expect_dma: bool,
-    pub fill_dma: bool,
+    /// `DmaContents` (a `fill dma` or `expect dma` step).
+    pub dma_data: bool,
+    /// The `dma_plus` method.
     pub dma_plus: bool,
-    pub random: bool,
-    pub pattern: bool,
-    pub word: bool,
-}
-
-impl Needs {
-    /// Adds what the used helpers use in turn.
-    fn close(&mut self) {
-        self.check |= self.check_reg;
-        self.wait |= self.wait_reg;
-        self.fail |= self.done
-            || self.check
-            || self.fits
-            || self.wait
-            || self.expect_irq
-            || self.expect_no_irq
-            || self.expect_dma
-            || self.fill_dma;
-    }
-    /// `DmaContents` / `DmaBytes`.
-    pub fn dma_data(&self) -> bool {
-        self.expect_dma || self.fill_dma
-    }
-    /// The `irqs` field of `Tally`.
-    pub fn irqs(&self) -> bool {
-        self.expect_irq || self.expect_no_irq
-    }
-    /// `read_poll_timeout` and `POLL_SLEEP`.
-    pub fn poll(&self) -> bool {
-        self.wait || self.expect_irq
-    }
-    /// The `Register` trait (generic register helpers).
-    pub fn register_trait(&self) -> bool {
-        self.check_reg || self.wait_reg
-    }
+    /// An access through a BAR (the `Io` trait).
+    pub io: bool,
 }
 
 /// One scenario method.
 #[derive(Debug)]
 pub struct ScenarioView {
-    pub doc: String,
+    pub doc: Doc,
     pub method: String,
-    /// The method body, indented, without the braces.
-    pub body: String,
+    pub name_lit: String,
+    /// The BARs its steps access (an `ioN` binding each).
+    pub bars: Vec<u8>,
+    pub steps: Vec<StepView>,
+}
+
+/// One step.
+#[derive(Debug)]
+pub struct StepView {
+    pub line: usize,
+    /// The step's text as a string literal.
+    pub text: String,
+    /// `t.step(LINE, "TEXT");` fits on one line (else one argument a line).
+    pub one_line: bool,
+    pub action: Action,
+}
+
+/// What a step does after `t.step(..)`.
+#[derive(Debug)]
+pub enum Action {
+    Read {
+        reg: RegRef,
+        fallible: bool,
+    },
+    ReadRaw(Raw),
+    Write {
+        reg: RegRef,
+        value: Value,
+        fallible: bool,
+    },
+    WriteRaw {
+        raw: Raw,
+        value: Value,
+    },
+    Expect {
+        reg: RegRef,
+        fallible: bool,
+        want: Value,
+        mask: String,
+    },
+    ExpectRaw {
+        raw: Raw,
+        want: Value,
+        mask: String,
+    },
+    Wait {
+        reg: RegRef,
+        want: Value,
+        mask: String,
+    },
+    WaitRaw {
+        raw: Raw,
+        want: Value,
+        mask: String,
+    },
+    ExpectIrq,
+    ExpectNoIrq,
+    ExpectDma {
+        start: String,
+        end: String,
+        data: DmaData,
+    },
+    FillDma {
+        start: String,
+        end: String,
+        data: DmaData,
+    },
+    /// The reason, as a string literal.
+    Skip(String),
+}
+
+/// A raw run-time checked access of `bits` at `offset` of BAR `bar`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raw {
+    pub bar: u8,
+    pub bits: u32,
+    pub offset: String,
+}
+
+/// Scenario data for the DMA buffer: `DmaContents::VARIANT(ARG)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DmaData {
+    pub variant: &'static str,
+    pub arg: String,
+}
+
+/// A scenario value: a constant, or the DMA buffer's address plus an offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    pub constant: String,
+    /// `Some(offset)` for `dma.addr + offset`.
+    pub dma_plus: Option<String>,
 }
 
 /// Every scenario, and what their code needs.
@@ -101,7 +151,6 @@ pub fn scenarios(dev: &Device) -> (Vec<ScenarioView>, Needs) {
         .iter()
         .map(|sc| scenario(dev, sc, &mut needs, &mut methods))
         .collect();
-    needs.close();
     (views, needs)
 }
 
@@ -111,68 +160,48 @@ fn scenario(
     needs: &mut Needs,
     methods: &mut Names,
 ) -> ScenarioView {
-    let mut bars_used: Vec<u8> = sc
-        .steps
-        .iter()
-        .filter_map(|st| step_loc(&st.kind))
-        .filter_map(|loc| loc.space.bar())
-        .filter(|bar| dev.bar(*bar).is_some())
-        .collect();
-    bars_used.sort_unstable();
-    bars_used.dedup();
-
-    let mut body = vec![layout::call(
-        8,
-        "t.scenario",
-        &[layout::str_lit(&sc.name)],
-        ";",
-    )];
-    for b in &bars_used {
-        body.push(format!("        let io{b} = &self.bars.bar{b};"));
-    }
-    for st in &sc.steps {
-        needs.steps = true;
-        body.push(String::new());
-        body.push(step(dev, st, needs));
-    }
+    let steps: Vec<StepView> = sc.steps.iter().map(|st| step(dev, st, needs)).collect();
+    let mut bars: Vec<u8> = steps.iter().filter_map(|s| s.action.bar()).collect();
+    bars.sort_unstable();
+    bars.dedup();
+    needs.io |= !bars.is_empty();
     let desc = if sc.description.is_empty() {
         String::new()
     } else {
         format!(": {}", sc.description)
     };
     ScenarioView {
-        doc: layout::doc_block(4, "///", &format!("Scenario `{}`{desc}.", sc.name)),
+        doc: Doc(format!("Scenario `{}`{desc}.", sc.name)),
         method: methods.take(format!("scenario_{}", sc.name)),
-        body: body.join("\n"),
+        name_lit: text::str_lit(&sc.name),
+        bars,
+        steps,
     }
 }
 
-fn step_loc(k: &StepKind) -> Option<&Loc> {
-    match k {
-        StepKind::Read(loc)
-        | StepKind::Write(loc, _)
-        | StepKind::Expect { loc, .. }
-        | StepKind::Wait { loc, .. }
-        | StepKind::InvalidWrite(loc, _)
-        | StepKind::InvalidRead { loc, .. } => Some(loc),
-        _ => None,
+impl Action {
+    /// The BAR the step accesses, if any.
+    fn bar(&self) -> Option<u8> {
+        match self {
+            Action::Read { reg, .. }
+            | Action::Write { reg, .. }
+            | Action::Expect { reg, .. }
+            | Action::Wait { reg, .. } => Some(reg.bar),
+            Action::ReadRaw(raw)
+            | Action::WriteRaw { raw, .. }
+            | Action::ExpectRaw { raw, .. }
+            | Action::WaitRaw { raw, .. } => Some(raw.bar),
+            _ => None,
+        }
     }
 }
 
 /// How a step reaches its location.
 enum Access {
     /// Through the register's `register!` type.
-    Reg {
-        io: String,
-        path: String,
-        fallible: bool,
-    },
-    /// A raw run-time checked access of `bits` at `offset`.
-    Raw {
-        io: String,
-        bits: u32,
-        offset: String,
-    },
+    Reg { reg: RegRef, fallible: bool },
+    /// A raw run-time checked access.
+    Raw(Raw),
     /// Cannot be issued; the reason.
     Skip(&'static str),
 }
@@ -181,11 +210,12 @@ fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
     let Some(bar) = loc.space.bar().and_then(|b| dev.bar(b)) else {
         return Access::Skip("no such BAR");
     };
-    let io = format!("io{}", bar.index);
     if let (Some(r), false) = (dev.register_at(loc), raw) {
         return Access::Reg {
-            io,
-            path: format!("bar{}::{}", bar.index, dev.register(r).name),
+            reg: RegRef {
+                bar: bar.index,
+                name: dev.register(r).name.clone(),
+            },
             fallible: fallible(bar, loc.width),
         };
     }
@@ -195,211 +225,138 @@ fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
     if loc.width == 8 && bar.kind.is_io() {
         return Access::Skip("port I/O has no 8-byte accesses");
     }
-    Access::Raw {
-        io,
+    Access::Raw(Raw {
+        bar: bar.index,
         bits: loc.width as u32 * 8,
-        offset: layout::hex(loc.offset),
+        offset: text::hex(loc.offset),
+    })
+}
+
+fn value(v: &ir::StepValue, needs: &mut Needs) -> Value {
+    needs.dma_plus |= v.plus_dma_addr;
+    Value {
+        constant: text::hex(v.constant),
+        dma_plus: v.plus_dma_addr.then(|| text::hex(v.constant)),
     }
 }
 
-/// A scenario value as a `u64` expression.
-fn want(v: &Value, needs: &mut Needs) -> String {
-    if v.plus_dma_addr {
-        needs.dma_plus = true;
-        format!("self.dma_plus({})", layout::hex(v.constant))
-    } else {
-        layout::hex(v.constant)
+fn data(d: &Data) -> DmaData {
+    let (variant, arg) = match d {
+        Data::Random(seed) => ("Random", u64::from(*seed)),
+        Data::Pattern(b) => ("Pattern", u64::from(*b)),
+        Data::Word(w) => ("Word", *w),
+    };
+    DmaData {
+        variant,
+        arg: text::hex(arg),
     }
 }
 
-fn data(d: &Data, needs: &mut Needs) -> String {
-    match d {
-        Data::Random(seed) => {
-            needs.random = true;
-            format!("DmaContents::Random({})", layout::hex(u64::from(*seed)))
-        }
-        Data::Pattern(b) => {
-            needs.pattern = true;
-            format!("DmaContents::Pattern({})", layout::hex(u64::from(*b)))
-        }
-        Data::Word(w) => {
-            needs.word = true;
-            format!("DmaContents::Word({})", layout::hex(*w))
-        }
-    }
+fn skip(why: &str) -> Action {
+    Action::Skip(text::str_lit(why))
 }
 
-const I: usize = 8;
-
-fn line(s: &str) -> String {
-    format!("{}{s}", " ".repeat(I))
-}
-
-fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> String {
-    let mut out = vec![layout::call(
-        I,
-        "t.step",
-        &[st.line.to_string(), layout::str_lit(&st.text)],
-        ";",
-    )];
-    match &st.kind {
+fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
+    needs.steps = true;
+    let action = match &st.kind {
         StepKind::Read(loc) => match access(dev, loc, false) {
-            Access::Reg {
-                io,
-                path,
-                fallible: false,
-            } => {
-                out.push(layout::let_stmt(I, "_", &format!("{io}.read({path})")));
-                out.push(line("t.pass();"));
-            }
-            Access::Reg { io, path, .. } => {
-                needs.done = true;
-                out.push(layout::let_stmt(
-                    I,
-                    "got",
-                    &format!("{io}.try_read({path})"),
-                ));
-                out.push(line("t.done(got);"));
-            }
-            Access::Raw { io, bits, offset } => {
-                needs.done = true;
-                out.push(line(&format!("let got = {io}.try_read{bits}({offset});")));
-                out.push(line("t.done(got);"));
-            }
-            Access::Skip(why) => skip(&mut out, why, needs),
+            Access::Reg { reg, fallible } => Action::Read { reg, fallible },
+            Access::Raw(raw) => Action::ReadRaw(raw),
+            Access::Skip(why) => skip(why),
         },
-        StepKind::Write(loc, v) => write(dev, &mut out, loc, v, false, needs),
-        StepKind::InvalidWrite(loc, v) => write(dev, &mut out, loc, v, true, needs),
+        StepKind::Write(loc, v) | StepKind::InvalidWrite(loc, v) => {
+            let invalid = matches!(st.kind, StepKind::InvalidWrite(..));
+            match access(dev, loc, invalid) {
+                Access::Reg { reg, fallible } => Action::Write {
+                    reg,
+                    value: value(v, needs),
+                    fallible,
+                },
+                Access::Raw(raw) => Action::WriteRaw {
+                    raw,
+                    value: value(v, needs),
+                },
+                Access::Skip(why) => skip(why),
+            }
+        }
         StepKind::Expect {
             cmp: ir::Cmp::Ne, ..
-        } => skip(
-            &mut out,
-            "this driver backend does not check `!=` yet",
-            needs,
-        ),
+        } => skip("this driver backend does not check `!=` yet"),
         StepKind::Expect {
             loc,
-            value,
+            value: v,
             mask,
             cmp: ir::Cmp::Eq,
-        } => {
-            let want = want(value, needs);
-            let mask = layout::mask(*mask);
-            match access(dev, loc, false) {
-                Access::Reg { io, path, fallible } => {
-                    needs.check_reg = true;
-                    let (method, got) = if fallible {
-                        ("try_read", "got")
-                    } else {
-                        ("read", "Ok(got)")
-                    };
-                    out.push(layout::let_stmt(
-                        I,
-                        "got",
-                        &format!("{io}.{method}({path})"),
-                    ));
-                    out.push(layout::call(
-                        I,
-                        "t.check_reg",
-                        &[got.into(), want, mask],
-                        ";",
-                    ));
-                }
-                Access::Raw { io, bits, offset } => {
-                    needs.check = true;
-                    out.push(line(&format!("let got = {io}.try_read{bits}({offset});")));
-                    out.push(layout::call(I, "t.check", &["got".into(), want, mask], ";"));
-                }
-                Access::Skip(why) => skip(&mut out, why, needs),
-            }
-        }
-        StepKind::Wait { loc, value, mask } => {
-            let want = want(value, needs);
-            let mask = layout::mask(*mask);
-            match access(dev, loc, false) {
-                Access::Reg { io, path, .. } => {
-                    needs.wait_reg = true;
-                    out.push(layout::let_stmt(
-                        I,
-                        "read",
-                        &format!("|| {io}.try_read({path})"),
-                    ));
-                    out.push(layout::call(
-                        I,
-                        "t.wait_reg",
-                        &["read".into(), want, mask],
-                        ";",
-                    ));
-                }
-                Access::Raw { io, bits, offset } => {
-                    needs.wait = true;
-                    out.push(line(&format!(
-                        "let read = || {io}.try_read{bits}({offset});"
-                    )));
-                    out.push(layout::call(I, "t.wait", &["read".into(), want, mask], ";"));
-                }
-                Access::Skip(why) => skip(&mut out, why, needs),
-            }
-        }
-        StepKind::InvalidRead { loc, expect } => match access(dev, loc, true) {
-            Access::Raw { io, bits, offset } => {
-                needs.check = true;
-                out.push(line(&format!("let got = {io}.try_read{bits}({offset});")));
-                out.push(layout::call(
-                    I,
-                    "t.check",
-                    &["got".into(), layout::hex(*expect), "u64::MAX".into()],
-                    ";",
-                ));
-            }
-            Access::Reg { .. } => unreachable_access(&mut out, needs),
-            Access::Skip(why) => skip(&mut out, why, needs),
+        } => match access(dev, loc, false) {
+            Access::Reg { reg, fallible } => Action::Expect {
+                reg,
+                fallible,
+                want: value(v, needs),
+                mask: text::mask(*mask),
+            },
+            Access::Raw(raw) => Action::ExpectRaw {
+                raw,
+                want: value(v, needs),
+                mask: text::mask(*mask),
+            },
+            Access::Skip(why) => skip(why),
         },
-        StepKind::ExpectIrq(true) => {
-            needs.expect_irq = true;
-            out.push(line("self.expect_irq(t);"));
-        }
-        StepKind::ExpectIrq(false) => {
-            needs.expect_no_irq = true;
-            out.push(line("self.expect_no_irq(t);"));
-        }
+        StepKind::Wait {
+            loc,
+            value: v,
+            mask,
+        } => match access(dev, loc, false) {
+            Access::Reg { reg, .. } => Action::Wait {
+                reg,
+                want: value(v, needs),
+                mask: text::mask(*mask),
+            },
+            Access::Raw(raw) => Action::WaitRaw {
+                raw,
+                want: value(v, needs),
+                mask: text::mask(*mask),
+            },
+            Access::Skip(why) => skip(why),
+        },
+        StepKind::InvalidRead { loc, expect } => match access(dev, loc, true) {
+            Access::Raw(raw) => Action::ExpectRaw {
+                raw,
+                want: Value {
+                    constant: text::hex(*expect),
+                    dma_plus: None,
+                },
+                mask: text::mask(u64::MAX),
+            },
+            // Raw accesses are requested with `raw = true`, so a register
+            // access cannot come back; kept total without a panic.
+            Access::Reg { .. } => skip("internal: no raw access"),
+            Access::Skip(why) => skip(why),
+        },
+        StepKind::ExpectIrq(true) => Action::ExpectIrq,
+        StepKind::ExpectIrq(false) => Action::ExpectNoIrq,
         StepKind::ExpectDma {
             start,
             end,
             data: d,
         } => {
-            needs.expect_dma = true;
-            out.push(line(&format!("let data = {};", data(d, needs))));
-            out.push(layout::call(
-                I,
-                "self.expect_dma",
-                &[
-                    "t".into(),
-                    layout::hex(*start),
-                    layout::hex(*end),
-                    "data".into(),
-                ],
-                ";",
-            ));
+            needs.dma_data = true;
+            Action::ExpectDma {
+                start: text::hex(*start),
+                end: text::hex(*end),
+                data: data(d),
+            }
         }
         StepKind::Fill {
             start,
             end,
             data: d,
         } => {
-            needs.fill_dma = true;
-            out.push(line(&format!("let data = {};", data(d, needs))));
-            out.push(layout::call(
-                I,
-                "self.fill_dma",
-                &[
-                    "t".into(),
-                    layout::hex(*start),
-                    layout::hex(*end),
-                    "data".into(),
-                ],
-                ";",
-            ));
+            needs.dma_data = true;
+            Action::FillDma {
+                start: text::hex(*start),
+                end: text::hex(*end),
+                data: data(d),
+            }
         }
         StepKind::Repeat { .. }
         | StepKind::ExpectMsi(_)
@@ -407,78 +364,15 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> String {
         | StepKind::Advance(_)
         | StepKind::Input { .. }
         | StepKind::ExpectOutput { .. }
-        | StepKind::ExpectVmm(_) => skip(
-            &mut out,
-            "this driver backend does not run language v2 steps yet",
-            needs,
-        ),
-    }
-    out.join("\n")
-}
-
-fn skip(out: &mut Vec<String>, why: &str, needs: &mut Needs) {
-    needs.skip = true;
-    out.push(layout::call(I, "t.skip", &[layout::str_lit(why)], ";"));
-}
-
-/// Raw accesses are always requested with `raw = true`, so a register access
-/// cannot come back; kept total without a panic.
-fn unreachable_access(out: &mut Vec<String>, needs: &mut Needs) {
-    skip(out, "internal: no raw access", needs);
-}
-
-fn write(
-    dev: &Device,
-    out: &mut Vec<String>,
-    loc: &Loc,
-    v: &Value,
-    invalid: bool,
-    needs: &mut Needs,
-) {
-    let acc = access(dev, loc, invalid);
-    if let Access::Skip(why) = acc {
-        return skip(out, why, needs);
-    }
-    // The value to write, and the indentation of the write itself.
-    let (value, ind) = if v.plus_dma_addr {
-        needs.fits = true;
-        needs.dma_plus = true;
-        out.push(line(&format!(
-            "if let Some(raw) = t.fits(self.dma_plus({})) {{",
-            layout::hex(v.constant)
-        )));
-        ("raw".to_string(), I + 4)
-    } else {
-        (layout::hex(v.constant), I)
+        | StepKind::ExpectVmm(_) => skip("this driver backend does not run language v2 steps yet"),
     };
-    let pad = " ".repeat(ind);
-    match acc {
-        Access::Reg {
-            io,
-            path,
-            fallible: false,
-        } => {
-            out.push(layout::let_from_raw(ind, "v", &path, &value));
-            out.push(format!("{pad}{io}.write_reg(v);"));
-            out.push(format!("{pad}t.pass();"));
-        }
-        Access::Reg { io, path, .. } => {
-            needs.done = true;
-            out.push(layout::let_from_raw(ind, "v", &path, &value));
-            out.push(format!("{pad}let done = {io}.try_write_reg(v);"));
-            out.push(format!("{pad}t.done(done);"));
-        }
-        Access::Raw { io, bits, offset } => {
-            needs.done = true;
-            out.push(format!(
-                "{pad}let done = {io}.try_write{bits}({value}, {offset});"
-            ));
-            out.push(format!("{pad}t.done(done);"));
-        }
-        Access::Skip(_) => {}
-    }
-    if v.plus_dma_addr {
-        out.push(line("}"));
+    let line = st.line.to_string();
+    let text = text::str_lit(&st.text);
+    StepView {
+        line: st.line,
+        one_line: text::fits_call_width(&[&line, &text]),
+        text,
+        action,
     }
 }
 
@@ -503,120 +397,118 @@ mod tests {
         c.device.unwrap_or_else(|| panic!("{errors:?}"))
     }
 
-    /// The code of the only step, without its `t.step(..)` line.
-    fn code(body: &str) -> (String, Needs) {
+    /// The action of the only step, and what the steps need.
+    fn action(body: &str) -> (Action, Needs) {
         let d = dev(body);
-        let (views, needs) = scenarios(&d);
-        let body = &views[0].body;
-        let step = body.split("\n\n").nth(1).expect("one step");
-        let rest: Vec<&str> = step.lines().skip(1).map(str::trim).collect();
-        (rest.join("\n"), needs)
+        let (mut views, needs) = scenarios(&d);
+        let step = views.remove(0).steps.remove(0);
+        (step.action, needs)
+    }
+
+    fn reg(bar: u8, name: &str) -> RegRef {
+        RegRef {
+            bar,
+            name: name.into(),
+        }
+    }
+
+    fn konst(v: &str) -> Value {
+        Value {
+            constant: v.into(),
+            dma_plus: None,
+        }
     }
 
     #[test]
     fn register_steps_use_the_register_types() {
-        let (c, n) = code("write R = 5;");
-        assert_eq!(
-            c,
-            "let v = bar0::R::from_raw(0x5);\nio0.write_reg(v);\nt.pass();"
+        let (a, n) = action("write R = 5;");
+        assert!(
+            matches!(&a, Action::Write { reg: r, value, fallible: false } if *r == reg(0, "R") && *value == konst("0x5")),
+            "{a:?}"
         );
-        assert!(n.steps && !n.fail, "{n:?}");
-        let (c, n) = code("expect R == 1 mask 0xf;");
-        assert_eq!(
-            c,
-            "let got = io0.read(bar0::R);\nt.check_reg(Ok(got), 0x1, 0xf);"
+        assert!(n.steps && n.io && !n.dma_plus, "{n:?}");
+        let (a, _) = action("expect R == 1 mask 0xf;");
+        assert!(
+            matches!(&a, Action::Expect { fallible: false, want, mask, .. } if *want == konst("0x1") && mask == "0xf"),
+            "{a:?}"
         );
-        assert!(n.check_reg && n.check && n.fail && n.register_trait());
-        let (c, n) = code("wait Q == 2;");
-        assert_eq!(
-            c,
-            "let read = || io0.try_read(bar0::Q);\nt.wait_reg(read, 0x2, u64::MAX);"
+        let (a, _) = action("wait Q == 2;");
+        assert!(
+            matches!(&a, Action::Wait { reg: r, mask, .. } if *r == reg(0, "Q") && mask == "u64::MAX"),
+            "{a:?}"
         );
-        assert!(n.wait && n.poll());
-        let (c, _) = code("read Q;");
-        assert_eq!(c, "let got = io0.try_read(bar0::Q);\nt.done(got);");
-        let (c, _) = code("write P = 3;");
-        assert_eq!(
-            c,
-            "let v = bar2::P::from_raw(0x3);\nio2.write_reg(v);\nt.pass();"
+        let (a, _) = action("read Q;");
+        assert!(matches!(&a, Action::Read { fallible: true, .. }), "{a:?}");
+        let (a, _) = action("write P = 3;");
+        assert!(
+            matches!(&a, Action::Write { reg: r, fallible: false, .. } if *r == reg(2, "P")),
+            "{a:?}"
         );
+        assert_eq!(reg(2, "P").to_string(), "bar2::P");
     }
 
     #[test]
     fn raw_and_invalid_steps_use_run_time_checked_accessors() {
-        let (c, _) = code("expect bar 2 @ 0x2 : u16 == 7;");
-        assert_eq!(
-            c,
-            "let got = io2.try_read16(0x2);\nt.check(got, 0x7, u64::MAX);"
+        let raw = |bar, bits, offset: &str| Raw {
+            bar,
+            bits,
+            offset: offset.into(),
+        };
+        let (a, _) = action("expect bar 2 @ 0x2 : u16 == 7;");
+        assert!(
+            matches!(&a, Action::ExpectRaw { raw: r, want, .. } if *r == raw(2, 16, "0x2") && *want == konst("0x7")),
+            "{a:?}"
         );
-        let (c, n) = code("invalid write bar 2 @ 0x0 : u8 = 1;");
-        assert_eq!(c, "let done = io2.try_write8(0x1, 0x0);\nt.done(done);");
-        assert!(n.done && n.fail);
-        let (c, _) = code("invalid read bar 2 @ 0x1 : u8;");
-        assert_eq!(
-            c,
-            "let got = io2.try_read8(0x1);\nt.check(got, 0x0, u64::MAX);"
+        let (a, _) = action("invalid write bar 2 @ 0x0 : u8 = 1;");
+        assert!(
+            matches!(&a, Action::WriteRaw { raw: r, value } if *r == raw(2, 8, "0x0") && *value == konst("0x1")),
+            "{a:?}"
         );
-        let (c, n) = code("invalid read bar 0 @ 0x1 : u16;");
-        assert_eq!(
-            c,
-            "t.skip(\"Linux I/O accessors cannot issue misaligned accesses\");"
+        let (a, _) = action("invalid read bar 2 @ 0x1 : u8;");
+        assert!(
+            matches!(&a, Action::ExpectRaw { raw: r, want, mask } if *r == raw(2, 8, "0x1") && *want == konst("0x0") && mask == "u64::MAX"),
+            "{a:?}"
         );
-        assert!(n.skip);
+        let (a, _) = action("invalid read bar 0 @ 0x1 : u16;");
+        assert!(
+            matches!(&a, Action::Skip(why) if why == "\"Linux I/O accessors cannot issue misaligned accesses\""),
+            "{a:?}"
+        );
     }
 
     #[test]
-    fn dma_values_go_through_fits() {
-        let (c, n) = code("write R = dma.addr + 0x10;");
-        assert_eq!(
-            c,
-            "if let Some(raw) = t.fits(self.dma_plus(0x10)) {\nlet v = bar0::R::from_raw(raw);\nio0.write_reg(v);\nt.pass();\n}"
+    fn dma_values_and_data() {
+        let (a, n) = action("write R = dma.addr + 0x10;");
+        assert!(
+            matches!(&a, Action::Write { value, .. } if value.dma_plus.as_deref() == Some("0x10")),
+            "{a:?}"
         );
-        assert!(n.fits && n.dma_plus && n.fail);
-        let (c, n) = code("fill dma[0 .. 8] = word(0x1122);");
-        assert_eq!(
-            c,
-            "let data = DmaContents::Word(0x1122);\nself.fill_dma(t, 0x0, 0x8, data);"
+        assert!(n.dma_plus && !n.dma_data);
+        let (a, n) = action("fill dma[0 .. 8] = word(0x1122);");
+        assert!(
+            matches!(&a, Action::FillDma { start, end, data } if start == "0x0" && end == "0x8" && data.variant == "Word" && data.arg == "0x1122"),
+            "{a:?}"
         );
-        assert!(n.fill_dma && n.word && !n.random && n.dma_data());
-        let (c, n) = code("expect dma[8 .. 16] == random(3);");
-        assert_eq!(
-            c,
-            "let data = DmaContents::Random(0x3);\nself.expect_dma(t, 0x8, 0x10, data);"
+        assert!(n.dma_data && !n.io);
+        let (a, _) = action("expect dma[8 .. 16] == random(3);");
+        assert!(
+            matches!(&a, Action::ExpectDma { data, .. } if data.variant == "Random" && data.arg == "0x3"),
+            "{a:?}"
         );
-        assert!(n.expect_dma && n.random);
     }
 
     #[test]
-    fn interrupt_steps_call_the_helpers() {
-        let (c, n) = code("expect irq;");
-        assert_eq!(c, "self.expect_irq(t);");
-        assert!(n.expect_irq && n.irqs() && n.poll() && !n.expect_no_irq);
-        let (c, n) = code("expect no irq;");
-        assert_eq!(c, "self.expect_no_irq(t);");
-        assert!(n.expect_no_irq && !n.poll());
-    }
-
-    #[test]
-    fn each_step_starts_with_its_log_call() {
+    fn interrupt_steps_and_step_headers() {
+        assert!(matches!(action("expect irq;").0, Action::ExpectIrq));
+        assert!(matches!(action("expect no irq;").0, Action::ExpectNoIrq));
         let d = dev("write R = 1; expect irq;");
         let (views, _) = scenarios(&d);
         let lines: Vec<usize> = d.scenarios[0].steps.iter().map(|s| s.line).collect();
-        assert!(
-            views[0]
-                .body
-                .contains(&format!("t.step({}, \"write R = 1;\");", lines[0]))
-        );
-        assert!(
-            views[0]
-                .body
-                .contains(&format!("t.step({}, \"expect irq;\");", lines[1]))
-        );
-        assert!(
-            views[0]
-                .body
-                .starts_with("        t.scenario(\"s\");\n        let io0 = &self.bars.bar0;\n")
-        );
+        let steps = &views[0].steps;
+        assert_eq!(steps[0].line, lines[0]);
+        assert_eq!(steps[0].text, "\"write R = 1;\"");
+        assert!(steps[0].one_line);
         assert_eq!(views[0].method, "scenario_s");
+        assert_eq!(views[0].bars, [0]);
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod driver;
 pub mod model;
+pub mod prose;
 pub mod summary;
 
 use pcidevc_dsl::ir;

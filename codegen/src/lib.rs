@@ -8,6 +8,7 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod doc;
 pub mod driver;
 pub mod model;
 pub mod prose;
@@ -32,5 +33,24 @@ pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
         path: PathBuf::from("summary.txt"),
         contents: summary::render(dev),
     });
+    files.extend(doc::render(dev));
     files
+}
+
+/// A rendered text file ending in exactly one newline. Rendering only
+/// formats strings, so it cannot fail; if it ever did, the file says so (and
+/// does not compile, for code).
+pub(crate) fn finish_text(r: askama::Result<String>) -> String {
+    match r {
+        Ok(mut s) => {
+            while s.ends_with("\n\n") {
+                s.pop();
+            }
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s
+        }
+        Err(e) => format!("#error \"pcidevc: rendering failed: {e}\"\n"),
+    }
 }

@@ -8,6 +8,7 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod c_header;
 pub mod doc;
 pub mod driver;
 pub mod model;
@@ -34,6 +35,7 @@ pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
         contents: summary::render(dev),
     });
     files.extend(doc::render(dev));
+    files.push(c_header::render(dev));
     files
 }
 

@@ -142,7 +142,8 @@ pub fn svg(reg: &RegisterDoc) -> String {
         let room = (w.saturating_sub(4) / CHAR_W) as usize;
         let _ = write!(
             body,
-            "<rect class=\"{}\" x=\"{x}\" y=\"{BOX_Y}\" width=\"{w}\" height=\"{BOX_H}\"/>",
+            // y and height come from the stylesheet (BOX_Y, BOX_H).
+            "<rect class=\"{}\" x=\"{x}\" width=\"{w}\"/>",
             seg.class
         );
         let fits = seg.label.chars().count() <= room;
@@ -206,10 +207,12 @@ pub fn svg(reg: &RegisterDoc) -> String {
     }
     let height = 56 + 14 * lines.len() as u32;
     let mut s = format!(
-        "<svg class=\"bf\" viewBox=\"0 0 660 {height}\" role=\"img\" aria-label=\"{} bit fields\"><use href=\"#t{bits}\"/>",
+        "<svg class=\"bf\" viewBox=\"0 0 660 {height}\" role=\"img\" aria-label=\"{} bit fields\">",
         esc(&reg.name)
     );
     s.push_str(&body);
+    // The bit ticks go over the boxes.
+    let _ = write!(s, "<use href=\"#t{bits}\"/>");
     for (i, l) in lines.iter().enumerate() {
         let _ = write!(
             s,

@@ -8,6 +8,7 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod c_driver;
 pub mod c_header;
 pub mod doc;
 pub mod driver;
@@ -36,6 +37,7 @@ pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
     });
     files.extend(doc::render(dev));
     files.push(c_header::render(dev));
+    files.extend(c_driver::render(dev));
     files
 }
 

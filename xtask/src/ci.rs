@@ -175,7 +175,10 @@ pub fn end_to_end(
     }
 
     let kill = E2eOptions {
-        kill_host_after: Some(Duration::from_millis(1500)),
+        // Early enough that a fast guest has not finished its test yet
+        // (its whole run can take under 1.5 s), late enough that QEMU has
+        // connected to the host.
+        kill_host_after: Some(Duration::from_millis(500)),
         reloads: 0,
         ..opts
     };

@@ -11,23 +11,10 @@
 
 use pcidevc_dsl::ir::{Device, low_mask};
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut v = Vec::new();
-    for dir in ["dsl/tests/valid", "specs"] {
-        for e in std::fs::read_dir(root.join(dir)).expect("corpus directory") {
-            let p = e.expect("readable directory").path();
-            if p.extension().is_some_and(|e| e == "pcidev") {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
+mod common;
+use common::specs;
 
 fn have(tool: &str) -> bool {
     Command::new(tool)

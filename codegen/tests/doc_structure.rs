@@ -5,22 +5,10 @@
 //! compared with the IR — not with a snapshot.
 
 use pcidevc_dsl::ir::Device;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut v = Vec::new();
-    for dir in ["dsl/tests/valid", "specs"] {
-        for e in std::fs::read_dir(root.join(dir)).expect("corpus directory") {
-            let p = e.expect("readable directory").path();
-            if p.extension().is_some_and(|e| e == "pcidev") {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
+mod common;
+use common::specs;
 
 /// One register as a document shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

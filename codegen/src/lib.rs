@@ -8,8 +8,12 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+pub mod c_driver;
+pub mod c_header;
+pub mod doc;
 pub mod driver;
 pub mod model;
+pub mod prose;
 pub mod summary;
 
 use pcidevc_dsl::ir;
@@ -32,5 +36,26 @@ pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
         path: PathBuf::from("summary.txt"),
         contents: summary::render(dev),
     });
+    files.extend(doc::render(dev));
+    files.push(c_header::render(dev));
+    files.extend(c_driver::render(dev));
     files
+}
+
+/// A rendered text file ending in exactly one newline. Rendering only
+/// formats strings, so it cannot fail; if it ever did, the file says so (and
+/// does not compile, for code).
+pub(crate) fn finish_text(r: askama::Result<String>) -> String {
+    match r {
+        Ok(mut s) => {
+            while s.ends_with("\n\n") {
+                s.pop();
+            }
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s
+        }
+        Err(e) => format!("#error \"pcidevc: rendering failed: {e}\"\n"),
+    }
 }

@@ -1,8 +1,14 @@
 //! A plain-text summary of the IR: identity, BARs, registers with their
 //! fields and behaviour, interrupt, scenarios. Reviewers diff it to see what
 //! a spec change means for the device.
+//!
+//! Behaviour is rendered by [`crate::prose`], the renderer every document
+//! shares; its code-like functions are re-exported here for the backends
+//! that reach them through this module.
 
-use pcidevc_dsl::ir::{self, Device, Expr, Stmt};
+use crate::prose;
+pub use crate::prose::{expr, place, stmt_line};
+use pcidevc_dsl::ir::{self, Device, RegId};
 use std::fmt::Write;
 
 pub fn render(dev: &Device) -> String {
@@ -92,7 +98,7 @@ pub fn render(dev: &Device) -> String {
         let sizes = bar.policy.sizes.text("/");
         let _ = writeln!(
             w,
-            "\nBAR {} {kind}{pf}, {} bytes; access {} byte(s){}, invalid access: {:?}",
+            "\nBAR {} {kind}{pf}, {} bytes; access {} byte(s){}, invalid access: {}, unmapped: {}",
             bar.index,
             bar.size,
             sizes,
@@ -101,42 +107,11 @@ pub fn render(dev: &Device) -> String {
             } else {
                 " unaligned"
             },
-            bar.policy.invalid
+            bar.policy.invalid.keyword(),
+            bar.policy.unmapped.keyword()
         );
         for &r in &bar.registers {
-            let reg = dev.register(r);
-            let access = reg.access.map(|a| a.keyword()).unwrap_or("-");
-            let _ = writeln!(
-                w,
-                "  {:#06x} {:<16} u{:<2} {access:<4} reset {:#x}",
-                reg.offset,
-                reg.name,
-                reg.bits(),
-                reg.reset
-            );
-            for f in reg.fields.iter().filter(|f| !f.implicit) {
-                let _ = writeln!(
-                    w,
-                    "           .{:<14} [{}:{}] {} reset {:#x}",
-                    f.name,
-                    f.hi,
-                    f.lo,
-                    f.access.keyword(),
-                    f.reset
-                );
-                for (n, v) in &f.variants {
-                    let _ = writeln!(w, "             {n} = {v:#x}");
-                }
-            }
-            if let Some(e) = &reg.read {
-                let _ = writeln!(w, "           read  = {}", expr(dev, e));
-            }
-            for (what, stmts) in [("on read", &reg.on_read), ("on write", &reg.on_write)] {
-                if !stmts.is_empty() {
-                    let _ = writeln!(w, "           {what}:");
-                    block(w, dev, stmts, 6);
-                }
-            }
+            register(w, dev, r);
         }
     }
     for sc in &dev.scenarios {
@@ -148,183 +123,61 @@ pub fn render(dev: &Device) -> String {
     o
 }
 
+/// One register: offset, name, width, access kind and reset; its fields
+/// and named values; then what it does, in sentences and actions.
+fn register(w: &mut String, dev: &Device, id: RegId) {
+    let reg = dev.register(id);
+    let label = prose::access_label(reg);
+    let reset = if label.storage {
+        format!("reset {:#x}", reg.reset)
+    } else {
+        "no storage".to_string()
+    };
+    let _ = writeln!(
+        w,
+        "  {:#06x} {:<16} u{:<2} {:<5} {reset}",
+        reg.offset,
+        reg.name,
+        reg.bits(),
+        label.kinds,
+    );
+    const PAD: &str = "           ";
+    for f in reg.fields.iter().filter(|f| !f.implicit) {
+        let _ = writeln!(
+            w,
+            "{PAD}.{:<14} [{}:{}] {} reset {:#x}",
+            f.name,
+            f.hi,
+            f.lo,
+            f.access.keyword(),
+            f.reset
+        );
+        for (n, v) in &f.variants {
+            let _ = writeln!(w, "{PAD}  {n} = {v:#x}");
+        }
+    }
+    let b = prose::behaviour(dev, id);
+    let _ = writeln!(w, "{PAD}{}", b.read.plain(dev));
+    if !reg.on_read.is_empty() {
+        let _ = writeln!(w, "{PAD}on read:");
+        for line in prose::block(dev, &reg.on_read, PAD.len() + 3) {
+            let _ = writeln!(w, "{line}");
+        }
+    }
+    let _ = writeln!(w, "{PAD}{}", b.write.plain(dev));
+    if !reg.on_write.is_empty() {
+        let _ = writeln!(w, "{PAD}on write:");
+        for line in prose::block(dev, &reg.on_write, PAD.len() + 3) {
+            let _ = writeln!(w, "{line}");
+        }
+    }
+    for p in b.effects.iter().chain(&b.notes) {
+        let _ = writeln!(w, "{PAD}{}", p.plain(dev));
+    }
+}
+
 /// The file name of a spec path (never an absolute path: output must not
 /// depend on where the spec was compiled from).
 pub fn file_name(source: &str) -> &str {
     source.rsplit(['/', '\\']).next().unwrap_or(source)
-}
-
-fn block(w: &mut String, dev: &Device, stmts: &[Stmt], indent: usize) {
-    let pad = " ".repeat(indent + 8);
-    for s in stmts {
-        if let Stmt::If {
-            cond,
-            then,
-            otherwise,
-        } = s
-        {
-            let _ = writeln!(w, "{pad}if {}:", expr(dev, cond));
-            block(w, dev, then, indent + 2);
-            if !otherwise.is_empty() {
-                let _ = writeln!(w, "{pad}else:");
-                block(w, dev, otherwise, indent + 2);
-            }
-        } else {
-            let _ = writeln!(w, "{pad}{}", stmt_line(dev, s));
-        }
-    }
-}
-
-/// One action on one line (an `if` with its branches in braces); the
-/// summary and the driver's doc comments share it.
-pub fn stmt_line(dev: &Device, s: &Stmt) -> String {
-    let line = |stmts: &[Stmt]| {
-        stmts
-            .iter()
-            .map(|s| stmt_line(dev, s))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    match s {
-        Stmt::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            let mut t = format!("if {} {{ {} }}", expr(dev, cond), line(then));
-            if !otherwise.is_empty() {
-                t.push_str(&format!(" else {{ {} }}", line(otherwise)));
-            }
-            t
-        }
-        Stmt::Irq(op) => format!("irq {op:?}").to_lowercase(),
-        Stmt::Msi(v) => format!("msi {}", expr(dev, v)),
-        Stmt::DmaWrite {
-            addr,
-            len,
-            source,
-            status,
-        } => {
-            let src = match source {
-                ir::Source::Random(e) => format!("random({})", expr(dev, e)),
-                ir::Source::Pattern(e) => format!("pattern({})", expr(dev, e)),
-                ir::Source::Word(e) => format!("word({})", expr(dev, e)),
-                ir::Source::Buffer { state, offset } => {
-                    format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
-                }
-            };
-            format!(
-                "dma write {} bytes to {} from {src}{}",
-                expr(dev, len),
-                expr(dev, addr),
-                status_text(dev, status)
-            )
-        }
-        Stmt::DmaRead {
-            addr,
-            len,
-            into,
-            status,
-        } => {
-            let dst = match into {
-                ir::DmaDest::Buffer { state, offset } => {
-                    format!("{}[{}..]", dev.state(*state).name, expr(dev, offset))
-                }
-                ir::DmaDest::Scalar(p) => place(dev, p),
-            };
-            format!(
-                "dma read {} bytes from {} into {dst}{}",
-                expr(dev, len),
-                expr(dev, addr),
-                status_text(dev, status)
-            )
-        }
-        Stmt::Assign {
-            place: p,
-            op,
-            value,
-        } => format!("{} {} {}", place(dev, p), assign_op(*op), expr(dev, value)),
-        Stmt::Call { hook, args } => {
-            format!(
-                "{}({})",
-                dev.hook(*hook).name,
-                args.iter()
-                    .map(|a| expr(dev, a))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    }
-}
-
-fn status_text(dev: &Device, status: &Option<ir::Place>) -> String {
-    status
-        .as_ref()
-        .map(|p| format!(", status -> {}", place(dev, p)))
-        .unwrap_or_default()
-}
-
-fn assign_op(op: ir::AssignOp) -> &'static str {
-    match op {
-        ir::AssignOp::Set => "=",
-        ir::AssignOp::Or => "|=",
-        ir::AssignOp::And => "&=",
-        ir::AssignOp::Xor => "^=",
-        ir::AssignOp::Add => "+=",
-        ir::AssignOp::Sub => "-=",
-    }
-}
-
-/// A place as the spec writes it (`REG.field`, `buf[i]`).
-pub fn place(dev: &Device, p: &ir::Place) -> String {
-    match p {
-        ir::Place::State(s) => dev.state(*s).name.clone(),
-        ir::Place::Register(r) => dev.register(*r).name.clone(),
-        ir::Place::Field(r, f) => format!(
-            "{}.{}",
-            dev.register(*r).name,
-            dev.register(*r).fields[*f].name
-        ),
-        ir::Place::BufferByte(s, i) => format!("{}[{}]", dev.state(*s).name, expr(dev, i)),
-    }
-}
-
-/// Fully parenthesised (unambiguous) rendering of an expression.
-pub fn expr(dev: &Device, e: &Expr) -> String {
-    match e {
-        Expr::Const(v) if *v < 10 => v.to_string(),
-        Expr::Const(v) => format!("{v:#x}"),
-        Expr::State(s) => dev.state(*s).name.clone(),
-        Expr::Register(r) => dev.register(*r).name.clone(),
-        Expr::Field(r, f) => format!(
-            "{}.{}",
-            dev.register(*r).name,
-            dev.register(*r).fields[*f].name
-        ),
-        Expr::BufferByte(s, i) => format!("{}[{}]", dev.state(*s).name, expr(dev, i)),
-        Expr::Value => "value".into(),
-        Expr::Call(h, args) => format!(
-            "{}({})",
-            dev.hook(*h).name,
-            args.iter()
-                .map(|a| expr(dev, a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Expr::Unary(op, x) => {
-            let sym = match op {
-                ir::UnOp::Not => "!",
-                ir::UnOp::Neg => "-",
-                ir::UnOp::BitNot => "~",
-            };
-            format!("{sym}{}", expr(dev, x))
-        }
-        Expr::Binary(op, a, b) => format!("({} {} {})", expr(dev, a), op.symbol(), expr(dev, b)),
-        Expr::Cond(c, a, b) => format!(
-            "(if {} then {} else {})",
-            expr(dev, c),
-            expr(dev, a),
-            expr(dev, b)
-        ),
-    }
 }

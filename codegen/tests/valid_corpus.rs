@@ -4,22 +4,9 @@
 //! panicking, and the model is valid Rust.
 
 use pcidevc_codegen::{generate, model, summary};
-use std::path::{Path, PathBuf};
 
-fn specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut v = Vec::new();
-    for dir in ["dsl/tests/valid", "specs"] {
-        for e in std::fs::read_dir(root.join(dir)).expect("corpus directory") {
-            let p = e.expect("readable directory").path();
-            if p.extension().is_some_and(|e| e == "pcidev") {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
+mod common;
+use common::specs;
 
 #[test]
 fn every_valid_spec_renders() {

@@ -68,6 +68,13 @@ fn a_valid_spec_writes_its_files_and_exits_0() {
         "driver/selftest.rs",
         "driver/Kbuild",
         "driver/Makefile",
+        "doc/index.html",
+        "doc/hello_tic.md",
+        "hello_tic.h",
+        "driver_c/hello_tic.c",
+        "driver_c/pcidevc_selftest.h",
+        "driver_c/Kbuild",
+        "driver_c/Makefile",
     ] {
         assert!(out.path().join("hello_tic").join(f).is_file(), "{f}");
     }

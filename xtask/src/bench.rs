@@ -36,6 +36,7 @@ pub fn median(v: &[Duration]) -> Duration {
 pub fn boot_times(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize) -> Result<BootTimes> {
     let opts = E2eOptions {
         spec: repo_root().join("specs/hello_tic.pcidev"),
+        driver: crate::e2e::DriverKind::Rust,
         reloads: 0,
         timeout: Duration::from_secs(240),
         echo: false,

@@ -3,8 +3,9 @@
 //! It provisions what is missing (Debian packages, rust-src, bindgen, the
 //! guest kernel, QEMU with vfio-user) into the cache, then runs every test:
 //! formatting, clippy, the workspace's tests, generated-code drift, the
-//! guest smoke test, the generated drivers' kernel builds and the end-to-end
-//! boots. Steps run in order and the first failure stops the run; the
+//! documentation pages in headless Chromium, the guest smoke test, the
+//! generated drivers' kernel builds (Rust and C) and the end-to-end boots
+//! (both drivers). Steps run in order and the first failure stops the run; the
 //! summary lists each step's time.
 
 use anyhow::{Context, Result, bail};
@@ -42,18 +43,29 @@ pub fn host_checks(ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// Every spec's generated driver builds against the guest tree with zero
-/// warnings (plain and `CLIPPY=1`) and is rustfmt-clean.
+/// Every spec's documentation page in headless Chromium (provisioned with
+/// apt when missing): see [`crate::browser`]. Screenshots are kept in
+/// `target/doc-screenshots`.
+pub fn browser(ui: &Ui) -> Result<()> {
+    let chromium = crate::browser::provision(ui, &crate::cache::Cache::from_env()?, true)?;
+    let shots = crate::e2e::target_dir().join("doc-screenshots");
+    crate::browser::check_all(ui, &chromium, &[], &shots)?;
+    Ok(())
+}
+
+/// Every spec's generated drivers build against the guest tree with zero
+/// warnings: the Rust one plain and with `CLIPPY=1`, and rustfmt-clean; the
+/// C one with `W=1`, and checkpatch-clean (no error, no warning).
 pub fn drivers(ui: &Ui, guest: &crate::provision::Guest) -> Result<()> {
     let (pcidevc, _) = crate::e2e::build_tools()?;
     for spec in specs()? {
-        let name = format!(
-            "driver of {}",
-            spec.file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
-        let b = ui.step(&name, |_| crate::e2e::check_driver(guest, &pcidevc, &spec))?;
+        let file = spec
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let b = ui.step(&format!("driver of {file}"), |_| {
+            crate::e2e::check_driver(guest, &pcidevc, &spec)
+        })?;
         ui.info(format!(
             "  {}: {} lines ({} with support modules), module build {}, with CLIPPY=1 {}",
             b.device,
@@ -61,6 +73,16 @@ pub fn drivers(ui: &Ui, guest: &crate::provision::Guest) -> Result<()> {
             b.total_lines,
             crate::ui::fmt_duration(b.build_time),
             crate::ui::fmt_duration(b.clippy_time)
+        ));
+        let c = ui.step(&format!("C driver of {file} (W=1, checkpatch)"), |_| {
+            crate::e2e::check_c_driver(guest, &pcidevc, &spec)
+        })?;
+        ui.info(format!(
+            "  {}: {} lines, module build with W=1 {}; checkpatch --strict: {}",
+            c.device,
+            c.lines,
+            crate::ui::fmt_duration(c.build_time),
+            c.checkpatch.join("; ")
         ));
     }
     Ok(())
@@ -74,41 +96,55 @@ pub fn end_to_end(
     guest: &crate::provision::Guest,
     qemu: &crate::qemu::Qemu,
 ) -> Result<()> {
-    use crate::e2e::{E2eOptions, boot, check_hello_tic_trace};
+    use crate::e2e::{DriverKind, E2eOptions, boot, check_hello_tic_trace};
     use std::time::Duration;
     let spec = repo_root().join("specs/hello_tic.pcidev");
     let reloads = 3;
     let opts = E2eOptions {
         spec: spec.clone(),
+        driver: DriverKind::Rust,
         reloads,
         timeout: Duration::from_secs(240),
         echo: false,
         kill_host_after: None,
         artifacts: None,
     };
-    let run = ui.step("hello_tic end to end (load + 3 reloads)", |_| {
-        boot(guest, qemu, &opts)
-    })?;
-    if let Err(e) = run
-        .ensure_passed(1 + reloads)
-        .and_then(|()| check_hello_tic_trace(&run.trace, 1 + reloads))
-    {
+    for driver in [DriverKind::Rust, DriverKind::C] {
+        let opts = E2eOptions {
+            driver,
+            ..opts.clone()
+        };
+        let run = ui.step(
+            &format!(
+                "hello_tic end to end, {} driver (load + 3 reloads)",
+                driver.label()
+            ),
+            |_| boot(guest, qemu, &opts),
+        )?;
+        if let Err(e) = run
+            .ensure_passed(1 + reloads)
+            .and_then(|()| check_hello_tic_trace(&run.trace, 1 + reloads))
+        {
+            ui.info(format!(
+                "guest console:\n{}\nhost log:\n{}",
+                run.boot.console, run.host_log
+            ));
+            return Err(e);
+        }
         ui.info(format!(
-            "guest console:\n{}\nhost log:\n{}",
-            run.boot.console, run.host_log
+            "  verdicts {:?}, boot to first verdict {}, {} trace events",
+            run.verdicts,
+            run.boot_to_selftest
+                .map_or_else(|| "?".into(), crate::ui::fmt_duration),
+            run.trace.len()
         ));
-        return Err(e);
     }
-    ui.info(format!(
-        "  verdicts {:?}, boot to first verdict {}, {} trace events",
-        run.verdicts,
-        run.boot_to_selftest
-            .map_or_else(|| "?".into(), crate::ui::fmt_duration),
-        run.trace.len()
-    ));
 
     let kill = E2eOptions {
-        kill_host_after: Some(Duration::from_millis(1500)),
+        // Early enough that a fast guest has not finished its test yet
+        // (its whole run can take under 1.5 s), late enough that QEMU has
+        // connected to the host.
+        kill_host_after: Some(Duration::from_millis(500)),
         reloads: 0,
         ..opts
     };
@@ -150,29 +186,37 @@ pub fn cross_validation(
     guest: &crate::provision::Guest,
     qemu: &crate::qemu::Qemu,
 ) -> Result<()> {
-    use crate::e2e::{E2eOptions, boot, driver_on_qemu_device, upstream_sample_on_model};
+    use crate::e2e::{
+        DriverKind, E2eOptions, boot, driver_on_qemu_device, upstream_sample_on_model,
+    };
     use std::time::Duration;
-    for name in ["edu", "pci_testdev"] {
-        let opts = E2eOptions {
-            spec: repo_root().join(format!("specs/{name}.pcidev")),
-            reloads: 3,
-            timeout: Duration::from_secs(240),
-            echo: false,
-            kill_host_after: None,
-            artifacts: None,
-        };
-        let run = ui.step(
-            &format!("{name}: generated driver on the generated model (load + 3 reloads)"),
-            |_| boot(guest, qemu, &opts),
-        )?;
-        if let Err(e) = run.ensure_passed(4) {
-            ui.info(format!(
-                "guest console:\n{}\nhost log:\n{}",
-                run.boot.console, run.host_log
-            ));
-            return Err(e);
+    for driver in [DriverKind::Rust, DriverKind::C] {
+        for name in ["edu", "pci_testdev"] {
+            let opts = E2eOptions {
+                spec: repo_root().join(format!("specs/{name}.pcidev")),
+                driver,
+                reloads: 3,
+                timeout: Duration::from_secs(240),
+                echo: false,
+                kill_host_after: None,
+                artifacts: None,
+            };
+            let run = ui.step(
+                &format!(
+                    "{name}: generated {} driver on the generated model (load + 3 reloads)",
+                    driver.label()
+                ),
+                |_| boot(guest, qemu, &opts),
+            )?;
+            if let Err(e) = run.ensure_passed(4) {
+                ui.info(format!(
+                    "guest console:\n{}\nhost log:\n{}",
+                    run.boot.console, run.host_log
+                ));
+                return Err(e);
+            }
+            ui.info(format!("  verdicts {:?}", run.verdicts));
         }
-        ui.info(format!("  verdicts {:?}", run.verdicts));
     }
     let sample = ui.step(
         "upstream rust_driver_pci on the generated pci_testdev model",
@@ -183,21 +227,27 @@ pub fn cross_validation(
         sample.trace.len(),
         crate::smoke::DATA_MATCH
     ));
-    for (name, device) in [("edu", "edu"), ("pci_testdev", "pci-testdev")] {
-        let spec = repo_root().join(format!("specs/{name}.pcidev"));
-        let (boot, verdicts) = ui.step(
-            &format!("{name}: generated driver on QEMU's own -device {device}"),
-            |_| driver_on_qemu_device(guest, qemu, &spec, device, false),
-        )?;
-        let all_passed = verdicts.len() == 2 && verdicts.iter().all(|(p, n)| p == n && *n > 0);
-        if !boot.outcome.passed() || !all_passed {
-            ui.info(format!("guest console:\n{}", boot.console));
-            bail!(
-                "{name} against QEMU's {device}: verdicts {verdicts:?}, outcome {:?}",
-                boot.outcome
-            );
+    for driver in [DriverKind::Rust, DriverKind::C] {
+        for (name, device) in [("edu", "edu"), ("pci_testdev", "pci-testdev")] {
+            let spec = repo_root().join(format!("specs/{name}.pcidev"));
+            let (boot, verdicts) = ui.step(
+                &format!(
+                    "{name}: generated {} driver on QEMU's own -device {device}",
+                    driver.label()
+                ),
+                |_| driver_on_qemu_device(guest, qemu, &spec, driver, device, false),
+            )?;
+            let all_passed = verdicts.len() == 2 && verdicts.iter().all(|(p, n)| p == n && *n > 0);
+            if !boot.outcome.passed() || !all_passed {
+                ui.info(format!("guest console:\n{}", boot.console));
+                bail!(
+                    "{name} ({} driver) against QEMU's {device}: verdicts {verdicts:?}, outcome {:?}",
+                    driver.label(),
+                    boot.outcome
+                );
+            }
+            ui.info(format!("  verdicts {verdicts:?}"));
         }
-        ui.info(format!("  verdicts {verdicts:?}"));
     }
     Ok(())
 }

@@ -23,10 +23,50 @@ use crate::provision::Guest;
 use crate::qemu::{Boot, BootResult, Qemu};
 use crate::workspace::{target_dir, tempdir};
 
+/// Which of the generated drivers a boot loads: both log the same
+/// self-test lines, so the harness reads them alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DriverKind {
+    /// `driver/`: the Rust-for-Linux driver.
+    #[default]
+    Rust,
+    /// `driver_c/`: the C driver (built with `W=1`).
+    C,
+}
+
+impl DriverKind {
+    /// The driver's directory in a device's output directory.
+    pub const fn dir(self) -> &'static str {
+        match self {
+            DriverKind::Rust => "driver",
+            DriverKind::C => "driver_c",
+        }
+    }
+
+    /// `Rust` / `C`, for step names.
+    pub const fn label(self) -> &'static str {
+        match self {
+            DriverKind::Rust => "Rust",
+            DriverKind::C => "C",
+        }
+    }
+
+    /// Extra make variables of the driver's build: the C driver is built
+    /// with the kernel's extra warnings (`W=1`), and must have none.
+    pub const fn make_vars(self) -> &'static [&'static str] {
+        match self {
+            DriverKind::Rust => &[],
+            DriverKind::C => &["W=1"],
+        }
+    }
+}
+
 /// What to boot.
 #[derive(Debug, Clone)]
 pub struct E2eOptions {
     pub spec: PathBuf,
+    /// The generated driver to load.
+    pub driver: DriverKind,
     /// Unload and load the module this many more times after the first probe.
     pub reloads: usize,
     pub timeout: Duration,
@@ -204,9 +244,9 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         .and_then(|n| n.to_str())
         .context("device name")?
         .to_owned();
-    let driver_dir = dev_dir.join("driver");
+    let driver_dir = dev_dir.join(opts.driver.dir());
     let build = guest
-        .build_module(&driver_dir)
+        .build_module_with(&driver_dir, opts.driver.make_vars())
         .with_context(|| format!("building {}", driver_dir.display()))?;
     let module_build_warnings: Vec<String> =
         build.warnings().iter().map(|s| s.to_string()).collect();
@@ -392,6 +432,7 @@ pub fn driver_on_qemu_device(
     guest: &Guest,
     qemu: &Qemu,
     spec: &Path,
+    driver: DriverKind,
     qemu_device: &str,
     echo: bool,
 ) -> Result<(BootResult, Vec<(u32, u32)>)> {
@@ -403,7 +444,7 @@ pub fn driver_on_qemu_device(
         .and_then(|n| n.to_str())
         .context("device name")?
         .to_owned();
-    let build = guest.build_module(&dev_dir.join("driver"))?;
+    let build = guest.build_module_with(&dev_dir.join(driver.dir()), driver.make_vars())?;
     let ko = build
         .modules
         .iter()
@@ -503,6 +544,81 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
         total_lines,
         build_time: times[0],
         clippy_time: times[1],
+    })
+}
+
+/// What checking one spec's generated C driver showed.
+#[derive(Debug)]
+pub struct CDriverCheck {
+    pub device: String,
+    /// Lines of `<device>.c`.
+    pub lines: usize,
+    pub build_time: Duration,
+    /// checkpatch's closing line per file (`total: 0 errors, 0 warnings, 0 checks, ...`).
+    pub checkpatch: Vec<String>,
+}
+
+/// Compile `spec`, build its C driver against the guest tree with `W=1` and
+/// zero warnings, and run the tree's `scripts/checkpatch.pl --no-tree -f
+/// --strict` on the driver and the support header: errors and warnings
+/// fail; CHECK-level notes are reported in [`CDriverCheck::checkpatch`].
+pub fn check_c_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<CDriverCheck> {
+    let work = tempdir("pcidevc-c-driver")?;
+    let dev_dir = compile(pcidevc, spec, work.path())?;
+    let device = dev_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("device name")?
+        .to_owned();
+    let driver = dev_dir.join(DriverKind::C.dir());
+    let source = driver.join(format!("{device}.c"));
+    let lines = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?
+        .lines()
+        .count();
+    let start = Instant::now();
+    let build = guest.build_module_with(&driver, DriverKind::C.make_vars())?;
+    let build_time = start.elapsed();
+    let warnings = build.warnings();
+    if !warnings.is_empty() {
+        bail!(
+            "{device}: C driver build with W=1 has warnings:\n{}",
+            warnings.join("\n")
+        );
+    }
+    if !build
+        .modules
+        .iter()
+        .any(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
+    {
+        bail!("{device}: {device}.ko was not built");
+    }
+    let checkpatch = guest.source_tree.join("scripts/checkpatch.pl");
+    let mut totals = Vec::new();
+    for file in [format!("{device}.c"), "pcidevc_selftest.h".to_string()] {
+        let out = Command::new("perl")
+            .arg(&checkpatch)
+            .args(["--no-tree", "-f", "--strict", "--color=never"])
+            .arg(&file)
+            .current_dir(&driver)
+            .output()
+            .with_context(|| format!("running {}", checkpatch.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let total = text
+            .lines()
+            .find(|l| l.starts_with("total:"))
+            .map(str::to_owned)
+            .with_context(|| format!("checkpatch printed no total for {file}:\n{text}"))?;
+        if !total.starts_with("total: 0 errors, 0 warnings") {
+            bail!("{device}: checkpatch on {file}:\n{text}");
+        }
+        totals.push(format!("{file}: {total}"));
+    }
+    Ok(CDriverCheck {
+        device,
+        lines,
+        build_time,
+        checkpatch: totals,
     })
 }
 

@@ -16,6 +16,8 @@
 //! - [`smoke`]: the `guest-test` check (upstream `rust_driver_pci` sample
 //!   against QEMU's `pci-testdev`).
 //!
+//! - [`browser`]: the generated documentation pages in headless Chromium
+//!   over the DevTools protocol.
 //! - [`ci`]: `cargo xtask ci`, the one test command.
 //!
 //! Progress is shown through [`ui::Ui`]; pass `Ui::with_mode(Mode::Quiet)`
@@ -23,6 +25,7 @@
 
 pub mod apt;
 pub mod bench;
+pub mod browser;
 pub mod cache;
 pub mod ci;
 pub mod e2e;

@@ -65,6 +65,10 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         registers: usize,
     },
+    /// The generated documentation pages in headless Chromium (installed
+    /// with apt-get when missing): no console error, no network request,
+    /// one diagram per register, the search filter, a screenshot.
+    Browser(BrowserArgs),
     /// The project's test command: provision what is missing, then run
     /// every test (host checks, guest smoke test, drivers, end to end).
     Ci(CiArgs),
@@ -78,6 +82,17 @@ struct BenchArgs {
     /// MMIO reads per batch (10 batches).
     #[arg(long, default_value_t = 2000)]
     reads: u32,
+}
+
+#[derive(Args, Debug)]
+struct BrowserArgs {
+    /// Also synthetic specs of these many registers (comma-separated), to
+    /// measure page size and load time.
+    #[arg(long, value_delimiter = ',')]
+    registers: Vec<usize>,
+    /// Where the screenshots go (default: target/doc-screenshots).
+    #[arg(long, value_name = "DIR")]
+    screenshots: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +173,9 @@ struct E2eArgs {
     /// The spec to boot (its model must be one `pcidev-host --list` serves:
     /// the specs in specs/, compiled into generated/).
     spec: PathBuf,
+    /// Which generated driver to load: `rust` (driver/) or `c` (driver_c/).
+    #[arg(long, value_enum, default_value = "rust")]
+    driver: DriverChoice,
     /// Unload and reload the driver this many more times in the same boot.
     #[arg(long, default_value_t = 3)]
     reloads: usize,
@@ -174,6 +192,23 @@ struct E2eArgs {
     /// crashed device server is reported).
     #[arg(long, value_name = "SECS")]
     kill_host_after: Option<f64>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DriverChoice {
+    /// The Rust-for-Linux driver (driver/).
+    Rust,
+    /// The C driver (driver_c/), built with W=1.
+    C,
+}
+
+impl From<DriverChoice> for xtask::e2e::DriverKind {
+    fn from(c: DriverChoice) -> Self {
+        match c {
+            DriverChoice::Rust => xtask::e2e::DriverKind::Rust,
+            DriverChoice::C => xtask::e2e::DriverKind::C,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -242,6 +277,15 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         }
         Cmd::GuestTest(args) => guest_test(ui, args),
         Cmd::Ci(args) => ci(ui, args),
+        Cmd::Browser(args) => {
+            let chromium = xtask::browser::provision(ui, &Cache::from_env()?, true)?;
+            let shots = args
+                .screenshots
+                .unwrap_or_else(|| xtask::e2e::target_dir().join("doc-screenshots"));
+            xtask::browser::check_all(ui, &chromium, &args.registers, &shots)?;
+            ui.info(format!("screenshots in {}", shots.display()));
+            Ok(())
+        }
         Cmd::Loc { registers } => {
             println!(
                 "{:<16} {:>8} {:>8} {:>8}",
@@ -429,6 +473,7 @@ fn report_guest(ui: &Ui, guest: &provision::Guest) {
 fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
     if !args.vm_only {
         xtask::ci::host_checks(ui)?;
+        xtask::ci::browser(ui)?;
     }
     if !args.host_only {
         guest_test(
@@ -459,15 +504,21 @@ fn e2e_boot(ui: &Ui, args: &E2eArgs) -> Result<xtask::e2e::E2eRun> {
     let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
     let opts = xtask::e2e::E2eOptions {
         spec: args.spec.clone(),
+        driver: args.driver.into(),
         reloads: args.reloads,
         timeout: Duration::from_secs(args.timeout),
         echo: !args.quiet_console,
         kill_host_after: args.kill_host_after.map(Duration::from_secs_f64),
         artifacts: args.artifacts.clone(),
     };
-    let run = ui.plain_step(&format!("end to end: {}", args.spec.display()), |_| {
-        xtask::e2e::boot(&guest, &q, &opts)
-    })?;
+    let run = ui.plain_step(
+        &format!(
+            "end to end ({} driver): {}",
+            opts.driver.label(),
+            args.spec.display()
+        ),
+        |_| xtask::e2e::boot(&guest, &q, &opts),
+    )?;
     ui.info(format!(
         "\n{}: self-test verdicts {:?}; boot to first verdict {}; host {}; {} trace events",
         run.device,

@@ -1,0 +1,375 @@
+//! Scenarios as the C driver's probe self-test: one function per scenario,
+//! a few lines per step, with the helpers of `pcidevc_selftest.h`.
+//!
+//! Every step starts with `pcidevc_step(t, LINE, "TEXT");` and ends by
+//! passing, failing or skipping it (the log line):
+//!
+//! | step | code |
+//! |---|---|
+//! | `read REG` | `(void)ioread32(ADDR); pcidevc_pass(t);` |
+//! | `write REG = V` | `iowrite32(V, ADDR); pcidevc_pass(t);` |
+//! | `expect REG == V mask M` | `pcidevc_check(t, ioread32(ADDR), V, M);` (`!=`: `pcidevc_check_ne`) |
+//! | `wait REG == V mask M` | `pcidevc_wait(t, ADDR, WIDTH, V, M);` (polls, 2 s) |
+//! | `invalid write LOC = V` | the access as written, then `pcidevc_pass(t);` |
+//! | `invalid read LOC` | `pcidevc_check(t, ioreadN(ADDR), EXPECT, U64_MAX);` |
+//! | `expect irq` / `expect no irq` | `pcidevc_expect_irq(t);` / `pcidevc_expect_no_irq(t);` |
+//! | `expect dma[A..B] == D` / `fill dma[A..B] = D` | `pcidevc_expect_dma(...)` / `pcidevc_fill_dma(...)` |
+//!
+//! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
+//! for a raw location. A value `dma.addr + C` is `d->dma_addr + C`, checked
+//! to fit the register first (`pcidevc_fits`). As in the Rust driver,
+//! accesses the kernel's accessors cannot issue (misaligned, 8-byte port
+//! I/O) and steps only a host can run are skipped, logged and not counted.
+
+use super::{Names, c_string, call, num, read_at, write_lines};
+use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind, StepValue};
+
+/// One scenario function.
+#[derive(Debug)]
+pub struct ScenarioC {
+    pub name: String,
+    pub description: String,
+    /// The body as complete lines (indented; a blank line between steps).
+    pub lines: Vec<String>,
+}
+
+pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
+    dev.scenarios
+        .iter()
+        .map(|s| {
+            let steps: Vec<Vec<String>> = s.steps.iter().map(|st| step(dev, names, st)).collect();
+            let lines = steps
+                .iter()
+                .flat_map(|st| {
+                    std::iter::once(String::new()).chain(st.iter().map(|l| format!("\t{l}")))
+                })
+                .collect();
+            ScenarioC {
+                name: s.name.clone(),
+                description: super::comment_safe(&s.description),
+                lines,
+            }
+        })
+        .collect()
+}
+
+/// How a step reaches its location.
+enum Access {
+    /// Address expression, width, I/O BAR.
+    At { addr: String, width: u8, io: bool },
+    /// Cannot be issued; the reason.
+    Skip(&'static str),
+}
+
+fn access(dev: &Device, names: &Names, loc: &Loc, raw: bool) -> Access {
+    let Some(bar) = loc.space.bar().and_then(|b| dev.bar(b)) else {
+        return Access::Skip("no such BAR");
+    };
+    let io = bar.kind.is_io();
+    if let (Some(r), false) = (dev.register_at(loc), raw) {
+        return Access::At {
+            addr: super::reg_addr(dev, names, r),
+            width: loc.width,
+            io,
+        };
+    }
+    if !matches!(loc.width, 1 | 2 | 4 | 8) || !loc.offset.is_multiple_of(loc.width as u64) {
+        return Access::Skip("Linux I/O accessors cannot issue misaligned accesses");
+    }
+    if loc.width == 8 && io {
+        return Access::Skip("port I/O has no 8-byte accesses");
+    }
+    Access::At {
+        addr: format!("d->bar{} + {:#x}", bar.index, loc.offset),
+        width: loc.width,
+        io,
+    }
+}
+
+/// A scenario value as a C expression.
+fn value(v: &StepValue) -> String {
+    match (v.plus_dma_addr, v.constant) {
+        (true, 0) => "d->dma_addr".into(),
+        (true, c) => format!("d->dma_addr + {}", num(c)),
+        (false, c) => num(c),
+    }
+}
+
+fn data(d: &Data) -> String {
+    match d {
+        Data::Random(seed) => format!("pcidevc_random({})", num(u64::from(*seed))),
+        Data::Pattern(b) => format!("pcidevc_pattern({})", num(u64::from(*b))),
+        Data::Word(w) => format!("pcidevc_word({})", num(*w)),
+    }
+}
+
+fn skip(out: &mut Vec<String>, why: &str) {
+    out.extend(call(
+        1,
+        "pcidevc_skip",
+        &["t".into(), format!("\"{why}\"")],
+        ";",
+    ));
+}
+
+fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
+    let mut out = call(
+        1,
+        "pcidevc_step",
+        &[
+            "t".into(),
+            st.line.to_string(),
+            format!("\"{}\"", c_string(&st.text)),
+        ],
+        ";",
+    );
+    let has_irq = dev.interrupt.any();
+    match &st.kind {
+        StepKind::Read(loc) => match access(dev, names, loc, false) {
+            Access::At { addr, width, io } => {
+                out.push(format!("(void){};", read_at(&addr, width, io)));
+                out.push("pcidevc_pass(t);".into());
+            }
+            Access::Skip(why) => skip(&mut out, why),
+        },
+        StepKind::Write(loc, v) => write(dev, names, &mut out, loc, v, false),
+        StepKind::InvalidWrite(loc, v) => write(dev, names, &mut out, loc, v, true),
+        StepKind::Expect {
+            loc,
+            value: v,
+            mask,
+            cmp,
+        } => match access(dev, names, loc, false) {
+            Access::At { addr, width, io } => {
+                let f = match cmp {
+                    ir::Cmp::Eq => "pcidevc_check",
+                    ir::Cmp::Ne => "pcidevc_check_ne",
+                };
+                out.extend(call(
+                    1,
+                    f,
+                    &["t".into(), read_at(&addr, width, io), value(v), num(*mask)],
+                    ";",
+                ));
+            }
+            Access::Skip(why) => skip(&mut out, why),
+        },
+        StepKind::Wait {
+            loc,
+            value: v,
+            mask,
+        } => match access(dev, names, loc, false) {
+            Access::At { addr, width, .. } => out.extend(call(
+                1,
+                "pcidevc_wait",
+                &["t".into(), addr, width.to_string(), value(v), num(*mask)],
+                ";",
+            )),
+            Access::Skip(why) => skip(&mut out, why),
+        },
+        StepKind::InvalidRead { loc, expect } => match access(dev, names, loc, true) {
+            Access::At { addr, width, io } => out.extend(call(
+                1,
+                "pcidevc_check",
+                &[
+                    "t".into(),
+                    read_at(&addr, width, io),
+                    num(*expect),
+                    "U64_MAX".into(),
+                ],
+                ";",
+            )),
+            Access::Skip(why) => skip(&mut out, why),
+        },
+        StepKind::ExpectIrq(_) if !has_irq => skip(&mut out, "the spec declares no interrupt"),
+        StepKind::ExpectIrq(true) => out.push("pcidevc_expect_irq(t);".into()),
+        StepKind::ExpectIrq(false) => out.push("pcidevc_expect_no_irq(t);".into()),
+        StepKind::ExpectDma {
+            start,
+            end,
+            data: d,
+        }
+        | StepKind::Fill {
+            start,
+            end,
+            data: d,
+        } if dev.dma_buffer.is_none() => {
+            let _ = (start, end, d);
+            skip(&mut out, "the spec declares no dma_buffer");
+        }
+        StepKind::ExpectDma {
+            start,
+            end,
+            data: d,
+        } => out.extend(call(
+            1,
+            "pcidevc_expect_dma",
+            &[
+                "t".into(),
+                "d->dma".into(),
+                format!("{}_DMA_BUFFER_SIZE", crate::c_header::prefix(dev)),
+                num(*start),
+                num(*end),
+                data(d),
+            ],
+            ";",
+        )),
+        StepKind::Fill {
+            start,
+            end,
+            data: d,
+        } => out.extend(call(
+            1,
+            "pcidevc_fill_dma",
+            &[
+                "t".into(),
+                "d->dma".into(),
+                format!("{}_DMA_BUFFER_SIZE", crate::c_header::prefix(dev)),
+                num(*start),
+                num(*end),
+                data(d),
+            ],
+            ";",
+        )),
+        StepKind::Repeat { .. }
+        | StepKind::ExpectMsi(_)
+        | StepKind::ExpectState { .. }
+        | StepKind::Advance(_)
+        | StepKind::Input { .. }
+        | StepKind::ExpectOutput { .. }
+        | StepKind::ExpectVmm(_) => skip(
+            &mut out,
+            "this driver backend does not run language v2 steps yet",
+        ),
+    }
+    out
+}
+
+fn write(
+    dev: &Device,
+    names: &Names,
+    out: &mut Vec<String>,
+    loc: &Loc,
+    v: &StepValue,
+    invalid: bool,
+) {
+    let (addr, width, io) = match access(dev, names, loc, invalid) {
+        Access::At { addr, width, io } => (addr, width, io),
+        Access::Skip(why) => return skip(out, why),
+    };
+    let cast = match width {
+        1 => "(u8)",
+        2 => "(u16)",
+        4 => "(u32)",
+        _ => "",
+    };
+    if v.plus_dma_addr {
+        // The bus address must fit the register (it does under the DMA
+        // mask the IR asks for); the step fails if it does not.
+        out.extend(call(
+            1,
+            "if (pcidevc_fits",
+            &["t".into(), value(v), (u32::from(width) * 8).to_string()],
+            ") {",
+        ));
+        let val = format!("{cast}({})", value(v));
+        out.extend(
+            write_lines(2, &addr, width, io, &val)
+                .into_iter()
+                .map(|l| format!("\t{l}")),
+        );
+        out.push("\tpcidevc_pass(t);".into());
+        out.push("}".into());
+    } else {
+        out.extend(write_lines(1, &addr, width, io, &value(v)));
+        out.push("pcidevc_pass(t);".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(body: &str) -> Device {
+        let text = format!(
+            "device t {{ id 0x1234:0x5678; class 0xff:0x00:0x00; state st: u32 = 0;
+             interrupt {{ pin A; level st != 0; status R; ack R = 0; }}
+             dma_buffer 256;
+             bar 0 mem64 size 4K {{
+                 register R @ 0x0 : u32 {{ read st; on write {{ st = value; }} }}
+                 register Q @ 0x8 : u64 rw;
+             }}
+             bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             scenario s {{ {body} }} }}"
+        );
+        let c = pcidevc_dsl::compile_str("t.pcidev", &text);
+        let errors: Vec<String> = c.errors().map(|d| d.message.clone()).collect();
+        c.device.unwrap_or_else(|| panic!("{errors:?}"))
+    }
+
+    /// The code of the only step, without its `pcidevc_step` line.
+    fn code(body: &str) -> String {
+        let d = dev(body);
+        let (_, names) = crate::c_header::groups(&d);
+        let v = scenarios(&d, &names);
+        // Lines after the blank line and the `pcidevc_step` line, unindented.
+        v[0].lines[2..]
+            .iter()
+            .map(|l| l.strip_prefix('\t').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn register_steps_use_the_header_names() {
+        assert_eq!(
+            code("write R = 5;"),
+            "iowrite32(0x5, d->bar0 + T_BAR0_R);\npcidevc_pass(t);"
+        );
+        assert_eq!(
+            code("expect R == 1 mask 0xf;"),
+            "pcidevc_check(t, ioread32(d->bar0 + T_BAR0_R), 0x1, 0xf);"
+        );
+        assert_eq!(
+            code("wait Q == 2;"),
+            "pcidevc_wait(t, d->bar0 + T_BAR0_Q, 8, 0x2, U64_MAX);"
+        );
+        assert_eq!(
+            code("read Q;"),
+            "(void)readq(d->bar0 + T_BAR0_Q);\npcidevc_pass(t);"
+        );
+        assert_eq!(
+            code("write P = 3;"),
+            "iowrite16(0x3, d->bar2 + T_BAR2_P);\npcidevc_pass(t);"
+        );
+    }
+
+    #[test]
+    fn raw_invalid_and_unissuable_steps() {
+        assert_eq!(
+            code("expect bar 2 @ 0x2 : u16 == 7;"),
+            "pcidevc_check(t, ioread16(d->bar2 + 0x2), 0x7, U64_MAX);"
+        );
+        assert_eq!(
+            code("invalid write bar 2 @ 0x0 : u8 = 1;"),
+            "iowrite8(0x1, d->bar2 + 0x0);\npcidevc_pass(t);"
+        );
+        assert_eq!(
+            code("invalid read bar 0 @ 0x1 : u16;"),
+            "pcidevc_skip(t, \"Linux I/O accessors cannot issue misaligned accesses\");"
+        );
+    }
+
+    #[test]
+    fn dma_addresses_are_checked_to_fit() {
+        assert_eq!(
+            code("write R = dma.addr + 0x10;"),
+            "if (pcidevc_fits(t, d->dma_addr + 0x10, 32)) {\n\tiowrite32((u32)(d->dma_addr + 0x10), d->bar0 + T_BAR0_R);\n\tpcidevc_pass(t);\n}"
+        );
+        assert_eq!(
+            code("expect dma[8 .. 16] == random(3);"),
+            "pcidevc_expect_dma(t, d->dma, T_DMA_BUFFER_SIZE, 0x8, 0x10, pcidevc_random(0x3));"
+        );
+        assert_eq!(code("expect no irq;"), "pcidevc_expect_no_irq(t);");
+    }
+}

@@ -1,0 +1,362 @@
+//! The document model: what the documentation says about a device, built
+//! once from the IR and rendered by every format (HTML, Markdown).
+//!
+//! A [`Document`] is a list of facts and sentences, never markup: names,
+//! numbers, [`Para`]s from [`crate::prose`] (the renderer all prose shares)
+//! and action lines. Formats decide how to show them; they never look at
+//! the IR again except to resolve a register reference to its anchor.
+//!
+//! Designed so that language v2 slots in without a new shape: a
+//! configuration-space register block is one more [`SpaceDoc`] (kind
+//! `Config`), capabilities and MSI-X are more [`Document::config`] rows,
+//! windows become [`SpaceDoc::windows`] rows, timers and streams are more
+//! entries of [`Document::sections`] (a titled list of paragraphs).
+
+use crate::prose::{self, AccessLabel, Behaviour, Para};
+use pcidevc_dsl::ir::{self, BarKind, Device, RegId};
+
+/// Everything the documentation of one device says.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The device name (lower_snake_case).
+    pub name: String,
+    pub description: String,
+    /// The spec's file name.
+    pub source: String,
+    /// Identity and configuration-space summary: (label, value) rows.
+    pub config: Vec<(String, String)>,
+    /// Titled prose sections: interrupt, DMA (later: timers, streams).
+    pub sections: Vec<Section>,
+    /// Device variables and hooks: (name, type, initial value or signature).
+    pub states: Vec<(String, String, String)>,
+    pub hooks: Vec<(String, String)>,
+    /// Register spaces: each BAR (later: configuration space).
+    pub spaces: Vec<SpaceDoc>,
+    pub scenarios: Vec<ScenarioDoc>,
+    /// Number of registers in all spaces.
+    pub register_count: usize,
+}
+
+/// A titled list of paragraphs.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Anchor (`interrupt`, `dma`).
+    pub anchor: String,
+    pub title: String,
+    pub paras: Vec<Para>,
+}
+
+/// Where registers live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceKind {
+    Bar(u8),
+}
+
+/// One register space and its register map.
+#[derive(Debug, Clone)]
+pub struct SpaceDoc {
+    pub kind: SpaceKind,
+    /// Anchor (`bar0`).
+    pub anchor: String,
+    /// `BAR 0`.
+    pub title: String,
+    /// `I/O, 16 bytes`.
+    pub what: String,
+    /// How the space answers accesses, in sentences.
+    pub policy: Vec<String>,
+    pub registers: Vec<RegisterDoc>,
+}
+
+/// One register.
+#[derive(Debug, Clone)]
+pub struct RegisterDoc {
+    pub id: RegId,
+    pub name: String,
+    /// Anchor (`r-NAME`; register names are unique in a device).
+    pub anchor: String,
+    pub offset: u64,
+    /// Width in bits.
+    pub bits: u32,
+    pub access: AccessLabel,
+    /// Reset value of the storage (`None`: no storage).
+    pub reset: Option<u64>,
+    /// Fields from the most significant bit down; a register whose storage
+    /// has no declared fields has one field covering it (`implicit`), and a
+    /// register without storage has none.
+    pub fields: Vec<FieldDoc>,
+    pub behaviour: Behaviour,
+    /// `on read` / `on write` actions, one line each, indented.
+    pub on_read: Vec<String>,
+    pub on_write: Vec<String>,
+}
+
+/// One field.
+#[derive(Debug, Clone)]
+pub struct FieldDoc {
+    pub name: String,
+    pub hi: u32,
+    pub lo: u32,
+    /// Spec keyword (`rw`, `w1c`, ...).
+    pub access: &'static str,
+    pub reset: u64,
+    pub variants: Vec<(String, u64)>,
+    /// Stands for the whole register's storage.
+    pub implicit: bool,
+}
+
+impl FieldDoc {
+    /// `[7:4]` or `[3]`.
+    pub fn bits_text(&self) -> String {
+        if self.hi == self.lo {
+            format!("[{}]", self.lo)
+        } else {
+            format!("[{}:{}]", self.hi, self.lo)
+        }
+    }
+}
+
+/// One scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioDoc {
+    pub name: String,
+    pub description: String,
+    /// (spec line, step text).
+    pub steps: Vec<(usize, String)>,
+}
+
+impl RegisterDoc {
+    /// What the search box matches: name and offset, lower case.
+    pub fn search_key(&self) -> String {
+        format!("{} {:#x}", self.name.to_ascii_lowercase(), self.offset)
+    }
+}
+
+pub fn hex(v: u64) -> String {
+    format!("{v:#x}")
+}
+
+/// Builds the document of `dev`.
+pub fn build(dev: &Device) -> Document {
+    let spaces: Vec<SpaceDoc> = dev.bars.iter().map(|b| bar(dev, b)).collect();
+    Document {
+        name: dev.name.clone(),
+        description: dev.description.clone(),
+        source: crate::summary::file_name(&dev.source_name).to_string(),
+        config: config_rows(dev),
+        sections: vec![
+            Section {
+                anchor: "interrupt".into(),
+                title: "Interrupt".into(),
+                paras: prose::interrupt(dev),
+            },
+            Section {
+                anchor: "dma".into(),
+                title: "DMA".into(),
+                paras: prose::dma(dev),
+            },
+        ],
+        states: dev
+            .states
+            .iter()
+            .map(|s| {
+                let (ty, init) = match s.ty {
+                    ir::Type::Uint(b) => (format!("u{b}"), hex(s.reset)),
+                    ir::Type::Bool => ("bool".into(), (s.reset != 0).to_string()),
+                    ir::Type::Buffer(n) => (
+                        format!("[u8; {n}]"),
+                        if s.init.is_empty() {
+                            "zero".into()
+                        } else {
+                            format!("\"{}\", then zero", s.init.escape_ascii())
+                        },
+                    ),
+                };
+                (s.name.clone(), ty, init)
+            })
+            .collect(),
+        hooks: dev
+            .hooks
+            .iter()
+            .map(|h| {
+                let params: Vec<String> = h
+                    .params
+                    .iter()
+                    .map(|(n, t)| format!("{n}: {}", type_text(*t)))
+                    .collect();
+                let ret = h
+                    .ret
+                    .map(|t| format!(" -> {}", type_text(t)))
+                    .unwrap_or_default();
+                (
+                    h.name.clone(),
+                    format!("{}({}){ret}", h.name, params.join(", ")),
+                )
+            })
+            .collect(),
+        register_count: spaces.iter().map(|s| s.registers.len()).sum(),
+        spaces,
+        scenarios: dev
+            .scenarios
+            .iter()
+            .map(|s| ScenarioDoc {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|st| (st.line, st.text.clone()))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn type_text(t: ir::Type) -> String {
+    match t {
+        ir::Type::Uint(b) => format!("u{b}"),
+        ir::Type::Bool => "bool".into(),
+        ir::Type::Buffer(n) => format!("[u8; {n}]"),
+    }
+}
+
+/// `I/O, 16 bytes`, `64-bit memory, prefetchable, 1 MiB`.
+pub fn bar_what(b: &ir::Bar) -> String {
+    let kind = match b.kind {
+        BarKind::Io => "I/O",
+        BarKind::Mem32 { .. } => "32-bit memory",
+        BarKind::Mem64 { .. } => "64-bit memory",
+    };
+    let pf = if b.kind.is_prefetchable() {
+        ", prefetchable"
+    } else {
+        ""
+    };
+    format!("{kind}{pf}, {}", prose::size_text(b.size))
+}
+
+fn config_rows(dev: &Device) -> Vec<(String, String)> {
+    let [base, sub, prog] = dev.class_code;
+    let mut rows = vec![
+        (
+            "Vendor:device".to_string(),
+            format!("{:04x}:{:04x}", dev.vendor_id, dev.device_id),
+        ),
+        ("Revision".into(), format!("{:#04x}", dev.revision)),
+        (
+            "Class code".into(),
+            format!("{base:02x}:{sub:02x}:{prog:02x} (base class, subclass, prog-if)"),
+        ),
+        (
+            "Subsystem".into(),
+            format!("{:04x}:{:04x}", dev.subsystem_vendor_id, dev.subsystem_id),
+        ),
+    ];
+    for b in &dev.bars {
+        rows.push((
+            format!("BAR {}", b.index),
+            format!("{} ({} registers)", bar_what(b), b.registers.len()),
+        ));
+    }
+    rows.push((
+        "Interrupt pin".into(),
+        dev.interrupt
+            .pin
+            .map_or_else(|| "none".to_string(), |p| format!("INT{}", p.letter())),
+    ));
+    rows.push((
+        "MSI".into(),
+        dev.interrupt.msi_vectors.map_or_else(
+            || "none".to_string(),
+            |n| format!("{n} vector{}", if n == 1 { "" } else { "s" }),
+        ),
+    ));
+    rows.push(("MSI-X".into(), "none".into()));
+    rows.push((
+        "Capabilities".into(),
+        if dev.interrupt.msi_vectors.is_some() {
+            "MSI (id 0x05), placed by the runtime".into()
+        } else {
+            "none".into()
+        },
+    ));
+    if let Some(n) = dev.dma_buffer {
+        rows.push((
+            "Driver DMA buffer".into(),
+            format!(
+                "{} (DMA mask {} bits)",
+                prose::size_text(n),
+                dev.dma_mask_bits
+            ),
+        ));
+    }
+    rows
+}
+
+fn bar(dev: &Device, b: &ir::Bar) -> SpaceDoc {
+    let p = &b.policy;
+    let mut policy = vec![format!(
+        "Accepts {}{}-byte accesses.",
+        if p.aligned { "naturally aligned " } else { "" },
+        p.sizes.text("/")
+    )];
+    policy.push(format!(
+        "Other accesses are invalid: {}.",
+        match p.invalid {
+            ir::InvalidAccess::Ignore => "writes are dropped, reads return 0",
+            ir::InvalidAccess::AllOnes => "writes are dropped, reads return all-ones",
+            ir::InvalidAccess::Error =>
+                "the access fails; writes are dropped, reads return all-ones",
+        }
+    ));
+    policy.push(format!(
+        "Bytes no register covers read {} and ignore writes.",
+        match p.unmapped {
+            ir::Unmapped::Zero => "0",
+            ir::Unmapped::Ones => "all-ones",
+        }
+    ));
+    SpaceDoc {
+        kind: SpaceKind::Bar(b.index),
+        anchor: format!("bar{}", b.index),
+        title: format!("BAR {}", b.index),
+        what: bar_what(b),
+        policy,
+        registers: b.registers.iter().map(|r| register(dev, *r)).collect(),
+    }
+}
+
+fn register(dev: &Device, id: RegId) -> RegisterDoc {
+    let reg = dev.register(id);
+    let mut fields: Vec<FieldDoc> = reg
+        .fields
+        .iter()
+        .map(|f| FieldDoc {
+            name: f.name.clone(),
+            hi: f.hi,
+            lo: f.lo,
+            access: f.access.keyword(),
+            reset: f.reset,
+            variants: f.variants.clone(),
+            implicit: f.implicit,
+        })
+        .collect();
+    fields.sort_by_key(|f| std::cmp::Reverse(f.lo));
+    RegisterDoc {
+        id,
+        name: reg.name.clone(),
+        anchor: anchor(&reg.name),
+        offset: reg.offset,
+        bits: reg.bits(),
+        access: prose::access_label(reg),
+        reset: reg.has_storage().then_some(reg.reset),
+        fields,
+        behaviour: prose::behaviour(dev, id),
+        on_read: prose::block(dev, &reg.on_read, 0),
+        on_write: prose::block(dev, &reg.on_write, 0),
+    }
+}
+
+/// The anchor of register `name`.
+pub fn anchor(name: &str) -> String {
+    format!("r-{name}")
+}

@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::e2e::{TempDir, tempdir};
 use crate::ui::Ui;
+use crate::workspace::{TempDir, tempdir};
 
 /// Debian package of the browser.
 pub const PACKAGES: &[&str] = &["chromium"];
@@ -497,7 +497,7 @@ pub fn check_all(
     let (pcidevc, _) = crate::e2e::build_tools()?;
     let work = tempdir("pcidevc-browser")?;
     std::fs::create_dir_all(shots).with_context(|| format!("creating {}", shots.display()))?;
-    let mut specs = crate::ci::specs()?;
+    let mut specs = crate::workspace::specs()?;
     for n in synthetic {
         let p = work.path().join(format!("syn{n}.pcidev"));
         std::fs::write(&p, crate::bench::synthetic_spec(*n))?;

@@ -48,7 +48,7 @@ pub fn host_checks(ui: &Ui) -> Result<()> {
 /// `target/doc-screenshots`.
 pub fn browser(ui: &Ui) -> Result<()> {
     let chromium = crate::browser::provision(ui, &crate::cache::Cache::from_env()?, true)?;
-    let shots = crate::e2e::target_dir().join("doc-screenshots");
+    let shots = crate::workspace::target_dir().join("doc-screenshots");
     crate::browser::check_all(ui, &chromium, &[], &shots)?;
     Ok(())
 }

@@ -281,7 +281,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             let chromium = xtask::browser::provision(ui, &Cache::from_env()?, true)?;
             let shots = args
                 .screenshots
-                .unwrap_or_else(|| xtask::e2e::target_dir().join("doc-screenshots"));
+                .unwrap_or_else(|| xtask::workspace::target_dir().join("doc-screenshots"));
             xtask::browser::check_all(ui, &chromium, &args.registers, &shots)?;
             ui.info(format!("screenshots in {}", shots.display()));
             Ok(())

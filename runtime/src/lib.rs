@@ -103,6 +103,7 @@
 mod clock;
 mod config;
 mod ctx;
+mod fifo;
 mod info;
 mod model;
 pub mod ops;
@@ -120,6 +121,7 @@ pub use config::{
     MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, STATUS_CAPABILITIES, STATUS_INTERRUPT,
 };
 pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
+pub use fifo::Fifo;
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     RegisterLayout, Unmapped,

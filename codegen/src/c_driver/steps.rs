@@ -37,7 +37,10 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
     dev.scenarios
         .iter()
         .map(|s| {
-            let steps: Vec<Vec<String>> = s.steps.iter().map(|st| step(dev, names, st)).collect();
+            let steps: Vec<Vec<String>> = crate::unrolled_steps(&s.steps)
+                .into_iter()
+                .map(|st| step(dev, names, st))
+                .collect();
             let lines = steps
                 .iter()
                 .flat_map(|st| {

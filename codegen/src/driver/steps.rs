@@ -160,7 +160,10 @@ fn scenario(
     needs: &mut Needs,
     methods: &mut Names,
 ) -> ScenarioView {
-    let steps: Vec<StepView> = sc.steps.iter().map(|st| step(dev, st, needs)).collect();
+    let steps: Vec<StepView> = crate::unrolled_steps(&sc.steps)
+        .into_iter()
+        .map(|st| step(dev, st, needs))
+        .collect();
     let mut bars: Vec<u8> = steps.iter().filter_map(|s| s.action.bar()).collect();
     bars.sort_unstable();
     bars.dedup();

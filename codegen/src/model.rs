@@ -49,9 +49,48 @@ pub fn render_source(dev: &Device) -> String {
 }
 
 /// The model module's items as tokens (what the `#[pci_device]` macro emits
-/// inside a module).
+/// inside a module). A spec this backend cannot model yet (see
+/// [`unsupported`]) gives one `compile_error!` saying why.
 pub fn tokens(dev: &Device) -> TokenStream {
+    if let Some(what) = unsupported(dev) {
+        let msg = format!("pcidevc: the model backend does not support {what} yet");
+        return quote!(compile_error!(#msg););
+    }
     Model::new(dev).file()
+}
+
+/// The first language-v2 construct `dev` uses that this backend does not
+/// model yet (timers, streams, FIFO and sticky states, `let`, `fn`, VMM
+/// requests), or `None`. The CLI refuses such specs with this text instead
+/// of writing a model that cannot work.
+pub fn unsupported(dev: &Device) -> Option<&'static str> {
+    if !dev.timers.is_empty() {
+        return Some("timers");
+    }
+    if !dev.streams.is_empty() {
+        return Some("streams");
+    }
+    if dev
+        .states
+        .iter()
+        .any(|s| matches!(s.ty, ir::Type::Fifo { .. }))
+    {
+        return Some("FIFO states");
+    }
+    if dev.states.iter().any(|s| s.sticky) {
+        return Some("sticky states");
+    }
+    if !dev.lets.is_empty() {
+        return Some("`let`");
+    }
+    if !dev.fns.is_empty() {
+        return Some("`fn`");
+    }
+    let mut vmm = false;
+    for b in dev.action_blocks() {
+        ir::Stmt::walk_all(b, &mut |s| vmm |= matches!(s, ir::Stmt::Vmm(_)));
+    }
+    vmm.then_some("`vmm` requests")
 }
 
 struct Model<'a> {
@@ -296,7 +335,8 @@ impl<'a> Model<'a> {
                     let b = s.reset != 0;
                     quote!(#b)
                 }
-                ir::Type::Uint(_) => lit_hex(s.reset),
+                // FIFOs never reach here (see `unsupported`).
+                ir::Type::Uint(_) | ir::Type::Fifo { .. } => lit_hex(s.reset),
                 ir::Type::Buffer(len) => {
                     let len = lit_hex(len);
                     if s.init.is_empty() {
@@ -1024,7 +1064,14 @@ fn called_hooks(d: &Device) -> Vec<ir::HookId> {
                         f(offset);
                     }
                 }
-                ir::Stmt::Irq(_) => {}
+                ir::Stmt::Irq(_)
+                | ir::Stmt::TimerStart { .. }
+                | ir::Stmt::TimerStop(_)
+                | ir::Stmt::FifoPush(..)
+                | ir::Stmt::FifoPop(_)
+                | ir::Stmt::FifoClear(_)
+                | ir::Stmt::Send(..)
+                | ir::Stmt::Vmm(_) => {}
             }
         }
     }
@@ -1052,7 +1099,7 @@ fn scalar_type(t: ir::Type) -> TokenStream {
             let t = uint_type(b);
             quote!(#t)
         }
-        ir::Type::Buffer(_) => quote!(u64),
+        ir::Type::Buffer(_) | ir::Type::Fifo { .. } => quote!(u64),
     }
 }
 

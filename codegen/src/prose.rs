@@ -23,6 +23,52 @@ use pcidevc_dsl::ir::{
 
 /// Fully parenthesised (unambiguous) rendering of an expression.
 pub fn expr(dev: &Device, e: &Expr) -> String {
+    expr_in(dev, &[], e)
+}
+
+/// A `fn`'s body, its parameters by name.
+pub fn fn_body(dev: &Device, f: &ir::Function) -> String {
+    let names: Vec<String> = f.params.iter().map(|(n, _)| n.clone()).collect();
+    expr_in(dev, &names, &f.body)
+}
+
+/// `fn name(a: u8, b: u16) -> u32 = body`, `let name = value`.
+pub fn fn_decl(dev: &Device, f: &ir::Function) -> String {
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|(n, t)| format!("{n}: {}", type_name(*t)))
+        .collect();
+    format!(
+        "fn {}({}) -> {} = {}",
+        f.name,
+        params.join(", "),
+        type_name(f.ret),
+        fn_body(dev, f)
+    )
+}
+
+/// A scalar or container type as a spec writes it.
+pub fn type_name(t: ir::Type) -> String {
+    match t {
+        ir::Type::Uint(b) => format!("u{b}"),
+        ir::Type::Bool => "bool".into(),
+        ir::Type::Buffer(n) => format!("[u8; {n}]"),
+        ir::Type::Fifo {
+            elem_bits,
+            capacity,
+        } => format!("fifo[u{elem_bits}; {capacity}]"),
+    }
+}
+
+fn expr_in(dev: &Device, params: &[String], e: &Expr) -> String {
+    let expr = |dev: &Device, e: &Expr| expr_in(dev, params, e);
+    let args_text = |dev: &Device, args: &[Expr]| {
+        args.iter()
+            .map(|a| expr_in(dev, params, a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match e {
         Expr::Const(v) if *v < 10 => v.to_string(),
         Expr::Const(v) => format!("{v:#x}"),
@@ -40,6 +86,17 @@ pub fn expr(dev: &Device, e: &Expr) -> String {
             expr(dev, a),
             expr(dev, b)
         ),
+        Expr::TimerRunning(t) => format!("{}.running", dev.timer(*t).name),
+        Expr::TimerRemaining(t) => format!("{}.remaining", dev.timer(*t).name),
+        Expr::FifoLen(s) => format!("{}.len", dev.state(*s).name),
+        Expr::FifoFront(s) => format!("{}.front", dev.state(*s).name),
+        Expr::FifoFull(s) => format!("{}.full", dev.state(*s).name),
+        Expr::FifoEmpty(s) => format!("{}.empty", dev.state(*s).name),
+        Expr::StreamSpace(s) => format!("{}.space", dev.stream(*s).name),
+        Expr::Byte => "byte".into(),
+        Expr::Let(l) => dev.let_(*l).name.clone(),
+        Expr::Fn(f, args) => format!("{}({})", dev.function(*f).name, args_text(dev, args)),
+        Expr::Param(i) => params.get(*i).cloned().unwrap_or_else(|| format!("arg{i}")),
     }
 }
 
@@ -123,6 +180,24 @@ pub fn stmt_line(dev: &Device, s: &Stmt) -> String {
         Stmt::Call { hook, args } => {
             format!("{}({})", dev.hook(*hook).name, args_text(dev, args))
         }
+        Stmt::TimerStart {
+            timer,
+            duration,
+            unit,
+            periodic,
+        } => format!(
+            "start {} {} {} {}",
+            dev.timer(*timer).name,
+            if *periodic { "every" } else { "after" },
+            expr(dev, duration),
+            unit.keyword()
+        ),
+        Stmt::TimerStop(t) => format!("stop {}", dev.timer(*t).name),
+        Stmt::FifoPush(s, v) => format!("{}.push({})", dev.state(*s).name, expr(dev, v)),
+        Stmt::FifoPop(s) => format!("{}.pop()", dev.state(*s).name),
+        Stmt::FifoClear(s) => format!("{}.clear()", dev.state(*s).name),
+        Stmt::Send(s, v) => format!("send {} {}", dev.stream(*s).name, expr(dev, v)),
+        Stmt::Vmm(r) => format!("vmm {}", r.keyword()),
     }
 }
 
@@ -525,6 +600,8 @@ fn for_each_expr(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                 // The call itself, as an expression, so callers see one kind.
                 f(&Expr::Call(*hook, args.clone()));
             }
+            Stmt::TimerStart { duration: e, .. } | Stmt::FifoPush(_, e) | Stmt::Send(_, e) => f(e),
+            Stmt::TimerStop(_) | Stmt::FifoPop(_) | Stmt::FifoClear(_) | Stmt::Vmm(_) => {}
         }
     }
 }
@@ -610,6 +687,63 @@ fn effects(dev: &Device, reg: &Register) -> Vec<Para> {
                 status,
             )),
             Stmt::Call { .. } => {} // with the hooks above
+            Stmt::TimerStart {
+                timer,
+                duration,
+                unit,
+                periodic,
+            } => push(
+                Para::new()
+                    .text("Timer: starts ")
+                    .code(dev.timer(*timer).name.clone())
+                    .text(if *periodic {
+                        ", firing every "
+                    } else {
+                        ", firing once after "
+                    })
+                    .code(format!("{} {}", expr(dev, duration), unit.keyword()))
+                    .text(" (re-armed if running; clamped to 100 µs .. 2^63 ns)."),
+            ),
+            Stmt::TimerStop(t) => push(
+                Para::new()
+                    .text("Timer: stops ")
+                    .code(dev.timer(*t).name.clone())
+                    .text("."),
+            ),
+            Stmt::FifoPush(st, v) => push(
+                Para::new()
+                    .text("FIFO: appends ")
+                    .code(expr(dev, v))
+                    .text(" to ")
+                    .code(dev.state(*st).name.clone())
+                    .text(" (nothing when it is full)."),
+            ),
+            Stmt::FifoPop(st) => push(
+                Para::new()
+                    .text("FIFO: drops the first element of ")
+                    .code(dev.state(*st).name.clone())
+                    .text(" (nothing when it is empty)."),
+            ),
+            Stmt::FifoClear(st) => push(
+                Para::new()
+                    .text("FIFO: empties ")
+                    .code(dev.state(*st).name.clone())
+                    .text("."),
+            ),
+            Stmt::Send(st, v) => push(
+                Para::new()
+                    .text("Stream: sends the byte ")
+                    .code(expr(dev, v))
+                    .text(" on ")
+                    .code(dev.stream(*st).name.clone())
+                    .text(" (dropped when its output queue is full)."),
+            ),
+            Stmt::Vmm(r) => push(
+                Para::new()
+                    .text("VMM: asks the VMM to ")
+                    .text(vmm_what(*r))
+                    .text("."),
+            ),
             Stmt::Assign { place: p, .. } => {
                 let touches_level = match p {
                     ir::Place::State(s) | ir::Place::BufferByte(s, _) => level_states.contains(s),
@@ -635,6 +769,17 @@ fn effects(dev: &Device, reg: &Register) -> Vec<Para> {
         }
     }
     out
+}
+
+/// What a VMM request asks for, in words.
+pub fn vmm_what(r: ir::VmmRequest) -> &'static str {
+    match r {
+        ir::VmmRequest::Reset => "reset the machine",
+        ir::VmmRequest::PowerOff => "power the machine off",
+        ir::VmmRequest::Stop => "pause the guest",
+        ir::VmmRequest::Panic => "handle a guest panic",
+        ir::VmmRequest::CrashLoaded => "note that a crash kernel was loaded",
+    }
 }
 
 fn dma_sentence(

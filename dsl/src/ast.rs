@@ -5,6 +5,7 @@
 //! nothing is validated beyond the grammar.
 
 use crate::source::Span;
+pub use pcidev_core::time::TimeUnit;
 pub use pcidev_core::{AccessKind, AssignOp, BinOp, IrqOp, UnOp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,10 @@ pub enum DeviceItem {
     DmaBuffer(Num),
     Bar(BarAst),
     Scenario(ScenarioAst),
+    Timer(TimerAst),
+    Stream(StreamAst),
+    Let(LetAst),
+    Fn(FnAst),
 }
 
 impl DeviceItem {
@@ -80,6 +85,10 @@ impl DeviceItem {
             DeviceItem::Hook(h) => h.span,
             DeviceItem::Bar(b) => b.span,
             DeviceItem::Scenario(s) => s.span,
+            DeviceItem::Timer(t) => t.span,
+            DeviceItem::Stream(s) => s.span,
+            DeviceItem::Let(l) => l.span,
+            DeviceItem::Fn(f) => f.span,
         }
     }
 }
@@ -144,6 +153,8 @@ impl ScalarType {
 pub enum TypeAst {
     Scalar(ScalarType, Span),
     Buffer(Num, Span),
+    /// `fifo[ELEM; CAPACITY]`.
+    Fifo(ScalarType, Num, Span),
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +164,8 @@ pub struct StateAst {
     pub reset: Option<Num>,
     /// A buffer's initial bytes: `= "text"` or `= strings(SLOT, "a", ...)`.
     pub init: Option<BufferInit>,
+    /// `sticky`: keeps its value across a device reset.
+    pub sticky: Option<Span>,
     pub span: Span,
 }
 
@@ -182,6 +195,41 @@ pub struct HookAst {
     pub name: Ident,
     pub params: Vec<(Ident, ScalarType)>,
     pub ret: Option<(ScalarType, Span)>,
+    pub span: Span,
+}
+
+/// `timer NAME { ... }`: the block runs when the timer fires.
+#[derive(Debug, Clone)]
+pub struct TimerAst {
+    pub name: Ident,
+    pub on_fire: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `stream NAME { ready EXPR; on input { ... } }` (both optional).
+#[derive(Debug, Clone)]
+pub struct StreamAst {
+    pub name: Ident,
+    pub ready: Vec<(Expr, Span)>,
+    pub on_input: Vec<(Vec<Stmt>, Span)>,
+    pub span: Span,
+}
+
+/// `let NAME = EXPR;`
+#[derive(Debug, Clone)]
+pub struct LetAst {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `fn NAME(a: T, ...) -> T = EXPR;`
+#[derive(Debug, Clone)]
+pub struct FnAst {
+    pub name: Ident,
+    pub params: Vec<(Ident, ScalarType)>,
+    pub ret: (ScalarType, Span),
+    pub body: Expr,
     pub span: Span,
 }
 
@@ -289,6 +337,28 @@ pub enum StmtKind {
         hook: Ident,
         args: Vec<Expr>,
     },
+    /// `start T after|every EXPR UNIT;`
+    Start {
+        timer: Ident,
+        periodic: bool,
+        duration: Expr,
+        unit: TimeUnit,
+    },
+    /// `stop T;`
+    Stop(Ident),
+    /// `send S EXPR;`
+    Send {
+        stream: Ident,
+        value: Expr,
+    },
+    /// `vmm reset;` (the request as written, checked later).
+    Vmm(Ident),
+    /// `NAME.method(ARG?);` (`push`, `pop`, `clear` on FIFOs).
+    Method {
+        target: Ident,
+        method: Ident,
+        arg: Option<Expr>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -341,6 +411,8 @@ pub enum ExprKind {
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `index`: the element number, inside an array register.
     Index,
+    /// `byte`: the byte that arrived, inside a stream's `on input`.
+    Byte,
 }
 
 // ------------------------------------------------------------------ scenarios
@@ -351,6 +423,37 @@ pub struct ScenarioAst {
     pub description: Option<Str>,
     pub steps: Vec<Step>,
     pub span: Span,
+}
+
+/// What an expectation looks at: a register or raw location, or (host
+/// only) a piece of state such as `rx.len`.
+#[derive(Debug, Clone)]
+pub enum ProbeLocation {
+    Location(Location),
+    /// A name with an optional `.property` (resolved by the checker).
+    Named {
+        name: Ident,
+        property: Option<Ident>,
+    },
+}
+
+impl ProbeLocation {
+    pub fn span(&self) -> Span {
+        match self {
+            ProbeLocation::Location(l) => l.span(),
+            ProbeLocation::Named { name, property } => match property {
+                Some(p) => name.span.to(p.span),
+                None => name.span,
+            },
+        }
+    }
+}
+
+/// Bytes in a scenario: `"text"` or `[expr, ...]`.
+#[derive(Debug, Clone)]
+pub enum ByteData {
+    Text(Str),
+    List(Vec<Expr>, Span),
 }
 
 #[derive(Debug, Clone)]
@@ -382,12 +485,14 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum StepKind {
     Expect {
-        location: Location,
+        location: ProbeLocation,
+        /// `!=` instead of `==`.
+        not_equal: bool,
         value: Expr,
         mask: Option<Expr>,
     },
     Wait {
-        location: Location,
+        location: ProbeLocation,
         value: Expr,
         mask: Option<Expr>,
     },
@@ -418,4 +523,26 @@ pub enum StepKind {
         end: Expr,
         source: Source,
     },
+    /// `repeat N { ... }`.
+    Repeat {
+        count: Expr,
+        body: Vec<Step>,
+    },
+    /// `advance N UNIT;`
+    Advance {
+        amount: Expr,
+        unit: TimeUnit,
+    },
+    /// `input S BYTES;`
+    Input {
+        stream: Ident,
+        data: ByteData,
+    },
+    /// `expect output S BYTES;`
+    ExpectOutput {
+        stream: Ident,
+        data: ByteData,
+    },
+    /// `expect vmm KIND;`
+    ExpectVmm(Ident),
 }

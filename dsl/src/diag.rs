@@ -267,6 +267,20 @@ codes! {
         "An `invalid` step asserts that the device rejects the access under its BAR's policy; this access is valid.";
     STEP_NEEDS_READ = "E0703", "expectation on an unreadable register",
         "The register is write-only and reads 0; expecting another value can never pass.";
+    SCENARIO_TOO_LONG = "E0704", "scenario too long",
+        "A scenario runs at most 100000 steps once its `repeat`s are unrolled (the driver's self-test runs them in the probe; the host runs them in a test). Lower the repeat counts or split the scenario.";
+    HOST_ONLY_STEP = "E0705", "host-only expectation where the driver must act",
+        "Device state (states, FIFOs, timers) is visible to host tests only: `expect STATE == V;` runs on the host and the driver's self-test skips it. `wait` polls from the driver, so it takes a register. Use `expect` for state, or `wait` on a register that shows it.";
+    BAD_FIFO = "E0901", "invalid FIFO state",
+        "A FIFO is declared `state NAME: fifo[T; N];` with T one of u8, u16, u32, u64 and 1 <= N <= 4096. It starts empty at reset (no initializer) and is used through `.len`, `.front`, `.full`, `.empty` and `.push(v)`, `.pop()`, `.clear()`.";
+    RECURSION = "E0902", "recursive `let` or `fn`",
+        "`let`s are expanded where they are used and `fn`s are evaluated without a stack of their own: neither may refer to itself, directly or through other `let`s or `fn`s. Write the recursion out (e.g. as a chain of `if`), or keep a running value in a `state`.";
+    FN_SCOPE = "E0903", "`fn` body uses a name other than its parameters",
+        "A `fn` is pure: its body sees its parameters, constants and other `fn`s only (no states, registers, `let`s, hooks, timers or streams). Pass what it needs as arguments, or use a `let` for expressions over device state.";
+    BAD_VMM = "E0904", "unknown VMM request",
+        "`vmm KIND;` and `expect vmm KIND;` take one of: reset, poweroff, stop, panic, crashloaded.";
+    BAD_MEMBER = "E0905", "invalid property or method",
+        "Timers have `.running` and `.remaining`; FIFO states `.len`, `.front`, `.full`, `.empty` and the statements `.push(EXPR)`, `.pop()`, `.clear()`; streams `.space`. Registers have their fields. Nothing else has properties or methods.";
     NON_RAM_DMA = "W0001", "DMA to an address that is not RAM",
         "The DMA targets a fixed address (or a register whose reset value is) in a window that is not RAM on common machines (legacy VGA 0xa0000-0xbffff, option ROMs, the 0xfec00000+ MMIO hole). On a real VMM the DMA will be refused.";
     UNCHECKED_INVALID = "W0002", "scenario access not allowed by the BAR",

@@ -10,7 +10,13 @@
 //! - a register with storage has at least one field (a register declared
 //!   `REG : u32 rw = 1;` gets one implicit field covering all its bits);
 //!   fields never overlap and resets fit;
-//! - expressions nest at most [`crate::parse::MAX_EXPR_DEPTH`] operators deep.
+//! - expressions nest at most [`crate::parse::MAX_EXPR_DEPTH`] operators deep;
+//! - `let`s and `fn`s are not recursive (directly or through each other), so
+//!   [`Expr::Let`] and [`Expr::Fn`] can be emitted as plain functions, and a
+//!   `fn` body refers only to its parameters ([`Expr::Param`]), constants and
+//!   other `fn`s;
+//! - FIFO operations name FIFO states, `.running` / `.remaining` timers,
+//!   `.space` streams; `byte` appears only in a stream's `on input`.
 //!
 //! Runtime semantics (what the model backend implements and the driver
 //! assumes) are documented on each type.
@@ -24,6 +30,8 @@ pub use pcidev_core::irq::{IntxPin, IrqOp};
 pub use pcidev_core::ops::{AssignOp, BinOp, UnOp};
 pub use pcidev_core::scenario::{Cmp, Loc, Probe, StepValue};
 pub use pcidev_core::space::Space;
+pub use pcidev_core::time::TimeUnit;
+pub use pcidev_core::vmm::VmmRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegId(pub usize);
@@ -31,6 +39,14 @@ pub struct RegId(pub usize);
 pub struct StateId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HookId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimerId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LetId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnId(pub usize);
 
 #[derive(Debug, Clone)]
 pub struct Device {
@@ -58,6 +74,14 @@ pub struct Device {
     /// the driver sets its DMA mask to this. 64 when none.
     pub dma_mask_bits: u8,
     pub scenarios: Vec<Scenario>,
+    /// Timers, in declaration order (the runtime's timer index).
+    pub timers: Vec<Timer>,
+    /// Byte streams, in declaration order (the runtime's stream index).
+    pub streams: Vec<Stream>,
+    /// Named expressions; a `let` may use earlier or later ones (no cycles).
+    pub lets: Vec<Let>,
+    /// Pure functions; a `fn` may call others (no cycles).
+    pub fns: Vec<Function>,
 }
 
 impl Device {
@@ -69,6 +93,28 @@ impl Device {
     }
     pub fn hook(&self, id: HookId) -> &Hook {
         &self.hooks[id.0]
+    }
+    pub fn timer(&self, id: TimerId) -> &Timer {
+        &self.timers[id.0]
+    }
+    pub fn stream(&self, id: StreamId) -> &Stream {
+        &self.streams[id.0]
+    }
+    pub fn let_(&self, id: LetId) -> &Let {
+        &self.lets[id.0]
+    }
+    pub fn function(&self, id: FnId) -> &Function {
+        &self.fns[id.0]
+    }
+
+    /// Every action block of the device: registers' `on read`/`on write`,
+    /// timers' fire blocks, streams' `on input`.
+    pub fn action_blocks(&self) -> impl Iterator<Item = &[Stmt]> {
+        self.registers
+            .iter()
+            .flat_map(|r| [&r.on_read[..], &r.on_write[..]])
+            .chain(self.timers.iter().map(|t| &t.on_fire[..]))
+            .chain(self.streams.iter().map(|s| &s.on_input[..]))
     }
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|b| b.index == index)
@@ -109,9 +155,7 @@ impl Device {
                 _ => false,
             })
         }
-        self.registers
-            .iter()
-            .any(|r| any(&r.on_read) || any(&r.on_write))
+        self.action_blocks().any(any)
     }
 }
 
@@ -144,7 +188,17 @@ pub enum Type {
     Bool,
     /// A byte buffer of this length (device memory, e.g. edu's DMA buffer).
     Buffer(u64),
+    /// A bounded queue of `elem_bits`-bit unsigned elements (8, 16, 32,
+    /// 64), holding at most `capacity` (1..=[`MAX_FIFO`]). Empty at reset.
+    /// `push` on a full FIFO and `pop` on an empty one do nothing.
+    Fifo {
+        elem_bits: u32,
+        capacity: u32,
+    },
 }
+
+/// The largest FIFO capacity a spec may declare.
+pub const MAX_FIFO: u64 = 4096;
 
 impl Type {
     /// Bits of a scalar (1 for bool); 0 for buffers.
@@ -152,7 +206,7 @@ impl Type {
         match self {
             Type::Uint(b) => b,
             Type::Bool => 1,
-            Type::Buffer(_) => 0,
+            Type::Buffer(_) | Type::Fifo { .. } => 0,
         }
     }
 }
@@ -164,6 +218,53 @@ pub struct State {
     pub reset: u64,
     /// A buffer's initial bytes (the rest is zero); empty for scalars.
     pub init: Vec<u8>,
+    /// Keeps its value across a device reset (`reset` is then only the
+    /// value at creation).
+    pub sticky: bool,
+    pub span: Span,
+}
+
+/// A timer. Started by [`Stmt::TimerStart`]; when it fires, `on_fire` runs
+/// (a periodic timer is re-armed from its due time first). Starting a
+/// running timer re-arms it.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    pub name: String,
+    pub on_fire: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// A byte stream to the outside world.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    pub name: String,
+    /// May the host deliver a byte now? `None`: always.
+    pub ready: Option<Expr>,
+    /// Runs once per delivered byte ([`Expr::Byte`]).
+    pub on_input: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `let NAME = EXPR;`: evaluated where it is used (no storage). The
+/// expression sees states and registers, never `value`/`byte`/`index`.
+#[derive(Debug, Clone)]
+pub struct Let {
+    pub name: String,
+    pub value: Expr,
+    /// Does evaluating it call a hook (directly or through other lets)?
+    /// Such lets are not usable in `level`.
+    pub calls_hook: bool,
+    pub span: Span,
+}
+
+/// `fn NAME(params) -> ret = body;`: arguments are truncated to their
+/// parameter types before the body runs, the result to `ret`.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<(String, Type)>,
+    pub ret: Type,
+    pub body: Expr,
     pub span: Span,
 }
 
@@ -321,6 +422,46 @@ pub enum Stmt {
         hook: HookId,
         args: Vec<Expr>,
     },
+    /// Arm a timer: fires after `duration * unit.nanos()` ns (wrapping u64,
+    /// then clamped by `pcidev_core::time::clamp_duration`); `periodic`
+    /// re-arms with the same period each time it fires.
+    TimerStart {
+        timer: TimerId,
+        duration: Expr,
+        unit: TimeUnit,
+        periodic: bool,
+    },
+    /// Disarm a timer (nothing when it is not running).
+    TimerStop(TimerId),
+    /// Append the value (truncated to the element width) to a FIFO state;
+    /// nothing when full.
+    FifoPush(StateId, Expr),
+    /// Drop the first element; nothing when empty.
+    FifoPop(StateId),
+    /// Empty the FIFO.
+    FifoClear(StateId),
+    /// Queue one byte (the value's low 8 bits) on a stream's output; a full
+    /// queue drops it (traced).
+    Send(StreamId, Expr),
+    /// Ask the VMM for something.
+    Vmm(VmmRequest),
+}
+
+impl Stmt {
+    /// Visit these statements and every nested one (`if` branches).
+    pub fn walk_all(stmts: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
+        let mut stack: Vec<&Stmt> = stmts.iter().rev().collect();
+        while let Some(s) = stack.pop() {
+            f(s);
+            if let Stmt::If {
+                then, otherwise, ..
+            } = s
+            {
+                stack.extend(otherwise.iter().rev());
+                stack.extend(then.iter().rev());
+            }
+        }
+    }
 }
 
 /// Bytes a DMA write sends.
@@ -365,6 +506,28 @@ pub enum Expr {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `if c { a } else { b }` (only the chosen branch is evaluated).
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// 1 when the timer is running, else 0.
+    TimerRunning(TimerId),
+    /// Nanoseconds until the timer fires; 0 when stopped.
+    TimerRemaining(TimerId),
+    /// Elements in a FIFO state.
+    FifoLen(StateId),
+    /// The first element of a FIFO state; 0 when empty.
+    FifoFront(StateId),
+    /// 1 when the FIFO holds `capacity` elements.
+    FifoFull(StateId),
+    /// 1 when the FIFO holds nothing.
+    FifoEmpty(StateId),
+    /// Bytes the stream's output queue can still take.
+    StreamSpace(StreamId),
+    /// The byte being delivered, in a stream's `on input`.
+    Byte,
+    /// A named expression's value.
+    Let(LetId),
+    /// A pure function call.
+    Fn(FnId, Vec<Expr>),
+    /// Parameter N of the enclosing `fn` (only in `fn` bodies).
+    Param(usize),
 }
 
 impl Expr {
@@ -384,7 +547,7 @@ impl Expr {
                     stack.push(a);
                     stack.push(b);
                 }
-                Expr::Call(_, args) => stack.extend(args.iter()),
+                Expr::Call(_, args) | Expr::Fn(_, args) => stack.extend(args.iter()),
                 _ => {}
             }
         }

@@ -531,9 +531,86 @@ impl ParseSession<'_> {
             Rule::hook => DeviceItem::Hook(self.hook(cx, span, inner)),
             Rule::bar => DeviceItem::Bar(self.bar(cx, span, inner, &nums)),
             Rule::scenario => DeviceItem::Scenario(self.scenario(cx, span, inner)),
+            Rule::timer => {
+                let mut it = inner.into_iter();
+                let (Some(n), Some(b)) = (it.next(), it.next()) else {
+                    return;
+                };
+                DeviceItem::Timer(TimerAst {
+                    name: Self::ident(cx, n),
+                    on_fire: self.block(cx, b),
+                    span,
+                })
+            }
+            Rule::stream => DeviceItem::Stream(self.stream(cx, span, inner)),
+            Rule::let_item => {
+                let mut it = inner.into_iter();
+                let (Some(n), Some(e)) = (it.next(), it.next()) else {
+                    return;
+                };
+                let name = Self::ident(cx, n);
+                let Some(value) = self.expr(cx, e) else {
+                    return;
+                };
+                DeviceItem::Let(LetAst { name, value, span })
+            }
+            Rule::fn_item => {
+                let hook = self.hook(cx, span, inner.clone());
+                let Some(body) = inner
+                    .into_iter()
+                    .find(|p| p.as_rule() == Rule::expr)
+                    .and_then(|e| self.expr(cx, e))
+                else {
+                    return;
+                };
+                let Some(ret) = hook.ret else { return };
+                DeviceItem::Fn(FnAst {
+                    name: hook.name,
+                    params: hook.params,
+                    ret,
+                    body,
+                    span,
+                })
+            }
             _ => return,
         };
         items.push(item);
+    }
+
+    fn stream(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> StreamAst {
+        let mut st = StreamAst {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            ready: Vec::new(),
+            on_input: Vec::new(),
+            span,
+        };
+        for p in inner {
+            let item_span = Self::span(cx, &p);
+            match p.as_rule() {
+                Rule::ident => st.name = Self::ident(cx, p),
+                Rule::recover_item => self.recover(cx, &p, Rule::only_stream_item),
+                Rule::ready_item => {
+                    if let Some(e) = p
+                        .into_inner()
+                        .find(|i| i.as_rule() == Rule::expr)
+                        .and_then(|e| self.expr(cx, e))
+                    {
+                        st.ready.push((e, item_span));
+                    }
+                }
+                Rule::on_input => {
+                    if let Some(b) = p.into_inner().find(|i| i.as_rule() == Rule::block) {
+                        let stmts = self.block(cx, b);
+                        st.on_input.push((stmts, item_span));
+                    }
+                }
+                _ => {}
+            }
+        }
+        st
     }
 
     fn interrupt(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> InterruptAst {
@@ -585,6 +662,7 @@ impl ParseSession<'_> {
         let mut ty = TypeAst::Scalar(ScalarType::U32, span);
         let mut reset = nums.first().copied();
         let mut init = None;
+        let mut sticky = None;
         for p in inner {
             match p.as_rule() {
                 Rule::ident => name = Self::ident(cx, p),
@@ -592,6 +670,24 @@ impl ParseSession<'_> {
                     let tspan = Self::span(cx, &p);
                     if let Some(t) = p.into_inner().next() {
                         ty = match t.as_rule() {
+                            Rule::fifo_type => {
+                                let mut elem = ScalarType::U8;
+                                let mut cap = Num {
+                                    value: 0,
+                                    span: tspan,
+                                };
+                                for i in t.into_inner() {
+                                    match i.as_rule() {
+                                        Rule::scalar_type => {
+                                            elem = ScalarType::parse(i.as_str())
+                                                .unwrap_or(ScalarType::U8)
+                                        }
+                                        Rule::number => cap = self.number(cx, i),
+                                        _ => {}
+                                    }
+                                }
+                                TypeAst::Fifo(elem, cap, tspan)
+                            }
                             Rule::buffer_type => {
                                 let n = t.into_inner().find(|i| i.as_rule() == Rule::number);
                                 let n = n.map(|n| self.number(cx, n)).unwrap_or(Num {
@@ -614,6 +710,7 @@ impl ParseSession<'_> {
                     });
                 }
                 Rule::string => init = self.string(cx, p).map(BufferInit::Text),
+                Rule::sticky => sticky = Some(Self::span(cx, &p)),
                 Rule::strings_init => {
                     let ispan = Self::span(cx, &p);
                     let mut slot = Num {
@@ -642,6 +739,7 @@ impl ParseSession<'_> {
             ty,
             reset,
             init,
+            sticky,
             span,
         }
     }
@@ -989,6 +1087,41 @@ impl ParseSession<'_> {
                 let (hook, args) = self.call(cx, inner.remove(0))?;
                 StmtKind::Call { hook, args }
             }
+            Rule::start_stmt => {
+                let timer = Self::ident(cx, inner.remove(0));
+                let periodic = inner.first()?.as_rule() == Rule::every_kw;
+                if periodic {
+                    inner.remove(0);
+                }
+                let duration = self.expr(cx, inner.remove(0))?;
+                let unit = TimeUnit::parse(inner.first()?.as_str())?;
+                StmtKind::Start {
+                    timer,
+                    periodic,
+                    duration,
+                    unit,
+                }
+            }
+            Rule::stop_stmt => StmtKind::Stop(Self::ident(cx, inner.remove(0))),
+            Rule::send_stmt => {
+                let stream = Self::ident(cx, inner.remove(0));
+                let value = self.expr(cx, inner.remove(0))?;
+                StmtKind::Send { stream, value }
+            }
+            Rule::vmm_stmt => StmtKind::Vmm(Self::ident(cx, inner.remove(0))),
+            Rule::method_stmt => {
+                let target = Self::ident(cx, inner.remove(0));
+                let method = Self::ident(cx, inner.remove(0));
+                let arg = match inner.pop() {
+                    Some(e) => Some(self.expr(cx, e)?),
+                    None => None,
+                };
+                StmtKind::Method {
+                    target,
+                    method,
+                    arg,
+                }
+            }
             _ => return None,
         };
         Some(Stmt { kind, span })
@@ -1105,6 +1238,7 @@ impl ParseSession<'_> {
                 Rule::boolean => ExprKind::Bool(t.as_str() == "true"),
                 Rule::value_kw => ExprKind::Value,
                 Rule::index_kw => ExprKind::Index,
+                Rule::byte_kw => ExprKind::Byte,
                 Rule::dma_addr => ExprKind::DmaAddr,
                 Rule::if_expr => self.if_expr(cx, t)?,
                 Rule::place => ExprKind::Place(self.place(cx, t)?),
@@ -1224,7 +1358,7 @@ impl ParseSession<'_> {
             .into_inner()
             .filter(|i| !is_keyword(i.as_rule()))
             .collect();
-        if inner.is_empty() && rule != Rule::expect_irq {
+        if inner.is_empty() && !matches!(rule, Rule::expect_irq | Rule::repeat_step) {
             return None;
         }
         let kind = match rule {
@@ -1241,7 +1375,11 @@ impl ParseSession<'_> {
                 }
             }
             Rule::expect_step | Rule::wait_step => {
-                let location = self.location(cx, inner.remove(0))?;
+                let location = self.probe_location(cx, inner.remove(0))?;
+                let not_equal = match inner.first() {
+                    Some(c) if c.as_rule() == Rule::cmp_op => inner.remove(0).as_str() == "!=",
+                    _ => false,
+                };
                 let value = self.expr(cx, inner.remove(0))?;
                 let mask = match inner.pop() {
                     Some(m) => Some(self.expr(cx, m)?),
@@ -1250,6 +1388,7 @@ impl ParseSession<'_> {
                 if rule == Rule::expect_step {
                     StepKind::Expect {
                         location,
+                        not_equal,
                         value,
                         mask,
                     }
@@ -1284,9 +1423,85 @@ impl ParseSession<'_> {
                     StepKind::InvalidRead { location }
                 }
             }
+            Rule::repeat_step => {
+                let count = self.expr(cx, inner.remove(0))?;
+                let mut body = Vec::new();
+                for p in inner {
+                    if p.as_rule() == Rule::recover_stmt {
+                        self.recover(cx, &p, Rule::only_step);
+                    } else if let Some(s) = self.step(cx, p) {
+                        body.push(s);
+                    }
+                }
+                StepKind::Repeat { count, body }
+            }
+            Rule::advance_step => {
+                let amount = self.expr(cx, inner.remove(0))?;
+                let unit = TimeUnit::parse(inner.first()?.as_str())?;
+                StepKind::Advance { amount, unit }
+            }
+            Rule::input_step | Rule::expect_output => {
+                let stream = Self::ident(cx, inner.remove(0));
+                let data = self.byte_data(cx, inner.remove(0))?;
+                if rule == Rule::input_step {
+                    StepKind::Input { stream, data }
+                } else {
+                    StepKind::ExpectOutput { stream, data }
+                }
+            }
+            Rule::expect_vmm => StepKind::ExpectVmm(Self::ident(cx, inner.remove(0))),
             _ => return None,
         };
         Some(Step { kind, span })
+    }
+
+    fn probe_location(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<ProbeLocation> {
+        let mut inner = p.into_inner();
+        let first = inner.next()?;
+        if first.as_rule() == Rule::raw_location {
+            let span = Self::span(cx, &first);
+            let mut bar = None;
+            let mut offset = None;
+            let mut width = (ScalarType::U32, span);
+            for i in first.into_inner() {
+                match i.as_rule() {
+                    Rule::number if bar.is_none() => bar = Some(self.number(cx, i)),
+                    Rule::number => offset = Some(self.number(cx, i)),
+                    Rule::scalar_type => {
+                        width = (
+                            ScalarType::parse(i.as_str()).unwrap_or(ScalarType::U32),
+                            Self::span(cx, &i),
+                        )
+                    }
+                    _ => {}
+                }
+            }
+            return Some(ProbeLocation::Location(Location::Raw {
+                bar: bar?,
+                offset: offset?,
+                width,
+                span,
+            }));
+        }
+        let name = Self::ident(cx, first);
+        let property = inner
+            .next()
+            .and_then(|f| f.into_inner().next())
+            .map(|i| Self::ident(cx, i));
+        Some(ProbeLocation::Named { name, property })
+    }
+
+    fn byte_data(&mut self, cx: Cx, p: Pair<'_, Rule>) -> Option<ByteData> {
+        let span = Self::span(cx, &p);
+        let mut exprs = Vec::new();
+        for i in p.into_inner() {
+            match i.as_rule() {
+                Rule::string => return self.string(cx, i).map(ByteData::Text),
+                Rule::expr => exprs.push(self.expr(cx, i)?),
+                _ => {}
+            }
+        }
+        Some(ByteData::List(exprs, span))
     }
 }
 
@@ -1485,6 +1700,7 @@ const EXPR_START: &[&str] = &[
     "`value`",
     "`if`",
     "`index`",
+    "`byte`",
     "a name",
     "a number",
     "`true` or `false`",
@@ -1697,6 +1913,26 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         k_wait => "`wait`",
         k_word => "`word`",
         k_write => "`write`",
+        k_advance => "`advance`",
+        k_after => "`after`",
+        k_fn => "`fn`",
+        k_input => "`input`",
+        k_let => "`let`",
+        k_output => "`output`",
+        k_ready => "`ready`",
+        k_repeat => "`repeat`",
+        k_send => "`send`",
+        k_start => "`start`",
+        k_stop => "`stop`",
+        k_stream => "`stream`",
+        k_timer => "`timer`",
+        k_vmm => "`vmm`",
+        every_kw => "`every`",
+        time_unit => "a time unit (ns, us, ms, s)",
+        vmm_kind => "a VMM request (reset, poweroff, stop, panic, crashloaded)",
+        sticky => "`sticky`",
+        byte_data => "a string or `[bytes]`",
+        probe_location => "a register, a state or `bar N @ OFFSET : TYPE`",
         _ => return None,
     })
 }

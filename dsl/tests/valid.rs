@@ -622,6 +622,17 @@ impl Seen {
                     "Binary"
                 }
                 Expr::Cond(..) => "Cond",
+                Expr::TimerRunning(_) => "TimerRunning",
+                Expr::TimerRemaining(_) => "TimerRemaining",
+                Expr::FifoLen(_) => "FifoLen",
+                Expr::FifoFront(_) => "FifoFront",
+                Expr::FifoFull(_) => "FifoFull",
+                Expr::FifoEmpty(_) => "FifoEmpty",
+                Expr::StreamSpace(_) => "StreamSpace",
+                Expr::Byte => "Byte",
+                Expr::Let(_) => "Let",
+                Expr::Fn(..) => "Fn",
+                Expr::Param(_) => "Param",
             };
             self.0.insert(format!("expr:{kind}"));
         });
@@ -729,6 +740,32 @@ impl Seen {
                     args.iter().for_each(|a| self.expr(a));
                     "Call"
                 }
+                Stmt::TimerStart {
+                    duration,
+                    unit,
+                    periodic,
+                    ..
+                } => {
+                    self.expr(duration);
+                    self.add("unit", unit);
+                    self.add("periodic", periodic);
+                    "TimerStart"
+                }
+                Stmt::TimerStop(_) => "TimerStop",
+                Stmt::FifoPush(_, e) => {
+                    self.expr(e);
+                    "FifoPush"
+                }
+                Stmt::FifoPop(_) => "FifoPop",
+                Stmt::FifoClear(_) => "FifoClear",
+                Stmt::Send(_, e) => {
+                    self.expr(e);
+                    "Send"
+                }
+                Stmt::Vmm(r) => {
+                    self.add("vmm", r);
+                    "Vmm"
+                }
             };
             self.add("stmt", kind);
         }
@@ -740,11 +777,33 @@ impl Seen {
                 Type::Uint(bits) => format!("u{bits}"),
                 Type::Bool => "bool".into(),
                 Type::Buffer(_) => "buffer".into(),
+                Type::Fifo { elem_bits, .. } => format!("fifo_u{elem_bits}"),
             };
             self.0.insert(format!("state:{ty}"));
+            self.add("sticky", s.sticky);
             if matches!(s.ty, Type::Buffer(_)) {
                 self.add("buffer_init", !s.init.is_empty());
             }
+        }
+        for t in &dev.timers {
+            self.stmts(&t.on_fire);
+            self.add("timer", "fire");
+        }
+        for st in &dev.streams {
+            if let Some(e) = &st.ready {
+                self.expr(e);
+            }
+            self.add("stream_ready", st.ready.is_some());
+            self.add("stream_input", !st.on_input.is_empty());
+            self.stmts(&st.on_input);
+        }
+        for l in &dev.lets {
+            self.expr(&l.value);
+            self.add("let", "let");
+        }
+        for f in &dev.fns {
+            self.expr(&f.body);
+            self.add("fn_params", f.params.len().min(2));
         }
         for h in &dev.hooks {
             self.add("hook_returns", h.ret.is_some());
@@ -793,8 +852,9 @@ impl Seen {
                         self.add("dma.addr", v.plus_dma_addr);
                         "Write"
                     }
-                    StepKind::Expect { mask, .. } => {
+                    StepKind::Expect { mask, cmp, .. } => {
                         self.add("expect_mask", *mask != u64::MAX);
+                        self.add("cmp", cmp);
                         "Expect"
                     }
                     StepKind::Wait { mask, .. } => {
@@ -820,7 +880,12 @@ impl Seen {
                     }
                     StepKind::ExpectMsi(_) => "ExpectMsi",
                     StepKind::Repeat { .. } => "Repeat",
-                    StepKind::ExpectState { .. } => "ExpectState",
+                    StepKind::ExpectState { probe, cmp, .. } => {
+                        let p = format!("{probe:?}");
+                        self.add("probe", p.split('(').next().unwrap_or(""));
+                        self.add("cmp", cmp);
+                        "ExpectState"
+                    }
                     StepKind::Advance(_) => "Advance",
                     StepKind::Input { .. } => "Input",
                     StepKind::ExpectOutput { .. } => "ExpectOutput",
@@ -948,6 +1013,70 @@ fn the_valid_corpus_uses_every_construct() {
         ],
     );
     all("data", &["\"Random\"", "\"Pattern\"", "\"Word\""]);
+    // Language v2.
+    all("state", &["fifo_u8", "fifo_u16", "fifo_u32", "fifo_u64"]);
+    all("sticky", &["true", "false"]);
+    all("timer", &["\"fire\""]);
+    all("stream_ready", &["true", "false"]);
+    all("stream_input", &["true", "false"]);
+    all("let", &["\"let\""]);
+    all("fn_params", &["1", "2"]);
+    all("unit", &["Ns", "Us", "Ms", "S"]);
+    all("periodic", &["true", "false"]);
+    all(
+        "vmm",
+        &["Reset", "PowerOff", "Stop", "Panic", "CrashLoaded"],
+    );
+    all(
+        "stmt",
+        &[
+            "\"TimerStart\"",
+            "\"TimerStop\"",
+            "\"FifoPush\"",
+            "\"FifoPop\"",
+            "\"FifoClear\"",
+            "\"Send\"",
+            "\"Vmm\"",
+        ],
+    );
+    all(
+        "expr",
+        &[
+            "TimerRunning",
+            "TimerRemaining",
+            "FifoLen",
+            "FifoFront",
+            "FifoFull",
+            "FifoEmpty",
+            "StreamSpace",
+            "Byte",
+            "Let",
+            "Fn",
+            "Param",
+        ],
+    );
+    all(
+        "step",
+        &[
+            "\"Repeat\"",
+            "\"ExpectState\"",
+            "\"Advance\"",
+            "\"Input\"",
+            "\"ExpectOutput\"",
+            "\"ExpectVmm\"",
+        ],
+    );
+    all("cmp", &["Eq", "Ne"]);
+    all(
+        "probe",
+        &[
+            "\"State\"",
+            "\"FifoLen\"",
+            "\"FifoFront\"",
+            "\"TimerRunning\"",
+            "\"TimerRemaining\"",
+        ],
+    );
     all("dma.addr", &["true", "false"]);
     all("expect_mask", &["true", "false"]);
     all("wait_mask", &["true"]);

@@ -159,7 +159,8 @@ pub fn build(dev: &Device) -> Document {
             .states
             .iter()
             .map(|s| {
-                let (ty, init) = match s.ty {
+                let (ty, mut init) = match s.ty {
+                    ir::Type::Fifo { .. } => (type_text(s.ty), "empty".into()),
                     ir::Type::Uint(b) => (format!("u{b}"), hex(s.reset)),
                     ir::Type::Bool => ("bool".into(), (s.reset != 0).to_string()),
                     ir::Type::Buffer(n) => (
@@ -171,6 +172,9 @@ pub fn build(dev: &Device) -> Document {
                         },
                     ),
                 };
+                if s.sticky {
+                    init.push_str(" (sticky: kept across a device reset)");
+                }
                 (s.name.clone(), ty, init)
             })
             .collect(),
@@ -216,6 +220,10 @@ fn type_text(t: ir::Type) -> String {
         ir::Type::Uint(b) => format!("u{b}"),
         ir::Type::Bool => "bool".into(),
         ir::Type::Buffer(n) => format!("[u8; {n}]"),
+        ir::Type::Fifo {
+            elem_bits,
+            capacity,
+        } => format!("fifo[u{elem_bits}; {capacity}]"),
     }
 }
 

@@ -226,8 +226,9 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             match cx.dev.state(*s).ty {
                 ir::Type::Bool => Rendered::atom(p, Ty::Bool),
                 ir::Type::Uint(b) => Rendered::from_u64_of(p, b),
-                // Buffers are only indexed (the checker guarantees it).
-                ir::Type::Buffer(_) => Rendered::konst(0),
+                // Buffers are only indexed (the checker guarantees it);
+                // FIFOs never reach here (see `model::unsupported`).
+                ir::Type::Buffer(_) | ir::Type::Fifo { .. } => Rendered::konst(0),
             }
         }
         Expr::Register(r) => {
@@ -275,6 +276,19 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 _ => Rendered::konst(0),
             }
         }
+        // Language v2: `model::unsupported` refuses specs that use these
+        // before anything is rendered.
+        Expr::TimerRunning(_)
+        | Expr::TimerRemaining(_)
+        | Expr::FifoLen(_)
+        | Expr::FifoFront(_)
+        | Expr::FifoFull(_)
+        | Expr::FifoEmpty(_)
+        | Expr::StreamSpace(_)
+        | Expr::Byte
+        | Expr::Let(_)
+        | Expr::Fn(..)
+        | Expr::Param(_) => Rendered::konst(0),
         Expr::Unary(op, x) => {
             let x = render(cx, x);
             if let Some(v) = x.konst {
@@ -423,7 +437,7 @@ fn hook_args(cx: &mut Ctx<'_>, params: &[(String, ir::Type)], args: &[Expr]) -> 
         .map(|((_, t), a)| match t {
             ir::Type::Bool => bool_expr(cx, a).into_tokens(),
             ir::Type::Uint(b) => narrow_rendered(u64_expr(cx, a), *b),
-            ir::Type::Buffer(_) => quote!(0),
+            ir::Type::Buffer(_) | ir::Type::Fifo { .. } => quote!(0),
         })
         .collect()
 }
@@ -510,6 +524,14 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             let r = render(cx, &v);
             store(cx, place, r)
         }
+        // Language v2: refused by `model::unsupported` (see above).
+        Stmt::TimerStart { .. }
+        | Stmt::TimerStop(_)
+        | Stmt::FifoPush(..)
+        | Stmt::FifoPop(_)
+        | Stmt::FifoClear(_)
+        | Stmt::Send(..)
+        | Stmt::Vmm(_) => quote!(),
         Stmt::Call { hook, args } => {
             cx.used_ctx = true;
             let h = cx.dev.hook(*hook);
@@ -648,7 +670,7 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
                     let v = narrow_rendered(value.into_u64(), b);
                     quote!(#p = #v;)
                 }
-                ir::Type::Buffer(_) => quote!(),
+                ir::Type::Buffer(_) | ir::Type::Fifo { .. } => quote!(),
             }
         }
         Place::Register(r) => {

@@ -1,11 +1,14 @@
-//! Actions: the statements of `on read` / `on write` blocks (assignments,
-//! `if`, `irq`, `msi`, DMA, hook calls) and DMA sources and destinations.
+//! Actions: the statements of `on read` / `on write` blocks, timers' fire
+//! blocks and streams' `on input` (assignments, `if`, `irq`, `msi`, DMA,
+//! hook calls; `start`/`stop`, `send`, `vmm` and FIFO methods through
+//! `timers.rs`, `streams.rs` and `fifos.rs`) and DMA sources and
+//! destinations.
 //! Records the sites of `irq` and `msi` actions, which `interrupt.rs` checks
 //! once the interrupt is known, and the states that a compound assignment or
 //! a DMA source reads.
 //!
 //! Emits E0603 (a DMA source that is not random/pattern/word or a buffer
-//! range); names and expressions go through `exprs.rs`.
+//! range) and E0403 (a `fn` called as a statement); names and expressions go through `exprs.rs`.
 
 use super::{Checker, ExprCx, Sym};
 use crate::ast;
@@ -92,9 +95,38 @@ impl<'a> Checker<'a> {
                 }
             }
             K::Call { hook, args } => {
+                if let Some((Sym::Fn(_), _)) = self.names.get(&hook.name) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            hook.span,
+                            format!(
+                                "`fn {}` is pure: calling it as a statement does nothing",
+                                hook.name
+                            ),
+                        )
+                        .label("result unused")
+                        .hint("use its value in an expression, e.g. `x = f(..);`"),
+                    );
+                    return None;
+                }
                 let (id, args) = self.call(hook, args, cx)?;
                 ir::Stmt::Call { hook: id, args }
             }
+            K::Start {
+                timer,
+                periodic,
+                duration,
+                unit,
+            } => self.start_stmt(timer, *periodic, duration, *unit, cx)?,
+            K::Stop(t) => ir::Stmt::TimerStop(self.lookup_timer(t)?),
+            K::Send { stream, value } => self.send_stmt(stream, value, cx)?,
+            K::Vmm(kind) => ir::Stmt::Vmm(self.vmm_request(kind)?),
+            K::Method {
+                target,
+                method,
+                arg,
+            } => self.method_stmt(target, method, arg.as_ref(), cx)?,
         })
     }
 

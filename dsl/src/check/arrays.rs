@@ -71,7 +71,11 @@ fn subst_index(e: &mut ast::Expr, i: u64) {
             subst_index(a, i);
             subst_index(b, i);
         }
-        ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Value | ExprKind::DmaAddr => {}
+        ExprKind::Num(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Value
+        | ExprKind::DmaAddr
+        | ExprKind::Byte => {}
     }
 }
 
@@ -135,6 +139,15 @@ fn subst_index_stmts(stmts: &mut [ast::Stmt], i: u64) {
                 subst_index(value, i);
             }
             ast::StmtKind::Call { args, .. } => args.iter_mut().for_each(|a| subst_index(a, i)),
+            ast::StmtKind::Start { duration: e, .. } | ast::StmtKind::Send { value: e, .. } => {
+                subst_index(e, i)
+            }
+            ast::StmtKind::Method { arg, .. } => {
+                if let Some(e) = arg {
+                    subst_index(e, i)
+                }
+            }
+            ast::StmtKind::Stop(_) | ast::StmtKind::Vmm(_) => {}
         }
     }
 }

@@ -3,10 +3,15 @@
 //! `on write`, the interrupt `level`, `ack`). Records which states are read,
 //! for the unused-state lint.
 //!
+//! Properties of timers, FIFOs and streams, `let`s and `fn` calls are
+//! resolved by their own files (`timers.rs`, `fifos.rs`, `streams.rs`,
+//! `lets.rs`).
+//!
 //! Emits E0402 (unknown name or field), E0403 (a name of the wrong kind for
 //! its place: `value` outside `on write`, `dma.addr` outside a scenario,
-//! `index` outside an array, a hook in `level`/`ack`, state in `ack`, an
-//! indexed scalar, an unindexed buffer), E0404 (hook call arity, a hook
+//! `index` outside an array, `byte` outside `on input`, a hook in
+//! `level`/`ack`, state in `ack`, an indexed scalar, an unindexed buffer, a
+//! FIFO assigned), E0404 (hook call arity, a hook
 //! without a return value used as one) and E0312 (a register without
 //! storage read or assigned).
 
@@ -28,6 +33,8 @@ pub(super) enum ExprCx {
     /// `ack`: constants and `value` (the status read) only: the driver
     /// evaluates it and cannot see device state.
     Ack,
+    /// A stream's `on input`: device behaviour plus `byte`.
+    Input,
 }
 
 impl<'a> Checker<'a> {
@@ -62,11 +69,40 @@ impl<'a> Checker<'a> {
                 );
                 return None;
             }
+            ExprKind::Byte => {
+                if cx != ExprCx::Input || self.fn_scope.is_some() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            e.span,
+                            "`byte` is only defined in a stream's `on input`",
+                        )
+                        .label("no byte arriving here")
+                        .hint("`stream line { on input { rx.push(byte); } }`"),
+                    );
+                    return None;
+                }
+                ir::Expr::Byte
+            }
             ExprKind::Place(p) => {
                 if cx == ExprCx::Ack {
                     return self.ack_only(e.span);
                 }
+                if let Some(f) = self.fn_scope {
+                    return self.fn_param(p, f);
+                }
                 self.place_value(p, cx)?
+            }
+            ExprKind::Call { hook, args }
+                if matches!(self.names.get(&hook.name), Some((Sym::Fn(_), _))) =>
+            {
+                if cx == ExprCx::Ack {
+                    return self.ack_only(e.span);
+                }
+                self.fn_call(hook, args, cx)?
+            }
+            ExprKind::Call { hook, .. } if self.fn_scope.is_some() => {
+                return self.fn_scope_error(hook, "a hook");
             }
             ExprKind::Call { hook, args } => {
                 if matches!(cx, ExprCx::Level | ExprCx::Ack) {
@@ -182,6 +218,13 @@ impl<'a> Checker<'a> {
 
     /// A place read as a value.
     fn place_value(&mut self, p: &ast::Place, cx: ExprCx) -> Option<ir::Expr> {
+        match self.lookup(&p.base, "a state or register")? {
+            Sym::State(s) if self.is_fifo(s) => return self.fifo_property(p, s, cx),
+            Sym::Timer(t) => return self.timer_property(p, t),
+            Sym::Stream(st) => return self.stream_property(p, st),
+            Sym::Let(l) => return self.let_value(p, l, cx),
+            _ => {}
+        }
         match self.place(p, cx, false)? {
             ir::Place::State(s) => Some(ir::Expr::State(s)),
             ir::Place::Register(r) => Some(ir::Expr::Register(r)),
@@ -194,6 +237,21 @@ impl<'a> Checker<'a> {
     pub(super) fn place(&mut self, p: &ast::Place, cx: ExprCx, store: bool) -> Option<ir::Place> {
         let sym = self.lookup(&p.base, "a state or register")?;
         match sym {
+            Sym::State(s) if store && self.is_fifo(s) => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        p.span,
+                        format!("FIFO `{}` cannot be assigned", p.base.name),
+                    )
+                    .label("a FIFO, not a number")
+                    .hint(format!(
+                        "use `{0}.push(v);`, `{0}.pop();` or `{0}.clear();`",
+                        p.base.name
+                    )),
+                );
+                None
+            }
             Sym::State(s) => {
                 if !store {
                     self.used_states.insert(s.0);

@@ -3,7 +3,8 @@
 //! `interrupt` block), each given at most once.
 //!
 //! The same walk over the device's items declares every named item (states,
-//! hooks, registers, scenarios) in source order, so that `RegId`s and the
+//! hooks, registers, scenarios, timers, streams, `let`s, `fn`s) in source
+//! order, so that `RegId`s and the
 //! "first declared here" of a duplicate follow the text; their checks run in
 //! later passes.
 //!
@@ -14,7 +15,7 @@
 use super::{Checker, Sym};
 use crate::ast::{self, DeviceItem};
 use crate::diag::{self, Diagnostic};
-use crate::ir::{self, HookId, RegId, StateId};
+use crate::ir::{self, FnId, HookId, LetId, RegId, StateId, StreamId, TimerId};
 use crate::source::{SourceMap, Span};
 use std::collections::BTreeMap;
 
@@ -118,6 +119,10 @@ impl<'a> Checker<'a> {
             dma_buffer: None,
             dma_mask_bits: 64,
             scenarios: Vec::new(),
+            timers: Vec::new(),
+            streams: Vec::new(),
+            lets: Vec::new(),
+            fns: Vec::new(),
         };
         let mut have_id = false;
         let mut interrupt_ast: Option<&ast::InterruptAst> = None;
@@ -230,6 +235,30 @@ impl<'a> Checker<'a> {
                     self.check_name(&s.name, "scenario", false);
                     self.declare(&s.name, Sym::Scenario);
                     scenario_asts.push(s);
+                }
+                DeviceItem::Timer(t) => {
+                    self.check_name(&t.name, "timer", false);
+                    let id = TimerId(self.timer_asts.len());
+                    self.declare(&t.name, Sym::Timer(id));
+                    self.timer_asts.push(t);
+                }
+                DeviceItem::Stream(st) => {
+                    self.check_name(&st.name, "stream", false);
+                    let id = StreamId(self.stream_asts.len());
+                    self.declare(&st.name, Sym::Stream(id));
+                    self.stream_asts.push(st);
+                }
+                DeviceItem::Let(l) => {
+                    self.check_name(&l.name, "`let`", false);
+                    let id = LetId(self.let_asts.len());
+                    self.declare(&l.name, Sym::Let(id));
+                    self.let_asts.push(l);
+                }
+                DeviceItem::Fn(f) => {
+                    self.check_name(&f.name, "`fn`", false);
+                    let id = FnId(self.fn_asts.len());
+                    self.declare(&f.name, Sym::Fn(id));
+                    self.fn_asts.push(f);
                 }
             }
         }

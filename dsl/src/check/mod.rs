@@ -21,7 +21,11 @@
 //! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
 //! | `actions.rs` | statements, DMA sources and destinations | E0603 |
 //! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
-//! | `scenarios.rs` | steps, locations, values, DMA ranges | E0601, E0602, E0701-E0703, W0002 |
+//! | `lets.rs` | `let` and `fn`: bodies, scopes, recursion | E0902, E0903, E0404 |
+//! | `timers.rs` | timer fire blocks, `start`/`stop`, `.running`/`.remaining` | E0403, E0905 |
+//! | `streams.rs` | streams (`ready`, `on input`, `byte`), `send`, `.space`, `vmm` | E0105, E0403, E0904, E0905 |
+//! | `fifos.rs` | FIFO states' properties and methods | E0403, E0905 |
+//! | `scenarios.rs` | steps, locations, values, DMA ranges, repeats, host-only steps | E0601, E0602, E0701-E0705, W0002 |
 //! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
 
 use crate::ast;
@@ -35,13 +39,17 @@ mod arrays;
 mod bars;
 mod exprs;
 mod fields;
+mod fifos;
 mod identity;
 mod interrupt;
+mod lets;
 mod lints;
 mod names;
 mod registers;
 mod scenarios;
 mod states;
+mod streams;
+mod timers;
 
 pub use arrays::MAX_ARRAY;
 use arrays::expand_arrays;
@@ -58,6 +66,16 @@ struct Checker<'a> {
     reg_asts: Vec<(&'a ast::RegisterAst, u8)>,
     state_asts: Vec<&'a ast::StateAst>,
     hook_asts: Vec<&'a ast::HookAst>,
+    timer_asts: Vec<&'a ast::TimerAst>,
+    stream_asts: Vec<&'a ast::StreamAst>,
+    let_asts: Vec<&'a ast::LetAst>,
+    fn_asts: Vec<&'a ast::FnAst>,
+    /// Does each `let` call a hook, directly or through other lets (filled
+    /// once every let is checked; `level` may not use those that do).
+    let_calls_hook: Vec<bool>,
+    /// The `fn` whose body is being checked: names resolve to its
+    /// parameters only.
+    fn_scope: Option<ir::FnId>,
     /// Fields resolved per register (filled before expressions are checked).
     fields: Vec<Vec<ir::Field>>,
     used_states: HashSet<usize>,
@@ -90,6 +108,12 @@ pub fn check(
         reg_asts: Vec::new(),
         state_asts: Vec::new(),
         hook_asts: Vec::new(),
+        timer_asts: Vec::new(),
+        stream_asts: Vec::new(),
+        let_asts: Vec::new(),
+        fn_asts: Vec::new(),
+        let_calls_hook: Vec::new(),
+        fn_scope: None,
         fields: Vec::new(),
         used_states: HashSet::new(),
         irq_stmt_sites: Vec::new(),
@@ -147,8 +171,13 @@ impl<'a> Checker<'a> {
             .into_iter()
             .map(|(r, _)| self.fields_of(r))
             .collect();
+        // Named expressions and functions: used by any behaviour below.
+        (dev.lets, dev.fns) = self.lets_and_fns();
         // Registers with their behaviour (exprs.rs, actions.rs).
         dev.registers = self.registers(&dev.bars);
+        // Timers' and streams' behaviour: actions like any other.
+        dev.timers = self.timers();
+        dev.streams = self.streams();
         registers::list_bar_registers(&mut dev);
         dev.interrupt = self.interrupt(interrupt_ast);
         // The `irq`/`msi` actions met in the registers' behaviour.

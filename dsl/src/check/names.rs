@@ -8,7 +8,7 @@
 use super::Checker;
 use crate::ast;
 use crate::diag::{self, Diagnostic};
-use crate::ir::{HookId, RegId, StateId};
+use crate::ir::{FnId, HookId, LetId, RegId, StateId, StreamId, TimerId};
 
 /// Words that cannot name anything: the language's keywords and Rust's.
 const RESERVED: &[&str] = &[
@@ -61,6 +61,16 @@ const RESERVED: &[&str] = &[
     "wait",
     "word",
     "write",
+    // language v2: `byte` is an expression keyword, the others declare.
+    // The words that only start a statement or step (`start`, `stop`,
+    // `after`, `every`, `send`, `ready`, `input`, `output`, `repeat`,
+    // `advance`) stay usable as names, so v1 specs using them keep compiling.
+    "byte",
+    "fifo",
+    "sticky",
+    "stream",
+    "timer",
+    "vmm",
     // Rust (strict and reserved)
     "as",
     "async",
@@ -118,6 +128,10 @@ pub(super) enum Sym {
     State(StateId),
     Hook(HookId),
     Scenario,
+    Timer(TimerId),
+    Stream(StreamId),
+    Let(LetId),
+    Fn(FnId),
 }
 
 impl Sym {
@@ -127,6 +141,10 @@ impl Sym {
             Sym::State(_) => "a state",
             Sym::Hook(_) => "a hook",
             Sym::Scenario => "a scenario",
+            Sym::Timer(_) => "a timer",
+            Sym::Stream(_) => "a stream",
+            Sym::Let(_) => "a `let`",
+            Sym::Fn(_) => "a `fn`",
         }
     }
 }
@@ -225,7 +243,7 @@ impl<'a> Checker<'a> {
                     prev_span,
                     format!("first declared here as {}", prev.describe()),
                 )
-                .hint("registers, states, hooks and scenarios share one namespace; rename one"),
+                .hint("registers, states, hooks, timers, streams, `let`s, `fn`s and scenarios share one namespace; rename one"),
             );
             return;
         }

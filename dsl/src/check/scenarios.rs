@@ -4,9 +4,17 @@
 //! claims. Scenarios run from outside the device, so they see constants and
 //! the driver's DMA buffer only. Also derives the DMA mask the driver sets.
 //!
+//! `repeat N { ... }` is flattened into a header step and its body (see
+//! `pcidev_core::scenario`). Expectations on device state (`expect rx.len
+//! == 0;`) become host-only `ExpectState` steps, as do `input`, `expect
+//! output` and `expect vmm`.
+//!
 //! Emits E0601 (`dma.addr` or `dma[..]` without a `dma_buffer`), E0602
 //! (range outside the DMA buffer), E0701 (invalid step: location, width,
-//! non-constant value), E0702 (`invalid` step on a valid access), E0703
+//! non-constant value, repeat count, bytes, duration), E0704 (a scenario
+//! longer than `MAX_EXPANDED_STEPS` unrolled), E0705 (`wait` on state),
+//! E0403/E0905 (a state probe of the wrong kind), E0904 (`expect vmm` of an
+//! unknown request), E0702 (`invalid` step on a valid access), E0703
 //! (expecting a value from a register that always reads 0), E0505 (`expect
 //! irq` without an interrupt) and the warning W0002 (an access the BAR does
 //! not allow, in a step not marked `invalid`).
@@ -17,6 +25,7 @@ use crate::diag::{self, Diagnostic};
 use crate::ir::{self, low_mask};
 use crate::source::Span;
 use pcidev_core::ops::{eval_binary, eval_unary};
+use pcidev_core::scenario::{MAX_EXPANDED_STEPS, expanded_len};
 
 impl<'a> Checker<'a> {
     pub(super) fn scenario(
@@ -25,28 +34,27 @@ impl<'a> Checker<'a> {
         dev: &ir::Device,
     ) -> Option<ir::Scenario> {
         let mut steps = Vec::new();
-        let mut ok = true;
-        for step in &s.steps {
-            match self.step(step, dev) {
-                Some(kind) => {
-                    let text = self
-                        .sources
-                        .snippet(step.span)
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let line = self.sources.line(step.span);
-                    steps.push(ir::Step {
-                        kind,
-                        text,
-                        line,
-                        span: step.span,
-                    });
-                }
-                None => ok = false,
-            }
+        if !self.steps_into(&s.steps, dev, &mut steps) {
+            return None;
         }
-        ok.then(|| ir::Scenario {
+        let kinds: Vec<ir::StepKind> = steps.iter().map(|s| s.kind.clone()).collect();
+        let total = expanded_len(&kinds);
+        if total.is_none_or(|n| n > MAX_EXPANDED_STEPS) {
+            self.err(
+                Diagnostic::error(
+                    diag::SCENARIO_TOO_LONG,
+                    s.name.span,
+                    format!(
+                        "scenario `{}` runs more than {MAX_EXPANDED_STEPS} steps once its repeats are unrolled",
+                        s.name.name
+                    ),
+                )
+                .label("too long")
+                .hint("lower the repeat counts, or split the scenario"),
+            );
+            return None;
+        }
+        Some(ir::Scenario {
             name: s.name.name.clone(),
             description: s
                 .description
@@ -56,6 +64,217 @@ impl<'a> Checker<'a> {
             steps,
             span: s.span,
         })
+    }
+
+    /// Check `steps` and append them to `out`, a `repeat` as its header
+    /// step followed by its body. False when any step had an error.
+    fn steps_into(
+        &mut self,
+        steps: &[ast::Step],
+        dev: &ir::Device,
+        out: &mut Vec<ir::Step>,
+    ) -> bool {
+        let mut ok = true;
+        for step in steps {
+            let snippet = self.sources.snippet(step.span);
+            let line = self.sources.line(step.span);
+            if let StepKind::Repeat { count, body } = &step.kind {
+                let n = self.repeat_count(count, dev);
+                let text = snippet
+                    .split('{')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let at = out.len();
+                out.push(ir::Step {
+                    kind: ir::StepKind::Repeat { count: 0, len: 0 },
+                    text,
+                    line,
+                    span: step.span,
+                });
+                let body_ok = self.steps_into(body, dev, out);
+                let len = u32::try_from(out.len() - at - 1).unwrap_or(u32::MAX);
+                match n {
+                    Some(count) if body_ok => out[at].kind = ir::StepKind::Repeat { count, len },
+                    _ => ok = false,
+                }
+                continue;
+            }
+            match self.step(step, dev) {
+                Some(kind) => {
+                    let text = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+                    out.push(ir::Step {
+                        kind,
+                        text,
+                        line,
+                        span: step.span,
+                    });
+                }
+                None => ok = false,
+            }
+        }
+        ok
+    }
+
+    /// A constant step operand (no `dma.addr`).
+    fn constant(&mut self, e: &ast::Expr, dev: &ir::Device, what: &str) -> Option<u64> {
+        let v = self.value(e, dev)?;
+        if v.plus_dma_addr {
+            self.err(
+                Diagnostic::error(diag::BAD_STEP, e.span, format!("{what} is a constant"))
+                    .label("not a constant"),
+            );
+            return None;
+        }
+        Some(v.constant)
+    }
+
+    fn repeat_count(&mut self, e: &ast::Expr, dev: &ir::Device) -> Option<u32> {
+        let n = self.constant(e, dev, "a repeat count")?;
+        if n == 0 || n > MAX_EXPANDED_STEPS {
+            self.err(
+                Diagnostic::error(
+                    diag::BAD_STEP,
+                    e.span,
+                    format!("repeat count {n} is not 1 to {MAX_EXPANDED_STEPS}"),
+                )
+                .label("repeat count")
+                .hint("a scenario runs at most 100000 steps in all"),
+            );
+            return None;
+        }
+        Some(n as u32)
+    }
+
+    /// Bytes of an `input` or `expect output` step.
+    fn byte_data(&mut self, d: &ast::ByteData, dev: &ir::Device) -> Option<Vec<u8>> {
+        match d {
+            ast::ByteData::Text(t) => Some(t.value.as_bytes().to_vec()),
+            ast::ByteData::List(items, _) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for e in items {
+                    match self.constant(e, dev, "a byte") {
+                        Some(b) if b <= 0xff => out.push(b as u8),
+                        Some(b) => {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::BAD_STEP,
+                                    e.span,
+                                    format!("0x{b:x} is not a byte"),
+                                )
+                                .label("more than 8 bits")
+                                .hint("stream bytes are 0 to 0xff"),
+                            );
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(out)
+            }
+        }
+    }
+
+    /// `expect NAME[.property] ==|!= V` on device state (host only), or on
+    /// a register named that way.
+    fn probe(
+        &mut self,
+        name: &ast::Ident,
+        property: Option<&ast::Ident>,
+        span: Span,
+    ) -> Option<Result<ir::Probe, ast::Location>> {
+        use super::Sym;
+        let sym = self.lookup(name, "a register or state")?;
+        let prop = property.map(|p| p.name.as_str());
+        let bad_prop = |c: &mut Self, what: &str, have: &str| {
+            let p = property.map_or(span, |p| p.span);
+            c.err(
+                Diagnostic::error(
+                    diag::BAD_MEMBER,
+                    p,
+                    format!("{what} `{}` shows {have} to scenarios", name.name),
+                )
+                .label("not available here")
+                .hint(format!("use {have}")),
+            );
+            None
+        };
+        Some(Ok(match sym {
+            Sym::Register(_) => {
+                if let Some(p) = property {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            p.span,
+                            "expectations read whole registers",
+                        )
+                        .label("a field")
+                        .hint(format!(
+                            "compare the field with `mask`: `expect {} == V mask M;`",
+                            name.name
+                        )),
+                    );
+                    return None;
+                }
+                return Some(Err(ast::Location::Register(name.clone())));
+            }
+            Sym::State(s) => match (&self.state_asts[s.0].ty, prop) {
+                (ast::TypeAst::Scalar(..), None) => ir::Probe::State(s.0 as u32),
+                (ast::TypeAst::Fifo(..), Some("len")) => ir::Probe::FifoLen(s.0 as u32),
+                (ast::TypeAst::Fifo(..), Some("front")) => ir::Probe::FifoFront(s.0 as u32),
+                (ast::TypeAst::Fifo(..), _) => {
+                    return bad_prop(self, "FIFO", "`.len` and `.front`");
+                }
+                (ast::TypeAst::Scalar(..), Some(_)) => {
+                    return bad_prop(self, "state", "its value (no property)");
+                }
+                (ast::TypeAst::Buffer(..), _) => {
+                    self.err(
+                        Diagnostic::error(
+                            diag::WRONG_KIND,
+                            span,
+                            format!("buffer `{}` cannot be compared with a number", name.name),
+                        )
+                        .label("a buffer")
+                        .hint("expect a register that shows its bytes, or a scalar state"),
+                    );
+                    return None;
+                }
+            },
+            Sym::Timer(t) => match prop {
+                Some("running") => ir::Probe::TimerRunning(t.0 as u32),
+                Some("remaining") => ir::Probe::TimerRemaining(t.0 as u32),
+                _ => return bad_prop(self, "timer", "`.running` and `.remaining`"),
+            },
+            other => {
+                self.err(
+                    Diagnostic::error(
+                        diag::WRONG_KIND,
+                        name.span,
+                        format!("`{}` is {}; expectations look at registers and state", name.name, other.describe()),
+                    )
+                    .label("cannot be expected")
+                    .hint("expect a register, a state, a FIFO's `.len`/`.front` or a timer's `.running`/`.remaining`"),
+                );
+                return None;
+            }
+        }))
+    }
+
+    /// A step's location: a register or raw location.
+    fn probe_location(
+        &mut self,
+        l: &ast::ProbeLocation,
+    ) -> Option<Result<ir::Probe, ast::Location>> {
+        match l {
+            ast::ProbeLocation::Location(loc) => Some(Err(loc.clone())),
+            ast::ProbeLocation::Named { name, property } => {
+                self.probe(name, property.as_ref(), l.span())
+            }
+        }
     }
 
     fn step(&mut self, step: &ast::Step, dev: &ir::Device) -> Option<ir::StepKind> {
@@ -92,12 +311,47 @@ impl<'a> Checker<'a> {
                 location,
                 value,
                 mask,
+                ..
             }
             | StepKind::Wait {
                 location,
                 value,
                 mask,
             } => {
+                let not_equal = matches!(
+                    step.kind,
+                    StepKind::Expect {
+                        not_equal: true,
+                        ..
+                    }
+                );
+                let cmp = if not_equal { ir::Cmp::Ne } else { ir::Cmp::Eq };
+                let location = match self.probe_location(location)? {
+                    Err(loc) => loc,
+                    Ok(probe) => {
+                        if matches!(step.kind, StepKind::Wait { .. }) {
+                            self.err(
+                                Diagnostic::error(
+                                    diag::HOST_ONLY_STEP,
+                                    location.span(),
+                                    "`wait` polls a register; device state is visible to host tests only",
+                                )
+                                .label("state, not a register")
+                                .hint("use `expect` (host only, skipped by the driver), or wait on a register that shows this state"),
+                            );
+                            return None;
+                        }
+                        let v = self.constant(value, dev, "an expected value");
+                        let m = mask_of(self, mask);
+                        return Some(ir::StepKind::ExpectState {
+                            probe,
+                            cmp,
+                            value: v?,
+                            mask: m?,
+                        });
+                    }
+                };
+                let location = &location;
                 let loc = self.location(location, dev)?;
                 let v = self.value(value, dev)?;
                 let m = mask_of(self, mask)?;
@@ -105,7 +359,7 @@ impl<'a> Checker<'a> {
                 self.policy_check(&loc, location.span(), false, dev)?;
                 if let Some(r) = dev.register_at(&loc) {
                     let reg = dev.register(r);
-                    if !reg.readable() && !v.plus_dma_addr && v.constant & m != 0 {
+                    if !reg.readable() && !v.plus_dma_addr && (v.constant & m != 0) != not_equal {
                         self.err(
                             Diagnostic::error(
                                 diag::STEP_NEEDS_READ,
@@ -124,7 +378,7 @@ impl<'a> Checker<'a> {
                         loc,
                         value: v,
                         mask: m,
-                        cmp: ir::Cmp::Eq,
+                        cmp,
                     }
                 } else {
                     ir::StepKind::Wait {
@@ -183,6 +437,43 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            // Flattened by `steps_into`.
+            StepKind::Repeat { .. } => return None,
+            StepKind::Advance { amount, unit } => {
+                let n = self.constant(amount, dev, "a duration")?;
+                let Some(ns) = n.checked_mul(unit.nanos()) else {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            amount.span,
+                            "this duration does not fit in 64 bits of nanoseconds",
+                        )
+                        .label("too long")
+                        .hint("advance by less"),
+                    );
+                    return None;
+                };
+                ir::StepKind::Advance(ns)
+            }
+            StepKind::Input { stream, data } | StepKind::ExpectOutput { stream, data } => {
+                let s = self.lookup_stream(stream);
+                let bytes = self.byte_data(data, dev);
+                let (s, bytes) = (s?.0 as u32, bytes?);
+                if matches!(step.kind, StepKind::Input { .. }) {
+                    if bytes.is_empty() {
+                        self.err(
+                            Diagnostic::error(diag::BAD_STEP, step.span, "`input` of no bytes")
+                                .label("nothing to deliver")
+                                .hint("give at least one byte: `input line \"x\";`"),
+                        );
+                        return None;
+                    }
+                    ir::StepKind::Input { stream: s, bytes }
+                } else {
+                    ir::StepKind::ExpectOutput { stream: s, bytes }
+                }
+            }
+            StepKind::ExpectVmm(kind) => ir::StepKind::ExpectVmm(self.vmm_request(kind)?),
         })
     }
 

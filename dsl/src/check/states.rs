@@ -1,7 +1,8 @@
 //! States and hooks: the device's own variables (type, reset value, a
 //! buffer's initial bytes) and the signatures of its calls into user code.
 //!
-//! Emits E0104 (buffer length, string slot size), E0305 (a reset value or
+//! Emits E0901 (FIFO element type, capacity, initial value), E0104 (buffer
+//! length, string slot size), E0305 (a reset value or
 //! initializer that does not fit its state) and E0401 (a hook parameter
 //! declared twice); names go through E0106.
 
@@ -31,6 +32,36 @@ impl<'a> Checker<'a> {
                 }
                 ir::Type::Buffer(n.value)
             }
+            ast::TypeAst::Fifo(elem, cap, span) => {
+                if *elem == ScalarType::Bool {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_FIFO,
+                            *span,
+                            "FIFO elements are u8, u16, u32 or u64",
+                        )
+                        .label("bool elements")
+                        .hint("use `fifo[u8; N]` and store 0 or 1"),
+                    );
+                } else if cap.value == 0 || cap.value > ir::MAX_FIFO {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_FIFO,
+                            cap.span,
+                            format!("FIFO capacity {} is not 1 to {}", cap.value, ir::MAX_FIFO),
+                        )
+                        .label("capacity")
+                        .hint(format!(
+                            "FIFOs hold 1 to {} elements; the 16550's hold 16",
+                            ir::MAX_FIFO
+                        )),
+                    );
+                }
+                ir::Type::Fifo {
+                    elem_bits: elem.bits().max(8),
+                    capacity: cap.value.min(ir::MAX_FIFO) as u32,
+                }
+            }
         };
         let reset = s.reset.map(|n| n.value).unwrap_or(0);
         if let Some(n) = s.reset {
@@ -38,6 +69,11 @@ impl<'a> Checker<'a> {
                 ir::Type::Buffer(_) => self.err(
                     Diagnostic::error(diag::RESET_TOO_WIDE, n.span, "a buffer has no reset value")
                         .label("buffers reset to zeroes")
+                        .hint("remove the `= ...`"),
+                ),
+                ir::Type::Fifo { .. } => self.err(
+                    Diagnostic::error(diag::BAD_FIFO, n.span, "a FIFO has no reset value")
+                        .label("FIFOs start empty")
                         .hint("remove the `= ...`"),
                 ),
                 _ if !fits(n.value, ty.bits()) => self.err(
@@ -79,6 +115,7 @@ impl<'a> Checker<'a> {
             ty,
             reset,
             init,
+            sticky: s.sticky.is_some(),
             span: s.span,
         }
     }
@@ -184,7 +221,9 @@ impl<'a> Checker<'a> {
 impl ast::StateAst {
     fn ty_span(&self) -> Span {
         match &self.ty {
-            ast::TypeAst::Scalar(_, s) | ast::TypeAst::Buffer(_, s) => *s,
+            ast::TypeAst::Scalar(_, s)
+            | ast::TypeAst::Buffer(_, s)
+            | ast::TypeAst::Fifo(_, _, s) => *s,
         }
     }
 }

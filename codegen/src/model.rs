@@ -22,7 +22,7 @@
 mod expr;
 
 use crate::OutputFile;
-use expr::{Ctx, Rendered, bool_expr, u64_expr};
+use expr::{Ctx, Rendered, Ty, any_expr, bool_expr, u64_expr};
 use pcidevc_dsl::ir::{self, AccessKind, Device, Register};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -49,48 +49,9 @@ pub fn render_source(dev: &Device) -> String {
 }
 
 /// The model module's items as tokens (what the `#[pci_device]` macro emits
-/// inside a module). A spec this backend cannot model yet (see
-/// [`unsupported`]) gives one `compile_error!` saying why.
+/// inside a module).
 pub fn tokens(dev: &Device) -> TokenStream {
-    if let Some(what) = unsupported(dev) {
-        let msg = format!("pcidevc: the model backend does not support {what} yet");
-        return quote!(compile_error!(#msg););
-    }
     Model::new(dev).file()
-}
-
-/// The first language-v2 construct `dev` uses that this backend does not
-/// model yet (timers, streams, FIFO and sticky states, `let`, `fn`, VMM
-/// requests), or `None`. The CLI refuses such specs with this text instead
-/// of writing a model that cannot work.
-pub fn unsupported(dev: &Device) -> Option<&'static str> {
-    if !dev.timers.is_empty() {
-        return Some("timers");
-    }
-    if !dev.streams.is_empty() {
-        return Some("streams");
-    }
-    if dev
-        .states
-        .iter()
-        .any(|s| matches!(s.ty, ir::Type::Fifo { .. }))
-    {
-        return Some("FIFO states");
-    }
-    if dev.states.iter().any(|s| s.sticky) {
-        return Some("sticky states");
-    }
-    if !dev.lets.is_empty() {
-        return Some("`let`");
-    }
-    if !dev.fns.is_empty() {
-        return Some("`fn`");
-    }
-    let mut vmm = false;
-    for b in dev.action_blocks() {
-        ir::Stmt::walk_all(b, &mut |s| vmm |= matches!(s, ir::Stmt::Vmm(_)));
-    }
-    vmm.then_some("`vmm` requests")
 }
 
 struct Model<'a> {
@@ -326,7 +287,11 @@ impl<'a> Model<'a> {
         let fields = d.states.iter().map(|s| {
             let n = format_ident!("{}", s.name);
             let t = state_type(s.ty);
-            quote!(pub #n: #t,)
+            if s.sticky {
+                quote!(#[doc = " Sticky: keeps its value across a device reset."] pub #n: #t,)
+            } else {
+                quote!(pub #n: #t,)
+            }
         });
         let inits = d.states.iter().map(|s| {
             let n = format_ident!("{}", s.name);
@@ -335,8 +300,8 @@ impl<'a> Model<'a> {
                     let b = s.reset != 0;
                     quote!(#b)
                 }
-                // FIFOs never reach here (see `unsupported`).
-                ir::Type::Uint(_) | ir::Type::Fifo { .. } => lit_hex(s.reset),
+                ir::Type::Uint(_) => lit_hex(s.reset),
+                ir::Type::Fifo { .. } => quote!(pcidev_runtime::Fifo::default()),
                 ir::Type::Buffer(len) => {
                     let len = lit_hex(len);
                     if s.init.is_empty() {
@@ -442,6 +407,10 @@ impl<'a> Model<'a> {
                 }
             }
         });
+        let lets = used_lets(d).into_iter().map(|l| self.let_method(l));
+        let fns = used_fns(d).into_iter().map(|f| self.fn_method(f));
+        let timers = d.timers.iter().map(|t| self.timer_method(t));
+        let streams = d.streams.iter().map(|s| self.stream_method(s));
         let default_hooks = if d.hooks.is_empty() {
             quote!(= NoHooks)
         } else {
@@ -479,10 +448,135 @@ impl<'a> Model<'a> {
 
                 #(#hook_wrappers)*
 
+                #(#lets)*
+
+                #(#fns)*
+
                 #(#methods)*
+
+                #(#timers)*
+
+                #(#streams)*
             }
 
             #model_fn
+        }
+    }
+
+    /// `let NAME = EXPR;` as a method: `&self` unless it calls a hook.
+    fn let_method(&self, id: ir::LetId) -> TokenStream {
+        let l = self.dev.let_(id);
+        let name = format_ident!("let_{}", l.name);
+        let doc = format!(" The spec's `let {}`.", l.name);
+        let mut cx = Ctx::new(self.dev);
+        cx.read_only = !l.calls_hook;
+        let r = any_expr(&mut cx, &l.value);
+        let ty = match r.ty() {
+            Ty::Bool => quote!(bool),
+            Ty::U64 => quote!(u64),
+        };
+        let body = r.into_tokens();
+        let ctx = cx.ctx_param();
+        if l.calls_hook {
+            quote! {
+                #[doc = #doc]
+                fn #name(&mut self, #ctx: &mut DeviceCtx) -> #ty {
+                    #body
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                fn #name(&self, #ctx: &DeviceCtx) -> #ty {
+                    #body
+                }
+            }
+        }
+    }
+
+    /// `fn NAME(params) -> T = EXPR;` as an associated function.
+    fn fn_method(&self, id: ir::FnId) -> TokenStream {
+        let f = self.dev.function(id);
+        let name = format_ident!("fn_{}", f.name);
+        let doc = format!(" The spec's `fn {}`.", f.name);
+        let mut cx = Ctx::for_fn(self.dev, f);
+        let body = match f.ret {
+            ir::Type::Bool => bool_expr(&mut cx, &f.body).into_tokens(),
+            ir::Type::Uint(b) => expr::narrow_rendered(u64_expr(&mut cx, &f.body), b),
+            _ => quote!(0),
+        };
+        let params = f.params.iter().enumerate().map(|(i, (n, t))| {
+            let n = if cx.used_params.get(i).copied().unwrap_or(false) {
+                format_ident!("{}", n)
+            } else {
+                format_ident!("_{}", n)
+            };
+            let t = scalar_type(*t);
+            quote!(#n: #t)
+        });
+        let ret = scalar_type(f.ret);
+        quote! {
+            #[doc = #doc]
+            fn #name(#(#params),*) -> #ret {
+                #body
+            }
+        }
+    }
+
+    /// A timer's fire block.
+    fn timer_method(&self, t: &ir::Timer) -> TokenStream {
+        let name = format_ident!("fire_{}", t.name);
+        let doc = format!(" Timer `{}` fired.", t.name);
+        let mut cx = Ctx::new(self.dev);
+        let body = expr::stmts(&mut cx, &t.on_fire);
+        let ctx = cx.ctx_param();
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #ctx: &mut DeviceCtx) {
+                #body
+            }
+        }
+    }
+
+    /// A stream's `ready` and `on input`.
+    fn stream_method(&self, st: &ir::Stream) -> TokenStream {
+        let input = format_ident!("input_{}", st.name);
+        let doc = format!(" One byte arrived on stream `{}`.", st.name);
+        let mut cx = Ctx::new(self.dev);
+        let body = expr::stmts(&mut cx, &st.on_input);
+        let ctx = cx.ctx_param();
+        let byte = if cx.used_byte {
+            quote!(byte)
+        } else {
+            quote!(_byte)
+        };
+        let ready = match &st.ready {
+            Some(e) => {
+                let name = format_ident!("ready_{}", st.name);
+                let doc = format!(
+                    " May the outside world deliver a byte on `{}` now?",
+                    st.name
+                );
+                let mut cx = Ctx::new(self.dev);
+                cx.read_only = true;
+                let r = bool_expr(&mut cx, e).into_tokens();
+                let ctx = cx.ctx_param();
+                quote! {
+                    #[doc = #doc]
+                    fn #name(&self, #ctx: &DeviceCtx) -> bool {
+                        #r
+                    }
+                }
+            }
+            None => quote!(),
+        };
+        quote! {
+            #ready
+
+            #[doc = #doc]
+            fn #input(&mut self, #ctx: &mut DeviceCtx, #byte: u8) {
+                #body
+            }
         }
     }
 
@@ -662,20 +756,18 @@ impl<'a> Model<'a> {
             )
         };
         let irq = &d.interrupt;
-        let level = match (&irq.level, irq.any()) {
+        let (level, level_ctx) = match (&irq.level, irq.any()) {
             (Some(e), _) => {
                 let mut cx = Ctx::new(d);
                 cx.read_only = true;
-                bool_expr(&mut cx, e).into_tokens()
+                let level = bool_expr(&mut cx, e).into_tokens();
+                (level, cx.ctx_param())
             }
-            (None, true) => quote!(ctx.latched_irq()),
-            (None, false) => quote!(false),
+            (None, true) => (quote!(ctx.latched_irq()), quote!(ctx)),
+            (None, false) => (quote!(false), quote!(_ctx)),
         };
-        let level_ctx = if irq.level.is_none() && irq.any() {
-            quote!(ctx)
-        } else {
-            quote!(_ctx)
-        };
+        let v2 = self.registers_v2();
+        let reset = self.reset_body();
         quote! {
             impl<H: Hooks> Registers for Device<H> {
                 const INFO: &'static DeviceInfo = &INFO;
@@ -693,11 +785,153 @@ impl<'a> Model<'a> {
                 }
 
                 fn reset(&mut self) {
-                    self.state = State::default();
-                    self.storage = Storage::default();
+                    #reset
                 }
+
+                #v2
             }
         }
+    }
+
+    /// `reset`: state and storage back to reset values, sticky states kept.
+    fn reset_body(&self) -> TokenStream {
+        let d = self.dev;
+        let sticky: Vec<&ir::State> = d.states.iter().filter(|s| s.sticky).collect();
+        let state = if sticky.is_empty() {
+            quote!(self.state = State::default();)
+        } else if sticky.len() == d.states.len() {
+            quote!()
+        } else {
+            let keep = sticky.iter().map(|s| {
+                let n = format_ident!("{}", s.name);
+                quote!(#n: std::mem::take(&mut self.state.#n),)
+            });
+            quote!(self.state = State { #(#keep)* ..State::default() };)
+        };
+        quote! {
+            #state
+            self.storage = Storage::default();
+        }
+    }
+
+    /// Timers, streams and state probes (language v2); nothing for specs
+    /// without them (the trait's defaults apply).
+    fn registers_v2(&self) -> TokenStream {
+        let d = self.dev;
+        let mut out = TokenStream::new();
+        if !d.timers.is_empty() {
+            let names = d.timers.iter().map(|t| lit_str(&t.name));
+            let fires: Vec<Ident> = d
+                .timers
+                .iter()
+                .map(|t| format_ident!("fire_{}", t.name))
+                .collect();
+            let dispatch = if fires.len() == 1 {
+                let f = &fires[0];
+                quote!(if timer == 0 { self.#f(ctx); })
+            } else {
+                let arms = fires.iter().enumerate().map(|(i, f)| {
+                    let i = lit_hex(i as u64);
+                    quote!(#i => self.#f(ctx),)
+                });
+                quote!(match timer { #(#arms)* _ => {} })
+            };
+            out.extend(quote! {
+                const TIMERS: &'static [&'static str] = &[#(#names),*];
+
+                fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
+                    #dispatch
+                }
+            });
+        }
+        if !d.streams.is_empty() {
+            let names = d.streams.iter().map(|s| lit_str(&s.name));
+            let inputs: Vec<Ident> = d
+                .streams
+                .iter()
+                .map(|s| format_ident!("input_{}", s.name))
+                .collect();
+            let dispatch = if inputs.len() == 1 {
+                let f = &inputs[0];
+                quote!(if stream == 0 { self.#f(ctx, byte); })
+            } else {
+                let arms = inputs.iter().enumerate().map(|(i, f)| {
+                    let i = lit_hex(i as u64);
+                    quote!(#i => self.#f(ctx, byte),)
+                });
+                quote!(match stream { #(#arms)* _ => {} })
+            };
+            out.extend(quote! {
+                const STREAMS: &'static [&'static str] = &[#(#names),*];
+
+                fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
+                    #dispatch
+                }
+            });
+            let ready: Vec<(usize, Ident)> = d
+                .streams
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.ready.is_some())
+                .map(|(i, s)| (i, format_ident!("ready_{}", s.name)))
+                .collect();
+            if !ready.is_empty() {
+                let body = if d.streams.len() == 1 {
+                    let f = &ready[0].1;
+                    quote!(stream != 0 || self.#f(ctx))
+                } else {
+                    let arms = ready.iter().map(|(i, f)| {
+                        let i = lit_hex(*i as u64);
+                        quote!(#i => self.#f(ctx),)
+                    });
+                    quote!(match stream { #(#arms)* _ => true })
+                };
+                out.extend(quote! {
+                    fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
+                        #body
+                    }
+                });
+            }
+        }
+        let probes: Vec<TokenStream> = d
+            .states
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let n = format_ident!("{}", s.name);
+                let i = proc_macro2::Literal::u32_unsuffixed(i as u32);
+                match s.ty {
+                    ir::Type::Bool | ir::Type::Uint(64) => {
+                        let v = if s.ty == ir::Type::Bool {
+                            quote!(u64::from(self.state.#n))
+                        } else {
+                            quote!(self.state.#n)
+                        };
+                        vec![quote!(Probe::State(#i) => Some(#v),)]
+                    }
+                    ir::Type::Uint(_) => {
+                        vec![quote!(Probe::State(#i) => Some(u64::from(self.state.#n)),)]
+                    }
+                    ir::Type::Fifo { .. } => vec![
+                        quote!(Probe::FifoLen(#i) => Some(self.state.#n.count()),),
+                        quote!(Probe::FifoFront(#i) => Some(self.state.#n.front()),),
+                    ],
+                    ir::Type::Buffer(_) => vec![],
+                }
+            })
+            .collect();
+        if !probes.is_empty() {
+            out.extend(quote! {
+                fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+                    use pcidev_runtime::scenario::Probe;
+                    match probe {
+                        #(#probes)*
+                        _ => None,
+                    }
+                }
+            });
+        }
+        out
     }
 
     // ------------------------------------------------------------ scenarios
@@ -1010,7 +1244,8 @@ impl<'a> Model<'a> {
     }
 }
 
-/// Hooks some action or computed read calls, in declaration order.
+/// Hooks some action, computed read or used `let` calls, in declaration
+/// order.
 fn called_hooks(d: &Device) -> Vec<ir::HookId> {
     let mut used = std::collections::BTreeSet::new();
     let mut in_expr = |e: &ir::Expr| {
@@ -1020,70 +1255,137 @@ fn called_hooks(d: &Device) -> Vec<ir::HookId> {
             }
         })
     };
-    fn stmts(s: &[ir::Stmt], f: &mut dyn FnMut(&ir::Expr), used: &mut Vec<ir::HookId>) {
-        for st in s {
-            match st {
-                ir::Stmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                } => {
-                    f(cond);
-                    stmts(then, f, used);
-                    stmts(otherwise, f, used);
-                }
-                ir::Stmt::Msi(e) => f(e),
-                ir::Stmt::Assign { value, place, .. } => {
-                    f(value);
-                    if let ir::Place::BufferByte(_, i) = place {
-                        f(i);
-                    }
-                }
-                ir::Stmt::Call { hook, args } => {
-                    used.push(*hook);
-                    args.iter().for_each(&mut *f);
-                }
-                ir::Stmt::DmaWrite {
-                    addr, len, source, ..
-                } => {
-                    f(addr);
-                    f(len);
-                    match source {
-                        ir::Source::Random(e) | ir::Source::Pattern(e) | ir::Source::Word(e) => {
-                            f(e)
-                        }
-                        ir::Source::Buffer { offset, .. } => f(offset),
-                    }
-                }
-                ir::Stmt::DmaRead {
-                    addr, len, into, ..
-                } => {
-                    f(addr);
-                    f(len);
-                    if let ir::DmaDest::Buffer { offset, .. } = into {
-                        f(offset);
-                    }
-                }
-                ir::Stmt::Irq(_)
-                | ir::Stmt::TimerStart { .. }
-                | ir::Stmt::TimerStop(_)
-                | ir::Stmt::FifoPush(..)
-                | ir::Stmt::FifoPop(_)
-                | ir::Stmt::FifoClear(_)
-                | ir::Stmt::Send(..)
-                | ir::Stmt::Vmm(_) => {}
+    for e in root_exprs(d) {
+        in_expr(e);
+    }
+    for l in used_lets(d) {
+        in_expr(&d.let_(l).value);
+    }
+    for block in d.action_blocks() {
+        ir::Stmt::walk_all(block, &mut |s| {
+            if let ir::Stmt::Call { hook, .. } = s {
+                used.insert(*hook);
+            }
+        });
+    }
+    used.into_iter().collect()
+}
+
+/// Every expression of the device outside `let`/`fn` bodies (reads,
+/// actions, `ready`s, the interrupt level).
+fn root_exprs(d: &Device) -> Vec<&ir::Expr> {
+    let mut out: Vec<&ir::Expr> = Vec::new();
+    for r in &d.registers {
+        out.extend(r.read.iter());
+    }
+    for s in &d.streams {
+        out.extend(s.ready.iter());
+    }
+    out.extend(d.interrupt.level.iter());
+    fn walk<'a>(stmts: &'a [ir::Stmt], out: &mut Vec<&'a ir::Expr>) {
+        for s in stmts {
+            out.extend(stmt_exprs(s));
+            if let ir::Stmt::If {
+                then, otherwise, ..
+            } = s
+            {
+                walk(then, out);
+                walk(otherwise, out);
             }
         }
     }
-    let mut direct = Vec::new();
-    for r in &d.registers {
-        if let Some(e) = &r.read {
-            in_expr(e);
-        }
-        stmts(&r.on_read, &mut in_expr, &mut direct);
-        stmts(&r.on_write, &mut in_expr, &mut direct);
+    for block in d.action_blocks() {
+        walk(block, &mut out);
     }
-    used.extend(direct);
+    out
+}
+
+/// The expressions directly in one statement (not in nested statements).
+fn stmt_exprs(s: &ir::Stmt) -> Vec<&ir::Expr> {
+    match s {
+        ir::Stmt::If { cond, .. } => vec![cond],
+        ir::Stmt::Msi(e) | ir::Stmt::FifoPush(_, e) | ir::Stmt::Send(_, e) => vec![e],
+        ir::Stmt::TimerStart { duration, .. } => vec![duration],
+        ir::Stmt::Assign { place, value, .. } => {
+            let mut v = vec![value];
+            if let ir::Place::BufferByte(_, i) = place {
+                v.push(i);
+            }
+            v
+        }
+        ir::Stmt::Call { args, .. } => args.iter().collect(),
+        ir::Stmt::DmaWrite {
+            addr, len, source, ..
+        } => {
+            let mut v = vec![addr, len];
+            match source {
+                ir::Source::Random(e) | ir::Source::Pattern(e) | ir::Source::Word(e) => v.push(e),
+                ir::Source::Buffer { offset, .. } => v.push(offset),
+            }
+            v
+        }
+        ir::Stmt::DmaRead {
+            addr, len, into, ..
+        } => {
+            let mut v = vec![addr, len];
+            if let ir::DmaDest::Buffer { offset, .. } = into {
+                v.push(offset);
+            }
+            v
+        }
+        ir::Stmt::Irq(_)
+        | ir::Stmt::TimerStop(_)
+        | ir::Stmt::FifoPop(_)
+        | ir::Stmt::FifoClear(_)
+        | ir::Stmt::Vmm(_) => vec![],
+    }
+}
+
+/// `let`s some expression uses (directly or through other lets), in
+/// declaration order: only those get a method (no dead code).
+fn used_lets(d: &Device) -> Vec<ir::LetId> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut todo: Vec<ir::LetId> = Vec::new();
+    let note = |e: &ir::Expr, todo: &mut Vec<ir::LetId>| {
+        e.walk(&mut |x| {
+            if let ir::Expr::Let(l) = x {
+                todo.push(*l);
+            }
+        })
+    };
+    for e in root_exprs(d) {
+        note(e, &mut todo);
+    }
+    while let Some(l) = todo.pop() {
+        if used.insert(l) {
+            note(&d.let_(l).value, &mut todo);
+        }
+    }
+    used.into_iter().collect()
+}
+
+/// `fn`s some expression (or a used `let`, or a used `fn`) calls.
+fn used_fns(d: &Device) -> Vec<ir::FnId> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut todo: Vec<ir::FnId> = Vec::new();
+    let note = |e: &ir::Expr, todo: &mut Vec<ir::FnId>| {
+        e.walk(&mut |x| {
+            if let ir::Expr::Fn(f, _) = x {
+                todo.push(*f);
+            }
+        })
+    };
+    for e in root_exprs(d) {
+        note(e, &mut todo);
+    }
+    for l in used_lets(d) {
+        note(&d.let_(l).value, &mut todo);
+    }
+    while let Some(f) = todo.pop() {
+        if used.insert(f) {
+            note(&d.function(f).body, &mut todo);
+        }
+    }
     used.into_iter().collect()
 }
 
@@ -1106,6 +1408,14 @@ fn scalar_type(t: ir::Type) -> TokenStream {
 fn state_type(t: ir::Type) -> TokenStream {
     match t {
         ir::Type::Buffer(_) => quote!(Box<[u8]>),
+        ir::Type::Fifo {
+            elem_bits,
+            capacity,
+        } => {
+            let e = uint_type(elem_bits);
+            let n = proc_macro2::Literal::usize_unsuffixed(capacity as usize);
+            quote!(pcidev_runtime::Fifo<#e, #n>)
+        }
         other => scalar_type(other),
     }
 }

@@ -29,17 +29,6 @@ fn every_valid_spec_renders() {
             );
         }
         let source = model::render_source(&dev);
-        // Until the model backend implements language v2 (timers, streams,
-        // FIFOs, ...), it refuses such specs with one clear error; every
-        // other backend above renders them. Remove this skip with that work.
-        if let Some(what) = model::unsupported(&dev) {
-            assert!(
-                source.starts_with("compile_error!") && source.contains(what),
-                "{}: {source}",
-                path.display()
-            );
-            continue;
-        }
         assert!(
             !source.starts_with("compile_error!"),
             "{}: the model is not valid Rust: {source}",

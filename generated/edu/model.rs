@@ -281,6 +281,19 @@ impl<H: Hooks> Registers for Device<H> {
         self.state = State::default();
         self.storage = Storage::default();
     }
+    fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+        use pcidev_runtime::scenario::Probe;
+        match probe {
+            Probe::State(0) => Some(u64::from(self.state.irq_status)),
+            Probe::State(1) => Some(u64::from(self.state.fact)),
+            Probe::State(2) => Some(u64::from(self.state.addr4)),
+            Probe::State(3) => Some(self.state.dma_src),
+            Probe::State(4) => Some(self.state.dma_dst),
+            Probe::State(5) => Some(self.state.dma_cnt),
+            Probe::State(6) => Some(self.state.dma_cmd),
+            _ => None,
+        }
+    }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).

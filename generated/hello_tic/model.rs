@@ -199,6 +199,13 @@ impl<H: Hooks> Registers for Device<H> {
         self.state = State::default();
         self.storage = Storage::default();
     }
+    fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+        use pcidev_runtime::scenario::Probe;
+        match probe {
+            Probe::State(0) => Some(u64::from(self.state.irq_flag)),
+            _ => None,
+        }
+    }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).

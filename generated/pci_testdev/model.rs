@@ -192,20 +192,20 @@ impl<H: Hooks> Device<H> {
     fn read_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
             0x800_u64.wrapping_add(u64::from(self.state.current))
+        } else if u64::from(self.state.current) < 6 {
+            0x80_u64.wrapping_add(u64::from(self.state.current))
         } else {
-            if u64::from(self.state.current) < 6 {
-                0x80_u64.wrapping_add(u64::from(self.state.current))
-            } else {
-                0
-            }
+            0
         }
     }
     /// Guest read of `DATA` (BAR 0 + 0x8, 1 bytes).
     fn read_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
             0xce
+        } else if u64::from(self.state.current) < 6 {
+            0xfa
         } else {
-            if u64::from(self.state.current) < 6 { 0xfa } else { 0 }
+            0
         }
     }
     /// Guest read of `COUNT` (BAR 0 + 0xc, 4 bytes).
@@ -520,20 +520,20 @@ impl<H: Hooks> Device<H> {
     fn read_io_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
             0x800_u64.wrapping_add(u64::from(self.state.current))
+        } else if u64::from(self.state.current) < 6 {
+            0x80_u64.wrapping_add(u64::from(self.state.current))
         } else {
-            if u64::from(self.state.current) < 6 {
-                0x80_u64.wrapping_add(u64::from(self.state.current))
-            } else {
-                0
-            }
+            0
         }
     }
     /// Guest read of `IO_DATA` (BAR 1 + 0x8, 1 bytes).
     fn read_io_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
             0xce
+        } else if u64::from(self.state.current) < 6 {
+            0xfa
         } else {
-            if u64::from(self.state.current) < 6 { 0xfa } else { 0 }
+            0
         }
     }
     /// Guest read of `IO_COUNT` (BAR 1 + 0xc, 4 bytes).
@@ -922,6 +922,14 @@ impl<H: Hooks> Registers for Device<H> {
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
+    }
+    fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+        use pcidev_runtime::scenario::Probe;
+        match probe {
+            Probe::State(0) => Some(u64::from(self.state.current)),
+            Probe::State(1) => Some(u64::from(self.state.count)),
+            _ => None,
+        }
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

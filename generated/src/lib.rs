@@ -20,6 +20,18 @@ pub mod edu;
 #[path = "../pci_testdev/model.rs"]
 pub mod pci_testdev;
 
+#[rustfmt::skip]
+#[path = "../pvpanic_pci/model.rs"]
+pub mod pvpanic_pci;
+
+#[rustfmt::skip]
+#[path = "../pci_serial/model.rs"]
+pub mod pci_serial;
+
+#[rustfmt::skip]
+#[path = "../i6300esb/model.rs"]
+pub mod i6300esb;
+
 /// Rust behind edu's `hook factorial`: what QEMU's edu thread computes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct EduHooks;
@@ -39,14 +51,24 @@ impl edu::Hooks for EduHooks {
 use pcidev_runtime::PciModel;
 
 /// Names of the models [`by_name`] knows, in a stable order.
-pub const NAMES: &[&str] = &["edu", "hello_tic", "pci_testdev"];
+pub const NAMES: &[&str] = &[
+    "edu",
+    "hello_tic",
+    "i6300esb",
+    "pci_serial",
+    "pci_testdev",
+    "pvpanic_pci",
+];
 
 /// A fresh model (reset state) by device name.
 pub fn by_name(name: &str) -> Option<Box<dyn PciModel>> {
     match name {
         "edu" => Some(Box::new(edu::model(EduHooks))),
         "hello_tic" => Some(Box::new(hello_tic::model())),
+        "i6300esb" => Some(Box::new(i6300esb::model())),
+        "pci_serial" => Some(Box::new(pci_serial::model())),
         "pci_testdev" => Some(Box::new(pci_testdev::model())),
+        "pvpanic_pci" => Some(Box::new(pvpanic_pci::model())),
         _ => None,
     }
 }

@@ -114,6 +114,11 @@ impl Rendered {
         self.ts
     }
 
+    /// Whether it renders as a bool or a u64.
+    pub fn ty(&self) -> Ty {
+        self.ty
+    }
+
     fn into_u64(self) -> Rendered {
         match self.ty {
             Ty::U64 => self,
@@ -153,21 +158,52 @@ pub struct Ctx<'a> {
     dev: &'a Device,
     /// `value` is in scope (write actions, ack).
     pub in_write: bool,
-    /// `&self` only (the interrupt level): no hooks, no effects.
+    /// `&self` only (the interrupt level, a stream's `ready`, a `let`
+    /// without hooks): no hooks, no effects; `ctx` is `&DeviceCtx`.
     pub read_only: bool,
     pub used_value: bool,
     pub used_ctx: bool,
+    /// `byte` was used (a stream's `on input`).
+    pub used_byte: bool,
+    /// The parameters of the `fn` being rendered, and which were used.
+    pub params: Vec<(String, ir::Type)>,
+    pub used_params: Vec<bool>,
+    /// The Rust type each `let` method returns.
+    let_tys: Vec<Ty>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(dev: &'a Device) -> Self {
+        let let_tys = let_types(dev);
+        Ctx::with_let_types(dev, let_tys)
+    }
+
+    fn with_let_types(dev: &'a Device, let_tys: Vec<Ty>) -> Self {
         Ctx {
             dev,
             in_write: false,
             read_only: false,
             used_value: false,
             used_ctx: false,
+            used_byte: false,
+            params: Vec::new(),
+            used_params: Vec::new(),
+            let_tys,
         }
+    }
+
+    /// A context for the body of `fn` `f`.
+    pub fn for_fn(dev: &'a Device, f: &ir::Function) -> Self {
+        let mut cx = Ctx::new(dev);
+        cx.read_only = true;
+        cx.params = f.params.clone();
+        cx.used_params = vec![false; f.params.len()];
+        cx
+    }
+
+    /// The Rust type of `let` `id`'s method.
+    pub fn let_ty(&self, id: ir::LetId) -> Ty {
+        self.let_tys.get(id.0).copied().unwrap_or(Ty::U64)
     }
 
     /// The name of the `&mut DeviceCtx` parameter: `_ctx` when unused.
@@ -178,6 +214,42 @@ impl<'a> Ctx<'a> {
             quote!(_ctx)
         }
     }
+}
+
+/// The type each `let` renders to (bool or u64), computed in dependency
+/// order (the checker guarantees lets are not recursive).
+fn let_types(dev: &Device) -> Vec<Ty> {
+    fn compute(dev: &Device, i: usize, memo: &mut Vec<Option<Ty>>, depth: usize) -> Ty {
+        if let Some(t) = memo[i] {
+            return t;
+        }
+        // Lets this one uses first.
+        let mut deps = Vec::new();
+        dev.lets[i].value.walk(&mut |e| {
+            if let Expr::Let(l) = e {
+                deps.push(l.0);
+            }
+        });
+        for d in deps {
+            if d < memo.len() && depth < dev.lets.len() {
+                compute(dev, d, memo, depth + 1);
+            }
+        }
+        let tys = memo.iter().map(|t| t.unwrap_or(Ty::U64)).collect();
+        let mut cx = Ctx::with_let_types(dev, tys);
+        let t = render(&mut cx, &dev.lets[i].value).ty;
+        memo[i] = Some(t);
+        t
+    }
+    let mut memo = vec![None; dev.lets.len()];
+    (0..dev.lets.len())
+        .map(|i| compute(dev, i, &mut memo, 0))
+        .collect()
+}
+
+/// `expr` as it renders (bool or u64).
+pub fn any_expr(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
+    render(cx, e)
 }
 
 /// `expr` as a u64.
@@ -196,7 +268,8 @@ pub fn narrow(ts: TokenStream, bits: u32) -> TokenStream {
     narrow_rendered(Rendered::op(ts, prec::ATOM, Ty::U64), bits)
 }
 
-fn narrow_rendered(r: Rendered, bits: u32) -> TokenStream {
+/// A rendered u64 stored into `bits` bits.
+pub fn narrow_rendered(r: Rendered, bits: u32) -> TokenStream {
     if bits >= 64 {
         return r.ts;
     }
@@ -226,8 +299,8 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             match cx.dev.state(*s).ty {
                 ir::Type::Bool => Rendered::atom(p, Ty::Bool),
                 ir::Type::Uint(b) => Rendered::from_u64_of(p, b),
-                // Buffers are only indexed (the checker guarantees it);
-                // FIFOs never reach here (see `model::unsupported`).
+                // Buffers are only indexed and FIFOs only used through
+                // their operations (the checker guarantees it).
                 ir::Type::Buffer(_) | ir::Type::Fifo { .. } => Rendered::konst(0),
             }
         }
@@ -276,19 +349,6 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 _ => Rendered::konst(0),
             }
         }
-        // Language v2: `model::unsupported` refuses specs that use these
-        // before anything is rendered.
-        Expr::TimerRunning(_)
-        | Expr::TimerRemaining(_)
-        | Expr::FifoLen(_)
-        | Expr::FifoFront(_)
-        | Expr::FifoFull(_)
-        | Expr::FifoEmpty(_)
-        | Expr::StreamSpace(_)
-        | Expr::Byte
-        | Expr::Let(_)
-        | Expr::Fn(..)
-        | Expr::Param(_) => Rendered::konst(0),
         Expr::Unary(op, x) => {
             let x = render(cx, x);
             if let Some(v) = x.konst {
@@ -319,6 +379,71 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             }
         }
         Expr::Binary(op, a, b) => binary(cx, *op, a, b),
+        Expr::TimerRunning(t) => {
+            cx.used_ctx = true;
+            let i = lit_hex(t.0 as u64);
+            Rendered::atom(quote!(ctx.timer_running(#i)), Ty::Bool)
+        }
+        Expr::TimerRemaining(t) => {
+            cx.used_ctx = true;
+            let i = lit_hex(t.0 as u64);
+            Rendered::atom(quote!(ctx.timer_remaining(#i)), Ty::U64)
+        }
+        Expr::FifoLen(s) => {
+            let p = state_place(cx, *s);
+            Rendered::atom(quote!(#p.count()), Ty::U64)
+        }
+        Expr::FifoFront(s) => {
+            let p = state_place(cx, *s);
+            Rendered::atom(quote!(#p.front()), Ty::U64)
+        }
+        Expr::FifoFull(s) => {
+            let p = state_place(cx, *s);
+            Rendered::atom(quote!(#p.is_full()), Ty::Bool)
+        }
+        Expr::FifoEmpty(s) => {
+            let p = state_place(cx, *s);
+            Rendered::atom(quote!(#p.is_empty()), Ty::Bool)
+        }
+        Expr::StreamSpace(st) => {
+            cx.used_ctx = true;
+            let i = lit_hex(st.0 as u64);
+            Rendered::atom(quote!(ctx.stream_space(#i)), Ty::U64)
+        }
+        Expr::Byte => {
+            cx.used_byte = true;
+            Rendered::atom(quote!(u64::from(byte)), Ty::U64)
+        }
+        Expr::Let(l) => {
+            cx.used_ctx = true;
+            let name = format_ident!("let_{}", cx.dev.let_(*l).name);
+            Rendered::atom(quote!(self.#name(ctx)), cx.let_ty(*l))
+        }
+        Expr::Fn(f, args) => {
+            let func = cx.dev.function(*f);
+            let name = format_ident!("fn_{}", func.name);
+            let args = hook_args(cx, &func.params, args);
+            let call = quote!(Self::#name(#(#args),*));
+            match func.ret {
+                ir::Type::Bool => Rendered::atom(call, Ty::Bool),
+                ir::Type::Uint(b) => Rendered::from_u64_of(call, b),
+                _ => Rendered::konst(0),
+            }
+        }
+        Expr::Param(i) => {
+            let Some((name, ty)) = cx.params.get(*i).cloned() else {
+                return Rendered::konst(0);
+            };
+            if let Some(u) = cx.used_params.get_mut(*i) {
+                *u = true;
+            }
+            let n = format_ident!("{}", name);
+            match ty {
+                ir::Type::Bool => Rendered::atom(quote!(#n), Ty::Bool),
+                ir::Type::Uint(b) => Rendered::from_u64_of(quote!(#n), b),
+                _ => Rendered::konst(0),
+            }
+        }
         Expr::Cond(c, a, b) => {
             let c = bool_expr(cx, c);
             let (a, b) = (render(cx, a), render(cx, b));
@@ -331,9 +456,16 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             } else {
                 (a.into_u64(), b.into_u64(), Ty::U64)
             };
+            // `else if` chains stay flat (an `if` is the only rendering of
+            // precedence 0).
+            let else_if = b.prec == 0;
             let (c, a, b) = (c.into_tokens(), a.into_tokens(), b.into_tokens());
             // Lowest precedence: parenthesised wherever it is an operand.
-            Rendered::op(quote!(if #c { #a } else { #b }), 0, ty)
+            if else_if {
+                Rendered::op(quote!(if #c { #a } else #b), 0, ty)
+            } else {
+                Rendered::op(quote!(if #c { #a } else { #b }), 0, ty)
+            }
         }
     }
 }
@@ -524,14 +656,87 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             let r = render(cx, &v);
             store(cx, place, r)
         }
-        // Language v2: refused by `model::unsupported` (see above).
-        Stmt::TimerStart { .. }
-        | Stmt::TimerStop(_)
-        | Stmt::FifoPush(..)
-        | Stmt::FifoPop(_)
-        | Stmt::FifoClear(_)
-        | Stmt::Send(..)
-        | Stmt::Vmm(_) => quote!(),
+        Stmt::TimerStart {
+            timer,
+            duration,
+            unit,
+            periodic,
+        } => {
+            cx.used_ctx = true;
+            let i = lit_hex(timer.0 as u64);
+            let ns = if unit.nanos() == 1 {
+                duration.clone()
+            } else {
+                Expr::Binary(
+                    BinOp::Mul,
+                    Box::new(duration.clone()),
+                    Box::new(Expr::Const(unit.nanos())),
+                )
+            };
+            let ns = u64_expr(cx, &ns);
+            if ns.konst.is_some() {
+                let ns = ns.into_tokens();
+                quote!(ctx.start_timer(#i, #ns, #periodic);)
+            } else {
+                // Evaluate first: the duration may call a hook with `ctx`.
+                let ns = ns.into_tokens();
+                quote! {{
+                    let ns = #ns;
+                    ctx.start_timer(#i, ns, #periodic);
+                }}
+            }
+        }
+        Stmt::TimerStop(t) => {
+            cx.used_ctx = true;
+            let i = lit_hex(t.0 as u64);
+            quote!(ctx.stop_timer(#i);)
+        }
+        Stmt::FifoPush(st, v) => {
+            let p = state_place(cx, *st);
+            let bits = match cx.dev.state(*st).ty {
+                ir::Type::Fifo { elem_bits, .. } => elem_bits,
+                _ => 64,
+            };
+            let r = u64_expr(cx, v);
+            if r.konst.is_some() {
+                let v = narrow_rendered(r, bits);
+                quote!(#p.push(#v);)
+            } else {
+                let v = narrow_rendered(r, bits);
+                quote! {{
+                    let element = #v;
+                    #p.push(element);
+                }}
+            }
+        }
+        Stmt::FifoPop(st) => {
+            let p = state_place(cx, *st);
+            quote!(#p.pop();)
+        }
+        Stmt::FifoClear(st) => {
+            let p = state_place(cx, *st);
+            quote!(#p.clear();)
+        }
+        Stmt::Send(st, v) => {
+            cx.used_ctx = true;
+            let i = lit_hex(st.0 as u64);
+            let r = u64_expr(cx, v);
+            if r.konst.is_some() {
+                let v = narrow_rendered(r, 8);
+                quote!(ctx.send(#i, #v);)
+            } else {
+                let v = narrow_rendered(r, 8);
+                quote! {{
+                    let out = #v;
+                    ctx.send(#i, out);
+                }}
+            }
+        }
+        Stmt::Vmm(r) => {
+            cx.used_ctx = true;
+            let r = format_ident!("{}", format!("{r:?}"));
+            quote!(ctx.vmm_request(pcidev_runtime::VmmRequest::#r);)
+        }
         Stmt::Call { hook, args } => {
             cx.used_ctx = true;
             let h = cx.dev.hook(*hook);

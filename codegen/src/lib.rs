@@ -42,6 +42,32 @@ pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
     files
 }
 
+/// A scenario's steps with every `repeat` unrolled (the `Repeat` markers
+/// themselves dropped), for backends that emit straight-line code. The
+/// checker bounds the unrolled length (`MAX_EXPANDED_STEPS`); a malformed
+/// repeat (a body longer than what follows) takes what there is.
+pub(crate) fn unrolled_steps(steps: &[ir::Step]) -> Vec<&ir::Step> {
+    fn walk<'a>(steps: &'a [ir::Step], out: &mut Vec<&'a ir::Step>) {
+        let mut i = 0;
+        while let Some(st) = steps.get(i) {
+            if let ir::StepKind::Repeat { count, len } = st.kind {
+                let end = (i + 1 + len as usize).min(steps.len());
+                let body = &steps[i + 1..end];
+                for _ in 0..count {
+                    walk(body, out);
+                }
+                i = end;
+            } else {
+                out.push(st);
+                i += 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(steps, &mut out);
+    out
+}
+
 /// A rendered text file ending in exactly one newline. Rendering only
 /// formats strings, so it cannot fail; if it ever did, the file says so (and
 /// does not compile, for code).
@@ -57,5 +83,40 @@ pub(crate) fn finish_text(r: askama::Result<String>) -> String {
             s
         }
         Err(e) => format!("#error \"pcidevc: rendering failed: {e}\"\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcidev_core::scenario::{Loc, Step};
+
+    fn st(line: usize, kind: ir::StepKind) -> ir::Step {
+        ir::Step {
+            kind,
+            text: String::new(),
+            line,
+            span: Default::default(),
+        }
+    }
+
+    #[test]
+    fn repeats_unroll_in_order_and_nest() {
+        let r = |line| st(line, Step::Read(Loc::bar(0, 0, 1)));
+        // a; repeat 2 { b; repeat 3 { c } }; d
+        let steps = vec![
+            r(1),
+            st(2, Step::Repeat { count: 2, len: 3 }),
+            r(3),
+            st(4, Step::Repeat { count: 3, len: 1 }),
+            r(5),
+            r(6),
+        ];
+        let lines: Vec<usize> = unrolled_steps(&steps).iter().map(|s| s.line).collect();
+        assert_eq!(lines, [1, 3, 5, 5, 5, 3, 5, 5, 5, 6]);
+        // A repeat whose body runs past the end takes what there is.
+        let bad = vec![st(1, Step::Repeat { count: 2, len: 9 }), r(2)];
+        let lines: Vec<usize> = unrolled_steps(&bad).iter().map(|s| s.line).collect();
+        assert_eq!(lines, [2, 2]);
     }
 }

@@ -126,7 +126,7 @@ pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     RegisterLayout, Unmapped,
 };
-pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
+pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};

@@ -104,6 +104,9 @@ impl std::fmt::Display for AccessError {
 
 impl std::error::Error for AccessError {}
 
+/// The most timer firings [`Model::advance`] runs one by one in a call.
+pub const MAX_ADVANCE_FIRINGS: usize = 1 << 20;
+
 /// The BAR index traced when a PIO/MMIO base address matches no BAR.
 pub const NO_BAR: u8 = u8::MAX;
 
@@ -288,18 +291,25 @@ impl<R: Registers> Model<R> {
     /// own time (the clock stands at the deadline while the fire block
     /// runs, so a periodic timer fires once per period), then the clock
     /// stands at `now + ns`. Returns how many timers fired.
+    ///
+    /// At most [`MAX_ADVANCE_FIRINGS`] fire one by one; past that (a 100 µs
+    /// timer re-armed for days of virtual time) the clock jumps to the end
+    /// and each timer still due fires once, as [`Self::fire_due`] does, so
+    /// one call never does unbounded work.
     pub fn advance(&mut self, ns: u64) -> usize {
         let target = self.now().saturating_add(ns);
         let mut fired = 0;
-        while let Some((_, due)) = self.ctx.timers().earliest_due(target) {
+        while fired < MAX_ADVANCE_FIRINGS {
+            let Some((_, due)) = self.ctx.timers().earliest_due(target) else {
+                break;
+            };
             self.set_now(due);
             if let Some(id) = self.ctx.timers_mut().pop_due() {
                 self.fire(id);
                 fired += 1;
             }
         }
-        self.set_now(target);
-        fired
+        fired + self.fire_due(target)
     }
 
     fn fire(&mut self, id: usize) {

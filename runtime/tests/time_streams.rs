@@ -225,6 +225,18 @@ fn a_host_that_fell_behind_gets_one_firing_not_a_burst() {
 }
 
 #[test]
+fn a_huge_advance_is_bounded_work() {
+    let (mut m, _) = model();
+    m.set_trace(None);
+    write(&mut m, 0, 0x80); // every 100 us (clamped)
+    // 2^62 ns would be 4.6e13 firings one by one.
+    let fired = m.advance(1 << 62);
+    assert_eq!(fired, MAX_ADVANCE_FIRINGS + 1);
+    assert_eq!(m.now(), 1 << 62);
+    assert!(m.next_deadline().unwrap() > m.now());
+}
+
+#[test]
 fn tiny_durations_are_clamped_to_the_minimum() {
     let (mut m, _) = model();
     // A 0 ms periodic request is clamped to MIN_TIMER_NS.

@@ -40,7 +40,7 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
     dev.scenarios
         .iter()
         .map(|s| {
-            let steps: Vec<Vec<String>> = crate::driver::steps::unrolled(&s.steps)
+            let steps: Vec<Vec<String>> = crate::unrolled_steps(&s.steps)
                 .into_iter()
                 .map(|st| step(dev, names, st))
                 .collect();

@@ -169,7 +169,7 @@ fn scenario(
     needs: &mut Needs,
     methods: &mut Names,
 ) -> ScenarioView {
-    let steps: Vec<StepView> = unrolled(&sc.steps)
+    let steps: Vec<StepView> = crate::unrolled_steps(&sc.steps)
         .into_iter()
         .map(|st| step(dev, st, needs))
         .collect();
@@ -271,31 +271,6 @@ pub(crate) const HOST_ONLY: &str = "host only (device state, stream bytes or VMM
 /// (a driver never sleeps less than the scenario asked), at most `i64::MAX`.
 pub(crate) fn advance_us(ns: u64) -> u64 {
     ns.div_ceil(1000).min(i64::MAX as u64)
-}
-
-/// A scenario's steps as a driver runs them: each `repeat N { .. }` header
-/// replaced by N copies of its body (nested repeats too). The checker
-/// bounds the result by `MAX_EXPANDED_STEPS`.
-pub(crate) fn unrolled(steps: &[ir::Step]) -> Vec<&ir::Step> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < steps.len() {
-        match steps[i].kind {
-            StepKind::Repeat { count, len } => {
-                let end = (i + 1 + len as usize).min(steps.len());
-                let body = unrolled(&steps[i + 1..end]);
-                for _ in 0..count {
-                    out.extend(body.iter().copied());
-                }
-                i = end;
-            }
-            _ => {
-                out.push(&steps[i]);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 fn skip(why: &str) -> Action {
@@ -407,7 +382,7 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
         StepKind::Advance(ns) => Action::Advance(advance_us(*ns).to_string()),
         k if k.host_only() => skip(HOST_ONLY),
         StepKind::ExpectMsi(_) => skip("the driver does not track MSI vectors"),
-        // Unrolled by `unrolled` before steps are rendered.
+        // Unrolled by `crate::unrolled_steps` before steps are rendered.
         StepKind::Repeat { .. } => skip("internal: a repeat header"),
         StepKind::ExpectState { .. }
         | StepKind::Input { .. }

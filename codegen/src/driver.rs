@@ -50,7 +50,7 @@
 mod ack;
 mod irq;
 mod regs;
-mod steps;
+pub(crate) mod steps;
 mod text;
 
 use crate::OutputFile;

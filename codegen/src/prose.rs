@@ -920,6 +920,67 @@ fn behaviour_effects_mention_interrupt(dev: &Device, r: RegId) -> bool {
 }
 
 /// DMA, in sentences.
+/// Timers, streams, `let`s and `fn`s, one paragraph each (language v2):
+/// what starts nothing by itself but runs when time passes or bytes arrive.
+pub fn time_and_streams(dev: &Device) -> Vec<Para> {
+    let line = |stmts: &[Stmt]| {
+        if stmts.is_empty() {
+            "nothing".to_string()
+        } else {
+            stmts
+                .iter()
+                .map(|s| stmt_line(dev, s))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
+    let mut out = Vec::new();
+    for t in &dev.timers {
+        out.push(
+            Para::new()
+                .text("Timer ")
+                .code(t.name.clone())
+                .text(": when it fires, runs ")
+                .code(line(&t.on_fire))
+                .text(". Durations are clamped to 100 µs .. 2^63 ns."),
+        );
+    }
+    for st in &dev.streams {
+        let mut p = Para::new().text("Stream ").code(st.name.clone()).text(": ");
+        p = match &st.ready {
+            Some(r) => p
+                .text("accepts a byte from the outside world while ")
+                .code(expr(dev, r)),
+            None => p.text("accepts bytes from the outside world at any time"),
+        };
+        p = p
+            .text("; for each byte (`byte`) it runs ")
+            .code(line(&st.on_input))
+            .text(". Bytes sent go into a 64 KiB output queue (a full queue drops them).");
+        out.push(p);
+    }
+    for l in &dev.lets {
+        out.push(
+            Para::new()
+                .text("Named expression ")
+                .code(format!("{} = {}", l.name, expr(dev, &l.value)))
+                .text(" (evaluated where it is used)."),
+        );
+    }
+    for f in &dev.fns {
+        out.push(
+            Para::new()
+                .text("Pure function ")
+                .code(fn_decl(dev, f))
+                .text("."),
+        );
+    }
+    if out.is_empty() {
+        out.push(Para::new().text("The device has no timers, streams, `let`s or `fn`s."));
+    }
+    out
+}
+
 pub fn dma(dev: &Device) -> Vec<Para> {
     let mut out = Vec::new();
     let starters: Vec<RegId> = (0..dev.registers.len())

@@ -115,6 +115,16 @@ pub fn render(dev: &Device) -> String {
             register(w, dev, r);
         }
     }
+    if !(dev.timers.is_empty()
+        && dev.streams.is_empty()
+        && dev.lets.is_empty()
+        && dev.fns.is_empty())
+    {
+        let _ = writeln!(w, "\ntimers, streams, let and fn:");
+        for p in crate::prose::time_and_streams(dev) {
+            let _ = writeln!(w, "  {}", p.plain(dev));
+        }
+    }
     for sc in &dev.scenarios {
         let _ = writeln!(w, "\nscenario {} — {}", sc.name, sc.description);
         for st in &sc.steps {

@@ -130,6 +130,11 @@ const TOKENS: &[&str] = &[
     "0x", "0b", "0x1f", "0b101", "1_000", "4K", "1M", "1G", "_", "K", "M", "G",
     "18446744073709551615", "18446744073709551616", "0xffff_ffff_ffff_ffff_f", "99999999999G",
     "\u{feff}", "é", "\u{0}", "\u{7f}",
+    // language v2
+    "timer", "start", "after", "every", "stop", "ns", "us", "ms", "s", "stream", "ready", "input",
+    "output", "send", "byte", "vmm", "reset", "poweroff", "panic", "fifo", "sticky", "push",
+    "pop", "clear", "running", "remaining", "space", "let", "fn", "repeat", "advance", "rx",
+    "rx.len", "t.running", "line.space", "fifo[u8; 16]", "4096", "4097",
 ];
 
 #[derive(Debug, Clone)]
@@ -202,6 +207,19 @@ const CONTEXTS: &[(&str, &str)] = &[
     ),
     (
         "device t { id 0x1b36:1; dma_buffer 4K; interrupt { pin A; status A; } bar 0 mem32 size 4K { register A @ 0 : u32 rw; } scenario s { ",
+        " } }",
+    ),
+    // Language v2: a timer's block, a stream, a scenario with v2 names.
+    (
+        "device t { id 0x1b36:1; state rx: fifo[u8; 4]; stream line; timer tick { ",
+        " } }",
+    ),
+    (
+        "device t { id 0x1b36:1; state rx: fifo[u8; 4]; timer tick { } stream line { ",
+        " } }",
+    ),
+    (
+        "device t { id 0x1b36:1; state rx: fifo[u8; 4]; timer tick { } stream line; let l = rx.len; fn f(a: u8) -> u8 = a; bar 0 mem32 size 4K { register A @ 0 : u32 rw; } scenario s { ",
         " } }",
     ),
 ];
@@ -323,6 +341,46 @@ fn deep_nesting() {
     assert!(codes(&c).is_empty(), "{:?}", codes(&c));
     // Unbalanced closers never underflow.
     compile(")".repeat(100_000));
+}
+
+/// Language v2 at scale: deep `repeat` nesting with huge counts, long
+/// chains and cycles of `let`s and `fn`s: bounded diagnostics, no stack
+/// overflow, no runaway.
+#[test]
+fn v2_hostile_shapes() {
+    let dev = |body: &str| {
+        format!(
+            "device t {{ id 0x1b36:1; bar 0 mem32 size 16 {{ register A @ 0 : u32 rw; }} {body} }}"
+        )
+    };
+    // 60 nested repeats of 100000: E0704 once, no overflow in the count.
+    let c = compile(dev(&format!(
+        "scenario s {{ {} read A; {} }}",
+        "repeat 100000 { ".repeat(60),
+        "} ".repeat(60)
+    )));
+    assert_eq!(codes(&c), [diag::SCENARIO_TOO_LONG]);
+    // A chain of 20000 lets, the last referring to the first: one cycle, one error.
+    let n = 20_000 / SCALE;
+    let mut lets: String = (0..n)
+        .map(|i| format!("let l{i} = l{} + 1; ", i + 1))
+        .collect();
+    lets.push_str(&format!("let l{n} = l0; "));
+    let c = compile(dev(&lets));
+    assert_eq!(codes(&c), [diag::RECURSION]);
+    // The same chain without the cycle is valid (and not quadratic).
+    let mut lets: String = (0..n)
+        .map(|i| format!("let l{i} = l{} + 1; ", i + 1))
+        .collect();
+    lets.push_str(&format!("let l{n} = 0; "));
+    let c = compile(dev(&lets));
+    assert!(codes(&c).is_empty(), "{:?}", codes(&c));
+    // 10000 self-recursive fns: one error each (each its own cycle), capped work.
+    let fns: String = (0..10_000 / SCALE)
+        .map(|i| format!("fn f{i}(a: u8) -> u8 = f{i}(a); "))
+        .collect();
+    let c = compile(dev(&fns));
+    assert!(codes(&c).iter().all(|c| *c == diag::RECURSION));
 }
 
 /// A register whose `read` is `expr`, in an otherwise valid device.

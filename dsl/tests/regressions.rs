@@ -261,3 +261,31 @@ fn expressions_take_64_operators() {
         );
     }
 }
+
+/// Language v2 made only `byte` and the declaring words (`fifo`, `sticky`,
+/// `stream`, `timer`, `vmm`) reserved: the words that only begin a
+/// statement or step stay usable as names, so v1 specs using them still
+/// compile, and each means the statement only where one can start.
+#[test]
+fn v2_statement_words_remain_names() {
+    let c = compile_str(
+        "t.pcidev",
+        "device t { id 0x1b36:1; state start: u8 = 0; state stop: u8 = 0; state ready: u8 = 0; \
+         state input: u8 = 0; state send: u8 = 0; state repeat: u8 = 0; state advance: u8 = 0; \
+         state after: u8 = 0; state every: u8 = 0; state output: u8 = 0; \
+         bar 0 mem32 size 16 { register A @ 0 : u32 { \
+         read start + stop + ready + input + send + repeat + advance + after + every + output; \
+         on write { start = 1; stop = value; send += 1; } } } \
+         scenario s { expect start == 0; write A = 1; expect start == 1; } }",
+    );
+    let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.is_empty(), "{codes:?}");
+    for word in ["byte", "fifo", "sticky", "stream", "timer", "vmm"] {
+        let c = compile_str(
+            "t.pcidev",
+            &format!("device t {{ id 0x1b36:1; hook h({word}: u8); }}"),
+        );
+        let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [pcidevc_dsl::diag::BAD_NAME], "{word}");
+    }
+}

@@ -198,20 +198,32 @@ fi
     )
 }
 
-/// Parse every `selftest: P/N passed` line of a console log.
+/// Parse every `selftest: P/N passed` line of a console log (the drivers
+/// add `, S skipped` when they skipped steps only a host can run; skipped
+/// steps are counted in neither P nor N).
 pub fn verdicts(console: &str) -> Vec<(u32, u32)> {
     console
         .lines()
-        .filter_map(|l| {
-            let rest = &l[l.find("selftest: ")? + "selftest: ".len()..];
-            let rest = rest.strip_suffix(" passed")?.trim();
-            let (p, n) = rest
-                .rsplit_once(' ')
-                .map_or(rest, |(_, t)| t)
-                .split_once('/')?;
-            Some((p.trim().parse().ok()?, n.trim().parse().ok()?))
-        })
+        .filter_map(|l| verdict(l).map(|(p, n, _)| (p, n)))
         .collect()
+}
+
+/// `(passed, run, skipped)` of one verdict line.
+fn verdict(line: &str) -> Option<(u32, u32, u32)> {
+    let rest = &line[line.find("selftest: ")? + "selftest: ".len()..];
+    let (rest, skipped) = match rest.trim_end().strip_suffix(" skipped") {
+        Some(r) => {
+            let (r, s) = r.rsplit_once(", ")?;
+            (r, s.trim().parse().ok()?)
+        }
+        None => (rest, 0),
+    };
+    let rest = rest.trim_end().strip_suffix(" passed")?.trim();
+    let (p, n) = rest
+        .rsplit_once(' ')
+        .map_or(rest, |(_, t)| t)
+        .split_once('/')?;
+    Some((p.trim().parse().ok()?, n.trim().parse().ok()?, skipped))
 }
 
 fn wait_for_socket(path: &Path, host: &mut Child, within: Duration) -> Result<()> {
@@ -743,9 +755,7 @@ fn keep_artifacts(dir: &Path, work: &Path, console: &str) -> Result<()> {
 /// Guest time of the first verdict (the kernel's `[ seconds]` stamp), capped
 /// by the wall time of the whole boot.
 fn first_verdict_time(console: &str, wall: Duration) -> Option<Duration> {
-    let line = console
-        .lines()
-        .find(|l| l.contains("selftest: ") && l.ends_with(" passed"))?;
+    let line = console.lines().find(|l| verdict(l).is_some())?;
     let stamp = line
         .trim_start()
         .strip_prefix('[')?
@@ -786,8 +796,14 @@ mod tests {
     fn verdict_lines_are_parsed() {
         let console = "[    1.234567] hello_tic 0000:00:03.0: hello_tic: selftest: 15/15 passed\n\
                        noise selftest: nothing\n\
-                       [    2.000000] x: selftest: 3/4 passed\n";
-        assert_eq!(verdicts(console), vec![(15, 15), (3, 4)]);
+                       [    2.000000] x: selftest: 3/4 passed\n\
+                       [    3.000000] v2: selftest: 7/7 passed, 5 skipped\n\
+                       v2: selftest: a: step 1 (line 3): input line \"x\": skipped: host only\n";
+        assert_eq!(verdicts(console), vec![(15, 15), (3, 4), (7, 7)]);
+        assert_eq!(
+            verdict("v2: selftest: 7/7 passed, 5 skipped"),
+            Some((7, 7, 5))
+        );
         assert_eq!(
             first_verdict_time(console, Duration::from_secs(9)),
             Some(Duration::from_secs_f64(1.234567))

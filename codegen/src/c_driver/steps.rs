@@ -14,12 +14,15 @@
 //! | `invalid read LOC` | `pcidevc_check(t, ioreadN(ADDR), EXPECT, U64_MAX);` |
 //! | `expect irq` / `expect no irq` | `pcidevc_expect_irq(t);` / `pcidevc_expect_no_irq(t);` |
 //! | `expect dma[A..B] == D` / `fill dma[A..B] = D` | `pcidevc_expect_dma(...)` / `pcidevc_fill_dma(...)` |
+//! | `advance N UNIT` | `pcidevc_advance(t, US);` (sleeps, microseconds rounded up) |
+//! | `repeat N { .. }` | its body, N times (unrolled) |
 //!
 //! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
 //! for a raw location. A value `dma.addr + C` is `d->dma_addr + C`, checked
 //! to fit the register first (`pcidevc_fits`). As in the Rust driver,
 //! accesses the kernel's accessors cannot issue (misaligned, 8-byte port
-//! I/O) and steps only a host can run are skipped, logged and not counted.
+//! I/O) and steps only a host can run are skipped, logged and counted as
+//! skipped (the verdict adds `, S skipped`).
 
 use super::{Names, c_string, call, num, read_at, write_lines};
 use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind, StepValue};
@@ -234,16 +237,17 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
             ],
             ";",
         )),
-        StepKind::Repeat { .. }
-        | StepKind::ExpectMsi(_)
-        | StepKind::ExpectState { .. }
-        | StepKind::Advance(_)
+        StepKind::Advance(ns) => out.push(format!(
+            "pcidevc_advance(t, {}ULL);",
+            crate::driver::steps::advance_us(*ns)
+        )),
+        StepKind::ExpectMsi(_) => skip(&mut out, "the driver does not track MSI vectors"),
+        // Unrolled before steps are rendered.
+        StepKind::Repeat { .. } => skip(&mut out, "internal: a repeat header"),
+        StepKind::ExpectState { .. }
         | StepKind::Input { .. }
         | StepKind::ExpectOutput { .. }
-        | StepKind::ExpectVmm(_) => skip(
-            &mut out,
-            "this driver backend does not run language v2 steps yet",
-        ),
+        | StepKind::ExpectVmm(_) => skip(&mut out, crate::driver::steps::HOST_ONLY),
     }
     out
 }

@@ -154,7 +154,20 @@ pub fn build(dev: &Device) -> Document {
                 title: "DMA".into(),
                 paras: prose::dma(dev),
             },
-        ],
+        ]
+        .into_iter()
+        .chain(
+            (!(dev.timers.is_empty()
+                && dev.streams.is_empty()
+                && dev.lets.is_empty()
+                && dev.fns.is_empty()))
+            .then(|| Section {
+                anchor: "time-streams".into(),
+                title: "Timers, streams and named expressions".into(),
+                paras: prose::time_and_streams(dev),
+            }),
+        )
+        .collect(),
         states: dev
             .states
             .iter()

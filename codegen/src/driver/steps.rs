@@ -18,6 +18,10 @@
 //! | `expect irq` / `expect no irq` | `t.expect_irq(\|\| self.irq_count());` (waits 1 s) / `t.expect_no_irq(..)` (20 ms) |
 //! | `expect dma[A..B] == D` | `let data = DmaContents::..; t.expect_dma(&self.dma, A, B, data);` |
 //! | `fill dma[A..B] = D` | `let data = DmaContents::..; t.fill_dma(&self.dma, A, B, data);` |
+//! | `expect REG != V` | as `==`, with `t.check_reg_ne` / `t.check_ne` |
+//! | `advance N UNIT` | `t.advance(US);`: sleeps, in microseconds rounded up |
+//! | `repeat N { .. }` | its body, N times (unrolled) |
+//! | host-only steps (`input`, `expect output`, `expect vmm`, `expect STATE`) | `t.skip(..)`: logged, counted as skipped |
 //!
 //! A value `dma.addr + C` is `self.dma_plus(C)`; written to a register it
 //! first goes through `t.fits(..)`, which fails the step if the bus address
@@ -87,12 +91,17 @@ pub enum Action {
         fallible: bool,
         want: Value,
         mask: String,
+        /// `!=` instead of `==`.
+        ne: bool,
     },
     ExpectRaw {
         raw: Raw,
         want: Value,
         mask: String,
+        ne: bool,
     },
+    /// `advance`: sleep this many microseconds (an `i64` literal).
+    Advance(String),
     Wait {
         reg: RegRef,
         want: Value,
@@ -255,6 +264,15 @@ fn data(d: &Data) -> DmaData {
     }
 }
 
+/// Why a host-only step is skipped (the same text in both drivers).
+pub(crate) const HOST_ONLY: &str = "host only (device state, stream bytes or VMM requests)";
+
+/// An `advance` of `ns` nanoseconds as a sleep in microseconds, rounded up
+/// (a driver never sleeps less than the scenario asked), at most `i64::MAX`.
+pub(crate) fn advance_us(ns: u64) -> u64 {
+    ns.div_ceil(1000).min(i64::MAX as u64)
+}
+
 fn skip(why: &str) -> Action {
     Action::Skip(text::str_lit(why))
 }
@@ -283,24 +301,23 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
             }
         }
         StepKind::Expect {
-            cmp: ir::Cmp::Ne, ..
-        } => skip("this driver backend does not check `!=` yet"),
-        StepKind::Expect {
             loc,
             value: v,
             mask,
-            cmp: ir::Cmp::Eq,
+            cmp,
         } => match access(dev, loc, false) {
             Access::Reg { reg, fallible } => Action::Expect {
                 reg,
                 fallible,
                 want: value(v, needs),
                 mask: text::mask(*mask),
+                ne: *cmp == ir::Cmp::Ne,
             },
             Access::Raw(raw) => Action::ExpectRaw {
                 raw,
                 want: value(v, needs),
                 mask: text::mask(*mask),
+                ne: *cmp == ir::Cmp::Ne,
             },
             Access::Skip(why) => skip(why),
         },
@@ -329,6 +346,7 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
                     dma_plus: None,
                 },
                 mask: text::mask(u64::MAX),
+                ne: false,
             },
             // Raw accesses are requested with `raw = true`, so a register
             // access cannot come back; kept total without a panic.
@@ -361,13 +379,15 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
                 data: data(d),
             }
         }
-        StepKind::Repeat { .. }
-        | StepKind::ExpectMsi(_)
-        | StepKind::ExpectState { .. }
-        | StepKind::Advance(_)
+        StepKind::Advance(ns) => Action::Advance(advance_us(*ns).to_string()),
+        k if k.host_only() => skip(HOST_ONLY),
+        StepKind::ExpectMsi(_) => skip("the driver does not track MSI vectors"),
+        // Unrolled by `crate::unrolled_steps` before steps are rendered.
+        StepKind::Repeat { .. } => skip("internal: a repeat header"),
+        StepKind::ExpectState { .. }
         | StepKind::Input { .. }
         | StepKind::ExpectOutput { .. }
-        | StepKind::ExpectVmm(_) => skip("this driver backend does not run language v2 steps yet"),
+        | StepKind::ExpectVmm(_) => skip(HOST_ONLY),
     };
     let line = st.line.to_string();
     let text = text::str_lit(&st.text);
@@ -469,7 +489,7 @@ mod tests {
         );
         let (a, _) = action("invalid read bar 2 @ 0x1 : u8;");
         assert!(
-            matches!(&a, Action::ExpectRaw { raw: r, want, mask } if *r == raw(2, 8, "0x1") && *want == konst("0x0") && mask == "u64::MAX"),
+            matches!(&a, Action::ExpectRaw { raw: r, want, mask, ne: false } if *r == raw(2, 8, "0x1") && *want == konst("0x0") && mask == "u64::MAX"),
             "{a:?}"
         );
         let (a, _) = action("invalid read bar 0 @ 0x1 : u16;");

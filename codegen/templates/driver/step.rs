@@ -44,19 +44,21 @@
         let done = io{{ raw.bar }}.try_write{{ raw.bits }}({{ value.constant }}, {{ raw.offset }});
         t.done(done);
 {%- endif %}
-{%- when Action::Expect { reg, fallible, want, mask } %}
+{%- when Action::Expect { reg, fallible, want, mask, ne } %}
 {%- call want_binding(want) %}{% endcall %}
 {%- if fallible %}
         let got = io{{ reg.bar }}.try_read({{ reg }});
-        t.check_reg(got, {% call want_arg(want) %}{% endcall %}, {{ mask }});
+        t.check_reg{% if ne %}_ne{% endif %}(got, {% call want_arg(want) %}{% endcall %}, {{ mask }});
 {%- else %}
         let got = io{{ reg.bar }}.read({{ reg }});
-        t.check_reg(Ok(got), {% call want_arg(want) %}{% endcall %}, {{ mask }});
+        t.check_reg{% if ne %}_ne{% endif %}(Ok(got), {% call want_arg(want) %}{% endcall %}, {{ mask }});
 {%- endif %}
-{%- when Action::ExpectRaw { raw, want, mask } %}
+{%- when Action::ExpectRaw { raw, want, mask, ne } %}
 {%- call want_binding(want) %}{% endcall %}
         let got = io{{ raw.bar }}.try_read{{ raw.bits }}({{ raw.offset }});
-        t.check(got, {% call want_arg(want) %}{% endcall %}, {{ mask }});
+        t.check{% if ne %}_ne{% endif %}(got, {% call want_arg(want) %}{% endcall %}, {{ mask }});
+{%- when Action::Advance(us) %}
+        t.advance({{ us }});
 {%- when Action::Wait { reg, want, mask } %}
 {%- call want_binding(want) %}{% endcall %}
         let read = || io{{ reg.bar }}.try_read({{ reg }});

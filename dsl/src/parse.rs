@@ -129,6 +129,15 @@ pub fn parse_bytes(
     spec
 }
 
+/// The pest tree of a whole file (for [`crate::fmt`]): `None` when it is
+/// nested too deep or does not parse at all.
+pub(crate) fn parse_tree(text: &str) -> Option<Pair<'_, Rule>> {
+    if check_nesting(text).is_some() {
+        return None;
+    }
+    parse_rule(Rule::file, text).ok()
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }

@@ -23,19 +23,17 @@
 //! braces they own still indent. Rules inside them that it knows are laid
 //! out as usual.
 
-use crate::parse::{Rule, parse_tree};
+use crate::parse::{Rule, parse_trees};
 use pest::iterators::Pair;
 use std::collections::HashSet;
 
 /// Spaces per indentation level.
 pub const INDENT: usize = 4;
 
-/// Format spec text; `None` when it does not parse (without recovery).
+/// Format spec text, or an included fragment (device or BAR items);
+/// `None` when it does not parse as any of them without recovery.
 pub fn format(text: &str) -> Option<String> {
-    let root = parse_tree(text)?;
-    if has_recovery(&root) {
-        return None;
-    }
+    let root = parse_trees(text).into_iter().find(|t| !has_recovery(t))?;
     let tokens = lex(text);
     let mut f = Formatter {
         text,

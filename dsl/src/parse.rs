@@ -129,13 +129,17 @@ pub fn parse_bytes(
     spec
 }
 
-/// The pest tree of a whole file (for [`crate::fmt`]): `None` when it is
-/// nested too deep or does not parse at all.
-pub(crate) fn parse_tree(text: &str) -> Option<Pair<'_, Rule>> {
+/// The pest trees of a file (for [`crate::fmt`]), read as each thing a
+/// file can be: a spec, then the two kinds of included fragment (device
+/// items, BAR items). Empty when it is nested too deep.
+pub(crate) fn parse_trees(text: &str) -> Vec<Pair<'_, Rule>> {
     if check_nesting(text).is_some() {
-        return None;
+        return Vec::new();
     }
-    parse_rule(Rule::file, text).ok()
+    [Rule::file, Rule::device_body, Rule::bar_body]
+        .into_iter()
+        .filter_map(|r| parse_rule(r, text).ok())
+        .collect()
 }
 
 fn canonical(p: &Path) -> PathBuf {

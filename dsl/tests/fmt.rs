@@ -172,3 +172,17 @@ fn a_file_that_does_not_parse_is_refused() {
     assert_eq!(format("device t { /* unclosed"), None);
     assert_eq!(format(&"(".repeat(100)), None);
 }
+
+#[test]
+fn included_fragments_are_formatted_too() {
+    let device_items = "state x:u32;\nhook f();\n";
+    assert_eq!(
+        format(device_items).as_deref(),
+        Some("state x: u32;\nhook f();\n")
+    );
+    let bar_items = "register A @ 0 : u32 rw;register B @ 4 : u32 rw { field f [0] rw; }";
+    assert_eq!(
+        format(bar_items).as_deref(),
+        Some("register A @ 0 : u32 rw;\nregister B @ 4 : u32 rw {\n    field f [0] rw;\n}\n")
+    );
+}

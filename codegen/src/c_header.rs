@@ -310,6 +310,7 @@ pub fn comment_block(lines: &[String]) -> String {
 #[template(path = "c/header.h", escape = "none")]
 struct Header {
     source: String,
+    generator: String,
     name: String,
     guard: String,
     /// Rendered groups (comment, then aligned defines).
@@ -339,6 +340,7 @@ pub fn render(dev: &Device) -> crate::OutputFile {
         .collect();
     let h = Header {
         source: crate::summary::file_name(&dev.source_name).to_string(),
+        generator: crate::generator(dev),
         name: dev.name.clone(),
         guard: format!("{}_H", prefix(dev)),
         groups: rendered,

@@ -19,6 +19,28 @@ pub mod summary;
 use pcidevc_dsl::ir;
 use std::path::PathBuf;
 
+/// Who wrote a generated file, as its header comment names it:
+/// `pcidevc 0.1.0 (language 2)`: the compiler's version and the language
+/// version the spec was read as. Deterministic (no date, no host).
+pub fn generator(dev: &ir::Device) -> String {
+    format!(
+        "pcidevc {} (language {})",
+        env!("CARGO_PKG_VERSION"),
+        dev.language
+    )
+}
+
+/// A support file copied into every output that needs it, with a line
+/// naming the [`generator`] after its first (licence) line, as a comment
+/// between `open` and `close` (`"//", ""` or `"/*", " */"`).
+pub(crate) fn support_file(dev: &ir::Device, text: &str, open: &str, close: &str) -> String {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    format!(
+        "{first}\n{open} Written by {}.{close}\n{rest}",
+        generator(dev)
+    )
+}
+
 /// One generated file, relative to the device's output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {

@@ -39,3 +39,40 @@ fn every_valid_spec_renders() {
         assert_eq!(source, model::render_source(&dev), "{}", path.display());
     }
 }
+
+/// Every generated file says, near its top, which pcidevc wrote it and for
+/// which language version: `pcidevc 0.1.0 (language 2)`, or `language 1`
+/// for a spec that states `language 1;` (no date: output stays
+/// deterministic).
+#[test]
+fn every_generated_file_names_the_compiler_and_language_versions() {
+    for path in &specs() {
+        let dev = pcidevc_dsl::compile_file(path).device.expect("valid spec");
+        let want = format!(
+            "pcidevc {} (language {})",
+            env!("CARGO_PKG_VERSION"),
+            dev.language
+        );
+        assert_eq!(want, pcidevc_codegen::generator(&dev));
+        for file in generate(&dev) {
+            let head: String = file
+                .contents
+                .lines()
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                head.contains(&want),
+                "{}: {} does not name `{want}` in its header:\n{head}",
+                path.display(),
+                file.path.display()
+            );
+        }
+    }
+    let v1 = specs()
+        .into_iter()
+        .find(|p| p.ends_with("language_v1.pcidev"))
+        .expect("the corpus has a language 1 spec");
+    let dev = pcidevc_dsl::compile_file(&v1).device.expect("valid spec");
+    assert!(pcidevc_codegen::generator(&dev).ends_with("(language 1)"));
+}

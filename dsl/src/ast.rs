@@ -30,7 +30,24 @@ pub struct Str {
 /// A spec file after includes: zero or more devices (the checker wants one).
 #[derive(Debug, Clone, Default)]
 pub struct SpecAst {
+    /// `language N;` of the spec file, when it states one.
+    pub language: Option<Num>,
     pub devices: Vec<DeviceAst>,
+}
+
+impl SpecAst {
+    /// The language version the spec is read as: the one it states, or the
+    /// newest ([`crate::ir::LANGUAGE_VERSION`]).
+    pub fn language_version(&self) -> u64 {
+        self.language
+            .map_or(crate::ir::LANGUAGE_VERSION, |n| n.value)
+    }
+
+    /// Can this compiler read the spec? (`language N;` with N from 1 to
+    /// [`crate::ir::LANGUAGE_VERSION`], or no `language` item.)
+    pub fn language_supported(&self) -> bool {
+        (1..=crate::ir::LANGUAGE_VERSION).contains(&self.language_version())
+    }
 }
 
 #[derive(Debug, Clone)]

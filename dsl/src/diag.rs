@@ -189,6 +189,8 @@ codes! {
         "Specs are UTF-8 text. The span points at the first byte that is not valid UTF-8.";
     BAD_STRING = "E0007", "invalid string",
         "Strings may contain the escapes \\\\, \\\" , \\n and \\t only.";
+    LANGUAGE_VERSION = "E0010", "unsupported language version",
+        "`language N;` names the version of the language a spec is written for. This pcidevc reads versions 1 to 2 (every older version is a subset of the newer: a v1 spec is a valid v2 spec); a spec for a newer version needs a newer pcidevc (`pcidevc --version` shows which one this is). Without the item, a spec is read as the newest version. Nothing else in the file is checked, since it may use constructs this compiler does not know.";
     NO_DEVICE = "E0101", "no device",
         "A spec file must contain exactly one `device NAME { ... }` block.";
     MISSING_ITEM = "E0102", "missing required item",

@@ -33,6 +33,10 @@ pub use pcidev_core::space::Space;
 pub use pcidev_core::time::TimeUnit;
 pub use pcidev_core::vmm::VmmRequest;
 
+/// The newest language version this compiler reads (`language N;`). Every
+/// older version is a subset of it: a v1 spec is a valid v2 spec.
+pub const LANGUAGE_VERSION: u64 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +59,9 @@ pub struct Device {
     pub description: String,
     /// The spec file's name as given (for headers of generated files).
     pub source_name: String,
+    /// The language version the spec was read as (its `language N;`, or
+    /// [`LANGUAGE_VERSION`]); named in the header of every generated file.
+    pub language: u64,
     pub vendor_id: u16,
     pub device_id: u16,
     pub revision: u8,

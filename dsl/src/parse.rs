@@ -129,6 +129,19 @@ pub fn parse_bytes(
     spec
 }
 
+/// The pest trees of a file (for [`crate::fmt`]), read as each thing a
+/// file can be: a spec, then the two kinds of included fragment (device
+/// items, BAR items). Empty when it is nested too deep.
+pub(crate) fn parse_trees(text: &str) -> Vec<Pair<'_, Rule>> {
+    if check_nesting(text).is_some() {
+        return Vec::new();
+    }
+    [Rule::file, Rule::device_body, Rule::bar_body]
+        .into_iter()
+        .filter_map(|r| parse_rule(r, text).ok())
+        .collect()
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -450,7 +463,15 @@ impl ParseSession<'_> {
     // ------------------------------------------------------------ file and device
 
     fn top_items(&mut self, cx: Cx, file: Pair<'_, Rule>, spec: &mut SpecAst) {
-        for p in file.into_inner() {
+        let mut items = file.into_inner().peekable();
+        if let Some(p) = items.next_if(|p| p.as_rule() == Rule::language)
+            && !self.language(cx, p, spec)
+        {
+            // A newer language may use anything: reading on would only
+            // report its new constructs as syntax errors.
+            return;
+        }
+        for p in items {
             match p.as_rule() {
                 Rule::device => {
                     let d = self.device(cx, p);
@@ -461,6 +482,40 @@ impl ParseSession<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// `language N;`: record it (the spec's own file's counts) and say
+    /// whether this compiler reads that version.
+    fn language(&mut self, cx: Cx, p: Pair<'_, Rule>, spec: &mut SpecAst) -> bool {
+        let Some(n) = p.into_inner().find(|p| p.as_rule() == Rule::number) else {
+            return true;
+        };
+        let num = self.number(cx, n);
+        let newest = crate::ir::LANGUAGE_VERSION;
+        if (1..=newest).contains(&num.value) {
+            spec.language.get_or_insert(num);
+            return true;
+        }
+        spec.language = Some(num);
+        let version = env!("CARGO_PKG_VERSION");
+        let d = if num.value == 0 {
+            Diagnostic::error(diag::LANGUAGE_VERSION, num.span, "there is no language 0")
+                .label("versions start at 1")
+                .hint(format!("write `language {newest};`, or leave the item out"))
+        } else {
+            Diagnostic::error(
+                diag::LANGUAGE_VERSION,
+                num.span,
+                format!(
+                    "this spec is written for language {}, newer than pcidevc {version} reads",
+                    num.value
+                ),
+            )
+            .label(format!("pcidevc {version} reads languages 1 to {newest}"))
+            .hint("use a newer pcidevc")
+        };
+        self.diags.push(d);
+        false
     }
 
     fn device(&mut self, cx: Cx, p: Pair<'_, Rule>) -> DeviceAst {
@@ -1894,6 +1949,7 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         k_into => "`into`",
         k_invalid => "`invalid`",
         k_irq => "`irq`",
+        k_language => "`language`",
         k_len => "`len`",
         k_level => "`level`",
         k_mask => "`mask`",

@@ -568,6 +568,13 @@ fn includes_resolve_relative_to_their_file() {
 }
 
 #[test]
+fn language_version_is_stated_or_the_newest() {
+    assert_eq!(spec("language_v1.pcidev").language, 1);
+    assert_eq!(spec("minimal.pcidev").language, ir::LANGUAGE_VERSION);
+    assert_eq!(ir::LANGUAGE_VERSION, 2);
+}
+
+#[test]
 fn minimal_and_msi_only_devices() {
     let dev = spec("minimal.pcidev");
     assert!(dev.bars.is_empty() && dev.registers.is_empty() && dev.scenarios.is_empty());
@@ -809,6 +816,7 @@ impl Seen {
             self.add("hook_returns", h.ret.is_some());
             self.add("hook_params", !h.params.is_empty());
         }
+        self.add("language", dev.language);
         let irq = &dev.interrupt;
         self.add("pin", irq.pin.is_some());
         self.add("msi", irq.msi_vectors.is_some());
@@ -920,6 +928,7 @@ fn the_valid_corpus_uses_every_construct() {
         want.extend(names.iter().map(|n| format!("{what}:{n}")));
     };
     all("state", &["u8", "u16", "u32", "u64", "bool", "buffer"]);
+    all("language", &["1", "2"]);
     all("hook_returns", &["true", "false"]);
     all("hook_params", &["true", "false"]);
     all("pin", &["true", "false"]);

@@ -12,6 +12,7 @@
 //! 0 success (warnings allowed), 1 errors in a spec or drift found by
 //! `--check`, 2 usage or I/O errors.
 
+mod fmt;
 mod output;
 
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -42,6 +43,15 @@ Examples:
 
 Exit status: 0 valid (warnings allowed), 1 errors (or warnings with --deny-warnings),
 2 usage or I/O errors (e.g. an unreadable spec).";
+
+const FMT_AFTER_HELP: &str = "\
+Examples:
+  pcidevc fmt specs/*.pcidev            format in place
+  pcidevc fmt --check specs/*.pcidev    CI: diff on stdout, exit 1 if any file is not formatted
+
+Only whitespace changes: tokens and comments stay as written. Exit status:
+0 formatted (or already), 1 a file does not parse or (--check) is not
+formatted, 2 I/O errors.";
 
 const EXPLAIN_AFTER_HELP: &str = "\
 Examples:
@@ -119,6 +129,21 @@ enum Command {
         /// Spec files to validate, one device each (`.pcidev`).
         #[arg(required = true, value_name = "SPEC", value_hint = ValueHint::FilePath)]
         specs: Vec<PathBuf>,
+
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Rewrite specs in the canonical layout (4-space indent, one item per
+    /// line, comments kept); files with syntax errors are left alone.
+    #[command(after_help = FMT_AFTER_HELP)]
+    Fmt {
+        /// Change nothing: show a diff for each file that is not formatted
+        /// and exit with status 1.
+        #[arg(long)]
+        check: bool,
+        /// Spec files (or included files) to format.
+        #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
+        files: Vec<PathBuf>,
 
         #[command(flatten)]
         report: ReportArgs,
@@ -206,6 +231,11 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(Command::Check { specs, report }) => run(specs, None, &Reporter::new(report)),
+        Some(Command::Fmt {
+            check,
+            files,
+            report,
+        }) => fmt_files(files, *check, &Reporter::new(report)),
         Some(Command::Explain { code }) => explain(*code),
         Some(Command::Completions { shell }) => completions(*shell),
         None => {
@@ -217,6 +247,35 @@ fn main() -> ExitCode {
             run(&cli.specs, Some(target), &Reporter::new(&cli.report))
         }
     }
+}
+
+fn fmt_files(files: &[PathBuf], check: bool, reporter: &Reporter) -> ExitCode {
+    let mut worst = 0u8;
+    let mut unformatted = Vec::new();
+    for path in files {
+        match fmt::file(path, check) {
+            fmt::Outcome::Formatted => {}
+            fmt::Outcome::Changed(diff) => {
+                if check {
+                    reporter.diff(&diff);
+                    unformatted.push(path.clone());
+                    worst = worst.max(EXIT_SPEC);
+                }
+            }
+            fmt::Outcome::Unparsable(sources, diags) => {
+                reporter.diagnostics(&diags, &sources);
+                worst = worst.max(EXIT_SPEC);
+            }
+            fmt::Outcome::Io(e) => {
+                reporter.remark(&Remark::new(Severity::Error, e));
+                worst = worst.max(EXIT_USAGE);
+            }
+        }
+    }
+    if !unformatted.is_empty() {
+        reporter.remark(&fmt::check_remark(&unformatted));
+    }
+    ExitCode::from(worst)
 }
 
 fn explain(code: Option<&CodeInfo>) -> ExitCode {
@@ -373,6 +432,14 @@ impl Reporter {
             MessageFormat::Human | MessageFormat::Short => {
                 eprint!("{}", remark.rendered(self.color));
             }
+        }
+    }
+
+    /// A diff: on stdout, or on stderr when stdout is reserved for JSON.
+    fn diff(&self, diff: &str) {
+        match self.format {
+            MessageFormat::Json => eprint!("{diff}"),
+            MessageFormat::Human | MessageFormat::Short => print!("{diff}"),
         }
     }
 

@@ -480,3 +480,40 @@ fn subcommands_take_only_their_flags() {
     let o = run(pcidevc().args(["completions", "bash", "--color", "never"]));
     assert_eq!(o.status.code(), Some(2), "not a flag of completions");
 }
+
+/// `pcidevc fmt`: `--check` shows a diff and exits 1 without writing;
+/// without it the file is rewritten and a second `--check` passes; a file
+/// that does not parse gets its diagnostics, exit 1, and is left alone.
+#[test]
+fn fmt_check_diffs_formats_and_refuses_unparsable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("messy.pcidev");
+    let messy = "device messy {  id 0x1b36:0x0001;   // the id\nstate x:u32=0;}\n";
+    std::fs::write(&spec, messy).unwrap();
+
+    let out = run(pcidevc().arg("fmt").arg("--check").arg(&spec));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("+    state x: u32 = 0;"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not formatted"));
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), messy);
+
+    let out = run(pcidevc().arg("fmt").arg(&spec));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&spec).unwrap(),
+        "device messy {\n    id 0x1b36:0x0001; // the id\n    state x: u32 = 0;\n}\n"
+    );
+    let out = run(pcidevc().arg("fmt").arg("--check").arg(&spec));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty());
+
+    let broken = dir.path().join("broken.pcidev");
+    let text = "device broken {\n    id 0x1b36:0x0001\n}\n";
+    std::fs::write(&broken, text).unwrap();
+    let out = run(pcidevc().arg("fmt").arg(&broken));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error[E0001]"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), text);
+}

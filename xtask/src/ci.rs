@@ -3,6 +3,7 @@
 //! It provisions what is missing (Debian packages, rust-src, bindgen, the
 //! guest kernel, QEMU with vfio-user) into the cache, then runs every test:
 //! formatting, clippy, the workspace's tests, generated-code drift, the
+//! editor grammar (tree-sitter generate/test/parse on every spec), the
 //! documentation pages in headless Chromium, the guest smoke test, the
 //! generated drivers' kernel builds (Rust and C) and the end-to-end boots
 //! (both drivers). Steps run in order and the first failure stops the run; the
@@ -41,6 +42,12 @@ pub fn host_checks(ui: &Ui) -> Result<()> {
             .context("generated/ is stale: run `cargo run -p pcidevc -- specs/*.pcidev` and commit")
     })?;
     Ok(())
+}
+
+/// The editor grammar: see [`crate::tree_sitter`].
+pub fn tree_sitter(ui: &Ui) -> Result<()> {
+    let exe = crate::tree_sitter::provision(ui, &crate::cache::Cache::from_env()?)?;
+    crate::tree_sitter::check(ui, &exe)
 }
 
 /// Every spec's documentation page in headless Chromium (provisioned with

@@ -18,6 +18,7 @@
 //!
 //! - [`browser`]: the generated documentation pages in headless Chromium
 //!   over the DevTools protocol.
+//! - [`tree_sitter`]: the editor grammar checked with the tree-sitter CLI.
 //! - [`ci`]: `cargo xtask ci`, the one test command.
 //!
 //! Progress is shown through [`ui::Ui`]; pass `Ui::with_mode(Mode::Quiet)`
@@ -35,5 +36,6 @@ pub mod provision;
 pub mod qemu;
 pub mod smoke;
 pub mod toolchain;
+pub mod tree_sitter;
 pub mod ui;
 pub mod workspace;

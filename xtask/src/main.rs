@@ -69,6 +69,10 @@ enum Cmd {
     /// with apt-get when missing): no console error, no network request,
     /// one diagram per register, the search filter, a screenshot.
     Browser(BrowserArgs),
+    /// The editor grammar (editors/tree-sitter-pcidev): install the pinned
+    /// tree-sitter CLI into the cache when missing, generate the parser, run
+    /// its tests, and parse every spec and corpus file the compiler parses.
+    TreeSitter,
     /// The project's test command: provision what is missing, then run
     /// every test (host checks, guest smoke test, drivers, end to end).
     Ci(CiArgs),
@@ -277,6 +281,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         }
         Cmd::GuestTest(args) => guest_test(ui, args),
         Cmd::Ci(args) => ci(ui, args),
+        Cmd::TreeSitter => xtask::ci::tree_sitter(ui),
         Cmd::Browser(args) => {
             let chromium = xtask::browser::provision(ui, &Cache::from_env()?, true)?;
             let shots = args
@@ -473,6 +478,7 @@ fn report_guest(ui: &Ui, guest: &provision::Guest) {
 fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
     if !args.vm_only {
         xtask::ci::host_checks(ui)?;
+        xtask::ci::tree_sitter(ui)?;
         xtask::ci::browser(ui)?;
     }
     if !args.host_only {

@@ -23,6 +23,7 @@ struct Md {
     name: String,
     description: String,
     source: String,
+    generator: String,
     config: Vec<(String, String)>,
     sections: Vec<SectionView>,
     states: Vec<(String, String, String)>,
@@ -186,6 +187,7 @@ pub fn render(dev: &Device, doc: &Document) -> String {
         name: text(&doc.name),
         description: text(&doc.description),
         source: doc.source.clone(),
+        generator: doc.generator.clone(),
         config: doc
             .config
             .iter()

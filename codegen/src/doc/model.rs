@@ -23,6 +23,8 @@ pub struct Document {
     pub description: String,
     /// The spec's file name.
     pub source: String,
+    /// [`crate::generator`]: the compiler and language versions.
+    pub generator: String,
     /// Identity and configuration-space summary: (label, value) rows.
     pub config: Vec<(String, String)>,
     /// Titled prose sections: interrupt, DMA (later: timers, streams).
@@ -142,6 +144,7 @@ pub fn build(dev: &Device) -> Document {
         name: dev.name.clone(),
         description: dev.description.clone(),
         source: crate::summary::file_name(&dev.source_name).to_string(),
+        generator: crate::generator(dev),
         config: config_rows(dev),
         sections: vec![
             Section {

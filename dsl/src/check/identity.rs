@@ -105,6 +105,8 @@ impl<'a> Checker<'a> {
                 .get(d.name.span.file)
                 .map(|f| f.name.clone())
                 .unwrap_or_default(),
+            // The spec-wide `language` item is outside the device: `check` sets it.
+            language: ir::LANGUAGE_VERSION,
             vendor_id: 0,
             device_id: 0,
             revision: 0,

@@ -93,6 +93,10 @@ pub fn check(
     sources: &SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ir::Device> {
+    if !spec.language_supported() {
+        // Reported by the parser, which then read nothing else.
+        return None;
+    }
     let device = identity::the_device(spec, sources, diags)?;
     let expanded = expand_arrays(device, diags);
     let device = &expanded;
@@ -120,7 +124,8 @@ pub fn check(
         msi_stmt_sites: Vec::new(),
         bad_numbers,
     };
-    let ir = c.device(device);
+    let mut ir = c.device(device);
+    ir.language = spec.language_version();
     let has_error = c.diags.iter().any(|d| d.is_error());
     if has_error { None } else { Some(ir) }
 }

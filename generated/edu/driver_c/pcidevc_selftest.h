@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* Written by pcidevc 0.1.0 (language 2). */
 /*
  * Self-test support for the C drivers pcidevc generates: the tally that
  * logs one line per scenario step and the verdict, register polling,

@@ -1,0 +1,50 @@
+; Highlighting of .pcidev specs (nvim-treesitter / Helix capture names).
+
+(comment) @comment
+(string) @string
+(escape_sequence) @string.escape
+(number) @number
+(boolean) @boolean
+
+[
+  "language" "include" "device" "description" "id" "revision" "class"
+  "subsystem" "interrupt" "pin" "msi" "level" "status" "ack" "state"
+  "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped"
+  "access" "unaligned" "invalid" "register" "field" "read" "write" "on"
+  "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"
+  "scenario" "expect" "wait" "fill" "mask" "no"
+] @keyword
+
+["if" "else"] @keyword.conditional
+
+[
+  "zero" "ones" "ignore" "error" "raise" "lower" "pulse"
+] @constant.builtin
+
+(scalar_type) @type.builtin
+(buffer_type "u8" @type.builtin)
+(bar_kind) @type
+(access_kind) @attribute
+
+(value) @variable.builtin
+(index) @variable.builtin
+(dma_addr) @variable.builtin
+
+(device name: (identifier) @module)
+(register name: (identifier) @constant)
+(field name: (identifier) @property)
+(enum_variant name: (identifier) @constant)
+(state name: (identifier) @variable)
+(hook name: (identifier) @function)
+(hook_param name: (identifier) @variable.parameter)
+(call name: (identifier) @function.call)
+(scenario name: (identifier) @label)
+(place "." (identifier) @property)
+
+[
+  "=" "|=" "&=" "^=" "+=" "-=" "==" "!=" "<" ">" "<=" ">=" "||" "&&"
+  "|" "^" "&" "<<" ">>" "+" "-" "*" "/" "%" "!" "~" "->" ".." "@"
+] @operator
+
+["{" "}" "(" ")" "[" "]"] @punctuation.bracket
+[";" "," ":" "."] @punctuation.delimiter

@@ -15,8 +15,10 @@ use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value
 
 /// The device-specific part of a model, implemented by generated code.
 pub trait Registers: Send + 'static {
-    /// The static description of the device.
-    const INFO: &'static DeviceInfo;
+    /// The static description of the device. Generated models return a
+    /// `const`; the interpreter (`pcidev-interp`) one description built per
+    /// loaded spec. It must not change over the model's life.
+    fn info(&self) -> &'static DeviceInfo;
 
     /// Full-register read with its side effects. `bar` is the BAR index
     /// (0..=5), `reg` the index into that BAR's `registers`. Only the low
@@ -84,9 +86,10 @@ impl<R: Registers> Model<R> {
     /// A model around `regs` (expected to be in its reset state), with a
     /// reset config space, no interrupt sink, no guest memory and no trace.
     pub fn new(regs: R) -> Self {
+        let info = regs.info();
         let mut model = Model {
             regs,
-            ctx: DeviceCtx::new(R::INFO),
+            ctx: DeviceCtx::new(info),
         };
         model.refresh_interrupt();
         model
@@ -94,7 +97,7 @@ impl<R: Registers> Model<R> {
 
     /// The static description of the device.
     pub fn info(&self) -> &'static DeviceInfo {
-        R::INFO
+        self.regs.info()
     }
 
     /// Where INTx edges and MSI messages go. If the line is asserted now,
@@ -452,7 +455,7 @@ pub trait PciModel: Send {
 
 impl<R: Registers> PciModel for Model<R> {
     fn info(&self) -> &'static DeviceInfo {
-        R::INFO
+        self.regs.info()
     }
     fn config_read(&mut self, offset: u64, data: &mut [u8]) {
         Model::config_read(self, offset, data)

@@ -772,7 +772,9 @@ impl<'a> Model<'a> {
         let reset = self.reset_body();
         quote! {
             impl<H: Hooks> Registers for Device<H> {
-                const INFO: &'static DeviceInfo = &INFO;
+                fn info(&self) -> &'static DeviceInfo {
+                    &INFO
+                }
 
                 fn read_register(&mut self, #read_params) -> u64 {
                     #read_body

@@ -34,7 +34,9 @@ struct HandTic {
 }
 
 impl Registers for HandTic {
-    const INFO: &'static DeviceInfo = &hello_tic::INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &hello_tic::INFO
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {

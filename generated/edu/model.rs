@@ -238,7 +238,9 @@ pub fn model<H: Hooks>(hooks: H) -> Model<Device<H>> {
     Model::new(Device::new(hooks))
 }
 impl<H: Hooks> Registers for Device<H> {
-    const INFO: &'static DeviceInfo = &INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &INFO
+    }
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_id(ctx),

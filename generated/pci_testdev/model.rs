@@ -833,7 +833,9 @@ pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
 impl<H: Hooks> Registers for Device<H> {
-    const INFO: &'static DeviceInfo = &INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &INFO
+    }
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_test(ctx),

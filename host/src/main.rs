@@ -1,9 +1,16 @@
-//! `pcidev-host`: serve one registered device model to one vfio-user client.
+//! `pcidev-host`: serve one device model to one vfio-user client: a model
+//! compiled into this build (by name), or any spec file through the IR
+//! interpreter (`--spec`, no Rust compiled; the same behaviour as the
+//! spec's generated model, see `pcidev-interp`).
 //!
 //! ```text
 //! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] MODEL
+//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] --spec FILE.pcidev
 //! pcidev-host --list
 //! ```
+//!
+//! With `--spec`, hooks this build links Rust for (`registry::LINKED_HOOKS`)
+//! run it; every other hook answers 0 and is reported once.
 //!
 //! QEMU attaches with `-device '{"driver":"vfio-user-pci","socket":
 //! {"path":"/tmp/dev.sock","type":"unix"}}'` (guest RAM must be shared
@@ -21,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pcidev_host::{DeviceServer, registry};
-use pcidev_runtime::JsonLinesTrace;
+use pcidev_runtime::{JsonLinesTrace, PciModel};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -38,8 +45,12 @@ struct Args {
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
+    /// Serve this spec file through the interpreter instead of a
+    /// compiled-in model.
+    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    spec: Option<PathBuf>,
     /// The model to serve (see --list).
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present_any = ["list", "spec"])]
     model: Option<String>,
 }
 
@@ -61,15 +72,34 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), String> {
-    let (Some(socket), Some(name)) = (&args.socket, &args.model) else {
-        return Err("a socket and a model are required".into());
+/// The model to serve and its name: a registered one, or the spec file
+/// through the interpreter.
+fn build_model(args: &Args) -> Result<(Box<dyn PciModel>, String), String> {
+    if let Some(path) = &args.spec {
+        let spec = pcidev_interp::Spec::load(path)
+            .map_err(|e| format!("{} does not compile:\n{e}", path.display()))?;
+        let (hooks, lines) = registry::spec_hooks(&spec.device);
+        for line in lines {
+            log::info!("{}: {line}", spec.name());
+        }
+        let name = format!("{} (interpreted from {})", spec.name(), path.display());
+        return Ok((Box::new(spec.model(Box::new(hooks))), name));
+    }
+    let Some(name) = &args.model else {
+        return Err("a model or --spec is required".into());
     };
     let entry = registry::find(name).ok_or_else(|| {
         let known: Vec<_> = registry::MODELS.iter().map(|m| m.name).collect();
         format!("unknown model {name:?} (known: {})", known.join(", "))
     })?;
-    let mut model = (entry.build)();
+    Ok(((entry.build)(), entry.name.to_owned()))
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let Some(socket) = &args.socket else {
+        return Err("a socket is required".into());
+    };
+    let (mut model, name) = build_model(args)?;
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
         model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
@@ -91,7 +121,7 @@ fn run(args: &Args) -> Result<(), String> {
 
     log::info!(
         "{}: waiting for a vfio-user client on {}",
-        entry.name,
+        name,
         socket.display()
     );
     let done = server.serve(model.as_mut()).map_err(|e| e.to_string())?;

@@ -165,7 +165,9 @@ impl Toy {
 }
 
 impl Registers for Toy {
-    const INFO: &'static DeviceInfo = &TOY_INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &TOY_INFO
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         let Some(layout) = TOY_INFO.bar(bar).and_then(|b| b.registers.get(reg)) else {

@@ -74,7 +74,7 @@
 //! struct Hello { irq: u32, id: u32 }
 //!
 //! impl Registers for Hello {
-//!     const INFO: &'static DeviceInfo = &INFO;
+//!     fn info(&self) -> &'static DeviceInfo { &INFO }
 //!     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
 //!         match reg { 0 => self.irq.into(), 1 => self.id.into(), _ => 0 }
 //!     }

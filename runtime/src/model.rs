@@ -17,8 +17,10 @@ use pcidev_core::scenario::Probe;
 
 /// The device-specific part of a model, implemented by generated code.
 pub trait Registers: Send + 'static {
-    /// The static description of the device.
-    const INFO: &'static DeviceInfo;
+    /// The static description of the device. Generated models return a
+    /// `const`; the interpreter (`pcidev-interp`) one description built per
+    /// loaded spec. It must not change over the model's life.
+    fn info(&self) -> &'static DeviceInfo;
 
     /// Full-register read with its side effects. `bar` is the BAR index
     /// (0..=5), `reg` the index into that BAR's `registers`. Only the low
@@ -122,7 +124,8 @@ impl<R: Registers> Model<R> {
     /// A model around `regs` (expected to be in its reset state), with a
     /// reset config space, no interrupt sink, no guest memory and no trace.
     pub fn new(regs: R) -> Self {
-        let mut ctx = DeviceCtx::new(R::INFO);
+        let info = regs.info();
+        let mut ctx = DeviceCtx::new(info);
         ctx.declare(R::TIMERS, R::STREAMS);
         let mut model = Model { regs, ctx };
         model.refresh_interrupt();
@@ -131,7 +134,7 @@ impl<R: Registers> Model<R> {
 
     /// The static description of the device.
     pub fn info(&self) -> &'static DeviceInfo {
-        R::INFO
+        self.regs.info()
     }
 
     /// Where INTx edges and MSI messages go. If the line is asserted now,
@@ -632,7 +635,7 @@ pub trait PciModel: Send {
 
 impl<R: Registers> PciModel for Model<R> {
     fn info(&self) -> &'static DeviceInfo {
-        R::INFO
+        self.regs.info()
     }
     fn config_read(&mut self, offset: u64, data: &mut [u8]) {
         Model::config_read(self, offset, data)

@@ -56,7 +56,9 @@ const KINDS_INFO: DeviceInfo = DeviceInfo {
 };
 
 impl Registers for Kinds {
-    const INFO: &'static DeviceInfo = &KINDS_INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &KINDS_INFO
+    }
     fn read_register(&mut self, _: &mut DeviceCtx, _: u8, _: usize) -> u64 {
         0
     }

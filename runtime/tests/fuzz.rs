@@ -238,7 +238,7 @@ fn run(ops: &[Op]) -> Result<(usize, usize), TestCaseError> {
         let expected_line = c.interrupt_status()
             && !c.intx_disabled()
             && !c.msi_enabled()
-            && Toy::INFO.interrupt_pin.is_some();
+            && m.regs.info().interrupt_pin.is_some();
         prop_assert_eq!(m.interrupt_asserted(), expected_line);
         prop_assert_eq!(
             c.interrupt_status(),

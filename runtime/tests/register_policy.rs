@@ -50,7 +50,9 @@ struct EduLike {
 }
 
 impl Registers for EduLike {
-    const INFO: &'static DeviceInfo = &INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &INFO
+    }
     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
         if reg == 0 { 0x0100_00ed } else { self.wide }
     }

@@ -37,6 +37,8 @@ pub fn boot_times(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize) -> Result<Bo
     let opts = E2eOptions {
         spec: repo_root().join("specs/hello_tic.pcidev"),
         driver: crate::e2e::DriverKind::Rust,
+        module: None,
+        model: crate::e2e::ModelKind::Generated,
         reloads: 0,
         timeout: Duration::from_secs(240),
         echo: false,
@@ -131,7 +133,13 @@ pub fn mmio(ui: &Ui, guest: &Guest, qemu: &Qemu, reads: u32) -> Result<(MmioFigu
         .file("bin/mmio-bench", bin, 0o755)
         .script(script)
         .write_to(&initrd)?;
-    let served = serve(qemu, &host_bin, "hello_tic", work.path(), false)?;
+    let served = serve(
+        qemu,
+        &host_bin,
+        crate::e2e::HostModel::Registered("hello_tic"),
+        work.path(),
+        false,
+    )?;
     let mut b = Boot::new(&guest.kernel_image, &initrd).args(
         served
             .qemu_args

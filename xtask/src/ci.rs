@@ -110,6 +110,8 @@ pub fn end_to_end(
     let opts = E2eOptions {
         spec: spec.clone(),
         driver: DriverKind::Rust,
+        module: None,
+        model: crate::e2e::ModelKind::Generated,
         reloads,
         timeout: Duration::from_secs(240),
         echo: false,
@@ -202,6 +204,8 @@ pub fn cross_validation(
             let opts = E2eOptions {
                 spec: repo_root().join(format!("specs/{name}.pcidev")),
                 driver,
+                module: None,
+                model: crate::e2e::ModelKind::Generated,
                 reloads: 3,
                 timeout: Duration::from_secs(240),
                 echo: false,
@@ -227,7 +231,7 @@ pub fn cross_validation(
     }
     let sample = ui.step(
         "upstream rust_driver_pci on the generated pci_testdev model",
-        |_| upstream_sample_on_model(guest, qemu, false),
+        |_| upstream_sample_on_model(guest, qemu, crate::e2e::ModelKind::Generated, false),
     )?;
     ui.info(format!(
         "  {} trace events; `{}` after load, rebind and reloads",
@@ -257,4 +261,120 @@ pub fn cross_validation(
         }
     }
     Ok(())
+}
+
+/// A spec that exists only outside the repository (written to a temporary
+/// directory by [`interpreted`]).
+pub const OUTSIDE_SPEC: &str = r#"// A spec outside the repository (written by `cargo xtask ci`).
+device outside {
+    id 0x1234:0x0fee;
+    bar 0 mem32 size 4K {
+        register ID @ 0x0 : u32 ro = 0x0ff1ce;
+        register SCRATCH @ 0x4 : u32 rw = 0;
+        register DOUBLE @ 0x8 : u32 { read SCRATCH * 2; }
+    }
+    scenario basics "id, scratch and a computed read" {
+        expect ID == 0x0ff1ce;
+        write SCRATCH = 21;
+        expect DOUBLE == 42;
+        write SCRATCH = 0;
+    }
+}
+"#;
+
+/// The interpreted model end to end (`pcidev-host --spec`, nothing
+/// compiled for the device): hello_tic, edu and pci_testdev's generated
+/// Rust drivers pass their self-tests on it (one load each; the generated
+/// model's runs above do the reloads), the upstream `rust_driver_pci`
+/// sample works on interpreted pci_testdev, and a spec living only in a
+/// temporary directory is served and booted with its generated driver
+/// without any repository file changing.
+pub fn interpreted(
+    ui: &Ui,
+    guest: &crate::provision::Guest,
+    qemu: &crate::qemu::Qemu,
+) -> Result<()> {
+    use crate::e2e::{DriverKind, E2eOptions, ModelKind, boot, check_hello_tic_trace};
+    use std::time::Duration;
+    let before = git_status()?;
+    let outside = crate::workspace::tempdir("pcidevc-outside")?;
+    let outside_spec = outside.path().join("outside.pcidev");
+    std::fs::write(&outside_spec, OUTSIDE_SPEC)?;
+    let specs = [
+        repo_root().join("specs/hello_tic.pcidev"),
+        repo_root().join("specs/edu.pcidev"),
+        repo_root().join("specs/pci_testdev.pcidev"),
+        outside_spec,
+    ];
+    for spec in specs {
+        let opts = E2eOptions {
+            spec: spec.clone(),
+            driver: DriverKind::Rust,
+            module: None,
+            model: ModelKind::Interpreted,
+            reloads: 0,
+            timeout: Duration::from_secs(240),
+            echo: false,
+            kill_host_after: None,
+            artifacts: None,
+        };
+        let run = ui.step(
+            &format!(
+                "{}: generated Rust driver on the interpreted model",
+                spec.display()
+            ),
+            |_| boot(guest, qemu, &opts),
+        )?;
+        let checked = run.ensure_passed(1).and_then(|()| {
+            if run.device == "hello_tic" {
+                check_hello_tic_trace(&run.trace, 1)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = checked {
+            ui.info(format!(
+                "guest console:\n{}\nhost log:\n{}",
+                run.boot.console, run.host_log
+            ));
+            return Err(e);
+        }
+        if !run.host_log.contains("(interpreted from") {
+            bail!(
+                "the host did not serve the spec interpreted:\n{}",
+                run.host_log
+            );
+        }
+        ui.info(format!(
+            "  verdicts {:?}, {} trace events",
+            run.verdicts,
+            run.trace.len()
+        ));
+    }
+    let sample = ui.step(
+        "upstream rust_driver_pci on the interpreted pci_testdev model",
+        |_| crate::e2e::upstream_sample_on_model(guest, qemu, ModelKind::Interpreted, false),
+    )?;
+    ui.info(format!("  {} trace events", sample.trace.len()));
+    let after = git_status()?;
+    if before != after {
+        bail!("booting changed the repository:\nbefore:\n{before}\nafter:\n{after}");
+    }
+    Ok(())
+}
+
+/// `git status --porcelain` of the repository (untracked files included).
+fn git_status() -> Result<String> {
+    let out = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(repo_root())
+        .output()
+        .context("running git status")?;
+    if !out.status.success() {
+        bail!(
+            "git status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -61,12 +61,48 @@ impl DriverKind {
     }
 }
 
+/// Which model `pcidev-host` serves for a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelKind {
+    /// The spec itself through the IR interpreter (`pcidev-host --spec`):
+    /// any spec, nothing compiled.
+    #[default]
+    Interpreted,
+    /// The model compiled into `pcidev-host` under the device's name (the
+    /// specs in `specs/`, from `generated/`).
+    Generated,
+}
+
+impl ModelKind {
+    /// `interpreted` / `generated`, for step names.
+    pub const fn label(self) -> &'static str {
+        match self {
+            ModelKind::Interpreted => "interpreted",
+            ModelKind::Generated => "generated",
+        }
+    }
+}
+
+/// The model `pcidev-host` serves: a registered name or a spec file.
+#[derive(Debug, Clone, Copy)]
+pub enum HostModel<'a> {
+    /// `pcidev-host NAME`.
+    Registered(&'a str),
+    /// `pcidev-host --spec FILE`.
+    Spec(&'a Path),
+}
+
 /// What to boot.
 #[derive(Debug, Clone)]
 pub struct E2eOptions {
     pub spec: PathBuf,
-    /// The generated driver to load.
+    /// The generated driver to load (unless `module` is given).
     pub driver: DriverKind,
+    /// The user's own driver instead of the generated one: a `.ko` built
+    /// for the provisioned kernel, or a Kbuild directory built here.
+    pub module: Option<PathBuf>,
+    /// Which model serves the device.
+    pub model: ModelKind,
     /// Unload and load the module this many more times after the first probe.
     pub reloads: usize,
     pub timeout: Duration,
@@ -243,6 +279,82 @@ fn wait_for_socket(path: &Path, host: &mut Child, within: Duration) -> Result<()
     )
 }
 
+/// The guest test script for a user's own driver: the module must bind
+/// to a PCI device within 10 s; after `settle` seconds any self-test
+/// verdict it printed must pass; it must unload; the kernel must log no
+/// oops or warning.
+pub fn own_driver_script(module: &str, settle: u32) -> String {
+    format!(
+        r#"
+m={module}
+t=100
+bound=""
+while :; do
+	for d in /sys/bus/pci/devices/*; do
+		mod=$(readlink "$d/driver/module" 2>/dev/null || true)
+		if [ "${{mod##*/}}" = "$m" ]; then bound="${{d##*/}}"; fi
+	done
+	[ -n "$bound" ] && break
+	t=$((t - 1))
+	[ "$t" -gt 0 ] || fail "module $m bound to no PCI device within 10 s (does its id table match the spec's id?)"
+	usleep 100000
+done
+echo "pcidevc: module $m bound to $bound"
+sleep {settle}
+if dmesg | grep -q 'selftest: '; then wait_dmesg " passed" 20; fi
+rmmod $m || fail "rmmod $m"
+bad=$(dmesg | grep -o 'selftest: [0-9]*/[0-9]* passed' | awk '{{ split($2, a, "/"); if (a[1] != a[2]) n++ }} END {{ print n + 0 }}')
+[ "$bad" = 0 ] || fail "$bad self-test run(s) did not pass every step"
+if dmesg | grep -E -q 'Oops|BUG:|WARNING:|Call Trace|leak'; then
+	dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|leak'
+	fail "the kernel logged an oops, bug or warning"
+fi
+echo "pcidevc: module $m unloaded cleanly"
+"#
+    )
+}
+
+/// The user's module: a `.ko` as is, or the one module a Kbuild directory
+/// builds against the provisioned tree. Returns the `.ko` and the module
+/// name as the kernel spells it (`-` becomes `_`).
+pub fn own_module(guest: &Guest, path: &Path) -> Result<(PathBuf, String, Vec<String>)> {
+    let (ko, warnings) = if path.is_dir() {
+        let build = guest
+            .build_module_with(path, &[])
+            .with_context(|| format!("building {}", path.display()))?;
+        let warnings = build.warnings().iter().map(|s| s.to_string()).collect();
+        match build.modules.as_slice() {
+            [one] => (one.clone(), warnings),
+            [] => bail!("{} built no module", path.display()),
+            many => bail!(
+                "{} built {} modules ({}); pass the one to load as a .ko",
+                path.display(),
+                many.len(),
+                many.iter()
+                    .map(|m| m.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    } else if path.extension().is_some_and(|e| e == "ko") {
+        (path.to_path_buf(), Vec::new())
+    } else {
+        bail!(
+            "{}: expected a .ko file or a directory with a Kbuild/Makefile",
+            path.display()
+        );
+    };
+    let name = ko
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .context("module file name")?
+        .replace('-', "_");
+    Ok((ko, name, warnings))
+}
+
+/// Seconds a user's driver runs before the harness unloads it.
+pub const OWN_DRIVER_SETTLE_SECS: u32 = 2;
+
 /// One end-to-end boot of `opts.spec`.
 pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
     if !qemu.has_vfio_user {
@@ -256,35 +368,53 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
         .and_then(|n| n.to_str())
         .context("device name")?
         .to_owned();
-    let driver_dir = dev_dir.join(opts.driver.dir());
-    let build = guest
-        .build_module_with(&driver_dir, opts.driver.make_vars())
-        .with_context(|| format!("building {}", driver_dir.display()))?;
-    let module_build_warnings: Vec<String> =
-        build.warnings().iter().map(|s| s.to_string()).collect();
-    if !module_build_warnings.is_empty() {
-        bail!(
-            "the generated driver built with warnings:\n{}",
-            module_build_warnings.join("\n")
-        );
-    }
-    let ko = build
-        .modules
-        .iter()
-        .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
-        .context("module not built")?;
+    let (ko, script, module_build_warnings) = match &opts.module {
+        Some(path) => {
+            let (ko, name, warnings) = own_module(guest, path)?;
+            (
+                ko,
+                own_driver_script(&name, OWN_DRIVER_SETTLE_SECS),
+                warnings,
+            )
+        }
+        None => {
+            let driver_dir = dev_dir.join(opts.driver.dir());
+            let build = guest
+                .build_module_with(&driver_dir, opts.driver.make_vars())
+                .with_context(|| format!("building {}", driver_dir.display()))?;
+            let warnings: Vec<String> = build.warnings().iter().map(|s| s.to_string()).collect();
+            if !warnings.is_empty() {
+                bail!(
+                    "the generated driver built with warnings:\n{}",
+                    warnings.join("\n")
+                );
+            }
+            let ko = build
+                .modules
+                .iter()
+                .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
+                .context("module not built")?
+                .clone();
+            (ko, guest_script(&device, opts.reloads), warnings)
+        }
+    };
     let initrd = work.path().join("initramfs.cpio.gz");
     Builder::new()
-        .module(ko)
-        .script(guest_script(&device, opts.reloads))
+        .module(&ko)
+        .script(script)
         .write_to(&initrd)?;
 
+    let spec_abs = std::path::absolute(&opts.spec)?;
+    let model = match opts.model {
+        ModelKind::Interpreted => HostModel::Spec(&spec_abs),
+        ModelKind::Generated => HostModel::Registered(&device),
+    };
     let served = run_served(
         guest,
         qemu,
         &ServedBoot {
             host_bin: &host_bin,
-            device: &device,
+            model,
             initrd: &initrd,
             work: work.path(),
             timeout: opts.timeout,
@@ -314,8 +444,8 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
 #[derive(Debug)]
 pub struct ServedBoot<'a> {
     pub host_bin: &'a Path,
-    /// The model to serve (a `pcidev-host --list` name).
-    pub device: &'a str,
+    /// The model to serve.
+    pub model: HostModel<'a>,
     pub initrd: &'a Path,
     /// Where the host's trace and log go.
     pub work: &'a Path,
@@ -339,7 +469,7 @@ pub struct ServedRun {
 /// Serve the model, boot, wait for the host to finish (it exits when QEMU
 /// disconnects), collect its trace and log, and make sure no socket is left.
 pub fn run_served(guest: &Guest, qemu: &Qemu, sb: &ServedBoot<'_>) -> Result<ServedRun> {
-    let served = serve(qemu, sb.host_bin, sb.device, sb.work, true)?;
+    let served = serve(qemu, sb.host_bin, sb.model, sb.work, true)?;
     let mut guard = served.guard;
     let (sock_host, trace_path, host_log_path) = (served.socket, served.trace, served.log);
     let _stage = served.stage;
@@ -406,9 +536,16 @@ pub fn run_served(guest: &Guest, qemu: &Qemu, sb: &ServedBoot<'_>) -> Result<Ser
 }
 
 /// The upstream kernel sample `samples/rust/rust_driver_pci.rs`, built
-/// unmodified with the guest kernel, against the generated pci-testdev
-/// model over vfio-user: it must print `pci-testdev data-match count: 1`.
-pub fn upstream_sample_on_model(guest: &Guest, qemu: &Qemu, echo: bool) -> Result<ServedRun> {
+/// unmodified with the guest kernel, against the pci-testdev model (the
+/// generated one, or `specs/pci_testdev.pcidev` interpreted) over
+/// vfio-user: it must print `pci-testdev data-match count: 1`.
+pub fn upstream_sample_on_model(
+    guest: &Guest,
+    qemu: &Qemu,
+    model: ModelKind,
+    echo: bool,
+) -> Result<ServedRun> {
+    let spec = crate::workspace::repo_root().join("specs/pci_testdev.pcidev");
     let (_, host_bin) = build_tools()?;
     let work = tempdir("pcidevc-sample")?;
     let ko = guest.tree_module(crate::smoke::SAMPLE_MODULE)?;
@@ -422,7 +559,10 @@ pub fn upstream_sample_on_model(guest: &Guest, qemu: &Qemu, echo: bool) -> Resul
         qemu,
         &ServedBoot {
             host_bin: &host_bin,
-            device: "pci_testdev",
+            model: match model {
+                ModelKind::Generated => HostModel::Registered("pci_testdev"),
+                ModelKind::Interpreted => HostModel::Spec(&spec),
+            },
             initrd: &initrd,
             work: work.path(),
             timeout: Duration::from_secs(240),
@@ -647,13 +787,13 @@ pub struct Served {
     pub qemu_args: Vec<String>,
 }
 
-/// Start `pcidev-host` serving `device` on a socket in a QEMU stage
+/// Start `pcidev-host` serving `model` on a socket in a QEMU stage
 /// directory, tracing into `work/trace.jsonl` (when `trace`) and logging to
 /// `work/host.log`; waits until it listens.
 pub fn serve(
     qemu: &Qemu,
     host_bin: &Path,
-    device: &str,
+    model: HostModel<'_>,
     work: &Path,
     trace: bool,
 ) -> Result<Served> {
@@ -668,8 +808,11 @@ pub fn serve(
     if trace {
         cmd.arg("--trace").arg(&trace_path);
     }
+    match model {
+        HostModel::Registered(name) => cmd.arg(name),
+        HostModel::Spec(path) => cmd.arg("--spec").arg(path),
+    };
     let mut host = cmd
-        .arg(device)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -207,7 +207,9 @@ fn outcome_code(o: Option<DmaOutcome>) -> u64 {
 }
 
 impl Registers for Toy {
-    const INFO: &'static DeviceInfo = &TOY_INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &TOY_INFO
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {

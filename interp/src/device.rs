@@ -1,0 +1,224 @@
+//! [`Interp`]: one device instance of a [`Spec`], implementing the
+//! runtime's [`Registers`] as the generated `Device<H>` does.
+//!
+//! Read of a register (the generated `read_<reg>` method): the value is the
+//! computed `read` expression, else the stored readable bits; then `rclr`
+//! fields clear; then `on read` runs; the value is returned. Write (the
+//! generated `write_<reg>`): the enabled byte lanes of the writable fields
+//! are updated by their access kinds (`pcidev_core::access::write_fields`),
+//! then `on write` runs with `value`. Registers whose read (write) has no
+//! effect are not dispatched at all, as in generated code. The interrupt
+//! level is the `level` expression, else the latched level when the device
+//! has an interrupt, else low. Reset restores every state and register.
+
+use pcidev_core::access::{lanes_mask, write_fields};
+use pcidev_core::ops::truncate;
+use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers};
+use pcidevc_dsl::ir;
+
+use crate::eval::{Data, Run, Slot};
+use crate::hooks::{DefaultHooks, Hooks};
+use crate::spec::Spec;
+
+/// A device of an interpreted spec: its states and register storage, and
+/// the Rust behind its hooks.
+pub struct Interp {
+    spec: &'static Spec,
+    data: Data,
+    hooks: Box<dyn Hooks>,
+}
+
+impl std::fmt::Debug for Interp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interp")
+            .field("device", &self.spec.device.name)
+            .field("state", &self.state())
+            .field("storage", &self.storage())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Interp {
+    /// A device in its reset state, hooks answered by `hooks`.
+    pub fn new(spec: &'static Spec, hooks: Box<dyn Hooks>) -> Self {
+        Interp {
+            spec,
+            data: Data::reset(spec),
+            hooks,
+        }
+    }
+
+    /// A device whose hooks take the documented default (see
+    /// [`DefaultHooks`]).
+    pub fn with_default_hooks(spec: &'static Spec) -> Self {
+        Self::new(spec, Box::new(DefaultHooks::new()))
+    }
+
+    /// The spec this device interprets.
+    pub fn spec(&self) -> &'static Spec {
+        self.spec
+    }
+
+    /// The device's `state` items, formatted as the generated `State`'s
+    /// `Debug` formats them (`State { count: 3, busy: true, buf: [..] }`).
+    pub fn state(&self) -> StateView<'_> {
+        StateView(self)
+    }
+
+    /// The registers with storage, formatted as the generated `Storage`'s
+    /// `Debug` formats them (`Storage { ctrl: 1, .. }`, lower-case names).
+    pub fn storage(&self) -> StorageView<'_> {
+        StorageView(self)
+    }
+
+    /// The value of state `name` (scalars; `None` for buffers and unknown
+    /// names).
+    pub fn state_value(&self, name: &str) -> Option<u64> {
+        let i = self
+            .spec
+            .device
+            .states
+            .iter()
+            .position(|s| s.name == name)?;
+        match &self.data.states[i] {
+            Slot::Scalar(v) => Some(*v),
+            Slot::Buffer(_) => None,
+        }
+    }
+
+    /// The stored value of register `name`.
+    pub fn register_value(&self, name: &str) -> Option<u64> {
+        let i = self
+            .spec
+            .device
+            .registers
+            .iter()
+            .position(|r| r.name == name && r.has_storage())?;
+        Some(self.data.storage[i])
+    }
+
+    fn run<'a>(&'a mut self, ctx: &'a mut DeviceCtx, value: u64) -> (Run<'a>, &'a mut Data) {
+        (
+            Run {
+                spec: self.spec,
+                ctx: Some(ctx),
+                hooks: Some(self.hooks.as_mut()),
+                value,
+            },
+            &mut self.data,
+        )
+    }
+}
+
+impl Registers for Interp {
+    fn info(&self) -> &'static DeviceInfo {
+        self.spec.info()
+    }
+
+    fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
+        let spec = self.spec;
+        let Some(id) = spec.reg_at(bar, reg) else {
+            return 0;
+        };
+        let plan = spec.plans[id.0];
+        if !plan.read_matters {
+            return 0;
+        }
+        let r = spec.device.register(id);
+        let (mut run, data) = self.run(ctx, 0);
+        let value = match &r.read {
+            Some(e) => run.eval(data, e),
+            None => data.storage[id.0] & plan.readable,
+        };
+        if plan.rclr != 0 {
+            data.storage[id.0] &= !plan.rclr & ir::low_mask(plan.bits);
+        }
+        run.exec_all(data, &r.on_read);
+        value
+    }
+
+    fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
+        let spec = self.spec;
+        let Some(id) = spec.reg_at(bar, reg) else {
+            return;
+        };
+        let plan = spec.plans[id.0];
+        if !plan.write_matters {
+            return;
+        }
+        let r = spec.device.register(id);
+        let (mut run, data) = self.run(ctx, value);
+        if plan.stores {
+            let mask = lanes_mask(lanes);
+            let slot = &mut data.storage[id.0];
+            *slot = truncate(
+                write_fields(*slot, value, mask, plan.rw, plan.w1c, plan.w1s),
+                plan.bits,
+            );
+        }
+        run.exec_all(data, &r.on_write);
+    }
+
+    fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
+        let irq = &self.spec.device.interrupt;
+        match &irq.level {
+            Some(e) => {
+                let mut run = Run {
+                    spec: self.spec,
+                    ctx: None,
+                    hooks: None,
+                    value: 0,
+                };
+                run.eval(&self.data, e) != 0
+            }
+            None if irq.any() => ctx.latched_irq(),
+            None => false,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.data = Data::reset(self.spec);
+    }
+}
+
+impl Spec {
+    /// A complete PCI function of this spec in its reset state, hooks
+    /// answered by `hooks`.
+    pub fn model(&'static self, hooks: Box<dyn Hooks>) -> Model<Interp> {
+        Model::new(Interp::new(self, hooks))
+    }
+}
+
+/// See [`Interp::state`].
+pub struct StateView<'a>(&'a Interp);
+
+impl std::fmt::Debug for StateView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dev = &self.0.spec.device;
+        let mut s = f.debug_struct("State");
+        for (state, slot) in dev.states.iter().zip(&self.0.data.states) {
+            match (state.ty, slot) {
+                (ir::Type::Bool, Slot::Scalar(v)) => s.field(&state.name, &(*v != 0)),
+                (_, Slot::Scalar(v)) => s.field(&state.name, v),
+                (_, Slot::Buffer(b)) => s.field(&state.name, b),
+            };
+        }
+        s.finish()
+    }
+}
+
+/// See [`Interp::storage`].
+pub struct StorageView<'a>(&'a Interp);
+
+impl std::fmt::Debug for StorageView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dev = &self.0.spec.device;
+        let mut s = f.debug_struct("Storage");
+        for (r, v) in dev.registers.iter().zip(&self.0.data.storage) {
+            if r.has_storage() {
+                s.field(&r.name.to_ascii_lowercase(), v);
+            }
+        }
+        s.finish()
+    }
+}

@@ -1,0 +1,213 @@
+//! [`Spec`]: a checked spec made ready to interpret, once per loaded spec.
+//!
+//! Holds the IR, the runtime's [`DeviceInfo`] built from it exactly as the
+//! model backend writes its `const INFO`, and per-register plans (the masks
+//! the generated read and write methods bake in as literals). A `Spec` is
+//! leaked on purpose ([`Spec::leak`]): the runtime's `Registers::info`
+//! returns `&'static DeviceInfo`, and a server loads each spec once, so one
+//! allocation per loaded spec lives as long as the process. Build one per
+//! spec and make every [`Interp`](crate::Interp) of it from the same
+//! `&'static Spec`.
+
+use std::path::Path;
+
+use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout};
+use pcidevc_dsl::ir::{AccessKind, Device, RegId, Register};
+
+/// What the interpreter needs per register, computed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RegPlan {
+    /// Register width in bits.
+    pub bits: u32,
+    /// Bits a plain read returns (readable fields).
+    pub readable: u64,
+    /// Bits a read clears (`rclr` fields).
+    pub rclr: u64,
+    /// Bits a write stores (`rw`, `wo`), clears on 1 (`w1c`), sets on 1 (`w1s`).
+    pub rw: u64,
+    pub w1c: u64,
+    pub w1s: u64,
+    /// Does a guest read do or return anything (the generated code has a
+    /// read method and a dispatch arm only then)?
+    pub read_matters: bool,
+    /// Does a guest write do anything?
+    pub write_matters: bool,
+    /// Does a write store into fields (any writable field)?
+    pub stores: bool,
+}
+
+impl RegPlan {
+    fn new(r: &Register) -> Self {
+        let by = |kinds: &[AccessKind]| {
+            r.fields
+                .iter()
+                .filter(|f| kinds.contains(&f.access))
+                .fold(0u64, |m, f| m | f.mask())
+        };
+        let readable = r
+            .fields
+            .iter()
+            .filter(|f| f.access.readable())
+            .fold(0u64, |m, f| m | f.mask());
+        let stores = r.fields.iter().any(|f| f.access.writable());
+        RegPlan {
+            bits: r.bits(),
+            readable,
+            rclr: by(&[AccessKind::Rclr]),
+            rw: by(&[AccessKind::Rw, AccessKind::Wo]),
+            w1c: by(&[AccessKind::W1c]),
+            w1s: by(&[AccessKind::W1s]),
+            read_matters: r.read.is_some()
+                || !r.on_read.is_empty()
+                || r.fields
+                    .iter()
+                    .any(|f| f.access.readable() || f.access == AccessKind::Rclr),
+            write_matters: !r.on_write.is_empty() || stores,
+            stores,
+        }
+    }
+}
+
+/// A spec ready to interpret: the IR plus what the runtime and the
+/// interpreter derive from it once.
+#[derive(Debug)]
+pub struct Spec {
+    /// The checked IR.
+    pub device: Device,
+    info: &'static DeviceInfo,
+    /// Per BAR index (0..=5): the registers in the BAR's layout order (the
+    /// runtime's `reg` argument indexes this).
+    pub(crate) bar_regs: [Vec<RegId>; 6],
+    /// Per register (indexed by `RegId`).
+    pub(crate) plans: Vec<RegPlan>,
+    /// Hook names as the trace records them.
+    pub(crate) hook_names: Vec<&'static str>,
+}
+
+/// A spec that did not compile: its diagnostics, rendered as `pcidevc`
+/// prints them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The rendered diagnostics (errors and warnings).
+    pub rendered: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.rendered.trim_end())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn leak_str(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+impl Spec {
+    /// Compile the spec file at `path` (with its includes) and prepare it.
+    /// Errors come back rendered; warnings are not reported here
+    /// (`pcidevc check` shows them).
+    pub fn load(path: &Path) -> Result<&'static Spec, LoadError> {
+        Self::from_compiled(pcidevc_dsl::compile_file(path))
+    }
+
+    /// [`Self::load`] for spec text without a file (no includes).
+    pub fn load_str(name: &str, text: &str) -> Result<&'static Spec, LoadError> {
+        Self::from_compiled(pcidevc_dsl::compile_str(name, text))
+    }
+
+    fn from_compiled(c: pcidevc_dsl::Compiled) -> Result<&'static Spec, LoadError> {
+        match c.device {
+            Some(dev) if !c.has_errors() => Ok(Self::leak(dev)),
+            _ => {
+                let errors: Vec<_> = c.errors().cloned().collect();
+                Err(LoadError {
+                    rendered: pcidevc_dsl::diag::render(&errors, &c.sources, false),
+                })
+            }
+        }
+    }
+
+    /// Prepare checked IR, leaking the result (see the module docs).
+    pub fn leak(device: Device) -> &'static Spec {
+        Box::leak(Box::new(Self::new(device)))
+    }
+
+    fn new(device: Device) -> Spec {
+        let info = Box::leak(Box::new(device_info(&device)));
+        let mut bar_regs: [Vec<RegId>; 6] = Default::default();
+        for b in &device.bars {
+            if let Some(slot) = bar_regs.get_mut(usize::from(b.index)) {
+                slot.clone_from(&b.registers);
+            }
+        }
+        let plans = device.registers.iter().map(RegPlan::new).collect();
+        let hook_names = device.hooks.iter().map(|h| leak_str(&h.name)).collect();
+        Spec {
+            device,
+            info,
+            bar_regs,
+            plans,
+            hook_names,
+        }
+    }
+
+    /// The runtime's description of the device (what the generated `INFO`
+    /// holds for the same spec).
+    pub fn info(&self) -> &'static DeviceInfo {
+        self.info
+    }
+
+    /// The device's name.
+    pub fn name(&self) -> &str {
+        &self.device.name
+    }
+
+    /// The register the runtime means by (`bar`, `reg`).
+    pub(crate) fn reg_at(&self, bar: u8, reg: usize) -> Option<RegId> {
+        self.bar_regs.get(usize::from(bar))?.get(reg).copied()
+    }
+}
+
+/// The `DeviceInfo` the model backend emits for `d` (see
+/// `pcidevc_codegen::model`'s `info`), built at run time.
+fn device_info(d: &Device) -> DeviceInfo {
+    let bars: Vec<BarInfo> = d
+        .bars
+        .iter()
+        .map(|b| {
+            let registers: Vec<RegisterLayout> = b
+                .registers
+                .iter()
+                .map(|r| {
+                    let reg = d.register(*r);
+                    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
+                    match reg.sizes {
+                        None => layout,
+                        Some(m) => layout.with_sizes(m),
+                    }
+                })
+                .collect();
+            BarInfo {
+                index: b.index,
+                kind: b.kind,
+                size: b.size,
+                policy: b.policy,
+                registers: Box::leak(registers.into_boxed_slice()),
+            }
+        })
+        .collect();
+    DeviceInfo {
+        name: leak_str(&d.name),
+        vendor_id: d.vendor_id,
+        device_id: d.device_id,
+        revision: d.revision,
+        class_code: d.class_code,
+        subsystem_vendor_id: d.subsystem_vendor_id,
+        subsystem_id: d.subsystem_id,
+        interrupt_pin: d.interrupt.pin,
+        bars: Box::leak(bars.into_boxed_slice()),
+        msi: d.interrupt.msi_vectors.map(|vectors| MsiInfo { vectors }),
+    }
+}

@@ -48,6 +48,12 @@ impl TimeUnit {
         }
     }
 
+    /// `n` of this unit in nanoseconds, saturating at `u64::MAX` (a spec's
+    /// `600 s` is exact; an absurd literal clamps later, never wraps).
+    pub const fn to_ns(self, n: u64) -> u64 {
+        n.saturating_mul(self.nanos())
+    }
+
     /// How a spec writes it.
     pub const fn keyword(self) -> &'static str {
         match self {
@@ -76,5 +82,8 @@ mod tests {
         assert_eq!(clamp_duration(u64::MAX), MAX_TIMER_NS);
         assert_eq!(clamp_duration(1_000_000), 1_000_000);
         assert_eq!(TimeUnit::parse("ms").map(TimeUnit::nanos), Some(1_000_000));
+        assert_eq!(TimeUnit::S.to_ns(600), 600_000_000_000);
+        assert_eq!(TimeUnit::S.to_ns(u64::MAX), u64::MAX);
+        assert_eq!(TimeUnit::parse("min"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! [`DeviceCtx`]: what a model can do to the outside world (DMA, MSI, the
-//! interrupt line, hooks, tracing), and the [`InterruptSink`] a host provides.
+//! interrupt line, timers, byte streams, VMM requests, hooks, tracing), and
+//! the [`InterruptSink`] a host provides.
 //!
 //! Generated `Registers` code only ever sees a `&mut DeviceCtx`; every effect
 //! it has on the world goes through here, is gated as PCI requires (bus
@@ -10,11 +11,19 @@ use std::sync::Arc;
 use vm_memory::{GuestAddress, GuestMemoryBackend};
 
 use crate::GuestMem;
+use crate::clock::Timers;
 use crate::config::{ConfigSpace, MsiMessage};
 use crate::info::DeviceInfo;
+use crate::stream::Outputs;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
+use pcidev_core::VmmRequest;
 pub use pcidev_core::dma::MAX_DMA_LEN;
+
+/// The most VMM requests queued before the host drains them; later ones
+/// are dropped (and traced), so a guest hammering pvpanic cannot grow the
+/// queue.
+pub const MAX_VMM_PENDING: usize = 64;
 
 /// Where a model's interrupts go. vm-device has no interrupt traits, so hosts
 /// implement this (an irqfd, an eventfd for vfio-user, a test recorder).
@@ -40,6 +49,14 @@ pub struct DeviceCtx {
     level: bool,
     /// The INTx line as last reported to the sink.
     line: bool,
+    /// The clock and the spec's timers.
+    timers: Timers,
+    timer_names: &'static [&'static str],
+    /// Output queues of the spec's streams.
+    outputs: Outputs,
+    stream_names: &'static [&'static str],
+    /// VMM requests not yet taken by the host.
+    vmm: Vec<VmmRequest>,
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -51,6 +68,8 @@ impl std::fmt::Debug for DeviceCtx {
             .field("has_trace", &self.trace.is_some())
             .field("latched_irq", &self.latched_irq)
             .field("line", &self.line)
+            .field("timers", &self.timers)
+            .field("vmm", &self.vmm)
             .finish()
     }
 }
@@ -67,7 +86,108 @@ impl DeviceCtx {
             latched_irq: false,
             level: false,
             line: false,
+            timers: Timers::new(0),
+            timer_names: &[],
+            outputs: Outputs::new(0),
+            stream_names: &[],
+            vmm: Vec::new(),
         }
+    }
+
+    /// Give the context the spec's timers and streams (by name, in
+    /// declaration order): all stopped, all queues empty.
+    pub(crate) fn declare(
+        &mut self,
+        timers: &'static [&'static str],
+        streams: &'static [&'static str],
+    ) {
+        self.timers = Timers::new(timers.len());
+        self.timer_names = timers;
+        self.outputs = Outputs::new(streams.len());
+        self.stream_names = streams;
+    }
+
+    // ------------------------------------------------------------- time
+
+    /// The model's clock, in ns (virtual in scenarios, see
+    /// [`Model::advance`](crate::Model::advance)).
+    pub fn now(&self) -> u64 {
+        self.timers.now()
+    }
+
+    /// Arm timer `id` to fire `ns` from now (clamped to the timer limits),
+    /// once or every `ns`; a running timer is re-armed. `start T after/every`.
+    pub fn start_timer(&mut self, id: usize, ns: u64, periodic: bool) {
+        self.timers.start(id, ns, periodic);
+    }
+
+    /// Disarm timer `id` (`stop T;`).
+    pub fn stop_timer(&mut self, id: usize) {
+        self.timers.stop(id);
+    }
+
+    /// `T.running`.
+    pub fn timer_running(&self, id: usize) -> bool {
+        self.timers.running(id)
+    }
+
+    /// `T.remaining`: ns until timer `id` fires, 0 when stopped.
+    pub fn timer_remaining(&self, id: usize) -> u64 {
+        self.timers.remaining(id)
+    }
+
+    pub(crate) fn timers_mut(&mut self) -> &mut Timers {
+        &mut self.timers
+    }
+
+    pub(crate) fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
+    pub(crate) fn timer_name(&self, id: usize) -> &'static str {
+        self.timer_names.get(id).copied().unwrap_or("?")
+    }
+
+    // ------------------------------------------------------------- streams
+
+    /// `send S v;`: queue one byte on stream `stream`. Dropped (and traced
+    /// as an overflow) when the queue is full.
+    pub fn send(&mut self, stream: usize, byte: u8) {
+        let queued = self.outputs.push(stream, byte);
+        self.trace_with(|| TraceEvent::StreamOut {
+            stream: stream as u32,
+            byte,
+            queued,
+        });
+    }
+
+    /// `S.space`: bytes stream `stream`'s output queue can still take.
+    pub fn stream_space(&self, stream: usize) -> u64 {
+        self.outputs.space(stream) as u64
+    }
+
+    pub(crate) fn take_output(&mut self, stream: usize) -> Vec<u8> {
+        self.outputs.take(stream)
+    }
+
+    pub(crate) fn stream_name(&self, id: usize) -> &'static str {
+        self.stream_names.get(id).copied().unwrap_or("?")
+    }
+
+    // ------------------------------------------------------------- VMM
+
+    /// `vmm R;`: ask the VMM for `request`. Queued for the host (at most
+    /// [`MAX_VMM_PENDING`]; beyond that dropped) and traced either way.
+    pub fn vmm_request(&mut self, request: VmmRequest) {
+        let queued = self.vmm.len() < MAX_VMM_PENDING;
+        if queued {
+            self.vmm.push(request);
+        }
+        self.trace_with(|| TraceEvent::Vmm { request, queued });
+    }
+
+    pub(crate) fn take_vmm_requests(&mut self) -> Vec<VmmRequest> {
+        std::mem::take(&mut self.vmm)
     }
 
     /// The configuration space (COMMAND, BAR addresses, MSI state, ...).
@@ -341,11 +461,14 @@ impl DeviceCtx {
         self.trace = trace;
     }
 
-    /// Reset the config space and the latched level (the line is recomputed
-    /// by the owner).
+    /// Reset the config space and the latched level, and stop every timer
+    /// (the line is recomputed by the owner). The clock keeps running;
+    /// bytes already sent and VMM requests already made stay queued: they
+    /// have left the device.
     pub(crate) fn reset(&mut self) {
         self.config.reset();
         self.latched_irq = false;
         self.level = false;
+        self.timers.stop_all();
     }
 }

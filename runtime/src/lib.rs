@@ -1,6 +1,6 @@
 //! What every generated device model links: PCI configuration space, BAR
-//! decoding and access policy, the INTx line and MSI, DMA over vm-memory, and
-//! tracing.
+//! decoding and access policy, the INTx line and MSI, DMA over vm-memory, a
+//! clock with timers, byte-stream queues, VMM requests, and tracing.
 //!
 //! A generated model is a set of `const` [`DeviceInfo`] items plus one
 //! [`Registers`] impl; wrapping it in a [`Model`] gives a complete PCI
@@ -100,23 +100,28 @@
 //! assert!(model.interrupt_asserted());
 //! ```
 
+mod clock;
 mod config;
 mod ctx;
+mod fifo;
 mod info;
 mod model;
 pub mod ops;
 pub mod scenario;
+mod stream;
 mod trace;
 
 pub use vm_device;
 pub use vm_memory;
 
+pub use clock::Timers;
 pub use config::{
     COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE,
     COMMAND_WRITABLE, CONFIG_SPACE_SIZE, ConfigSpace, MSI_CAP_ID, MSI_CAP_OFFSET,
     MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, STATUS_CAPABILITIES, STATUS_INTERRUPT,
 };
-pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN};
+pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
+pub use fifo::Fifo;
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     RegisterLayout, Unmapped,
@@ -124,6 +129,7 @@ pub use info::{
 pub use model::{AccessError, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
+pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see
 /// [`pcidev_core::data`] for the algorithm).

@@ -12,6 +12,8 @@ use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
 use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
+use pcidev_core::VmmRequest;
+use pcidev_core::scenario::Probe;
 
 /// The device-specific part of a model, implemented by generated code.
 pub trait Registers: Send + 'static {
@@ -33,8 +35,41 @@ pub trait Registers: Send + 'static {
     /// `ctx.latched_irq()` for specs that raise and lower explicitly).
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool;
 
-    /// Back to reset values.
+    /// Back to reset values (`sticky` state keeps its value).
     fn reset(&mut self);
+
+    /// The spec's timers by name, in declaration order (their ids).
+    const TIMERS: &'static [&'static str] = &[];
+
+    /// The spec's byte streams by name, in declaration order (their ids).
+    const STREAMS: &'static [&'static str] = &[];
+
+    /// Timer `timer` fired: run its fire block. The runtime has already
+    /// disarmed it (one-shot) or re-armed it (periodic).
+    fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
+        let _ = (ctx, timer);
+    }
+
+    /// May the outside world deliver a byte on `stream` now (the stream's
+    /// `ready` expression; default: always)?
+    fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
+        let _ = (ctx, stream);
+        true
+    }
+
+    /// One byte arrived on `stream`: run its `on input` block. Called only
+    /// when [`Self::stream_ready`] holds.
+    fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
+        let _ = (ctx, stream, byte);
+    }
+
+    /// A piece of device state for host-only scenario expectations
+    /// (`expect rx.len == 0;`): states and FIFOs. `None` when the model has
+    /// no such state. Timer probes are answered by the runtime.
+    fn probe(&self, probe: Probe) -> Option<u64> {
+        let _ = probe;
+        None
+    }
 }
 
 /// A BAR access that failed under an [`InvalidAccess::Error`] policy (or hit
@@ -84,10 +119,9 @@ impl<R: Registers> Model<R> {
     /// A model around `regs` (expected to be in its reset state), with a
     /// reset config space, no interrupt sink, no guest memory and no trace.
     pub fn new(regs: R) -> Self {
-        let mut model = Model {
-            regs,
-            ctx: DeviceCtx::new(R::INFO),
-        };
+        let mut ctx = DeviceCtx::new(R::INFO);
+        ctx.declare(R::TIMERS, R::STREAMS);
+        let mut model = Model { regs, ctx };
         model.refresh_interrupt();
         model
     }
@@ -191,9 +225,11 @@ impl<R: Registers> Model<R> {
         result(bar, offset, data.len(), outcome)
     }
 
-    /// Reset the registers, the writable config space (COMMAND, BAR
-    /// addresses, interrupt line, MSI) and the latched interrupt level, then
-    /// recompute the line (which deasserts it for any sane reset state).
+    /// Reset the registers (sticky state survives), the writable config
+    /// space (COMMAND, BAR addresses, interrupt line, MSI) and the latched
+    /// interrupt level, stop every timer, then recompute the line (which
+    /// deasserts it for any sane reset state). Queued output and VMM
+    /// requests stay queued.
     pub fn reset(&mut self) {
         self.regs.reset();
         self.ctx.reset();
@@ -212,6 +248,126 @@ impl<R: Registers> Model<R> {
     /// The INTx line as the host sees it now.
     pub fn interrupt_asserted(&self) -> bool {
         self.ctx.intx_asserted()
+    }
+
+    // ------------------------------------------------------------- time
+
+    /// The model's clock, in ns.
+    pub fn now(&self) -> u64 {
+        self.ctx.now()
+    }
+
+    /// Move the clock to `now` without firing anything (a host with a real
+    /// clock calls this before each access, so `start` measures from the
+    /// right time). Ignored if `now` is in the past.
+    pub fn set_now(&mut self, now: u64) {
+        self.ctx.timers_mut().set_now(now);
+    }
+
+    /// When the next timer is due (to arm a host's timerfd); `None` when no
+    /// timer runs.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.ctx.timers().next_deadline()
+    }
+
+    /// Move the clock to `now` and fire every timer due by then, each at
+    /// most once per call (a periodic timer that missed periods fires once
+    /// and re-arms after `now`), in deadline order, ties in declaration
+    /// order. Returns how many fired. For a host driving a real clock.
+    pub fn fire_due(&mut self, now: u64) -> usize {
+        self.set_now(now);
+        let mut fired = 0;
+        while let Some(id) = self.ctx.timers_mut().pop_due() {
+            self.fire(id);
+            fired += 1;
+        }
+        fired
+    }
+
+    /// Let `ns` of virtual time pass: every deadline reached fires at its
+    /// own time (the clock stands at the deadline while the fire block
+    /// runs, so a periodic timer fires once per period), then the clock
+    /// stands at `now + ns`. Returns how many timers fired.
+    pub fn advance(&mut self, ns: u64) -> usize {
+        let target = self.now().saturating_add(ns);
+        let mut fired = 0;
+        while let Some((_, due)) = self.ctx.timers().earliest_due(target) {
+            self.set_now(due);
+            if let Some(id) = self.ctx.timers_mut().pop_due() {
+                self.fire(id);
+                fired += 1;
+            }
+        }
+        self.set_now(target);
+        fired
+    }
+
+    fn fire(&mut self, id: usize) {
+        let now = self.now();
+        let name = self.ctx.timer_name(id);
+        self.ctx.trace_with(|| TraceEvent::TimerFired {
+            timer: id as u32,
+            name: name.to_owned(),
+            now,
+        });
+        self.regs.timer_expired(&mut self.ctx, id);
+        self.refresh_interrupt();
+    }
+
+    /// Is timer `id` running (`T.running`)?
+    pub fn timer_running(&self, id: usize) -> bool {
+        self.ctx.timer_running(id)
+    }
+
+    // ------------------------------------------------------------- streams
+
+    /// The stream's name, by id.
+    pub fn stream_name(&self, stream: usize) -> &'static str {
+        self.ctx.stream_name(stream)
+    }
+
+    /// May the host deliver a byte on `stream` now (its `ready`)?
+    pub fn stream_ready(&self, stream: usize) -> bool {
+        stream < R::STREAMS.len() && self.regs.stream_ready(&self.ctx, stream)
+    }
+
+    /// Deliver one byte on `stream` if it is ready: runs its `on input`,
+    /// then recomputes the interrupt line. False (nothing happened) when
+    /// the stream is not ready; the host keeps the byte for later.
+    pub fn stream_input(&mut self, stream: usize, byte: u8) -> bool {
+        if !self.stream_ready(stream) {
+            return false;
+        }
+        self.ctx.trace_with(|| TraceEvent::StreamIn {
+            stream: stream as u32,
+            byte,
+        });
+        self.regs.stream_input(&mut self.ctx, stream, byte);
+        self.refresh_interrupt();
+        true
+    }
+
+    /// The bytes the device sent on `stream` since the last call.
+    pub fn take_output(&mut self, stream: usize) -> Vec<u8> {
+        self.ctx.take_output(stream)
+    }
+
+    // ------------------------------------------------------------- VMM
+
+    /// The VMM requests made since the last call, oldest first.
+    pub fn take_vmm_requests(&mut self) -> Vec<VmmRequest> {
+        self.ctx.take_vmm_requests()
+    }
+
+    /// A piece of device state (host-only scenario expectations): timers
+    /// from the runtime, the rest from the model.
+    pub fn probe(&self, probe: Probe) -> Option<u64> {
+        let timer = |id: u32| usize::try_from(id).ok().filter(|&i| i < R::TIMERS.len());
+        match probe {
+            Probe::TimerRunning(id) => timer(id).map(|i| u64::from(self.ctx.timer_running(i))),
+            Probe::TimerRemaining(id) => timer(id).map(|i| self.ctx.timer_remaining(i)),
+            _ => self.regs.probe(probe),
+        }
     }
 
     /// The device context (config space, latched level, ...).
@@ -448,6 +604,20 @@ pub trait PciModel: Send {
     fn interrupt_asserted(&self) -> bool;
     /// See [`Model::refresh_interrupt`].
     fn refresh_interrupt(&mut self);
+    /// See [`Model::set_now`].
+    fn set_now(&mut self, now: u64);
+    /// See [`Model::next_deadline`].
+    fn next_deadline(&self) -> Option<u64>;
+    /// See [`Model::fire_due`].
+    fn fire_due(&mut self, now: u64) -> usize;
+    /// See [`Model::stream_ready`].
+    fn stream_ready(&self, stream: usize) -> bool;
+    /// See [`Model::stream_input`].
+    fn stream_input(&mut self, stream: usize, byte: u8) -> bool;
+    /// See [`Model::take_output`].
+    fn take_output(&mut self, stream: usize) -> Vec<u8>;
+    /// See [`Model::take_vmm_requests`].
+    fn take_vmm_requests(&mut self) -> Vec<VmmRequest>;
 }
 
 impl<R: Registers> PciModel for Model<R> {
@@ -483,5 +653,26 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn refresh_interrupt(&mut self) {
         Model::refresh_interrupt(self)
+    }
+    fn set_now(&mut self, now: u64) {
+        Model::set_now(self, now)
+    }
+    fn next_deadline(&self) -> Option<u64> {
+        Model::next_deadline(self)
+    }
+    fn fire_due(&mut self, now: u64) -> usize {
+        Model::fire_due(self, now)
+    }
+    fn stream_ready(&self, stream: usize) -> bool {
+        Model::stream_ready(self, stream)
+    }
+    fn stream_input(&mut self, stream: usize, byte: u8) -> bool {
+        Model::stream_input(self, stream, byte)
+    }
+    fn take_output(&mut self, stream: usize) -> Vec<u8> {
+        Model::take_output(self, stream)
+    }
+    fn take_vmm_requests(&mut self) -> Vec<VmmRequest> {
+        Model::take_vmm_requests(self)
     }
 }

@@ -12,7 +12,20 @@
 //! `expect irq` checks the INTx line, then runs the driver's handler
 //! protocol: read the interrupt status register (it must be non-zero) and
 //! write the acknowledge value.
+//!
+//! Time and the outside world (host only, except `advance`):
+//! - `advance` moves the model's virtual clock, firing due timers
+//!   ([`Model::advance`]).
+//! - `input S bytes` queues bytes for stream S; the harness delivers them
+//!   one at a time while the stream is ready, and again after every later
+//!   step (as a host re-evaluates `ready` after every guest access), so a
+//!   full receive FIFO holds the rest back without losing any.
+//! - `expect output S bytes`: exactly these bytes were sent on S since the
+//!   last `expect output S` (or the start).
+//! - `expect vmm R`: R was requested since it was last expected.
+//! - `expect STATE ==/!= v`: the model's [`Registers::probe`].
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use vm_memory::{Bytes, GuestAddress};
@@ -22,7 +35,7 @@ use crate::config::{COMMAND_BUS_MASTER, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE, 
 use crate::ctx::InterruptSink;
 use crate::model::{Model, Registers};
 use crate::trace::{AccessOutcome, TraceBuffer, TraceEvent};
-use pcidev_core::Space;
+use pcidev_core::{Space, VmmRequest};
 
 /// Guest-physical address of the DMA buffer scenarios call `dma.addr`.
 pub const DMA_BUFFER_ADDR: u64 = 0x10_0000;
@@ -126,6 +139,12 @@ pub struct Harness<R: Registers> {
     pub trace: TraceBuffer,
     dma_buffer: usize,
     irq: Recorder,
+    /// Input bytes not yet delivered, per stream.
+    pending_input: Vec<VecDeque<u8>>,
+    /// Output not yet expected, per stream.
+    output: Vec<Vec<u8>>,
+    /// VMM requests not yet expected.
+    vmm: Vec<VmmRequest>,
 }
 
 impl<R: Registers> Harness<R> {
@@ -158,7 +177,44 @@ impl<R: Registers> Harness<R> {
             trace,
             dma_buffer,
             irq,
+            pending_input: vec![VecDeque::new(); R::STREAMS.len()],
+            output: vec![Vec::new(); R::STREAMS.len()],
+            vmm: Vec::new(),
         }
+    }
+
+    /// Deliver pending input while each stream is ready.
+    pub fn pump_input(&mut self) {
+        for (stream, pending) in self.pending_input.iter_mut().enumerate() {
+            while let Some(&b) = pending.front() {
+                if !self.model.stream_input(stream, b) {
+                    break;
+                }
+                pending.pop_front();
+            }
+        }
+    }
+
+    /// Move what the model sent and requested into the harness's
+    /// not-yet-expected lists.
+    fn collect_effects(&mut self) {
+        for (stream, out) in self.output.iter_mut().enumerate() {
+            out.extend(self.model.take_output(stream));
+            // A scenario that never expects output must not grow this
+            // without bound: keep the newest QUEUE_BYTES.
+            if out.len() > crate::QUEUE_BYTES {
+                out.drain(..out.len() - crate::QUEUE_BYTES);
+            }
+        }
+        self.vmm.extend(self.model.take_vmm_requests());
+        if self.vmm.len() > crate::MAX_VMM_PENDING {
+            self.vmm.drain(..self.vmm.len() - crate::MAX_VMM_PENDING);
+        }
+    }
+
+    /// Input bytes for `stream` still waiting for the device to be ready.
+    pub fn pending_input(&self, stream: usize) -> usize {
+        self.pending_input.get(stream).map_or(0, VecDeque::len)
     }
 
     /// Read `loc`; the value and whether the device accepted the access
@@ -261,13 +317,17 @@ impl<R: Registers> Harness<R> {
                 i += 1 + len as usize;
                 continue;
             }
-            self.step(s.step, handler)
-                .map_err(|message| ScenarioFailure {
-                    scenario: scenario.name,
-                    line: s.line,
-                    text: s.text,
-                    message,
-                })?;
+            let result = self.step(s.step, handler);
+            // Like a host after every access: deliver what the device is
+            // ready for, collect what it sent.
+            self.pump_input();
+            self.collect_effects();
+            result.map_err(|message| ScenarioFailure {
+                scenario: scenario.name,
+                line: s.line,
+                text: s.text,
+                message,
+            })?;
             i += 1;
         }
         Ok(())
@@ -380,13 +440,69 @@ impl<R: Registers> Harness<R> {
             }
             // Unrolled by `run_steps`.
             Step::Repeat { .. } => Ok(()),
-            Step::ExpectState { .. }
-            | Step::Advance(_)
-            | Step::Input { .. }
-            | Step::ExpectOutput { .. }
-            | Step::ExpectVmm(_) => Err(format!(
-                "this runtime cannot run `{step:?}` yet (time, streams and VMM requests come with language v2)"
-            )),
+            Step::Advance(ns) => {
+                self.model.advance(ns);
+                Ok(())
+            }
+            Step::Input { stream, bytes } => {
+                let queue = usize::try_from(stream)
+                    .ok()
+                    .and_then(|s| self.pending_input.get_mut(s))
+                    .ok_or_else(|| format!("the model has no stream {stream}"))?;
+                queue.extend(bytes.iter().copied());
+                Ok(())
+            }
+            Step::ExpectOutput { stream, bytes } => {
+                self.collect_effects();
+                let name = self.model.stream_name(stream as usize);
+                let got = usize::try_from(stream)
+                    .ok()
+                    .and_then(|s| self.output.get_mut(s))
+                    .ok_or_else(|| format!("the model has no stream {stream}"))?;
+                let seen = std::mem::take(got);
+                if seen == bytes {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "stream `{name}` sent {}, expected {}",
+                        show_bytes(&seen),
+                        show_bytes(bytes)
+                    ))
+                }
+            }
+            Step::ExpectVmm(request) => {
+                self.collect_effects();
+                match self.vmm.iter().position(|r| *r == request) {
+                    Some(i) => {
+                        self.vmm.remove(i);
+                        Ok(())
+                    }
+                    None => Err(format!(
+                        "no `vmm {}` was requested (pending: {:?})",
+                        request.keyword(),
+                        self.vmm.iter().map(|r| r.keyword()).collect::<Vec<_>>()
+                    )),
+                }
+            }
+            Step::ExpectState {
+                probe,
+                cmp,
+                value,
+                mask,
+            } => {
+                let got = self
+                    .model
+                    .probe(probe)
+                    .ok_or_else(|| format!("the model has no state for {probe:?}"))?;
+                if cmp.holds(got, value, mask) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "state is {got:#x}, expected {} {value:#x} (mask {mask:#x})",
+                        cmp.symbol()
+                    ))
+                }
+            }
         }
     }
 
@@ -417,6 +533,18 @@ impl<R: Registers> Harness<R> {
                 self.dma_buffer
             ))
         }
+    }
+}
+
+/// Bytes as a quoted string when printable, else as a list.
+fn show_bytes(bytes: &[u8]) -> String {
+    if bytes
+        .iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\n')
+    {
+        format!("{:?}", String::from_utf8_lossy(bytes))
+    } else {
+        format!("{bytes:02x?}")
     }
 }
 

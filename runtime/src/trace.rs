@@ -1,5 +1,6 @@
 //! Tracing of everything a model does: config and BAR accesses with their
-//! outcome, interrupt edges, MSI messages, DMA, hooks and resets.
+//! outcome, interrupt edges, MSI messages, DMA, hooks, resets, timer
+//! firings, stream bytes in and out, and VMM requests.
 //!
 //! Events are `serde`-serializable; [`JsonLinesTrace`] writes one JSON object
 //! per line (serde's externally tagged form, e.g.
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::info::InvalidAccess;
+use pcidev_core::VmmRequest;
 
 /// Why a BAR access was invalid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,6 +154,39 @@ pub enum TraceEvent {
     },
     /// The device was reset.
     Reset,
+    /// A timer fired (its fire block ran).
+    TimerFired {
+        /// Timer index (declaration order).
+        timer: u32,
+        /// Timer name.
+        name: String,
+        /// The clock when it fired, in ns.
+        now: u64,
+    },
+    /// The device sent a byte on a stream.
+    StreamOut {
+        /// Stream index (declaration order).
+        stream: u32,
+        /// The byte.
+        byte: u8,
+        /// False when the output queue was full and the byte was dropped.
+        queued: bool,
+    },
+    /// The outside world delivered a byte on a stream.
+    StreamIn {
+        /// Stream index (declaration order).
+        stream: u32,
+        /// The byte.
+        byte: u8,
+    },
+    /// The device asked its VMM for something.
+    Vmm {
+        /// What.
+        request: VmmRequest,
+        /// False when too many requests were pending and this one was
+        /// dropped.
+        queued: bool,
+    },
 }
 
 /// Receives trace events.

@@ -1,0 +1,76 @@
+//! Output queues of a model's byte streams.
+//!
+//! A spec's `send NAME v;` appends one byte to the stream's queue; the host
+//! (or the scenario harness) drains it with
+//! [`Model::take_output`](crate::Model::take_output). Each queue holds at
+//! most [`QUEUE_BYTES`]: a byte sent into a full queue is dropped (the
+//! caller traces it), so a guest transmitting faster than the backend reads
+//! cannot make the host use unbounded memory. `NAME.space` is what a queue
+//! can still take.
+
+use std::collections::VecDeque;
+
+pub use pcidev_core::stream::{MAX_INPUT_CHUNK, QUEUE_BYTES};
+
+/// One bounded queue per declared stream.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    queues: Vec<VecDeque<u8>>,
+}
+
+impl Outputs {
+    /// `count` empty queues.
+    pub fn new(count: usize) -> Self {
+        Outputs {
+            queues: vec![VecDeque::new(); count],
+        }
+    }
+
+    /// Append `byte` to stream `stream`; false when the queue is full (or
+    /// the stream does not exist) and the byte was dropped.
+    pub fn push(&mut self, stream: usize, byte: u8) -> bool {
+        match self.queues.get_mut(stream) {
+            Some(q) if q.len() < QUEUE_BYTES => {
+                q.push_back(byte);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bytes stream `stream`'s queue can still take.
+    pub fn space(&self, stream: usize) -> usize {
+        self.queues.get(stream).map_or(0, |q| QUEUE_BYTES - q.len())
+    }
+
+    /// Everything queued on `stream`, oldest first, emptying the queue.
+    pub fn take(&mut self, stream: usize) -> Vec<u8> {
+        self.queues
+            .get_mut(stream)
+            .map(|q| q.drain(..).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_and_drained_in_order() {
+        let mut o = Outputs::new(2);
+        assert!(o.push(1, b'a'));
+        assert!(o.push(1, b'b'));
+        assert_eq!(o.space(1), QUEUE_BYTES - 2);
+        assert_eq!(o.take(0), b"");
+        assert_eq!(o.take(1), b"ab");
+        for _ in 0..QUEUE_BYTES {
+            assert!(o.push(0, 0));
+        }
+        assert_eq!(o.space(0), 0);
+        assert!(!o.push(0, 1));
+        assert_eq!(o.take(0).len(), QUEUE_BYTES);
+        assert!(!o.push(5, 1));
+        assert_eq!(o.space(5), 0);
+    }
+}

@@ -1,9 +1,17 @@
 //! `pcidev-host`: serve one registered device model to one vfio-user client.
 //!
 //! ```text
-//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] MODEL
+//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] MODEL
 //! pcidev-host --list
 //! ```
+//!
+//! The model's timers run on the host's monotonic clock. Each of its
+//! streams goes to the backend `--stream` names (`null`, `stdio`,
+//! `file:PATH`, `unix:PATH`; default `null`, see `pcidev_host::streams`).
+//! With `--qmp`, the model's VMM requests (reset, power off, stop, panic)
+//! are carried out on QEMU's QMP socket (`-qmp unix:PATH,server=on,wait=off`);
+//! without it they are only logged.
 //!
 //! QEMU attaches with `-device '{"driver":"vfio-user-pci","socket":
 //! {"path":"/tmp/dev.sock","type":"unix"}}'` (guest RAM must be shared
@@ -20,6 +28,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use pcidev_host::events::Outside;
+use pcidev_host::streams::StreamArg;
 use pcidev_host::{DeviceServer, registry};
 use pcidev_runtime::JsonLinesTrace;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -35,6 +45,13 @@ struct Args {
     /// Write the model's trace here, one JSON object per line.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Connect the model's stream NAME to BACKEND: null, stdio, file:PATH
+    /// (output appended) or unix:PATH (a listening socket); repeatable.
+    #[arg(long = "stream", value_name = "NAME=BACKEND")]
+    streams: Vec<StreamArg>,
+    /// QEMU's QMP socket, to carry out the model's VMM requests.
+    #[arg(long, value_name = "PATH")]
+    qmp: Option<PathBuf>,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -70,6 +87,7 @@ fn run(args: &Args) -> Result<(), String> {
         format!("unknown model {name:?} (known: {})", known.join(", "))
     })?;
     let mut model = (entry.build)();
+    let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
         model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
@@ -94,7 +112,9 @@ fn run(args: &Args) -> Result<(), String> {
         entry.name,
         socket.display()
     );
-    let done = server.serve(model.as_mut()).map_err(|e| e.to_string())?;
+    let done = server
+        .serve_with(model.as_mut(), Some(outside))
+        .map_err(|e| e.to_string())?;
     let s = done.stats;
     log::info!(
         "client disconnected: {} config and {} BAR accesses ({} rejected by the model), \

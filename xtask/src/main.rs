@@ -515,6 +515,7 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
         let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
         xtask::ci::end_to_end(ui, &guest, &q)?;
         xtask::ci::cross_validation(ui, &guest, &q)?;
+        xtask::ci::stock_drivers(ui, &guest, &q)?;
     }
     ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));
     Ok(())

@@ -69,6 +69,8 @@ pub struct StockDevice {
     pub driver: Option<&'static str>,
     /// Config offsets the probe must not write (write-once registers).
     pub no_write: &'static [u8],
+    /// The spec's stream carrying the device's bytes (the UART's line).
+    pub stream: Option<&'static str>,
     pub exercise: Exercise,
 }
 
@@ -81,6 +83,7 @@ pub const DEVICES: &[StockDevice] = &[
         device: "0x11e8",
         driver: None,
         no_write: &[],
+        stream: None,
         exercise: Exercise::None,
     },
     StockDevice {
@@ -90,6 +93,7 @@ pub const DEVICES: &[StockDevice] = &[
         device: "0x0005",
         driver: None,
         no_write: &[],
+        stream: None,
         exercise: Exercise::None,
     },
     StockDevice {
@@ -99,6 +103,7 @@ pub const DEVICES: &[StockDevice] = &[
         device: "0x0002",
         driver: Some("serial"),
         no_write: &[],
+        stream: Some("line"),
         exercise: Exercise::Serial,
     },
     StockDevice {
@@ -108,6 +113,7 @@ pub const DEVICES: &[StockDevice] = &[
         device: "0x0011",
         driver: Some("pvpanic-pci"),
         no_write: &[],
+        stream: None,
         exercise: Exercise::Panic,
     },
     StockDevice {
@@ -118,6 +124,7 @@ pub const DEVICES: &[StockDevice] = &[
         driver: Some("i6300ESB timer"),
         // ESB_LOCK_REG: writing its lock bit arms the watchdog until reset.
         no_write: &[0x68],
+        stream: None,
         exercise: Exercise::Watchdog,
     },
 ];
@@ -433,25 +440,33 @@ pub fn run(
         _ => None,
     };
     let mut args: Vec<String> = vec!["-qmp".into(), qmp_sock.qmp_arg()];
-    if let Some(s) = &serial_sock {
-        args.extend(["-chardev".into(), s.chardev_arg("uart")]);
-    }
     let mut served = None;
     match side {
         Side::Qemu => {
             let mut d = format!("{},addr={SLOT}", dev.qemu);
-            if serial_sock.is_some() {
+            if let Some(s) = &serial_sock {
+                args.extend(["-chardev".into(), s.chardev_arg("uart")]);
                 d.push_str(",chardev=uart");
             }
             args.extend(["-device".into(), "VGA".into(), "-device".into(), d]);
         }
         Side::Model => {
-            if dev.exercise != Exercise::None {
-                bail!(
-                    "{}: the model side needs specs/{}.pcidev and pcidev-host's streams, clock and QMP (language v2)",
-                    dev.name,
-                    dev.name
-                );
+            let mut host_args: Vec<std::ffi::OsString> = Vec::new();
+            // The model's stream goes where QEMU's chardev would: the
+            // harness's socket.
+            if let (Some(s), Some(stream)) = (&serial_sock, dev.stream) {
+                host_args.push("--stream".into());
+                host_args.push(format!("{stream}=unix:{}", s.host.display()).into());
+            }
+            // The host's own QMP connection, to carry out VMM requests.
+            if matches!(dev.exercise, Exercise::Panic | Exercise::Watchdog) {
+                let (host_path, inside) = stage.path("host-qmp.sock");
+                args.extend([
+                    "-qmp".into(),
+                    format!("unix:{},server=on,wait=off", inside.display()),
+                ]);
+                host_args.push("--qmp".into());
+                host_args.push(host_path.into());
             }
             let (_, host_bin) = crate::e2e::build_tools()?;
             let s = crate::e2e::serve_with(
@@ -462,7 +477,7 @@ pub fn run(
                 false,
                 &crate::e2e::ServeOptions {
                     addr: Some(SLOT.into()),
-                    host_args: Vec::new(),
+                    host_args,
                 },
             )?;
             args.extend(s.qemu_args.iter().cloned());
@@ -580,6 +595,19 @@ fn serial_side(sock: &HostSocket) -> Result<Vec<u8>> {
     Ok(rx)
 }
 
+/// The models `pcidev-host --list` names.
+pub fn served_models() -> Result<Vec<String>> {
+    let (_, host_bin) = crate::e2e::build_tools()?;
+    let out = std::process::Command::new(&host_bin)
+        .arg("--list")
+        .output()
+        .with_context(|| format!("running {} --list", host_bin.display()))?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect())
+}
+
 /// The spec of `dev`, and the configuration-space differences it states.
 pub fn spec_differences(
     dev: &StockDevice,
@@ -649,6 +677,8 @@ pub fn compare(
         Err(NOT_RUN.to_owned())
     } else if !spec.exists() {
         Err(format!("{NOT_RUN}: no specs/{}.pcidev yet", dev.name))
+    } else if !served_models()?.iter().any(|m| m == dev.name) {
+        Err(format!("{NOT_RUN}: pcidev-host does not serve {} yet", dev.name))
     } else {
         run(guest, qemu, dev, Side::Model, echo).map_err(|e| format!("{e:#}"))
     };

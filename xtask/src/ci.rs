@@ -271,7 +271,7 @@ pub fn stock_drivers(
                 "{}: stock driver on QEMU's {} and on the model",
                 dev.name, dev.qemu
             ),
-            |_| compare(guest, qemu, dev, true, false),
+            |_| compare(&guest.kernel_image, qemu, dev, true, false),
         )?;
         results.push(c);
     }

@@ -86,6 +86,13 @@ struct StockArgs {
     /// Only QEMU's built-in devices (no model side).
     #[arg(long)]
     qemu_only: bool,
+    /// Kernel image (default: the provisioned guest kernel, which has the
+    /// stock drivers built in).
+    #[arg(long)]
+    kernel: Option<PathBuf>,
+    /// Which QEMU to boot with (the model side needs vfio-user-pci).
+    #[arg(long, value_enum, default_value = "vfio-user")]
+    qemu: QemuChoice,
     /// Echo the guest console.
     #[arg(long)]
     echo: bool,
@@ -522,8 +529,12 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
 }
 
 fn stock(ui: &Ui, args: &StockArgs) -> Result<()> {
-    let guest = provision::guest(ui, &GuestOptions::from_env()?)?;
-    let q = qemu::provision(ui, &QemuOptions::from_env()?)?;
+    let kernel = match &args.kernel {
+        Some(k) => k.clone(),
+        None => provision::guest(ui, &GuestOptions::from_env()?)?.kernel_image,
+    };
+    let q = pick_qemu(ui, args.qemu, &InstallArgs { no_install: false })?;
+    ui.info(format!("QEMU: {}", q.version));
     let devices: Vec<&'static xtask::stock::StockDevice> = if args.devices.is_empty() {
         xtask::stock::DEVICES.iter().collect()
     } else {
@@ -541,7 +552,7 @@ fn stock(ui: &Ui, args: &StockArgs) -> Result<()> {
     for dev in devices {
         let c = ui.plain_step(
             &format!("{}: stock driver, QEMU's device and the model", dev.name),
-            |_| xtask::stock::compare(&guest, &q, dev, !args.qemu_only, args.echo),
+            |_| xtask::stock::compare(&kernel, &q, dev, !args.qemu_only, args.echo),
         )?;
         if args.tables {
             for (side, r) in [("QEMU", &c.qemu), ("model", &c.model)] {

@@ -20,6 +20,7 @@
 //! chardev) before QEMU starts, and every wait has a deadline.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -27,7 +28,6 @@ use serde_json::Value;
 
 use crate::confspace::{self, Probe};
 use crate::initramfs::Builder;
-use crate::provision::Guest;
 use crate::qemu::{Boot, BootResult, Qemu};
 use crate::qmp::{HostSocket, Qmp, read_until};
 use crate::workspace::{repo_root, tempdir};
@@ -240,7 +240,7 @@ dmesg | grep -F "$dev" | sed 's/^\[[ 0-9.]*\] /PCIDEVC-DMESG /'
 }
 
 const SERIAL_SCRIPT: &str = r#"
-dmesg | grep -q "ttyS1 at I/O 0x[0-9a-f]* (irq = [0-9]*, base_baud = [0-9]*) is a 16550A" || fail "8250_pci did not report a 16550A on ttyS1"
+dmesg | grep -q "$dev: ttyS1 I/O:0x[0-9a-f]* (irq = [0-9]*, base_baud = [0-9]*) is a 16550A" || fail "8250_pci did not report a 16550A on ttyS1"
 for a in type port irq uartclk xmit_fifo_size io_type; do
 	attr "ttyS1.$a" "$(cat /sys/class/tty/ttyS1/$a)"
 done
@@ -327,7 +327,11 @@ impl StockRun {
     pub fn verdict(&self) -> Result<()> {
         let c = &self.boot.console;
         if let Some(e) = &self.host_side_error {
-            bail!("host side: {e}");
+            let guest = match &self.boot.outcome {
+                crate::qemu::Outcome::Fail(r) => format!("; the guest said: {r}"),
+                _ => String::new(),
+            };
+            bail!("host side: {e}{guest}");
         }
         if self.probe.is_none() {
             bail!("no configuration-space probe");
@@ -412,7 +416,7 @@ const BOOT_MARKER: &str = "pcidevc: init running";
 
 /// Boots `dev` on `side` and collects what the guest and QEMU showed.
 pub fn run(
-    guest: &Guest,
+    kernel: &Path,
     qemu: &Qemu,
     dev: &'static StockDevice,
     side: Side,
@@ -488,7 +492,7 @@ pub fn run(
         args.extend(["-action".into(), "panic=pause".into()]);
     }
 
-    let mut b = Boot::new(&guest.kernel_image, &initrd).args(&args);
+    let mut b = Boot::new(kernel, &initrd).args(&args);
     b.shared_memory = side == Side::Model;
     b.echo = echo;
     b.timeout = Duration::from_secs(180);
@@ -665,22 +669,25 @@ impl Comparison {
 /// Runs `dev` on QEMU's device and, when `model` is set, on the model, and
 /// compares what the guest saw.
 pub fn compare(
-    guest: &Guest,
+    kernel: &Path,
     qemu: &Qemu,
     dev: &'static StockDevice,
     model: bool,
     echo: bool,
 ) -> Result<Comparison> {
-    let q = run(guest, qemu, dev, Side::Qemu, echo).map_err(|e| format!("{e:#}"));
+    let q = run(kernel, qemu, dev, Side::Qemu, echo).map_err(|e| format!("{e:#}"));
     let spec = repo_root().join(format!("specs/{}.pcidev", dev.name));
     let m = if !model {
         Err(NOT_RUN.to_owned())
     } else if !spec.exists() {
         Err(format!("{NOT_RUN}: no specs/{}.pcidev yet", dev.name))
     } else if !served_models()?.iter().any(|m| m == dev.name) {
-        Err(format!("{NOT_RUN}: pcidev-host does not serve {} yet", dev.name))
+        Err(format!(
+            "{NOT_RUN}: pcidev-host does not serve {} yet",
+            dev.name
+        ))
     } else {
-        run(guest, qemu, dev, Side::Model, echo).map_err(|e| format!("{e:#}"))
+        run(kernel, qemu, dev, Side::Model, echo).map_err(|e| format!("{e:#}"))
     };
     let stated = if spec.exists() {
         spec_differences(dev)?

@@ -220,7 +220,11 @@ fn unimplemented_registers_read_zero() {
 #[test]
 fn the_device_specific_area_is_memory_as_in_qemu() {
     let (mut m, _, _) = toy();
-    for (off, v) in [(0x50u64, 0x1234_5678u32), (0x80, 0xdead_beef), (0xfc, 0xffff_ffff)] {
+    for (off, v) in [
+        (0x50u64, 0x1234_5678u32),
+        (0x80, 0xdead_beef),
+        (0xfc, 0xffff_ffff),
+    ] {
         cfg_write32(&mut m, off, v);
         assert_eq!(cfg_read32(&mut m, off), v, "offset {off:#x}");
     }

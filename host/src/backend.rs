@@ -19,6 +19,7 @@ use pcidev_runtime::PciModel;
 use vfio_user::{DmaMapFlags, DmaUnmapFlags, ServerBackend};
 
 use crate::dma::DmaSpace;
+use crate::events::{Hub, LockedModel};
 use crate::irq::{self, EventfdSink, IrqCounters, IrqState, SharedIrqState};
 use crate::layout::{Layout, RegionKind};
 
@@ -48,6 +49,8 @@ pub struct ModelBackend<'m> {
     irq: SharedIrqState,
     dma: DmaSpace,
     stats: BackendStats,
+    /// The model's clock, streams and VMM requests (see [`crate::events`]).
+    hub: Option<Arc<Hub>>,
 }
 
 impl std::fmt::Debug for ModelBackend<'_> {
@@ -78,7 +81,29 @@ impl<'m> ModelBackend<'m> {
             irq,
             dma: DmaSpace::default(),
             stats: BackendStats::default(),
+            hub: None,
         }
+    }
+
+    /// Connect the model to a hub: its clock is set before every access and
+    /// its streams, requests and next deadline are collected after it.
+    pub fn set_hub(&mut self, hub: Arc<Hub>) {
+        self.hub = Some(hub);
+    }
+
+    fn before_access(&mut self) {
+        if let Some(h) = &self.hub {
+            self.model.set_now(h.now());
+        }
+    }
+
+    /// After an access (or a timer firing): input delivered, output and
+    /// requests collected, then the interrupt line brought in step.
+    fn after_access(&mut self) {
+        if let Some(h) = &self.hub {
+            h.after_access(&mut *self.model);
+        }
+        self.sync_line();
     }
 
     /// The region and irq layout served.
@@ -133,7 +158,9 @@ impl Drop for ModelBackend<'_> {
 
 impl ServerBackend for ModelBackend<'_> {
     fn region_read(&mut self, region: u32, offset: u64, data: &mut [u8]) -> io::Result<()> {
-        match self.target(region, offset, data.len())? {
+        let kind = self.target(region, offset, data.len())?;
+        self.before_access();
+        match kind {
             RegionKind::Config => {
                 self.stats.config_accesses += 1;
                 self.model.config_read(offset, data);
@@ -144,15 +171,17 @@ impl ServerBackend for ModelBackend<'_> {
                     self.stats.access_errors += 1;
                     log::debug!("{}: {e}", self.model.info().name);
                 }
-                self.sync_line();
             }
             RegionKind::Absent => {}
         }
+        self.after_access();
         Ok(())
     }
 
     fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> io::Result<()> {
-        match self.target(region, offset, data.len())? {
+        let kind = self.target(region, offset, data.len())?;
+        self.before_access();
+        match kind {
             RegionKind::Config => {
                 self.stats.config_accesses += 1;
                 self.model.config_write(offset, data);
@@ -166,7 +195,7 @@ impl ServerBackend for ModelBackend<'_> {
             }
             RegionKind::Absent => {}
         }
-        self.sync_line();
+        self.after_access();
         Ok(())
     }
 
@@ -212,7 +241,7 @@ impl ServerBackend for ModelBackend<'_> {
         self.stats.resets += 1;
         self.model.reset();
         irq::lock(&self.irq).reset();
-        self.sync_line();
+        self.after_access();
         Ok(())
     }
 
@@ -278,6 +307,15 @@ impl ServerBackend for SharedBackend<'_, '_> {
         fds: Vec<File>,
     ) -> io::Result<()> {
         lock_backend(self.0).set_irqs(index, flags, start, count, fds)
+    }
+}
+
+impl LockedModel for Mutex<ModelBackend<'_>> {
+    fn with_model(&self, f: &mut dyn FnMut(&mut dyn PciModel)) {
+        let mut b = lock_backend(self);
+        b.before_access();
+        f(&mut *b.model);
+        b.after_access();
     }
 }
 

@@ -42,12 +42,15 @@
 mod backend;
 mod dma;
 mod error;
+pub mod events;
 pub mod guard;
 pub mod irq;
 pub mod layout;
 pub mod registry;
 mod server;
+pub mod streams;
 pub mod toy;
+pub mod vmm;
 
 pub use backend::{BackendStats, ModelBackend};
 pub use error::HostError;

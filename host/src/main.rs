@@ -4,13 +4,22 @@
 //! spec's generated model, see `pcidev-interp`).
 //!
 //! ```text
-//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] MODEL
-//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl] --spec FILE.pcidev
+//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] MODEL
+//! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] --spec FILE.pcidev
 //! pcidev-host --list
 //! ```
 //!
 //! With `--spec`, hooks this build links Rust for (`registry::LINKED_HOOKS`)
 //! run it; every other hook answers 0 and is reported once.
+//!
+//! The model's timers run on the host's monotonic clock. Each of its
+//! streams goes to the backend `--stream` names (`null`, `stdio`,
+//! `file:PATH`, `unix:PATH`; default `null`, see `pcidev_host::streams`).
+//! With `--qmp`, the model's VMM requests (reset, power off, stop, panic)
+//! are carried out on QEMU's QMP socket (`-qmp unix:PATH,server=on,wait=off`);
+//! without it they are only logged.
 //!
 //! QEMU attaches with `-device '{"driver":"vfio-user-pci","socket":
 //! {"path":"/tmp/dev.sock","type":"unix"}}'` (guest RAM must be shared
@@ -27,6 +36,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use pcidev_host::events::Outside;
+use pcidev_host::streams::StreamArg;
 use pcidev_host::{DeviceServer, registry};
 use pcidev_runtime::{JsonLinesTrace, PciModel};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -42,6 +53,13 @@ struct Args {
     /// Write the model's trace here, one JSON object per line.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Connect the model's stream NAME to BACKEND: null, stdio, file:PATH
+    /// (output appended) or unix:PATH (a listening socket); repeatable.
+    #[arg(long = "stream", value_name = "NAME=BACKEND")]
+    streams: Vec<StreamArg>,
+    /// QEMU's QMP socket, to carry out the model's VMM requests.
+    #[arg(long, value_name = "PATH")]
+    qmp: Option<PathBuf>,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -100,6 +118,7 @@ fn run(args: &Args) -> Result<(), String> {
         return Err("a socket is required".into());
     };
     let (mut model, name) = build_model(args)?;
+    let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
         model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
@@ -124,7 +143,9 @@ fn run(args: &Args) -> Result<(), String> {
         name,
         socket.display()
     );
-    let done = server.serve(model.as_mut()).map_err(|e| e.to_string())?;
+    let done = server
+        .serve_with(model.as_mut(), Some(outside))
+        .map_err(|e| e.to_string())?;
     let s = done.stats;
     log::info!(
         "client disconnected: {} config and {} BAR accesses ({} rejected by the model), \

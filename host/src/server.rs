@@ -27,8 +27,10 @@ use pcidev_runtime::PciModel;
 
 use crate::backend::{BackendStats, ModelBackend, SharedBackend, lock_backend};
 use crate::error::HostError;
+use crate::events::{self, Hub, Outside};
 use crate::guard;
 use crate::layout::Layout;
+use std::sync::Arc;
 
 /// How a served connection ended when the client simply went away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,18 @@ impl DeviceServer {
     /// The model keeps its state (and, in its trace, its history); it loses
     /// the connection's guest memory and eventfds.
     pub fn serve(self, model: &mut dyn PciModel) -> Result<Disconnect, HostError> {
+        self.serve_with(model, None)
+    }
+
+    /// [`serve`](Self::serve) with the model's clock running in real time,
+    /// its streams connected to `outside`'s backends and its VMM requests
+    /// carried out over QMP (see [`crate::events`]). `None`: no clock, no
+    /// streams, as [`serve`](Self::serve).
+    pub fn serve_with(
+        self,
+        model: &mut dyn PciModel,
+        outside: Option<Outside>,
+    ) -> Result<Disconnect, HostError> {
         let DeviceServer { listener, socket } = self;
         let accepted = listener.accept();
         // One client per server: later ones are refused, not queued.
@@ -105,7 +119,7 @@ impl DeviceServer {
             path: socket.path.clone(),
             source,
         })?;
-        let result = serve_connection(client, model);
+        let result = serve_connection(client, model, outside);
         drop(socket);
         result
     }
@@ -115,8 +129,13 @@ impl DeviceServer {
 pub(crate) fn serve_connection(
     client: UnixStream,
     model: &mut dyn PciModel,
+    outside: Option<Outside>,
 ) -> Result<Disconnect, HostError> {
     let info = model.info();
+    let hub = match &outside {
+        Some(_) => Some(Arc::new(Hub::new(model.streams().len())?)),
+        None => None,
+    };
     let layout = Layout::new(info);
     let (internal_listener, internal) = internal_pair()?;
     let server = vfio_user::Server::from_owned_fd(
@@ -125,7 +144,11 @@ pub(crate) fn serve_connection(
         layout.irq_infos(),
         layout.server_regions(),
     );
-    let backend = std::sync::Mutex::new(ModelBackend::new(model));
+    let mut backend = ModelBackend::new(model);
+    if let Some(h) = &hub {
+        backend.set_hub(Arc::clone(h));
+    }
+    let backend = std::sync::Mutex::new(backend);
     log::info!(
         "serving {} ({:04x}:{:04x})",
         info.name,
@@ -134,6 +157,10 @@ pub(crate) fn serve_connection(
     );
     let (relayed, served) = thread::scope(|s| {
         let shared = &backend;
+        let events = match (&hub, outside) {
+            (Some(h), Some(o)) => Some(s.spawn(move || events::run(h, shared, o))),
+            _ => None,
+        };
         let server_thread = s.spawn(move || {
             let result = server.run(&mut SharedBackend(shared));
             let stats = lock_backend(shared).stats();
@@ -142,7 +169,22 @@ pub(crate) fn serve_connection(
         // Region reads and writes take the guard's fast path when nothing
         // else is in flight (see guard::relay).
         let relayed = guard::relay(client, internal, Some(shared));
-        (relayed, server_thread.join())
+        let served = server_thread.join();
+        if let (Some(h), Some(t)) = (&hub, events) {
+            h.stop();
+            if let Ok(stats) = t.join() {
+                log::info!(
+                    "events: {} timers fired (max lateness {} us), {} bytes in, {} out, {} dropped, {} VMM requests",
+                    stats.timers_fired,
+                    stats.max_lateness_ns / 1000,
+                    stats.bytes_in,
+                    stats.bytes_out,
+                    stats.bytes_dropped,
+                    stats.vmm_requests
+                );
+            }
+        }
+        (relayed, served)
     });
     match (relayed, served) {
         (Err(e), _) => Err(e),

@@ -59,6 +59,8 @@ impl Data {
                 }
                 ir::Type::Bool => Slot::Scalar(u64::from(s.reset != 0)),
                 ir::Type::Uint(bits) => Slot::Scalar(truncate(s.reset, bits)),
+                // Refused at load (`spec::unsupported`).
+                ir::Type::Fifo { .. } => Slot::Scalar(0),
             })
             .collect();
         let storage = d
@@ -181,6 +183,19 @@ impl Run<'_> {
                     self.eval(data, b)
                 }
             }
+            // Language v2: `Spec::load` refuses specs that use these
+            // (`spec::unsupported`), so they are never evaluated.
+            Expr::TimerRunning(_)
+            | Expr::TimerRemaining(_)
+            | Expr::FifoLen(_)
+            | Expr::FifoFront(_)
+            | Expr::FifoFull(_)
+            | Expr::FifoEmpty(_)
+            | Expr::StreamSpace(_)
+            | Expr::Byte
+            | Expr::Let(_)
+            | Expr::Fn(..)
+            | Expr::Param(_) => 0,
         }
     }
 
@@ -194,7 +209,7 @@ impl Run<'_> {
             values.push(match ty {
                 ir::Type::Bool => u64::from(v != 0),
                 ir::Type::Uint(bits) => truncate(v, *bits),
-                ir::Type::Buffer(_) => 0,
+                ir::Type::Buffer(_) | ir::Type::Fifo { .. } => 0,
             });
         }
         if let Some(ctx) = self.ctx.as_deref_mut() {
@@ -207,7 +222,7 @@ impl Run<'_> {
         match hook.ret {
             Some(ir::Type::Bool) => u64::from(r != 0),
             Some(ir::Type::Uint(bits)) => truncate(r, bits),
-            Some(ir::Type::Buffer(_)) | None => 0,
+            Some(ir::Type::Buffer(_) | ir::Type::Fifo { .. }) | None => 0,
         }
     }
 
@@ -271,6 +286,14 @@ impl Run<'_> {
             Stmt::Call { hook, args } => {
                 self.call(data, *hook, args);
             }
+            // Language v2: refused at load (`spec::unsupported`).
+            Stmt::TimerStart { .. }
+            | Stmt::TimerStop(_)
+            | Stmt::FifoPush(..)
+            | Stmt::FifoPop(_)
+            | Stmt::FifoClear(_)
+            | Stmt::Send(..)
+            | Stmt::Vmm(_) => {}
             Stmt::DmaWrite {
                 addr,
                 len,
@@ -369,7 +392,7 @@ impl Run<'_> {
                     match ty {
                         ir::Type::Bool => *slot = u64::from(v != 0),
                         ir::Type::Uint(bits) => *slot = truncate(v, bits),
-                        ir::Type::Buffer(_) => {}
+                        ir::Type::Buffer(_) | ir::Type::Fifo { .. } => {}
                     }
                 }
             }

@@ -119,7 +119,22 @@ impl Spec {
 
     fn from_compiled(c: pcidevc_dsl::Compiled) -> Result<&'static Spec, LoadError> {
         match c.device {
-            Some(dev) if !c.has_errors() => Ok(Self::leak(dev)),
+            Some(dev) if !c.has_errors() => match unsupported(&dev) {
+                None => Ok(Self::leak(dev)),
+                Some(what) => Err(LoadError {
+                    rendered: format!(
+                        "error: {}: the interpreter does not run {what} yet (language v2); \
+                         serve the spec's generated model instead (`pcidev-host {}` after \
+                         `pcidevc` generated it into this build)",
+                        c.sources
+                            .files()
+                            .first()
+                            .map(|f| f.name.clone())
+                            .unwrap_or_default(),
+                        dev.name
+                    ),
+                }),
+            },
             _ => {
                 let errors: Vec<_> = c.errors().cloned().collect();
                 Err(LoadError {
@@ -129,7 +144,8 @@ impl Spec {
         }
     }
 
-    /// Prepare checked IR, leaking the result (see the module docs).
+    /// Prepare checked IR, leaking the result (see the module docs). The
+    /// caller makes sure [`unsupported`] is `None` for it.
     pub fn leak(device: Device) -> &'static Spec {
         Box::leak(Box::new(Self::new(device)))
     }
@@ -210,4 +226,34 @@ fn device_info(d: &Device) -> DeviceInfo {
         bars: Box::leak(bars.into_boxed_slice()),
         msi: d.interrupt.msi_vectors.map(|vectors| MsiInfo { vectors }),
     }
+}
+
+/// The language v2 constructs of `d` the interpreter does not run yet
+/// (timers, streams, FIFO and sticky states, `let`, `fn`, VMM requests),
+/// named for an error message; `None` when it can interpret all of `d`.
+/// Specs using them are refused at load, so the evaluator never meets them.
+pub fn unsupported(d: &Device) -> Option<&'static str> {
+    use pcidevc_dsl::ir::{Stmt, Type};
+    if !d.timers.is_empty() {
+        return Some("timers");
+    }
+    if !d.streams.is_empty() {
+        return Some("byte streams");
+    }
+    if d.states.iter().any(|s| matches!(s.ty, Type::Fifo { .. })) {
+        return Some("FIFO states");
+    }
+    if d.states.iter().any(|s| s.sticky) {
+        return Some("sticky states");
+    }
+    if !d.lets.is_empty() || !d.fns.is_empty() {
+        return Some("`let` and `fn`");
+    }
+    let mut vmm = false;
+    for r in &d.registers {
+        for block in [&r.on_read, &r.on_write] {
+            Stmt::walk_all(block, &mut |s| vmm |= matches!(s, Stmt::Vmm(_)));
+        }
+    }
+    vmm.then_some("VMM requests")
 }

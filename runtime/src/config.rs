@@ -5,7 +5,7 @@
 //! device description plus the few writable fields, so read-only bits cannot
 //! drift and reset is trivially complete. Accesses of any offset and length
 //! are handled byte by byte: bytes beyond offset 0xff read 0xff and ignore
-//! writes; inside the space, unimplemented registers read 0 and ignore
+//! writes; inside the header, unimplemented registers read 0 and ignore
 //! writes.
 //!
 //! Layout (all other offsets read 0):
@@ -13,7 +13,7 @@
 //! | offset | register | writable |
 //! |---|---|---|
 //! | 0x00 | vendor id, device id | no |
-//! | 0x04 | COMMAND | bits 0 (I/O), 1 (memory), 2 (bus master), 10 (INTx disable) |
+//! | 0x04 | COMMAND | bits 0 (I/O), 1 (memory), 2 (bus master), 8 (SERR#), 10 (INTx disable) |
 //! | 0x06 | STATUS | no; bit 3 = interrupt level, bit 4 = capability list |
 //! | 0x08 | revision, class code | no |
 //! | 0x0e | header type (0) | no |
@@ -27,6 +27,8 @@
 //! | 0x44 | MSI message address (low, dword aligned) | bits 31:2 |
 //! | 0x48 | MSI message address (high) | yes |
 //! | 0x4c | MSI message data (16 bits) | bits 15:0 |
+//! | 0x0c | cache line size | yes |
+//! | 0x40..0xff not in a capability | device-specific: plain memory, as QEMU's PCI core has it | yes |
 
 use crate::info::{BarInfo, BarKind, DeviceInfo};
 
@@ -40,9 +42,17 @@ pub const COMMAND_MEMORY_SPACE: u16 = 1 << 1;
 pub const COMMAND_BUS_MASTER: u16 = 1 << 2;
 /// COMMAND: INTx emulation disabled.
 pub const COMMAND_INTX_DISABLE: u16 = 1 << 10;
-/// The COMMAND bits software can change.
-pub const COMMAND_WRITABLE: u16 =
-    COMMAND_IO_SPACE | COMMAND_MEMORY_SPACE | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE;
+/// COMMAND: SERR# reporting enabled.
+pub const COMMAND_SERR: u16 = 1 << 8;
+/// The COMMAND bits software can change (QEMU's PCI core, `pci_init_wmask`:
+/// I/O, memory, bus master, SERR#, INTx disable).
+pub const COMMAND_WRITABLE: u16 = COMMAND_IO_SPACE
+    | COMMAND_MEMORY_SPACE
+    | COMMAND_BUS_MASTER
+    | COMMAND_SERR
+    | COMMAND_INTX_DISABLE;
+/// Where the device-specific part of the space begins.
+pub const DEVICE_SPECIFIC: u64 = 0x40;
 /// STATUS: the device's interrupt level (independent of INTx disable).
 pub const STATUS_INTERRUPT: u16 = 1 << 3;
 /// STATUS: a capability list is present at the pointer in 0x34.
@@ -126,6 +136,11 @@ pub struct ConfigSpace {
     msi_mme: u8,
     msi_address: u64,
     msi_data: u16,
+    /// The cache line size register (0x0c).
+    cache_line: u8,
+    /// Bytes 0x40..0xff that no capability claims: QEMU's PCI core leaves
+    /// them writable as plain memory (`pci_init_wmask`), so a model does too.
+    scratch: [u8; (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize],
 }
 
 impl ConfigSpace {
@@ -156,6 +171,8 @@ impl ConfigSpace {
             msi_mme: 0,
             msi_address: 0,
             msi_data: 0,
+            cache_line: 0,
+            scratch: [0; (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize],
         }
     }
 
@@ -353,8 +370,9 @@ impl ConfigSpace {
                 let [base, sub, prog_if] = info.class_code;
                 u32::from_le_bytes([info.revision, prog_if, sub, base])
             }
-            // Cache line size, latency timer, header type 0 (single function), BIST.
-            3 => 0,
+            // Cache line size, latency timer 0, header type 0 (single
+            // function), BIST 0.
+            3 => u32::from(self.cache_line),
             4..=9 => {
                 let i = (index - 4) as usize;
                 match self.slots[i] {
@@ -372,9 +390,29 @@ impl ConfigSpace {
             16 if has_msi => u32::from(MSI_CAP_ID) | u32::from(self.msi_control()) << 16,
             17 if has_msi => self.msi_address as u32,
             18 if has_msi => (self.msi_address >> 32) as u32,
-            19 if has_msi => u32::from(self.msi_data),
+            19 if has_msi => u32::from(self.msi_data) | self.scratch_dword(index) & 0xffff_0000,
+            16..=63 => self.scratch_dword(index),
             _ => 0,
         }
+    }
+
+    /// The scratch bytes of dword `index` (16..64), little-endian.
+    fn scratch_dword(&self, index: u64) -> u32 {
+        let at = (index * 4 - DEVICE_SPECIFIC) as usize;
+        u32::from_le_bytes([
+            self.scratch[at],
+            self.scratch[at + 1],
+            self.scratch[at + 2],
+            self.scratch[at + 3],
+        ])
+    }
+
+    /// Merges the `mask`ed bits of `value` into the scratch dword `index`.
+    fn write_scratch(&mut self, index: u64, value: u32, mask: u32) {
+        let old = self.scratch_dword(index);
+        let new = (old & !mask) | (value & mask);
+        let at = (index * 4 - DEVICE_SPECIFIC) as usize;
+        self.scratch[at..at + 4].copy_from_slice(&new.to_le_bytes());
     }
 
     /// Apply the bits of `value` selected by `mask` to the dword at `index * 4`.
@@ -411,7 +449,13 @@ impl ConfigSpace {
                 let high = merge((self.msi_address >> 32) as u32, 0xffff_ffff);
                 self.msi_address = (self.msi_address & 0xffff_ffff) | u64::from(high) << 32;
             }
-            19 if has_msi => self.msi_data = merge(u32::from(self.msi_data), 0xffff) as u16,
+            19 if has_msi => {
+                self.msi_data = merge(u32::from(self.msi_data), 0xffff) as u16;
+                // The two bytes after the 64-bit MSI capability are free.
+                self.write_scratch(index, value, mask & 0xffff_0000);
+            }
+            3 => self.cache_line = merge(u32::from(self.cache_line), 0xff) as u8,
+            16..=63 => self.write_scratch(index, value, mask),
             _ => {}
         }
     }

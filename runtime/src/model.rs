@@ -360,6 +360,11 @@ impl<R: Registers> Model<R> {
         true
     }
 
+    /// The spec's streams by name; a stream's id is its index.
+    pub fn streams(&self) -> &'static [&'static str] {
+        R::STREAMS
+    }
+
     /// The bytes the device sent on `stream` since the last call.
     pub fn take_output(&mut self, stream: usize) -> Vec<u8> {
         self.ctx.take_output(stream)
@@ -627,6 +632,8 @@ pub trait PciModel: Send {
     fn stream_ready(&self, stream: usize) -> bool;
     /// See [`Model::stream_input`].
     fn stream_input(&mut self, stream: usize, byte: u8) -> bool;
+    /// See [`Model::streams`].
+    fn streams(&self) -> &'static [&'static str];
     /// See [`Model::take_output`].
     fn take_output(&mut self, stream: usize) -> Vec<u8>;
     /// See [`Model::take_vmm_requests`].
@@ -681,6 +688,9 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn stream_input(&mut self, stream: usize, byte: u8) -> bool {
         Model::stream_input(self, stream, byte)
+    }
+    fn streams(&self) -> &'static [&'static str] {
+        Model::streams(self)
     }
     fn take_output(&mut self, stream: usize) -> Vec<u8> {
         Model::take_output(self, stream)

@@ -162,7 +162,8 @@ fn bar_addresses_write_and_read_back() {
 fn command_writable_mask() {
     let (mut m, _, _) = toy();
     cfg_write16(&mut m, 0x04, 0xffff);
-    assert_eq!(cfg_read(&mut m, 0x04, 2), 0x0407);
+    // QEMU's PCI core: I/O, memory, bus master, SERR#, INTx disable.
+    assert_eq!(cfg_read(&mut m, 0x04, 2), 0x0507);
     assert!(m.config().io_enabled() && m.config().mem_enabled());
     assert!(m.config().bus_master_enabled() && m.config().intx_disabled());
     cfg_write16(&mut m, 0x04, 0);
@@ -205,13 +206,37 @@ fn status_interrupt_bit_and_intx_disable() {
 #[test]
 fn unimplemented_registers_read_zero() {
     let (mut m, _, _) = toy();
-    for off in [0x28u64, 0x30, 0x38, 0x50, 0x80, 0xfc] {
+    for off in [0x28u64, 0x30, 0x38] {
         cfg_write32(&mut m, off, 0xffff_ffff);
         assert_eq!(cfg_read32(&mut m, off), 0, "offset {off:#x}");
     }
+    // Latency timer, header type and BIST are read-only; the cache line
+    // size is writable, as in QEMU's PCI core.
+    cfg_write32(&mut m, 0x0c, 0xffff_ffff);
+    assert_eq!(cfg_read32(&mut m, 0x0c), 0xff);
     let mut all = [0u8; 256];
     m.config_read(0, &mut all);
-    assert!(all[0x50..].iter().all(|&b| b == 0));
+    assert!(all[0x50..].iter().all(|&b| b == 0), "reset state");
+}
+
+#[test]
+fn the_device_specific_area_is_memory_as_in_qemu() {
+    let (mut m, _, _) = toy();
+    for (off, v) in [
+        (0x50u64, 0x1234_5678u32),
+        (0x80, 0xdead_beef),
+        (0xfc, 0xffff_ffff),
+    ] {
+        cfg_write32(&mut m, off, v);
+        assert_eq!(cfg_read32(&mut m, off), v, "offset {off:#x}");
+    }
+    m.config_write(0x81, &[0x00]);
+    assert_eq!(cfg_read32(&mut m, 0x80), 0xdead_00ef, "byte writes");
+    // The MSI capability at 0x40 keeps its own rules.
+    cfg_write32(&mut m, 0x40, 0xffff_ffff);
+    assert_eq!(cfg_read(&mut m, 0x40, 1), 0x05, "capability id read-only");
+    m.reset();
+    assert_eq!(cfg_read32(&mut m, 0x80), 0, "reset clears it");
 }
 
 #[test]
@@ -270,7 +295,12 @@ fn msi_enable_delivers_and_stops_intx() {
         0xfee0_1000,
         "address bits 1:0 read-only 0"
     );
-    assert_eq!(cfg_read32(&mut m, 0x4c), 0x4020, "16-bit data");
+    assert_eq!(
+        cfg_read32(&mut m, 0x4c),
+        0xffff_4020,
+        "16-bit data, then two free bytes QEMU leaves writable"
+    );
+    assert_eq!(cfg_read(&mut m, 0x4c, 2), 0x4020, "16-bit data");
 
     bar_write32(&mut m, 1, 0x1c, 1); // level up while MSI is off: INTx
     assert_eq!(irqs.take(), vec![Irq::Intx(true)]);

@@ -78,7 +78,9 @@ struct Clocky {
 }
 
 impl Registers for Clocky {
-    const INFO: &'static DeviceInfo = &INFO;
+    fn info(&self) -> &'static DeviceInfo {
+        &INFO
+    }
     const TIMERS: &'static [&'static str] = &["a", "b"];
     const STREAMS: &'static [&'static str] = &["line"];
 

@@ -5,8 +5,9 @@
 //! formatting, clippy, the workspace's tests, generated-code drift, the
 //! editor grammar (tree-sitter generate/test/parse on every spec), the
 //! documentation pages in headless Chromium, the guest smoke test, the
-//! generated drivers' kernel builds (Rust and C) and the end-to-end boots
-//! (both drivers). Steps run in order and the first failure stops the run; the
+//! generated drivers' kernel builds (Rust and C), the end-to-end boots
+//! (both drivers) and the stock kernel drivers against QEMU's devices and
+//! the models ([`stock_drivers`]). Steps run in order and the first failure stops the run; the
 //! summary lists each step's time.
 
 use anyhow::{Context, Result, bail};
@@ -377,4 +378,42 @@ fn git_status() -> Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Stock kernel drivers as judges (see [`crate::stock`]): for every device
+/// of `specs/` QEMU also has built in, the stock driver's test and the
+/// configuration space on QEMU's device and on the generated model (where
+/// its spec exists), compared; differences are allowed only where the spec
+/// states them. Prints the pass/fail table with boot times.
+pub fn stock_drivers(
+    ui: &Ui,
+    guest: &crate::provision::Guest,
+    qemu: &crate::qemu::Qemu,
+) -> Result<()> {
+    use crate::stock::{DEVICES, NOT_RUN, Side, compare, report};
+    let mut results = Vec::new();
+    for dev in DEVICES {
+        let c = ui.step(
+            &format!(
+                "{}: stock driver on QEMU's {} and on the model",
+                dev.name, dev.qemu
+            ),
+            |_| compare(&guest.kernel_image, qemu, dev, true, false),
+        )?;
+        results.push(c);
+    }
+    ui.info(report(&results));
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|c| {
+            c.side_verdict(Side::Qemu).is_err()
+                || matches!(c.side_verdict(Side::Model), Err(e) if !e.starts_with(NOT_RUN))
+                || !c.unexplained().is_empty()
+        })
+        .map(|c| c.device.name)
+        .collect();
+    if !failed.is_empty() {
+        bail!("stock-driver conformance failed for {}", failed.join(", "));
+    }
+    Ok(())
 }

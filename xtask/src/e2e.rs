@@ -797,6 +797,34 @@ pub fn serve(
     work: &Path,
     trace: bool,
 ) -> Result<Served> {
+    serve_with(
+        qemu,
+        host_bin,
+        model,
+        work,
+        trace,
+        &ServeOptions::default(),
+    )
+}
+
+/// Where and how [`serve_with`] attaches the served device.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The PCI slot (`"4"` for 00:04.0); QEMU's choice when `None`.
+    pub addr: Option<String>,
+    /// More `pcidev-host` arguments (before the model name).
+    pub host_args: Vec<std::ffi::OsString>,
+}
+
+/// [`serve`] at a given slot and with more host arguments.
+pub fn serve_with(
+    qemu: &Qemu,
+    host_bin: &Path,
+    model: HostModel<'_>,
+    work: &Path,
+    trace: bool,
+    opts: &ServeOptions,
+) -> Result<Served> {
     // The socket lives where both the host and (chrooted) QEMU see it.
     let stage = qemu.stage_dir()?;
     let (socket, sock_qemu) = stage.path("device.sock");
@@ -808,6 +836,7 @@ pub fn serve(
     if trace {
         cmd.arg("--trace").arg(&trace_path);
     }
+    cmd.args(&opts.host_args);
     match model {
         HostModel::Registered(name) => cmd.arg(name),
         HostModel::Spec(path) => cmd.arg("--spec").arg(path),
@@ -819,8 +848,13 @@ pub fn serve(
         .spawn()
         .with_context(|| format!("starting {}", host_bin.display()))?;
     wait_for_socket(&socket, &mut host, Duration::from_secs(10))?;
+    let addr = opts
+        .addr
+        .as_ref()
+        .map(|a| format!(r#","addr":"{a}""#))
+        .unwrap_or_default();
     let device_arg = format!(
-        r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}}}"#,
+        r#"{{"driver":"vfio-user-pci","socket":{{"path":"{}","type":"unix"}}{addr}}}"#,
         sock_qemu.display()
     );
     // A VGA device makes the guest a common PC: its legacy window

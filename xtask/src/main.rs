@@ -76,6 +76,33 @@ enum Cmd {
     /// The project's test command: provision what is missing, then run
     /// every test (host checks, guest smoke test, drivers, end to end).
     Ci(CiArgs),
+    /// Stock kernel drivers against QEMU's built-in devices and the
+    /// generated models at the same slot: each device's test, its driver's
+    /// log and attributes, and its configuration space and writable masks
+    /// compared (edu, pci_testdev, pci_serial, pvpanic_pci, i6300esb).
+    Stock(StockArgs),
+}
+
+#[derive(Args, Debug)]
+struct StockArgs {
+    /// Devices to run (default: all).
+    devices: Vec<String>,
+    /// Only QEMU's built-in devices (no model side).
+    #[arg(long)]
+    qemu_only: bool,
+    /// Kernel image (default: the provisioned guest kernel, which has the
+    /// stock drivers built in).
+    #[arg(long)]
+    kernel: Option<PathBuf>,
+    /// Which QEMU to boot with (the model side needs vfio-user-pci).
+    #[arg(long, value_enum, default_value = "vfio-user")]
+    qemu: QemuChoice,
+    /// Echo the guest console.
+    #[arg(long)]
+    echo: bool,
+    /// Also print each probed configuration space byte by byte.
+    #[arg(long)]
+    tables: bool,
 }
 
 #[derive(Args, Debug)]
@@ -299,6 +326,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         Cmd::GuestTest(args) => guest_test(ui, args),
         Cmd::Ci(args) => ci(ui, args),
         Cmd::TreeSitter => xtask::ci::tree_sitter(ui),
+        Cmd::Stock(args) => stock(ui, &args),
         Cmd::Browser(args) => {
             let chromium = xtask::browser::provision(ui, &Cache::from_env()?, true)?;
             let shots = args
@@ -518,8 +546,66 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
         xtask::ci::end_to_end(ui, &guest, &q)?;
         xtask::ci::cross_validation(ui, &guest, &q)?;
         xtask::ci::interpreted(ui, &guest, &q)?;
+        xtask::ci::stock_drivers(ui, &guest, &q)?;
     }
     ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));
+    Ok(())
+}
+
+fn stock(ui: &Ui, args: &StockArgs) -> Result<()> {
+    let kernel = match &args.kernel {
+        Some(k) => k.clone(),
+        None => provision::guest(ui, &GuestOptions::from_env()?)?.kernel_image,
+    };
+    let q = pick_qemu(ui, args.qemu, &InstallArgs { no_install: false })?;
+    ui.info(format!("QEMU: {}", q.version));
+    let devices: Vec<&'static xtask::stock::StockDevice> = if args.devices.is_empty() {
+        xtask::stock::DEVICES.iter().collect()
+    } else {
+        args.devices
+            .iter()
+            .map(|n| {
+                xtask::stock::device(n).with_context(|| {
+                    let known: Vec<_> = xtask::stock::DEVICES.iter().map(|d| d.name).collect();
+                    format!("unknown device {n:?} (known: {})", known.join(", "))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut results = Vec::new();
+    for dev in devices {
+        let c = ui.plain_step(
+            &format!("{}: stock driver, QEMU's device and the model", dev.name),
+            |_| xtask::stock::compare(&kernel, &q, dev, !args.qemu_only, args.echo),
+        )?;
+        if args.tables {
+            for (side, r) in [("QEMU", &c.qemu), ("model", &c.model)] {
+                if let Ok(run) = r
+                    && let Some(p) = &run.probe
+                {
+                    ui.info(format!(
+                        "{} on {side}:\n{}",
+                        dev.name,
+                        xtask::confspace::table(p)
+                    ));
+                }
+            }
+        }
+        results.push(c);
+    }
+    ui.info(format!("\n{}", xtask::stock::report(&results)));
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|c| {
+            c.side_verdict(xtask::stock::Side::Qemu).is_err()
+                || matches!(c.side_verdict(xtask::stock::Side::Model), Err(e) if !e.starts_with(xtask::stock::NOT_RUN))
+                || !c.unexplained().is_empty()
+        })
+        .map(|c| c.device.name)
+        .collect();
+    if !failed.is_empty() {
+        bail!("stock-driver conformance failed for {}", failed.join(", "));
+    }
     Ok(())
 }
 

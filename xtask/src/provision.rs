@@ -10,7 +10,10 @@
 //! and gcc's versions and [`RECIPE`]; its stamp is written only after the
 //! build succeeded and its outputs exist. An interrupted build is resumed in
 //! place (Kbuild only trusts an object whose `.cmd` file was written after
-//! it compiled), never used as is.
+//! it compiled), never used as is. A new build whose key differs from a
+//! complete one only in the fragment starts from a copy of that build's
+//! tree (see `seed_sibling`): a fragment change then costs the objects it
+//! touches, not a whole kernel.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -239,6 +242,20 @@ pub fn guest(ui: &Ui, opts: &GuestOptions) -> Result<Guest> {
         return Ok(guest);
     }
     cache::clear_stamp(&dir)?;
+    if !guest.build_tree.exists()
+        && let Some(sibling) = seed_sibling(&dir, &key)
+    {
+        ui.step(
+            "seed the build tree from a build under another fragment",
+            |step| {
+                step.println(format!(
+                    "copying {} (Kbuild then rebuilds only what the changed symbols touch)",
+                    sibling.display()
+                ));
+                seed_copy(&sibling.join("build"), &guest.build_tree)
+            },
+        )?;
+    }
     std::fs::create_dir_all(&guest.build_tree)
         .with_context(|| format!("creating {}", guest.build_tree.display()))?;
     let log = cache.fresh_log("kernel-config")?;
@@ -266,6 +283,60 @@ pub fn guest(ui: &Ui, opts: &GuestOptions) -> Result<Guest> {
     cache::write_stamp(&dir, &key)?;
     drop(lock);
     Ok(guest)
+}
+
+/// The key line that names the fragment.
+const FRAGMENT_LINE: &str = "fragment-sha256=";
+
+/// A complete kernel build beside `dir` whose key equals `key` in every
+/// line but the fragment's hash: the same source, tools, targets and
+/// recipe. Its tree is a correct starting point for a build under the new
+/// fragment, because Kbuild tracks dependencies per `CONFIG_` symbol
+/// (fixdep): after the new configuration is written, `make` recompiles only
+/// what the changed symbols reach, instead of the whole kernel.
+fn seed_sibling(dir: &Path, key: &Key) -> Option<PathBuf> {
+    let without_fragment = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with(FRAGMENT_LINE))
+            .map(str::to_owned)
+            .collect()
+    };
+    let want = without_fragment(key.text());
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.parent()?)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p != dir && p.join("build/arch/x86/boot/bzImage").is_file())
+        .filter(|p| {
+            std::fs::read_to_string(p.join(cache::STAMP))
+                .is_ok_and(|s| without_fragment(&s) == want)
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Copies a build tree (`cp -a`: a copy, never links, since make rewrites
+/// objects in place) into `to`, through a temporary sibling.
+fn seed_copy(from: &Path, to: &Path) -> Result<()> {
+    let tmp = cache::tmp_sibling(to);
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    cache::remove_tree(&tmp)?;
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(&tmp)
+        .status()
+        .context("running cp")?;
+    if !status.success() {
+        let _ = cache::remove_tree(&tmp);
+        bail!("copying {} failed ({status})", from.display());
+    }
+    std::fs::rename(&tmp, to)
+        .with_context(|| format!("moving {} to {}", tmp.display(), to.display()))
 }
 
 /// The key a kernel build is cached under.
@@ -559,6 +630,35 @@ mod tests {
         assert!(err.contains("CONFIG_C: wanted is not set, got y"), "{err}");
         assert!(!err.contains("CONFIG_A"), "{err}");
         assert!(!err.contains("CONFIG_D"), "{err}");
+    }
+
+    #[test]
+    fn only_a_build_differing_in_the_fragment_alone_seeds_a_new_one() {
+        let root = std::env::temp_dir().join(format!("xtask-seed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let key = |frag: &str, cc: &str| {
+            Key::new()
+                .with("recipe", RECIPE)
+                .with("fragment-sha256", frag)
+                .with("cc", cc)
+        };
+        let make = |name: &str, k: &Key| {
+            let d = root.join(name);
+            std::fs::create_dir_all(d.join("build/arch/x86/boot")).unwrap();
+            std::fs::write(d.join("build/arch/x86/boot/bzImage"), b"k").unwrap();
+            cache::write_stamp(&d, k).unwrap();
+            d
+        };
+        let new = root.join("7.3.4-new");
+        let want = key("new", "gcc 12");
+        assert_eq!(seed_sibling(&new, &want), None, "nothing to seed from");
+        make("7.3.4-othercc", &key("old", "gcc 13"));
+        assert_eq!(seed_sibling(&new, &want), None, "another compiler");
+        let good = make("7.3.4-old", &key("old", "gcc 12"));
+        assert_eq!(seed_sibling(&new, &want), Some(good.clone()));
+        std::fs::remove_file(good.join(cache::STAMP)).unwrap();
+        assert_eq!(seed_sibling(&new, &want), None, "an incomplete build");
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

@@ -344,6 +344,12 @@ pub struct Boot {
     pub timeout: Duration,
     /// Stream the console to stderr while the guest runs.
     pub echo: bool,
+    /// Pass `-no-reboot` (a guest reboot or reset request ends QEMU). Off
+    /// for tests that must see the guest boot a second time.
+    pub no_reboot: bool,
+    /// End the boot (QEMU is killed) once the console holds this text this
+    /// many times, e.g. a second boot's first line.
+    pub stop_when: Option<(String, usize)>,
 }
 
 impl Boot {
@@ -359,6 +365,8 @@ impl Boot {
             shared_memory: false,
             timeout: Duration::from_secs(120),
             echo: true,
+            no_reboot: true,
+            stop_when: None,
         }
     }
 
@@ -403,8 +411,10 @@ impl Boot {
             "stdio",
             "-monitor",
             "none",
-            "-no-reboot",
         ]);
+        if self.no_reboot {
+            c.arg("-no-reboot");
+        }
         c.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd);
         let mut append = String::from("console=ttyS0 panic=-1 loglevel=7 rdinit=/init");
         if !self.append.is_empty() {
@@ -478,6 +488,14 @@ impl Boot {
                     break None;
                 }
             }
+            if let Some((text, times)) = &self.stop_when
+                && console
+                    .lock()
+                    .map(|v| count_occurrences(&v, text.as_bytes()) >= *times)
+                    .unwrap_or(false)
+            {
+                break None;
+            }
             if started.elapsed() > self.timeout {
                 timed_out = true;
                 break None;
@@ -516,6 +534,23 @@ impl Boot {
             command: shown,
         })
     }
+}
+
+/// How many times `needle` occurs in `hay` (non-overlapping).
+pub fn count_occurrences(hay: &[u8], needle: &[u8]) -> usize {
+    if needle.is_empty() {
+        return 0;
+    }
+    let (mut n, mut i) = (0, 0);
+    while i + needle.len() <= hay.len() {
+        if &hay[i..i + needle.len()] == needle {
+            n += 1;
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
+    n
 }
 
 fn pump(mut src: impl Read, sink: &Mutex<Vec<u8>>, echo: bool, result_seen: Option<&AtomicBool>) {
@@ -670,6 +705,51 @@ mod tests {
         }
         assert!(!host_dir.exists(), "stage dir removed on drop");
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn reboots_can_be_allowed() {
+        let q = Qemu {
+            prefix: vec!["qemu-system-x86_64".into()],
+            root: None,
+            version: String::new(),
+            has_vfio_user: false,
+        };
+        let mut b = Boot::new("/k", "/i");
+        let with = crate::exec::display(&b.command(&q, Path::new("/k"), Path::new("/i")));
+        assert!(with.contains("-no-reboot"), "{with}");
+        b.no_reboot = false;
+        let without = crate::exec::display(&b.command(&q, Path::new("/k"), Path::new("/i")));
+        assert!(!without.contains("-no-reboot"), "{without}");
+        assert_eq!(count_occurrences(b"a boot, a boot", b"boot"), 2);
+        assert_eq!(count_occurrences(b"aaa", b"aa"), 1);
+        assert_eq!(count_occurrences(b"x", b""), 0);
+    }
+
+    #[test]
+    fn stop_when_ends_the_boot_at_the_nth_occurrence() {
+        let q = Qemu {
+            prefix: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo 'Linux version 1'; echo 'Linux version 2'; sleep 30".into(),
+            ],
+            root: None,
+            version: String::new(),
+            has_vfio_user: false,
+        };
+        let dir = std::env::temp_dir().join(format!("xtask-boot3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("k"), b"").unwrap();
+        std::fs::write(dir.join("i"), b"").unwrap();
+        let mut b = Boot::new(dir.join("k"), dir.join("i"));
+        b.echo = false;
+        b.stop_when = Some(("Linux version".into(), 2));
+        let r = b.run(&q).unwrap();
+        assert!(!r.timed_out);
+        assert!(r.elapsed < Duration::from_secs(10), "{:?}", r.elapsed);
+        assert_eq!(count_occurrences(r.console.as_bytes(), b"Linux version"), 2);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

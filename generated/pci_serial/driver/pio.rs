@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// Written by pcidevc 0.1.0 (language 2).
 //
 // Support file of pcidevc's generated drivers, copied verbatim into drivers whose device has an
 // I/O BAR. Do not edit: it is rewritten whenever the driver is generated.

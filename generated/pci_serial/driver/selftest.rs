@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// Written by pcidevc 0.1.0 (language 2).
 //
 // Support file of pcidevc's generated drivers, copied verbatim into every driver whose spec has
 // scenario steps. Do not edit: it is rewritten whenever the driver is generated.
@@ -7,8 +8,9 @@
 //!
 //! The driver runs each scenario step as [`Tally::step`] followed by one check, which passes or
 //! fails the step and logs one line: `selftest: SCENARIO: step N (line L): TEXT: ok` (or `FAIL:
-//! why`, or `skipped: why`). [`Tally::verdict`] then logs `selftest: P/N passed`, the line test
-//! harnesses read. Each driver uses only the checks its scenarios need.
+//! why`, or `skipped: why`). [`Tally::verdict`] then logs `selftest: P/N passed` (with `, S
+//! skipped` when steps were skipped: those only a host can run, such as stream input), the line
+//! test harnesses read. Each driver uses only the checks its scenarios need.
 
 #![allow(dead_code, reason = "a driver uses the checks it needs")]
 
@@ -45,6 +47,8 @@ pub(crate) struct Tally {
     text: &'static str,
     passed: u32,
     total: u32,
+    /// Steps logged as skipped (counted in neither `passed` nor `total`).
+    skipped: u32,
     /// Handled-interrupt count at the last `expect irq` / `expect no irq`.
     irqs: u32,
 }
@@ -59,6 +63,7 @@ impl Tally {
             text: "",
             passed: 0,
             total: 0,
+            skipped: 0,
             irqs,
         }
     }
@@ -77,9 +82,18 @@ impl Tally {
         self.text = text;
     }
 
-    /// Logs the verdict: `selftest: P/N passed`.
+    /// Logs the verdict: `selftest: P/N passed`, and `, S skipped` when steps were skipped.
     pub(crate) fn verdict(&self) {
-        pr_info!("selftest: {}/{} passed\n", self.passed, self.total);
+        if self.skipped == 0 {
+            pr_info!("selftest: {}/{} passed\n", self.passed, self.total);
+        } else {
+            pr_info!(
+                "selftest: {}/{} passed, {} skipped\n",
+                self.passed,
+                self.total,
+                self.skipped
+            );
+        }
     }
 
     pub(crate) fn pass(&mut self) {
@@ -104,9 +118,10 @@ impl Tally {
         );
     }
 
-    /// The step cannot be run here: logged, and not counted.
+    /// The step cannot be run here: logged, and counted as skipped only.
     pub(crate) fn skip(&mut self, why: &str) {
         self.total -= 1;
+        self.skipped += 1;
         pr_warn!(
             "selftest: {}: step {} (line {}): {}: skipped: {}\n",
             self.scenario,
@@ -137,6 +152,34 @@ impl Tally {
             )),
             Err(e) => self.fail(fmt!("access failed: {:?}", e)),
         }
+    }
+
+    /// `expect ... != ...`: passes if `(got & mask) != (want & mask)`.
+    pub(crate) fn check_ne<T: Into<u64>>(&mut self, got: Result<T>, want: u64, mask: u64) {
+        match got.map(Into::into) {
+            Ok(got) if got & mask != want & mask => self.pass(),
+            Ok(got) => self.fail(fmt!(
+                "read {:#x}, expected anything but {:#x} (mask {:#x})",
+                got,
+                want,
+                mask
+            )),
+            Err(e) => self.fail(fmt!("access failed: {:?}", e)),
+        }
+    }
+
+    /// [`Self::check_ne`] for a register value.
+    pub(crate) fn check_reg_ne<R: Register>(&mut self, got: Result<R>, want: u64, mask: u64)
+    where
+        R::Storage: Into<u64>,
+    {
+        self.check_ne(got.map(R::Storage::from), want, mask)
+    }
+
+    /// `advance`: lets `us` microseconds pass (the device's timers run meanwhile).
+    pub(crate) fn advance(&mut self, us: i64) {
+        fsleep(Delta::from_micros(us));
+        self.pass();
     }
 
     /// [`Self::check`] for a register value.

@@ -797,14 +797,7 @@ pub fn serve(
     work: &Path,
     trace: bool,
 ) -> Result<Served> {
-    serve_with(
-        qemu,
-        host_bin,
-        model,
-        work,
-        trace,
-        &ServeOptions::default(),
-    )
+    serve_with(qemu, host_bin, model, work, trace, &ServeOptions::default())
 }
 
 /// Where and how [`serve_with`] attaches the served device.

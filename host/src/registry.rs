@@ -37,9 +37,19 @@ pub const MODELS: &[ModelEntry] = &[
         build: || Box::new(pcidev_models::hello_tic::model()),
     },
     ModelEntry {
+        name: "pci_serial",
+        description: "QEMU's pci-serial 16550A, generated from specs/pci_serial.pcidev (stream `line`, char timeout)",
+        build: || Box::new(pcidev_models::pci_serial::model()),
+    },
+    ModelEntry {
         name: "pci_testdev",
         description: "QEMU's pci-testdev, generated from specs/pci_testdev.pcidev",
         build: || Box::new(pcidev_models::pci_testdev::model()),
+    },
+    ModelEntry {
+        name: "pvpanic_pci",
+        description: "QEMU's pvpanic-pci, generated from specs/pvpanic_pci.pcidev (VMM panic/poweroff)",
+        build: || Box::new(pcidev_models::pvpanic_pci::model()),
     },
     ModelEntry {
         name: "toy",

@@ -114,7 +114,8 @@ fn refuses_unknown_models_and_occupied_paths() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("known: edu, hello_tic, pci_testdev, toy")
+        String::from_utf8_lossy(&out.stderr)
+            .contains("known: edu, hello_tic, pci_serial, pci_testdev, pvpanic_pci, toy")
     );
     assert!(!sock.exists());
 
@@ -140,7 +141,14 @@ fn lists_models() {
         .collect();
     assert_eq!(
         names,
-        ["edu", "hello_tic", "pci_testdev", "toy"],
+        [
+            "edu",
+            "hello_tic",
+            "pci_serial",
+            "pci_testdev",
+            "pvpanic_pci",
+            "toy"
+        ],
         "{listed}"
     );
 }

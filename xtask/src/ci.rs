@@ -391,25 +391,55 @@ pub fn stock_drivers(
     qemu: &crate::qemu::Qemu,
 ) -> Result<()> {
     use crate::stock::{DEVICES, NOT_RUN, Side, compare, report};
+    let failing = |c: &crate::stock::Comparison| {
+        c.side_verdict(Side::Qemu).is_err()
+            || matches!(c.side_verdict(Side::Model), Err(e) if !e.starts_with(NOT_RUN))
+            || !c.unexplained().is_empty()
+    };
     let mut results = Vec::new();
+    let mut retried = Vec::new();
     for dev in DEVICES {
-        let c = ui.step(
-            &format!(
-                "{}: stock driver on QEMU's {} and on the model",
-                dev.name, dev.qemu
-            ),
-            |_| compare(&guest.kernel_image, qemu, dev, true, false),
-        )?;
+        let title = format!(
+            "{}: stock driver on QEMU's {} and on the model",
+            dev.name, dev.qemu
+        );
+        let mut c = ui.step(&title, |_| {
+            compare(&guest.kernel_image, qemu, dev, true, false)
+        })?;
+        // TCG guests on a loaded 2-core machine occasionally lose a run
+        // (seen once in four: a QEMU-side pci_serial run without its
+        // configuration probe). One retry, reported with the first
+        // failure's console, so a flake is visible and a real failure
+        // still fails.
+        if failing(&c) {
+            ui.info(format!(
+                "{} failed once; its report:\n{}\nretrying once",
+                dev.name,
+                report(std::slice::from_ref(&c))
+            ));
+            for run in [&c.qemu, &c.model].into_iter().flatten() {
+                let lines: Vec<&str> = run.boot.console.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(40)..];
+                ui.info(format!(
+                    "console ({:?} side, last 40 lines):\n{}",
+                    run.side,
+                    tail.join("\n")
+                ));
+            }
+            retried.push(dev.name);
+            c = ui.step(&format!("{title} (retry)"), |_| {
+                compare(&guest.kernel_image, qemu, dev, true, false)
+            })?;
+        }
         results.push(c);
     }
     ui.info(report(&results));
+    if !retried.is_empty() {
+        ui.info(format!("retried once: {}", retried.join(", ")));
+    }
     let failed: Vec<&str> = results
         .iter()
-        .filter(|c| {
-            c.side_verdict(Side::Qemu).is_err()
-                || matches!(c.side_verdict(Side::Model), Err(e) if !e.starts_with(NOT_RUN))
-                || !c.unexplained().is_empty()
-        })
+        .filter(|c| failing(c))
         .map(|c| c.device.name)
         .collect();
     if !failed.is_empty() {

@@ -66,6 +66,7 @@ module.exports = grammar({
     _device_item: $ => choice(
       $.description, $.id_item, $.revision, $.class_item, $.subsystem,
       $.interrupt, $.state, $.hook, $.dma_buffer, $.bar, $.scenario, $.include,
+      $.timer, $.stream, $.let_item, $.fn_item,
     ),
 
     description: $ => seq('description', $.string, ';'),
@@ -86,10 +87,12 @@ module.exports = grammar({
     state: $ => seq(
       'state', field('name', $.identifier), ':', $._type,
       optional(seq('=', choice($.number, $.boolean, $.string, $.strings_init))),
+      optional('sticky'),
       ';',
     ),
     strings_init: $ => seq('strings', '(', $.number, repeat1(seq(',', $.string)), optional(','), ')'),
-    _type: $ => choice($.buffer_type, $.scalar_type),
+    _type: $ => choice($.fifo_type, $.buffer_type, $.scalar_type),
+    fifo_type: $ => seq('fifo', '[', $.scalar_type, ';', $.number, ']'),
     buffer_type: $ => seq('[', 'u8', ';', $.number, ']'),
     scalar_type: $ => choice('u8', 'u16', 'u32', 'u64', 'bool'),
 
@@ -101,6 +104,19 @@ module.exports = grammar({
     hook_param: $ => seq(field('name', $.identifier), ':', $.scalar_type),
 
     dma_buffer: $ => seq('dma_buffer', $.number, ';'),
+
+    // ------------------------------------------------------------ time, streams, named expressions
+    timer: $ => seq('timer', field('name', $.identifier), $.block),
+    stream: $ => seq('stream', field('name', $.identifier), choice(';', seq('{', repeat(choice($.ready_item, $.on_input)), '}'))),
+    ready_item: $ => seq('ready', $._expr, ';'),
+    on_input: $ => seq('on', 'input', $.block),
+    let_item: $ => seq('let', field('name', $.identifier), '=', $._expr, ';'),
+    fn_item: $ => seq(
+      'fn', field('name', $.identifier),
+      '(', optional(commaSep1($.hook_param)), ')',
+      '->', $.scalar_type, '=', $._expr, ';',
+    ),
+    time_unit: _ => choice('ns', 'us', 'ms', 's'),
 
     bar: $ => seq(
       'bar', $.number, $.bar_kind, optional('prefetchable'), 'size', $.number,
@@ -135,7 +151,15 @@ module.exports = grammar({
 
     // ------------------------------------------------------------ actions
     block: $ => seq('{', repeat($._stmt), '}'),
-    _stmt: $ => choice($.if_stmt, $.irq_stmt, $.msi_stmt, $.dma_stmt, $.assign, $.call_stmt),
+    _stmt: $ => choice(
+      $.if_stmt, $.irq_stmt, $.msi_stmt, $.dma_stmt, $.start_stmt, $.stop_stmt,
+      $.send_stmt, $.vmm_stmt, $.method_stmt, $.assign, $.call_stmt,
+    ),
+    start_stmt: $ => seq('start', $.identifier, choice('after', 'every'), $._expr, $.time_unit, ';'),
+    stop_stmt: $ => seq('stop', $.identifier, ';'),
+    send_stmt: $ => seq('send', $.identifier, $._expr, ';'),
+    vmm_stmt: $ => seq('vmm', $.identifier, ';'),
+    method_stmt: $ => seq($.identifier, '.', $.identifier, '(', optional($._expr), ')', ';'),
     if_stmt: $ => seq('if', $._expr, $.block, optional(seq('else', choice($.if_stmt, $.block)))),
     irq_stmt: $ => seq('irq', choice('raise', 'lower', 'pulse'), ';'),
     msi_stmt: $ => seq('msi', $._expr, ';'),
@@ -157,11 +181,12 @@ module.exports = grammar({
 
     // ------------------------------------------------------------ expressions
     _expr: $ => choice(
-      $.number, $.boolean, $.value, $.index, $.dma_addr, $.if_expr, $.call,
+      $.number, $.boolean, $.value, $.index, $.byte, $.dma_addr, $.if_expr, $.call,
       $.place, $.paren, $.unary, $.binary,
     ),
     value: $ => 'value',
     index: $ => 'index',
+    byte: $ => 'byte',
     dma_addr: $ => seq('dma', '.', 'addr'),
     paren: $ => seq('(', $._expr, ')'),
     unary: $ => prec(PREC.unary, seq(choice('!', '-', '~'), $._expr)),
@@ -181,16 +206,24 @@ module.exports = grammar({
     ),
     _step: $ => choice(
       $.expect_irq, $.expect_dma, $.expect_step, $.wait_step, $.write_step,
-      $.read_step, $.invalid_step, $.fill_step,
+      $.read_step, $.invalid_step, $.fill_step, $.repeat_step, $.advance_step,
+      $.input_step, $.expect_output, $.expect_vmm,
     ),
+    repeat_step: $ => seq('repeat', $._expr, '{', repeat($._step), '}'),
+    advance_step: $ => seq('advance', $._expr, $.time_unit, ';'),
+    input_step: $ => seq('input', $.identifier, $.byte_data, ';'),
+    expect_output: $ => seq('expect', 'output', $.identifier, $.byte_data, ';'),
+    expect_vmm: $ => seq('expect', 'vmm', $.identifier, ';'),
+    byte_data: $ => choice($.string, seq('[', optional(commaSep1($._expr)), ']')),
+    probe_location: $ => choice($.raw_location, seq($.identifier, optional(seq('.', $.identifier)))),
     location: $ => choice($.raw_location, $.identifier),
     raw_location: $ => seq('bar', $.number, '@', $.number, ':', $.scalar_type),
     expect_irq: $ => seq('expect', optional('no'), 'irq', ';'),
     expect_dma: $ => seq('expect', $.dma_range, '==', $._source, ';'),
     fill_step: $ => seq('fill', $.dma_range, '=', $._source, ';'),
     dma_range: $ => seq('dma', '[', $._expr, '..', $._expr, ']'),
-    expect_step: $ => seq('expect', $.location, '==', $._expr, optional(seq('mask', $._expr)), ';'),
-    wait_step: $ => seq('wait', $.location, '==', $._expr, optional(seq('mask', $._expr)), ';'),
+    expect_step: $ => seq('expect', $.probe_location, choice('==', '!='), $._expr, optional(seq('mask', $._expr)), ';'),
+    wait_step: $ => seq('wait', $.probe_location, '==', $._expr, optional(seq('mask', $._expr)), ';'),
     write_step: $ => seq('write', $.location, '=', $._expr, ';'),
     read_step: $ => seq('read', $.location, ';'),
     invalid_step: $ => seq('invalid', choice(

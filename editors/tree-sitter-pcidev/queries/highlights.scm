@@ -13,7 +13,12 @@
   "access" "unaligned" "invalid" "register" "field" "read" "write" "on"
   "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"
   "scenario" "expect" "wait" "fill" "mask" "no"
+  "timer" "stream" "ready" "input" "let" "fn" "start" "stop" "after" "every"
+  "send" "vmm" "sticky" "fifo" "repeat" "advance" "output"
 ] @keyword
+
+(time_unit) @type.builtin
+(fifo_type "fifo" @type.builtin)
 
 ["if" "else"] @keyword.conditional
 
@@ -28,6 +33,7 @@
 
 (value) @variable.builtin
 (index) @variable.builtin
+(byte) @variable.builtin
 (dma_addr) @variable.builtin
 
 (device name: (identifier) @module)
@@ -36,6 +42,10 @@
 (enum_variant name: (identifier) @constant)
 (state name: (identifier) @variable)
 (hook name: (identifier) @function)
+(fn_item name: (identifier) @function)
+(let_item name: (identifier) @constant)
+(timer name: (identifier) @variable)
+(stream name: (identifier) @variable)
 (hook_param name: (identifier) @variable.parameter)
 (call name: (identifier) @function.call)
 (scenario name: (identifier) @label)

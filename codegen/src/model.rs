@@ -69,6 +69,12 @@ pub(crate) fn lit_hex(v: u64) -> TokenStream {
     quote!(#lit)
 }
 
+/// Spec text (a description) as one line of a doc comment: tabs as four
+/// spaces (clippy's `tabs_in_doc_comments`), line breaks as spaces.
+fn doc_text(s: &str) -> String {
+    s.replace('\t', "    ").replace(['\n', '\r'], " ")
+}
+
 fn lit_str(s: &str) -> proc_macro2::Literal {
     proc_macro2::Literal::string(s)
 }
@@ -95,7 +101,7 @@ impl<'a> Model<'a> {
             if dev.description.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", dev.description)
+                format!(" ({})", doc_text(&dev.description))
             }
         );
         let doc_src = format!(
@@ -717,11 +723,15 @@ impl<'a> Model<'a> {
         let d = self.dev;
         let mut read_arms = Vec::new();
         let mut write_arms = Vec::new();
+        let mut write_targets = Vec::new();
         for bar in &d.bars {
             for (i, r) in bar.registers.iter().enumerate() {
                 let reg = d.register(*r);
                 let b = lit_hex(bar.index.into());
                 let i = lit_hex(i as u64);
+                if Self::write_matters(reg) {
+                    write_targets.push((b.clone(), i.clone(), Self::reg_ident(reg, "write")));
+                }
                 if Self::read_matters(reg) {
                     let m = Self::reg_ident(reg, "read");
                     read_arms.push(quote!((#b, #i) => self.#m(ctx),));
@@ -751,9 +761,18 @@ impl<'a> Model<'a> {
         } else {
             (
                 quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8),
-                quote! {
-                    let mask = pcidev_runtime::ops::lanes_mask(lanes);
-                    match (bar, reg) { #(#write_arms)* _ => {} }
+                if let [(b, i, m)] = &write_targets[..] {
+                    // One writable register: an `if`, not a one-arm
+                    // `match` (clippy's `single_match`).
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        if (bar, reg) == (#b, #i) { self.#m(ctx, value, mask); }
+                    }
+                } else {
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        match (bar, reg) { #(#write_arms)* _ => {} }
+                    }
                 },
             )
         };
@@ -1087,7 +1106,7 @@ impl<'a> Model<'a> {
                 if sc.description.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", sc.description)
+                    format!(": {}", doc_text(&sc.description))
                 }
             );
             quote! {
@@ -1187,7 +1206,9 @@ impl<'a> Model<'a> {
         }
         names.sort_unstable();
         let scenario_imports = names.iter().map(|n| format_ident!("{}", n));
-        let tests = if d.hooks.is_empty() {
+        // Without hooks the scenarios run as `#[test]`s on `NoHooks`; no
+        // scenarios, no (empty) test module.
+        let tests = if d.hooks.is_empty() && !d.scenarios.is_empty() {
             let tests = d.scenarios.iter().map(|sc| {
                 let f = format_ident!("scenario_{}", sc.name);
                 let c = format_ident!("{}", sc.name.to_ascii_uppercase());

@@ -959,6 +959,80 @@ impl<'a> Model<'a> {
 
     // ------------------------------------------------------------ scenarios
 
+    /// The driver's interrupt handler protocol as a function over the
+    /// harness (`Handler::handle`), from the same rendering of the spec's
+    /// expressions as the Rust driver's handler (`driver::ack`): `(None,
+    /// nothing)` when the spec gives neither a test nor an ack.
+    fn irq_handler(&self) -> (TokenStream, TokenStream) {
+        use crate::driver::ack::{self, Ack};
+        let d = self.dev;
+        let int = &d.interrupt;
+        if int.mine.is_none() && int.acks.is_empty() {
+            return (quote!(None), quote!());
+        }
+        let parse = |text: &str| -> TokenStream {
+            syn::parse_str::<syn::Expr>(text)
+                .map(|e| quote!(#e))
+                .unwrap_or_else(|e| {
+                    let msg = format!("pcidevc: handler expression `{text}`: {e}");
+                    quote!(compile_error!(#msg))
+                })
+        };
+        let read = |r: &ir::RegId| {
+            let v = format_ident!("{}", ack::reg_var(&d.register(*r).name));
+            let l = self.loc(&reg_loc(d, *r));
+            quote!(let #v = io.read(#l);)
+        };
+        let (first, then) = int.handler_reads();
+        let first_reads = first.iter().map(read);
+        let then_reads = then.iter().map(read);
+        let mine = int.mine.as_ref().map(|m| {
+            let c = parse(&ack::condition(d, &ack::negate(m)).unwrap_or_else(|| "false".into()));
+            quote! {
+                if #c {
+                    return false;
+                }
+            }
+        });
+        let acks = int.acks.iter().map(|a| {
+            let reg = d.register(a.register);
+            let l = self.loc(&reg_loc(d, a.register));
+            let v = match ack::render_in(Some(d), &a.value) {
+                Some(Ack::Const(k)) => lit_hex(k & ir::low_mask(reg.bits())),
+                Some(Ack::Expr(t)) => parse(&t),
+                None => lit_hex(0),
+            };
+            match &a.when {
+                Some(w) => {
+                    let c = parse(&ack::condition(d, w).unwrap_or_else(|| "false".into()));
+                    quote! {
+                        if #c {
+                            io.write(#l, #v);
+                        }
+                    }
+                }
+                None => quote!(io.write(#l, #v);),
+            }
+        });
+        let doc = format!(
+            " The driver's interrupt handler: the spec's {}.",
+            crate::summary::handler_summary(d)
+        );
+        (
+            quote!(Some(handle_irq)),
+            quote! {
+                #[doc = #doc]
+                pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+                    #(#first_reads)*
+                    #mine
+                    #(#then_reads)*
+                    #(#acks)*
+                    true
+                }
+            },
+        )
+    }
+
     fn loc(&self, l: &ir::Loc) -> TokenStream {
         let (offset, width) = (lit_hex(l.offset), lit_hex(l.width.into()));
         match l.space {
@@ -1118,36 +1192,7 @@ impl<'a> Model<'a> {
             .scenarios
             .iter()
             .map(|sc| format_ident!("{}", sc.name.to_ascii_uppercase()));
-        let status = match d.interrupt.status {
-            Some(r) => {
-                let l = self.loc(&reg_loc(d, r));
-                quote!(Some(#l))
-            }
-            None => quote!(None),
-        };
-        let (ack, ack_fn) = match &d.interrupt.ack {
-            Some((r, e)) => {
-                let l = self.loc(&reg_loc(d, *r));
-                let mut cx = Ctx::new(d);
-                cx.in_write = true;
-                let body = u64_expr(&mut cx, e).into_tokens();
-                let param = if cx.used_value {
-                    quote!(value)
-                } else {
-                    quote!(_value)
-                };
-                (
-                    quote!(Some((#l, ack_value))),
-                    quote! {
-                        /// The acknowledge value the driver's handler writes, from the status it read.
-                        pub fn ack_value(#param: u64) -> u64 {
-                            #body
-                        }
-                    },
-                )
-            }
-            None => (quote!(None), quote!()),
-        };
+        let (handle, handle_fn) = self.irq_handler();
         let dma = lit_hex(d.dma_buffer.unwrap_or(4096));
         let steps = || {
             d.scenarios
@@ -1155,8 +1200,11 @@ impl<'a> Model<'a> {
                 .flat_map(|s| s.steps.iter().map(|st| &st.kind))
         };
         let mut names = vec!["Handler", "Scenario", "ScenarioFailure"];
-        if d.interrupt.status.is_some()
-            || d.interrupt.ack.is_some()
+        let has_handle_fn = !handle_fn.is_empty();
+        if has_handle_fn {
+            names.push("HandlerIo");
+        }
+        if has_handle_fn
             || steps().any(|k| {
                 matches!(
                     k,
@@ -1245,10 +1293,10 @@ impl<'a> Model<'a> {
                 /// Size of the DMA buffer the scenarios use (`dma.addr`).
                 pub const DMA_BUFFER: u64 = #dma;
 
-                #ack_fn
+                #handle_fn
 
                 /// How the driver recognises and acknowledges its interrupt.
-                pub static HANDLER: Handler = Handler { status: #status, ack: #ack };
+                pub static HANDLER: Handler = Handler { handle: #handle };
 
                 #(#consts)*
 

@@ -346,10 +346,7 @@ const fn st(step: Step) -> ScenarioStep {
     ScenarioStep::new(1, "step", step)
 }
 
-const NO_HANDLER: Handler = Handler {
-    status: None,
-    ack: None,
-};
+const NO_HANDLER: Handler = Handler { handle: None };
 
 fn run(steps: &'static [ScenarioStep]) -> Result<(), String> {
     Harness::new(Clocky::default(), 64)

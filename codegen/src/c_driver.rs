@@ -250,14 +250,14 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
 
 /// The handler's body before the count (the protocol of
 /// `ir::Interrupt::handler_reads`): read the registers the `mine` test
-/// needs into `reg_*` locals, `IRQ_NONE` when it is 0, read the registers
+/// needs into `rN` locals, `IRQ_NONE` when it is 0, read the registers
 /// only the acks need, write each ack whose `when` holds.
 fn handler(dev: &Device, names: &Names) -> Vec<String> {
     let int = &dev.interrupt;
     let mut out = Vec::new();
     let (first, then) = int.handler_reads();
     let used = crate::driver::irq::used_registers(int);
-    let var = |r: &ir::RegId| crate::driver::ack::reg_var(&dev.register(*r).name);
+    let var = |r: &ir::RegId| crate::driver::ack::reg_var(dev, *r);
     let all: Vec<ir::RegId> = first.iter().chain(&then).copied().collect();
     if !all.is_empty() {
         out.push(format!(
@@ -272,7 +272,7 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
         } else {
             "read once, for the `mine` test"
         };
-        out.push(format!("/* `{}`: {why}. */", dev.register(*r).name));
+        out.push(format!("/* `{}`: `{}`, {why}. */", var(r), dev.register(*r).name));
         out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
         if !used.contains(r) {
             out.push(format!("(void){};", var(r)));
@@ -293,7 +293,8 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
     }
     for r in &then {
         out.push(format!(
-            "/* `{}`: read once (the interrupt is ours), for the acks. */",
+            "/* `{}`: `{}`, read once (the interrupt is ours), for the acks. */",
+            var(r),
             dev.register(*r).name
         ));
         out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
@@ -407,7 +408,7 @@ pub fn c_expr(e: &Expr) -> String {
 }
 
 /// [`c_expr`] with the device: registers and fields (in the interrupt
-/// handler) are its `reg_*` locals.
+/// handler) are its `rN` locals.
 pub fn c_expr_in(dev: Option<&Device>, e: &Expr) -> String {
     let c_expr = |e: &Expr| c_expr_in(dev, e);
     if let Some(v) = fold(e) {
@@ -416,12 +417,12 @@ pub fn c_expr_in(dev: Option<&Device>, e: &Expr) -> String {
     match e {
         Expr::Value => "value".into(),
         Expr::Register(r) if dev.is_some() => {
-            crate::driver::ack::reg_var(&dev.map_or("", |d| &d.register(*r).name))
+            dev.map_or("0".into(), |d| crate::driver::ack::reg_var(d, *r))
         }
         Expr::Field(r, i) if dev.is_some() => match dev.map(|d| d.register(*r)) {
             Some(reg) if *i < reg.fields.len() => {
                 let f = &reg.fields[*i];
-                let v = crate::driver::ack::reg_var(&reg.name);
+                let v = dev.map_or("0".into(), |d| crate::driver::ack::reg_var(d, *r));
                 let mask = num(ir::low_mask(f.bits()));
                 if f.lo == 0 {
                     format!("({v} & {mask})")

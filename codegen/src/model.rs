@@ -979,7 +979,9 @@ impl<'a> Model<'a> {
                 })
         };
         let read = |r: &ir::RegId| {
-            let v = format_ident!("{}", ack::reg_var(&d.register(*r).name));
+            let name = ack::reg_var(d, *r);
+            let used = crate::driver::irq::used_registers(int).contains(r);
+            let v = format_ident!("{}{}", if used { "" } else { "_" }, name);
             let l = self.loc(&reg_loc(d, *r));
             quote!(let #v = io.read(#l);)
         };

@@ -3,7 +3,7 @@
 //! harness (`model.rs` parses the same text).
 //!
 //! Handler expressions contain only constants, registers and fields (each
-//! register is a `u64` local named by [`reg_var`], read once by the
+//! register is a `u64` local `rN` named by [`reg_var`], read once by the
 //! handler), operators and `if` (the checker enforces it); `value` (a bare
 //! [`Expr::Value`]) renders as the local `value`. Semantics are the IR's:
 //! u64 arithmetic that wraps, comparisons and logical operators give 0 or
@@ -23,9 +23,17 @@ pub enum Ack {
     Expr(String),
 }
 
-/// The handler's `u64` local holding register `name`'s value.
-pub fn reg_var(name: &str) -> String {
-    format!("reg_{}", name.to_ascii_lowercase())
+/// The handler's `u64` local holding register `r`'s value: `rN`, N its
+/// place in `ir::Interrupt::handler_reads` (short, so that long register
+/// names keep the driver's lines rustfmt-clean).
+pub fn reg_var(dev: &Device, r: pcidevc_dsl::ir::RegId) -> String {
+    let (first, then) = dev.interrupt.handler_reads();
+    let n = first
+        .iter()
+        .chain(&then)
+        .position(|x| *x == r)
+        .unwrap_or(first.len() + then.len());
+    format!("r{n}")
 }
 
 /// The value of `e` if it is constant (None if it reads anything).
@@ -195,11 +203,11 @@ fn node(dev: Option<&Device>, e: &Expr) -> Option<R> {
     }
     Some(match e {
         Expr::Value => R::atom("value".into()),
-        Expr::Register(r) => R::atom(reg_var(&dev?.register(*r).name)),
+        Expr::Register(r) => R::atom(reg_var(dev?, *r)),
         Expr::Field(r, i) => {
             let reg = dev?.register(*r);
             let f = reg.fields.get(*i)?;
-            let v = reg_var(&reg.name);
+            let v = reg_var(dev?, *r);
             let mask = pcidevc_dsl::ir::low_mask(f.bits());
             if f.lo == 0 {
                 R::paren(format!("{v} & {mask:#x}"))

@@ -1,7 +1,7 @@
 //! The interrupt, as data for the crate root template: which vector types
 //! probe allocates, and the handler's protocol (the spec's `status`, `mine`
 //! and `ack ... when ...`, see `ir::Interrupt::handler_reads`): read the
-//! registers the test needs, each once, into `reg_*` locals; if `mine` is 0,
+//! registers the test needs, each once, into `rN` locals; if `mine` is 0,
 //! another device's interrupt on a shared line (`IrqReturn::None`); else
 //! read the registers only the acks need, write each ack whose `when`
 //! holds (values from `ack.rs`), count.
@@ -42,7 +42,7 @@ pub struct ReadView {
 #[derive(Debug)]
 pub struct MineView {
     pub comment: Doc,
-    /// A Rust `bool` expression over the `reg_*` locals: true when the
+    /// A Rust `bool` expression over the `rN` locals: true when the
     /// interrupt is NOT the device's.
     pub not_cond: String,
 }
@@ -66,7 +66,7 @@ pub struct AckView {
 pub enum AckValue {
     /// A constant, already cut to the register's width.
     Const(String),
-    /// A `u64` expression of the `reg_*` locals, and the register's type
+    /// A `u64` expression of the `rN` locals, and the register's type
     /// when it is narrower (`ack as u32`).
     Expr {
         expr: String,
@@ -98,9 +98,9 @@ pub fn view(dev: &Device) -> Option<IrqView> {
     let read = |r: &ir::RegId, why: &str| {
         let reg = dev.register(*r);
         let bar = dev.bar(reg.bar)?;
-        let var = ack::reg_var(&reg.name);
+        let var = ack::reg_var(dev, *r);
         Some(ReadView {
-            comment: Doc(format!("`{}`: {why}.", reg.name)),
+            comment: Doc(format!("`{var}`: `{}`, {why}.", reg.name)),
             var: if used.contains(r) { var } else { format!("_{var}") },
             reg: reg_ref(reg),
             fallible: fallible(bar, reg.width),

@@ -161,7 +161,7 @@ impl irq::Handler for IrqHandler<'_> {
         // The spec declares no `ack`: the device stops interrupting by itself.
 {%- endif %}
         self.count.fetch_add(1, Relaxed);
-        // pcidevc: extension point: handle the interrupt here (the `reg_*` locals hold what was read).
+        // pcidevc: extension point: handle the interrupt here (the `rN` locals hold what was read).
         IrqReturn::Handled
     }
 }

@@ -218,7 +218,7 @@ codes! {
     REG_OUTSIDE_BAR = "E0301", "register outside its BAR",
         "offset + width of a register must not exceed the BAR's size.";
     REG_OVERLAP = "E0302", "overlapping registers",
-        "Two registers of one BAR share bytes. Give each its own offset; to show one state at two offsets, declare a `state` and read it from both registers.";
+        "Two registers of one BAR share bytes. One offset is one register: registers that share an offset by bank (a 16550's DLL behind RBR/THR while LCR.DLAB is set) or by direction (read RBR, write THR) are ONE register whose `read` and `on write` choose by state: `register RBR_THR @ 0x0 : u8 { read if dlab { dll } else { rbr }; on write { if dlab { dll = value; } else { thr = value; } } }` with each bank a `state` (specs/pci_serial.pcidev does this). Registers that only partly overlap need their own offsets; to show one state at two offsets, declare a `state` and read it from both registers.";
     REG_WIDTH_NOT_ALLOWED = "E0303", "register width not allowed by the BAR",
         "A register's width must be one of its BAR's access sizes, or the driver could never access it whole.";
     REG_MISALIGNED = "E0304", "register not naturally aligned",

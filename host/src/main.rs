@@ -16,7 +16,8 @@
 //!
 //! The model's timers run on the host's monotonic clock. Each of its
 //! streams goes to the backend `--stream` names (`null`, `stdio`,
-//! `file:PATH`, `unix:PATH`; default `null`, see `pcidev_host::streams`).
+//! `file:PATH`, `unix:PATH`, `pty[:LINK]`; default `null`, see
+//! `pcidev_host::streams`).
 //! With `--qmp`, the model's VMM requests (reset, power off, stop, panic)
 //! are carried out on QEMU's QMP socket (`-qmp unix:PATH,server=on,wait=off`);
 //! without it they are only logged.
@@ -54,7 +55,9 @@ struct Args {
     #[arg(long)]
     trace: Option<PathBuf>,
     /// Connect the model's stream NAME to BACKEND: null, stdio, file:PATH
-    /// (output appended) or unix:PATH (a listening socket); repeatable.
+    /// (output appended), unix:PATH (a listening socket), pty or pty:LINK
+    /// (a new raw pseudo-terminal, its path logged; LINK a symlink to it);
+    /// repeatable.
     #[arg(long = "stream", value_name = "NAME=BACKEND")]
     streams: Vec<StreamArg>,
     /// QEMU's QMP socket, to carry out the model's VMM requests.

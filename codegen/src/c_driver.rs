@@ -272,7 +272,11 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
         } else {
             "read once, for the `mine` test"
         };
-        out.push(format!("/* `{}`: `{}`, {why}. */", var(r), dev.register(*r).name));
+        out.push(format!(
+            "/* `{}`: `{}`, {why}. */",
+            var(r),
+            dev.register(*r).name
+        ));
         out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
         if !used.contains(r) {
             out.push(format!("(void){};", var(r)));
@@ -287,9 +291,8 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
             out.push(format!("if (!({}))", c_expr_in(Some(dev), m)));
             out.push("\treturn IRQ_NONE;".into());
         }
-        None => out.push(
-            "/* The spec gives no `status`/`mine` test: every interrupt is ours. */".into(),
-        ),
+        None => out
+            .push("/* The spec gives no `status`/`mine` test: every interrupt is ours. */".into()),
     }
     for r in &then {
         out.push(format!(
@@ -318,7 +321,9 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
         }
     }
     if int.acks.is_empty() && int.mine.is_some() {
-        out.push("/* The spec declares no `ack`: the device stops interrupting by itself. */".into());
+        out.push(
+            "/* The spec declares no `ack`: the device stops interrupting by itself. */".into(),
+        );
     }
     out
 }

@@ -70,7 +70,11 @@ pub fn render(dev: &Device) -> String {
             let _ = writeln!(
                 w,
                 "  handler:   reads {}{}",
-                if first.is_empty() { "-".into() } else { names(&first) },
+                if first.is_empty() {
+                    "-".into()
+                } else {
+                    names(&first)
+                },
                 if then.is_empty() {
                     String::new()
                 } else {

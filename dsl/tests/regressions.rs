@@ -326,7 +326,10 @@ fn overlap_hint_for_banked_registers_shows_the_working_pattern() {
     let banked = hint(
         "    bar 0 io size 8 {\n        register RBR @ 0x0 : u8 ro;\n        register DLL @ 0x0 : u8 rw;\n    }\n",
     );
-    assert!(banked.contains("one register") && banked.contains("read if dlab"), "{banked}");
+    assert!(
+        banked.contains("one register") && banked.contains("read if dlab"),
+        "{banked}"
+    );
     let partial = hint(
         "    bar 0 io size 8 {\n        register A @ 0x0 : u32 rw;\n        register B @ 0x2 : u16 rw;\n    }\n",
     );

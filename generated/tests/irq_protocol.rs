@@ -18,10 +18,16 @@ fn pci_serial_handler_claims_only_its_own_interrupts() {
     let iir = Loc::bar(0, 2, 1);
     let ier = Loc::bar(0, 1, 1);
     assert_eq!(h.read(iir).0, 0x01, "nothing pending after reset");
-    assert!(!pci_serial::scenarios::handle_irq(&mut h), "another device's interrupt");
+    assert!(
+        !pci_serial::scenarios::handle_irq(&mut h),
+        "another device's interrupt"
+    );
     // THR empty with ETBEI enabled: a THRI is pending (IIR 0x02) ...
     assert!(h.write(ier, 0x02));
-    assert!(pci_serial::scenarios::handle_irq(&mut h), "the UART's own THRI");
+    assert!(
+        pci_serial::scenarios::handle_irq(&mut h),
+        "the UART's own THRI"
+    );
     // ... and the handler's IIR read acknowledged it, as on QEMU.
     assert_eq!(h.read(iir).0, 0x01);
     assert!(!pci_serial::scenarios::handle_irq(&mut h));

@@ -108,7 +108,9 @@ pub fn negate(e: &Expr) -> Expr {
     match e {
         Expr::Binary(BinOp::And, a, b) => Expr::Binary(BinOp::Or, bx(negate(a)), bx(negate(b))),
         Expr::Binary(BinOp::Or, a, b) => Expr::Binary(BinOp::And, bx(negate(a)), bx(negate(b))),
-        Expr::Binary(op, a, b) if is_comparison(*op) => Expr::Binary(negated(*op), a.clone(), b.clone()),
+        Expr::Binary(op, a, b) if is_comparison(*op) => {
+            Expr::Binary(negated(*op), a.clone(), b.clone())
+        }
         Expr::Unary(UnOp::Not, x) => match &**x {
             Expr::Binary(op, ..) if is_comparison(*op) || matches!(op, BinOp::And | BinOp::Or) => {
                 (**x).clone()
@@ -218,7 +220,11 @@ fn node(dev: Option<&Device>, e: &Expr) -> Option<R> {
         Expr::Cond(c, a, b) => {
             let c = condition(dev?, c)?;
             let (a, b) = (node(dev, a)?, node(dev, b)?);
-            R::paren(format!("if {c} {{ {} }} else {{ {} }}", a.as_value(), b.as_value()))
+            R::paren(format!(
+                "if {c} {{ {} }} else {{ {} }}",
+                a.as_value(),
+                b.as_value()
+            ))
         }
         Expr::Unary(op, x) => {
             let x = node(dev, x)?;

@@ -101,7 +101,11 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         let var = ack::reg_var(dev, *r);
         Some(ReadView {
             comment: Doc(format!("`{var}`: `{}`, {why}.", reg.name)),
-            var: if used.contains(r) { var } else { format!("_{var}") },
+            var: if used.contains(r) {
+                var
+            } else {
+                format!("_{var}")
+            },
             reg: reg_ref(reg),
             fallible: fallible(bar, reg.width),
             widen: reg.width != 8,

@@ -194,7 +194,7 @@ impl<'a> Checker<'a> {
                                 .hint(if reg.offset == pr.offset {
                                     "one offset is one register: for banked or read/write-split registers (a 16550's RBR/THR/DLL), declare one register, keep each bank in a `state`, and choose in it: `read if dlab { dll } else { rbr };`, `on write { if dlab { dll = value; } else { thr = value; } }`"
                                 } else {
-                                    "give each register its own bytes; to show one value at two offsets, read a `state` from two registers"
+                                    "to show one value at two offsets, read a `state` from two registers"
                                 }),
                         );
                     }

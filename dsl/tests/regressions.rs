@@ -333,5 +333,8 @@ fn overlap_hint_for_banked_registers_shows_the_working_pattern() {
     let partial = hint(
         "    bar 0 io size 8 {\n        register A @ 0x0 : u32 rw;\n        register B @ 0x2 : u16 rw;\n    }\n",
     );
-    assert!(partial.contains("read a `state` from two registers"), "{partial}");
+    assert!(
+        partial.contains("read a `state` from two registers"),
+        "{partial}"
+    );
 }

@@ -215,11 +215,7 @@ impl Interrupt {
         // Left to right (source order); depth is bounded by MAX_EXPR_DEPTH.
         fn regs(e: &Expr, out: &mut Vec<RegId>) {
             match e {
-                Expr::Register(r) | Expr::Field(r, _) => {
-                    if !out.contains(r) {
-                        out.push(*r);
-                    }
-                }
+                Expr::Register(r) | Expr::Field(r, _) if !out.contains(r) => out.push(*r),
                 Expr::Unary(_, x) => regs(x, out),
                 Expr::Binary(_, a, b) => {
                     regs(a, out);

@@ -54,6 +54,10 @@ struct Args {
     /// Write the model's trace here, one JSON object per line.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Stop the trace (on a line boundary) before it exceeds this many
+    /// bytes, so a guest cannot fill the disk; later events are dropped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    trace_limit: u64,
     /// Connect the model's stream NAME to BACKEND: null, stdio, file:PATH
     /// (output appended), unix:PATH (a listening socket), pty or pty:LINK
     /// (a new raw pseudo-terminal, its path logged; LINK a symlink to it);
@@ -124,7 +128,10 @@ fn run(args: &Args) -> Result<(), String> {
     let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
-        model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
+        model.set_trace(Some(Box::new(JsonLinesTrace::with_limit(
+            file,
+            args.trace_limit,
+        ))));
     }
 
     // Signals are caught before the socket exists, so there is no moment in

@@ -412,19 +412,21 @@ mod tests {
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let mut b = Backend::open(&BackendSpec::Unix(path)).unwrap();
         let (_peer, _) = listener.accept().unwrap();
-        let chunk = [0x55u8; 65536];
         let start = std::time::Instant::now();
-        let mut total = 0;
-        loop {
-            let n = b.write(&chunk);
-            total += n;
-            if n == 0 {
-                break;
-            }
-            assert!(total < 64 << 20, "the socket buffer should fill");
-        }
+        fill(&mut b, 65536);
         assert!(start.elapsed() < std::time::Duration::from_secs(2));
         assert!(b.output_fd().is_some());
+    }
+
+    /// Writes `chunk`-byte pieces to `b` until it takes no more (a peer
+    /// that never reads); the backend's buffer must fill within 64 MiB.
+    fn fill(b: &mut Backend, chunk: usize) {
+        let chunk = vec![0x55u8; chunk];
+        let mut total = 0;
+        while b.write(&chunk) > 0 {
+            total += chunk.len();
+            assert!(total < 64 << 20, "the backend's buffer should fill");
+        }
     }
 
     /// Reads from `b` until `want` bytes came or 5 s passed.
@@ -477,16 +479,7 @@ mod tests {
     #[test]
     fn a_pty_nobody_reads_pushes_back_without_blocking() {
         let mut b = Backend::open(&BackendSpec::Pty(None)).unwrap();
-        let chunk = [0x55u8; 4096];
-        let mut total = 0;
-        loop {
-            let n = b.write(&chunk);
-            total += n;
-            if n == 0 {
-                break;
-            }
-            assert!(total < 16 << 20, "the terminal's buffer should fill");
-        }
+        fill(&mut b, 4096);
         assert!(b.output_fd().is_some());
         assert_eq!(b.dropped, 0, "back-pressure, not loss");
     }

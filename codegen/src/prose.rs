@@ -819,9 +819,12 @@ fn notes(dev: &Device, id: RegId, reg: &Register) -> Vec<Para> {
     let mut out = Vec::new();
     let int = &dev.interrupt;
     if int.status == Some(id) {
-        out.push(Para::new().text(
-            "Interrupt status: the driver's handler reads it first (`value` in the interrupt block).",
-        ));
+        out.push(
+            Para::new()
+                .text("Interrupt status: the driver's handler reads it first (")
+                .code("value")
+                .text(" in the interrupt block)."),
+        );
     }
     let (first, then) = int.handler_reads();
     if (first.contains(&id) || then.contains(&id)) && int.status != Some(id) {
@@ -896,7 +899,7 @@ pub fn interrupt(dev: &Device) -> Vec<Para> {
             handler = handler
                 .text("takes the interrupt as this device's when ")
                 .code(expr(dev, m))
-                .text(" is non-zero, else returns \"not mine\" (the line may be shared)");
+                .text(" holds, else returns \"not mine\" (the line may be shared)");
         }
         None => handler = handler.text("takes every interrupt as its own"),
     }
@@ -917,7 +920,8 @@ pub fn interrupt(dev: &Device) -> Vec<Para> {
                 handler = handler.text(" when ").code(expr(dev, c));
             }
         }
-        handler = handler.text(" (all over the values it read) to acknowledge.");
+        handler =
+            handler.text(" to acknowledge, every value and condition computed from what it read.");
     }
     out.push(handler);
     let sources: Vec<RegId> = (0..dev.registers.len())

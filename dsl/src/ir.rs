@@ -361,8 +361,9 @@ pub struct Bar {
 /// configuration space with an absolute offset).
 ///
 /// Configuration-space registers behave exactly as BAR registers do; an
-/// access of a size the register does not accept (`sizes`) does not reach
-/// it and sees plain device-specific configuration memory instead (QEMU's
+/// access of a size the register does not accept (`sizes`), or a
+/// misaligned one when it lists sizes, does not reach it and sees plain
+/// device-specific configuration memory instead (QEMU's
 /// `pci_default_read_config`/`write_config` fallback).
 ///
 /// Read: the value is `read` if given, else the stored value of the readable

@@ -59,7 +59,8 @@
 //! registers: [`crate::Model::config_read`] / `config_write` split an access
 //! over the registers it overlaps, each read once or written once with a
 //! lane mask. A register that narrows its access sizes does not see an
-//! access of another size: those bytes then behave as the ones around them
+//! access of another size, or a misaligned one: those bytes then behave as
+//! the ones around them
 //! (QEMU's device `config_read`/`config_write` hooks fall back to
 //! `pci_default_*_config` the same way). A register outside 0x40..0x100,
 //! wider than 4 bytes, overlapping an earlier one, MSI or a capability
@@ -341,13 +342,13 @@ impl ConfigSpace {
     /// The configuration registers an access of `len` bytes at `offset`
     /// reaches, in offset order: (index into
     /// [`DeviceInfo::config_registers`], first byte, one past the last byte)
-    /// of the overlap. Registers that narrow their sizes and do not accept
-    /// `len` are not reached.
+    /// of the overlap. Registers that narrow their sizes are reached only by
+    /// naturally aligned accesses of those sizes.
     pub fn register_overlaps(&self, offset: u64, len: usize) -> Vec<(usize, u64, u64)> {
         let mut out: Vec<(usize, u64, u64)> = Vec::new();
         let end = offset.saturating_add(len as u64).min(CONFIG_SPACE_SIZE);
         for off in offset.max(DEVICE_SPECIFIC)..end {
-            let Some(reg) = self.claimed(off, len) else {
+            let Some(reg) = self.claimed(off, offset, len) else {
                 continue;
             };
             match out.last_mut() {
@@ -358,12 +359,16 @@ impl ConfigSpace {
         out
     }
 
-    /// The register owning byte `off` if an access of `len` bytes reaches it.
-    fn claimed(&self, off: u64, len: usize) -> Option<usize> {
+    /// The register owning byte `off` if an access of `len` bytes at
+    /// `offset` reaches it: always, unless the register narrows its sizes;
+    /// then only accesses of those sizes, naturally aligned.
+    fn claimed(&self, off: u64, offset: u64, len: usize) -> Option<usize> {
         let at = usize::try_from(off.checked_sub(DEVICE_SPECIFIC)?).ok()?;
         let reg = usize::from(*self.owner.get(at)?).checked_sub(1)?;
         let sizes = self.info.config_registers.get(reg)?.sizes;
-        (sizes.0 == 0 || sizes.contains(len)).then_some(reg)
+        let reaches =
+            sizes.0 == 0 || (sizes.contains(len) && offset.is_multiple_of(len as u64));
+        reaches.then_some(reg)
     }
 
     /// The BAR description for BAR `index` if it is present and usable
@@ -511,7 +516,7 @@ impl ConfigSpace {
                 // Offsets only grow (or overflow), so nothing further is in range.
                 _ => break,
             };
-            if self.claimed(off, len).is_some() {
+            if self.claimed(off, offset, len).is_some() {
                 continue;
             }
             let idx = off / 4;

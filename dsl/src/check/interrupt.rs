@@ -90,6 +90,7 @@ impl<'a> Checker<'a> {
                                     .hint("the handler reads this register to tell whether the interrupt is its own"),
                             );
                         }
+                        self.not_config(id, r, "status");
                         out.status = Some(id);
                     }
                 }
@@ -97,6 +98,7 @@ impl<'a> Checker<'a> {
                     let id = self.lookup_register(register);
                     let v = self.expr(value, ExprCx::Ack);
                     if let (Some(id), Some(v)) = (id, v) {
+                        self.not_config(id, register, "ack");
                         out.ack = Some((id, v));
                     }
                 }
@@ -175,6 +177,26 @@ impl<'a> Checker<'a> {
                     .hint("add `msi N;` to the `interrupt` block"),
                 );
             }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// The handler reaches `status` and `ack` through a BAR mapping: a
+    /// configuration-space register cannot be one (E0403).
+    fn not_config(&mut self, id: ir::RegId, r: &ast::Ident, what: &str) {
+        let (ra, space) = self.reg_asts[id.0];
+        if space == ir::Space::Config {
+            self.err(
+                Diagnostic::error(
+                    diag::WRONG_KIND,
+                    r.span,
+                    format!("`{what}` register `{}` is in configuration space", r.name),
+                )
+                .label("not in a BAR")
+                .also(ra.span, "declared here")
+                .hint("the interrupt handler reads and writes BAR registers: use one"),
+            );
         }
     }
 }

@@ -2,7 +2,8 @@
 //! in `generated/`) and every spec of the valid corpus (`dsl/tests/valid`,
 //! compiled here by `#[pci_device]`, the same code generator) against the
 //! interpreter, under the same random config and BAR accesses (every size
-//! 0..=9, aligned or not, in and out of range, unknown BARs, resets):
+//! 0..=9, aligned or not, in and out of range, unknown BARs, resets; config
+//! accesses at and around configuration-space registers too):
 //! identical read values and results, INTx edges, MSI messages, traces,
 //! device state, config space and DMA bytes in guest memory.
 //!
@@ -176,6 +177,10 @@ fn edu() {
 mod corpus {
     use pcidevc_macros::pci_device;
 
+    #[pci_device(spec = "../dsl/tests/valid/config_space.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct ConfigSpace;
+
     #[pci_device(spec = "../dsl/tests/valid/minimal.pcidev")]
     #[derive(Debug, Default)]
     pub struct Minimal;
@@ -249,6 +254,19 @@ fn readme_hooks() -> Box<dyn Hooks> {
         "factorial" => (1..=args[0].min(40)).fold(1u64, |a, k| a.wrapping_mul(k)),
         _ => 7,
     }))
+}
+
+/// Configuration-space registers and a vendor capability: config accesses
+/// at, around and across the registers, of every size.
+#[test]
+fn corpus_config_space() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/config_space.pcidev",
+        || Model::new(config_space::Device::new(ConfigSpace)),
+        gen_state!(corpus::config_space),
+        quiet,
+    );
 }
 
 #[test]

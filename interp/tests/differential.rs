@@ -128,6 +128,34 @@ fn a_different_model_is_caught() {
     assert!(found.is_err(), "a changed reset value went unnoticed");
 }
 
+/// A difference only a configuration-space read shows (a computed read,
+/// no state involved) is caught too: config accesses reach the registers.
+#[test]
+fn a_different_config_register_is_caught() {
+    let text = std::fs::read_to_string(repo("dsl/tests/valid/config_space.pcidev")).unwrap();
+    let changed = text.replacen("{ read writes; }", "{ read writes + 1; }", 1);
+    assert_ne!(text, changed, "the edit changes the spec");
+    let spec = Spec::load_str("changed.pcidev", &changed).unwrap();
+    let mut pair = Pair::new(
+        Side::new(
+            Model::new(corpus::config_space::Device::new(corpus::ConfigSpace)),
+            gen_state!(corpus::config_space),
+        ),
+        Side::new(spec.model(quiet()), interp_state),
+    );
+    let found = pair
+        .check_state()
+        .and_then(|()| pair.run_random(1, 100_000, CHECK_EVERY));
+    let m = found.expect_err("a changed config register read went unnoticed");
+    assert!(
+        matches!(
+            m.access,
+            Some(pcidev_interp::diff::Access::ConfigRead { .. })
+        ),
+        "{m:?}"
+    );
+}
+
 fn quiet() -> Box<dyn Hooks> {
     Box::new(DefaultHooks::quiet())
 }

@@ -381,6 +381,7 @@ mod tests {
                  register Q @ 0x8 : u64 rw;
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             config {{ register CFG @ 0x60 : u16 rw; }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -438,6 +439,26 @@ mod tests {
         assert_eq!(
             code("invalid read bar 0 @ 0x1 : u16;"),
             "pcidevc_skip(t, \"Linux I/O accessors cannot issue misaligned accesses\");"
+        );
+    }
+
+    #[test]
+    fn config_steps_use_the_config_accessors() {
+        assert_eq!(
+            code("write CFG = 5;"),
+            "pcidevc_cfg_write(t, d->pdev, T_CONFIG_CFG, 2, 0x5);"
+        );
+        assert_eq!(
+            code("expect CFG == 5;"),
+            "pcidevc_check(t, pcidevc_cfg_read(d->pdev, T_CONFIG_CFG, 2), 0x5, U64_MAX);"
+        );
+        assert_eq!(
+            code("expect config @ 0x62 : u8 == 1;"),
+            "pcidevc_check(t, pcidevc_cfg_read(d->pdev, 0x62, 1), 0x1, U64_MAX);"
+        );
+        assert_eq!(
+            code("wait CFG == 0;"),
+            "pcidevc_cfg_wait(t, d->pdev, T_CONFIG_CFG, 2, 0x0, U64_MAX);"
         );
     }
 

@@ -452,6 +452,7 @@ mod tests {
                  register Q @ 0x8 : u64 rw;
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             config {{ register CFG @ 0x60 : u16 rw; }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -511,8 +512,9 @@ mod tests {
 
     #[test]
     fn raw_and_invalid_steps_use_run_time_checked_accessors() {
-        let raw = |bar, bits, offset: &str| Raw {
-            bar,
+        let raw = |bar: u8, bits, offset: &str| Raw {
+            bar: Some(bar),
+            io: format!("io{bar}"),
             bits,
             offset: offset.into(),
         };
@@ -534,6 +536,32 @@ mod tests {
         let (a, _) = action("invalid read bar 0 @ 0x1 : u16;");
         assert!(
             matches!(&a, Action::Skip(why) if why == "\"Linux I/O accessors cannot issue misaligned accesses\""),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn config_steps_use_the_config_space_accessors() {
+        let cfg = |bits, offset: &str| Raw {
+            bar: None,
+            io: "cfg".into(),
+            bits,
+            offset: offset.into(),
+        };
+        let (a, n) = action("write CFG = 5;");
+        assert!(
+            matches!(&a, Action::WriteRaw { raw: r, value } if *r == cfg(16, "config::CFG") && *value == konst("0x5")),
+            "{a:?}"
+        );
+        assert!(n.config && !n.io, "{n:?}");
+        let (a, _) = action("expect config @ 0x62 : u8 == 1;");
+        assert!(
+            matches!(&a, Action::ExpectRaw { raw: r, .. } if *r == cfg(8, "0x62")),
+            "{a:?}"
+        );
+        let (a, _) = action("wait CFG == 0;");
+        assert!(
+            matches!(&a, Action::WaitRaw { raw: r, .. } if *r == cfg(16, "config::CFG")),
             "{a:?}"
         );
     }

@@ -5,7 +5,8 @@
 //! Emits E0501 (no pin or MSI), E0502 (an `irq` action with a derived
 //! level), E0503 (no `status`), E0504 (invalid pin), E0505 (`irq` / `msi`
 //! action without an interrupt / MSI), E0104 (MSI vector count), E0105 (an
-//! item given twice) and E0403 (a status register that always reads 0).
+//! item given twice) and E0403 (a status register that always reads 0, or a
+//! status or ack register in configuration space).
 
 use super::{Checker, ExprCx};
 use crate::ast::{self, InterruptItem};

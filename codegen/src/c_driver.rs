@@ -316,14 +316,20 @@ fn reg_addr(dev: &Device, names: &Names, r: ir::RegId) -> String {
 /// A read of register `r` as a C expression.
 fn read_expr(dev: &Device, names: &Names, r: ir::RegId) -> String {
     let reg = dev.register(r);
-    let io = reg.bar().and_then(|b| dev.bar(b)).is_some_and(|b| b.kind.is_io());
+    let io = reg
+        .bar()
+        .and_then(|b| dev.bar(b))
+        .is_some_and(|b| b.kind.is_io());
     read_at(&reg_addr(dev, names, r), reg.width, io)
 }
 
 /// A write of `value` to register `r`, at `indent` tabs.
 fn write_reg(dev: &Device, names: &Names, indent: usize, r: ir::RegId, value: &str) -> Vec<String> {
     let reg = dev.register(r);
-    let io = reg.bar().and_then(|b| dev.bar(b)).is_some_and(|b| b.kind.is_io());
+    let io = reg
+        .bar()
+        .and_then(|b| dev.bar(b))
+        .is_some_and(|b| b.kind.is_io());
     write_lines(indent, &reg_addr(dev, names, r), reg.width, io, value)
 }
 

@@ -210,12 +210,21 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
                 let mut defines = Vec::new();
                 for (i, c) in dev.capabilities.iter().enumerate() {
                     let cp = format!("{p}_VNDR_CAP{i}");
-                    defines.push(def(format!("{cp}_OFFSET"), c.offset.into(), "vendor capability (id 0x09)"));
-                    defines.push(def(format!("{cp}_SIZE"), c.size.into(), "bytes, header included"));
+                    defines.push(def(
+                        format!("{cp}_OFFSET"),
+                        c.offset.into(),
+                        "vendor capability (id 0x09)",
+                    ));
+                    defines.push(def(
+                        format!("{cp}_SIZE"),
+                        c.size.into(),
+                        "bytes, header included",
+                    ));
                 }
                 out.push(Group {
                     comment: vec![
-                        "configuration space: registers at absolute offsets (pci_read_config_*)".into(),
+                        "configuration space: registers at absolute offsets (pci_read_config_*)"
+                            .into(),
                     ],
                     defines,
                 });

@@ -70,8 +70,8 @@
 //! plain memory, writable, as QEMU's PCI core has them (`pci_init_wmask`).
 
 use crate::info::{BarInfo, BarKind, DeviceInfo, RegisterLayout};
-use pcidev_core::config::{MSI_CAP_LEN, VENDOR_CAP_HEADER, VENDOR_CAP_ID};
 pub use pcidev_core::config::{CONFIG_SPACE_SIZE, DEVICE_SPECIFIC, MSI_CAP_ID, MSI_CAP_OFFSET};
+use pcidev_core::config::{MSI_CAP_LEN, VENDOR_CAP_HEADER, VENDOR_CAP_ID};
 
 /// COMMAND: respond to I/O space accesses.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;
@@ -168,7 +168,8 @@ fn place_capabilities(info: &DeviceInfo) -> Vec<PlacedCapability> {
             && v.len >= VENDOR_CAP_HEADER
             && end <= CONFIG_SPACE_SIZE;
         let free = caps.iter().all(|c| {
-            end <= u64::from(c.offset) || u64::from(c.offset) + u64::from(c.len) <= u64::from(v.offset)
+            end <= u64::from(c.offset)
+                || u64::from(c.offset) + u64::from(c.len) <= u64::from(v.offset)
         });
         if fits && free {
             caps.push(PlacedCapability {
@@ -366,8 +367,7 @@ impl ConfigSpace {
         let at = usize::try_from(off.checked_sub(DEVICE_SPECIFIC)?).ok()?;
         let reg = usize::from(*self.owner.get(at)?).checked_sub(1)?;
         let sizes = self.info.config_registers.get(reg)?.sizes;
-        let reaches =
-            sizes.0 == 0 || (sizes.contains(len) && offset.is_multiple_of(len as u64));
+        let reaches = sizes.0 == 0 || (sizes.contains(len) && offset.is_multiple_of(len as u64));
         reaches.then_some(reg)
     }
 
@@ -555,9 +555,7 @@ impl ConfigSpace {
     /// Dword `index` of the MSI capability (0..=3), `next` its next pointer.
     fn msi_dword(&self, index: u64, next: u8) -> u32 {
         match index {
-            0 => {
-                u32::from(MSI_CAP_ID) | u32::from(next) << 8 | u32::from(self.msi_control()) << 16
-            }
+            0 => u32::from(MSI_CAP_ID) | u32::from(next) << 8 | u32::from(self.msi_control()) << 16,
             1 => self.msi_address as u32,
             2 => (self.msi_address >> 32) as u32,
             3 => u32::from(self.msi_data),

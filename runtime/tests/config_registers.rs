@@ -171,7 +171,13 @@ fn the_capability_chain_is_linked_in_offset_order() {
     }
     assert_eq!(
         found,
-        vec![(0x40, 0x05), (0x70, 0x09), (0x70, 8), (0xc0, 0x09), (0xc0, 0x10)]
+        vec![
+            (0x40, 0x05),
+            (0x70, 0x09),
+            (0x70, 8),
+            (0xc0, 0x09),
+            (0xc0, 0x10)
+        ]
     );
     assert_eq!(
         m.config()
@@ -246,8 +252,8 @@ fn every_size_at_every_offset_matches_the_reference() {
                     match classify(o) {
                         Byte::Reg(r, lane) => {
                             let narrowed = REGS[r].sizes.0 != 0;
-                            let reaches = !narrowed
-                                || (REGS[r].sizes.contains(len) && off % len as u64 == 0);
+                            let reaches =
+                                !narrowed || (REGS[r].sizes.contains(len) && off % len as u64 == 0);
                             if reaches {
                                 if r != 4 {
                                     regs[r] &= !(0xff << (lane * 8));
@@ -270,8 +276,8 @@ fn every_size_at_every_offset_matches_the_reference() {
                     match classify(o) {
                         Byte::Reg(r, lane) => {
                             let narrowed = REGS[r].sizes.0 != 0;
-                            let reaches = !narrowed
-                                || (REGS[r].sizes.contains(len) && off % len as u64 == 0);
+                            let reaches =
+                                !narrowed || (REGS[r].sizes.contains(len) && off % len as u64 == 0);
                             match (reaches, r) {
                                 (true, 4) => 0xa5,
                                 (true, _) => (regs[r] >> (lane * 8)) as u8,

@@ -347,10 +347,7 @@ pub fn capabilities_text(dev: &Device) -> String {
     if caps.is_empty() {
         "none".into()
     } else {
-        caps.into_iter()
-            .map(|c| c.1)
-            .collect::<Vec<_>>()
-            .join("; ")
+        caps.into_iter().map(|c| c.1).collect::<Vec<_>>().join("; ")
     }
 }
 

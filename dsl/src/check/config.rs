@@ -125,7 +125,8 @@ impl<'a> Checker<'a> {
         }
 
         for (cap, _) in &mut caps {
-            cap.registers.sort_by_key(|r| (dev.register(*r).offset, r.0));
+            cap.registers
+                .sort_by_key(|r| (dev.register(*r).offset, r.0));
         }
         dev.config_registers = placed;
         let mut caps: Vec<ir::Capability> = caps.into_iter().map(|(c, _)| c).collect();
@@ -151,7 +152,9 @@ impl<'a> Checker<'a> {
                         format!("`{other}` is not a capability kind a spec places"),
                     )
                     .label("unknown kind")
-                    .hint("write `capability vendor`; MSI and MSI-X come from the `interrupt` block"),
+                    .hint(
+                        "write `capability vendor`; MSI and MSI-X come from the `interrupt` block",
+                    ),
                 );
                 return None;
             }
@@ -216,7 +219,10 @@ impl<'a> Checker<'a> {
                         ),
                     )
                     .label("overlaps")
-                    .hint(format!("the runtime places {} there; move this capability", p.name)),
+                    .hint(format!(
+                        "the runtime places {} there; move this capability",
+                        p.name
+                    )),
                 );
                 return None;
             }
@@ -268,7 +274,10 @@ impl<'a> Checker<'a> {
                 Diagnostic::error(
                     diag::CONFIG_REG_WIDTH,
                     r.width.1,
-                    format!("configuration-space register `{}` is {width} bytes wide", reg.name),
+                    format!(
+                        "configuration-space register `{}` is {width} bytes wide",
+                        reg.name
+                    ),
                 )
                 .label("wider than a configuration-space access")
                 .hint("use u8, u16 or u32 (two u32 registers for a 64-bit value)"),
@@ -372,7 +381,9 @@ impl<'a> Checker<'a> {
                     Diagnostic::error(diag::CONFIG_REG_IN_CAPABILITY, span, message)
                         .label("here")
                         .also(c_ast.span, format!("the capability is {}", hex(&whole)))
-                        .hint("a capability's registers go inside its block, after its 3-byte header"),
+                        .hint(
+                            "a capability's registers go inside its block, after its 3-byte header",
+                        ),
                 );
                 return false;
             }

@@ -39,7 +39,8 @@ impl<'a> Checker<'a> {
             );
         }
         // Configuration space takes accesses of 1, 2 and 4 bytes.
-        let config_sizes = ir::AccessSizes(ir::AccessSizes::B1.0 | ir::AccessSizes::B2.0 | ir::AccessSizes::B4.0);
+        let config_sizes =
+            ir::AccessSizes(ir::AccessSizes::B1.0 | ir::AccessSizes::B2.0 | ir::AccessSizes::B4.0);
         let bar = match space {
             ir::Space::Bar(index) => Some(bars.iter().find(|b| b.index == index)?),
             ir::Space::Config => None,

@@ -77,20 +77,20 @@ impl<'a> Checker<'a> {
         let mut placed: Vec<RegId> = Vec::new();
         for config in asts {
             for r in &config.registers {
-                if let Some(id) = id_of(self, r) {
-                    if self.place_config_register(dev, id, r, None, &runtime, &caps) {
-                        placed.push(id);
-                    }
+                if let Some(id) = id_of(self, r)
+                    && self.place_config_register(dev, id, r, None, &runtime, &caps)
+                {
+                    placed.push(id);
                 }
             }
         }
         for (ci, (_, cap_ast)) in caps.clone().iter().enumerate() {
             for r in &cap_ast.registers {
-                if let Some(id) = id_of(self, r) {
-                    if self.place_config_register(dev, id, r, Some(ci), &runtime, &caps) {
-                        placed.push(id);
-                        caps[ci].0.registers.push(id);
-                    }
+                if let Some(id) = id_of(self, r)
+                    && self.place_config_register(dev, id, r, Some(ci), &runtime, &caps)
+                {
+                    placed.push(id);
+                    caps[ci].0.registers.push(id);
                 }
             }
         }
@@ -162,7 +162,7 @@ impl<'a> Checker<'a> {
         let offset = c.offset.value;
         let size = c.size.value;
         let mut ok = true;
-        if !(DEVICE_SPECIFIC..CONFIG_SPACE_SIZE).contains(&offset) || offset % 4 != 0 {
+        if !(DEVICE_SPECIFIC..CONFIG_SPACE_SIZE).contains(&offset) || !offset.is_multiple_of(4) {
             self.err(
                 Diagnostic::error(
                     diag::BAD_CAPABILITY,
@@ -309,7 +309,7 @@ impl<'a> Checker<'a> {
             self.beyond(reg, span);
             return false;
         }
-        if reg.offset % width != 0 {
+        if !reg.offset.is_multiple_of(width) {
             self.err(
                 Diagnostic::error(
                     diag::REG_MISALIGNED,

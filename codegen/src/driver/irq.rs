@@ -97,7 +97,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
     let used = used_registers(int);
     let read = |r: &ir::RegId, why: &str| {
         let reg = dev.register(*r);
-        let bar = dev.bar(reg.bar)?;
+        let bar = dev.bar(reg.bar()?)?;
         let var = ack::reg_var(dev, *r);
         Some(ReadView {
             comment: Doc(format!("`{var}`: `{}`, {why}.", reg.name)),
@@ -140,7 +140,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         .iter()
         .filter_map(|a| {
             let reg = dev.register(a.register);
-            let bar = dev.bar(reg.bar)?;
+            let bar = dev.bar(reg.bar()?)?;
             let value = match ack::render_in(Some(dev), &a.value) {
                 Some(Ack::Const(v)) => AckValue::Const(text::hex(v & ir::low_mask(reg.bits()))),
                 Some(Ack::Expr(expr)) => AckValue::Expr {
@@ -215,7 +215,8 @@ pub fn used_registers(int: &ir::Interrupt) -> Vec<ir::RegId> {
 
 fn reg_ref(reg: &ir::Register) -> RegRef {
     RegRef {
-        bar: reg.bar,
+        // status and ack are BAR registers (the checker guarantees it).
+        bar: reg.bar().unwrap_or_default(),
         name: reg.name.clone(),
     }
 }

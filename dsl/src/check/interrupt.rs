@@ -16,7 +16,7 @@
 //! register that always reads 0), E0512 (`value` without `status`), E0104
 //! (MSI vector count), E0105 (an item other than `ack` given twice), E0402
 //! (unknown name or field) and E0403 (a status register that always reads
-//! 0). After a syntax error inside the block, "missing item" errors (E0501,
+//! 0, or a status or ack register in configuration space). After a syntax error inside the block, "missing item" errors (E0501,
 //! E0503) are not reported: the malformed item may have been the one.
 
 use super::{Checker, ExprCx, Sym};
@@ -117,6 +117,7 @@ impl<'a> Checker<'a> {
                                     .hint("the handler reads this register to tell whether the interrupt is its own"),
                             );
                         }
+                        self.not_config(id, r, "status");
                         out.status = Some(id);
                     }
                 }
@@ -132,11 +133,12 @@ impl<'a> Checker<'a> {
                     let id = self.lookup_register(register);
                     let v = self.handler_expr(value, status_ast);
                     let w = when.as_ref().map(|w| self.handler_expr(w, status_ast));
-                    if let (Some(register), Some(value), Some(when)) =
+                    if let (Some(reg), Some(value), Some(when)) =
                         (id, v, w.map_or(Some(None), |w| w.map(Some)))
                     {
+                        self.not_config(reg, register, "ack");
                         out.acks.push(ir::Ack {
-                            register,
+                            register: reg,
                             value,
                             when,
                         });
@@ -219,6 +221,12 @@ impl<'a> Checker<'a> {
                 let Sym::Register(r) = sym else {
                     return self.not_for_handler(e.span, sym.describe());
                 };
+                if self.reg_asts[r.0].1 == ir::Space::Config {
+                    return self.not_for_handler(
+                        e.span,
+                        "a configuration-space register (it reads BAR registers)",
+                    );
+                }
                 if !self.register_readable(r) {
                     let (ra, _) = self.reg_asts[r.0];
                     self.err(
@@ -343,6 +351,26 @@ impl<'a> Checker<'a> {
                     .hint("add `msi N;` to the `interrupt` block"),
                 );
             }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// The handler reaches `status` and `ack` through a BAR mapping: a
+    /// configuration-space register cannot be one (E0403).
+    fn not_config(&mut self, id: ir::RegId, r: &ast::Ident, what: &str) {
+        let (ra, space) = self.reg_asts[id.0];
+        if space == ir::Space::Config {
+            self.err(
+                Diagnostic::error(
+                    diag::WRONG_KIND,
+                    r.span,
+                    format!("`{what}` register `{}` is in configuration space", r.name),
+                )
+                .label("not in a BAR")
+                .also(ra.span, "declared here")
+                .hint("the interrupt handler reads and writes BAR registers: use one"),
+            );
         }
     }
 }

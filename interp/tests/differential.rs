@@ -2,9 +2,13 @@
 //! in `generated/`) and every spec of the valid corpus (`dsl/tests/valid`,
 //! compiled here by `#[pci_device]`, the same code generator) against the
 //! interpreter, under the same random config and BAR accesses (every size
-//! 0..=9, aligned or not, in and out of range, unknown BARs, resets):
-//! identical read values and results, INTx edges, MSI messages, traces,
-//! device state, config space and DMA bytes in guest memory.
+//! 0..=9, aligned or not, in and out of range, unknown BARs, resets)
+//! interleaved, for specs with timers or streams, with virtual time passing
+//! (to, just before and just after the next deadline, or by a duration) and
+//! stream input: identical read values and results, timer firings, INTx
+//! edges, MSI messages, traces, bytes sent, VMM requests, timer and stream
+//! state, device state and probes, config space and DMA bytes in guest
+//! memory.
 //!
 //! Accesses per spec: `PCIDEV_DIFF_ACCESSES` if set, else 1 000 000 in an
 //! optimised build and 100 000 in a debug build (`cargo test` in CI). The
@@ -57,6 +61,7 @@ fn compare<R: Registers>(
     let total = accesses();
     let per_seed = total.div_ceil(SEEDS);
     let (mut events, mut bar_done) = (0, 0);
+    let (mut fired, mut inputs, mut sent, mut vmm) = (0, 0, 0, 0);
     for seed in 0..SEEDS {
         let gen_model = generated();
         assert_eq!(
@@ -76,6 +81,10 @@ fn compare<R: Registers>(
         }
         events += pair.events;
         bar_done += pair.bar_done;
+        fired += pair.fired;
+        inputs += pair.inputs;
+        sent += pair.sent;
+        vmm += pair.vmm;
     }
     // The sequences reached the device: a run that only ever hit disabled
     // decoding or invalid offsets would compare nothing of interest.
@@ -85,7 +94,18 @@ fn compare<R: Registers>(
         "{rel}: only {bar_done} of {total} accesses reached registers"
     );
     eprintln!(
-        "{rel}: {total} accesses, {bar_done} reached registers, {events} trace events compared"
+        "{rel}: {total} accesses, {bar_done} reached registers, {events} trace events compared; \
+         {fired} timer firings, {inputs} input bytes, {sent} bytes sent, {vmm} VMM requests"
+    );
+    // Specs with timers and streams had them exercised.
+    let (timers, streams) = (spec.device.timers.len(), spec.device.streams.len());
+    assert!(
+        timers == 0 || fired > 0,
+        "{rel}: no timer fired in {total} actions"
+    );
+    assert!(
+        streams == 0 || inputs > 0,
+        "{rel}: no stream input was taken in {total} actions"
     );
 }
 
@@ -171,6 +191,40 @@ fn edu() {
     );
 }
 
+/// pci_serial (language v2: timers, a stream, FIFOs, sticky state, `let`,
+/// `fn`).
+#[test]
+fn pci_serial() {
+    compare(
+        "specs/pci_serial.pcidev",
+        pcidev_models::pci_serial::model,
+        gen_state!(pcidev_models::pci_serial),
+        quiet,
+    );
+}
+
+/// pvpanic_pci (language v2: `fn`, VMM requests).
+#[test]
+fn pvpanic_pci() {
+    compare(
+        "specs/pvpanic_pci.pcidev",
+        pcidev_models::pvpanic_pci::model,
+        gen_state!(pcidev_models::pvpanic_pci),
+        quiet,
+    );
+}
+
+/// i6300esb (language v2: a timer, sticky state, `fn`, `vmm reset`).
+#[test]
+fn i6300esb() {
+    compare(
+        "specs/i6300esb.pcidev",
+        pcidev_models::i6300esb::model,
+        gen_state!(pcidev_models::i6300esb),
+        quiet,
+    );
+}
+
 // ------------------------------------------------------------------ valid corpus
 
 mod corpus {
@@ -215,6 +269,18 @@ mod corpus {
             !flag
         }
     }
+
+    #[pci_device(spec = "../dsl/tests/valid/language_v1.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct LanguageV1;
+
+    #[pci_device(spec = "../dsl/tests/valid/v2_time_streams.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct V2TimeStreams;
+
+    #[pci_device(spec = "../dsl/tests/valid/readme_v2.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct ReadmeV2;
 
     #[pci_device(spec = "../dsl/tests/valid/readme_reference.pcidev")]
     #[derive(Debug, Default)]
@@ -336,5 +402,38 @@ fn corpus_readme_reference() {
         || readme_reference::model(Readme),
         gen_state!(corpus::readme_reference),
         readme_hooks,
+    );
+}
+
+#[test]
+fn corpus_language_v1() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/language_v1.pcidev",
+        || Model::new(language_v1::Device::new(LanguageV1)),
+        gen_state!(corpus::language_v1),
+        quiet,
+    );
+}
+
+#[test]
+fn corpus_v2_time_streams() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/v2_time_streams.pcidev",
+        || Model::new(v2_uart::Device::new(V2TimeStreams)),
+        gen_state!(corpus::v2_uart),
+        quiet,
+    );
+}
+
+#[test]
+fn corpus_readme_v2() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/readme_v2.pcidev",
+        || Model::new(readme_v2::Device::new(ReadmeV2)),
+        gen_state!(corpus::readme_v2),
+        quiet,
     );
 }

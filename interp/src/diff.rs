@@ -445,8 +445,10 @@ impl<R: Registers> Side<R> {
 pub struct Pair<A: Registers, B: Registers> {
     pub a: Side<A>,
     pub b: Side<B>,
-    /// Accesses applied so far.
+    /// Actions applied so far (guest accesses, resets, time, input).
     pub steps: u64,
+    /// Of those, time passing and stream input (not guest accesses).
+    pub outside: u64,
     /// Trace events compared so far.
     pub events: u64,
     /// BAR accesses that reached registers (traced `Done`) so far.
@@ -487,6 +489,7 @@ impl<A: Registers, B: Registers> Pair<A, B> {
             a,
             b,
             steps: 0,
+            outside: 0,
             events: 0,
             bar_done: 0,
             fired: 0,
@@ -509,6 +512,12 @@ impl<A: Registers, B: Registers> Pair<A, B> {
     /// trace.
     pub fn step(&mut self, access: &Access) -> Result<(), Mismatch> {
         self.steps += 1;
+        if matches!(
+            access,
+            Access::Advance { .. } | Access::AdvanceToDeadline { .. } | Access::Input { .. }
+        ) {
+            self.outside += 1;
+        }
         let resolved;
         let access = match access {
             Access::AdvanceToDeadline { slack } => {

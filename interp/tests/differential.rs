@@ -367,6 +367,25 @@ mod corpus {
     #[derive(Debug, Default)]
     pub struct ReadmeV2;
 
+    /// Hooks with state (`pick` alternates), so both sides must call them
+    /// exactly as often and in the same order.
+    #[pci_device(spec = "../dsl/tests/valid/v2_hooks.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct V2Hooks {
+        picks: u32,
+    }
+
+    impl v2_hooks::Hooks for V2Hooks {
+        fn jitter(&mut self, n: u8) -> u32 {
+            u32::from(n).wrapping_mul(0x9e37_79b9) >> 20
+        }
+        fn seen(&mut self, _b: u8, _odd: bool) {}
+        fn pick(&mut self) -> bool {
+            self.picks += 1;
+            self.picks % 3 != 0
+        }
+    }
+
     #[pci_device(spec = "../dsl/tests/valid/readme_reference.pcidev")]
     #[derive(Debug, Default)]
     pub struct Readme;
@@ -392,6 +411,29 @@ fn kitchen_hooks() -> Box<dyn Hooks> {
             2 * (1 - args[0])
         }
         _ => 0x1234,
+    }))
+}
+
+/// The interpreter's side of `corpus::V2Hooks`: answers wider than the
+/// return types (which the interpreter truncates), arguments checked
+/// against the parameter types.
+fn v2_hooks() -> Box<dyn Hooks> {
+    let mut picks = 0u32;
+    Box::new(FnHooks(move |name: &str, args: &[u64]| match name {
+        "jitter" => {
+            assert!(args[0] <= 0xff, "a u8 argument");
+            (u64::from((args[0] as u32).wrapping_mul(0x9e37_79b9) >> 20)) | 0xabcd_0000_0000_0000
+        }
+        "seen" => {
+            assert!(args[0] <= 0xff && args[1] <= 1);
+            0x55
+        }
+        "pick" => {
+            picks += 1;
+            // A bool answer is `!= 0`.
+            if picks % 3 != 0 { 0x107 } else { 0 }
+        }
+        _ => panic!("unknown hook {name}"),
     }))
 }
 
@@ -520,5 +562,15 @@ fn corpus_readme_v2() {
         || Model::new(readme_v2::Device::new(ReadmeV2)),
         gen_state!(corpus::readme_v2),
         quiet,
+    );
+}
+
+#[test]
+fn corpus_v2_hooks() {
+    compare(
+        "dsl/tests/valid/v2_hooks.pcidev",
+        || corpus::v2_hooks::model(corpus::V2Hooks::default()),
+        gen_state!(corpus::v2_hooks),
+        v2_hooks,
     );
 }

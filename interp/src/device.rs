@@ -208,7 +208,13 @@ impl Registers for Interp {
     }
 
     fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
-        match self.spec.device.streams.get(stream).and_then(|s| s.ready.as_ref()) {
+        match self
+            .spec
+            .device
+            .streams
+            .get(stream)
+            .and_then(|s| s.ready.as_ref())
+        {
             Some(e) => self.look(ctx).eval(&self.data, e) != 0,
             None => true,
         }

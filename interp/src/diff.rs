@@ -43,18 +43,39 @@ pub const RECORD: usize = 16;
 /// One guest action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    ConfigWrite { offset: u64, data: Vec<u8> },
-    ConfigRead { offset: u64, len: usize },
-    BarWrite { bar: u8, offset: u64, data: Vec<u8> },
-    BarRead { bar: u8, offset: u64, len: usize },
+    ConfigWrite {
+        offset: u64,
+        data: Vec<u8>,
+    },
+    ConfigRead {
+        offset: u64,
+        len: usize,
+    },
+    BarWrite {
+        bar: u8,
+        offset: u64,
+        data: Vec<u8>,
+    },
+    BarRead {
+        bar: u8,
+        offset: u64,
+        len: usize,
+    },
     Reset,
     /// `Model::advance(ns)`.
-    Advance { ns: u64 },
+    Advance {
+        ns: u64,
+    },
     /// Advance to the next deadline (side `a`'s) plus `slack` ns (which may
     /// be negative: just before it); nothing when no timer runs.
-    AdvanceToDeadline { slack: i8 },
+    AdvanceToDeadline {
+        slack: i8,
+    },
     /// `Model::stream_input(stream, byte)`.
-    Input { stream: u8, byte: u8 },
+    Input {
+        stream: u8,
+        byte: u8,
+    },
 }
 
 impl Access {

@@ -284,11 +284,7 @@ impl Run<'_> {
             Expr::Byte => self.byte,
             Expr::Let(l) => self.eval(data, &dev.let_(*l).value),
             Expr::Fn(f, args) => self.call_fn(data, *f, args),
-            Expr::Param(i) => self
-                .params
-                .get(self.param_base + *i)
-                .copied()
-                .unwrap_or(0),
+            Expr::Param(i) => self.params.get(self.param_base + *i).copied().unwrap_or(0),
         }
     }
 

@@ -164,7 +164,8 @@ impl Spec {
         }
         let plans = device.registers.iter().map(RegPlan::new).collect();
         let hook_names = device.hooks.iter().map(|h| leak_str(&h.name)).collect();
-        let names = |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
+        let names =
+            |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
         let timer_names = names(device.timers.iter().map(|t| leak_str(&t.name)).collect());
         let stream_names = names(device.streams.iter().map(|s| leak_str(&s.name)).collect());
         Spec {

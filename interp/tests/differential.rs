@@ -190,7 +190,13 @@ fn a_different_v2_model_is_caught() {
     }
     let wdt = pcidev_models::i6300esb::model;
     let wdt_state = gen_state!(pcidev_models::i6300esb);
-    caught("specs/i6300esb.pcidev", "vmm reset;", "vmm poweroff;", wdt, wdt_state);
+    caught(
+        "specs/i6300esb.pcidev",
+        "vmm reset;",
+        "vmm poweroff;",
+        wdt,
+        wdt_state,
+    );
     let v2 = || Model::new(corpus::v2_uart::Device::new(corpus::V2TimeStreams));
     let v2_state = gen_state!(corpus::v2_uart);
     caught(
@@ -382,7 +388,7 @@ mod corpus {
         fn seen(&mut self, _b: u8, _odd: bool) {}
         fn pick(&mut self) -> bool {
             self.picks += 1;
-            self.picks % 3 != 0
+            !self.picks.is_multiple_of(3)
         }
     }
 
@@ -431,7 +437,7 @@ fn v2_hooks() -> Box<dyn Hooks> {
         "pick" => {
             picks += 1;
             // A bool answer is `!= 0`.
-            if picks % 3 != 0 { 0x107 } else { 0 }
+            if picks.is_multiple_of(3) { 0 } else { 0x107 }
         }
         _ => panic!("unknown hook {name}"),
     }))

@@ -2,13 +2,13 @@
 //! in `generated/`) and every spec of the valid corpus (`dsl/tests/valid`,
 //! compiled here by `#[pci_device]`, the same code generator) against the
 //! interpreter, under the same random config and BAR accesses (every size
-//! 0..=9, aligned or not, in and out of range, unknown BARs, resets)
-//! interleaved, for specs with timers or streams, with virtual time passing
-//! (to, just before and just after the next deadline, or by a duration) and
-//! stream input: identical read values and results, timer firings, INTx
-//! edges, MSI messages, traces, bytes sent, VMM requests, timer and stream
-//! state, device state and probes, config space and DMA bytes in guest
-//! memory.
+//! 0..=9, aligned or not, in and out of range, unknown BARs, resets; config
+//! accesses at and around configuration-space registers too) interleaved,
+//! for specs with timers or streams, with virtual time passing (to, just
+//! before and just after the next deadline, or by a duration) and stream
+//! input: identical read values and results, timer firings, INTx edges, MSI
+//! messages, traces, bytes sent, VMM requests, timer and stream state,
+//! device state and probes, config space and DMA bytes in guest memory.
 //!
 //! Accesses per spec: `PCIDEV_DIFF_ACCESSES` if set, else 1 000 000 in an
 //! optimised build and 100 000 in a debug build (`cargo test` in CI). The
@@ -238,6 +238,34 @@ fn long_advances_are_bounded_alike() {
     assert_eq!(gen_state(&generated.regs), interp_state(&interpreted.regs));
 }
 
+/// A difference only a configuration-space read shows (a computed read,
+/// no state involved) is caught too: config accesses reach the registers.
+#[test]
+fn a_different_config_register_is_caught() {
+    let text = std::fs::read_to_string(repo("dsl/tests/valid/config_space.pcidev")).unwrap();
+    let changed = text.replacen("{ read writes; }", "{ read writes + 1; }", 1);
+    assert_ne!(text, changed, "the edit changes the spec");
+    let spec = Spec::load_str("changed.pcidev", &changed).unwrap();
+    let mut pair = Pair::new(
+        Side::new(
+            Model::new(corpus::config_space::Device::new(corpus::ConfigSpace)),
+            gen_state!(corpus::config_space),
+        ),
+        Side::new(spec.model(quiet()), interp_state),
+    );
+    let found = pair
+        .check_state()
+        .and_then(|()| pair.run_random(1, 100_000, CHECK_EVERY));
+    let m = found.expect_err("a changed config register read went unnoticed");
+    assert!(
+        matches!(
+            m.access,
+            Some(pcidev_interp::diff::Access::ConfigRead { .. })
+        ),
+        "{m:?}"
+    );
+}
+
 fn quiet() -> Box<dyn Hooks> {
     Box::new(DefaultHooks::quiet())
 }
@@ -320,6 +348,10 @@ fn i6300esb() {
 
 mod corpus {
     use pcidevc_macros::pci_device;
+
+    #[pci_device(spec = "../dsl/tests/valid/config_space.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct ConfigSpace;
 
     #[pci_device(spec = "../dsl/tests/valid/minimal.pcidev")]
     #[derive(Debug, Default)]
@@ -448,6 +480,19 @@ fn readme_hooks() -> Box<dyn Hooks> {
         "factorial" => (1..=args[0].min(40)).fold(1u64, |a, k| a.wrapping_mul(k)),
         _ => 7,
     }))
+}
+
+/// Configuration-space registers and a vendor capability: config accesses
+/// at, around and across the registers, of every size.
+#[test]
+fn corpus_config_space() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/config_space.pcidev",
+        || Model::new(config_space::Device::new(ConfigSpace)),
+        gen_state!(corpus::config_space),
+        quiet,
+    );
 }
 
 #[test]

@@ -919,7 +919,9 @@ impl<'a> Model<'a> {
                 quote!(match timer { #(#arms)* _ => {} })
             };
             out.extend(quote! {
-                const TIMERS: &'static [&'static str] = &[#(#names),*];
+                fn timers(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
 
                 fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
                     #dispatch
@@ -944,7 +946,9 @@ impl<'a> Model<'a> {
                 quote!(match stream { #(#arms)* _ => {} })
             };
             out.extend(quote! {
-                const STREAMS: &'static [&'static str] = &[#(#names),*];
+                fn streams(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
 
                 fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
                     #dispatch

@@ -316,7 +316,9 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
-    const TIMERS: &'static [&'static str] = &["wdt"];
+    fn timers(&self) -> &'static [&'static str] {
+        &["wdt"]
+    }
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         if timer == 0 {
             self.fire_wdt(ctx);

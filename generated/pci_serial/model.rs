@@ -512,7 +512,9 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
-    const TIMERS: &'static [&'static str] = &["char_timeout", "tx_retry"];
+    fn timers(&self) -> &'static [&'static str] {
+        &["char_timeout", "tx_retry"]
+    }
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         match timer {
             0 => self.fire_char_timeout(ctx),
@@ -520,7 +522,9 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
-    const STREAMS: &'static [&'static str] = &["line"];
+    fn streams(&self) -> &'static [&'static str] {
+        &["line"]
+    }
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         if stream == 0 {
             self.input_line(ctx, byte);

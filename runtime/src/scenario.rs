@@ -186,6 +186,7 @@ impl<R: Registers> Harness<R> {
             .expect("the harness memory layout is valid"),
         );
         let mut model = Model::new(regs);
+        let streams = model.streams().len();
         model.set_guest_memory(Some(memory.clone()));
         let irq = Recorder::default();
         model.set_interrupt_sink(Box::new(irq.clone()));
@@ -199,8 +200,8 @@ impl<R: Registers> Harness<R> {
             trace,
             dma_buffer,
             irq,
-            pending_input: vec![VecDeque::new(); R::STREAMS.len()],
-            output: vec![Vec::new(); R::STREAMS.len()],
+            pending_input: vec![VecDeque::new(); streams],
+            output: vec![Vec::new(); streams],
             vmm: Vec::new(),
         }
     }

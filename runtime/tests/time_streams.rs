@@ -83,8 +83,14 @@ impl Registers for Clocky {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
-    const TIMERS: &'static [&'static str] = &["a", "b"];
-    const STREAMS: &'static [&'static str] = &["line"];
+
+    fn timers(&self) -> &'static [&'static str] {
+        &["a", "b"]
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &["line"]
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
         match reg {

@@ -204,6 +204,7 @@ mod tests {
         interrupt_pin: Some(IntxPin::B),
         bars: BARS,
         msi: Some(MsiInfo { vectors: 3 }),
+        msix: None,
     };
 
     #[test]
@@ -241,6 +242,7 @@ mod tests {
         let bare = Layout::new(&DeviceInfo {
             interrupt_pin: None,
             msi: None,
+            msix: None,
             ..INFO
         });
         assert!(bare.irq_infos().iter().all(|i| i.count == 0));

@@ -205,6 +205,7 @@ struct Recorder(Arc<Mutex<Vec<IrqEvent>>>);
 pub enum IrqEvent {
     Intx(bool),
     Msi(u8, MsiMessage),
+    Msix(u16, MsiMessage),
 }
 
 impl InterruptSink for Recorder {
@@ -213,6 +214,9 @@ impl InterruptSink for Recorder {
     }
     fn msi(&mut self, vector: u8, message: MsiMessage) {
         self.lock().push(IrqEvent::Msi(vector, message));
+    }
+    fn msix(&mut self, vector: u16, message: MsiMessage) {
+        self.lock().push(IrqEvent::Msix(vector, message));
     }
 }
 

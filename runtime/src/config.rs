@@ -20,17 +20,21 @@
 //! | 0x10..0x28 | BAR0..BAR5 | address bits (sizing: all-ones reads back `~(size-1)` plus flags) |
 //! | 0x2c | subsystem vendor id, subsystem id | no |
 //! | 0x30 | expansion ROM (absent: 0) | no |
-//! | 0x34 | capabilities pointer (0x40 with MSI) | no |
+//! | 0x34 | capabilities pointer (0x40 with MSI, else 0x50 with MSI-X) | no |
 //! | 0x3c | interrupt line | yes |
 //! | 0x3d | interrupt pin (1..4, 0 = none) | no |
-//! | 0x40 | MSI: id 0x05, next 0, message control | enable bit, MME (clamped to MMC) |
+//! | 0x40 | MSI: id 0x05, next (0x50 with MSI-X, else 0), message control | enable bit, MME (clamped to MMC) |
 //! | 0x44 | MSI message address (low, dword aligned) | bits 31:2 |
 //! | 0x48 | MSI message address (high) | yes |
 //! | 0x4c | MSI message data (16 bits) | bits 15:0 |
+//! | 0x50 | MSI-X: id 0x11, next 0, message control (see `msix.rs`) | function mask, enable |
+//! | 0x54 | MSI-X table offset / BIR | no |
+//! | 0x58 | MSI-X PBA offset / BIR | no |
 //! | 0x0c | cache line size | yes |
 //! | 0x40..0xff not in a capability | device-specific: plain memory, as QEMU's PCI core has it | yes |
 
 use crate::info::{BarInfo, BarKind, DeviceInfo};
+use crate::msix::{MSIX_CAP_OFFSET, MsixState};
 
 /// Size of the type-0 configuration space.
 pub const CONFIG_SPACE_SIZE: u64 = 256;
@@ -136,6 +140,12 @@ pub struct ConfigSpace {
     msi_mme: u8,
     msi_address: u64,
     msi_data: u16,
+    /// MSI-X capability state, table and PBA (when the device declares MSI-X).
+    pub(crate) msix: Option<MsixState>,
+    /// MSI-X messages a config write made deliverable (pending vectors
+    /// unmasked), drained by the device context after the write. Bounded:
+    /// each entry cleared a pending bit.
+    pub(crate) msix_unmasked: Vec<(u16, MsiMessage)>,
     /// The cache line size register (0x0c).
     cache_line: u8,
     /// Bytes 0x40..0xff that no capability claims: QEMU's PCI core leaves
@@ -171,6 +181,8 @@ impl ConfigSpace {
             msi_mme: 0,
             msi_address: 0,
             msi_data: 0,
+            msix: info.msix.map(MsixState::new),
+            msix_unmasked: Vec::new(),
             cache_line: 0,
             scratch: [0; (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize],
         }
@@ -222,7 +234,7 @@ impl ConfigSpace {
         if self.interrupt_status {
             status |= STATUS_INTERRUPT;
         }
-        if self.info.msi.is_some() {
+        if self.info.msi.is_some() || self.msix.is_some() {
             status |= STATUS_CAPABILITIES;
         }
         status
@@ -266,6 +278,17 @@ impl ConfigSpace {
     /// Whether the guest enabled MSI (the device must then not use INTx).
     pub fn msi_enabled(&self) -> bool {
         self.info.msi.is_some() && self.msi_enable
+    }
+
+    /// Whether the guest enabled MSI-X (the device then uses neither INTx
+    /// nor MSI).
+    pub fn msix_enabled(&self) -> bool {
+        self.msix.as_ref().is_some_and(MsixState::enabled)
+    }
+
+    /// The MSI-X state (capability, table, PBA), when the device has MSI-X.
+    pub fn msix(&self) -> Option<&MsixState> {
+        self.msix.as_ref()
     }
 
     /// Number of vectors the guest allocated (Multiple Message Enable), or 0
@@ -383,14 +406,19 @@ impl ConfigSpace {
             }
             11 => u32::from(info.subsystem_vendor_id) | u32::from(info.subsystem_id) << 16,
             13 if has_msi => u32::from(MSI_CAP_OFFSET),
+            13 if self.msix.is_some() => u32::from(MSIX_CAP_OFFSET),
             15 => {
                 let pin = info.interrupt_pin.map_or(0, |p| p.register_value());
                 u32::from(self.interrupt_line) | u32::from(pin) << 8
             }
-            16 if has_msi => u32::from(MSI_CAP_ID) | u32::from(self.msi_control()) << 16,
+            16 if has_msi => {
+                let next = if self.msix.is_some() { MSIX_CAP_OFFSET } else { 0 };
+                u32::from(MSI_CAP_ID) | u32::from(next) << 8 | u32::from(self.msi_control()) << 16
+            }
             17 if has_msi => self.msi_address as u32,
             18 if has_msi => (self.msi_address >> 32) as u32,
             19 if has_msi => u32::from(self.msi_data) | self.scratch_dword(index) & 0xffff_0000,
+            20..=22 if let Some(msix) = &self.msix => msix.cap_dword(index - 20, 0),
             16..=63 => self.scratch_dword(index),
             _ => 0,
         }
@@ -454,6 +482,10 @@ impl ConfigSpace {
                 // The two bytes after the 64-bit MSI capability are free.
                 self.write_scratch(index, value, mask & 0xffff_0000);
             }
+            20..=22 if let Some(msix) = &mut self.msix => {
+                let out = msix.cap_write(index - 20, value, mask);
+                self.msix_unmasked.extend(out);
+            }
             3 => self.cache_line = merge(u32::from(self.cache_line), 0xff) as u8,
             16..=63 => self.write_scratch(index, value, mask),
             _ => {}
@@ -512,6 +544,7 @@ mod tests {
             bar(9, BarKind::Io, 4),  // no such slot
         ],
         msi: Some(MsiInfo { vectors: 0 }),
+        msix: None,
     };
 
     fn read32(c: &ConfigSpace, off: u64) -> u32 {

@@ -68,6 +68,7 @@
 //!         ],
 //!     }],
 //!     msi: None,
+//!     msix: None,
 //! };
 //!
 //! #[derive(Debug)]
@@ -106,6 +107,7 @@ mod ctx;
 mod fifo;
 mod info;
 mod model;
+mod msix;
 pub mod ops;
 pub mod scenario;
 mod stream;
@@ -124,7 +126,11 @@ pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
 pub use fifo::Fifo;
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
-    RegisterLayout, Unmapped,
+    MsixInfo, RegisterLayout, Unmapped,
+};
+pub use msix::{
+    MSIX_CAP_ID, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, MSIX_CONTROL_FUNCTION_MASK,
+    MSIX_ENTRY_SIZE, MSIX_MAX_VECTORS, MsixArea, MsixSend, MsixState,
 };
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};

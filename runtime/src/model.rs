@@ -176,6 +176,10 @@ impl<R: Registers> Model<R> {
             size: data.len(),
             value: le_value(data),
         });
+        // Pending MSI-X vectors that the write unmasked (function mask
+        // cleared, MSI-X enabled) are delivered now, as msix.c does.
+        let unmasked = std::mem::take(&mut self.ctx.config.msix_unmasked);
+        self.ctx.deliver_unmasked(unmasked);
         self.refresh_interrupt();
     }
 
@@ -183,11 +187,22 @@ impl<R: Registers> Model<R> {
     /// for validity, decode gating and register splitting. Never panics;
     /// `data` is always filled.
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
-        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+        let msix = if self.msix_decodes(bar, offset, data.len()) {
+            self.ctx.msix_read(bar, offset, data)
+        } else {
+            None
+        };
+        let checked = match msix {
+            Some(valid) => Err(msix_outcome(valid, offset, data.len())),
+            None => self.check_bar_access(bar, offset, data.len()),
+        };
+        let outcome = match checked {
             Ok(info) => {
                 self.dispatch_read(info.0, info.1, offset, data);
                 AccessOutcome::Done
             }
+            // An MSI-X table/PBA access was served (or filled) already.
+            Err(outcome) if msix.is_some() => outcome,
             Err(outcome) => {
                 let fill = match outcome {
                     AccessOutcome::Invalid {
@@ -213,7 +228,16 @@ impl<R: Registers> Model<R> {
 
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
-        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+        let msix = if self.msix_decodes(bar, offset, data.len()) {
+            self.ctx.msix_write(bar, offset, data)
+        } else {
+            None
+        };
+        let checked = match msix {
+            Some(valid) => Err(msix_outcome(valid, offset, data.len())),
+            None => self.check_bar_access(bar, offset, data.len()),
+        };
+        let outcome = match checked {
             Ok(info) => {
                 self.dispatch_write(info.0, info.1, offset, data);
                 AccessOutcome::Done
@@ -425,6 +449,17 @@ impl<R: Registers> Model<R> {
         }
     }
 
+    /// Whether an access to `bar` may reach the MSI-X structures: a memory
+    /// BAR that decodes, and the access lies inside it.
+    fn msix_decodes(&self, bar: u8, offset: u64, len: usize) -> bool {
+        let config = &self.ctx.config;
+        config.msix().is_some()
+            && config.mem_enabled()
+            && config.bar_info(bar).is_some_and(|b| {
+                !b.kind.is_io() && offset.checked_add(len as u64).is_some_and(|e| e <= b.size)
+            })
+    }
+
     /// The BAR to use for an access and the registers it overlaps, or how
     /// the access ends without reaching any register.
     fn check_bar_access(
@@ -550,6 +585,23 @@ impl Overlaps {
                 let hi = end.min(r.end());
                 (lo < hi).then_some((i, lo, hi))
             })
+    }
+}
+
+/// How an access to the MSI-X table or PBA ended: done, or invalid (a size
+/// other than 4 or 8, or misaligned: reads all-ones, writes dropped).
+fn msix_outcome(valid: bool, offset: u64, len: usize) -> AccessOutcome {
+    if valid {
+        AccessOutcome::Done
+    } else {
+        AccessOutcome::Invalid {
+            reason: if matches!(len, 4 | 8) && !offset.is_multiple_of(len as u64) {
+                InvalidReason::Misaligned
+            } else {
+                InvalidReason::Size
+            },
+            action: InvalidAccess::AllOnes,
+        }
     }
 }
 

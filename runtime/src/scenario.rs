@@ -120,13 +120,23 @@ impl InterruptSink for Recorder {
         }
     }
     fn msi(&mut self, vector: u8, _message: MsiMessage) {
+        self.vector(u16::from(vector));
+    }
+    fn msix(&mut self, vector: u16, _message: MsiMessage) {
+        self.vector(vector);
+    }
+}
+
+impl Recorder {
+    /// `expect msi N` counts MSI and MSI-X vectors alike.
+    fn vector(&mut self, vector: u16) {
         if let Ok(mut g) = self.0.lock() {
             // Bounded: a scenario has at most MAX_EXPANDED_STEPS steps, but
             // a device could signal on every one; keep the newest 4096.
             if g.msi.len() == 4096 {
                 g.msi.remove(0);
             }
-            g.msi.push(u16::from(vector));
+            g.msi.push(vector);
         }
     }
 }

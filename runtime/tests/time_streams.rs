@@ -63,6 +63,7 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    msix: None,
 };
 
 const LINE: usize = 0;

@@ -23,6 +23,7 @@ impl<'a> Checker<'a> {
             let key = match item {
                 InterruptItem::Pin(_) => "pin",
                 InterruptItem::Msi(_) => "msi",
+                InterruptItem::Msix { .. } => "msix",
                 InterruptItem::Level(_) => "level",
                 InterruptItem::Status(_) => "status",
                 InterruptItem::Ack { .. } => "ack",
@@ -76,6 +77,34 @@ impl<'a> Checker<'a> {
                         out.msi_vectors = Some(n.value as u8);
                     }
                 }
+                InterruptItem::Msix {
+                    vectors,
+                    table,
+                    pba,
+                } => {
+                    // Placement (BARs, alignment, overlaps) is checked in
+                    // msix.rs once the registers are known.
+                    if vectors.value == 0 || vectors.value > 2048 {
+                        self.err(
+                            Diagnostic::error(
+                                diag::OUT_OF_RANGE,
+                                vectors.span,
+                                format!("{} MSI-X vectors: must be 1 to 2048", vectors.value),
+                            )
+                            .label("invalid vector count")
+                            .hint("an MSI-X table has 1 to 2048 entries"),
+                        );
+                    } else {
+                        let bar = |n: &ast::Num| u8::try_from(n.value).unwrap_or(u8::MAX);
+                        out.msix = Some(ir::Msix {
+                            vectors: vectors.value as u16,
+                            table_bar: bar(&table.0),
+                            table_offset: table.1.value,
+                            pba_bar: bar(&pba.0),
+                            pba_offset: pba.1.value,
+                        });
+                    }
+                }
                 InterruptItem::Level(e) => out.level = self.expr(e, ExprCx::Level),
                 InterruptItem::Status(r) => {
                     if let Some(id) = self.lookup_register(r) {
@@ -103,7 +132,8 @@ impl<'a> Checker<'a> {
             }
         }
         // (A `pin` or `msi` that was written but invalid is reported already.)
-        let has_source = seen.contains_key("pin") || seen.contains_key("msi");
+        let has_source =
+            seen.contains_key("pin") || seen.contains_key("msi") || seen.contains_key("msix");
         if !out.any()
             && !has_source
             && (out.level.is_some() || out.status.is_some() || out.ack.is_some())
@@ -118,7 +148,10 @@ impl<'a> Checker<'a> {
                 .hint("add `pin A;` (INTx) and/or `msi 1;`"),
             );
         }
-        if out.any() && out.status.is_none() && !seen.contains_key("status") {
+        // An MSI-X-only device (no INTx pin) needs no status: its vectors
+        // are never shared, so every interrupt is its own.
+        let msix_only = out.msix.is_some() && out.pin.is_none();
+        if out.any() && out.status.is_none() && !seen.contains_key("status") && !msix_only {
             self.err(
                 Diagnostic::error(diag::NO_STATUS, ast.span, "the interrupt has no `status` register")
                     .label("handler cannot tell its interrupt from others")
@@ -164,7 +197,7 @@ impl<'a> Checker<'a> {
             }
         }
         for site in self.msi_stmt_sites.clone() {
-            if irq.msi_vectors.is_none() {
+            if irq.msi_vectors.is_none() && irq.msix.is_none() {
                 self.err(
                     Diagnostic::error(
                         diag::NO_INTERRUPT,
@@ -172,7 +205,7 @@ impl<'a> Checker<'a> {
                         "`msi` action on a device without MSI",
                     )
                     .label("no MSI declared")
-                    .hint("add `msi N;` to the `interrupt` block"),
+                    .hint("add `msi N;` or `msix N table bar B @ OFF pba bar B @ OFF;` to the `interrupt` block"),
                 );
             }
         }

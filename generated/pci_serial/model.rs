@@ -44,6 +44,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    msix: None,
 };
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}

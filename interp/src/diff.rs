@@ -147,6 +147,48 @@ impl AccessGen {
                 };
                 (0, 0, size, off, v)
             }
+            // MSI-X: message control (enable, function mask), table entries
+            // (address, data, mask bit) at 4 and 8 bytes, PBA reads, other
+            // sizes and alignments now and then.
+            15..=34 if let Some(m) = self.info.msix => {
+                let entry = |g: &mut Self| {
+                    u32::from(m.table_offset & !7) + 16 * g.below(u32::from(m.vector_count()))
+                };
+                match self.below(8) {
+                    0 => {
+                        let v = 0x8000 | u64::from(self.below(4) == 0) << 14;
+                        (0, 0, 2, 0x52, if self.below(8) == 0 { self.value() } else { v })
+                    }
+                    1 | 2 => {
+                        let e = entry(self);
+                        (2, m.table_bar, 4, e + 12, u64::from(self.below(4) == 0))
+                    }
+                    3 => {
+                        let e = entry(self);
+                        let v = 0xfee0_0000 | u64::from(self.below(0x100)) << 12;
+                        (2, m.table_bar, 8, e, v)
+                    }
+                    4 => {
+                        let e = entry(self);
+                        (2, m.table_bar, 4, e + 8, u64::from(self.below(0x10000)))
+                    }
+                    5 => {
+                        let words = u32::from(m.vector_count()).div_ceil(64);
+                        let off = (m.pba_offset & !7) + 8 * self.below(words);
+                        let kind = 2 + u8::from(self.below(4) != 0);
+                        (kind, m.pba_bar, [4, 8][self.below(2) as usize], off, self.value())
+                    }
+                    6 => {
+                        let e = entry(self) + self.below(16);
+                        let kind = 2 + self.below(2) as u8;
+                        (kind, m.table_bar, self.size(), e, self.value())
+                    }
+                    _ => {
+                        let e = entry(self) + 4 * self.below(4);
+                        (3, m.table_bar, 4, e, 0)
+                    }
+                }
+            }
             // Any config access.
             9..=14 => {
                 let kind = self.below(2) as u8;
@@ -321,6 +363,8 @@ pub struct Pair<A: Registers, B: Registers> {
     pub events: u64,
     /// BAR accesses that reached registers (traced `Done`) so far.
     pub bar_done: u64,
+    /// MSI-X messages delivered, and vectors left pending, so far.
+    pub msix: (u64, u64),
 }
 
 /// Where and how the two models differed.
@@ -353,6 +397,7 @@ impl<A: Registers, B: Registers> Pair<A, B> {
             steps: 0,
             events: 0,
             bar_done: 0,
+            msix: (0, 0),
         }
     }
 
@@ -390,6 +435,15 @@ impl<A: Registers, B: Registers> Pair<A, B> {
             return Err(self.differ(Some(access), format!("trace {ta:?} vs {tb:?}")));
         }
         self.events += ta.len() as u64;
+        for e in &ta {
+            if let TraceEvent::Msix {
+                delivered, pending, ..
+            } = e
+            {
+                self.msix.0 += u64::from(*delivered);
+                self.msix.1 += u64::from(*pending);
+            }
+        }
         self.bar_done += ta
             .iter()
             .filter(|e| {

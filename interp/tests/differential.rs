@@ -56,7 +56,7 @@ fn compare<R: Registers>(
     let spec = Spec::load(&repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let total = accesses();
     let per_seed = total.div_ceil(SEEDS);
-    let (mut events, mut bar_done) = (0, 0);
+    let (mut events, mut bar_done, mut msix) = (0, 0, (0u64, 0u64));
     for seed in 0..SEEDS {
         let gen_model = generated();
         assert_eq!(
@@ -76,6 +76,8 @@ fn compare<R: Registers>(
         }
         events += pair.events;
         bar_done += pair.bar_done;
+        msix.0 += pair.msix.0;
+        msix.1 += pair.msix.1;
     }
     // The sequences reached the device: a run that only ever hit disabled
     // decoding or invalid offsets would compare nothing of interest.
@@ -84,8 +86,15 @@ fn compare<R: Registers>(
         !has_registers || bar_done * 4 >= total,
         "{rel}: only {bar_done} of {total} accesses reached registers"
     );
+    // With MSI-X, vectors were both delivered and held pending.
+    assert!(
+        spec.info().msix.is_none() || (msix.0 > 0 && msix.1 > 0),
+        "{rel}: MSI-X delivered {} and left pending {} vectors",
+        msix.0,
+        msix.1
+    );
     eprintln!(
-        "{rel}: {total} accesses, {bar_done} reached registers, {events} trace events compared"
+        "{rel}: {total} accesses, {bar_done} reached registers, {events} trace events compared, MSI-X {msix:?}"
     );
 }
 
@@ -196,6 +205,10 @@ mod corpus {
     #[derive(Debug, Default)]
     pub struct MsiOnly;
 
+    #[pci_device(spec = "../dsl/tests/valid/msix.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct Msix;
+
     #[pci_device(spec = "../dsl/tests/valid/qemu_features.pcidev")]
     #[derive(Debug, Default)]
     pub struct QemuFeatures;
@@ -302,6 +315,19 @@ fn corpus_msi_only() {
         "dsl/tests/valid/msi_only.pcidev",
         || Model::new(msi_only::Device::new(MsiOnly)),
         gen_state!(corpus::msi_only),
+        quiet,
+    );
+}
+
+/// MSI-X: table and PBA accesses, enable and function mask, vectors sent
+/// by a register write, on both sides.
+#[test]
+fn corpus_msix() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/msix.pcidev",
+        || Model::new(msix_corpus::Device::new(Msix)),
+        gen_state!(corpus::msix_corpus),
         quiet,
     );
 }

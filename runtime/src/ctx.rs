@@ -62,6 +62,8 @@ pub struct DeviceCtx {
     stream_names: &'static [&'static str],
     /// VMM requests not yet taken by the host.
     vmm: Vec<VmmRequest>,
+    /// The VMM emulates the MSI-X table and masking (kept across resets).
+    msix_masking_by_vmm: bool,
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -96,6 +98,7 @@ impl DeviceCtx {
             outputs: Outputs::new(0),
             stream_names: &[],
             vmm: Vec::new(),
+            msix_masking_by_vmm: false,
         }
     }
 
@@ -376,8 +379,13 @@ impl DeviceCtx {
     /// delivered if below the number of vectors enabled; else nothing
     /// happens. Traced either way.
     pub fn msi_notify(&mut self, vector: u16) {
+        let by_vmm = self.msix_masking_by_vmm;
         if let Some(msix) = self.config.msix.as_mut().filter(|m| m.enabled()) {
-            let outcome = msix.send(vector);
+            let outcome = if by_vmm {
+                msix.send_unmasked(vector)
+            } else {
+                msix.send(vector)
+            };
             let (message, pending) = match outcome {
                 MsixSend::Deliver(m) => (Some(m), false),
                 MsixSend::Pending => (None, true),
@@ -410,6 +418,10 @@ impl DeviceCtx {
             delivered: message.is_some(),
             pending,
         });
+    }
+
+    pub(crate) fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        self.msix_masking_by_vmm = on;
     }
 
     /// Deliver the MSI-X messages that the last config or table write

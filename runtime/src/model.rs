@@ -156,6 +156,17 @@ impl<R: Registers> Model<R> {
         self.ctx.set_trace(sink);
     }
 
+    /// Declare that the VMM emulates the MSI-X table, masking and pending
+    /// bits itself and only needs to know which vector fired: QEMU's
+    /// `vfio-user-pci` overlays its own table (`hw/vfio/pci.c` +
+    /// `hw/pci/msix.c`) and never forwards table writes, so the model's
+    /// table stays in its reset state (every vector masked). With this set,
+    /// every vector sent while the guest has MSI-X enabled is delivered to
+    /// the sink; the model's table and PBA still answer BAR accesses.
+    pub fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        self.ctx.set_msix_masking_by_vmm(on);
+    }
+
     /// Read configuration space. Any offset and length is accepted; bytes
     /// beyond the 256-byte space read 0xff.
     pub fn config_read(&mut self, offset: u64, data: &mut [u8]) {
@@ -666,6 +677,8 @@ pub trait PciModel: Send {
     fn reset(&mut self);
     /// See [`Model::set_interrupt_sink`].
     fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>);
+    /// See [`Model::set_msix_masking_by_vmm`].
+    fn set_msix_masking_by_vmm(&mut self, on: bool);
     /// See [`Model::set_guest_memory`].
     fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>);
     /// See [`Model::set_trace`].
@@ -713,6 +726,9 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>) {
         Model::set_interrupt_sink(self, sink)
+    }
+    fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        Model::set_msix_masking_by_vmm(self, on)
     }
     fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>) {
         Model::set_guest_memory(self, mem)

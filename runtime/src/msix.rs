@@ -128,6 +128,17 @@ impl MsixState {
         }
     }
 
+    /// `send` for a VMM that emulates the table and masking itself (see
+    /// [`Model::set_msix_masking_by_vmm`](crate::Model::set_msix_masking_by_vmm)):
+    /// every vector in the table is delivered while MSI-X is enabled, with
+    /// the message of the model's own (unused) table entry.
+    pub fn send_unmasked(&mut self, vector: u16) -> MsixSend {
+        if !self.enable {
+            return MsixSend::Dropped;
+        }
+        self.message(vector).map_or(MsixSend::Dropped, MsixSend::Deliver)
+    }
+
     /// The message the guest programmed for `vector`.
     pub fn message(&self, vector: u16) -> Option<MsiMessage> {
         let e = self.table.get(usize::from(vector))?;

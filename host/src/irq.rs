@@ -458,6 +458,39 @@ mod tests {
     }
 
     #[test]
+    fn msix_vectors_have_their_own_eventfds() {
+        let msg = MsiMessage {
+            address: 0,
+            data: 0,
+        };
+        let mut irq = IrqState::new(false, 1);
+        assert!(
+            irq.set_irqs(MSIX_IRQ, TRIGGER_NONE, 0, 1, vec![]).is_err(),
+            "no MSI-X yet"
+        );
+        irq.set_msix_vectors(3);
+        let (e0, f0) = eventfd();
+        let (e2, f2) = eventfd();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 0, 1, vec![f0]).unwrap();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 1, vec![f2]).unwrap();
+        assert!(irq.set_irqs(MSIX_IRQ, MASK, 0, 1, vec![]).is_err());
+        assert!(irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 2, vec![]).is_err());
+        irq.msix(2, msg);
+        irq.msix(2, msg);
+        irq.msix(1, msg);
+        irq.msix(0, msg);
+        irq.msix(900, msg);
+        assert_eq!((taken(&e0), taken(&e2)), (1, 2));
+        irq.msi(0, msg);
+        assert_eq!(taken(&e0), 0, "MSI vector 0 is another eventfd");
+        let c = irq.counters();
+        assert_eq!((c.msix_signals, c.msix_dropped, c.msi_signals), (3, 2, 0));
+        irq.set_irqs(MSIX_IRQ, TRIGGER_NONE, 0, 0, vec![]).unwrap();
+        irq.msix(0, msg);
+        assert_eq!(taken(&e0), 0, "torn down");
+    }
+
+    #[test]
     fn intx_is_level_through_automask_and_unmask() {
         let mut irq = IrqState::new(true, 0);
         let (efd, file) = eventfd();

@@ -137,7 +137,7 @@ fn driver(dev: &Device, names: &Names, source: &str) -> DriverC {
     let upper = c_header::prefix(dev);
     let generator = crate::generator(dev);
     let does_dma = dev.does_dma();
-    let msi = dev.interrupt.msi_vectors.is_some();
+    let msi = dev.interrupt.msi_vectors.is_some() || dev.interrupt.msix.is_some();
     let steps: usize = dev.scenarios.iter().map(|s| s.steps.len()).sum();
     let mut intro = vec![format!(
         "C PCI driver skeleton for {} (PCI {:04x}:{:04x}){}.",

@@ -178,6 +178,10 @@ struct DriverRs {
     irq: Option<IrqView>,
     scenarios: Vec<ScenarioView>,
     dma_plus: bool,
+    /// The driver runs `expect msi` steps (per-vector consumed counts).
+    expect_msi: bool,
+    /// One handler per vector (`irq.multi`), for the parts outside `irq`.
+    multi: bool,
     vendor: String,
     device: String,
     description_lit: String,
@@ -291,7 +295,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
     }
 
     let does_dma = dev.does_dma();
-    let msi = dev.interrupt.msi_vectors.is_some();
+    let msi = dev.interrupt.msi_vectors.is_some() || dev.interrupt.msix.is_some();
     DriverRs {
         source: source.to_string(),
         generator: crate::generator(dev),
@@ -313,6 +317,8 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         },
         scenarios,
         dma_plus: needs.dma_plus,
+        expect_msi: needs.expect_msi,
+        multi: irq.as_ref().is_some_and(|i| i.multi.is_some()),
         vendor: format!("{:#06x}", dev.vendor_id),
         device: format!("{:#06x}", dev.device_id),
         description_lit: text::str_lit(if dev.description.is_empty() {

@@ -231,7 +231,7 @@ pub mod scenarios {
         name: "identity",
         steps: &[
             ScenarioStep::new(
-                73,
+                76,
                 "expect IVPOSITION == 0;",
                 Step::Expect {
                     loc: Loc::bar(0, 8, 4),
@@ -241,7 +241,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                74,
+                77,
                 "expect INTRMASK == 0;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 4),
@@ -251,7 +251,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                75,
+                78,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
                     loc: Loc::bar(0, 4, 4),
@@ -261,12 +261,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                76,
+                79,
                 "write INTRMASK = 0xffffffff;",
                 Step::Write(Loc::bar(0, 0, 4), StepValue::new(0xffffffff)),
             ),
             ScenarioStep::new(
-                77,
+                80,
                 "expect INTRMASK == 0xffffffff;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 4),
@@ -276,7 +276,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                78,
+                81,
                 "write INTRMASK = 0;",
                 Step::Write(Loc::bar(0, 0, 4), StepValue::new(0)),
             ),
@@ -287,45 +287,45 @@ pub mod scenarios {
         name: "doorbells",
         steps: &[
             ScenarioStep::new(
-                82,
+                85,
                 "write DOORBELL = 0;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0)),
             ),
-            ScenarioStep::new(83, "expect msi 0;", Step::ExpectMsi(0u16)),
+            ScenarioStep::new(86, "expect msi 0;", Step::ExpectMsi(0u16)),
             ScenarioStep::new(
-                84,
+                87,
                 "write DOORBELL = 1;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
             ),
-            ScenarioStep::new(85, "expect msi 1;", Step::ExpectMsi(1u16)),
+            ScenarioStep::new(88, "expect msi 1;", Step::ExpectMsi(1u16)),
             ScenarioStep::new(
-                86,
+                89,
                 "write DOORBELL = 2;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(2)),
             ),
-            ScenarioStep::new(87, "expect msi 2;", Step::ExpectMsi(2u16)),
+            ScenarioStep::new(90, "expect msi 2;", Step::ExpectMsi(2u16)),
             ScenarioStep::new(
-                88,
+                91,
                 "write DOORBELL = 3;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
             ),
-            ScenarioStep::new(89, "expect msi 3;", Step::ExpectMsi(3u16)),
+            ScenarioStep::new(92, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(
-                91,
+                94,
                 "write DOORBELL = 0x10001;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x10001)),
             ),
             ScenarioStep::new(
-                92,
+                95,
                 "write DOORBELL = 4;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(4)),
             ),
             ScenarioStep::new(
-                93,
+                96,
                 "write DOORBELL = 0x0102;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x102)),
             ),
-            ScenarioStep::new(94, "expect msi 2;", Step::ExpectMsi(2u16)),
+            ScenarioStep::new(97, "expect msi 2;", Step::ExpectMsi(2u16)),
         ],
     };
     /// Scenario `masked_vector`: a masked vector stays pending until it is unmasked.
@@ -333,29 +333,29 @@ pub mod scenarios {
         name: "masked_vector",
         steps: &[
             ScenarioStep::new(
-                99,
+                102,
                 "write bar 1 @ 0x1c : u32 = 1;",
                 Step::Write(Loc::bar(1, 0x1c, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                100,
+                103,
                 "write DOORBELL = 1;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                101,
+                104,
                 "write DOORBELL = 3;",
                 Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
             ),
-            ScenarioStep::new(102, "expect msi 3;", Step::ExpectMsi(3u16)),
+            ScenarioStep::new(105, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(
-                104,
+                107,
                 "write bar 1 @ 0x1c : u32 = 0;",
                 Step::Write(Loc::bar(1, 0x1c, 4), StepValue::new(0)),
             ),
-            ScenarioStep::new(105, "expect msi 1;", Step::ExpectMsi(1u16)),
+            ScenarioStep::new(108, "expect msi 1;", Step::ExpectMsi(1u16)),
             ScenarioStep::new(
-                106,
+                109,
                 "expect bar 1 @ 0x1c : u32 == 0;",
                 Step::Expect {
                     loc: Loc::bar(1, 0x1c, 4),

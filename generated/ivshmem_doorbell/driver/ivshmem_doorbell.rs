@@ -49,6 +49,11 @@ use selftest::Tally;
 /// Name of the driver, its BAR regions and its interrupt.
 const NAME: &CStr = c"ivshmem_doorbell";
 
+/// Interrupt vectors the spec declares (`msix`/`msi`).
+const VECTORS: u32 = 4;
+/// The handlers besides vector 0's.
+const MORE_VECTORS: usize = 3;
+
 /// Size of BAR 0 (32-bit memory, 256 bytes); mapping fails if the device's BAR is smaller.
 const BAR0_SIZE: usize = 256;
 /// BAR 0: memory-mapped I/O.
@@ -129,17 +134,6 @@ mod bar0 {
     }
 }
 
-/// Registers of BAR 1 (32-bit memory, 4096 bytes; aligned 1/2/4/8-byte accesses; others are
-/// ignored, reading 0), with access helpers that follow each register's access semantics (which
-/// `register!` does not know).
-#[allow(dead_code, reason = "the skeleton declares every register of the spec")]
-mod bar1 {
-    use super::*;
-
-    register! {
-    }
-}
-
 /// The device's mapped BARs.
 struct Bars<'a> {
     /// BAR 0 (32-bit memory, 256 bytes).
@@ -152,15 +146,30 @@ struct Bars<'a> {
 struct IrqHandler<'a> {
     bars: &'a Bars<'a>,
     count: Atomic<u32>,
+    /// Interrupts the self-test's `expect msi` steps have consumed.
+    consumed: Atomic<u32>,
+    /// The vector is message-signalled (MSI-X or MSI), never shared: every call is ours.
+    exclusive: bool,
+    /// False for a stand-in registered on vector 0 when fewer vectors were allocated: it never
+    /// claims an interrupt.
+    live: bool,
 }
 
 impl irq::Handler for IrqHandler<'_> {
     fn handle(&self) -> IrqReturn {
+        if !self.live {
+            return IrqReturn::None;
+        }
         let io0 = &self.bars.bar0;
         // The spec's `status INTRSTATUS`: 0 means another device's interrupt (shared line).
         let status = io0.read(bar0::INTRSTATUS);
         let value = u64::from(status.into_raw());
         if value == 0 {
+            if self.exclusive {
+                // A message-signalled vector is ours even when the status is clear.
+                self.count.fetch_add(1, Relaxed);
+                return IrqReturn::Handled;
+            }
             return IrqReturn::None;
         }
         // The spec declares no `ack`: the device stops interrupting by itself.
@@ -180,6 +189,9 @@ struct IvshmemDoorbellData<'bound> {
     /// Borrows `bars` and `vectors`, so it is declared (dropped) before them.
     #[pin]
     irq: irq::Registration<'bound, IrqHandler<'bound>>,
+    /// Vectors 1 to `MORE_VECTORS`, one handler each; borrows `bars` and `vectors` like `irq`.
+    #[pin]
+    more_irqs: [irq::Registration<'bound, IrqHandler<'bound>>; MORE_VECTORS],
     vectors: pci::IrqVectorRegistration<'bound>,
     bars: Bars<'bound>,
 }
@@ -208,28 +220,28 @@ impl IvshmemDoorbellData<'_> {
         t.scenario("identity");
         let io0 = &self.bars.bar0;
 
-        t.step(73, "expect IVPOSITION == 0;");
+        t.step(76, "expect IVPOSITION == 0;");
         let got = io0.read(bar0::IVPOSITION);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(74, "expect INTRMASK == 0;");
+        t.step(77, "expect INTRMASK == 0;");
         let got = io0.read(bar0::INTRMASK);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(75, "expect INTRSTATUS == 0;");
+        t.step(78, "expect INTRSTATUS == 0;");
         let got = io0.read(bar0::INTRSTATUS);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(76, "write INTRMASK = 0xffffffff;");
+        t.step(79, "write INTRMASK = 0xffffffff;");
         let v = bar0::INTRMASK::from_raw(0xffffffff);
         io0.write_reg(v);
         t.pass();
 
-        t.step(77, "expect INTRMASK == 0xffffffff;");
+        t.step(80, "expect INTRMASK == 0xffffffff;");
         let got = io0.read(bar0::INTRMASK);
         t.check_reg(Ok(got), 0xffffffff, u64::MAX);
 
-        t.step(78, "write INTRMASK = 0;");
+        t.step(81, "write INTRMASK = 0;");
         let v = bar0::INTRMASK::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -240,55 +252,55 @@ impl IvshmemDoorbellData<'_> {
         t.scenario("doorbells");
         let io0 = &self.bars.bar0;
 
-        t.step(82, "write DOORBELL = 0;");
+        t.step(85, "write DOORBELL = 0;");
         let v = bar0::DOORBELL::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(83, "expect msi 0;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(86, "expect msi 0;");
+        self.expect_msi(t, 0);
 
-        t.step(84, "write DOORBELL = 1;");
+        t.step(87, "write DOORBELL = 1;");
         let v = bar0::DOORBELL::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(85, "expect msi 1;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(88, "expect msi 1;");
+        self.expect_msi(t, 1);
 
-        t.step(86, "write DOORBELL = 2;");
+        t.step(89, "write DOORBELL = 2;");
         let v = bar0::DOORBELL::from_raw(0x2);
         io0.write_reg(v);
         t.pass();
 
-        t.step(87, "expect msi 2;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(90, "expect msi 2;");
+        self.expect_msi(t, 2);
 
-        t.step(88, "write DOORBELL = 3;");
+        t.step(91, "write DOORBELL = 3;");
         let v = bar0::DOORBELL::from_raw(0x3);
         io0.write_reg(v);
         t.pass();
 
-        t.step(89, "expect msi 3;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(92, "expect msi 3;");
+        self.expect_msi(t, 3);
 
-        t.step(91, "write DOORBELL = 0x10001;");
+        t.step(94, "write DOORBELL = 0x10001;");
         let v = bar0::DOORBELL::from_raw(0x10001);
         io0.write_reg(v);
         t.pass();
 
-        t.step(92, "write DOORBELL = 4;");
+        t.step(95, "write DOORBELL = 4;");
         let v = bar0::DOORBELL::from_raw(0x4);
         io0.write_reg(v);
         t.pass();
 
-        t.step(93, "write DOORBELL = 0x0102;");
+        t.step(96, "write DOORBELL = 0x0102;");
         let v = bar0::DOORBELL::from_raw(0x102);
         io0.write_reg(v);
         t.pass();
 
-        t.step(94, "expect msi 2;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(97, "expect msi 2;");
+        self.expect_msi(t, 2);
     }
 
     /// Scenario `masked_vector`: a masked vector stays pending until it is unmasked.
@@ -297,31 +309,31 @@ impl IvshmemDoorbellData<'_> {
         let io0 = &self.bars.bar0;
         let io1 = &self.bars.bar1;
 
-        t.step(99, "write bar 1 @ 0x1c : u32 = 1;");
+        t.step(102, "write bar 1 @ 0x1c : u32 = 1;");
         let done = io1.try_write32(0x1, 0x1c);
         t.done(done);
 
-        t.step(100, "write DOORBELL = 1;");
+        t.step(103, "write DOORBELL = 1;");
         let v = bar0::DOORBELL::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(101, "write DOORBELL = 3;");
+        t.step(104, "write DOORBELL = 3;");
         let v = bar0::DOORBELL::from_raw(0x3);
         io0.write_reg(v);
         t.pass();
 
-        t.step(102, "expect msi 3;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(105, "expect msi 3;");
+        self.expect_msi(t, 3);
 
-        t.step(104, "write bar 1 @ 0x1c : u32 = 0;");
+        t.step(107, "write bar 1 @ 0x1c : u32 = 0;");
         let done = io1.try_write32(0x0, 0x1c);
         t.done(done);
 
-        t.step(105, "expect msi 1;");
-        t.skip("the driver does not track MSI vectors");
+        t.step(108, "expect msi 1;");
+        self.expect_msi(t, 1);
 
-        t.step(106, "expect bar 1 @ 0x1c : u32 == 0;");
+        t.step(109, "expect bar 1 @ 0x1c : u32 == 0;");
         let got = io1.try_read32(0x1c);
         t.check(got, 0x0, u64::MAX);
     }
@@ -329,6 +341,20 @@ impl IvshmemDoorbellData<'_> {
     /// Interrupts handled so far.
     fn irq_count(&self) -> u32 {
         self.irq.handler().count.load(Relaxed)
+    }
+
+    /// `expect msi N`: vector N's handler ran since the last `expect msi N` consumed a run.
+    fn expect_msi(&self, t: &mut Tally, vector: usize) {
+        let handler = match vector.checked_sub(1) {
+            None => self.irq.handler(),
+            Some(i) => match self.more_irqs.get(i) {
+                Some(reg) => reg.handler(),
+                None => return t.skip("no such vector"),
+            },
+        };
+        let consumed = handler.consumed.load(Relaxed);
+        let consumed = t.expect_msi(vector, consumed, || handler.count.load(Relaxed));
+        handler.consumed.store(consumed, Relaxed);
     }
 
     /// pcidevc: extension point, called at the end of probe (after the self-test): start the
@@ -358,15 +384,22 @@ impl pci::Driver for IvshmemDoorbellDriver {
 
             // Memory decoding.
             pdev.enable_device_mem()?;
+            // An MSI is a memory write by the device: it needs bus mastering.
+            pdev.set_master();
 
             let bars = Bars {
                 bar0: map_memory_bar(pdev, 0, NAME)?,
                 bar1: map_memory_bar(pdev, 1, NAME)?,
             };
 
-            // INTx (pin A), shared with other devices.
+            // 4 vectors by MSI-X, each with its own handler; failing that, one vector: INTx (pin A), shared with other devices.
+            let all = pci::IrqTypes::default().with(pci::IrqType::MsiX);
             let types = pci::IrqTypes::default().with(pci::IrqType::Intx);
-            let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
+            // All vectors, message-signalled (never shared), or one vector of any declared kind.
+            let (vectors, exclusive) = match pdev.alloc_irq_vectors(VECTORS, VECTORS, all) {
+                Ok(vectors) => (vectors, true),
+                Err(_) => (pdev.alloc_irq_vectors(1, 1, types)?, false),
+            };
 
             // pcidevc: extension point: more setup before the driver data is built.
 
@@ -389,6 +422,9 @@ impl pci::Driver for IvshmemDoorbellDriver {
                     let handler = IrqHandler {
                         bars,
                         count: Atomic::new(0),
+                        consumed: Atomic::new(0),
+                        exclusive,
+                        live: true,
                     };
                     // SAFETY: The registration is a field of the pinned driver data, which is
                     // dropped (never leaked) on unbind.
@@ -400,6 +436,40 @@ impl pci::Driver for IvshmemDoorbellDriver {
                             Ok::<_, Error>(handler),
                         )
                     }
+                },
+                more_irqs <- {
+                    // SAFETY: As for `irq`: `bars` and `vectors` are initialized, pinned and dropped
+                    // after `more_irqs`.
+                    let bars: &'bound Bars<'bound> = unsafe { &*core::ptr::from_ref(bars) };
+                    // SAFETY: As above.
+                    let vectors: &'bound pci::IrqVectorRegistration<'bound> =
+                        unsafe { &*core::ptr::from_ref(vectors) };
+                    pin_init::pin_init_array_from_fn(move |i: usize| {
+                        let vector = i + 1;
+                        // Fewer vectors than declared (the one-vector fallback): a stand-in on
+                        // vector 0 that never claims an interrupt keeps the array whole.
+                        let live = vector < vectors.len();
+                        pin_init::pin_init_scope(move || {
+                            let request = IrqRequest::from(vectors.index(if live { vector } else { 0 })?);
+                            let handler = IrqHandler {
+                                bars,
+                                count: Atomic::new(0),
+                                consumed: Atomic::new(0),
+                                exclusive,
+                                live,
+                            };
+                            // SAFETY: The registrations are a field of the pinned driver data,
+                            // which is dropped (never leaked) on unbind.
+                            Ok(unsafe {
+                                irq::Registration::new(
+                                    request,
+                                    irq::Flags::SHARED,
+                                    NAME,
+                                    Ok::<_, Error>(handler),
+                                )
+                            })
+                        })
+                    })
                 },
             })
             .pin_chain(|this| {

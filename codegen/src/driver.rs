@@ -49,6 +49,12 @@
 
 mod ack;
 mod irq;
+
+/// Whether the drivers register one handler per vector (see
+/// `irq::multi_vector`): the C driver follows the Rust one.
+pub(crate) fn irq_multi_vector(dev: &pcidevc_dsl::ir::Device) -> bool {
+    irq::multi_vector(dev)
+}
 mod regs;
 pub(crate) mod steps;
 mod text;

@@ -294,13 +294,32 @@ fn config_rows(dev: &Device) -> Vec<(String, String)> {
             |n| format!("{n} vector{}", if n == 1 { "" } else { "s" }),
         ),
     ));
-    rows.push(("MSI-X".into(), "none".into()));
+    rows.push((
+        "MSI-X".into(),
+        dev.interrupt.msix.map_or_else(
+            || "none".to_string(),
+            |m| {
+                format!(
+                    "{} vector{}: table at BAR {} + {:#x} ({:#x} bytes), pending bits at BAR {} + {:#x} ({:#x} bytes)",
+                    m.vectors,
+                    if m.vectors == 1 { "" } else { "s" },
+                    m.table_bar,
+                    m.table_offset,
+                    m.table_len(),
+                    m.pba_bar,
+                    m.pba_offset,
+                    m.pba_len()
+                )
+            },
+        ),
+    ));
     rows.push((
         "Capabilities".into(),
-        if dev.interrupt.msi_vectors.is_some() {
-            "MSI (id 0x05), placed by the runtime".into()
-        } else {
-            "none".into()
+        match (dev.interrupt.msi_vectors.is_some(), dev.interrupt.msix.is_some()) {
+            (true, true) => "MSI (id 0x05) at 0x40, MSI-X (id 0x11) at 0x50, placed by the runtime".into(),
+            (true, false) => "MSI (id 0x05), placed by the runtime".into(),
+            (false, true) => "MSI-X (id 0x11) at 0x50, placed by the runtime".into(),
+            (false, false) => "none".into(),
         },
     ));
     if let Some(n) = dev.dma_buffer {

@@ -239,7 +239,10 @@ fn a_stopped_timer_stays_quiet_and_nothing_spins() {
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(s.fired(), at_stop, "fired after stop");
     });
-    assert!((3..=7).contains(&stats.timers_fired), "{stats:?}");
+    // 30 ms of a 5 ms timer fires about 6 times on an idle machine; a
+    // loaded one (CI beside other builds) wakes late and drops missed
+    // periods, so only "it ran, and no more than the period allows" holds.
+    assert!((1..=7).contains(&stats.timers_fired), "{stats:?}");
 }
 
 #[test]

@@ -243,7 +243,10 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
     let multi = crate::driver::irq_multi_vector(dev);
     let (comment, types) = match int.msix {
         Some(m) => (
-            format!("MSI-X ({} vectors declared) preferred; else {comment}", m.vectors),
+            format!(
+                "MSI-X ({} vectors declared) preferred; else {comment}",
+                m.vectors
+            ),
             format!("PCI_IRQ_MSIX | {types}"),
         ),
         None => (comment, types.to_string()),

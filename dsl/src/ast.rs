@@ -122,7 +122,10 @@ pub enum InterruptItem {
     },
     Level(Expr),
     Status(Ident),
-    Ack { register: Ident, value: Expr },
+    Ack {
+        register: Ident,
+        value: Expr,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -579,7 +579,13 @@ fn msix_only_device_needs_no_status() {
     let dev = spec("msix.pcidev");
     let m = dev.interrupt.msix.expect("msix");
     assert_eq!(
-        (m.vectors, m.table_bar, m.table_offset, m.pba_bar, m.pba_offset),
+        (
+            m.vectors,
+            m.table_bar,
+            m.table_offset,
+            m.pba_bar,
+            m.pba_offset
+        ),
         (70, 2, 0, 0, 0x800)
     );
     assert_eq!((m.table_len(), m.pba_len()), (70 * 16, 16));

@@ -339,13 +339,19 @@ fn set_vectors(
             vectors.iter_mut().for_each(|fd| *fd = None);
             Ok(())
         } else {
-            Err(invalid_owned(format!("{what}: count 0 is only for disabling")))
+            Err(invalid_owned(format!(
+                "{what}: count 0 is only for disabling"
+            )))
         };
         return (result, 0, 0);
     }
     let range = start as usize..start as usize + count as usize;
     if range.end > vectors.len() {
-        return (Err(invalid_owned(format!("{what} vector out of range"))), 0, 0);
+        return (
+            Err(invalid_owned(format!("{what} vector out of range"))),
+            0,
+            0,
+        );
     }
     let result = match data {
         VFIO_IRQ_SET_DATA_NONE => {
@@ -471,10 +477,15 @@ mod tests {
         irq.set_msix_vectors(3);
         let (e0, f0) = eventfd();
         let (e2, f2) = eventfd();
-        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 0, 1, vec![f0]).unwrap();
-        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 1, vec![f2]).unwrap();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 0, 1, vec![f0])
+            .unwrap();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 1, vec![f2])
+            .unwrap();
         assert!(irq.set_irqs(MSIX_IRQ, MASK, 0, 1, vec![]).is_err());
-        assert!(irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 2, vec![]).is_err());
+        assert!(
+            irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 2, vec![])
+                .is_err()
+        );
         irq.msix(2, msg);
         irq.msix(2, msg);
         irq.msix(1, msg);

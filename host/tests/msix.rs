@@ -66,7 +66,11 @@ fn msix_vectors_signal_their_eventfds() {
         .region_read(CONFIG, u64::from(MSIX_CAP_OFFSET), &mut cap)
         .unwrap();
     assert_eq!(&cap[..4], &[0x11, 0, 3, 0], "id, next, 4 vectors");
-    assert_eq!(&cap[4..], &[1, 0, 0, 0, 0x01, 0x08, 0, 0], "BAR1 @0, PBA BAR1 @0x800");
+    assert_eq!(
+        &cap[4..],
+        &[1, 0, 0, 0, 0x01, 0x08, 0, 0],
+        "BAR1 @0, PBA BAR1 @0x800"
+    );
 
     client
         .region_write(CONFIG, 4, &COMMAND_MEMORY_SPACE.to_le_bytes())

@@ -152,12 +152,18 @@ impl AccessGen {
             // sizes and alignments now and then.
             15..=34 if let Some(m) = self.info.msix => {
                 let entry = |g: &mut Self| {
-                    u32::from(m.table_offset & !7) + 16 * g.below(u32::from(m.vector_count()))
+                    (m.table_offset & !7) + 16 * g.below(u32::from(m.vector_count()))
                 };
                 match self.below(8) {
                     0 => {
                         let v = 0x8000 | u64::from(self.below(4) == 0) << 14;
-                        (0, 0, 2, 0x52, if self.below(8) == 0 { self.value() } else { v })
+                        (
+                            0,
+                            0,
+                            2,
+                            0x52,
+                            if self.below(8) == 0 { self.value() } else { v },
+                        )
                     }
                     1 | 2 => {
                         let e = entry(self);
@@ -176,7 +182,13 @@ impl AccessGen {
                         let words = u32::from(m.vector_count()).div_ceil(64);
                         let off = (m.pba_offset & !7) + 8 * self.below(words);
                         let kind = 2 + u8::from(self.below(4) != 0);
-                        (kind, m.pba_bar, [4, 8][self.below(2) as usize], off, self.value())
+                        (
+                            kind,
+                            m.pba_bar,
+                            [4, 8][self.below(2) as usize],
+                            off,
+                            self.value(),
+                        )
                     }
                     6 => {
                         let e = entry(self) + self.below(16);

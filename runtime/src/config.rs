@@ -412,7 +412,11 @@ impl ConfigSpace {
                 u32::from(self.interrupt_line) | u32::from(pin) << 8
             }
             16 if has_msi => {
-                let next = if self.msix.is_some() { MSIX_CAP_OFFSET } else { 0 };
+                let next = if self.msix.is_some() {
+                    MSIX_CAP_OFFSET
+                } else {
+                    0
+                };
                 u32::from(MSI_CAP_ID) | u32::from(next) << 8 | u32::from(self.msi_control()) << 16
             }
             17 if has_msi => self.msi_address as u32,

@@ -128,11 +128,11 @@ pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     MsixInfo, RegisterLayout, Unmapped,
 };
-pub use msix::{
-    MSIX_CAP_ID, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, MSIX_CONTROL_FUNCTION_MASK,
-    MSIX_ENTRY_SIZE, MSIX_MAX_VECTORS, MsixArea, MsixSend, MsixState,
-};
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
+pub use msix::{
+    MSIX_CAP_ID, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, MSIX_CONTROL_FUNCTION_MASK, MSIX_ENTRY_SIZE,
+    MSIX_MAX_VECTORS, MsixArea, MsixSend, MsixState,
+};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};

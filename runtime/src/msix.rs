@@ -112,9 +112,7 @@ impl MsixState {
     /// Whether `vector`'s pending bit is set.
     pub fn pending(&self, vector: u16) -> bool {
         let v = usize::from(vector);
-        self.pba
-            .get(v / 64)
-            .is_some_and(|w| w >> (v % 64) & 1 != 0)
+        self.pba.get(v / 64).is_some_and(|w| w >> (v % 64) & 1 != 0)
     }
 
     fn set_pending(&mut self, vector: u16, on: bool) {
@@ -136,7 +134,8 @@ impl MsixState {
         if !self.enable {
             return MsixSend::Dropped;
         }
-        self.message(vector).map_or(MsixSend::Dropped, MsixSend::Deliver)
+        self.message(vector)
+            .map_or(MsixSend::Dropped, MsixSend::Deliver)
     }
 
     /// The message the guest programmed for `vector`.
@@ -157,7 +156,8 @@ impl MsixState {
             self.set_pending(vector, true);
             return MsixSend::Pending;
         }
-        self.message(vector).map_or(MsixSend::Dropped, MsixSend::Deliver)
+        self.message(vector)
+            .map_or(MsixSend::Dropped, MsixSend::Deliver)
     }
 
     /// Message control as the guest reads it.
@@ -234,7 +234,11 @@ impl MsixState {
             (area_bar == bar && offset < start + size && end > start)
                 .then(|| offset.wrapping_sub(start))
         };
-        if let Some(o) = hit(self.info.table_bar, self.info.table_offset, self.table_len()) {
+        if let Some(o) = hit(
+            self.info.table_bar,
+            self.info.table_offset,
+            self.table_len(),
+        ) {
             return Some((MsixArea::Table, o));
         }
         hit(self.info.pba_bar, self.info.pba_offset, self.pba_len()).map(|o| (MsixArea::Pba, o))
@@ -287,7 +291,10 @@ impl MsixState {
             *dw = (*dw & !(0xff << shift)) | u32::from(b) << shift;
         }
         // An aligned 4- or 8-byte access stays inside one entry.
-        (true, self.unmask_update(vector, was_masked).into_iter().collect())
+        (
+            true,
+            self.unmask_update(vector, was_masked).into_iter().collect(),
+        )
     }
 
     fn valid(&self, area: MsixArea, offset: u64, len: usize) -> bool {
@@ -348,7 +355,10 @@ mod tests {
         let mut s = MsixState::new(info(2));
         assert_eq!(s.send(0), MsixSend::Dropped, "disabled: no pending bit");
         assert!(!s.pending(0));
-        assert!(s.cap_write(0, u32::from(MSIX_CONTROL_ENABLE) << 16, 0xffff_0000).is_empty());
+        assert!(
+            s.cap_write(0, u32::from(MSIX_CONTROL_ENABLE) << 16, 0xffff_0000)
+                .is_empty()
+        );
         program(&mut s, 0, false);
         program(&mut s, 1, true);
         assert!(matches!(s.send(0), MsixSend::Deliver(m) if m.data == 0x40));
@@ -356,7 +366,10 @@ mod tests {
         let mut b = [0; 8];
         assert!(s.read(MsixArea::Pba, 0, &mut b));
         assert_eq!(u64::from_le_bytes(b), 2);
-        assert!(!s.write(MsixArea::Pba, 0, &[0; 8]).0 || s.pending(1), "PBA is read-only");
+        assert!(
+            !s.write(MsixArea::Pba, 0, &[0; 8]).0 || s.pending(1),
+            "PBA is read-only"
+        );
         let (ok, out) = s.write(MsixArea::Table, 16 + 12, &0u32.to_le_bytes());
         assert!(ok);
         assert_eq!(out.len(), 1);

@@ -41,7 +41,10 @@ static INFO: DeviceInfo = DeviceInfo {
             },
             size: 0x100,
             policy: BAR_POLICY,
-            registers: &[RegisterLayout::new("FIRE", 0, 4), RegisterLayout::new("LEVEL", 4, 4)],
+            registers: &[
+                RegisterLayout::new("FIRE", 0, 4),
+                RegisterLayout::new("LEVEL", 4, 4),
+            ],
         },
         BarInfo {
             index: 1,
@@ -140,8 +143,16 @@ fn capability_list_and_registers() {
     assert_ne!(cfg_read(&mut m, 0x06, 2) & 0x10, 0, "capability list");
     assert_eq!(cfg_read(&mut m, 0x34, 1), 0x40, "MSI first");
     assert_eq!(cfg_read(&mut m, 0x41, 1), 0x50, "MSI links to MSI-X");
-    assert_eq!(cfg_read32(&mut m, 0x50), 69 << 16 | 0x11, "id 0x11, next 0, N-1");
-    assert_eq!(cfg_read32(&mut m, 0x54), 0x101, "table: offset 0x100, BIR 1");
+    assert_eq!(
+        cfg_read32(&mut m, 0x50),
+        69 << 16 | 0x11,
+        "id 0x11, next 0, N-1"
+    );
+    assert_eq!(
+        cfg_read32(&mut m, 0x54),
+        0x101,
+        "table: offset 0x100, BIR 1"
+    );
     assert_eq!(cfg_read32(&mut m, 0x58), 0x801, "PBA: offset 0x800, BIR 1");
     // Table offset/PBA dwords and the table size are read-only.
     cfg_write32(&mut m, 0x54, 0xffff_ffff);
@@ -187,7 +198,11 @@ fn table_at_every_size_and_pba_read_only() {
     assert_eq!(read(&mut m, 1, PBA + 8, 8), 0);
     // The BAR's register next to the table is untouched by all this.
     bar_write32(&mut m, 1, 0, 7);
-    assert_eq!(read(&mut m, 1, 0x10, 4), 0, "unmapped BAR bytes still read 0");
+    assert_eq!(
+        read(&mut m, 1, 0x10, 4),
+        0,
+        "unmapped BAR bytes still read 0"
+    );
 }
 
 #[test]
@@ -196,7 +211,10 @@ fn masked_vector_stays_pending_until_unmasked() {
     program(&mut m, 0, false);
     program(&mut m, 65, true);
     fire(&mut m, 0);
-    assert!(irqs.take().is_empty(), "MSI-X disabled: nothing, not pending");
+    assert!(
+        irqs.take().is_empty(),
+        "MSI-X disabled: nothing, not pending"
+    );
     assert_eq!(read(&mut m, 1, PBA, 8), 0);
     set_control(&mut m, true, false);
     assert!(!m.interrupt_asserted());
@@ -220,8 +238,22 @@ fn masked_vector_stays_pending_until_unmasked() {
         .filter(|e| matches!(e, TraceEvent::Msix { vector: 65, .. }))
         .collect();
     assert_eq!(ev.len(), 3);
-    assert!(matches!(ev[0], TraceEvent::Msix { pending: true, delivered: false, .. }));
-    assert!(matches!(ev[2], TraceEvent::Msix { pending: false, delivered: true, .. }));
+    assert!(matches!(
+        ev[0],
+        TraceEvent::Msix {
+            pending: true,
+            delivered: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        ev[2],
+        TraceEvent::Msix {
+            pending: false,
+            delivered: true,
+            ..
+        }
+    ));
     // Masking again and unmasking without a send delivers nothing.
     write(&mut m, 1, TABLE + 65 * 16 + 12, 4, 1);
     write(&mut m, 1, TABLE + 65 * 16 + 12, 4, 0);
@@ -240,7 +272,10 @@ fn function_mask_and_enable() {
     assert_eq!(read(&mut m, 1, PBA, 8), 0b110);
     // Clearing the function mask delivers the pending vectors in order.
     set_control(&mut m, true, false);
-    assert_eq!(irqs.take(), vec![Irq::Msix(1, msg(1)), Irq::Msix(2, msg(2))]);
+    assert_eq!(
+        irqs.take(),
+        vec![Irq::Msix(1, msg(1)), Irq::Msix(2, msg(2))]
+    );
     assert_eq!(read(&mut m, 1, PBA, 8), 0);
     // Disabling then re-enabling with a vector pending under the function
     // mask: delivered when the mask goes.
@@ -335,7 +370,10 @@ fn vmm_owned_masking_delivers_every_enabled_vector() {
     let (mut m, irqs, _) = model();
     m.set_msix_masking_by_vmm(true);
     fire(&mut m, 5);
-    assert!(irqs.take().is_empty(), "still nothing while MSI-X is disabled");
+    assert!(
+        irqs.take().is_empty(),
+        "still nothing while MSI-X is disabled"
+    );
     set_control(&mut m, true, true);
     fire(&mut m, 5);
     fire(&mut m, 70);

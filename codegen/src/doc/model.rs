@@ -315,8 +315,13 @@ fn config_rows(dev: &Device) -> Vec<(String, String)> {
     ));
     rows.push((
         "Capabilities".into(),
-        match (dev.interrupt.msi_vectors.is_some(), dev.interrupt.msix.is_some()) {
-            (true, true) => "MSI (id 0x05) at 0x40, MSI-X (id 0x11) at 0x50, placed by the runtime".into(),
+        match (
+            dev.interrupt.msi_vectors.is_some(),
+            dev.interrupt.msix.is_some(),
+        ) {
+            (true, true) => {
+                "MSI (id 0x05) at 0x40, MSI-X (id 0x11) at 0x50, placed by the runtime".into()
+            }
             (true, false) => "MSI (id 0x05), placed by the runtime".into(),
             (false, true) => "MSI-X (id 0x11) at 0x50, placed by the runtime".into(),
             (false, false) => "none".into(),

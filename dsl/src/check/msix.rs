@@ -75,15 +75,16 @@ impl<'a> Checker<'a> {
             .and_then(|b| dev.bar(b))
             .filter(|b| !b.kind.is_io());
         let Some(bar) = bar else {
-            let declared = u8::try_from(bar_num.value)
-                .ok()
-                .and_then(|b| dev.bar(b));
+            let declared = u8::try_from(bar_num.value).ok().and_then(|b| dev.bar(b));
             let mut d = Diagnostic::error(
                 diag::MSIX_BAR,
                 bar_num.span,
                 match declared {
                     Some(_) => format!("the MSI-X {what} cannot live in I/O BAR {}", bar_num.value),
-                    None => format!("the MSI-X {what} names BAR {}, which the device does not declare", bar_num.value),
+                    None => format!(
+                        "the MSI-X {what} names BAR {}, which the device does not declare",
+                        bar_num.value
+                    ),
                 },
             )
             .label("not a memory BAR of this device")
@@ -97,13 +98,17 @@ impl<'a> Checker<'a> {
         let misplaced = |msg: String, hint: String| {
             Diagnostic::error(diag::MSIX_PLACEMENT, off_num.span, msg)
                 .label("misplaced")
-                .also(bar.span, format!("BAR {} is {:#x} bytes", bar.index, bar.size))
+                .also(
+                    bar.span,
+                    format!("BAR {} is {:#x} bytes", bar.index, bar.size),
+                )
                 .hint(hint)
         };
         if !offset.is_multiple_of(8) || offset >= 1 << 32 {
             self.err(misplaced(
                 format!("the MSI-X {what} offset {offset:#x} is not 8-byte aligned below 4 GiB"),
-                "the low 3 bits of the offset register hold the BAR number: use a multiple of 8".into(),
+                "the low 3 bits of the offset register hold the BAR number: use a multiple of 8"
+                    .into(),
             ));
             return false;
         }
@@ -118,9 +123,11 @@ impl<'a> Checker<'a> {
             ));
             return false;
         }
-        let clash = bar.registers.iter().map(|r| dev.register(*r)).find(|r| {
-            r.offset < end && offset < r.offset + u64::from(r.width)
-        });
+        let clash = bar
+            .registers
+            .iter()
+            .map(|r| dev.register(*r))
+            .find(|r| r.offset < end && offset < r.offset + u64::from(r.width));
         if let Some(r) = clash {
             self.err(
                 Diagnostic::error(

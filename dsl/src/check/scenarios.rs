@@ -440,7 +440,10 @@ impl<'a> Checker<'a> {
                         Diagnostic::error(
                             diag::BAD_STEP,
                             vector.span,
-                            format!("vector {} does not exist: the device declares {max}", vector.value),
+                            format!(
+                                "vector {} does not exist: the device declares {max}",
+                                vector.value
+                            ),
                         )
                         .label("no such vector")
                         .hint(format!("vectors are numbered 0 to {}", max - 1)),

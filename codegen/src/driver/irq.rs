@@ -162,7 +162,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
     );
     let what = match &multi {
         Some(m) => format!(
-            "{} vectors by {}, each with its own handler; failing that, {}",
+            "{} {} vectors, a handler each; else {}",
             m.vectors,
             match (int.msix.is_some(), m.types.contains("Msi)")) {
                 (true, true) => "MSI-X or MSI",
@@ -172,7 +172,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
             if msi || intx {
                 format!("one vector: {what}")
             } else {
-                "nothing (the spec declares neither MSI nor a pin).".to_string()
+                "nothing (no MSI, no pin).".to_string()
             }
         ),
         None => what,

@@ -428,7 +428,8 @@ impl pci::Driver for {{ camel }}Driver {
                         // vector 0 that never claims an interrupt keeps the array whole.
                         let live = vector < vectors.len();
                         pin_init::pin_init_scope(move || {
-                            let request = IrqRequest::from(vectors.index(if live { vector } else { 0 })?);
+                            let index = if live { vector } else { 0 };
+                            let request = IrqRequest::from(vectors.index(index)?);
                             let handler = IrqHandler {
                                 bars,
                                 count: Atomic::new(0),

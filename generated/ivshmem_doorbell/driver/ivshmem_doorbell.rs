@@ -392,7 +392,7 @@ impl pci::Driver for IvshmemDoorbellDriver {
                 bar1: map_memory_bar(pdev, 1, NAME)?,
             };
 
-            // 4 vectors by MSI-X, each with its own handler; failing that, one vector: INTx (pin A), shared with other devices.
+            // 4 MSI-X vectors, a handler each; else one vector: INTx (pin A), shared with other devices.
             let all = pci::IrqTypes::default().with(pci::IrqType::MsiX);
             let types = pci::IrqTypes::default().with(pci::IrqType::Intx);
             // All vectors, message-signalled (never shared), or one vector of any declared kind.
@@ -450,7 +450,8 @@ impl pci::Driver for IvshmemDoorbellDriver {
                         // vector 0 that never claims an interrupt keeps the array whole.
                         let live = vector < vectors.len();
                         pin_init::pin_init_scope(move || {
-                            let request = IrqRequest::from(vectors.index(if live { vector } else { 0 })?);
+                            let index = if live { vector } else { 0 };
+                            let request = IrqRequest::from(vectors.index(index)?);
                             let handler = IrqHandler {
                                 bars,
                                 count: Atomic::new(0),

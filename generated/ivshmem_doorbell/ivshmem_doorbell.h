@@ -64,9 +64,10 @@
  * A read returns 0 (write-only).
  * A write stores the value written, then runs the write actions.
  * on write:
- *   if (rung(value) < 4):
- *     msi rung(value)
- * Interrupt: sends MSI vector rung(value) (when the driver enabled MSI).
+ *   if (((value >> 0x10) == 0) && ((value & 0xff) < 4)):
+ *     msi (value & 0xff)
+ * Interrupt: sends MSI vector (value & 0xff) (when the driver enabled
+ * MSI).
  */
 #define IVSHMEM_DOORBELL_BAR0_DOORBELL		0xcU
 #define IVSHMEM_DOORBELL_BAR0_DOORBELL_WIDTH	4U	/* bytes */

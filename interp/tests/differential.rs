@@ -162,6 +162,17 @@ fn pci_testdev() {
     );
 }
 
+/// ivshmem_doorbell: MSI-X (4 vectors in BAR1) rung by the doorbell.
+#[test]
+fn ivshmem_doorbell() {
+    compare(
+        "specs/ivshmem_doorbell.pcidev",
+        pcidev_models::ivshmem_doorbell::model,
+        gen_state!(pcidev_models::ivshmem_doorbell),
+        quiet,
+    );
+}
+
 /// edu with its real factorial hook on both sides (the generated model's
 /// `EduHooks`, called by the interpreter through `FnHooks`).
 #[test]

@@ -88,7 +88,7 @@ mod bar0 {
         }
 
         /// `DOORBELL` at BAR 0 + 0xc: wo, reset 0x0; reads 0; a write runs
-        /// `if (rung(value) < 4) { msi rung(value) }`.
+        /// `if (((value >> 0x10) == 0) && ((value & 0xff) < 4)) { msi (value & 0xff) }`.
         pub(super) DOORBELL(u32) @ 0xc {
             31:0 value;
         }
@@ -127,7 +127,7 @@ mod bar0 {
 
     impl DOORBELL {
         /// Writes `DOORBELL`, which makes the device run
-        /// `if (rung(value) < 4) { msi rung(value) }`.
+        /// `if (((value >> 0x10) == 0) && ((value & 0xff) < 4)) { msi (value & 0xff) }`.
         pub(super) fn trigger(self, io: &Bar0<'_>) {
             io.write_reg(self)
         }
@@ -220,28 +220,28 @@ impl IvshmemDoorbellData<'_> {
         t.scenario("identity");
         let io0 = &self.bars.bar0;
 
-        t.step(76, "expect IVPOSITION == 0;");
+        t.step(73, "expect IVPOSITION == 0;");
         let got = io0.read(bar0::IVPOSITION);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(77, "expect INTRMASK == 0;");
+        t.step(74, "expect INTRMASK == 0;");
         let got = io0.read(bar0::INTRMASK);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(78, "expect INTRSTATUS == 0;");
+        t.step(75, "expect INTRSTATUS == 0;");
         let got = io0.read(bar0::INTRSTATUS);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(79, "write INTRMASK = 0xffffffff;");
+        t.step(76, "write INTRMASK = 0xffffffff;");
         let v = bar0::INTRMASK::from_raw(0xffffffff);
         io0.write_reg(v);
         t.pass();
 
-        t.step(80, "expect INTRMASK == 0xffffffff;");
+        t.step(77, "expect INTRMASK == 0xffffffff;");
         let got = io0.read(bar0::INTRMASK);
         t.check_reg(Ok(got), 0xffffffff, u64::MAX);
 
-        t.step(81, "write INTRMASK = 0;");
+        t.step(78, "write INTRMASK = 0;");
         let v = bar0::INTRMASK::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -252,54 +252,54 @@ impl IvshmemDoorbellData<'_> {
         t.scenario("doorbells");
         let io0 = &self.bars.bar0;
 
-        t.step(85, "write DOORBELL = 0;");
+        t.step(82, "write DOORBELL = 0;");
         let v = bar0::DOORBELL::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(86, "expect msi 0;");
+        t.step(83, "expect msi 0;");
         self.expect_msi(t, 0);
 
-        t.step(87, "write DOORBELL = 1;");
+        t.step(84, "write DOORBELL = 1;");
         let v = bar0::DOORBELL::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(88, "expect msi 1;");
+        t.step(85, "expect msi 1;");
         self.expect_msi(t, 1);
 
-        t.step(89, "write DOORBELL = 2;");
+        t.step(86, "write DOORBELL = 2;");
         let v = bar0::DOORBELL::from_raw(0x2);
         io0.write_reg(v);
         t.pass();
 
-        t.step(90, "expect msi 2;");
+        t.step(87, "expect msi 2;");
         self.expect_msi(t, 2);
 
-        t.step(91, "write DOORBELL = 3;");
+        t.step(88, "write DOORBELL = 3;");
         let v = bar0::DOORBELL::from_raw(0x3);
         io0.write_reg(v);
         t.pass();
 
-        t.step(92, "expect msi 3;");
+        t.step(89, "expect msi 3;");
         self.expect_msi(t, 3);
 
-        t.step(94, "write DOORBELL = 0x10001;");
+        t.step(91, "write DOORBELL = 0x10001;");
         let v = bar0::DOORBELL::from_raw(0x10001);
         io0.write_reg(v);
         t.pass();
 
-        t.step(95, "write DOORBELL = 4;");
+        t.step(92, "write DOORBELL = 4;");
         let v = bar0::DOORBELL::from_raw(0x4);
         io0.write_reg(v);
         t.pass();
 
-        t.step(96, "write DOORBELL = 0x0102;");
+        t.step(93, "write DOORBELL = 0x0102;");
         let v = bar0::DOORBELL::from_raw(0x102);
         io0.write_reg(v);
         t.pass();
 
-        t.step(97, "expect msi 2;");
+        t.step(94, "expect msi 2;");
         self.expect_msi(t, 2);
     }
 
@@ -309,31 +309,31 @@ impl IvshmemDoorbellData<'_> {
         let io0 = &self.bars.bar0;
         let io1 = &self.bars.bar1;
 
-        t.step(102, "write bar 1 @ 0x1c : u32 = 1;");
+        t.step(99, "write bar 1 @ 0x1c : u32 = 1;");
         let done = io1.try_write32(0x1, 0x1c);
         t.done(done);
 
-        t.step(103, "write DOORBELL = 1;");
+        t.step(100, "write DOORBELL = 1;");
         let v = bar0::DOORBELL::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(104, "write DOORBELL = 3;");
+        t.step(101, "write DOORBELL = 3;");
         let v = bar0::DOORBELL::from_raw(0x3);
         io0.write_reg(v);
         t.pass();
 
-        t.step(105, "expect msi 3;");
+        t.step(102, "expect msi 3;");
         self.expect_msi(t, 3);
 
-        t.step(107, "write bar 1 @ 0x1c : u32 = 0;");
+        t.step(104, "write bar 1 @ 0x1c : u32 = 0;");
         let done = io1.try_write32(0x0, 0x1c);
         t.done(done);
 
-        t.step(108, "expect msi 1;");
+        t.step(105, "expect msi 1;");
         self.expect_msi(t, 1);
 
-        t.step(109, "expect bar 1 @ 0x1c : u32 == 0;");
+        t.step(106, "expect bar 1 @ 0x1c : u32 == 0;");
         let got = io1.try_read32(0x1c);
         t.check(got, 0x0, u64::MAX);
     }

@@ -68,23 +68,23 @@ static void ivshmem_doorbell_scenario_identity(struct ivshmem_doorbell *d, struc
 {
 	pcidevc_scenario(t, "identity");
 
-	pcidevc_step(t, 76, "expect IVPOSITION == 0;");
+	pcidevc_step(t, 73, "expect IVPOSITION == 0;");
 	pcidevc_check(t, ioread32(d->bar0 + IVSHMEM_DOORBELL_BAR0_IVPOSITION), 0x0, U64_MAX);
 
-	pcidevc_step(t, 77, "expect INTRMASK == 0;");
+	pcidevc_step(t, 74, "expect INTRMASK == 0;");
 	pcidevc_check(t, ioread32(d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRMASK), 0x0, U64_MAX);
 
-	pcidevc_step(t, 78, "expect INTRSTATUS == 0;");
+	pcidevc_step(t, 75, "expect INTRSTATUS == 0;");
 	pcidevc_check(t, ioread32(d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRSTATUS), 0x0, U64_MAX);
 
-	pcidevc_step(t, 79, "write INTRMASK = 0xffffffff;");
+	pcidevc_step(t, 76, "write INTRMASK = 0xffffffff;");
 	iowrite32(0xffffffff, d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRMASK);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 80, "expect INTRMASK == 0xffffffff;");
+	pcidevc_step(t, 77, "expect INTRMASK == 0xffffffff;");
 	pcidevc_check(t, ioread32(d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRMASK), 0xffffffff, U64_MAX);
 
-	pcidevc_step(t, 81, "write INTRMASK = 0;");
+	pcidevc_step(t, 78, "write INTRMASK = 0;");
 	iowrite32(0x0, d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRMASK);
 	pcidevc_pass(t);
 }
@@ -94,47 +94,47 @@ static void ivshmem_doorbell_scenario_doorbells(struct ivshmem_doorbell *d, stru
 {
 	pcidevc_scenario(t, "doorbells");
 
-	pcidevc_step(t, 85, "write DOORBELL = 0;");
+	pcidevc_step(t, 82, "write DOORBELL = 0;");
 	iowrite32(0x0, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 86, "expect msi 0;");
+	pcidevc_step(t, 83, "expect msi 0;");
 	pcidevc_expect_msi(t, &d->vec[0].irqs, &d->vec[0].consumed, 0);
 
-	pcidevc_step(t, 87, "write DOORBELL = 1;");
+	pcidevc_step(t, 84, "write DOORBELL = 1;");
 	iowrite32(0x1, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 88, "expect msi 1;");
+	pcidevc_step(t, 85, "expect msi 1;");
 	pcidevc_expect_msi(t, &d->vec[1].irqs, &d->vec[1].consumed, 1);
 
-	pcidevc_step(t, 89, "write DOORBELL = 2;");
+	pcidevc_step(t, 86, "write DOORBELL = 2;");
 	iowrite32(0x2, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 90, "expect msi 2;");
+	pcidevc_step(t, 87, "expect msi 2;");
 	pcidevc_expect_msi(t, &d->vec[2].irqs, &d->vec[2].consumed, 2);
 
-	pcidevc_step(t, 91, "write DOORBELL = 3;");
+	pcidevc_step(t, 88, "write DOORBELL = 3;");
 	iowrite32(0x3, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 92, "expect msi 3;");
+	pcidevc_step(t, 89, "expect msi 3;");
 	pcidevc_expect_msi(t, &d->vec[3].irqs, &d->vec[3].consumed, 3);
 
-	pcidevc_step(t, 94, "write DOORBELL = 0x10001;");
+	pcidevc_step(t, 91, "write DOORBELL = 0x10001;");
 	iowrite32(0x10001, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 95, "write DOORBELL = 4;");
+	pcidevc_step(t, 92, "write DOORBELL = 4;");
 	iowrite32(0x4, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 96, "write DOORBELL = 0x0102;");
+	pcidevc_step(t, 93, "write DOORBELL = 0x0102;");
 	iowrite32(0x102, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 97, "expect msi 2;");
+	pcidevc_step(t, 94, "expect msi 2;");
 	pcidevc_expect_msi(t, &d->vec[2].irqs, &d->vec[2].consumed, 2);
 }
 
@@ -143,29 +143,29 @@ static void ivshmem_doorbell_scenario_masked_vector(struct ivshmem_doorbell *d, 
 {
 	pcidevc_scenario(t, "masked_vector");
 
-	pcidevc_step(t, 102, "write bar 1 @ 0x1c : u32 = 1;");
+	pcidevc_step(t, 99, "write bar 1 @ 0x1c : u32 = 1;");
 	iowrite32(0x1, d->bar1 + 0x1c);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 103, "write DOORBELL = 1;");
+	pcidevc_step(t, 100, "write DOORBELL = 1;");
 	iowrite32(0x1, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 104, "write DOORBELL = 3;");
+	pcidevc_step(t, 101, "write DOORBELL = 3;");
 	iowrite32(0x3, d->bar0 + IVSHMEM_DOORBELL_BAR0_DOORBELL);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 105, "expect msi 3;");
+	pcidevc_step(t, 102, "expect msi 3;");
 	pcidevc_expect_msi(t, &d->vec[3].irqs, &d->vec[3].consumed, 3);
 
-	pcidevc_step(t, 107, "write bar 1 @ 0x1c : u32 = 0;");
+	pcidevc_step(t, 104, "write bar 1 @ 0x1c : u32 = 0;");
 	iowrite32(0x0, d->bar1 + 0x1c);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 108, "expect msi 1;");
+	pcidevc_step(t, 105, "expect msi 1;");
 	pcidevc_expect_msi(t, &d->vec[1].irqs, &d->vec[1].consumed, 1);
 
-	pcidevc_step(t, 109, "expect bar 1 @ 0x1c : u32 == 0;");
+	pcidevc_step(t, 106, "expect bar 1 @ 0x1c : u32 == 0;");
 	pcidevc_check(t, ioread32(d->bar1 + 0x1c), 0x0, U64_MAX);
 }
 

@@ -12,9 +12,7 @@
 #ifndef IVSHMEM_DOORBELL_H
 #define IVSHMEM_DOORBELL_H
 
-/*
- * ivshmem_doorbell: identity (PCI 1af4:1110), QEMU ivshmem-doorbell (inter-VM shared memory, MSI-X doorbells)
- */
+/* ivshmem_doorbell: identity (PCI 1af4:1110), QEMU ivshmem-doorbell, MSI-X */
 #define IVSHMEM_DOORBELL_VENDOR_ID		0x1af4U
 #define IVSHMEM_DOORBELL_DEVICE_ID		0x1110U
 #define IVSHMEM_DOORBELL_REVISION		0x1U

@@ -63,6 +63,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
         pba_bar: 1,
         pba_offset: 0x800,
     }),
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}

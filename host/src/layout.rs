@@ -220,6 +220,8 @@ mod tests {
         bars: BARS,
         msi: Some(MsiInfo { vectors: 3 }),
         msix: None,
+        config_registers: &[],
+        vendor_capabilities: &[],
     };
 
     #[test]
@@ -258,6 +260,8 @@ mod tests {
             interrupt_pin: None,
             msi: None,
             msix: None,
+            config_registers: &[],
+            vendor_capabilities: &[],
             ..INFO
         });
         assert!(bare.irq_infos().iter().all(|i| i.count == 0));

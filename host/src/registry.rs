@@ -37,6 +37,11 @@ pub const MODELS: &[ModelEntry] = &[
         build: || Box::new(pcidev_models::hello_tic::model()),
     },
     ModelEntry {
+        name: "i6300esb",
+        description: "QEMU's i6300esb watchdog, generated from specs/i6300esb.pcidev (config-space ESB_CONFIG/ESB_LOCK, two-stage timer, VMM reset)",
+        build: || Box::new(pcidev_models::i6300esb::model()),
+    },
+    ModelEntry {
         name: "ivshmem_doorbell",
         description: "QEMU's ivshmem-doorbell registers and MSI-X, generated from specs/ivshmem_doorbell.pcidev",
         build: || Box::new(pcidev_models::ivshmem_doorbell::model()),

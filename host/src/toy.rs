@@ -119,6 +119,8 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
     bars: BARS,
     msi: Some(MsiInfo { vectors: 1 }),
     msix: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 /// The toy's registers.

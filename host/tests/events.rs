@@ -57,6 +57,8 @@ const INFO: DeviceInfo = DeviceInfo {
     }],
     msi: None,
     msix: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 const RX_CAPACITY: usize = 16;

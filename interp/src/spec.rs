@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout};
+use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, VendorCapInfo};
 use pcidevc_dsl::ir::{AccessKind, Device, RegId, Register};
 
 /// What the interpreter needs per register, computed once.
@@ -193,18 +193,8 @@ fn device_info(d: &Device) -> DeviceInfo {
         .bars
         .iter()
         .map(|b| {
-            let registers: Vec<RegisterLayout> = b
-                .registers
-                .iter()
-                .map(|r| {
-                    let reg = d.register(*r);
-                    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
-                    match reg.sizes {
-                        None => layout,
-                        Some(m) => layout.with_sizes(m),
-                    }
-                })
-                .collect();
+            let registers: Vec<RegisterLayout> =
+                b.registers.iter().map(|r| layout(d.register(*r))).collect();
             BarInfo {
                 index: b.index,
                 kind: b.kind,
@@ -232,6 +222,32 @@ fn device_info(d: &Device) -> DeviceInfo {
             pba_bar: m.pba_bar,
             pba_offset: m.pba_offset as u32,
         }),
+        config_registers: Box::leak(
+            d.config_registers
+                .iter()
+                .map(|r| layout(d.register(*r)))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+        vendor_capabilities: Box::leak(
+            d.capabilities
+                .iter()
+                .map(|c| VendorCapInfo {
+                    offset: c.offset,
+                    len: c.size,
+                })
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+    }
+}
+
+/// A register's layout entry, as the model backend writes it.
+fn layout(reg: &Register) -> RegisterLayout {
+    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
+    match reg.sizes {
+        None => layout,
+        Some(m) => layout.with_sizes(m),
     }
 }
 

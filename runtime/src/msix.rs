@@ -31,10 +31,7 @@
 use crate::config::MsiMessage;
 use crate::info::MsixInfo;
 
-/// Offset of the MSI-X capability in configuration space.
-pub const MSIX_CAP_OFFSET: u8 = 0x50;
-/// MSI-X capability id.
-pub const MSIX_CAP_ID: u8 = 0x11;
+pub use pcidev_core::config::{MSIX_CAP_ID, MSIX_CAP_OFFSET};
 /// MSI-X message control: function mask.
 pub const MSIX_CONTROL_FUNCTION_MASK: u16 = 1 << 14;
 /// MSI-X message control: MSI-X enable.

@@ -54,6 +54,8 @@ const KINDS_INFO: DeviceInfo = DeviceInfo {
     ],
     msi: None,
     msix: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 impl Registers for Kinds {

@@ -65,6 +65,8 @@ static INFO: DeviceInfo = DeviceInfo {
         pba_bar: 1,
         pba_offset: 0x800,
     }),
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 impl Registers for Dev {

@@ -43,6 +43,8 @@ const INFO: DeviceInfo = DeviceInfo {
     }],
     msi: None,
     msix: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 #[derive(Debug, Default)]

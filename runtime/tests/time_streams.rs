@@ -64,6 +64,8 @@ const INFO: DeviceInfo = DeviceInfo {
     }],
     msi: None,
     msix: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 const LINE: usize = 0;

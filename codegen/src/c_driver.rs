@@ -68,8 +68,11 @@ struct BarC {
 
 struct IrqC {
     comment: String,
-    vectors: u8,
-    types: &'static str,
+    vectors: u16,
+    types: String,
+    /// One counter per vector (MSI-X, or several MSI vectors declared):
+    /// each vector's handler gets its own `struct NAME_vector`.
+    multi: bool,
     /// Handler lines after the first declaration, indented (empty: blank).
     handler: Vec<String>,
 }
@@ -137,7 +140,7 @@ fn driver(dev: &Device, names: &Names, source: &str) -> DriverC {
     let upper = c_header::prefix(dev);
     let generator = crate::generator(dev);
     let does_dma = dev.does_dma();
-    let msi = dev.interrupt.msi_vectors.is_some();
+    let msi = dev.interrupt.msi_vectors.is_some() || dev.interrupt.msix.is_some();
     let steps: usize = dev.scenarios.iter().map(|s| s.steps.len()).sum();
     let mut intro = vec![format!(
         "C PCI driver skeleton for {} (PCI {:04x}:{:04x}){}.",
@@ -237,11 +240,48 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
             "PCI_IRQ_INTX",
         ),
     };
+    let multi = crate::driver::irq_multi_vector(dev);
+    let (comment, types) = match int.msix {
+        Some(m) => (
+            format!(
+                "MSI-X ({} vectors declared) preferred; else {comment}",
+                m.vectors
+            ),
+            format!("PCI_IRQ_MSIX | {types}"),
+        ),
+        None => (comment, types.to_string()),
+    };
+    let mut lines = handler(dev, names);
+    if multi {
+        // A message-signalled vector is never shared: a clear status still
+        // means "ours".
+        if let Some(i) = lines.iter().position(|l| l == "\treturn IRQ_NONE;") {
+            lines.splice(
+                i - 1..=i,
+                [
+                    "if (!value) {".to_string(),
+                    "\tif (!v->exclusive)".to_string(),
+                    "\t\treturn IRQ_NONE;".to_string(),
+                    "\t/* A message-signalled vector is ours even when the status is clear. */"
+                        .to_string(),
+                    "} else {".to_string(),
+                ],
+            );
+            let end = lines.len();
+            for l in &mut lines[i + 4..end] {
+                if !l.is_empty() {
+                    *l = format!("\t{l}");
+                }
+            }
+            lines.push("}".to_string());
+        }
+    }
     Some(IrqC {
         comment,
-        vectors: int.msi_vectors.unwrap_or(1),
+        vectors: int.max_vectors(),
         types,
-        handler: handler(dev, names)
+        multi,
+        handler: lines
             .into_iter()
             .map(|l| if l.is_empty() { l } else { format!("\t{l}") })
             .collect(),

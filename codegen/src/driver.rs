@@ -49,6 +49,12 @@
 
 pub(crate) mod ack;
 pub(crate) mod irq;
+
+/// Whether the drivers register one handler per vector (see
+/// `irq::multi_vector`): the C driver follows the Rust one.
+pub(crate) fn irq_multi_vector(dev: &pcidevc_dsl::ir::Device) -> bool {
+    irq::multi_vector(dev)
+}
 mod regs;
 pub(crate) mod steps;
 mod text;
@@ -180,6 +186,10 @@ struct DriverRs {
     /// The configuration-space registers' offsets (`mod config`).
     config_regs: Vec<ConfigRegView>,
     dma_plus: bool,
+    /// The driver runs `expect msi` steps (per-vector consumed counts).
+    expect_msi: bool,
+    /// One handler per vector (`irq.multi`), for the parts outside `irq`.
+    multi: bool,
     vendor: String,
     device: String,
     description_lit: String,
@@ -318,7 +328,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
     }
 
     let does_dma = dev.does_dma();
-    let msi = dev.interrupt.msi_vectors.is_some();
+    let msi = dev.interrupt.msi_vectors.is_some() || dev.interrupt.msix.is_some();
     DriverRs {
         source: source.to_string(),
         generator: crate::generator(dev),
@@ -341,6 +351,8 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         scenarios,
         config_regs,
         dma_plus: needs.dma_plus,
+        expect_msi: needs.expect_msi,
+        multi: irq.as_ref().is_some_and(|i| i.multi.is_some()),
         vendor: format!("{:#06x}", dev.vendor_id),
         device: format!("{:#06x}", dev.device_id),
         description_lit: text::str_lit(if dev.description.is_empty() {

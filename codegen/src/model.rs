@@ -147,6 +147,9 @@ impl<'a> Model<'a> {
         if dev.interrupt.msi_vectors.is_some() {
             names.push("MsiInfo");
         }
+        if dev.interrupt.msix.is_some() {
+            names.push("MsixInfo");
+        }
         names.sort_unstable();
         let imports = names.iter().map(|n| format_ident!("{}", n));
         quote! {
@@ -198,6 +201,21 @@ impl<'a> Model<'a> {
             Some(n) => {
                 let n = lit_hex(n.into());
                 quote!(Some(MsiInfo { vectors: #n }))
+            }
+        };
+        let msix = match d.interrupt.msix {
+            None => quote!(None),
+            Some(m) => {
+                let vectors = lit_hex(m.vectors.into());
+                let (tb, pb) = (lit_hex(m.table_bar.into()), lit_hex(m.pba_bar.into()));
+                let (to, po) = (lit_hex(m.table_offset), lit_hex(m.pba_offset));
+                quote!(Some(MsixInfo {
+                    vectors: #vectors,
+                    table_bar: #tb,
+                    table_offset: #to,
+                    pba_bar: #pb,
+                    pba_offset: #po,
+                }))
             }
         };
         let bars = d.bars.iter().map(|b| {
@@ -254,6 +272,7 @@ impl<'a> Model<'a> {
                 interrupt_pin: #pin,
                 bars: &[#(#bars),*],
                 msi: #msi,
+                msix: #msix,
                 config_registers: &[#(#config_regs),*],
                 vendor_capabilities: &[#(#caps),*],
             };

@@ -872,10 +872,31 @@ pub fn interrupt(dev: &Device) -> Vec<Para> {
     if let Some(n) = int.msi_vectors {
         how.push(format!("{n} MSI vector{}", if n == 1 { "" } else { "s" }));
     }
+    if let Some(m) = int.msix {
+        how.push(format!(
+            "{} MSI-X vector{}",
+            m.vectors,
+            if m.vectors == 1 { "" } else { "s" }
+        ));
+    }
     out.push(Para::new().text(format!(
         "The device interrupts through {}.",
         how.join(" and ")
     )));
+    if let Some(m) = int.msix {
+        out.push(Para::new().text(format!(
+            "MSI-X: the vector table ({:#x} bytes) is at BAR {} offset {:#x}, the pending bit array \
+             ({:#x} bytes) at BAR {} offset {:#x}. `msi N` sends vector N through MSI-X when the \
+             driver enabled it: a masked vector (its own mask bit or the function mask) only sets \
+             its pending bit, and unmasking it delivers it then.",
+            m.table_len(),
+            m.table_bar,
+            m.table_offset,
+            m.pba_len(),
+            m.pba_bar,
+            m.pba_offset
+        )));
+    }
     match &int.level {
         Some(l) => out.push(
             Para::new()

@@ -45,7 +45,16 @@ pub fn render(dev: &Device) -> String {
         .msi_vectors
         .map(|n| format!(", {n} MSI vector(s)"))
         .unwrap_or_default();
-    let _ = writeln!(w, "interrupt:   {pin}{msi}");
+    let msix = irq
+        .msix
+        .map(|m| {
+            format!(
+                ", {} MSI-X vector(s) (table BAR{} @ {:#x}, PBA BAR{} @ {:#x})",
+                m.vectors, m.table_bar, m.table_offset, m.pba_bar, m.pba_offset
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(w, "interrupt:   {pin}{msi}{msix}");
     if let Some(l) = &irq.level {
         let _ = writeln!(w, "  level:     {}", expr(dev, l));
     }

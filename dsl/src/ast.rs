@@ -116,6 +116,12 @@ impl DeviceItem {
 pub enum InterruptItem {
     Pin(Ident),
     Msi(Num),
+    /// `msix N table bar B @ OFF pba bar B @ OFF;`
+    Msix {
+        vectors: Num,
+        table: (Num, Num),
+        pba: (Num, Num),
+    },
     Level(Expr),
     Status(Ident),
     /// `mine EXPR;`
@@ -562,6 +568,10 @@ pub enum StepKind {
     },
     ExpectIrq {
         asserted: bool,
+    },
+    /// `expect msi N;`
+    ExpectMsi {
+        vector: Num,
     },
     ExpectDma {
         start: Expr,

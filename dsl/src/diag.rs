@@ -248,7 +248,7 @@ codes! {
     BAD_CALL = "E0404", "invalid hook call",
         "A hook is called with as many arguments as it declares, and only hooks with a return type can be used in expressions.";
     NO_INTERRUPT_SOURCE = "E0501", "interrupt without a pin or MSI",
-        "`level`, `status`, `mine` and `ack` describe an interrupt: declare `pin A..D` or `msi N`.";
+        "`level`, `status`, `mine` and `ack` describe an interrupt: declare `pin A..D`, `msi N` or `msix N ...`.";
     LEVEL_CONFLICT = "E0502", "explicit irq action with a derived level",
         "With `level EXPR` the line follows the expression after every access; `irq raise/lower/pulse` would fight it. Use one or the other.";
     NO_STATUS = "E0503", "INTx interrupt without `status` or `mine`",
@@ -263,6 +263,12 @@ codes! {
         "A register named in `mine`, an `ack` value or a `when` condition is read by the driver's handler; this one is write-only (no readable field, no `read`), so the test would see 0 whatever the device does. Name a readable register, or make this one readable.";
     VALUE_WITHOUT_STATUS = "E0512", "`value` in the interrupt block without `status`",
         "In `mine`, `ack` and `when`, `value` is the `status` register the handler read. Without `status REG;` it stands for nothing: declare `status`, or name the register itself (`ack IRQ = IRQ;`).";
+    MSIX_BAR = "E0506", "MSI-X structure in an unusable BAR",
+        "The MSI-X table and pending bit array live in a memory BAR the device declares (`bar B mem32|mem64 ...`); an I/O BAR cannot hold them.";
+    MSIX_PLACEMENT = "E0507", "misplaced MSI-X structure",
+        "The MSI-X table (16 bytes per vector) and pending bit array (8 bytes per 64 vectors) start at an 8-byte aligned offset below 4 GiB (the low 3 bits of the offset register hold the BAR number) and lie wholly inside their BAR.";
+    MSIX_OVERLAP = "E0508", "MSI-X structure overlaps",
+        "The runtime serves the MSI-X table and pending bit array itself: no register may share their bytes, and the two must not overlap each other. Move one of them (e.g. the table at 0x0 of its own BAR, the PBA after it).";
     DMA_NO_BUFFER = "E0601", "no DMA buffer declared",
         "`dma.addr` and `dma[..]` in scenarios refer to the driver's DMA buffer: declare its size with `dma_buffer SIZE;`.";
     DMA_RANGE = "E0602", "range outside the DMA buffer",

@@ -144,10 +144,9 @@ impl Device {
         }
     }
     /// Does the device declare MSI-X (the runtime then places its
-    /// capability at [`pcidev_core::config::MSIX_CAP_OFFSET`])? The hook
-    /// for the `msix` interrupt item: false until the language has it.
+    /// capability at [`pcidev_core::config::MSIX_CAP_OFFSET`])?
     pub fn has_msix(&self) -> bool {
-        false
+        self.interrupt.msix.is_some()
     }
     /// Is an access of `bytes` at `offset` of BAR `bar` valid: allowed by
     /// the BAR's policy, inside the BAR, and of a size every register it
@@ -194,6 +193,8 @@ pub struct Interrupt {
     pub pin: Option<IntxPin>,
     /// Number of MSI vectors (power of two, 1..=32).
     pub msi_vectors: Option<u8>,
+    /// MSI-X: vectors, table and PBA placement.
+    pub msix: Option<Msix>,
     /// Derived level: the line is this expression, recomputed after every
     /// access. When absent, `irq raise/lower/pulse` drive a latched line.
     pub level: Option<Expr>,
@@ -223,7 +224,15 @@ pub struct Ack {
 
 impl Interrupt {
     pub fn any(&self) -> bool {
-        self.pin.is_some() || self.msi_vectors.is_some()
+        self.pin.is_some() || self.msi_vectors.is_some() || self.msix.is_some()
+    }
+
+    /// The most vectors the device can signal: MSI-X's or MSI's count (1
+    /// for INTx only, 0 without an interrupt).
+    pub fn max_vectors(&self) -> u16 {
+        let msix = self.msix.map_or(0, |m| m.vectors);
+        let msi = self.msi_vectors.map_or(0, u16::from);
+        msix.max(msi).max(u16::from(self.pin.is_some()))
     }
 
     /// The registers the driver's handler reads, each exactly once, in this
@@ -265,6 +274,32 @@ impl Interrupt {
         }
         let then = all.split_off(first.len());
         (first, then)
+    }
+}
+
+/// The MSI-X capability: `msix N table bar B @ OFF pba bar B @ OFF;`.
+/// The table takes 16 bytes per vector, the PBA 8 bytes per 64 vectors;
+/// both lie 8-byte aligned inside memory BARs, clear of registers and of
+/// each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Msix {
+    /// 1..=2048.
+    pub vectors: u16,
+    pub table_bar: u8,
+    pub table_offset: u64,
+    pub pba_bar: u8,
+    pub pba_offset: u64,
+}
+
+impl Msix {
+    /// Bytes of the vector table.
+    pub fn table_len(&self) -> u64 {
+        u64::from(self.vectors) * 16
+    }
+
+    /// Bytes of the pending bit array.
+    pub fn pba_len(&self) -> u64 {
+        u64::from(self.vectors).div_ceil(64) * 8
     }
 }
 

@@ -688,6 +688,30 @@ impl ParseSession<'_> {
             let item = match rule {
                 Rule::pin_item => Some(InterruptItem::Pin(Self::ident(cx, first))),
                 Rule::msi_item => Some(InterruptItem::Msi(self.number(cx, first))),
+                Rule::msix_item => {
+                    let mut nums = [first]
+                        .into_iter()
+                        .chain(second)
+                        .chain(third)
+                        .chain(parts)
+                        .map(|n| self.number(cx, n));
+                    match (
+                        nums.next(),
+                        nums.next(),
+                        nums.next(),
+                        nums.next(),
+                        nums.next(),
+                    ) {
+                        (Some(vectors), Some(tb), Some(to), Some(pb), Some(po)) => {
+                            Some(InterruptItem::Msix {
+                                vectors,
+                                table: (tb, to),
+                                pba: (pb, po),
+                            })
+                        }
+                        _ => None,
+                    }
+                }
                 Rule::level_item => self.expr(cx, first).map(InterruptItem::Level),
                 Rule::status_item => Some(InterruptItem::Status(Self::ident(cx, first))),
                 Rule::mine_item => self.expr(cx, first).map(InterruptItem::Mine),
@@ -1506,6 +1530,9 @@ impl ParseSession<'_> {
             Rule::expect_irq => StepKind::ExpectIrq {
                 asserted: !inner.iter().any(|i| i.as_rule() == Rule::no_kw),
             },
+            Rule::expect_msi => StepKind::ExpectMsi {
+                vector: self.number(cx, inner.remove(0)),
+            },
             Rule::expect_dma | Rule::fill_step => {
                 let (start, end) = self.dma_range(cx, inner.remove(0))?;
                 let source = self.source(cx, inner.pop()?)?;
@@ -2018,6 +2045,9 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         k_level => "`level`",
         k_mask => "`mask`",
         k_msi => "`msi`",
+        k_msix => "`msix`",
+        k_pba => "`pba`",
+        k_table => "`table`",
         k_on => "`on`",
         k_pattern => "`pattern`",
         k_pin => "`pin`",

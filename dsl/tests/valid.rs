@@ -587,6 +587,29 @@ fn language_version_is_stated_or_the_newest() {
 }
 
 #[test]
+fn msix_only_device_needs_no_status() {
+    let dev = spec("msix.pcidev");
+    let m = dev.interrupt.msix.expect("msix");
+    assert_eq!(
+        (
+            m.vectors,
+            m.table_bar,
+            m.table_offset,
+            m.pba_bar,
+            m.pba_offset
+        ),
+        (70, 2, 0, 0, 0x800)
+    );
+    assert_eq!((m.table_len(), m.pba_len()), (70 * 16, 16));
+    assert!(dev.interrupt.pin.is_none() && dev.interrupt.status.is_none());
+    assert_eq!(dev.interrupt.max_vectors(), 70);
+    assert_eq!(
+        dev.scenarios[0].steps[1].kind,
+        pcidevc_dsl::ir::StepKind::ExpectMsi(69)
+    );
+}
+
+#[test]
 fn minimal_and_msi_only_devices() {
     let dev = spec("minimal.pcidev");
     assert!(dev.bars.is_empty() && dev.registers.is_empty() && dev.scenarios.is_empty());
@@ -832,6 +855,7 @@ impl Seen {
         let irq = &dev.interrupt;
         self.add("pin", irq.pin.is_some());
         self.add("msi", irq.msi_vectors.is_some());
+        self.add("msix", irq.msix.is_some());
         self.add("level", irq.level.is_some());
         self.add("ack", !irq.acks.is_empty());
         self.add("status", irq.status.is_some());
@@ -967,6 +991,7 @@ fn the_valid_corpus_uses_every_construct() {
     all("hook_params", &["true", "false"]);
     all("pin", &["true", "false"]);
     all("msi", &["true", "false"]);
+    all("msix", &["true", "false"]);
     all("level", &["true", "false"]);
     all("ack", &["true", "false"]);
     all("status", &["true", "false"]);

@@ -76,10 +76,15 @@ module.exports = grammar({
     subsystem: $ => seq('subsystem', $.number, ':', $.number, ';'),
 
     interrupt: $ => seq('interrupt', '{', repeat(choice(
-      $.pin_item, $.msi_item, $.level_item, $.status_item, $.mine_item, $.ack_item,
+      $.pin_item, $.msi_item, $.msix_item, $.level_item, $.status_item, $.mine_item, $.ack_item,
     )), '}'),
     pin_item: $ => seq('pin', $.identifier, ';'),
     msi_item: $ => seq('msi', $.number, ';'),
+    msix_item: $ => seq(
+      'msix', $.number,
+      'table', 'bar', $.number, '@', $.number,
+      'pba', 'bar', $.number, '@', $.number, ';',
+    ),
     level_item: $ => seq('level', $._expr, ';'),
     status_item: $ => seq('status', $.identifier, ';'),
     mine_item: $ => seq('mine', $._expr, ';'),
@@ -213,7 +218,7 @@ module.exports = grammar({
       '{', repeat($._step), '}',
     ),
     _step: $ => choice(
-      $.expect_irq, $.expect_dma, $.expect_step, $.wait_step, $.write_step,
+      $.expect_irq, $.expect_msi, $.expect_dma, $.expect_step, $.wait_step, $.write_step,
       $.read_step, $.invalid_step, $.fill_step, $.repeat_step, $.advance_step,
       $.input_step, $.expect_output, $.expect_vmm,
     ),
@@ -230,6 +235,7 @@ module.exports = grammar({
       seq('config', '@', $.number, ':', $.scalar_type),
     ),
     expect_irq: $ => seq('expect', optional('no'), 'irq', ';'),
+    expect_msi: $ => seq('expect', 'msi', $.number, ';'),
     expect_dma: $ => seq('expect', $.dma_range, '==', $._source, ';'),
     fill_step: $ => seq('fill', $.dma_range, '=', $._source, ';'),
     dma_range: $ => seq('dma', '[', $._expr, '..', $._expr, ']'),

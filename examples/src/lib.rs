@@ -48,6 +48,7 @@ struct IrqState {
     level: bool,
     edges: Vec<bool>,
     msi: Vec<(u8, MsiMessage)>,
+    msix: Vec<(u16, MsiMessage)>,
 }
 
 impl IrqLine {
@@ -66,6 +67,11 @@ impl IrqLine {
         std::mem::take(&mut self.lock().msi)
     }
 
+    /// MSI-X messages (vector, message) delivered since the last call.
+    pub fn take_msix(&self) -> Vec<(u16, MsiMessage)> {
+        std::mem::take(&mut self.lock().msix)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, IrqState> {
         // A poisoned lock only means another thread panicked mid-push; the
         // recorded edges are still meaningful.
@@ -81,6 +87,9 @@ impl InterruptSink for IrqLine {
     }
     fn msi(&mut self, vector: u8, message: MsiMessage) {
         self.lock().msi.push((vector, message));
+    }
+    fn msix(&mut self, vector: u16, message: MsiMessage) {
+        self.lock().msix.push((vector, message));
     }
 }
 

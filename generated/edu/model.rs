@@ -49,6 +49,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: Some(MsiInfo { vectors: 1 }),
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

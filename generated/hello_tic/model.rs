@@ -57,6 +57,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

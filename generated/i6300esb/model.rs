@@ -42,6 +42,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    msix: None,
     config_registers: &[
         RegisterLayout::new("CONFIG", 0x60, 2).with_sizes(AccessSizes(2)),
         RegisterLayout::new("LOCK", 0x68, 1).with_sizes(AccessSizes(1)),

@@ -120,6 +120,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

@@ -34,6 +34,9 @@ impl InterruptSink for Line {
     fn msi(&mut self, _vector: u8, _message: MsiMessage) {
         panic!("hello_tic has no MSI");
     }
+    fn msix(&mut self, _vector: u16, _message: MsiMessage) {
+        panic!("hello_tic has no MSI-X");
+    }
 }
 
 impl Line {

@@ -20,7 +20,7 @@ use vfio_user::{DmaMapFlags, DmaUnmapFlags, ServerBackend};
 
 use crate::dma::DmaSpace;
 use crate::events::{Hub, LockedModel};
-use crate::irq::{self, EventfdSink, IrqCounters, IrqState, SharedIrqState};
+use crate::irq::{self, EventfdSink, IrqCounters, IrqState, SharedIrqState, lock};
 use crate::layout::{Layout, RegionKind};
 
 /// What a connection did, for tests and the end-of-connection summary.
@@ -73,6 +73,10 @@ impl<'m> ModelBackend<'m> {
             layout.has_intx(),
             layout.msi_vectors(),
         )));
+        lock(&irq).set_msix_vectors(layout.msix_vectors());
+        // QEMU's vfio-user-pci emulates the MSI-X table and masking; the
+        // server only signals the vector's eventfd (see `irq`).
+        model.set_msix_masking_by_vmm(true);
         model.set_guest_memory(None);
         model.set_interrupt_sink(Box::new(EventfdSink::new(Arc::clone(&irq))));
         ModelBackend {

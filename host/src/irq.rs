@@ -46,6 +46,20 @@
 //! data has those bits clear), masked to the number of enabled vectors, and
 //! the server signals that vector's eventfd.
 //!
+//! # MSI-X (irq index 2)
+//!
+//! QEMU's `vfio-user-pci` emulates the MSI-X table itself (`msix_init`
+//! overlays the table in the BAR; table writes never reach the server) and
+//! masks there: a vector signalled while masked becomes pending on QEMU's
+//! side and is delivered on unmask (`vfio_msi_interrupt` → `msix_notify`).
+//! Config writes do reach the server, so the model knows when MSI-X is
+//! enabled; the backend therefore puts the model in "masking by the VMM"
+//! mode and each vector the model sends while MSI-X is enabled signals that
+//! vector's eventfd. (QEMU forwards PBA reads to the server, whose PBA then
+//! reads 0: Linux never reads it.) The index reports `NORESIZE` as Linux's
+//! vfio-pci does, and the client installs or removes eventfds per vector
+//! range exactly as for MSI.
+//!
 //! Signalling never blocks: received eventfds are switched to non-blocking
 //! (a client could otherwise hand over a full eventfd or a pipe and stall the
 //! server), and a failed write is only counted.
@@ -61,7 +75,7 @@ use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
 };
 
-use crate::layout::{INTX_IRQ, MSI_IRQ};
+use crate::layout::{INTX_IRQ, MSI_IRQ, MSIX_IRQ};
 
 /// Counters of what reached the client, for tests and diagnostics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,6 +84,10 @@ pub struct IrqCounters {
     pub intx_signals: u64,
     /// MSI eventfd signals sent.
     pub msi_signals: u64,
+    /// MSI-X eventfd signals sent.
+    pub msix_signals: u64,
+    /// MSI-X vectors dropped (no eventfd installed for the vector).
+    pub msix_dropped: u64,
     /// MSI messages dropped (MSI not set up by the client, or no eventfd
     /// for the vector).
     pub msi_dropped: u64,
@@ -88,6 +106,7 @@ pub struct IrqState {
     intx_trigger: Option<File>,
     intx_available: bool,
     msi: Vec<Option<File>>,
+    msix: Vec<Option<File>>,
     counters: IrqCounters,
 }
 
@@ -98,6 +117,22 @@ impl IrqState {
             intx_available: intx,
             msi: (0..msi_vectors).map(|_| None).collect(),
             ..IrqState::default()
+        }
+    }
+
+    /// Give the state `vectors` MSI-X vectors (none installed).
+    pub fn set_msix_vectors(&mut self, vectors: u32) {
+        self.msix = (0..vectors).map(|_| None).collect();
+    }
+
+    /// Deliver MSI-X `vector` from the model: signal its eventfd.
+    pub fn msix(&mut self, vector: u16, _message: MsiMessage) {
+        match self.msix.get(usize::from(vector)).and_then(Option::as_ref) {
+            Some(fd) => match signal(fd) {
+                Ok(()) => self.counters.msix_signals += 1,
+                Err(_) => self.counters.signal_errors += 1,
+            },
+            None => self.counters.msix_dropped += 1,
         }
     }
 
@@ -165,6 +200,7 @@ impl IrqState {
         self.intx_trigger = None;
         self.masked = false;
         self.msi.iter_mut().for_each(|fd| *fd = None);
+        self.msix.iter_mut().for_each(|fd| *fd = None);
     }
 
     /// Handle `VFIO_USER_DEVICE_SET_IRQS`. `fds` are the eventfds that came
@@ -198,6 +234,7 @@ impl IrqState {
         match index {
             INTX_IRQ if self.intx_available => self.set_intx(action, data, start, count, fds),
             MSI_IRQ if !self.msi.is_empty() => self.set_msi(action, data, start, count, fds),
+            MSIX_IRQ if !self.msix.is_empty() => self.set_msix(action, data, start, count, fds),
             _ => Err(invalid("no such interrupt")),
         }
     }
@@ -257,39 +294,85 @@ impl IrqState {
         count: u32,
         fds: Vec<File>,
     ) -> io::Result<()> {
-        if action != VFIO_IRQ_SET_ACTION_TRIGGER {
-            return Err(invalid("MSI cannot be masked"));
-        }
-        if count == 0 {
-            return if data == VFIO_IRQ_SET_DATA_NONE {
-                self.msi.iter_mut().for_each(|fd| *fd = None);
-                Ok(())
-            } else {
-                Err(invalid("MSI: count 0 is only for disabling"))
-            };
-        }
-        let range = start as usize..start as usize + count as usize;
-        if range.end > self.msi.len() {
-            return Err(invalid("MSI vector out of range"));
-        }
-        match data {
-            VFIO_IRQ_SET_DATA_NONE => {
-                for vector in range {
-                    let result = self.msi[vector].as_ref().map(signal);
-                    self.count_signal(result, true);
-                }
-                Ok(())
-            }
-            VFIO_IRQ_SET_DATA_EVENTFD => {
-                let mut fds = fds.into_iter();
-                for vector in range {
-                    self.msi[vector] = fds.next();
-                }
-                Ok(())
-            }
-            _ => Err(invalid("MSI: unsupported data type")),
-        }
+        let (result, sent, failed) =
+            set_vectors("MSI", &mut self.msi, action, data, start, count, fds);
+        self.counters.msi_signals += sent;
+        self.counters.signal_errors += failed;
+        result
     }
+
+    fn set_msix(
+        &mut self,
+        action: u32,
+        data: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> io::Result<()> {
+        let (result, sent, failed) =
+            set_vectors("MSI-X", &mut self.msix, action, data, start, count, fds);
+        self.counters.msix_signals += sent;
+        self.counters.signal_errors += failed;
+        result
+    }
+}
+
+/// `SET_IRQS` on the MSI or MSI-X eventfds (`what` names them in errors):
+/// trigger only (no masking: the client masks), install or remove eventfds
+/// per vector range, signal a range (loopback), or tear all down with count
+/// 0. Returns the result and how many signals were sent and failed.
+fn set_vectors(
+    what: &str,
+    vectors: &mut [Option<File>],
+    action: u32,
+    data: u32,
+    start: u32,
+    count: u32,
+    fds: Vec<File>,
+) -> (io::Result<()>, u64, u64) {
+    let (mut sent, mut failed) = (0, 0);
+    if action != VFIO_IRQ_SET_ACTION_TRIGGER {
+        return (Err(invalid_owned(format!("{what} cannot be masked"))), 0, 0);
+    }
+    if count == 0 {
+        let result = if data == VFIO_IRQ_SET_DATA_NONE {
+            vectors.iter_mut().for_each(|fd| *fd = None);
+            Ok(())
+        } else {
+            Err(invalid_owned(format!(
+                "{what}: count 0 is only for disabling"
+            )))
+        };
+        return (result, 0, 0);
+    }
+    let range = start as usize..start as usize + count as usize;
+    if range.end > vectors.len() {
+        return (
+            Err(invalid_owned(format!("{what} vector out of range"))),
+            0,
+            0,
+        );
+    }
+    let result = match data {
+        VFIO_IRQ_SET_DATA_NONE => {
+            for fd in vectors[range].iter().flatten() {
+                match signal(fd) {
+                    Ok(()) => sent += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+            Ok(())
+        }
+        VFIO_IRQ_SET_DATA_EVENTFD => {
+            let mut fds = fds.into_iter();
+            for slot in &mut vectors[range] {
+                *slot = fds.next();
+            }
+            Ok(())
+        }
+        _ => Err(invalid_owned(format!("{what}: unsupported data type"))),
+    };
+    (result, sent, failed)
 }
 
 /// The interrupt state shared by a backend and its sink.
@@ -325,6 +408,10 @@ impl InterruptSink for EventfdSink {
     fn msi(&mut self, vector: u8, message: MsiMessage) {
         lock(&self.state).msi(vector, message);
     }
+
+    fn msix(&mut self, vector: u16, message: MsiMessage) {
+        lock(&self.state).msix(vector, message);
+    }
 }
 
 /// Add 1 to an eventfd's counter.
@@ -342,6 +429,10 @@ fn make_nonblocking(fd: &File) -> io::Result<()> {
 }
 
 fn invalid(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
+}
+
+fn invalid_owned(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, what)
 }
 
@@ -370,6 +461,44 @@ mod tests {
             Ok(8) => u64::from_ne_bytes(buf),
             _ => 0,
         }
+    }
+
+    #[test]
+    fn msix_vectors_have_their_own_eventfds() {
+        let msg = MsiMessage {
+            address: 0,
+            data: 0,
+        };
+        let mut irq = IrqState::new(false, 1);
+        assert!(
+            irq.set_irqs(MSIX_IRQ, TRIGGER_NONE, 0, 1, vec![]).is_err(),
+            "no MSI-X yet"
+        );
+        irq.set_msix_vectors(3);
+        let (e0, f0) = eventfd();
+        let (e2, f2) = eventfd();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 0, 1, vec![f0])
+            .unwrap();
+        irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 1, vec![f2])
+            .unwrap();
+        assert!(irq.set_irqs(MSIX_IRQ, MASK, 0, 1, vec![]).is_err());
+        assert!(
+            irq.set_irqs(MSIX_IRQ, TRIGGER_EVENTFD, 2, 2, vec![])
+                .is_err()
+        );
+        irq.msix(2, msg);
+        irq.msix(2, msg);
+        irq.msix(1, msg);
+        irq.msix(0, msg);
+        irq.msix(900, msg);
+        assert_eq!((taken(&e0), taken(&e2)), (1, 2));
+        irq.msi(0, msg);
+        assert_eq!(taken(&e0), 0, "MSI vector 0 is another eventfd");
+        let c = irq.counters();
+        assert_eq!((c.msix_signals, c.msix_dropped, c.msi_signals), (3, 2, 0));
+        irq.set_irqs(MSIX_IRQ, TRIGGER_NONE, 0, 0, vec![]).unwrap();
+        irq.msix(0, msg);
+        assert_eq!(taken(&e0), 0, "torn down");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | 0 | INTx | 1 when the device has an interrupt pin, else 0 |
 //! | 1 | MSI | the MSI vector count, 0 without MSI |
-//! | 2 | MSI-X | 0 |
+//! | 2 | MSI-X | the MSI-X vector count (table size), 0 without MSI-X |
 //! | 3 | error notification | 0 |
 //! | 4 | device request | 0 |
 
@@ -37,6 +37,8 @@ pub const NUM_IRQS: u32 = 5;
 pub const INTX_IRQ: u32 = 0;
 /// The irq index of MSI.
 pub const MSI_IRQ: u32 = 1;
+/// The irq index of MSI-X (`VFIO_PCI_MSIX_IRQ_INDEX`).
+pub const MSIX_IRQ: u32 = 2;
 
 /// What a region index stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,7 @@ pub struct Layout {
     regions: [(RegionKind, u64); NUM_REGIONS as usize],
     intx: bool,
     msi_vectors: u32,
+    msix_vectors: u32,
 }
 
 impl Layout {
@@ -78,6 +81,7 @@ impl Layout {
             regions,
             intx: info.interrupt_pin.is_some(),
             msi_vectors: info.msi.map_or(0, |m| 1 << m.mmc()),
+            msix_vectors: info.msix.map_or(0, |m| u32::from(m.vector_count())),
         }
     }
 
@@ -97,6 +101,11 @@ impl Layout {
     /// Number of MSI vectors (0 without MSI).
     pub fn msi_vectors(&self) -> u32 {
         self.msi_vectors
+    }
+
+    /// Number of MSI-X vectors (0 without MSI-X).
+    pub fn msix_vectors(&self) -> u32 {
+        self.msix_vectors
     }
 
     /// The regions as the `vfio_user` server announces them.
@@ -137,6 +146,12 @@ impl Layout {
                     MSI_IRQ if self.msi_vectors > 0 => (
                         VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE,
                         self.msi_vectors,
+                    ),
+                    // As Linux's vfio-pci reports it: not maskable (QEMU
+                    // emulates the table and masks itself), no resizing.
+                    MSIX_IRQ if self.msix_vectors > 0 => (
+                        VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE,
+                        self.msix_vectors,
                     ),
                     _ => (0, 0),
                 };
@@ -204,6 +219,7 @@ mod tests {
         interrupt_pin: Some(IntxPin::B),
         bars: BARS,
         msi: Some(MsiInfo { vectors: 3 }),
+        msix: None,
         config_registers: &[],
         vendor_capabilities: &[],
     };
@@ -243,6 +259,7 @@ mod tests {
         let bare = Layout::new(&DeviceInfo {
             interrupt_pin: None,
             msi: None,
+            msix: None,
             config_registers: &[],
             vendor_capabilities: &[],
             ..INFO

@@ -42,6 +42,11 @@ pub const MODELS: &[ModelEntry] = &[
         build: || Box::new(pcidev_models::i6300esb::model()),
     },
     ModelEntry {
+        name: "ivshmem_doorbell",
+        description: "QEMU's ivshmem-doorbell registers and MSI-X, generated from specs/ivshmem_doorbell.pcidev",
+        build: || Box::new(pcidev_models::ivshmem_doorbell::model()),
+    },
+    ModelEntry {
         name: "pci_serial",
         description: "QEMU's pci-serial 16550A, generated from specs/pci_serial.pcidev (stream `line`, char timeout)",
         build: || Box::new(pcidev_models::pci_serial::model()),

@@ -118,6 +118,7 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
     interrupt_pin: Some(IntxPin::A),
     bars: BARS,
     msi: Some(MsiInfo { vectors: 1 }),
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };
@@ -205,7 +206,7 @@ impl Registers for Toy {
             }
             (0, reg::DMA_LEN) => self.dma_len = merge(self.dma_len, value, lanes),
             (0, reg::DMA_GO) => self.dma(ctx, value as u32),
-            (0, reg::MSI_GO) => ctx.msi_notify(value as u8),
+            (0, reg::MSI_GO) => ctx.msi_notify(value as u16),
             _ => {}
         }
     }

@@ -56,6 +56,7 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

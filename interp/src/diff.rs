@@ -249,6 +249,60 @@ impl AccessGen {
                 };
                 (0, 0, size, off, v)
             }
+            // MSI-X: message control (enable, function mask), table entries
+            // (address, data, mask bit) at 4 and 8 bytes, PBA reads, other
+            // sizes and alignments now and then.
+            15..=34 if let Some(m) = self.info.msix => {
+                let entry = |g: &mut Self| {
+                    (m.table_offset & !7) + 16 * g.below(u32::from(m.vector_count()))
+                };
+                match self.below(8) {
+                    0 => {
+                        let v = 0x8000 | u64::from(self.below(4) == 0) << 14;
+                        (
+                            0,
+                            0,
+                            2,
+                            0x52,
+                            if self.below(8) == 0 { self.value() } else { v },
+                        )
+                    }
+                    1 | 2 => {
+                        let e = entry(self);
+                        (2, m.table_bar, 4, e + 12, u64::from(self.below(4) == 0))
+                    }
+                    3 => {
+                        let e = entry(self);
+                        let v = 0xfee0_0000 | u64::from(self.below(0x100)) << 12;
+                        (2, m.table_bar, 8, e, v)
+                    }
+                    4 => {
+                        let e = entry(self);
+                        (2, m.table_bar, 4, e + 8, u64::from(self.below(0x10000)))
+                    }
+                    5 => {
+                        let words = u32::from(m.vector_count()).div_ceil(64);
+                        let off = (m.pba_offset & !7) + 8 * self.below(words);
+                        let kind = 2 + u8::from(self.below(4) != 0);
+                        (
+                            kind,
+                            m.pba_bar,
+                            [4, 8][self.below(2) as usize],
+                            off,
+                            self.value(),
+                        )
+                    }
+                    6 => {
+                        let e = entry(self) + self.below(16);
+                        let kind = 2 + self.below(2) as u8;
+                        (kind, m.table_bar, self.size(), e, self.value())
+                    }
+                    _ => {
+                        let e = entry(self) + 4 * self.below(4);
+                        (3, m.table_bar, 4, e, 0)
+                    }
+                }
+            }
             // Any config access; half of them at a configuration register
             // (exactly, or a byte around it), when the device has some.
             9..=14 => {
@@ -319,6 +373,7 @@ struct Recorder(Arc<Mutex<Vec<IrqEvent>>>);
 pub enum IrqEvent {
     Intx(bool),
     Msi(u8, MsiMessage),
+    Msix(u16, MsiMessage),
 }
 
 impl InterruptSink for Recorder {
@@ -327,6 +382,9 @@ impl InterruptSink for Recorder {
     }
     fn msi(&mut self, vector: u8, message: MsiMessage) {
         self.lock().push(IrqEvent::Msi(vector, message));
+    }
+    fn msix(&mut self, vector: u16, message: MsiMessage) {
+        self.lock().push(IrqEvent::Msix(vector, message));
     }
 }
 
@@ -492,6 +550,8 @@ pub struct Pair<A: Registers, B: Registers> {
     pub inputs: u64,
     pub sent: u64,
     pub vmm: u64,
+    /// MSI-X messages delivered, and vectors left pending, so far.
+    pub msix: (u64, u64),
 }
 
 /// Where and how the two models differed.
@@ -529,6 +589,7 @@ impl<A: Registers, B: Registers> Pair<A, B> {
             inputs: 0,
             sent: 0,
             vmm: 0,
+            msix: (0, 0),
         }
     }
 
@@ -596,6 +657,12 @@ impl<A: Registers, B: Registers> Pair<A, B> {
                 TraceEvent::StreamIn { .. } => self.inputs += 1,
                 TraceEvent::StreamOut { .. } => self.sent += 1,
                 TraceEvent::Vmm { .. } => self.vmm += 1,
+                TraceEvent::Msix {
+                    delivered, pending, ..
+                } => {
+                    self.msix.0 += u64::from(*delivered);
+                    self.msix.1 += u64::from(*pending);
+                }
                 _ => {}
             }
         }

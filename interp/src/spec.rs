@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout, VendorCapInfo};
+use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, VendorCapInfo};
 use pcidevc_dsl::ir::{AccessKind, Device, RegId, Register};
 
 /// What the interpreter needs per register, computed once.
@@ -225,6 +225,13 @@ fn device_info(d: &Device) -> DeviceInfo {
         interrupt_pin: d.interrupt.pin,
         bars: Box::leak(bars.into_boxed_slice()),
         msi: d.interrupt.msi_vectors.map(|vectors| MsiInfo { vectors }),
+        msix: d.interrupt.msix.map(|m| MsixInfo {
+            vectors: m.vectors,
+            table_bar: m.table_bar,
+            table_offset: m.table_offset as u32,
+            pba_bar: m.pba_bar,
+            pba_offset: m.pba_offset as u32,
+        }),
         config_registers: Box::leak(
             d.config_registers
                 .iter()

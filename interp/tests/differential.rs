@@ -60,7 +60,7 @@ fn compare<R: Registers>(
     let spec = Spec::load(&repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let total = accesses();
     let per_seed = total.div_ceil(SEEDS);
-    let (mut events, mut bar_done, mut outside) = (0, 0, 0);
+    let (mut events, mut bar_done, mut outside, mut msix) = (0, 0, 0, (0u64, 0u64));
     let (mut fired, mut inputs, mut sent, mut vmm) = (0, 0, 0, 0);
     for seed in 0..SEEDS {
         let gen_model = generated();
@@ -86,6 +86,8 @@ fn compare<R: Registers>(
         inputs += pair.inputs;
         sent += pair.sent;
         vmm += pair.vmm;
+        msix.0 += pair.msix.0;
+        msix.1 += pair.msix.1;
     }
     // The sequences reached the device: a run that only ever hit disabled
     // decoding or invalid offsets would compare nothing of interest.
@@ -95,9 +97,16 @@ fn compare<R: Registers>(
         !has_registers || bar_done * 4 >= guest,
         "{rel}: only {bar_done} of {guest} guest accesses reached registers"
     );
+    // With MSI-X, vectors were both delivered and held pending.
+    assert!(
+        spec.info().msix.is_none() || (msix.0 > 0 && msix.1 > 0),
+        "{rel}: MSI-X delivered {} and left pending {} vectors",
+        msix.0,
+        msix.1
+    );
     eprintln!(
         "{rel}: {total} actions, {guest} guest accesses, {bar_done} reached registers, {events} trace events compared; \
-         {fired} timer firings, {inputs} input bytes, {sent} bytes sent, {vmm} VMM requests"
+         {fired} timer firings, {inputs} input bytes, {sent} bytes sent, {vmm} VMM requests, MSI-X {msix:?}"
     );
     // Specs with timers and streams had them exercised.
     let (timers, streams) = (spec.device.timers.len(), spec.device.streams.len());
@@ -292,6 +301,17 @@ fn pci_testdev() {
     );
 }
 
+/// ivshmem_doorbell: MSI-X (4 vectors in BAR1) rung by the doorbell.
+#[test]
+fn ivshmem_doorbell() {
+    compare(
+        "specs/ivshmem_doorbell.pcidev",
+        pcidev_models::ivshmem_doorbell::model,
+        gen_state!(pcidev_models::ivshmem_doorbell),
+        quiet,
+    );
+}
+
 /// edu with its real factorial hook on both sides (the generated model's
 /// `EduHooks`, called by the interpreter through `FnHooks`).
 #[test]
@@ -372,6 +392,10 @@ mod corpus {
     #[pci_device(spec = "../dsl/tests/valid/msi_only.pcidev")]
     #[derive(Debug, Default)]
     pub struct MsiOnly;
+
+    #[pci_device(spec = "../dsl/tests/valid/msix.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct Msix;
 
     #[pci_device(spec = "../dsl/tests/valid/qemu_features.pcidev")]
     #[derive(Debug, Default)]
@@ -546,6 +570,19 @@ fn corpus_msi_only() {
         "dsl/tests/valid/msi_only.pcidev",
         || Model::new(msi_only::Device::new(MsiOnly)),
         gen_state!(corpus::msi_only),
+        quiet,
+    );
+}
+
+/// MSI-X: table and PBA accesses, enable and function mask, vectors sent
+/// by a register write, on both sides.
+#[test]
+fn corpus_msix() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/msix.pcidev",
+        || Model::new(msix_corpus::Device::new(Msix)),
+        gen_state!(corpus::msix_corpus),
         quiet,
     );
 }

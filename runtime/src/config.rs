@@ -32,8 +32,8 @@
 //!
 //! The runtime places capabilities as [`pcidev_core::config`] says: MSI at
 //! 0x40 (14 bytes) when the device has MSI, MSI-X at 0x50 (12 bytes) when it
-//! has MSI-X (not yet described by [`DeviceInfo`]: it becomes one more
-//! [`CapKind`] entry), and each [`VendorCapInfo`] where the spec put it.
+//! has MSI-X ([`DeviceInfo::msix`]; its state, table and PBA are in
+//! `msix.rs`), and each [`VendorCapInfo`] where the spec put it.
 //! They are chained in offset order from the capabilities pointer; the last
 //! one's next pointer is 0. A capability's bytes are read-only unless a rule
 //! below makes them writable (QEMU's `pci_add_capability` clears their
@@ -45,6 +45,9 @@
 //! | MSI + 0x4 | message address (low, dword aligned) | bits 31:2 |
 //! | MSI + 0x8 | message address (high) | yes |
 //! | MSI + 0xc | message data (16 bits) | bits 15:0 |
+//! | MSI-X + 0x0 | id 0x11, next, message control (table size N-1) | function mask, enable |
+//! | MSI-X + 0x4 | table offset / BIR | no |
+//! | MSI-X + 0x8 | PBA offset / BIR | no |
 //! | vendor + 0 | id 0x09, next, length | no |
 //! | vendor + 3.. | the spec's registers; other bytes read 0 | by the register |
 //!
@@ -70,8 +73,11 @@
 //! plain memory, writable, as QEMU's PCI core has them (`pci_init_wmask`).
 
 use crate::info::{BarInfo, BarKind, DeviceInfo, RegisterLayout};
+use crate::msix::MsixState;
 pub use pcidev_core::config::{CONFIG_SPACE_SIZE, DEVICE_SPECIFIC, MSI_CAP_ID, MSI_CAP_OFFSET};
-use pcidev_core::config::{MSI_CAP_LEN, VENDOR_CAP_HEADER, VENDOR_CAP_ID};
+use pcidev_core::config::{
+    MSI_CAP_LEN, MSIX_CAP_LEN, MSIX_CAP_OFFSET, VENDOR_CAP_HEADER, VENDOR_CAP_ID,
+};
 
 /// COMMAND: respond to I/O space accesses.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;
@@ -116,6 +122,8 @@ pub struct MsiMessage {
 pub enum CapKind {
     /// MSI (id 0x05), served from the MSI registers of [`ConfigSpace`].
     Msi,
+    /// MSI-X (id 0x11), served from the [`MsixState`] of [`ConfigSpace`].
+    Msix,
     /// Vendor-specific (id 0x09): header from the runtime, the rest the
     /// device's registers.
     Vendor,
@@ -141,7 +149,7 @@ impl PlacedCapability {
     /// The bytes the runtime owns: a vendor capability's header, all of MSI.
     fn header_contains(&self, off: u64) -> bool {
         let len = match self.kind {
-            CapKind::Msi => self.len,
+            CapKind::Msi | CapKind::Msix => self.len,
             CapKind::Vendor => VENDOR_CAP_HEADER,
         };
         (u64::from(self.offset)..u64::from(self.offset) + u64::from(len)).contains(&off)
@@ -159,8 +167,14 @@ fn place_capabilities(info: &DeviceInfo) -> Vec<PlacedCapability> {
             next: 0,
         });
     }
-    // MSI-X: when `DeviceInfo` describes it, push `MSIX_CAP_OFFSET` /
-    // `MSIX_CAP_LEN` here as one more `CapKind`.
+    if info.msix.is_some() {
+        caps.push(PlacedCapability {
+            kind: CapKind::Msix,
+            offset: MSIX_CAP_OFFSET,
+            len: MSIX_CAP_LEN,
+            next: 0,
+        });
+    }
     for v in info.vendor_capabilities {
         let end = u64::from(v.offset) + u64::from(v.len);
         let fits = u64::from(v.offset) >= DEVICE_SPECIFIC
@@ -271,6 +285,12 @@ pub struct ConfigSpace {
     msi_mme: u8,
     msi_address: u64,
     msi_data: u16,
+    /// MSI-X capability state, table and PBA (when the device declares MSI-X).
+    pub(crate) msix: Option<MsixState>,
+    /// MSI-X messages a config write made deliverable (pending vectors
+    /// unmasked), drained by the device context after the write. Bounded:
+    /// each entry cleared a pending bit.
+    pub(crate) msix_unmasked: Vec<(u16, MsiMessage)>,
     /// The cache line size register (0x0c).
     cache_line: u8,
     /// The capability list, in offset order.
@@ -313,6 +333,8 @@ impl ConfigSpace {
             msi_mme: 0,
             msi_address: 0,
             msi_data: 0,
+            msix: info.msix.map(MsixState::new),
+            msix_unmasked: Vec::new(),
             cache_line: 0,
             caps,
             owner,
@@ -449,6 +471,17 @@ impl ConfigSpace {
         self.info.msi.is_some() && self.msi_enable
     }
 
+    /// Whether the guest enabled MSI-X (the device then uses neither INTx
+    /// nor MSI).
+    pub fn msix_enabled(&self) -> bool {
+        self.msix.as_ref().is_some_and(MsixState::enabled)
+    }
+
+    /// The MSI-X state (capability, table, PBA), when the device has MSI-X.
+    pub fn msix(&self) -> Option<&MsixState> {
+        self.msix.as_ref()
+    }
+
     /// Number of vectors the guest allocated (Multiple Message Enable), or 0
     /// when MSI is disabled.
     pub fn msi_enabled_vectors(&self) -> u8 {
@@ -572,6 +605,9 @@ impl ConfigSpace {
         let rel = off - u64::from(cap.offset);
         match cap.kind {
             CapKind::Msi => (self.msi_dword(rel / 4, cap.next) >> ((rel % 4) * 8)) as u8,
+            CapKind::Msix => self.msix.as_ref().map_or(0, |m| {
+                (m.cap_dword(rel / 4, cap.next) >> ((rel % 4) * 8)) as u8
+            }),
             CapKind::Vendor => match rel {
                 0 => VENDOR_CAP_ID,
                 1 => cap.next,
@@ -643,12 +679,14 @@ impl ConfigSpace {
             16..=63 => {
                 // Sort the dword's bytes by who owns them.
                 let mut msi_mask = 0u32;
+                let mut msix_mask = 0u32;
                 let mut scratch_mask = 0u32;
                 for lane in 0..4u64 {
                     let off = index * 4 + lane;
                     let lane_mask = 0xffu32 << (lane * 8);
                     match self.cap_at(off).map(|c| c.kind) {
                         Some(CapKind::Msi) => msi_mask |= lane_mask,
+                        Some(CapKind::Msix) => msix_mask |= lane_mask,
                         // Capability headers and bytes without a register.
                         Some(CapKind::Vendor) => {}
                         None => scratch_mask |= lane_mask,
@@ -657,6 +695,13 @@ impl ConfigSpace {
                 if mask & msi_mask != 0 {
                     let rel = index - u64::from(MSI_CAP_OFFSET) / 4;
                     self.write_msi(rel, value, mask & msi_mask);
+                }
+                if mask & msix_mask != 0
+                    && let Some(msix) = self.msix.as_mut()
+                {
+                    let rel = index - u64::from(MSIX_CAP_OFFSET) / 4;
+                    let unmasked = msix.cap_write(rel, value, mask & msix_mask);
+                    self.msix_unmasked.extend(unmasked);
                 }
                 if mask & scratch_mask != 0 {
                     let old = u32::from_le_bytes(self.scratch_bytes(index));
@@ -758,6 +803,7 @@ mod tests {
             bar(9, BarKind::Io, 4),  // no such slot
         ],
         msi: Some(MsiInfo { vectors: 0 }),
+        msix: None,
         config_registers: &[],
         vendor_capabilities: &[],
     };

@@ -14,6 +14,7 @@ use crate::GuestMem;
 use crate::clock::Timers;
 use crate::config::{ConfigSpace, MsiMessage};
 use crate::info::DeviceInfo;
+use crate::msix::MsixSend;
 use crate::stream::Outputs;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
@@ -34,6 +35,10 @@ pub trait InterruptSink: Send {
     /// `vector` is the spec's vector number (already within the vectors the
     /// guest enabled); `message` is what the guest programmed for it.
     fn msi(&mut self, vector: u8, message: MsiMessage);
+    /// Deliver one MSI-X message: `vector` is the table entry (below the
+    /// device's vector count, unmasked); `message` is what the guest
+    /// programmed in that entry.
+    fn msix(&mut self, vector: u16, message: MsiMessage);
 }
 
 /// The model's view of the world. Owned by [`Model`](crate::Model) and passed
@@ -57,6 +62,8 @@ pub struct DeviceCtx {
     stream_names: &'static [&'static str],
     /// VMM requests not yet taken by the host.
     vmm: Vec<VmmRequest>,
+    /// The VMM emulates the MSI-X table and masking (kept across resets).
+    msix_masking_by_vmm: bool,
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -91,6 +98,7 @@ impl DeviceCtx {
             outputs: Outputs::new(0),
             stream_names: &[],
             vmm: Vec::new(),
+            msix_masking_by_vmm: false,
         }
     }
 
@@ -377,9 +385,31 @@ impl DeviceCtx {
         });
     }
 
-    /// Signal MSI `vector`. Delivered only when the guest enabled MSI and
-    /// `vector` is below the number of vectors it enabled; traced either way.
-    pub fn msi_notify(&mut self, vector: u8) {
+    /// Signal interrupt vector `vector` (`msi EXPR;`). When the guest
+    /// enabled MSI-X it goes through MSI-X (a masked vector only sets its
+    /// pending bit, see `msix.rs`); else, when it enabled MSI, it is
+    /// delivered if below the number of vectors enabled; else nothing
+    /// happens. Traced either way.
+    pub fn msi_notify(&mut self, vector: u16) {
+        let by_vmm = self.msix_masking_by_vmm;
+        if let Some(msix) = self.config.msix.as_mut().filter(|m| m.enabled()) {
+            let outcome = if by_vmm {
+                msix.send_unmasked(vector)
+            } else {
+                msix.send(vector)
+            };
+            let (message, pending) = match outcome {
+                MsixSend::Deliver(m) => (Some(m), false),
+                MsixSend::Pending => (None, true),
+                MsixSend::Dropped => (None, false),
+            };
+            if let (Some(message), Some(sink)) = (message, self.sink.as_mut()) {
+                sink.msix(vector, message);
+            }
+            self.trace_msix(vector, message, pending);
+            return;
+        }
+        let vector = u8::try_from(vector).unwrap_or(u8::MAX);
         let message = self.config.msi_message(vector);
         if let (Some(message), Some(sink)) = (message, self.sink.as_mut()) {
             sink.msi(vector, message);
@@ -390,6 +420,48 @@ impl DeviceCtx {
             data: message.map_or(0, |m| m.data),
             delivered: message.is_some(),
         });
+    }
+
+    fn trace_msix(&mut self, vector: u16, message: Option<MsiMessage>, pending: bool) {
+        self.trace_with(|| TraceEvent::Msix {
+            vector,
+            address: message.map_or(0, |m| m.address),
+            data: message.map_or(0, |m| m.data),
+            delivered: message.is_some(),
+            pending,
+        });
+    }
+
+    pub(crate) fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        self.msix_masking_by_vmm = on;
+    }
+
+    /// Deliver the MSI-X messages that the last config or table write
+    /// unmasked (pending vectors), in vector order.
+    pub(crate) fn deliver_unmasked(&mut self, unmasked: Vec<(u16, MsiMessage)>) {
+        for (vector, message) in unmasked {
+            if let Some(sink) = self.sink.as_mut() {
+                sink.msix(vector, message);
+            }
+            self.trace_msix(vector, Some(message), false);
+        }
+    }
+
+    /// A BAR access at `offset` of `bar` that touches the MSI-X table or
+    /// PBA: served here (`Some(valid)`), or `None` when it touches neither.
+    pub(crate) fn msix_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Option<bool> {
+        let msix = self.config.msix.as_ref()?;
+        let (area, at) = msix.locate(bar, offset, data.len())?;
+        Some(msix.read(area, at, data))
+    }
+
+    /// As [`Self::msix_read`], for a write; delivers a vector it unmasks.
+    pub(crate) fn msix_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Option<bool> {
+        let msix = self.config.msix.as_mut()?;
+        let (area, at) = msix.locate(bar, offset, data.len())?;
+        let (valid, unmasked) = msix.write(area, at, data);
+        self.deliver_unmasked(unmasked);
+        Some(valid)
     }
 
     /// Set the latched interrupt level used by specs that raise and lower
@@ -428,6 +500,7 @@ impl DeviceCtx {
         self.config.info().interrupt_pin.is_some()
             && !self.config.intx_disabled()
             && !self.config.msi_enabled()
+            && !self.config.msix_enabled()
     }
 
     /// The INTx line as the host sees it now.
@@ -437,12 +510,12 @@ impl DeviceCtx {
 
     /// Take the device's interrupt `level`: update STATUS.interrupt and, on an
     /// edge of the resulting line, tell the sink and trace it. When the guest
-    /// enabled MSI, a rising edge of the level sends MSI vector 0 instead
-    /// (the same level-derived interrupt, delivered as a message).
+    /// enabled MSI-X or MSI, a rising edge of the level sends vector 0
+    /// instead (the same level-derived interrupt, delivered as a message).
     pub(crate) fn update_intx(&mut self, level: bool) {
         let rising = level && !self.level;
         self.level = level;
-        if rising && self.config.msi_enabled() {
+        if rising && (self.config.msix_enabled() || self.config.msi_enabled()) {
             self.msi_notify(0);
         }
         self.config.set_interrupt_status(level);

@@ -32,6 +32,9 @@ pub struct DeviceInfo {
     pub bars: &'static [BarInfo],
     /// MSI capability, if any (placed at config offset 0x40).
     pub msi: Option<MsiInfo>,
+    /// MSI-X capability, if any (placed at config offset 0x50; its table
+    /// and PBA live in memory BARs).
+    pub msix: Option<MsixInfo>,
     /// Registers in configuration space: absolute offsets in 0x40..0x100,
     /// sorted, non-overlapping, at most 4 bytes wide (those that are not
     /// are left out by the runtime). Served through
@@ -64,6 +67,34 @@ impl MsiInfo {
         let v = if self.vectors == 0 { 1 } else { self.vectors };
         let log = 7 - v.leading_zeros() as u8;
         if log > 5 { 5 } else { log }
+    }
+}
+
+/// The MSI-X capability of a device: vector count and where its table and
+/// pending bit array (PBA) sit. The runtime serves both in their BARs (see
+/// `msix.rs`); offsets are used with their low 3 bits cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsixInfo {
+    /// Number of vectors, 1..=2048 (other values are clamped).
+    pub vectors: u16,
+    /// BAR index (BIR) of the table.
+    pub table_bar: u8,
+    /// Byte offset of the table in its BAR (8-byte aligned).
+    pub table_offset: u32,
+    /// BAR index (BIR) of the PBA.
+    pub pba_bar: u8,
+    /// Byte offset of the PBA in its BAR (8-byte aligned).
+    pub pba_offset: u32,
+}
+
+impl MsixInfo {
+    /// The vector count clamped to 1..=2048.
+    pub const fn vector_count(&self) -> u16 {
+        match self.vectors {
+            0 => 1,
+            v if v > 2048 => 2048,
+            v => v,
+        }
     }
 }
 

@@ -78,6 +78,7 @@
 //!         ],
 //!     }],
 //!     msi: None,
+//!     msix: None,
 //!     config_registers: &[],
 //!     vendor_capabilities: &[],
 //! };
@@ -118,6 +119,7 @@ mod ctx;
 mod fifo;
 mod info;
 mod model;
+mod msix;
 pub mod ops;
 pub mod scenario;
 mod stream;
@@ -137,9 +139,13 @@ pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
 pub use fifo::{DynFifo, Fifo};
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
-    RegisterLayout, Unmapped, VendorCapInfo,
+    MsixInfo, RegisterLayout, Unmapped, VendorCapInfo,
 };
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
+pub use msix::{
+    MSIX_CAP_ID, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, MSIX_CONTROL_FUNCTION_MASK, MSIX_ENTRY_SIZE,
+    MSIX_MAX_VECTORS, MsixArea, MsixSend, MsixState,
+};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};

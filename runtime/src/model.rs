@@ -180,6 +180,17 @@ impl<R: Registers> Model<R> {
         self.ctx.set_trace(sink);
     }
 
+    /// Declare that the VMM emulates the MSI-X table, masking and pending
+    /// bits itself and only needs to know which vector fired: QEMU's
+    /// `vfio-user-pci` overlays its own table (`hw/vfio/pci.c` +
+    /// `hw/pci/msix.c`) and never forwards table writes, so the model's
+    /// table stays in its reset state (every vector masked). With this set,
+    /// every vector sent while the guest has MSI-X enabled is delivered to
+    /// the sink; the model's table and PBA still answer BAR accesses.
+    pub fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        self.ctx.set_msix_masking_by_vmm(on);
+    }
+
     /// Read configuration space. Any offset and length is accepted; bytes
     /// beyond the 256-byte space read 0xff. The configuration registers the
     /// access reaches are each read once, in offset order.
@@ -229,6 +240,10 @@ impl<R: Registers> Model<R> {
             size: data.len(),
             value: le_value(data),
         });
+        // Pending MSI-X vectors that the write unmasked (function mask
+        // cleared, MSI-X enabled) are delivered now, as msix.c does.
+        let unmasked = std::mem::take(&mut self.ctx.config.msix_unmasked);
+        self.ctx.deliver_unmasked(unmasked);
         self.refresh_interrupt();
     }
 
@@ -236,11 +251,22 @@ impl<R: Registers> Model<R> {
     /// for validity, decode gating and register splitting. Never panics;
     /// `data` is always filled.
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
-        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+        let msix = if self.msix_decodes(bar, offset, data.len()) {
+            self.ctx.msix_read(bar, offset, data)
+        } else {
+            None
+        };
+        let checked = match msix {
+            Some(valid) => Err(msix_outcome(valid, offset, data.len())),
+            None => self.check_bar_access(bar, offset, data.len()),
+        };
+        let outcome = match checked {
             Ok(info) => {
                 self.dispatch_read(info.0, info.1, offset, data);
                 AccessOutcome::Done
             }
+            // An MSI-X table/PBA access was served (or filled) already.
+            Err(outcome) if msix.is_some() => outcome,
             Err(outcome) => {
                 let fill = match outcome {
                     AccessOutcome::Invalid {
@@ -266,7 +292,16 @@ impl<R: Registers> Model<R> {
 
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
-        let outcome = match self.check_bar_access(bar, offset, data.len()) {
+        let msix = if self.msix_decodes(bar, offset, data.len()) {
+            self.ctx.msix_write(bar, offset, data)
+        } else {
+            None
+        };
+        let checked = match msix {
+            Some(valid) => Err(msix_outcome(valid, offset, data.len())),
+            None => self.check_bar_access(bar, offset, data.len()),
+        };
+        let outcome = match checked {
             Ok(info) => {
                 self.dispatch_write(info.0, info.1, offset, data);
                 AccessOutcome::Done
@@ -484,6 +519,17 @@ impl<R: Registers> Model<R> {
         }
     }
 
+    /// Whether an access to `bar` may reach the MSI-X structures: a memory
+    /// BAR that decodes, and the access lies inside it.
+    fn msix_decodes(&self, bar: u8, offset: u64, len: usize) -> bool {
+        let config = &self.ctx.config;
+        config.msix().is_some()
+            && config.mem_enabled()
+            && config.bar_info(bar).is_some_and(|b| {
+                !b.kind.is_io() && offset.checked_add(len as u64).is_some_and(|e| e <= b.size)
+            })
+    }
+
     /// The BAR to use for an access and the registers it overlaps, or how
     /// the access ends without reaching any register.
     fn check_bar_access(
@@ -612,6 +658,23 @@ impl Overlaps {
     }
 }
 
+/// How an access to the MSI-X table or PBA ended: done, or invalid (a size
+/// other than 4 or 8, or misaligned: reads all-ones, writes dropped).
+fn msix_outcome(valid: bool, offset: u64, len: usize) -> AccessOutcome {
+    if valid {
+        AccessOutcome::Done
+    } else {
+        AccessOutcome::Invalid {
+            reason: if matches!(len, 4 | 8) && !offset.is_multiple_of(len as u64) {
+                InvalidReason::Misaligned
+            } else {
+                InvalidReason::Size
+            },
+            action: InvalidAccess::AllOnes,
+        }
+    }
+}
+
 fn result(bar: u8, offset: u64, len: usize, outcome: AccessOutcome) -> Result<(), AccessError> {
     match outcome {
         AccessOutcome::Invalid {
@@ -673,6 +736,8 @@ pub trait PciModel: Send {
     fn reset(&mut self);
     /// See [`Model::set_interrupt_sink`].
     fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>);
+    /// See [`Model::set_msix_masking_by_vmm`].
+    fn set_msix_masking_by_vmm(&mut self, on: bool);
     /// See [`Model::set_guest_memory`].
     fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>);
     /// See [`Model::set_trace`].
@@ -720,6 +785,9 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn set_interrupt_sink(&mut self, sink: Box<dyn InterruptSink>) {
         Model::set_interrupt_sink(self, sink)
+    }
+    fn set_msix_masking_by_vmm(&mut self, on: bool) {
+        Model::set_msix_masking_by_vmm(self, on)
     }
     fn set_guest_memory(&mut self, mem: Option<Arc<GuestMem>>) {
         Model::set_guest_memory(self, mem)

@@ -87,11 +87,11 @@ pub fn write<S: Storage>(reg: &mut S, value: u64, mask: u64, rw: u64, w1c: u64, 
     *reg = S::from_u64(write_fields(reg.to_u64(), value, mask, rw, w1c, w1s));
 }
 
-/// An MSI vector number from an expression (saturating at 255; the runtime
-/// ignores vectors the guest did not enable).
+/// An MSI / MSI-X vector number from an expression (saturating at 65535;
+/// the runtime ignores vectors the guest did not enable or the table lacks).
 #[inline]
-pub fn msi_vector(v: u64) -> u8 {
-    u8::try_from(v).unwrap_or(u8::MAX)
+pub fn msi_vector(v: u64) -> u16 {
+    u16::try_from(v).unwrap_or(u16::MAX)
 }
 
 #[cfg(test)]
@@ -122,7 +122,8 @@ mod tests {
         assert_eq!(set_field(0, 60, 0xf << 60, 0xff), 0xf << 60);
         assert_eq!(lanes_mask(0b0000_0101), 0x00ff_00ff);
         assert_eq!(lanes_mask(0xff), u64::MAX);
-        assert_eq!(msi_vector(300), 255);
+        assert_eq!(msi_vector(300), 300);
+        assert_eq!(msi_vector(1 << 20), u16::MAX);
         assert_eq!(&*init_buffer(4, b"ab"), b"ab\0\0");
         let mut r: u16 = 0x01aa;
         write(&mut r, 0x1_0355, u64::MAX, 0xff, 0x100, 0x200);

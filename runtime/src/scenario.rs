@@ -9,6 +9,9 @@
 //! `[0, 0xa0000)` and at [`DMA_BUFFER_ADDR`] (where `dma.addr` points),
 //! nothing in the legacy VGA window, so a DMA to 0xa0000 is refused as it
 //! is on a real machine. COMMAND has I/O, memory and bus mastering enabled.
+//! A device with MSI-X has it enabled, every entry programmed and unmasked,
+//! as Linux leaves it for the generated driver (which prefers MSI-X); `expect
+//! msi N` checks that vector N was delivered since it was last expected.
 //! `expect irq` checks the INTx line, then runs the driver's handler
 //! protocol ([`Handler`]): read the registers `status`/`mine` name, which
 //! must say the interrupt is the device's, and write the acknowledgements
@@ -142,13 +145,23 @@ impl InterruptSink for Recorder {
         }
     }
     fn msi(&mut self, vector: u8, _message: MsiMessage) {
+        self.vector(u16::from(vector));
+    }
+    fn msix(&mut self, vector: u16, _message: MsiMessage) {
+        self.vector(vector);
+    }
+}
+
+impl Recorder {
+    /// `expect msi N` counts MSI and MSI-X vectors alike.
+    fn vector(&mut self, vector: u16) {
         if let Ok(mut g) = self.0.lock() {
             // Bounded: a scenario has at most MAX_EXPANDED_STEPS steps, but
             // a device could signal on every one; keep the newest 4096.
             if g.msi.len() == 4096 {
                 g.msi.remove(0);
             }
-            g.msi.push(u16::from(vector));
+            g.msi.push(vector);
         }
     }
 }
@@ -167,6 +180,28 @@ pub struct Harness<R: Registers> {
     output: Vec<Vec<u8>>,
     /// VMM requests not yet expected.
     vmm: Vec<VmmRequest>,
+}
+
+/// What Linux does when a driver allocates MSI-X vectors (the generated
+/// driver prefers MSI-X): enable MSI-X under the function mask, give every
+/// entry a message (address 0xfee0_0000, data = vector) and unmask it, then
+/// clear the function mask. Host scenarios then see the vectors the guest's
+/// self-test sees. Nothing for a device without MSI-X.
+fn enable_msix<R: Registers>(model: &mut Model<R>) {
+    let Some(info) = model.info().msix else {
+        return;
+    };
+    let control = u64::from(crate::msix::MSIX_CAP_OFFSET) + 2;
+    let masked = crate::msix::MSIX_CONTROL_ENABLE | crate::msix::MSIX_CONTROL_FUNCTION_MASK;
+    model.config_write(control, &masked.to_le_bytes());
+    let table = u64::from(info.table_offset & !7);
+    for v in 0..info.vector_count() {
+        let entry = table + u64::from(v) * crate::msix::MSIX_ENTRY_SIZE;
+        let _ = model.bar_write(info.table_bar, entry, &0xfee0_0000u64.to_le_bytes());
+        let _ = model.bar_write(info.table_bar, entry + 8, &u32::from(v).to_le_bytes());
+        let _ = model.bar_write(info.table_bar, entry + 12, &0u32.to_le_bytes());
+    }
+    model.config_write(control, &crate::msix::MSIX_CONTROL_ENABLE.to_le_bytes());
 }
 
 impl<R: Registers> Harness<R> {
@@ -194,6 +229,7 @@ impl<R: Registers> Harness<R> {
         model.set_trace(trace.sink());
         let command = COMMAND_IO_SPACE | COMMAND_MEMORY_SPACE | COMMAND_BUS_MASTER;
         model.config_write(0x04, &command.to_le_bytes());
+        enable_msix(&mut model);
         Harness {
             model,
             memory,

@@ -133,6 +133,20 @@ pub enum TraceEvent {
         /// False when MSI is disabled or the vector is not enabled.
         delivered: bool,
     },
+    /// The model signalled a vector while the guest had MSI-X enabled, or
+    /// an unmask delivered a pending vector.
+    Msix {
+        /// Vector (table entry).
+        vector: u16,
+        /// Message address (0 when not delivered).
+        address: u64,
+        /// Message data (0 when not delivered).
+        data: u32,
+        /// The message was sent.
+        delivered: bool,
+        /// The vector was masked: its pending bit is set instead.
+        pending: bool,
+    },
     /// A DMA transfer.
     Dma {
         /// Direction.

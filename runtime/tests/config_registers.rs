@@ -35,6 +35,7 @@ const INFO: DeviceInfo = DeviceInfo {
     interrupt_pin: Some(IntxPin::A),
     bars: &[],
     msi: Some(MsiInfo { vectors: 1 }),
+    msix: None,
     config_registers: REGS,
     vendor_capabilities: &[
         VendorCapInfo {
@@ -197,6 +198,7 @@ fn the_capability_chain_is_linked_in_offset_order() {
 fn a_device_without_capabilities_has_no_list() {
     static NONE: DeviceInfo = DeviceInfo {
         msi: None,
+        msix: None,
         vendor_capabilities: &[],
         ..INFO
     };

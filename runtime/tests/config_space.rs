@@ -53,6 +53,7 @@ const KINDS_INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

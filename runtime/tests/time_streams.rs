@@ -63,6 +63,7 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };

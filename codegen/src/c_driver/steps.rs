@@ -292,7 +292,13 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
             "pcidevc_advance(t, {}ULL);",
             crate::driver::steps::advance_us(*ns)
         )),
-        StepKind::ExpectMsi(_) => skip(&mut out, "the driver does not track MSI vectors"),
+        StepKind::ExpectMsi(v) if crate::driver::irq_multi_vector(dev) => out.push(format!(
+            "pcidevc_expect_msi(t, &d->vec[{v}].irqs, &d->vec[{v}].consumed, {v});"
+        )),
+        StepKind::ExpectMsi(_) => skip(
+            &mut out,
+            "one vector: the driver counts interrupts, not vectors",
+        ),
         // Unrolled before steps are rendered.
         StepKind::Repeat { .. } => skip(&mut out, "internal: a repeat header"),
         StepKind::ExpectState { .. }

@@ -301,7 +301,25 @@ fn config_rows(dev: &Device) -> Vec<(String, String)> {
             |n| format!("{n} vector{}", if n == 1 { "" } else { "s" }),
         ),
     ));
-    rows.push(("MSI-X".into(), "none".into()));
+    rows.push((
+        "MSI-X".into(),
+        dev.interrupt.msix.map_or_else(
+            || "none".to_string(),
+            |m| {
+                format!(
+                    "{} vector{}: table at BAR {} + {:#x} ({:#x} bytes), pending bits at BAR {} + {:#x} ({:#x} bytes)",
+                    m.vectors,
+                    if m.vectors == 1 { "" } else { "s" },
+                    m.table_bar,
+                    m.table_offset,
+                    m.table_len(),
+                    m.pba_bar,
+                    m.pba_offset,
+                    m.pba_len()
+                )
+            },
+        ),
+    ));
     rows.push(("Capabilities".into(), capabilities_text(dev)));
     if !dev.config_registers.is_empty() {
         rows.push((
@@ -332,6 +350,12 @@ pub fn capabilities_text(dev: &Device) -> String {
         caps.push((
             pcidev_core::config::MSI_CAP_OFFSET,
             "MSI (id 0x05) at 0x40, placed by the runtime".into(),
+        ));
+    }
+    if dev.interrupt.msix.is_some() {
+        caps.push((
+            0x50,
+            "MSI-X (id 0x11) at 0x50, placed by the runtime".into(),
         ));
     }
     for c in &dev.capabilities {

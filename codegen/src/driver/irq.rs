@@ -17,6 +17,9 @@ pub struct IrqView {
     pub what: String,
     pub msi: bool,
     pub intx: bool,
+    /// Vectors the spec declares when more than one vector or MSI-X is
+    /// declared (see [`multi_vector`]), else `None`: one handler per vector.
+    pub multi: Option<MultiView>,
     /// The BARs the handler accesses (an `ioN` binding each).
     pub ios: Vec<u8>,
     /// Registers read before the `mine` test, then after it.
@@ -24,6 +27,24 @@ pub struct IrqView {
     pub reads_then: Vec<ReadView>,
     pub mine: Option<MineView>,
     pub acks: Vec<AckView>,
+}
+
+/// Several vectors: allocated MSI-X first (all or nothing), then MSI, else
+/// one vector as before; one registration per vector.
+#[derive(Debug)]
+pub struct MultiView {
+    /// Vectors the spec declares (its `msix`/`msi` count).
+    pub vectors: u16,
+    /// `vectors - 1`: the handlers besides vector 0's.
+    pub more: u16,
+    /// The `IrqTypes` expression of the all-vectors attempt.
+    pub types: String,
+}
+
+/// Whether the driver registers one handler per vector: the spec declares
+/// MSI-X, or more than one MSI vector.
+pub fn multi_vector(dev: &Device) -> bool {
+    dev.interrupt.msix.is_some() || dev.interrupt.max_vectors() > 1
 }
 
 /// One register read into a `u64` local.
@@ -82,6 +103,21 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         return None;
     }
     let (msi, intx) = (int.msi_vectors.is_some(), int.pin.is_some());
+    let multi = multi_vector(dev).then(|| {
+        let vectors = int.max_vectors();
+        let mut types = String::from("pci::IrqTypes::default()");
+        if int.msix.is_some() {
+            types.push_str(".with(pci::IrqType::MsiX)");
+        }
+        if int.msi_vectors.is_some_and(|n| u16::from(n) >= vectors) {
+            types.push_str(".with(pci::IrqType::Msi)");
+        }
+        MultiView {
+            vectors,
+            more: vectors - 1,
+            types,
+        }
+    });
     let what = match (msi, int.pin) {
         (true, Some(p)) => format!(
             "MSI if the platform has it, else INTx (pin {}, shared).",
@@ -178,10 +214,28 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         .collect();
     ios.sort_unstable();
     ios.dedup();
+    let what = match &multi {
+        Some(m) => format!(
+            "{} {} vectors, a handler each; else {}",
+            m.vectors,
+            match (int.msix.is_some(), m.types.contains("Msi)")) {
+                (true, true) => "MSI-X or MSI",
+                (true, false) => "MSI-X",
+                _ => "MSI",
+            },
+            if msi || intx {
+                format!("one vector: {what}")
+            } else {
+                "nothing (no MSI, no pin).".to_string()
+            }
+        ),
+        None => what,
+    };
     Some(IrqView {
         what,
         msi,
         intx,
+        multi,
         ios,
         reads_first,
         reads_then,

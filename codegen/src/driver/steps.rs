@@ -46,6 +46,8 @@ pub struct Needs {
     pub dma_plus: bool,
     /// An access through a BAR (the `Io` trait).
     pub io: bool,
+    /// An `expect msi` step run by the driver (the `expect_msi` method).
+    pub expect_msi: bool,
     /// An access to configuration space (`pdev.config_space()`, the `Io`
     /// trait).
     pub config: bool,
@@ -120,6 +122,8 @@ pub enum Action {
     },
     ExpectIrq,
     ExpectNoIrq,
+    /// `expect msi N` (the vector, a `usize` literal).
+    ExpectMsi(String),
     ExpectDma {
         start: String,
         end: String,
@@ -420,7 +424,11 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
         }
         StepKind::Advance(ns) => Action::Advance(advance_us(*ns).to_string()),
         k if k.host_only() => skip(HOST_ONLY),
-        StepKind::ExpectMsi(_) => skip("the driver does not track MSI vectors"),
+        StepKind::ExpectMsi(v) if super::irq::multi_vector(dev) => {
+            needs.expect_msi = true;
+            Action::ExpectMsi(v.to_string())
+        }
+        StepKind::ExpectMsi(_) => skip("one vector: the driver counts interrupts, not vectors"),
         // Unrolled by `crate::unrolled_steps` before steps are rendered.
         StepKind::Repeat { .. } => skip("internal: a repeat header"),
         StepKind::ExpectState { .. }

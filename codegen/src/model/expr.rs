@@ -635,7 +635,7 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             cx.used_ctx = true;
             let r = u64_expr(cx, v);
             let vec = match r.konst {
-                Some(k) if k <= 255 => lit_hex(k),
+                Some(k) if k <= 0xffff => lit_hex(k),
                 _ => {
                     let t = r.into_tokens();
                     quote!(pcidev_runtime::ops::msi_vector(#t))

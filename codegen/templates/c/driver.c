@@ -39,18 +39,35 @@ struct {{ name }} {
 	u8 *dma;		/* coherent buffer of {{ upper }}_DMA_BUFFER_SIZE bytes */
 	dma_addr_t dma_addr;
 {%- endif %}
-{%- if irq.is_some() %}
+{%- if let Some(irq) = irq %}
 	atomic_t irqs;		/* interrupts handled */
+{%- if irq.multi %}
+	/* One per declared vector: what each vector's handler counted. */
+	struct {{ name }}_vector {
+		struct {{ name }} *d;
+		atomic_t irqs;		/* interrupts this vector handled */
+		int consumed;		/* of those, taken by `expect msi` steps */
+		bool exclusive;		/* message-signalled: never shared */
+	} vec[{{ irq.vectors }}];
+{%- endif %}
 {%- endif %}
 };
 {%- if let Some(irq) = irq %}
 
 static irqreturn_t {{ name }}_irq(int irq, void *data)
 {
+{%- if irq.multi %}
+	struct {{ name }}_vector *v = data;
+	struct {{ name }} *d = v->d;
+{%- else %}
 	struct {{ name }} *d = data;
+{%- endif %}
 {%- for l in irq.handler %}
 {{ l }}
 {%- endfor %}
+{%- if irq.multi %}
+	atomic_inc(&v->irqs);
+{%- endif %}
 	atomic_inc(&d->irqs);
 	/* pcidevc: extension point: handle the interrupt here. */
 	return IRQ_HANDLED;
@@ -146,14 +163,24 @@ static int {{ name }}_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < ret; i++) {
+{%- if irq.multi %}
+		struct {{ name }}_vector *v = &d->vec[i];
+		int err;
+
+		v->d = d;
+		v->exclusive = pdev->msix_enabled || pdev->msi_enabled;
+		err = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, i), {{ name }}_irq,
+				       IRQF_SHARED, KBUILD_MODNAME, v);
+{%- else %}
 		int err = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, i), {{ name }}_irq,
 					   IRQF_SHARED, KBUILD_MODNAME, d);
+{%- endif %}
 
 		if (err)
 			return err;
 	}
 	dev_info(&pdev->dev, "irq %d (%s, %d vector(s))\n", pci_irq_vector(pdev, 0),
-		 pdev->msi_enabled ? "MSI" : "INTx", ret);
+		 pdev->msix_enabled ? "MSI-X" : pdev->msi_enabled ? "MSI" : "INTx", ret);
 {%- endif %}
 
 	/* pcidevc: extension point: more setup before the self-test. */

@@ -41,6 +41,15 @@ mod {{ m.name }};
 /// Name of the driver, its BAR regions and its interrupt.
 const NAME: &CStr = c{{ name_lit }};
 {%- endif %}
+{%- if let Some(irq) = irq %}
+{%- if let Some(m) = irq.multi %}
+
+/// Interrupt vectors the spec declares (`msix`/`msi`).
+const VECTORS: u32 = {{ m.vectors }};
+/// The handlers besides vector 0's.
+const MORE_VECTORS: usize = {{ m.more }};
+{%- endif %}
+{%- endif %}
 {%- for bar in bars %}
 
 {{ bar.size_doc.at(0) }}
@@ -71,8 +80,10 @@ mod config {
 }
 {%- endif %}
 {%- for bar in bars %}
+{%- if !bar.registers.is_empty() %}
 {# #}
 {%- call bar_macros::module(bar) %}{% endcall %}
+{%- endif %}
 {%- endfor %}
 {%- if !bars.is_empty() %}
 
@@ -93,10 +104,26 @@ struct Bars<'a> {
 struct IrqHandler<'a> {
     bars: &'a Bars<'a>,
     count: Atomic<u32>,
+{%- if irq.multi.is_some() %}
+{%- if expect_msi %}
+    /// Interrupts the self-test's `expect msi` steps have consumed.
+    consumed: Atomic<u32>,
+{%- endif %}
+    /// The vector is message-signalled (MSI-X or MSI), never shared: every call is ours.
+    exclusive: bool,
+    /// False for a stand-in registered on vector 0 when fewer vectors were allocated: it never
+    /// claims an interrupt.
+    live: bool,
+{%- endif %}
 }
 
 impl irq::Handler for IrqHandler<'_> {
     fn handle(&self) -> IrqReturn {
+{%- if irq.multi.is_some() %}
+        if !self.live {
+            return IrqReturn::None;
+        }
+{%- endif %}
 {%- for b in irq.ios %}
         let io{{ b }} = &self.bars.bar{{ b }};
 {%- endfor %}
@@ -118,6 +145,13 @@ impl irq::Handler for IrqHandler<'_> {
 {%- if let Some(mine) = irq.mine %}
 {{ mine.comment.comment(8) }}
         if {{ mine.not_cond }} {
+{%- if irq.multi.is_some() %}
+            if self.exclusive {
+                // A message-signalled vector is ours even when the test says otherwise.
+                self.count.fetch_add(1, Relaxed);
+                return IrqReturn::Handled;
+            }
+{%- endif %}
             return IrqReturn::None;
         }
 {%- else %}
@@ -189,6 +223,11 @@ struct {{ camel }}Data<'bound> {
     /// Borrows `bars` and `vectors`, so it is declared (dropped) before them.
     #[pin]
     irq: irq::Registration<'bound, IrqHandler<'bound>>,
+{%- if multi %}
+    /// Vectors 1 to `MORE_VECTORS`, one handler each; borrows `bars` and `vectors` like `irq`.
+    #[pin]
+    more_irqs: [irq::Registration<'bound, IrqHandler<'bound>>; MORE_VECTORS],
+{%- endif %}
     vectors: pci::IrqVectorRegistration<'bound>,
 {%- endif %}
 {%- if !bars.is_empty() %}
@@ -248,6 +287,24 @@ impl {{ camel }}Data<'_> {
     fn irq_count(&self) -> u32 {
         self.irq.handler().count.load(Relaxed)
     }
+{%- endif %}
+{%- if let Some(irq) = irq %}
+{%- if irq.multi.is_some() && expect_msi %}
+
+    /// `expect msi N`: vector N's handler ran since the last `expect msi N` consumed a run.
+    fn expect_msi(&self, t: &mut Tally, vector: usize) {
+        let handler = match vector.checked_sub(1) {
+            None => self.irq.handler(),
+            Some(i) => match self.more_irqs.get(i) {
+                Some(reg) => reg.handler(),
+                None => return t.skip("no such vector"),
+            },
+        };
+        let consumed = handler.consumed.load(Relaxed);
+        let consumed = t.expect_msi(vector, consumed, || handler.count.load(Relaxed));
+        handler.consumed.store(consumed, Relaxed);
+    }
+{%- endif %}
 {%- endif %}
 {%- if dma_plus %}
 
@@ -314,6 +371,27 @@ impl pci::Driver for {{ camel }}Driver {
 {%- if let Some(irq) = irq %}
 
             // {{ irq.what }}
+{%- if let Some(m) = irq.multi %}
+            let all = {{ m.types }};
+{%- if irq.msi || irq.intx %}
+{%- if irq.msi && irq.intx %}
+            let types = pci::IrqTypes::default()
+                .with(pci::IrqType::Msi)
+                .with(pci::IrqType::Intx);
+{%- else if irq.msi %}
+            let types = pci::IrqTypes::default().with(pci::IrqType::Msi);
+{%- else %}
+            let types = pci::IrqTypes::default().with(pci::IrqType::Intx);
+{%- endif %}
+            // All vectors, message-signalled (never shared), or one vector of any declared kind.
+            let (vectors, exclusive) = match pdev.alloc_irq_vectors(VECTORS, VECTORS, all) {
+                Ok(vectors) => (vectors, true),
+                Err(_) => (pdev.alloc_irq_vectors(1, 1, types)?, false),
+            };
+{%- else %}
+            let (vectors, exclusive) = (pdev.alloc_irq_vectors(VECTORS, VECTORS, all)?, true);
+{%- endif %}
+{%- else %}
 {%- if irq.msi && irq.intx %}
             let types = pci::IrqTypes::default()
                 .with(pci::IrqType::Msi)
@@ -324,6 +402,7 @@ impl pci::Driver for {{ camel }}Driver {
             let types = pci::IrqTypes::default().with(pci::IrqType::Intx);
 {%- endif %}
             let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
+{%- endif %}
 {%- endif %}
 
             // pcidevc: extension point: more setup before the driver data is built.
@@ -356,6 +435,13 @@ impl pci::Driver for {{ camel }}Driver {
                     let handler = IrqHandler {
                         bars,
                         count: Atomic::new(0),
+{%- if multi %}
+{%- if expect_msi %}
+                        consumed: Atomic::new(0),
+{%- endif %}
+                        exclusive,
+                        live: true,
+{%- endif %}
                     };
                     // SAFETY: The registration is a field of the pinned driver data, which is
                     // dropped (never leaked) on unbind.
@@ -368,6 +454,45 @@ impl pci::Driver for {{ camel }}Driver {
                         )
                     }
                 },
+{%- if multi %}
+                more_irqs <- {
+                    // SAFETY: As for `irq`: `bars` and `vectors` are initialized, pinned and dropped
+                    // after `more_irqs`.
+                    let bars: &'bound Bars<'bound> = unsafe { &*core::ptr::from_ref(bars) };
+                    // SAFETY: As above.
+                    let vectors: &'bound pci::IrqVectorRegistration<'bound> =
+                        unsafe { &*core::ptr::from_ref(vectors) };
+                    pin_init::pin_init_array_from_fn(move |i: usize| {
+                        let vector = i + 1;
+                        // Fewer vectors than declared (the one-vector fallback): a stand-in on
+                        // vector 0 that never claims an interrupt keeps the array whole.
+                        let live = vector < vectors.len();
+                        pin_init::pin_init_scope(move || {
+                            let index = if live { vector } else { 0 };
+                            let request = IrqRequest::from(vectors.index(index)?);
+                            let handler = IrqHandler {
+                                bars,
+                                count: Atomic::new(0),
+{%- if expect_msi %}
+                                consumed: Atomic::new(0),
+{%- endif %}
+                                exclusive,
+                                live,
+                            };
+                            // SAFETY: The registrations are a field of the pinned driver data,
+                            // which is dropped (never leaked) on unbind.
+                            Ok(unsafe {
+                                irq::Registration::new(
+                                    request,
+                                    irq::Flags::SHARED,
+                                    NAME,
+                                    Ok::<_, Error>(handler),
+                                )
+                            })
+                        })
+                    })
+                },
+{%- endif %}
             })
             .pin_chain(|this| {
                 if module_parameters::selftest.value() {

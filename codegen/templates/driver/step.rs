@@ -71,6 +71,8 @@
         t.expect_irq(|| self.irq_count());
 {%- when Action::ExpectNoIrq %}
         t.expect_no_irq(|| self.irq_count());
+{%- when Action::ExpectMsi(vector) %}
+        self.expect_msi(t, {{ vector }});
 {%- when Action::ExpectDma { start, end, data } %}
         let data = DmaContents::{{ data.variant }}({{ data.arg }});
         t.expect_dma(&self.dma, {{ start }}, {{ end }}, data);

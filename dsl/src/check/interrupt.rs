@@ -43,6 +43,7 @@ impl<'a> Checker<'a> {
             let key = match item {
                 InterruptItem::Pin(_) => "pin",
                 InterruptItem::Msi(_) => "msi",
+                InterruptItem::Msix { .. } => "msix",
                 InterruptItem::Level(_) => "level",
                 InterruptItem::Status(_) => "status",
                 InterruptItem::Mine(_) => "mine",
@@ -104,6 +105,34 @@ impl<'a> Checker<'a> {
                         out.msi_vectors = Some(n.value as u8);
                     }
                 }
+                InterruptItem::Msix {
+                    vectors,
+                    table,
+                    pba,
+                } => {
+                    // Placement (BARs, alignment, overlaps) is checked in
+                    // msix.rs once the registers are known.
+                    if vectors.value == 0 || vectors.value > 2048 {
+                        self.err(
+                            Diagnostic::error(
+                                diag::OUT_OF_RANGE,
+                                vectors.span,
+                                format!("{} MSI-X vectors: must be 1 to 2048", vectors.value),
+                            )
+                            .label("invalid vector count")
+                            .hint("an MSI-X table has 1 to 2048 entries"),
+                        );
+                    } else {
+                        let bar = |n: &ast::Num| u8::try_from(n.value).unwrap_or(u8::MAX);
+                        out.msix = Some(ir::Msix {
+                            vectors: vectors.value as u16,
+                            table_bar: bar(&table.0),
+                            table_offset: table.1.value,
+                            pba_bar: bar(&pba.0),
+                            pba_offset: pba.1.value,
+                        });
+                    }
+                }
                 InterruptItem::Level(e) => out.level = self.expr(e, ExprCx::Level),
                 InterruptItem::Status(r) => {
                     status_named = true;
@@ -158,7 +187,8 @@ impl<'a> Checker<'a> {
         }
         // (A `pin` or `msi` that was written but invalid is reported already;
         // a malformed item may have been the missing one.)
-        let has_source = seen.contains_key("pin") || seen.contains_key("msi");
+        let has_source =
+            seen.contains_key("pin") || seen.contains_key("msi") || seen.contains_key("msix");
         if !out.any()
             && !has_source
             && !ast.malformed
@@ -340,7 +370,7 @@ impl<'a> Checker<'a> {
             }
         }
         for site in self.msi_stmt_sites.clone() {
-            if irq.msi_vectors.is_none() {
+            if irq.msi_vectors.is_none() && irq.msix.is_none() {
                 self.err(
                     Diagnostic::error(
                         diag::NO_INTERRUPT,
@@ -348,7 +378,7 @@ impl<'a> Checker<'a> {
                         "`msi` action on a device without MSI",
                     )
                     .label("no MSI declared")
-                    .hint("add `msi N;` to the `interrupt` block"),
+                    .hint("add `msi N;` or `msix N table bar B @ OFF pba bar B @ OFF;` to the `interrupt` block"),
                 );
             }
         }

@@ -22,6 +22,7 @@
 //! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
 //! | `actions.rs` | statements, DMA sources and destinations | E0603 |
 //! | `interrupt.rs` | pin, MSI, level; the handler protocol (status, mine, ack ... when); `irq`/`msi` actions | E0501-E0505, E0510-E0512 |
+//! | `msix.rs` | MSI-X table and PBA placement | E0506-E0508 |
 //! | `lets.rs` | `let` and `fn`: bodies, scopes, recursion | E0902, E0903, E0404 |
 //! | `timers.rs` | timer fire blocks, `start`/`stop`, `.running`/`.remaining` | E0403, E0905 |
 //! | `streams.rs` | streams (`ready`, `on input`, `byte`), `send`, `.space`, `vmm` | E0105, E0403, E0904, E0905 |
@@ -46,6 +47,7 @@ mod identity;
 mod interrupt;
 mod lets;
 mod lints;
+mod msix;
 mod names;
 mod registers;
 mod scenarios;
@@ -188,6 +190,7 @@ impl<'a> Checker<'a> {
         dev.streams = self.streams();
         registers::list_bar_registers(&mut dev);
         dev.interrupt = self.interrupt(interrupt_ast);
+        self.check_msix(&mut dev, interrupt_ast);
         // Configuration space: placement of its registers and capabilities
         // (against the MSI capability the interrupt places).
         self.config_space(&mut dev, &config_asts);

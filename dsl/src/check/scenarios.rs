@@ -420,6 +420,38 @@ impl<'a> Checker<'a> {
                 }
                 ir::StepKind::ExpectIrq(*asserted)
             }
+            StepKind::ExpectMsi { vector } => {
+                let int = &dev.interrupt;
+                if int.msi_vectors.is_none() && int.msix.is_none() {
+                    self.err(
+                        Diagnostic::error(
+                            diag::NO_INTERRUPT,
+                            step.span,
+                            "`expect msi` on a device without MSI or MSI-X",
+                        )
+                        .label("no vectors declared")
+                        .hint("declare `msi N;` or `msix N table bar B @ OFF pba bar B @ OFF;` in `interrupt`"),
+                    );
+                    return None;
+                }
+                let max = int.max_vectors();
+                if vector.value >= u64::from(max) {
+                    self.err(
+                        Diagnostic::error(
+                            diag::BAD_STEP,
+                            vector.span,
+                            format!(
+                                "vector {} does not exist: the device declares {max}",
+                                vector.value
+                            ),
+                        )
+                        .label("no such vector")
+                        .hint(format!("vectors are numbered 0 to {}", max - 1)),
+                    );
+                    return None;
+                }
+                ir::StepKind::ExpectMsi(vector.value as u16)
+            }
             StepKind::ExpectDma { start, end, source } | StepKind::Fill { start, end, source } => {
                 let (s, e) = self.dma_range(start, end, step.span, dev)?;
                 let data = self.data(source, dev)?;

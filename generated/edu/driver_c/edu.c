@@ -271,7 +271,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			return err;
 	}
 	dev_info(&pdev->dev, "irq %d (%s, %d vector(s))\n", pci_irq_vector(pdev, 0),
-		 pdev->msi_enabled ? "MSI" : "INTx", ret);
+		 pdev->msix_enabled ? "MSI-X" : pdev->msi_enabled ? "MSI" : "INTx", ret);
 
 	/* pcidevc: extension point: more setup before the self-test. */
 	if (selftest)

@@ -260,6 +260,24 @@ static inline void pcidevc_expect_irq(struct pcidevc_tally *t)
 	pcidevc_pass(t);
 }
 
+/*
+ * `expect msi N`: waits until vector N's handler count `irqs` exceeds
+ * `*consumed` (the runs earlier `expect msi N` steps took), then takes one.
+ */
+static inline void pcidevc_expect_msi(struct pcidevc_tally *t, atomic_t *irqs,
+				      int *consumed, unsigned int vector)
+{
+	int count;
+
+	if (read_poll_timeout(atomic_read, count, count != *consumed,
+			      PCIDEVC_POLL_US, PCIDEVC_IRQ_WAIT_US, false, irqs)) {
+		pcidevc_fail(t, "vector %u not handled within 1 s", vector);
+		return;
+	}
+	(*consumed)++;
+	pcidevc_pass(t);
+}
+
 /* `expect no irq`: waits a little, then checks that the handler did not run. */
 static inline void pcidevc_expect_no_irq(struct pcidevc_tally *t)
 {

@@ -258,6 +258,33 @@ impl Tally {
         }
     }
 
+    /// `expect msi N`: waits until `count` (interrupts vector N's handler handled) exceeds
+    /// `consumed` (those earlier `expect msi N` steps took), then takes one. Returns the new
+    /// `consumed` for the caller to keep.
+    pub(crate) fn expect_msi(
+        &mut self,
+        vector: usize,
+        consumed: u32,
+        count: impl Fn() -> u32,
+    ) -> u32 {
+        let waited = read_poll_timeout(
+            || Ok(count()),
+            |count| count.wrapping_sub(consumed) != 0,
+            POLL_SLEEP,
+            IRQ_TIMEOUT,
+        );
+        match waited {
+            Ok(_) => {
+                self.pass();
+                consumed.wrapping_add(1)
+            }
+            Err(_) => {
+                self.fail(fmt!("vector {} not handled within 1 s", vector));
+                consumed
+            }
+        }
+    }
+
     /// `expect no irq`: waits a little, then checks that the handler's `count` did not move.
     pub(crate) fn expect_no_irq(&mut self, count: impl Fn() -> u32) {
         fsleep(NO_IRQ_DELAY);

@@ -173,6 +173,7 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: Some(MsiInfo { vectors: 4 }),
+    msix: None,
     config_registers: &[],
     vendor_capabilities: &[],
 };
@@ -257,7 +258,7 @@ impl Registers for Toy {
             (1, 3) => self.dma_addr = merge(self.dma_addr, value, lanes),
             (1, 4) => self.dma_len = merge(self.dma_len.into(), value, lanes) as u32 & 0xffff,
             (1, 5) => self.seed = merge(self.seed.into(), value, lanes) as u32,
-            (1, 6) => ctx.msi_notify(value as u8),
+            (1, 6) => ctx.msi_notify(value as u16),
             (1, 7) => self.status |= value as u32,
             (1, 9) => {
                 if value & 1 != 0 {
@@ -293,6 +294,7 @@ impl Registers for Toy {
 pub enum Irq {
     Intx(bool),
     Msi(MsiMessage),
+    Msix(u16, MsiMessage),
 }
 
 /// An interrupt sink recording into a shared list.
@@ -311,6 +313,9 @@ impl InterruptSink for Irqs {
     }
     fn msi(&mut self, _vector: u8, message: MsiMessage) {
         self.0.lock().unwrap().push(Irq::Msi(message));
+    }
+    fn msix(&mut self, vector: u16, message: MsiMessage) {
+        self.0.lock().unwrap().push(Irq::Msix(vector, message));
     }
 }
 

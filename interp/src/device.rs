@@ -159,6 +159,15 @@ impl Registers for Interp {
         run.exec_all(data, &r.on_write);
     }
 
+    fn windows(&self) -> &'static [pcidev_runtime::WindowInfo] {
+        self.spec.windows
+    }
+
+    fn window(&mut self, window: usize) -> Option<&mut pcidev_runtime::Bytes> {
+        let state = self.spec.window_states.get(window)?;
+        self.data.bytes_mut(*state)
+    }
+
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
         let irq = &self.spec.device.interrupt;
         match &irq.level {
@@ -177,7 +186,21 @@ impl Registers for Interp {
     }
 
     fn reset(&mut self) {
-        self.data = Data::reset(self.spec);
+        let mut fresh = Data::reset(self.spec);
+        // Windowed buffers are reset in place, as generated code does: a
+        // buffer shared with the VMM stays shared.
+        let mut done = Vec::new();
+        for &s in &self.spec.window_states {
+            if done.contains(&s) {
+                continue;
+            }
+            done.push(s);
+            if let (Some(old), Some(new)) = (self.data.bytes_mut(s), fresh.bytes_mut(s)) {
+                std::mem::swap(old, new);
+                new.reset(&self.spec.device.state(s).init);
+            }
+        }
+        self.data = fresh;
     }
 }
 
@@ -200,7 +223,12 @@ impl std::fmt::Debug for StateView<'_> {
             match (state.ty, slot) {
                 (ir::Type::Bool, Slot::Scalar(v)) => s.field(&state.name, &(*v != 0)),
                 (_, Slot::Scalar(v)) => s.field(&state.name, v),
-                (_, Slot::Buffer(b)) => s.field(&state.name, b),
+                // The generated `State` holds windowed buffers as
+                // `pcidev_runtime::Bytes`, the others as `Box<[u8]>`.
+                (_, Slot::Buffer(b)) if dev.windows().any(|(_, w)| dev.state(w.state).name == state.name) => {
+                    s.field(&state.name, b)
+                }
+                (_, Slot::Buffer(b)) => s.field(&state.name, &&**b),
             };
         }
         s.finish()

@@ -32,8 +32,8 @@ use crate::spec::Spec;
 pub(crate) enum Slot {
     /// Scalars (`bool` as 0 or 1), already truncated to their type.
     Scalar(u64),
-    /// Byte buffers.
-    Buffer(Box<[u8]>),
+    /// Byte buffers (the runtime's type, which a window needs).
+    Buffer(pcidev_runtime::Bytes),
 }
 
 /// The device's variables: states and register storage.
@@ -55,7 +55,7 @@ impl Data {
             .map(|s| match s.ty {
                 ir::Type::Buffer(len) => {
                     let len = usize::try_from(len).unwrap_or(0);
-                    Slot::Buffer(pcidev_runtime::ops::init_buffer(len, &s.init))
+                    Slot::Buffer(pcidev_runtime::Bytes::new(len, &s.init))
                 }
                 ir::Type::Bool => Slot::Scalar(u64::from(s.reset != 0)),
                 ir::Type::Uint(bits) => Slot::Scalar(truncate(s.reset, bits)),
@@ -89,6 +89,14 @@ impl Data {
         match self.states.get(s.0) {
             Some(Slot::Buffer(b)) => b,
             _ => &[],
+        }
+    }
+
+    /// A buffer state, as the runtime's type (for windows).
+    pub(crate) fn bytes_mut(&mut self, s: ir::StateId) -> Option<&mut pcidev_runtime::Bytes> {
+        match self.states.get_mut(s.0) {
+            Some(Slot::Buffer(b)) => Some(b),
+            _ => None,
         }
     }
 
@@ -196,6 +204,8 @@ impl Run<'_> {
             | Expr::Let(_)
             | Expr::Fn(..)
             | Expr::Param(_) => 0,
+            Expr::AccessSize => self.ctx.as_deref().map_or(0, DeviceCtx::access_size),
+            Expr::AccessMask => self.ctx.as_deref().map_or(0, DeviceCtx::access_mask),
         }
     }
 

@@ -11,8 +11,8 @@
 
 use std::path::Path;
 
-use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout};
-use pcidevc_dsl::ir::{AccessKind, Device, RegId, Register};
+use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout, WindowInfo};
+use pcidevc_dsl::ir::{self, AccessKind, Device, RegId, Register};
 
 /// What the interpreter needs per register, computed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,10 @@ pub struct Spec {
     pub(crate) plans: Vec<RegPlan>,
     /// Hook names as the trace records them.
     pub(crate) hook_names: Vec<&'static str>,
+    /// The windows as the generated `WINDOWS` lists them, and each one's
+    /// buffer state.
+    pub(crate) windows: &'static [WindowInfo],
+    pub(crate) window_states: Vec<ir::StateId>,
 }
 
 /// A spec that did not compile: its diagnostics, rendered as `pcidevc`
@@ -160,12 +164,25 @@ impl Spec {
         }
         let plans = device.registers.iter().map(RegPlan::new).collect();
         let hook_names = device.hooks.iter().map(|h| leak_str(&h.name)).collect();
+        let windows: Vec<WindowInfo> = device
+            .windows()
+            .map(|(bar, w)| WindowInfo {
+                name: leak_str(&device.state(w.state).name),
+                bar,
+                offset: w.offset,
+                len: w.len,
+                writable: w.writable,
+            })
+            .collect();
+        let window_states = device.windows().map(|(_, w)| w.state).collect();
         Spec {
             device,
             info,
             bar_regs,
             plans,
             hook_names,
+            windows: Box::leak(windows.into_boxed_slice()),
+            window_states,
         }
     }
 

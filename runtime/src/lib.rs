@@ -110,6 +110,7 @@ pub mod ops;
 pub mod scenario;
 mod stream;
 mod trace;
+mod window;
 
 pub use vm_device;
 pub use vm_memory;
@@ -129,6 +130,7 @@ pub use info::{
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
+pub use window::{Bytes, WindowInfo};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see

@@ -12,6 +12,7 @@ use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
 use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
+use crate::window::{Bytes, WindowInfo};
 use pcidev_core::VmmRequest;
 use pcidev_core::scenario::Probe;
 
@@ -63,6 +64,20 @@ pub trait Registers: Send + 'static {
     /// when [`Self::stream_ready`] holds.
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         let _ = (ctx, stream, byte);
+    }
+
+    /// The spec's windows (buffer states shown in BARs); a window's id is
+    /// its index. The runtime serves every access inside one by copying
+    /// bytes of [`Self::window`].
+    fn windows(&self) -> &'static [WindowInfo] {
+        &[]
+    }
+
+    /// The buffer behind window `window`, exactly `windows()[window].len`
+    /// bytes long (a buffer of another length is ignored by the runtime).
+    fn window(&mut self, window: usize) -> Option<&mut Bytes> {
+        let _ = window;
+        None
     }
 
     /// A piece of device state for host-only scenario expectations
@@ -388,6 +403,33 @@ impl<R: Registers> Model<R> {
         }
     }
 
+    // ------------------------------------------------------------- windows
+
+    /// The spec's windows (buffer states shown in BARs), by id.
+    pub fn windows(&self) -> &'static [WindowInfo] {
+        self.regs.windows()
+    }
+
+    /// Back window `window`'s buffer with a shared mapping of `file` (a
+    /// memfd), keeping its contents; returns a second handle to the file
+    /// for the VMM. See [`Bytes::share`]. Errors when there is no such
+    /// window or the file cannot be sized or mapped.
+    pub fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
+        let len = self.windows().get(window).map(|w| w.len);
+        let buf = self
+            .regs
+            .window(window)
+            .filter(|b| Some(b.len() as u64) == len)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such window"))?;
+        if buf.shared_file().is_none() {
+            buf.share(file)?;
+        }
+        match buf.shared_file() {
+            Some(f) => f.try_clone(),
+            None => Err(std::io::Error::other("window not shared")),
+        }
+    }
+
     /// The device context (config space, latched level, ...).
     pub fn ctx(&self) -> &DeviceCtx {
         &self.ctx
@@ -491,10 +533,46 @@ impl<R: Registers> Model<R> {
         data.fill(info.policy.unmapped.fill());
         for (reg, lo, hi) in overlaps.iter(info) {
             let base = info.registers[reg].offset;
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             let value = self.regs.read_register(&mut self.ctx, info.index, reg);
+            self.ctx.set_access(0, 0);
             for b in lo..hi {
                 // b - base < 8: the overlap lies inside the (clamped) register.
                 data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
+            }
+        }
+        self.windows_io(info.index, offset, WindowIo::Read(data));
+    }
+
+    /// For each window of BAR `bar` that the access at `offset` overlaps,
+    /// copy the overlapping bytes between the buffer and the access (a
+    /// write only into writable windows). Windows whose buffer is missing
+    /// or of the wrong length are skipped.
+    fn windows_io(&mut self, bar: u8, offset: u64, mut io: WindowIo<'_>) {
+        let len = match &io {
+            WindowIo::Read(d) => d.len(),
+            WindowIo::Write(d) => d.len(),
+        };
+        let end = offset.saturating_add(len as u64);
+        for (i, w) in self.regs.windows().iter().enumerate() {
+            let (lo, hi) = (offset.max(w.offset), end.min(w.end()));
+            if w.bar != bar || lo >= hi {
+                continue;
+            }
+            if matches!(io, WindowIo::Write(_)) && !w.writable {
+                continue;
+            }
+            let Some(buf) = self.regs.window(i).filter(|b| b.len() as u64 == w.len) else {
+                continue;
+            };
+            // In range: lo..hi lies inside both the window and the access,
+            // and the buffer is the window's length.
+            let (from, to) = ((lo - w.offset) as usize, (hi - w.offset) as usize);
+            let (a, b) = ((lo - offset) as usize, (hi - offset) as usize);
+            match &mut io {
+                WindowIo::Read(d) => d[a..b].copy_from_slice(&buf[from..to]),
+                WindowIo::Write(d) => buf[from..to].copy_from_slice(&d[a..b]),
             }
         }
     }
@@ -515,10 +593,20 @@ impl<R: Registers> Model<R> {
                 value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
                 lanes |= 1 << lane;
             }
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             self.regs
                 .write_register(&mut self.ctx, info.index, reg, value, lanes);
+            self.ctx.set_access(0, 0);
         }
+        self.windows_io(info.index, offset, WindowIo::Write(data));
     }
+}
+
+/// The guest's side of a window access.
+enum WindowIo<'a> {
+    Read(&'a mut [u8]),
+    Write(&'a [u8]),
 }
 
 /// The registers a valid access `[offset, end)` overlaps, each with the
@@ -551,6 +639,13 @@ impl Overlaps {
                 (lo < hi).then_some((i, lo, hi))
             })
     }
+}
+
+/// `access.mask` for an access covering bytes `lo..hi` of a register
+/// (`hi <= 8`).
+fn access_mask(lo: u64, hi: u64) -> u64 {
+    let bits = |n: u64| if n >= 8 { u64::MAX } else { (1u64 << (n * 8)) - 1 };
+    bits(hi) & !bits(lo)
 }
 
 fn result(bar: u8, offset: u64, len: usize, outcome: AccessOutcome) -> Result<(), AccessError> {
@@ -638,6 +733,15 @@ pub trait PciModel: Send {
     fn take_output(&mut self, stream: usize) -> Vec<u8>;
     /// See [`Model::take_vmm_requests`].
     fn take_vmm_requests(&mut self) -> Vec<VmmRequest>;
+    /// See [`Model::windows`].
+    fn windows(&self) -> &'static [WindowInfo] {
+        &[]
+    }
+    /// See [`Model::share_window`].
+    fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
+        let _ = (window, file);
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no windows"))
+    }
 }
 
 impl<R: Registers> PciModel for Model<R> {
@@ -697,5 +801,11 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn take_vmm_requests(&mut self) -> Vec<VmmRequest> {
         Model::take_vmm_requests(self)
+    }
+    fn windows(&self) -> &'static [WindowInfo] {
+        Model::windows(self)
+    }
+    fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
+        Model::share_window(self, window, file)
     }
 }

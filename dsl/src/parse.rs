@@ -1782,6 +1782,7 @@ const EXPR_START: &[&str] = &[
     "`if`",
     "`index`",
     "`byte`",
+    "`access`",
     "a name",
     "a number",
     "`true` or `false`",

@@ -32,6 +32,10 @@ pub mod pci_serial;
 #[path = "../i6300esb/model.rs"]
 pub mod i6300esb;
 
+#[rustfmt::skip]
+#[path = "../ivshmem_plain/model.rs"]
+pub mod ivshmem_plain;
+
 /// Rust behind edu's `hook factorial`: what QEMU's edu thread computes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct EduHooks;
@@ -55,6 +59,7 @@ pub const NAMES: &[&str] = &[
     "edu",
     "hello_tic",
     "i6300esb",
+    "ivshmem_plain",
     "pci_serial",
     "pci_testdev",
     "pvpanic_pci",
@@ -66,6 +71,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn PciModel>> {
         "edu" => Some(Box::new(edu::model(EduHooks))),
         "hello_tic" => Some(Box::new(hello_tic::model())),
         "i6300esb" => Some(Box::new(i6300esb::model())),
+        "ivshmem_plain" => Some(Box::new(ivshmem_plain::model())),
         "pci_serial" => Some(Box::new(pci_serial::model())),
         "pci_testdev" => Some(Box::new(pci_testdev::model())),
         "pvpanic_pci" => Some(Box::new(pvpanic_pci::model())),

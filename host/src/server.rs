@@ -138,11 +138,14 @@ pub(crate) fn serve_connection(
     };
     let layout = Layout::new(info);
     let (internal_listener, internal) = internal_pair()?;
+    let mut regions = layout.server_regions();
+    // Open while the regions are served: they name these fds.
+    let _window_files = crate::windows::share(model, &mut regions);
     let server = vfio_user::Server::from_owned_fd(
         OwnedFd::from(internal_listener),
         true,
         layout.irq_infos(),
-        layout.server_regions(),
+        regions,
     );
     let mut backend = ModelBackend::new(model);
     if let Some(h) = &hub {

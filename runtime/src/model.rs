@@ -411,10 +411,18 @@ impl<R: Registers> Model<R> {
     }
 
     /// Back window `window`'s buffer with a shared mapping of `file` (a
-    /// memfd), keeping its contents; returns a second handle to the file
-    /// for the VMM. See [`Bytes::share`]. Errors when there is no such
+    /// memfd) at byte `offset`, keeping its contents (see [`Bytes::share`]).
+    /// Returns a second handle to the file that backs the buffer and the
+    /// buffer's offset in it, for the VMM: `file` and `offset`, or what an
+    /// earlier call installed when the buffer is shared already (another
+    /// window may show the same buffer). Errors when there is no such
     /// window or the file cannot be sized or mapped.
-    pub fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
+    pub fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
         let len = self.windows().get(window).map(|w| w.len);
         let buf = self
             .regs
@@ -422,10 +430,10 @@ impl<R: Registers> Model<R> {
             .filter(|b| Some(b.len() as u64) == len)
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such window"))?;
         if buf.shared_file().is_none() {
-            buf.share(file)?;
+            buf.share(file, offset)?;
         }
         match buf.shared_file() {
-            Some(f) => f.try_clone(),
+            Some((f, at)) => Ok((f.try_clone()?, at)),
             None => Err(std::io::Error::other("window not shared")),
         }
     }
@@ -738,8 +746,13 @@ pub trait PciModel: Send {
         &[]
     }
     /// See [`Model::share_window`].
-    fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
-        let _ = (window, file);
+    fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
+        let _ = (window, file, offset);
         Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no windows"))
     }
 }
@@ -805,7 +818,12 @@ impl<R: Registers> PciModel for Model<R> {
     fn windows(&self) -> &'static [WindowInfo] {
         Model::windows(self)
     }
-    fn share_window(&mut self, window: usize, file: std::fs::File) -> std::io::Result<std::fs::File> {
-        Model::share_window(self, window, file)
+    fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
+        Model::share_window(self, window, file, offset)
     }
 }

@@ -68,33 +68,45 @@ impl Bytes {
         }
     }
 
-    /// Move the contents into `file` and use a shared mapping of it from
-    /// now on. `file` is resized to the buffer's length; its old contents
-    /// are overwritten. Whatever else maps the file (the VMM, through the
-    /// fd it was sent) then sees and changes the same bytes.
+    /// Move the contents into `file` at byte `offset` (a multiple of the
+    /// page size) and use a shared mapping of that part of it from now on.
+    /// `file` grows to `offset + len` if it is shorter (a memfd grows
+    /// sparse: untouched pages cost nothing); the buffer's bytes overwrite
+    /// what the file held there. Whatever else maps the file (the VMM,
+    /// through the fd it was sent) then sees and changes the same bytes.
     ///
-    /// Fails (and keeps the buffer as it was) when the file cannot be
-    /// resized or mapped, or when the buffer is empty.
-    pub fn share(&mut self, file: File) -> io::Result<()> {
+    /// Fails (and keeps the buffer as it was) when the buffer is empty or
+    /// already shared, or the file cannot be resized or mapped there.
+    pub fn share(&mut self, file: File, offset: u64) -> io::Result<()> {
         let len = self.len();
-        if len == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty buffer"));
+        if len == 0 || self.shared_file().is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "empty or already shared buffer",
+            ));
         }
-        file.set_len(len as u64)?;
-        let region = MmapRegion::<()>::from_file(FileOffset::new(file, 0), len)
+        let end = offset
+            .checked_add(len as u64)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
+        if file.metadata()?.len() < end {
+            file.set_len(end)?;
+        }
+        let region = MmapRegion::<()>::from_file(FileOffset::new(file, offset), len)
             .map_err(|e| io::Error::other(e.to_string()))?;
         // SAFETY: `region` is a fresh read-write mapping of exactly `len`
-        // bytes, exclusively ours until we return; `self` is `len` bytes.
+        // bytes; `self` is `len` bytes; they do not overlap (the mapping is
+        // new).
         unsafe { std::ptr::copy_nonoverlapping(self.as_ptr(), region.as_ptr(), len) };
         self.repr = Repr::Shared(region);
         Ok(())
     }
 
-    /// The file backing a shared buffer (`None` on the heap).
-    pub fn shared_file(&self) -> Option<&File> {
+    /// The file backing a shared buffer and the buffer's offset in it
+    /// (`None` on the heap).
+    pub fn shared_file(&self) -> Option<(&File, u64)> {
         match &self.repr {
             Repr::Heap(_) => None,
-            Repr::Shared(r) => r.file_offset().map(|f| f.file()),
+            Repr::Shared(r) => r.file_offset().map(|f| (f.file(), f.start())),
         }
     }
 
@@ -212,26 +224,30 @@ mod tests {
         use std::os::unix::fs::FileExt;
         let mut b = Bytes::new(8192, b"hello");
         b[8191] = 0x5a;
-        b.share(temp_file()).unwrap();
+        b.share(temp_file(), 4096).unwrap();
+        assert!(b.share(temp_file(), 0).is_err(), "shared once");
         assert_eq!(&b[..5], b"hello");
         assert_eq!(b[8191], 0x5a);
         assert_eq!(b.len(), 8192);
-        let f = b.shared_file().unwrap().try_clone().unwrap();
+        let (f, at) = b.shared_file().unwrap();
+        assert_eq!(at, 4096);
+        assert_eq!(f.metadata().unwrap().len(), 4096 + 8192);
+        let f = f.try_clone().unwrap();
         // The other side writes: the device sees it.
-        f.write_all_at(b"XY", 100).unwrap();
+        f.write_all_at(b"XY", 4096 + 100).unwrap();
         assert_eq!(&b[100..102], b"XY");
         // The device writes: the other side sees it.
         b[200] = 0x33;
         let mut one = [0u8];
-        f.read_exact_at(&mut one, 200).unwrap();
+        f.read_exact_at(&mut one, 4096 + 200).unwrap();
         assert_eq!(one[0], 0x33);
         // Reset in place keeps sharing.
         b.reset(b"R");
-        f.read_exact_at(&mut one, 0).unwrap();
+        f.read_exact_at(&mut one, 4096).unwrap();
         assert_eq!(one[0], b'R');
-        f.read_exact_at(&mut one, 100).unwrap();
+        f.read_exact_at(&mut one, 4096 + 100).unwrap();
         assert_eq!(one[0], 0);
         assert!(b.shared_file().is_some());
-        assert!(Bytes::default().share(temp_file()).is_err());
+        assert!(Bytes::default().share(temp_file(), 0).is_err());
     }
 }

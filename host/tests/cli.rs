@@ -115,7 +115,7 @@ fn refuses_unknown_models_and_occupied_paths() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("known: edu, hello_tic, pci_serial, pci_testdev, pvpanic_pci, toy")
+            .contains("known: edu, hello_tic, ivshmem_plain, pci_serial, pci_testdev, pvpanic_pci, toy")
     );
     assert!(!sock.exists());
 
@@ -144,6 +144,7 @@ fn lists_models() {
         [
             "edu",
             "hello_tic",
+            "ivshmem_plain",
             "pci_serial",
             "pci_testdev",
             "pvpanic_pci",

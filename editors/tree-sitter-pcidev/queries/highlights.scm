@@ -9,7 +9,7 @@
 [
   "language" "include" "device" "description" "id" "revision" "class"
   "subsystem" "interrupt" "pin" "msi" "level" "status" "ack" "state"
-  "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped"
+  "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped" "window"
   "access" "unaligned" "invalid" "register" "field" "read" "write" "on"
   "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"
   "scenario" "expect" "wait" "fill" "mask" "no"
@@ -35,6 +35,7 @@
 (index) @variable.builtin
 (byte) @variable.builtin
 (dma_addr) @variable.builtin
+(access_prop) @variable.builtin
 
 (device name: (identifier) @module)
 (register name: (identifier) @constant)

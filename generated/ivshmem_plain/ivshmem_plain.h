@@ -85,4 +85,12 @@
 #define IVSHMEM_PLAIN_BAR2_SIZE			0x100000U
 #define IVSHMEM_PLAIN_BAR2_ACCESS_SIZES		0xfU	/* bit N set: N-byte accesses */
 
+/*
+ * window shm @ 0x0: 1048576 bytes of `shm`, read-write
+ * Byte i of the window is byte i of the device buffer (little-endian, any
+ * size the BAR allows, no side effects).
+ */
+#define IVSHMEM_PLAIN_BAR2_SHM_WINDOW		0x0U
+#define IVSHMEM_PLAIN_BAR2_SHM_WINDOW_SIZE	0x100000U	/* bytes */
+
 #endif /* IVSHMEM_PLAIN_H */

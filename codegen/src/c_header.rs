@@ -247,7 +247,11 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
         for w in &bar.windows {
             let name = &dev.state(w.state).name;
             let wn = format!("{b}_{}_WINDOW", name.to_ascii_uppercase());
-            let access = if w.writable { "read-write" } else { "read-only" };
+            let access = if w.writable {
+                "read-write"
+            } else {
+                "read-only"
+            };
             let mut comment = vec![format!(
                 "window {name} @ {:#x}: {} bytes of `{name}`, {access}",
                 w.offset, w.len

@@ -166,9 +166,8 @@ impl Device {
     /// Does any expression use `access.size` / `access.mask`?
     pub fn uses_access(&self) -> bool {
         let mut used = false;
-        let mut visit = |e: &Expr| {
-            e.walk(&mut |x| used |= matches!(x, Expr::AccessSize | Expr::AccessMask))
-        };
+        let mut visit =
+            |e: &Expr| e.walk(&mut |x| used |= matches!(x, Expr::AccessSize | Expr::AccessMask));
         for r in &self.registers {
             if let Some(e) = &r.read {
                 visit(e);

@@ -44,6 +44,8 @@ pub struct Disconnect {
 pub struct DeviceServer {
     listener: UnixListener,
     socket: SocketFile,
+    /// Offer side-effect-free windows as mmap-able (see [`crate::windows`]).
+    map_windows: bool,
 }
 
 impl DeviceServer {
@@ -72,7 +74,16 @@ impl DeviceServer {
                 path: path.to_owned(),
                 id: (meta.dev(), meta.ino()),
             },
+            map_windows: true,
         })
+    }
+
+    /// Whether windows that qualify are offered to the client as mmap-able
+    /// memory (default: yes); `false` serves every access over the socket
+    /// (to compare the two, or to trace every access).
+    pub fn map_windows(mut self, on: bool) -> Self {
+        self.map_windows = on;
+        self
     }
 
     /// The socket path.
@@ -111,7 +122,11 @@ impl DeviceServer {
         model: &mut dyn PciModel,
         outside: Option<Outside>,
     ) -> Result<Disconnect, HostError> {
-        let DeviceServer { listener, socket } = self;
+        let DeviceServer {
+            listener,
+            socket,
+            map_windows,
+        } = self;
         let accepted = listener.accept();
         // One client per server: later ones are refused, not queued.
         drop(listener);
@@ -119,7 +134,7 @@ impl DeviceServer {
             path: socket.path.clone(),
             source,
         })?;
-        let result = serve_connection(client, model, outside);
+        let result = serve_connection(client, model, outside, map_windows);
         drop(socket);
         result
     }
@@ -130,6 +145,7 @@ pub(crate) fn serve_connection(
     client: UnixStream,
     model: &mut dyn PciModel,
     outside: Option<Outside>,
+    map_windows: bool,
 ) -> Result<Disconnect, HostError> {
     let info = model.info();
     let hub = match &outside {
@@ -140,7 +156,11 @@ pub(crate) fn serve_connection(
     let (internal_listener, internal) = internal_pair()?;
     let mut regions = layout.server_regions();
     // Open while the regions are served: they name these fds.
-    let _window_files = crate::windows::share(model, &mut regions);
+    let _window_files = if map_windows {
+        crate::windows::share(model, &mut regions)
+    } else {
+        Vec::new()
+    };
     let server = vfio_user::Server::from_owned_fd(
         OwnedFd::from(internal_listener),
         true,

@@ -102,7 +102,11 @@ pub fn share(model: &mut dyn PciModel, regions: &mut [ServerRegion]) -> Vec<File
         let (file, at) = match shared {
             Ok(x) => x,
             Err(e) => {
-                log::warn!("window {id} (BAR {} + {:#x}) stays on the socket: {e}", w.bar, w.offset);
+                log::warn!(
+                    "window {id} (BAR {} + {:#x}) stays on the socket: {e}",
+                    w.bar,
+                    w.offset
+                );
                 continue;
             }
         };

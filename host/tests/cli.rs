@@ -113,10 +113,9 @@ fn refuses_unknown_models_and_occupied_paths() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("known: edu, hello_tic, ivshmem_plain, pci_serial, pci_testdev, pvpanic_pci, toy")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "known: edu, hello_tic, ivshmem_plain, pci_serial, pci_testdev, pvpanic_pci, toy"
+    ));
     assert!(!sock.exists());
 
     std::fs::write(&sock, b"keep").unwrap();

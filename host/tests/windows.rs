@@ -106,7 +106,10 @@ fn hostile_offsets_never_touch_the_buffer() {
             u64::MAX - 7,
         ] {
             let data = vec![0xee; size];
-            let fits = size > 0 && size <= 8 && size.is_power_of_two() && off.checked_add(size as u64).is_some_and(|e| e <= SHM);
+            let fits = size > 0
+                && size <= 8
+                && size.is_power_of_two()
+                && off.checked_add(size as u64).is_some_and(|e| e <= SHM);
             let _ = m.bar_write(2, off, &data);
             let mut back = vec![0x11; size];
             let _ = m.bar_read(2, off, &mut back);
@@ -161,12 +164,20 @@ fn the_window_is_offered_mmap_able_and_shared_both_ways() {
     let mut client = Client::new(&serving.path).unwrap();
 
     let bar0 = client.region(0).unwrap();
-    assert_eq!(bar0.flags & VFIO_REGION_INFO_FLAG_MMAP, 0, "registers stay on the socket");
+    assert_eq!(
+        bar0.flags & VFIO_REGION_INFO_FLAG_MMAP,
+        0,
+        "registers stay on the socket"
+    );
     assert!(bar0.sparse_areas.is_empty() && bar0.file_offset.is_none());
     let bar2 = client.region(2).unwrap();
     assert_ne!(bar2.flags & VFIO_REGION_INFO_FLAG_MMAP, 0);
     assert_eq!(bar2.size, SHM);
-    let areas: Vec<(u64, u64)> = bar2.sparse_areas.iter().map(|a| (a.offset, a.size)).collect();
+    let areas: Vec<(u64, u64)> = bar2
+        .sparse_areas
+        .iter()
+        .map(|a| (a.offset, a.size))
+        .collect();
     assert_eq!(areas, [(0, SHM)]);
     let fo = bar2.file_offset.as_ref().expect("an fd for BAR 2");
     let file = fo.file().try_clone().unwrap();
@@ -179,16 +190,23 @@ fn the_window_is_offered_mmap_able_and_shared_both_ways() {
 
     // The client writes "through its mapping" (the fd): socket reads and
     // the model's own action see it.
-    file.write_all_at(&0x1234_5678u32.to_le_bytes(), base).unwrap();
+    file.write_all_at(&0x1234_5678u32.to_le_bytes(), base)
+        .unwrap();
     let mut four = [0; 4];
     client.region_read(2, 0, &mut four).unwrap();
     assert_eq!(u32::from_le_bytes(four), 0x1234_5678);
     client.region_write(0, 0x10, &1u32.to_le_bytes()).unwrap(); // PEER_PING
     file.read_exact_at(&mut four, base + 4).unwrap();
-    assert_eq!(u32::from_le_bytes(four), 0xedcb_a987, "the peer's answer, in the mapping");
+    assert_eq!(
+        u32::from_le_bytes(four),
+        0xedcb_a987,
+        "the peer's answer, in the mapping"
+    );
 
     // Socket writes land in the mapping, up to the last byte.
-    client.region_write(2, SHM - 8, &[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+    client
+        .region_write(2, SHM - 8, &[1, 2, 3, 4, 5, 6, 7, 8])
+        .unwrap();
     let mut eight = [0; 8];
     file.read_exact_at(&mut eight, base + SHM - 8).unwrap();
     assert_eq!(eight, [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -210,7 +228,10 @@ fn the_window_is_offered_mmap_able_and_shared_both_ways() {
     // SAFETY: `ptr` maps SHM bytes; the offsets are inside.
     unsafe {
         std::ptr::write_volatile(ptr.cast::<u8>().add(0x8000), 0x77);
-        assert_eq!(std::ptr::read_volatile(ptr.cast::<u8>().add(SHM as usize - 1)), 8);
+        assert_eq!(
+            std::ptr::read_volatile(ptr.cast::<u8>().add(SHM as usize - 1)),
+            8
+        );
     }
     let mut one = [0];
     client.region_read(2, 0x8000, &mut one).unwrap();

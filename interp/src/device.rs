@@ -225,7 +225,11 @@ impl std::fmt::Debug for StateView<'_> {
                 (_, Slot::Scalar(v)) => s.field(&state.name, v),
                 // The generated `State` holds windowed buffers as
                 // `pcidev_runtime::Bytes`, the others as `Box<[u8]>`.
-                (_, Slot::Buffer(b)) if dev.windows().any(|(_, w)| dev.state(w.state).name == state.name) => {
+                (_, Slot::Buffer(b))
+                    if dev
+                        .windows()
+                        .any(|(_, w)| dev.state(w.state).name == state.name) =>
+                {
                     s.field(&state.name, b)
                 }
                 (_, Slot::Buffer(b)) => s.field(&state.name, &&**b),

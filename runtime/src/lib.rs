@@ -130,8 +130,8 @@ pub use info::{
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
-pub use window::{Bytes, WindowInfo};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
+pub use window::{Bytes, WindowInfo};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see
 /// [`pcidev_core::data`] for the algorithm).

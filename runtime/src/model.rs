@@ -652,7 +652,13 @@ impl Overlaps {
 /// `access.mask` for an access covering bytes `lo..hi` of a register
 /// (`hi <= 8`).
 fn access_mask(lo: u64, hi: u64) -> u64 {
-    let bits = |n: u64| if n >= 8 { u64::MAX } else { (1u64 << (n * 8)) - 1 };
+    let bits = |n: u64| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (n * 8)) - 1
+        }
+    };
     bits(hi) & !bits(lo)
 }
 
@@ -753,7 +759,10 @@ pub trait PciModel: Send {
         offset: u64,
     ) -> std::io::Result<(std::fs::File, u64)> {
         let _ = (window, file, offset);
-        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no windows"))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "no windows",
+        ))
     }
 }
 

@@ -16,8 +16,8 @@ use std::fs::File;
 use std::io;
 use std::ops::{Deref, DerefMut};
 
-use vm_memory::mmap::MmapRegion;
 use vm_memory::FileOffset;
+use vm_memory::mmap::MmapRegion;
 
 /// One window: a buffer state shown in a BAR (the spec's `window`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -50,13 +50,13 @@ impl<'a> Checker<'a> {
                         Diagnostic::error(
                             diag::WINDOW_OVERLAP,
                             w.offset.span,
-                            format!(
-                                "window `{}` overlaps window `{name}`",
-                                w.state.name
-                            ),
+                            format!("window `{}` overlaps window `{name}`", w.state.name),
                         )
                         .label(format!("{:#x}..{:#x}", window.offset, window.end()))
-                        .also(*other_span, format!("`{name}` is {:#x}..{:#x}", other.offset, other.end()))
+                        .also(
+                            *other_span,
+                            format!("`{name}` is {:#x}..{:#x}", other.offset, other.end()),
+                        )
                         .hint("give each window its own range of the BAR"),
                     );
                     continue;
@@ -83,7 +83,9 @@ impl<'a> Checker<'a> {
                                 r.offset + u64::from(r.width)
                             ),
                         )
-                        .hint("move the window or the register: each byte of a BAR has one meaning"),
+                        .hint(
+                            "move the window or the register: each byte of a BAR has one meaning",
+                        ),
                     );
                     continue;
                 }
@@ -96,7 +98,12 @@ impl<'a> Checker<'a> {
     }
 
     /// One window, resolved and checked against its BAR's bounds.
-    fn window(&mut self, w: &ast::WindowAst, bar: &ir::Bar, dev: &ir::Device) -> Option<ir::Window> {
+    fn window(
+        &mut self,
+        w: &ast::WindowAst,
+        bar: &ir::Bar,
+        dev: &ir::Device,
+    ) -> Option<ir::Window> {
         let state = match self.lookup(&w.state, "a buffer state")? {
             Sym::State(s) if matches!(dev.state(s).ty, ir::Type::Buffer(_)) => s,
             other => {

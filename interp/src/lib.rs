@@ -8,7 +8,8 @@
 //! generates for the same spec: register layout and access policies (the
 //! same `DeviceInfo`), access kinds, computed reads, `on read`/`on write`
 //! actions, DMA, INTx (latched or a derived `level`) and MSI, hooks (traced
-//! on every call), reset, and the trace. Wrapped in the runtime's
+//! on every call), windows (buffers shown in BARs, as `pcidev_runtime::Bytes`,
+//! reset in place) and `access.size` / `access.mask`, reset, and the trace. Wrapped in the runtime's
 //! [`Model`](pcidev_runtime::Model) it is a complete PCI function; the
 //! differential test (`tests/differential.rs`) drives generated and
 //! interpreted models with the same random accesses and requires identical

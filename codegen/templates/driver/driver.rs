@@ -59,8 +59,10 @@ type Bar{{ bar.index }}<'a> = pci::Bar<'a, BAR{{ bar.index }}_SIZE>;
 const DMA_BUFFER_LEN: usize = {{ dma.len }};
 {%- endif %}
 {%- for bar in bars %}
+{%- if !bar.registers.is_empty() %}
 {# #}
 {%- call bar_macros::module(bar) %}{% endcall %}
+{%- endif %}
 {%- endfor %}
 {%- if !bars.is_empty() %}
 

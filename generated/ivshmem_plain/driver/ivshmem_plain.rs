@@ -132,17 +132,6 @@ mod bar0 {
     }
 }
 
-/// Registers of BAR 2 (64-bit memory, prefetchable, 1048576 bytes; 1/2/4/8-byte accesses; others
-/// are ignored, reading 0), with access helpers that follow each register's access semantics (which
-/// `register!` does not know).
-#[allow(dead_code, reason = "the skeleton declares every register of the spec")]
-mod bar2 {
-    use super::*;
-
-    register! {
-    }
-}
-
 /// The device's mapped BARs.
 struct Bars<'a> {
     /// BAR 0 (32-bit memory, 256 bytes).

@@ -86,8 +86,15 @@ impl Outside {
         let backends = specs
             .iter()
             .zip(streams)
-            .map(|(spec, name)| Backend::open(spec).map_err(|e| format!("stream {name}: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(spec, name)| {
+                let b = Backend::open(spec).map_err(|e| format!("stream {name}: {e}"))?;
+                if let Some(pts) = b.pty_path() {
+                    // What QEMU prints for `-chardev pty`: where to attach.
+                    log::info!("stream {name} redirected to {}", pts.display());
+                }
+                Ok(b)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Outside {
             backends,
             qmp: qmp.map(QmpClient::new),

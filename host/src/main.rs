@@ -16,7 +16,8 @@
 //!
 //! The model's timers run on the host's monotonic clock. Each of its
 //! streams goes to the backend `--stream` names (`null`, `stdio`,
-//! `file:PATH`, `unix:PATH`; default `null`, see `pcidev_host::streams`).
+//! `file:PATH`, `unix:PATH`, `pty[:LINK]`; default `null`, see
+//! `pcidev_host::streams`).
 //! With `--qmp`, the model's VMM requests (reset, power off, stop, panic)
 //! are carried out on QEMU's QMP socket (`-qmp unix:PATH,server=on,wait=off`);
 //! without it they are only logged.
@@ -53,8 +54,14 @@ struct Args {
     /// Write the model's trace here, one JSON object per line.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Stop the trace (on a line boundary) before it exceeds this many
+    /// bytes, so a guest cannot fill the disk; later events are dropped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    trace_limit: u64,
     /// Connect the model's stream NAME to BACKEND: null, stdio, file:PATH
-    /// (output appended) or unix:PATH (a listening socket); repeatable.
+    /// (output appended), unix:PATH (a listening socket), pty or pty:LINK
+    /// (a new raw pseudo-terminal, its path logged; LINK a symlink to it);
+    /// repeatable.
     #[arg(long = "stream", value_name = "NAME=BACKEND")]
     streams: Vec<StreamArg>,
     /// QEMU's QMP socket, to carry out the model's VMM requests.
@@ -125,7 +132,10 @@ fn run(args: &Args) -> Result<(), String> {
     let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
-        model.set_trace(Some(Box::new(JsonLinesTrace::new(file))));
+        model.set_trace(Some(Box::new(JsonLinesTrace::with_limit(
+            file,
+            args.trace_limit,
+        ))));
     }
 
     // Signals are caught before the socket exists, so there is no moment in

@@ -39,6 +39,42 @@ pub struct Disconnect {
     pub stats: BackendStats,
 }
 
+/// Binds a listening socket at `path` that only its owner can connect to
+/// from the moment it exists there: whoever connects owns the device (and,
+/// through DMA, the guest memory QEMU hands over). The socket is bound in
+/// a fresh directory of mode 0700 beside `path`, set to 0600, then renamed
+/// into place (no `umask` games: that is process-wide). Where that
+/// directory's longer path does not fit a socket address, it is bound in
+/// place and set to 0600 at once.
+fn bind_private(path: &Path) -> io::Result<UnixListener> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let owner_only = fs::Permissions::from_mode(0o600);
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Unique per process and call (several servers may bind at once).
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let private = parent.join(format!(".pcidev-host.{}.{n}", std::process::id()));
+    fs::DirBuilder::new().mode(0o700).create(&private)?;
+    let staged = private.join("s");
+    let result = match UnixListener::bind(&staged) {
+        Ok(listener) => fs::set_permissions(&staged, owner_only.clone())
+            .and_then(|()| fs::rename(&staged, path))
+            .map(|()| listener),
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            // The staging path is too long for a socket address.
+            UnixListener::bind(path)
+                .and_then(|listener| fs::set_permissions(path, owner_only).map(|()| listener))
+        }
+        Err(e) => Err(e),
+    };
+    let _ = fs::remove_file(&staged);
+    let _ = fs::remove_dir(&private);
+    result
+}
+
 /// A vfio-user server socket, ready to serve one client.
 #[derive(Debug)]
 pub struct DeviceServer {
@@ -49,9 +85,9 @@ pub struct DeviceServer {
 }
 
 impl DeviceServer {
-    /// Create the socket at `path` and listen on it. A stale socket (one
-    /// nobody listens on) at `path` is replaced; anything else there is an
-    /// error.
+    /// Create the socket at `path` and listen on it, readable and writable
+    /// by its owner only (mode 0600). A stale socket (one nobody listens
+    /// on) at `path` is replaced; anything else there is an error.
     pub fn bind(path: impl AsRef<Path>) -> Result<Self, HostError> {
         let path = path.as_ref();
         let socket_error = |source| HostError::Socket {
@@ -66,7 +102,7 @@ impl DeviceServer {
             }
             fs::remove_file(path).map_err(socket_error)?;
         }
-        let listener = UnixListener::bind(path).map_err(socket_error)?;
+        let listener = bind_private(path).map_err(socket_error)?;
         let meta = fs::symlink_metadata(path).map_err(socket_error)?;
         Ok(DeviceServer {
             listener,

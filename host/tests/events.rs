@@ -230,15 +230,25 @@ fn a_periodic_timer_fires_in_real_time_with_bounded_lateness_under_load() {
 #[test]
 fn a_stopped_timer_stays_quiet_and_nothing_spins() {
     let s = Served::new();
+    let mut ran = Duration::ZERO;
     let stats = with_events(&s, Outside::none(1), || {
+        let start = Instant::now();
         s.write(0, 5);
         std::thread::sleep(Duration::from_millis(30));
         s.write(0, 0);
+        ran = start.elapsed();
         let at_stop = s.fired();
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(s.fired(), at_stop, "fired after stop");
     });
-    assert!((3..=7).contains(&stats.timers_fired), "{stats:?}");
+    // A 5 ms timer fires about ran/5ms times; a loaded machine (CI beside
+    // other builds) oversleeps and wakes late, dropping missed periods, so
+    // only "it ran, never more often than its period" holds.
+    let most = ran.as_millis() as u64 / 5 + 1;
+    assert!(
+        (1..=most).contains(&stats.timers_fired),
+        "{stats:?} in {ran:?}"
+    );
 }
 
 #[test]
@@ -280,17 +290,25 @@ fn a_backend_that_never_reads_does_not_stall_guest_accesses() {
     let (outside, _peer_never_reads) = unix_stream(dir.path());
     let s = Served::new();
     let mut slowest = Duration::ZERO;
+    let mut slow = 0;
     let stats = with_events(&s, outside, || {
         for i in 0..1_000_000u32 {
             let t = Instant::now();
             s.write(1, i as u8);
-            slowest = slowest.max(t.elapsed());
+            let took = t.elapsed();
+            slowest = slowest.max(took);
+            slow += usize::from(took >= Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(50));
     });
+    // An access path that waited for the backend would wait for good (the
+    // peer never reads), or, with a timeout, on every access once the queue
+    // is full (hundreds of thousands of slow ones). A loaded machine (CI
+    // beside other builds, load 14 on 2 cores) preempts this thread now and
+    // then: a few slow accesses, which is not a stall.
     assert!(
-        slowest < Duration::from_millis(100),
-        "an access took {slowest:?}"
+        slow <= 100 && slowest < Duration::from_secs(5),
+        "{slow} accesses took 100 ms or more (slowest {slowest:?})"
     );
     assert!(stats.bytes_dropped > 0, "{stats:?}");
     assert!(

@@ -487,6 +487,10 @@ fn existing_files_are_kept_and_stale_sockets_replaced() {
     drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
     assert!(sock.exists());
     let server = DeviceServer::bind(&sock).unwrap();
+    // Only its owner may connect, whatever the process's umask.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
     // A live one is not replaced.
     assert!(matches!(
         DeviceServer::bind(&sock),

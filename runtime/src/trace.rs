@@ -245,19 +245,39 @@ impl TraceSink for TraceBuffer {
 /// each line so a trace survives the process being killed. Write errors do
 /// not disturb the device: the first one is kept (see [`Self::take_error`])
 /// and later events are still attempted.
+///
+/// With a limit ([`Self::with_limit`]) the trace stops, on a line boundary,
+/// before it would exceed that many bytes: a guest cannot fill the disk
+/// through it. Later events are dropped and counted ([`Self::dropped`]).
 #[derive(Debug)]
 pub struct JsonLinesTrace<W: Write + Send> {
     writer: W,
     error: Option<std::io::Error>,
+    limit: u64,
+    written: u64,
+    dropped: u64,
 }
 
 impl<W: Write + Send> JsonLinesTrace<W> {
-    /// Trace into `writer`.
+    /// Trace into `writer`, without a size limit.
     pub fn new(writer: W) -> Self {
+        Self::with_limit(writer, u64::MAX)
+    }
+
+    /// Trace into `writer`, at most `max_bytes` bytes of whole lines.
+    pub fn with_limit(writer: W, max_bytes: u64) -> Self {
         JsonLinesTrace {
             writer,
             error: None,
+            limit: max_bytes,
+            written: 0,
+            dropped: 0,
         }
+    }
+
+    /// Events not written because the limit was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// The first write error, if any, clearing it.
@@ -278,6 +298,12 @@ impl<W: Write + Send> JsonLinesTrace<W> {
     fn write_event(&mut self, event: &TraceEvent) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(event)?;
         line.push(b'\n');
+        let len = line.len() as u64;
+        if self.dropped > 0 || self.written.saturating_add(len) > self.limit {
+            self.dropped += 1;
+            return Ok(());
+        }
+        self.written += len;
         self.writer.write_all(&line)?;
         self.writer.flush()
     }
@@ -321,6 +347,18 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_limited_trace_stops_on_a_line_boundary() {
+        let one = serde_json::to_vec(&TraceEvent::Reset).unwrap().len() + 1;
+        let mut t = JsonLinesTrace::with_limit(Vec::new(), (2 * one + one / 2) as u64);
+        for _ in 0..5 {
+            t.record(&TraceEvent::Reset);
+        }
+        assert_eq!(t.get_ref().len(), 2 * one, "two whole lines");
+        assert_eq!(t.dropped(), 3);
+        assert!(t.take_error().is_none());
     }
 
     #[test]

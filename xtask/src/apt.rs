@@ -90,7 +90,11 @@ pub fn ensure_packages(step: &Step, pkgs: &[&str], install: bool, log: &Path) ->
     step.println(format!("installing: {list}"));
     let apt = |args: &[&str]| {
         let mut c = Command::new("apt-get");
-        c.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        // Another apt (unattended upgrades, a second provisioning run) may
+        // hold dpkg's lock for a while: wait for it rather than fail.
+        c.env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["-o", "DPkg::Lock::Timeout=600"])
+            .args(args);
         c
     };
     run_logged(step, &mut apt(&["-q", "update"]), log)?;

@@ -295,28 +295,41 @@ fn handler(dev: &Device, names: &Names) -> Vec<String> {
     out
 }
 
-/// The register's address: `d->barN + <OFFSET MACRO>`.
-fn reg_addr(dev: &Device, names: &Names, r: ir::RegId) -> String {
-    let reg = dev.register(r);
-    let off = names
+/// The register's offset: its header macro.
+fn reg_offset(dev: &Device, names: &Names, r: ir::RegId) -> String {
+    names
         .offset
         .get(&r)
         .cloned()
-        .unwrap_or_else(|| format!("{:#x}", reg.offset));
-    format!("d->bar{} + {off}", reg.bar)
+        .unwrap_or_else(|| format!("{:#x}", dev.register(r).offset))
+}
+
+/// A BAR register's address: `d->barN + <OFFSET MACRO>`. (Configuration
+/// registers are reached with `pcidevc_cfg_*` instead; the handler's
+/// status and ack registers are always BAR registers.)
+fn reg_addr(dev: &Device, names: &Names, r: ir::RegId) -> String {
+    let reg = dev.register(r);
+    let off = reg_offset(dev, names, r);
+    format!("d->bar{} + {off}", reg.bar().unwrap_or_default())
 }
 
 /// A read of register `r` as a C expression.
 fn read_expr(dev: &Device, names: &Names, r: ir::RegId) -> String {
     let reg = dev.register(r);
-    let io = dev.bar(reg.bar).is_some_and(|b| b.kind.is_io());
+    let io = reg
+        .bar()
+        .and_then(|b| dev.bar(b))
+        .is_some_and(|b| b.kind.is_io());
     read_at(&reg_addr(dev, names, r), reg.width, io)
 }
 
 /// A write of `value` to register `r`, at `indent` tabs.
 fn write_reg(dev: &Device, names: &Names, indent: usize, r: ir::RegId, value: &str) -> Vec<String> {
     let reg = dev.register(r);
-    let io = dev.bar(reg.bar).is_some_and(|b| b.kind.is_io());
+    let io = reg
+        .bar()
+        .and_then(|b| dev.bar(b))
+        .is_some_and(|b| b.kind.is_io());
     write_lines(indent, &reg_addr(dev, names, r), reg.width, io, value)
 }
 

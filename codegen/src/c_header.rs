@@ -179,26 +179,59 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
         comment,
         defines: identity,
     });
-    for bar in &dev.bars {
-        let b = format!("{p}_BAR{}", bar.index);
-        let size = def(format!("{b}_SIZE"), bar.size, "");
-        names.bar_size.insert(bar.index, size.name.clone());
-        out.push(Group {
-            comment: vec![format!(
-                "BAR {}: {}",
-                bar.index,
-                crate::doc::model::bar_what(bar)
-            )],
-            defines: vec![
-                size,
-                def(
-                    format!("{b}_ACCESS_SIZES"),
-                    bar.policy.sizes.0.into(),
-                    "bit N set: N-byte accesses",
-                ),
-            ],
-        });
-        for &id in &bar.registers {
+    // BARs, then configuration space (its registers, capabilities).
+    let config = (!dev.config_registers.is_empty() || !dev.capabilities.is_empty()).then_some(None);
+    let sections = dev.bars.iter().map(Some).chain(config);
+    for section in sections {
+        let (b, registers) = match section {
+            Some(bar) => {
+                let b = format!("{p}_BAR{}", bar.index);
+                let size = def(format!("{b}_SIZE"), bar.size, "");
+                names.bar_size.insert(bar.index, size.name.clone());
+                out.push(Group {
+                    comment: vec![format!(
+                        "BAR {}: {}",
+                        bar.index,
+                        crate::doc::model::bar_what(bar)
+                    )],
+                    defines: vec![
+                        size,
+                        def(
+                            format!("{b}_ACCESS_SIZES"),
+                            bar.policy.sizes.0.into(),
+                            "bit N set: N-byte accesses",
+                        ),
+                    ],
+                });
+                (b, &bar.registers[..])
+            }
+            None => {
+                let b = format!("{p}_CONFIG");
+                let mut defines = Vec::new();
+                for (i, c) in dev.capabilities.iter().enumerate() {
+                    let cp = format!("{p}_VNDR_CAP{i}");
+                    defines.push(def(
+                        format!("{cp}_OFFSET"),
+                        c.offset.into(),
+                        "vendor capability (id 0x09)",
+                    ));
+                    defines.push(def(
+                        format!("{cp}_SIZE"),
+                        c.size.into(),
+                        "bytes, header included",
+                    ));
+                }
+                out.push(Group {
+                    comment: vec![
+                        "configuration space: registers at absolute offsets (pci_read_config_*)"
+                            .into(),
+                    ],
+                    defines,
+                });
+                (b, &dev.config_registers[..])
+            }
+        };
+        for &id in registers {
             let reg = dev.register(id);
             let r = format!("{b}_{}", reg.name);
             let label = prose::access_label(reg);
@@ -244,7 +277,11 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
             }
             out.push(Group { comment, defines });
         }
-        for w in &bar.windows {
+        let windows = match section {
+            Some(bar) => &bar.windows[..],
+            None => &[],
+        };
+        for w in windows {
             let name = &dev.state(w.state).name;
             let wn = format!("{b}_{}_WINDOW", name.to_ascii_uppercase());
             let access = if w.writable {

@@ -177,6 +177,8 @@ struct DriverRs {
     set_master_why: Option<&'static str>,
     irq: Option<IrqView>,
     scenarios: Vec<ScenarioView>,
+    /// The configuration-space registers' offsets (`mod config`).
+    config_regs: Vec<ConfigRegView>,
     dma_plus: bool,
     vendor: String,
     device: String,
@@ -219,6 +221,13 @@ impl SupportMod {
     }
 }
 
+/// A configuration-space register: `const NAME: usize = OFFSET;`.
+struct ConfigRegView {
+    doc: Doc,
+    name: String,
+    offset: String,
+}
+
 /// The coherent DMA buffer.
 struct DmaView {
     len: String,
@@ -240,7 +249,25 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         .flat_map(|b| &b.registers)
         .any(|r| !r.helpers.is_empty());
     let bars_read = needs.io || irq.as_ref().is_some_and(|i| !i.ios.is_empty());
-    let uses_io = bars_read || helpers;
+    let uses_io = bars_read || helpers || needs.config;
+    let config_regs = dev
+        .config_registers
+        .iter()
+        .map(|&r| {
+            let reg = dev.register(r);
+            ConfigRegView {
+                doc: Doc(format!(
+                    "`{}`: u{} at configuration offset {:#x}, {}.",
+                    reg.name,
+                    reg.bits(),
+                    reg.offset,
+                    crate::prose::access_label(reg).text()
+                )),
+                name: reg.name.clone(),
+                offset: text::hex(reg.offset),
+            }
+        })
+        .collect();
 
     let io: Vec<&str> = [("register", !bars.is_empty()), ("Io", uses_io)]
         .into_iter()
@@ -312,6 +339,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
             (false, false) => None,
         },
         scenarios,
+        config_regs,
         dma_plus: needs.dma_plus,
         vendor: format!("{:#06x}", dev.vendor_id),
         device: format!("{:#06x}", dev.device_id),

@@ -122,8 +122,18 @@ impl<'a> Model<'a> {
                 "Unmapped",
             ]);
         }
-        if dev.bars.iter().any(|b| !b.registers.is_empty()) {
+        if dev.bars.iter().any(|b| !b.registers.is_empty()) || !dev.config_registers.is_empty() {
             names.push("RegisterLayout");
+        }
+        let config_sizes = dev
+            .config_registers
+            .iter()
+            .any(|r| dev.register(*r).sizes.is_some());
+        if dev.bars.is_empty() && config_sizes {
+            names.push("AccessSizes");
+        }
+        if !dev.capabilities.is_empty() {
+            names.push("VendorCapInfo");
         }
         if dev.interrupt.pin.is_some() {
             names.push("IntxPin");
@@ -206,19 +216,7 @@ impl<'a> Model<'a> {
                 ir::Unmapped::Ones => quote!(Unmapped::Ones),
                 ir::Unmapped::Zero => quote!(Unmapped::Zero),
             };
-            let regs = b.registers.iter().map(|r| {
-                let reg = d.register(*r);
-                let name = lit_str(&reg.name);
-                let offset = lit_hex(reg.offset);
-                let width = lit_hex(reg.width.into());
-                match reg.sizes {
-                    None => quote!(RegisterLayout::new(#name, #offset, #width)),
-                    Some(m) => {
-                        let m = lit_hex(m.0.into());
-                        quote!(RegisterLayout::new(#name, #offset, #width).with_sizes(AccessSizes(#m)))
-                    }
-                }
-            });
+            let regs = b.registers.iter().map(|r| register_layout(d.register(*r)));
             quote! {
                 BarInfo {
                     index: #index,
@@ -230,6 +228,17 @@ impl<'a> Model<'a> {
             }
         });
         let windows = self.windows_const();
+        let config_regs = d
+            .config_registers
+            .iter()
+            .map(|r| register_layout(d.register(*r)));
+        let caps = d.capabilities.iter().map(|c| {
+            let offset = lit_hex(c.offset.into());
+            let len = lit_hex(c.size.into());
+            match c.kind {
+                ir::CapabilityKind::Vendor => quote!(VendorCapInfo { offset: #offset, len: #len }),
+            }
+        });
         quote! {
             /// Identity, BARs, access policies and register layout.
             pub const INFO: DeviceInfo = DeviceInfo {
@@ -243,6 +252,8 @@ impl<'a> Model<'a> {
                 interrupt_pin: #pin,
                 bars: &[#(#bars),*],
                 msi: #msi,
+                config_registers: &[#(#config_regs),*],
+                vendor_capabilities: &[#(#caps),*],
             };
             #windows
         }
@@ -382,7 +393,7 @@ impl<'a> Model<'a> {
         let fields = stored.iter().map(|r| {
             let n = field_ident(&r.name);
             let t = uint_type(r.bits());
-            let doc = format!(" `{}`: BAR {} + {:#x}.", r.name, r.bar, r.offset);
+            let doc = format!(" `{}`: {} + {:#x}.", r.name, where_(r), r.offset);
             quote!(#[doc = #doc] pub #n: #t,)
         });
         let inits = stored.iter().map(|r| {
@@ -644,8 +655,11 @@ impl<'a> Model<'a> {
         }
         let name = Self::reg_ident(r, "read");
         let doc = format!(
-            " Guest read of `{}` (BAR {} + {:#x}, {} bytes).",
-            r.name, r.bar, r.offset, r.width
+            " Guest read of `{}` ({} + {:#x}, {} bytes).",
+            r.name,
+            where_(r),
+            r.offset,
+            r.width
         );
         let mut cx = Ctx::new(self.dev);
         let value = match &r.read {
@@ -705,8 +719,10 @@ impl<'a> Model<'a> {
         }
         let name = Self::reg_ident(r, "write");
         let doc = format!(
-            " Guest write of `{}` (BAR {} + {:#x}); `mask` covers the bytes written.",
-            r.name, r.bar, r.offset
+            " Guest write of `{}` ({} + {:#x}); `mask` covers the bytes written.",
+            r.name,
+            where_(r),
+            r.offset
         );
         let mut cx = Ctx::new(self.dev);
         cx.in_write = true;
@@ -796,6 +812,7 @@ impl<'a> Model<'a> {
                 },
             )
         };
+        let config = self.config_registers_impl();
         let irq = &d.interrupt;
         let (level, level_ctx) = match (&irq.level, irq.any()) {
             (Some(e), _) => {
@@ -823,6 +840,8 @@ impl<'a> Model<'a> {
                     #write_body
                 }
 
+                #config
+
                 fn interrupt_level(&self, #level_ctx: &DeviceCtx) -> bool {
                     #level
                 }
@@ -834,6 +853,46 @@ impl<'a> Model<'a> {
                 #v2
             }
         }
+    }
+
+    /// `read_config_register` / `write_config_register`, when the device
+    /// has configuration-space registers (the trait's defaults otherwise).
+    fn config_registers_impl(&self) -> TokenStream {
+        let d = self.dev;
+        let mut read_arms = Vec::new();
+        let mut write_arms = Vec::new();
+        for (i, r) in d.config_registers.iter().enumerate() {
+            let reg = d.register(*r);
+            let i = lit_hex(i as u64);
+            if Self::read_matters(reg) {
+                let m = Self::reg_ident(reg, "read");
+                read_arms.push(quote!(#i => self.#m(ctx),));
+            }
+            if Self::write_matters(reg) {
+                let m = Self::reg_ident(reg, "write");
+                write_arms.push(quote!(#i => self.#m(ctx, value, mask),));
+            }
+        }
+        let read = if read_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
+                    match reg { #(#read_arms)* _ => 0, }
+                }
+            }
+        };
+        let write = if write_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn write_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize, value: u64, lanes: u8) {
+                    let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                    match reg { #(#write_arms)* _ => {} }
+                }
+            }
+        };
+        quote!(#read #write)
     }
 
     /// `reset`: state and storage back to reset values, sticky states kept.
@@ -1469,7 +1528,33 @@ fn used_fns(d: &Device) -> Vec<ir::FnId> {
 
 fn reg_loc(d: &Device, r: ir::RegId) -> ir::Loc {
     let reg = d.register(r);
-    ir::Loc::bar(reg.bar, reg.offset, reg.width)
+    ir::Loc {
+        space: reg.space,
+        offset: reg.offset,
+        width: reg.width,
+    }
+}
+
+/// Where a register lives, for doc comments: `BAR 1` or `config`.
+fn where_(r: &Register) -> String {
+    match r.space {
+        ir::Space::Bar(n) => format!("BAR {n}"),
+        ir::Space::Config => "config".to_owned(),
+    }
+}
+
+/// A register's `RegisterLayout` in `INFO`.
+fn register_layout(reg: &Register) -> TokenStream {
+    let name = lit_str(&reg.name);
+    let offset = lit_hex(reg.offset);
+    let width = lit_hex(reg.width.into());
+    match reg.sizes {
+        None => quote!(RegisterLayout::new(#name, #offset, #width)),
+        Some(m) => {
+            let m = lit_hex(m.0.into());
+            quote!(RegisterLayout::new(#name, #offset, #width).with_sizes(AccessSizes(#m)))
+        }
+    }
 }
 
 fn scalar_type(t: ir::Type) -> TokenStream {

@@ -838,7 +838,14 @@ fn notes(dev: &Device, id: RegId, reg: &Register) -> Vec<Para> {
         );
     }
     if let Some(sizes) = reg.sizes {
-        out.push(Para::new().text(format!("Accepts only {}-byte accesses.", sizes.text("/"))));
+        out.push(Para::new().text(if reg.in_config() {
+            format!(
+                "Reached only by naturally aligned {}-byte accesses; others see plain configuration memory.",
+                sizes.text("/")
+            )
+        } else {
+            format!("Accepts only {}-byte accesses.", sizes.text("/"))
+        }));
     }
     out
 }

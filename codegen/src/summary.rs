@@ -126,6 +126,16 @@ pub fn render(dev: &Device) -> String {
             );
         }
     }
+    if !dev.config_registers.is_empty() || !dev.capabilities.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nconfig space 0x40..0x100; capabilities: {}",
+            crate::doc::model::capabilities_text(dev)
+        );
+        for &r in &dev.config_registers {
+            register(w, dev, r);
+        }
+    }
     if !(dev.timers.is_empty()
         && dev.streams.is_empty()
         && dev.lets.is_empty()

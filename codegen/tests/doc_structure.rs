@@ -13,7 +13,8 @@ use common::specs;
 /// One register as a document shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Reg {
-    bar: u8,
+    /// The BAR, or `None` for configuration space.
+    bar: Option<u8>,
     name: String,
     offset: u64,
     bits: u32,
@@ -23,8 +24,13 @@ struct Reg {
 
 fn from_ir(dev: &Device) -> Vec<Reg> {
     let mut out = Vec::new();
-    for bar in &dev.bars {
-        for &r in &bar.registers {
+    let spaces = dev
+        .bars
+        .iter()
+        .map(|b| (Some(b.index), &b.registers))
+        .chain(std::iter::once((None, &dev.config_registers)));
+    for (bar, registers) in spaces {
+        for &r in registers {
             let reg = dev.register(r);
             let mut fields: Vec<(String, u32, u32, String)> = reg
                 .fields
@@ -34,7 +40,7 @@ fn from_ir(dev: &Device) -> Vec<Reg> {
                 .collect();
             fields.sort_by_key(|f| std::cmp::Reverse(f.2));
             out.push(Reg {
-                bar: bar.index,
+                bar,
                 name: reg.name.clone(),
                 offset: reg.offset,
                 bits: reg.bits(),
@@ -50,13 +56,18 @@ fn hex(s: &str) -> u64 {
         .unwrap_or_else(|e| panic!("{s:?}: {e}"))
 }
 
-/// `BAR 1 + 0x4 · u32 · ...` -> (1, 4, 32).
-fn place(line: &str) -> (u8, u64, u32) {
-    let rest = line
-        .trim()
-        .strip_prefix("BAR ")
-        .expect("BAR n + offset line");
-    let (bar, rest) = rest.split_once(" + ").expect("+");
+/// `BAR 1 + 0x4 · u32 · ...` -> (Some(1), 4, 32); `Configuration space +
+/// 0x60 · u16 · ...` -> (None, 0x60, 16).
+fn place(line: &str) -> (Option<u8>, u64, u32) {
+    let line = line.trim();
+    let (bar, rest) = match line.strip_prefix("Configuration space + ") {
+        Some(rest) => (None, rest),
+        None => {
+            let rest = line.strip_prefix("BAR ").expect("BAR n + offset line");
+            let (bar, rest) = rest.split_once(" + ").expect("+");
+            (Some(bar.parse().expect("bar")), rest)
+        }
+    };
     let mut parts = rest.split(" · ");
     let offset = hex(parts.next().expect("offset"));
     let bits = parts
@@ -65,7 +76,7 @@ fn place(line: &str) -> (u8, u64, u32) {
         .expect("width")
         .parse()
         .expect("bits");
-    (bar.parse().expect("bar"), offset, bits)
+    (bar, offset, bits)
 }
 
 /// `[7:4]` -> (7, 4), `[3]` -> (3, 3).

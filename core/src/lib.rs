@@ -2,7 +2,8 @@
 //!
 //! Everything a spec means that both sides must agree on has its one
 //! definition here: the access kinds and what a guest write does to each
-//! ([`access`]), BAR kinds and access policies ([`bar`]), interrupt pins
+//! ([`access`]), BAR kinds and access policies ([`bar`]), the
+//! configuration-space layout and capability placement ([`config`]), interrupt pins
 //! ([`irq`]), the operators and their total semantics ([`ops`]), DMA outcomes
 //! and the status codes a spec stores ([`dma`]), deterministic DMA data
 //! ([`data`]), scenario steps ([`scenario`]), time limits ([`time`]), byte
@@ -20,6 +21,7 @@
 
 pub mod access;
 pub mod bar;
+pub mod config;
 pub mod data;
 pub mod dma;
 pub mod irq;

@@ -4,7 +4,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Space {
-    /// PCI configuration space (offsets 0x40..0x1000 for device registers).
+    /// PCI configuration space (absolute offsets; device registers in
+    /// 0x40..0x100, see [`crate::config`]).
     Config,
     /// BAR `n` (0..=5).
     Bar(u8),

@@ -87,6 +87,7 @@ pub enum DeviceItem {
     Stream(StreamAst),
     Let(LetAst),
     Fn(FnAst),
+    Config(ConfigAst),
 }
 
 impl DeviceItem {
@@ -106,6 +107,7 @@ impl DeviceItem {
             DeviceItem::Stream(s) => s.span,
             DeviceItem::Let(l) => l.span,
             DeviceItem::Fn(f) => f.span,
+            DeviceItem::Config(c) => c.span,
         }
     }
 }
@@ -295,6 +297,26 @@ pub struct WindowAst {
     pub offset: Num,
     /// `ro` (false) or `rw` (true, the default), with its span if written.
     pub writable: (bool, Option<Span>),
+    pub span: Span,
+}
+
+/// `config { register ...; capability vendor @ OFF size N { ... } }`:
+/// registers at absolute configuration-space offsets.
+#[derive(Debug, Clone)]
+pub struct ConfigAst {
+    pub registers: Vec<RegisterAst>,
+    pub capabilities: Vec<CapabilityAst>,
+    pub span: Span,
+}
+
+/// `capability vendor @ OFFSET size N { register ...; }`.
+#[derive(Debug, Clone)]
+pub struct CapabilityAst {
+    /// The kind word (`vendor`) and its span.
+    pub kind: (String, Span),
+    pub offset: Num,
+    pub size: Num,
+    pub registers: Vec<RegisterAst>,
     pub span: Span,
 }
 
@@ -492,8 +514,9 @@ pub enum ByteData {
 #[derive(Debug, Clone)]
 pub enum Location {
     Register(Ident),
+    /// `bar N @ OFF : W`, or `config @ OFF : W` (`bar` is then `None`).
     Raw {
-        bar: Num,
+        bar: Option<Num>,
         offset: Num,
         width: (ScalarType, Span),
         span: Span,

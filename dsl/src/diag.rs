@@ -273,6 +273,18 @@ codes! {
         "A scenario runs at most 100000 steps once its `repeat`s are unrolled (the driver's self-test runs them in the probe; the host runs them in a test). Lower the repeat counts or split the scenario.";
     HOST_ONLY_STEP = "E0705", "host-only expectation where the driver must act",
         "Device state (states, FIFOs, timers) is visible to host tests only: `expect STATE == V;` runs on the host and the driver's self-test skips it. `wait` polls from the driver, so it takes a register. Use `expect` for state, or `wait` on a register that shows it.";
+    CONFIG_REG_IN_HEADER = "E0801", "configuration-space register in the standard header",
+        "Configuration-space registers live in the device-specific area, 0x40..0x100 (absolute offsets). Bytes 0x00..0x40 are the standard type-0 header (ids, COMMAND, STATUS, BARs, interrupt line and pin, capabilities pointer), which the runtime owns and fills from the spec's identity, BARs and interrupt items.";
+    CONFIG_REG_BEYOND = "E0802", "configuration-space register beyond 0xff",
+        "A type-0 configuration space is 256 bytes: a register must end at or before 0x100. (Extended configuration space, 0x100..0x1000, is PCI Express only and not modelled.)";
+    CONFIG_REG_IN_CAPABILITY = "E0803", "configuration-space register overlaps a capability",
+        "The runtime places MSI at 0x40..0x4e when the device declares `msi`, and MSI-X at 0x50..0x5c when it declares `msix`; a vendor capability's first 3 bytes are its header (id 0x09, next pointer, length), which the runtime writes. Registers may not overlap any of these. A vendor capability's registers go inside its block, after its header and before its end; registers outside every capability block may not overlap a capability.";
+    BAD_CAPABILITY = "E0804", "invalid capability",
+        "`capability vendor @ OFFSET size N { ... }` places a vendor-specific capability (id 0x09). OFFSET is an absolute configuration-space offset, a multiple of 4 in 0x40..0x100 (capability pointers address dwords); N counts the 3-byte header and is at least 3; the capability ends at or before 0x100. `vendor` is the only kind a spec places: MSI and MSI-X are placed by the runtime from the `interrupt` block.";
+    CAPABILITY_OVERLAP = "E0805", "overlapping capabilities",
+        "Two capabilities share configuration-space bytes: two vendor capabilities, or a vendor capability and a capability the runtime places (MSI at 0x40..0x4e with `msi`, MSI-X at 0x50..0x5c with `msix`). Move one: the runtime chains the list in offset order, so any free dword-aligned offset works.";
+    CONFIG_REG_WIDTH = "E0806", "configuration-space register wider than 4 bytes",
+        "Configuration-space accesses are 1, 2 or 4 bytes (`pci_read_config_dword` is the widest), so a configuration-space register is u8, u16 or u32. Describe a 64-bit quantity as two u32 registers.";
     BAD_FIFO = "E0901", "invalid FIFO state",
         "A FIFO is declared `state NAME: fifo[T; N];` with T one of u8, u16, u32, u64 and 1 <= N <= 4096. It starts empty at reset (no initializer) and is used through `.len`, `.front`, `.full`, `.empty` and `.push(v)`, `.pop()`, `.clear()`.";
     RECURSION = "E0902", "recursive `let` or `fn`",

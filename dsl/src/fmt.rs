@@ -164,9 +164,8 @@ enum Role {
 fn role(r: Rule) -> Role {
     use Rule::*;
     match r {
-        file | device_body | bar_body | device | interrupt | bar | register | block | scenario => {
-            Role::Container
-        }
+        file | device_body | bar_body | device | interrupt | bar | config_block | capability
+        | register | block | scenario => Role::Container,
         language | include | description | id_item | revision | class_item | subsystem
         | pin_item | msi_item | level_item | status_item | ack_item | state | strings_init
         | type_name | buffer_type | scalar_type | hook | hook_params | hook_param | dma_buffer
@@ -178,9 +177,9 @@ fn role(r: Rule) -> Role {
         | bit_not | or | and | eq | ne | le | ge | shl | shr | lt | gt | bit_or | bit_xor
         | bit_and | add | sub | mul | div | rem | if_expr | index_kw | value_kw | dma_addr
         | window_item | window_access | access_prop | call | location | raw_location
-        | expect_irq | no_kw | expect_dma | fill_step | dma_range | expect_step | wait_step
-        | write_step | read_step | invalid_step | invalid_write | invalid_read | ident | number
-        | string | string_inner | boolean | EOI => Role::Plain,
+        | config_kw | cap_kind | expect_irq | no_kw | expect_dma | fill_step | dma_range
+        | expect_step | wait_step | write_step | read_step | invalid_step | invalid_write
+        | invalid_read | ident | number | string | string_inner | boolean | EOI => Role::Plain,
         _ if format!("{r:?}").starts_with("k_") => Role::Plain,
         _ => Role::Unknown,
     }

@@ -73,8 +73,18 @@ pub struct Device {
     pub states: Vec<State>,
     pub hooks: Vec<Hook>,
     pub bars: Vec<Bar>,
-    /// All registers; `Bar::registers` lists each BAR's, sorted by offset.
+    /// All registers; `Bar::registers` lists each BAR's, sorted by offset,
+    /// and `config_registers` those in configuration space.
     pub registers: Vec<Register>,
+    /// The registers in configuration space (`config { }`, including those
+    /// inside vendor capabilities), sorted by offset: absolute offsets in
+    /// 0x40..0x100, at most 4 bytes wide, never overlapping each other, the
+    /// capabilities' headers or the capabilities the runtime places (see
+    /// [`pcidev_core::config`]).
+    pub config_registers: Vec<RegId>,
+    /// Vendor-specific capabilities, sorted by offset (dword aligned, inside
+    /// 0x40..0x100, never overlapping each other or MSI/MSI-X).
+    pub capabilities: Vec<Capability>,
     /// Size of the coherent buffer the driver allocates for scenarios.
     pub dma_buffer: Option<u64>,
     /// Narrowest register width (bits) a scenario writes `dma.addr` into:
@@ -126,6 +136,19 @@ impl Device {
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|b| b.index == index)
     }
+    /// The registers of a space: a BAR's, or configuration space's.
+    pub fn registers_in(&self, space: Space) -> &[RegId] {
+        match space {
+            Space::Config => &self.config_registers,
+            Space::Bar(n) => self.bar(n).map_or(&[], |b| &b.registers),
+        }
+    }
+    /// Does the device declare MSI-X (the runtime then places its
+    /// capability at [`pcidev_core::config::MSIX_CAP_OFFSET`])? The hook
+    /// for the `msix` interrupt item: false until the language has it.
+    pub fn has_msix(&self) -> bool {
+        false
+    }
     /// Is an access of `bytes` at `offset` of BAR `bar` valid: allowed by
     /// the BAR's policy, inside the BAR, and of a size every register it
     /// overlaps accepts? (The runtime applies the same rule.)
@@ -144,8 +167,7 @@ impl Device {
     /// The register a scenario location names: the one at exactly that
     /// place and width (`None` for raw locations that match no register).
     pub fn register_at(&self, loc: &Loc) -> Option<RegId> {
-        let bar = loc.space.bar()?;
-        self.bar(bar)?.registers.iter().copied().find(|r| {
+        self.registers_in(loc.space).iter().copied().find(|r| {
             let r = self.register(*r);
             r.offset == loc.offset && r.width == loc.width
         })
@@ -312,6 +334,45 @@ pub struct Hook {
     pub span: Span,
 }
 
+/// A capability the spec places in configuration space. The runtime writes
+/// its header (id, next pointer, and for a vendor capability the length
+/// byte) and links it into the list in offset order; the rest of its bytes
+/// are its registers (read 0 and ignore writes where there is none).
+#[derive(Debug, Clone)]
+pub struct Capability {
+    pub kind: CapabilityKind,
+    /// Absolute configuration-space offset, dword aligned, >= 0x40.
+    pub offset: u8,
+    /// Bytes, header included (the vendor capability's length byte).
+    pub size: u8,
+    /// Its registers (absolute offsets after the header), sorted by offset;
+    /// also listed in [`Device::config_registers`].
+    pub registers: Vec<RegId>,
+    pub span: Span,
+}
+
+/// What kind of capability: its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapabilityKind {
+    /// Vendor-specific (id 0x09): 3-byte header, the rest is the device's.
+    Vendor,
+}
+
+impl CapabilityKind {
+    /// The capability id byte.
+    pub fn id(self) -> u8 {
+        match self {
+            CapabilityKind::Vendor => pcidev_core::config::VENDOR_CAP_ID,
+        }
+    }
+    /// Bytes of the header the runtime owns.
+    pub fn header_len(self) -> u8 {
+        match self {
+            CapabilityKind::Vendor => pcidev_core::config::VENDOR_CAP_HEADER,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Bar {
     pub index: u8,
@@ -353,7 +414,14 @@ impl Window {
     }
 }
 
-/// A register: `width` bytes at `offset` of BAR `bar`.
+/// A register: `width` bytes at `offset` of `space` (a BAR, or
+/// configuration space with an absolute offset).
+///
+/// Configuration-space registers behave exactly as BAR registers do; an
+/// access of a size the register does not accept (`sizes`), or a
+/// misaligned one when it lists sizes, does not reach it and sees plain
+/// device-specific configuration memory instead (QEMU's
+/// `pci_default_read_config`/`write_config` fallback).
 ///
 /// Read: the value is `read` if given, else the stored value of the readable
 /// fields (bits of `wo` fields and bits in no field read 0); then `rclr`
@@ -367,7 +435,8 @@ impl Window {
 pub struct Register {
     /// UPPER_SNAKE_CASE.
     pub name: String,
-    pub bar: u8,
+    /// A BAR, or configuration space.
+    pub space: Space,
     pub offset: u64,
     /// Bytes: 1, 2, 4 or 8.
     pub width: u8,
@@ -387,6 +456,14 @@ pub struct Register {
 }
 
 impl Register {
+    /// The BAR index, for BAR registers.
+    pub fn bar(&self) -> Option<u8> {
+        self.space.bar()
+    }
+    /// Is it in configuration space?
+    pub fn in_config(&self) -> bool {
+        self.space == Space::Config
+    }
     pub fn has_storage(&self) -> bool {
         !self.fields.is_empty()
     }

@@ -585,6 +585,7 @@ impl ParseSession<'_> {
             Rule::state => DeviceItem::State(self.state(cx, span, inner, nums)),
             Rule::hook => DeviceItem::Hook(self.hook(cx, span, inner)),
             Rule::bar => DeviceItem::Bar(self.bar(cx, span, inner, &nums)),
+            Rule::config_block => DeviceItem::Config(self.config(cx, span, inner)),
             Rule::scenario => DeviceItem::Scenario(self.scenario(cx, span, inner)),
             Rule::timer => {
                 let mut it = inner.into_iter();
@@ -933,6 +934,63 @@ impl ParseSession<'_> {
             Rule::recover_item => self.recover(cx, &p, Rule::only_bar_item),
             _ => {}
         }
+    }
+
+    fn config(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> ConfigAst {
+        let mut config = ConfigAst {
+            registers: Vec::new(),
+            capabilities: Vec::new(),
+            span,
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::register => {
+                    let r = self.register(cx, p);
+                    config.registers.push(r);
+                }
+                Rule::capability => {
+                    let cspan = Self::span(cx, &p);
+                    let zero = Num {
+                        value: 0,
+                        span: cspan,
+                    };
+                    let mut cap = CapabilityAst {
+                        kind: (String::new(), cspan),
+                        offset: zero,
+                        size: zero,
+                        registers: Vec::new(),
+                        span: cspan,
+                    };
+                    let mut nums = 0;
+                    for i in p.into_inner() {
+                        match i.as_rule() {
+                            Rule::cap_kind => {
+                                cap.kind = (i.as_str().to_owned(), Self::span(cx, &i));
+                            }
+                            Rule::number => {
+                                let n = self.number(cx, i);
+                                if nums == 0 {
+                                    cap.offset = n;
+                                } else {
+                                    cap.size = n;
+                                }
+                                nums += 1;
+                            }
+                            Rule::register => {
+                                let r = self.register(cx, i);
+                                cap.registers.push(r);
+                            }
+                            Rule::recover_item => self.recover(cx, &i, Rule::only_cap_item),
+                            _ => {}
+                        }
+                    }
+                    config.capabilities.push(cap);
+                }
+                Rule::recover_item => self.recover(cx, &p, Rule::only_config_item),
+                _ => {}
+            }
+        }
+        config
     }
 
     fn register(&mut self, cx: Cx, p: Pair<'_, Rule>) -> RegisterAst {
@@ -1400,14 +1458,19 @@ impl ParseSession<'_> {
         if l.as_rule() == Rule::ident {
             return Some(Location::Register(Self::ident(cx, l)));
         }
+        self.raw_location(cx, l)
+    }
+
+    /// `bar N @ OFF : W` or `config @ OFF : W`.
+    fn raw_location(&mut self, cx: Cx, l: Pair<'_, Rule>) -> Option<Location> {
         let span = Self::span(cx, &l);
-        let mut bar = None;
-        let mut offset = None;
+        let mut config = false;
+        let mut nums = Vec::new();
         let mut width = (ScalarType::U32, span);
         for i in l.into_inner() {
             match i.as_rule() {
-                Rule::number if bar.is_none() => bar = Some(self.number(cx, i)),
-                Rule::number => offset = Some(self.number(cx, i)),
+                Rule::config_kw => config = true,
+                Rule::number => nums.push(self.number(cx, i)),
                 Rule::scalar_type => {
                     width = (
                         ScalarType::parse(i.as_str()).unwrap_or(ScalarType::U32),
@@ -1417,9 +1480,14 @@ impl ParseSession<'_> {
                 _ => {}
             }
         }
+        let (bar, offset) = if config {
+            (None, *nums.first()?)
+        } else {
+            (Some(*nums.first()?), *nums.get(1)?)
+        };
         Some(Location::Raw {
-            bar: bar?,
-            offset: offset?,
+            bar,
+            offset,
             width,
             span,
         })
@@ -1540,29 +1608,7 @@ impl ParseSession<'_> {
         let mut inner = p.into_inner();
         let first = inner.next()?;
         if first.as_rule() == Rule::raw_location {
-            let span = Self::span(cx, &first);
-            let mut bar = None;
-            let mut offset = None;
-            let mut width = (ScalarType::U32, span);
-            for i in first.into_inner() {
-                match i.as_rule() {
-                    Rule::number if bar.is_none() => bar = Some(self.number(cx, i)),
-                    Rule::number => offset = Some(self.number(cx, i)),
-                    Rule::scalar_type => {
-                        width = (
-                            ScalarType::parse(i.as_str()).unwrap_or(ScalarType::U32),
-                            Self::span(cx, &i),
-                        )
-                    }
-                    _ => {}
-                }
-            }
-            return Some(ProbeLocation::Location(Location::Raw {
-                bar: bar?,
-                offset: offset?,
-                width,
-                span,
-            }));
+            return self.raw_location(cx, first).map(ProbeLocation::Location);
         }
         let name = Self::ident(cx, first);
         let property = inner

@@ -66,7 +66,7 @@ module.exports = grammar({
     _device_item: $ => choice(
       $.description, $.id_item, $.revision, $.class_item, $.subsystem,
       $.interrupt, $.state, $.hook, $.dma_buffer, $.bar, $.scenario, $.include,
-      $.timer, $.stream, $.let_item, $.fn_item,
+      $.timer, $.stream, $.let_item, $.fn_item, $.config_block,
     ),
 
     description: $ => seq('description', $.string, ';'),
@@ -137,6 +137,13 @@ module.exports = grammar({
       choice(';', seq('{', repeat($._reg_item), '}')),
     ),
     array_len: $ => seq('[', $.number, ']'),
+
+    // ------------------------------------------------------------ configuration space
+    config_block: $ => seq('config', '{', repeat(choice($.register, $.capability)), '}'),
+    capability: $ => seq(
+      'capability', field('kind', $.identifier), '@', $.number, 'size', $.number,
+      '{', repeat($.register), '}',
+    ),
     access_kind: $ => choice('rw', 'ro', 'wo', 'w1c', 'w1s', 'rclr'),
     _reg_item: $ => choice($.access_item, $.field, $.read_item, $.on_read, $.on_write),
     field: $ => seq(
@@ -220,7 +227,10 @@ module.exports = grammar({
     byte_data: $ => choice($.string, seq('[', optional(commaSep1($._expr)), ']')),
     probe_location: $ => choice($.raw_location, seq($.identifier, optional(seq('.', $.identifier)))),
     location: $ => choice($.raw_location, $.identifier),
-    raw_location: $ => seq('bar', $.number, '@', $.number, ':', $.scalar_type),
+    raw_location: $ => choice(
+      seq('bar', $.number, '@', $.number, ':', $.scalar_type),
+      seq('config', '@', $.number, ':', $.scalar_type),
+    ),
     expect_irq: $ => seq('expect', optional('no'), 'irq', ';'),
     expect_dma: $ => seq('expect', $.dma_range, '==', $._source, ';'),
     fill_step: $ => seq('fill', $.dma_range, '=', $._source, ';'),

@@ -49,6 +49,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: Some(MsiInfo { vectors: 1 }),
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 /// Behaviour the spec leaves to Rust code: implement this for your
 /// type and build the device with `Device::new(your_hooks)`.

@@ -103,12 +103,10 @@
 #define I6300ESB_BAR0_RELOAD		0xcU
 #define I6300ESB_BAR0_RELOAD_WIDTH	2U	/* bytes */
 
-/* BAR 1: 32-bit memory, 16 bytes */
-#define I6300ESB_BAR1_SIZE		0x10U
-#define I6300ESB_BAR1_ACCESS_SIZES	0x7U	/* bit N set: N-byte accesses */
+/* configuration space: registers at absolute offsets (pci_read_config_*) */
 
 /*
- * CONFIG @ 0x0: u16, rw (no storage)
+ * CONFIG @ 0x60: u16, rw (no storage)
  * A read returns (((if reboot_enabled then 0 else 0x20) | (if mhz then 4
  * else 0)) | int_type).
  * A write runs the write actions.
@@ -117,11 +115,11 @@
  *   mhz = ((value & 4) != 0)
  *   int_type = (value & 0x11)
  */
-#define I6300ESB_BAR1_CONFIG		0x0U
-#define I6300ESB_BAR1_CONFIG_WIDTH	2U	/* bytes */
+#define I6300ESB_CONFIG_CONFIG		0x60U
+#define I6300ESB_CONFIG_CONFIG_WIDTH	2U	/* bytes */
 
 /*
- * LOCK @ 0x8: u8, rw (no storage)
+ * LOCK @ 0x68: u8, rw (no storage)
  * A read returns (((if free_run then 4 else 0) | (if locked then 1 else
  * 0)) | (if enabled then 2 else 0)).
  * A write runs the write actions.
@@ -141,7 +139,7 @@
  * if running; clamped to 100 µs .. 2^63 ns).
  * Timer: stops wdt.
  */
-#define I6300ESB_BAR1_LOCK		0x8U
-#define I6300ESB_BAR1_LOCK_WIDTH	1U	/* bytes */
+#define I6300ESB_CONFIG_LOCK		0x68U
+#define I6300ESB_CONFIG_LOCK_WIDTH	1U	/* bytes */
 
 #endif /* I6300ESB_H */

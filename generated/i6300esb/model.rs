@@ -40,25 +40,13 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 RegisterLayout::new("RELOAD", 0xc, 2),
             ],
         },
-        BarInfo {
-            index: 1,
-            kind: BarKind::Mem32 {
-                prefetchable: false,
-            },
-            size: 0x10,
-            policy: AccessPolicy {
-                sizes: AccessSizes(7),
-                aligned: true,
-                invalid: InvalidAccess::Ignore,
-                unmapped: Unmapped::Zero,
-            },
-            registers: &[
-                RegisterLayout::new("CONFIG", 0, 2).with_sizes(AccessSizes(2)),
-                RegisterLayout::new("LOCK", 8, 1),
-            ],
-        },
     ],
     msi: None,
+    config_registers: &[
+        RegisterLayout::new("CONFIG", 0x60, 2).with_sizes(AccessSizes(2)),
+        RegisterLayout::new("LOCK", 0x68, 1).with_sizes(AccessSizes(1)),
+    ],
+    vendor_capabilities: &[],
 };
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
@@ -189,24 +177,24 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
-    /// Guest read of `CONFIG` (BAR 1 + 0x0, 2 bytes).
+    /// Guest read of `CONFIG` (config + 0x60, 2 bytes).
     fn read_config(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.reboot_enabled { 0 } else { 0x20 })
             | (if self.state.mhz { 4 } else { 0 }) | u64::from(self.state.int_type)
     }
-    /// Guest write of `CONFIG` (BAR 1 + 0x0); `mask` covers the bytes written.
+    /// Guest write of `CONFIG` (config + 0x60); `mask` covers the bytes written.
     fn write_config(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.reboot_enabled = value & 0x20 == 0;
         self.state.mhz = value & 4 != 0;
         self.state.int_type = (value & 0x11) as u8;
     }
-    /// Guest read of `LOCK` (BAR 1 + 0x8, 1 bytes).
+    /// Guest read of `LOCK` (config + 0x68, 1 bytes).
     fn read_lock(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.free_run { 4 } else { 0 })
             | (if self.state.locked { 1 } else { 0 })
             | (if self.state.enabled { 2 } else { 0 })
     }
-    /// Guest write of `LOCK` (BAR 1 + 0x8); `mask` covers the bytes written.
+    /// Guest write of `LOCK` (config + 0x68); `mask` covers the bytes written.
     fn write_lock(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if !self.state.locked {
             self.state.locked = value & 1 != 0;
@@ -277,8 +265,6 @@ impl<H: Hooks> Registers for Device<H> {
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 3) => self.read_reload(ctx),
-            (1, 0) => self.read_config(ctx),
-            (1, 1) => self.read_lock(ctx),
             _ => 0,
         }
     }
@@ -296,8 +282,27 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 1) => self.write_timer2(ctx, value, mask),
             (0, 2) => self.write_gintsr(ctx, value, mask),
             (0, 3) => self.write_reload(ctx, value, mask),
-            (1, 0) => self.write_config(ctx, value, mask),
-            (1, 1) => self.write_lock(ctx, value, mask),
+            _ => {}
+        }
+    }
+    fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
+        match reg {
+            0 => self.read_config(ctx),
+            1 => self.read_lock(ctx),
+            _ => 0,
+        }
+    }
+    fn write_config_register(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        reg: usize,
+        value: u64,
+        lanes: u8,
+    ) {
+        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+        match reg {
+            0 => self.write_config(ctx, value, mask),
+            1 => self.write_lock(ctx, value, mask),
             _ => {}
         }
     }
@@ -352,62 +357,62 @@ pub mod scenarios {
         name: "expiry",
         steps: &[
             ScenarioStep::new(
-                182,
+                181,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                183,
+                182,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                184,
+                183,
                 "write TIMER1 = 1;",
                 Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                185,
+                184,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                186,
+                185,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                187,
+                186,
                 "write TIMER2 = 2;",
                 Step::Write(Loc::bar(0, 4, 4), StepValue::new(2)),
             ),
             ScenarioStep::new(
-                188,
+                187,
                 "expect CONFIG == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 2),
+                    loc: Loc::config(0x60, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                189,
+                188,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::bar(1, 8, 1), StepValue::new(2)),
+                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
-                190,
+                189,
                 "expect LOCK == 0x02;",
                 Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
+                    loc: Loc::config(0x68, 1),
                     value: StepValue::new(2),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                191,
+                190,
                 "expect wdt.remaining == 983040;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -416,9 +421,9 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(192, "advance 983039 ns;", Step::Advance(983039u64)),
+            ScenarioStep::new(191, "advance 983039 ns;", Step::Advance(983039u64)),
             ScenarioStep::new(
-                193,
+                192,
                 "expect stage == 1;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -427,9 +432,9 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(194, "advance 1 ns;", Step::Advance(1u64)),
+            ScenarioStep::new(193, "advance 1 ns;", Step::Advance(1u64)),
             ScenarioStep::new(
-                195,
+                194,
                 "expect stage == 2;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -439,7 +444,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                196,
+                195,
                 "expect wdt.remaining == 1966080;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -448,14 +453,14 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(197, "advance 1966080 ns;", Step::Advance(1966080u64)),
+            ScenarioStep::new(196, "advance 1966080 ns;", Step::Advance(1966080u64)),
             ScenarioStep::new(
-                198,
+                197,
                 "expect vmm reset;",
                 Step::ExpectVmm(pcidev_runtime::VmmRequest::Reset),
             ),
             ScenarioStep::new(
-                199,
+                198,
                 "expect wdt.running == 0;",
                 Step::ExpectState {
                     probe: Probe::TimerRunning(0u32),
@@ -465,17 +470,17 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                200,
+                199,
                 "expect LOCK == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
+                    loc: Loc::config(0x68, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                201,
+                200,
                 "expect bar 0 @ 0xc : u16 == 0x1200;",
                 Step::Expect {
                     loc: Loc::bar(0, 0xc, 2),
@@ -485,22 +490,22 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                203,
+                202,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                204,
+                203,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                205,
+                204,
                 "write RELOAD = 0x1000;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x1000)),
             ),
             ScenarioStep::new(
-                206,
+                205,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
                     loc: Loc::bar(0, 0xc, 2),
@@ -516,51 +521,51 @@ pub mod scenarios {
         name: "ping",
         steps: &[
             ScenarioStep::new(
-                211,
+                210,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                212,
+                211,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                213,
+                212,
                 "write TIMER1 = 1;",
                 Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                214,
+                213,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::bar(1, 8, 1), StepValue::new(2)),
+                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
-                215,
+                214,
                 "repeat 5",
                 Step::Repeat {
                     count: 5u32,
                     len: 5u32,
                 },
             ),
-            ScenarioStep::new(216, "advance 900 us;", Step::Advance(900000u64)),
+            ScenarioStep::new(215, "advance 900 us;", Step::Advance(900000u64)),
             ScenarioStep::new(
-                217,
+                216,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                218,
+                217,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                219,
+                218,
                 "write RELOAD = 0x100;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
-                220,
+                219,
                 "expect wdt.remaining == 983040;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -570,7 +575,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                222,
+                221,
                 "expect stage == 1;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -579,14 +584,14 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(224, "advance 500 us;", Step::Advance(500000u64)),
+            ScenarioStep::new(223, "advance 500 us;", Step::Advance(500000u64)),
             ScenarioStep::new(
-                225,
+                224,
                 "write RELOAD = 0x100;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
-                226,
+                225,
                 "expect wdt.remaining == 483040;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -596,12 +601,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                227,
+                226,
                 "write LOCK = 0x00;",
-                Step::Write(Loc::bar(1, 8, 1), StepValue::new(0)),
+                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                228,
+                227,
                 "expect wdt.running == 0;",
                 Step::ExpectState {
                     probe: Probe::TimerRunning(0u32),
@@ -610,9 +615,9 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(229, "advance 10 ms;", Step::Advance(10000000u64)),
+            ScenarioStep::new(228, "advance 10 ms;", Step::Advance(10000000u64)),
             ScenarioStep::new(
-                230,
+                229,
                 "expect stage == 1;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -628,67 +633,67 @@ pub mod scenarios {
         name: "locked_free_running",
         steps: &[
             ScenarioStep::new(
-                236,
+                235,
                 "write CONFIG = 0x24;",
-                Step::Write(Loc::bar(1, 0, 2), StepValue::new(0x24)),
+                Step::Write(Loc::config(0x60, 2), StepValue::new(0x24)),
             ),
             ScenarioStep::new(
-                237,
+                236,
                 "expect CONFIG == 0x24;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 2),
+                    loc: Loc::config(0x60, 2),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                238,
+                237,
                 "write RELOAD = 0x80;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                239,
+                238,
                 "write RELOAD = 0x86;",
                 Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
-                240,
+                239,
                 "write TIMER1 = 100;",
                 Step::Write(Loc::bar(0, 0, 4), StepValue::new(0x64)),
             ),
             ScenarioStep::new(
-                241,
+                240,
                 "write LOCK = 0x07;",
-                Step::Write(Loc::bar(1, 8, 1), StepValue::new(7)),
+                Step::Write(Loc::config(0x68, 1), StepValue::new(7)),
+            ),
+            ScenarioStep::new(
+                241,
+                "expect LOCK == 0x07;",
+                Step::Expect {
+                    loc: Loc::config(0x68, 1),
+                    value: StepValue::new(7),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
             ),
             ScenarioStep::new(
                 242,
-                "expect LOCK == 0x07;",
-                Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
-                    value: StepValue::new(7),
-                    mask: u64::MAX,
-                    cmp: Cmp::Eq,
-                },
+                "write LOCK = 0x00;",
+                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 243,
-                "write LOCK = 0x00;",
-                Step::Write(Loc::bar(1, 8, 1), StepValue::new(0)),
-            ),
-            ScenarioStep::new(
-                244,
                 "expect LOCK == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
+                    loc: Loc::config(0x68, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
-                245,
+                244,
                 "expect wdt.remaining == 100000;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -697,9 +702,9 @@ pub mod scenarios {
                     mask: u64::MAX,
                 },
             ),
-            ScenarioStep::new(246, "advance 100 us;", Step::Advance(100000u64)),
+            ScenarioStep::new(245, "advance 100 us;", Step::Advance(100000u64)),
             ScenarioStep::new(
-                247,
+                246,
                 "expect stage == 2;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -709,7 +714,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                248,
+                247,
                 "expect wdt.remaining == 1006632000;",
                 Step::ExpectState {
                     probe: Probe::TimerRemaining(0u32),
@@ -719,12 +724,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                249,
+                248,
                 "advance 1006632000 ns;",
                 Step::Advance(1006632000u64),
             ),
             ScenarioStep::new(
-                250,
+                249,
                 "expect stage == 1;",
                 Step::ExpectState {
                     probe: Probe::State(8u32),
@@ -734,7 +739,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                251,
+                250,
                 "expect wdt.running == 1;",
                 Step::ExpectState {
                     probe: Probe::TimerRunning(0u32),
@@ -744,7 +749,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                252,
+                251,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
                     loc: Loc::bar(0, 0xc, 2),
@@ -755,8 +760,139 @@ pub mod scenarios {
             ),
         ],
     };
+    /// Scenario `config_access`: ESB_CONFIG and ESB_LOCK only at their own size.
+    pub static CONFIG_ACCESS: Scenario = Scenario {
+        name: "config_access",
+        steps: &[
+            ScenarioStep::new(
+                257,
+                "expect config @ 0x60 : u16 == 0x0000;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 2),
+                    value: StepValue::new(0),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                258,
+                "expect config @ 0x68 : u8 == 0x00;",
+                Step::Expect {
+                    loc: Loc::config(0x68, 1),
+                    value: StepValue::new(0),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                259,
+                "write config @ 0x60 : u32 = 0x24;",
+                Step::Write(Loc::config(0x60, 4), StepValue::new(0x24)),
+            ),
+            ScenarioStep::new(
+                260,
+                "expect CONFIG == 0x00;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 2),
+                    value: StepValue::new(0),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                261,
+                "expect config @ 0x60 : u32 == 0x24;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 4),
+                    value: StepValue::new(0x24),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                262,
+                "write config @ 0x68 : u16 = 0x02;",
+                Step::Write(Loc::config(0x68, 2), StepValue::new(2)),
+            ),
+            ScenarioStep::new(
+                263,
+                "expect wdt.running == 0;",
+                Step::ExpectState {
+                    probe: Probe::TimerRunning(0u32),
+                    cmp: Cmp::Eq,
+                    value: 0,
+                    mask: u64::MAX,
+                },
+            ),
+            ScenarioStep::new(
+                264,
+                "expect LOCK == 0x00;",
+                Step::Expect {
+                    loc: Loc::config(0x68, 1),
+                    value: StepValue::new(0),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                265,
+                "write CONFIG = 0x20;",
+                Step::Write(Loc::config(0x60, 2), StepValue::new(0x20)),
+            ),
+            ScenarioStep::new(
+                266,
+                "expect config @ 0x60 : u8 == 0x24;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 1),
+                    value: StepValue::new(0x24),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                267,
+                "expect CONFIG == 0x20;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 2),
+                    value: StepValue::new(0x20),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                268,
+                "write CONFIG = 0x00;",
+                Step::Write(Loc::config(0x60, 2), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                269,
+                "write config @ 0x60 : u32 = 0x0;",
+                Step::Write(Loc::config(0x60, 4), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                270,
+                "write config @ 0x68 : u16 = 0x0;",
+                Step::Write(Loc::config(0x68, 2), StepValue::new(0)),
+            ),
+            ScenarioStep::new(
+                271,
+                "expect config @ 0x60 : u32 == 0x0;",
+                Step::Expect {
+                    loc: Loc::config(0x60, 4),
+                    value: StepValue::new(0),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+        ],
+    };
     /// Every scenario, in spec order.
-    pub static ALL: &[&Scenario] = &[&EXPIRY, &PING, &LOCKED_FREE_RUNNING];
+    pub static ALL: &[&Scenario] = &[
+        &EXPIRY,
+        &PING,
+        &LOCKED_FREE_RUNNING,
+        &CONFIG_ACCESS,
+    ];
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -790,6 +926,13 @@ pub mod scenarios {
         fn scenario_locked_free_running() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
             if let Err(e) = h.run(&LOCKED_FREE_RUNNING, &HANDLER) {
+                panic!("{e}");
+            }
+        }
+        #[test]
+        fn scenario_config_access() {
+            let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
+            if let Err(e) = h.run(&CONFIG_ACCESS, &HANDLER) {
                 panic!("{e}");
             }
         }

@@ -57,6 +57,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 /// Buffer states shown in BARs (the spec's `window` items); the
 /// runtime serves accesses inside them from the buffers' bytes.

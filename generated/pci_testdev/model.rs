@@ -120,6 +120,8 @@ pub const INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}

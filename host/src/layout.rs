@@ -204,6 +204,8 @@ mod tests {
         interrupt_pin: Some(IntxPin::B),
         bars: BARS,
         msi: Some(MsiInfo { vectors: 3 }),
+        config_registers: &[],
+        vendor_capabilities: &[],
     };
 
     #[test]
@@ -241,6 +243,8 @@ mod tests {
         let bare = Layout::new(&DeviceInfo {
             interrupt_pin: None,
             msi: None,
+            config_registers: &[],
+            vendor_capabilities: &[],
             ..INFO
         });
         assert!(bare.irq_infos().iter().all(|i| i.count == 0));

@@ -37,6 +37,11 @@ pub const MODELS: &[ModelEntry] = &[
         build: || Box::new(pcidev_models::hello_tic::model()),
     },
     ModelEntry {
+        name: "i6300esb",
+        description: "QEMU's i6300esb watchdog, generated from specs/i6300esb.pcidev (config-space ESB_CONFIG/ESB_LOCK, two-stage timer, VMM reset)",
+        build: || Box::new(pcidev_models::i6300esb::model()),
+    },
+    ModelEntry {
         name: "ivshmem_plain",
         description: "QEMU's ivshmem-plain, generated from specs/ivshmem_plain.pcidev (1 MiB shared-memory window, mmap-able)",
         build: || Box::new(pcidev_models::ivshmem_plain::model()),

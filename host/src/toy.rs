@@ -118,6 +118,8 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
     interrupt_pin: Some(IntxPin::A),
     bars: BARS,
     msi: Some(MsiInfo { vectors: 1 }),
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 /// The toy's registers.

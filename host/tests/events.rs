@@ -56,6 +56,8 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 const RX_CAPACITY: usize = 16;

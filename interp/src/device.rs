@@ -14,7 +14,7 @@
 use pcidev_core::access::{lanes_mask, write_fields};
 use pcidev_core::ops::truncate;
 use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers};
-use pcidevc_dsl::ir;
+use pcidevc_dsl::ir::{self, RegId};
 
 use crate::eval::{Data, Run, Slot};
 use crate::hooks::{DefaultHooks, Hooks};
@@ -110,16 +110,11 @@ impl Interp {
     }
 }
 
-impl Registers for Interp {
-    fn info(&self) -> &'static DeviceInfo {
-        self.spec.info()
-    }
-
-    fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
+impl Interp {
+    /// A guest read of register `id` (a BAR's or configuration space's):
+    /// what the generated read method does.
+    fn read_id(&mut self, ctx: &mut DeviceCtx, id: RegId) -> u64 {
         let spec = self.spec;
-        let Some(id) = spec.reg_at(bar, reg) else {
-            return 0;
-        };
         let plan = spec.plans[id.0];
         if !plan.read_matters {
             return 0;
@@ -137,11 +132,10 @@ impl Registers for Interp {
         value
     }
 
-    fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
+    /// A guest write of register `id` with byte enables `lanes`: what the
+    /// generated write method does.
+    fn write_id(&mut self, ctx: &mut DeviceCtx, id: RegId, value: u64, lanes: u8) {
         let spec = self.spec;
-        let Some(id) = spec.reg_at(bar, reg) else {
-            return;
-        };
         let plan = spec.plans[id.0];
         if !plan.write_matters {
             return;
@@ -157,6 +151,38 @@ impl Registers for Interp {
             );
         }
         run.exec_all(data, &r.on_write);
+    }
+}
+
+impl Registers for Interp {
+    fn info(&self) -> &'static DeviceInfo {
+        self.spec.info()
+    }
+
+    fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
+        match self.spec.reg_at(bar, reg) {
+            Some(id) => self.read_id(ctx, id),
+            None => 0,
+        }
+    }
+
+    fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
+        if let Some(id) = self.spec.reg_at(bar, reg) {
+            self.write_id(ctx, id, value, lanes);
+        }
+    }
+
+    fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
+        match self.spec.device.config_registers.get(reg) {
+            Some(&id) => self.read_id(ctx, id),
+            None => 0,
+        }
+    }
+
+    fn write_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize, value: u64, lanes: u8) {
+        if let Some(&id) = self.spec.device.config_registers.get(reg) {
+            self.write_id(ctx, id, value, lanes);
+        }
     }
 
     fn windows(&self) -> &'static [pcidev_runtime::WindowInfo] {

@@ -147,10 +147,22 @@ impl AccessGen {
                 };
                 (0, 0, size, off, v)
             }
-            // Any config access.
+            // Any config access; half of them at a configuration register
+            // (exactly, or a byte around it), when the device has some.
             9..=14 => {
                 let kind = self.below(2) as u8;
-                let (off, size, v) = (self.below(0x110), self.size(), self.value());
+                let regs = self.info.config_registers;
+                let (off, size, v) = if !regs.is_empty() && self.below(2) == 0 {
+                    let r = &regs[self.below(regs.len() as u32) as usize];
+                    let base = u32::try_from(r.offset).unwrap_or(0);
+                    match self.below(4) {
+                        0 => (base.saturating_sub(1), self.size(), self.value()),
+                        1 => (base, [1, 2, 4][self.below(3) as usize], self.value()),
+                        _ => (base, r.width, self.value()),
+                    }
+                } else {
+                    (self.below(0x110), self.size(), self.value())
+                };
                 (kind, 0, size, off, v)
             }
             // BAR accesses: at, around and between registers, or anywhere.

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout, WindowInfo};
+use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, RegisterLayout, VendorCapInfo, WindowInfo};
 use pcidevc_dsl::ir::{self, AccessKind, Device, RegId, Register};
 
 /// What the interpreter needs per register, computed once.
@@ -210,18 +210,8 @@ fn device_info(d: &Device) -> DeviceInfo {
         .bars
         .iter()
         .map(|b| {
-            let registers: Vec<RegisterLayout> = b
-                .registers
-                .iter()
-                .map(|r| {
-                    let reg = d.register(*r);
-                    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
-                    match reg.sizes {
-                        None => layout,
-                        Some(m) => layout.with_sizes(m),
-                    }
-                })
-                .collect();
+            let registers: Vec<RegisterLayout> =
+                b.registers.iter().map(|r| layout(d.register(*r))).collect();
             BarInfo {
                 index: b.index,
                 kind: b.kind,
@@ -242,6 +232,32 @@ fn device_info(d: &Device) -> DeviceInfo {
         interrupt_pin: d.interrupt.pin,
         bars: Box::leak(bars.into_boxed_slice()),
         msi: d.interrupt.msi_vectors.map(|vectors| MsiInfo { vectors }),
+        config_registers: Box::leak(
+            d.config_registers
+                .iter()
+                .map(|r| layout(d.register(*r)))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+        vendor_capabilities: Box::leak(
+            d.capabilities
+                .iter()
+                .map(|c| VendorCapInfo {
+                    offset: c.offset,
+                    len: c.size,
+                })
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+    }
+}
+
+/// A register's layout entry, as the model backend writes it.
+fn layout(reg: &Register) -> RegisterLayout {
+    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
+    match reg.sizes {
+        None => layout,
+        Some(m) => layout.with_sizes(m),
     }
 }
 

@@ -2,7 +2,8 @@
 //! in `generated/`) and every spec of the valid corpus (`dsl/tests/valid`,
 //! compiled here by `#[pci_device]`, the same code generator) against the
 //! interpreter, under the same random config and BAR accesses (every size
-//! 0..=9, aligned or not, in and out of range, unknown BARs, resets):
+//! 0..=9, aligned or not, in and out of range, unknown BARs, resets; config
+//! accesses at and around configuration-space registers too):
 //! identical read values and results, INTx edges, MSI messages, traces,
 //! device state, config space and DMA bytes in guest memory.
 //!
@@ -127,6 +128,34 @@ fn a_different_model_is_caught() {
     assert!(found.is_err(), "a changed reset value went unnoticed");
 }
 
+/// A difference only a configuration-space read shows (a computed read,
+/// no state involved) is caught too: config accesses reach the registers.
+#[test]
+fn a_different_config_register_is_caught() {
+    let text = std::fs::read_to_string(repo("dsl/tests/valid/config_space.pcidev")).unwrap();
+    let changed = text.replacen("{ read writes; }", "{ read writes + 1; }", 1);
+    assert_ne!(text, changed, "the edit changes the spec");
+    let spec = Spec::load_str("changed.pcidev", &changed).unwrap();
+    let mut pair = Pair::new(
+        Side::new(
+            Model::new(corpus::config_space::Device::new(corpus::ConfigSpace)),
+            gen_state!(corpus::config_space),
+        ),
+        Side::new(spec.model(quiet()), interp_state),
+    );
+    let found = pair
+        .check_state()
+        .and_then(|()| pair.run_random(1, 100_000, CHECK_EVERY));
+    let m = found.expect_err("a changed config register read went unnoticed");
+    assert!(
+        matches!(
+            m.access,
+            Some(pcidev_interp::diff::Access::ConfigRead { .. })
+        ),
+        "{m:?}"
+    );
+}
+
 fn quiet() -> Box<dyn Hooks> {
     Box::new(DefaultHooks::quiet())
 }
@@ -175,6 +204,10 @@ fn edu() {
 
 mod corpus {
     use pcidevc_macros::pci_device;
+
+    #[pci_device(spec = "../dsl/tests/valid/config_space.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct ConfigSpace;
 
     #[pci_device(spec = "../dsl/tests/valid/minimal.pcidev")]
     #[derive(Debug, Default)]
@@ -253,6 +286,19 @@ fn readme_hooks() -> Box<dyn Hooks> {
         "factorial" => (1..=args[0].min(40)).fold(1u64, |a, k| a.wrapping_mul(k)),
         _ => 7,
     }))
+}
+
+/// Configuration-space registers and a vendor capability: config accesses
+/// at, around and across the registers, of every size.
+#[test]
+fn corpus_config_space() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/config_space.pcidev",
+        || Model::new(config_space::Device::new(ConfigSpace)),
+        gen_state!(corpus::config_space),
+        quiet,
+    );
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Type-0 PCI configuration space (256 bytes) with BAR sizing, COMMAND/STATUS
-//! semantics, the interrupt line/pin registers and an MSI capability at 0x40.
+//! semantics, the interrupt line/pin registers, a capability list (MSI and
+//! the spec's vendor-specific capabilities) and the spec's configuration-
+//! space registers.
 //!
 //! The space is not stored as a byte image: each dword is computed from the
 //! device description plus the few writable fields, so read-only bits cannot
@@ -16,24 +18,61 @@
 //! | 0x04 | COMMAND | bits 0 (I/O), 1 (memory), 2 (bus master), 8 (SERR#), 10 (INTx disable) |
 //! | 0x06 | STATUS | no; bit 3 = interrupt level, bit 4 = capability list |
 //! | 0x08 | revision, class code | no |
+//! | 0x0c | cache line size | yes |
 //! | 0x0e | header type (0) | no |
 //! | 0x10..0x28 | BAR0..BAR5 | address bits (sizing: all-ones reads back `~(size-1)` plus flags) |
 //! | 0x2c | subsystem vendor id, subsystem id | no |
 //! | 0x30 | expansion ROM (absent: 0) | no |
-//! | 0x34 | capabilities pointer (0x40 with MSI) | no |
+//! | 0x34 | capabilities pointer: the lowest capability's offset (0 without one) | no |
 //! | 0x3c | interrupt line | yes |
 //! | 0x3d | interrupt pin (1..4, 0 = none) | no |
-//! | 0x40 | MSI: id 0x05, next 0, message control | enable bit, MME (clamped to MMC) |
-//! | 0x44 | MSI message address (low, dword aligned) | bits 31:2 |
-//! | 0x48 | MSI message address (high) | yes |
-//! | 0x4c | MSI message data (16 bits) | bits 15:0 |
-//! | 0x0c | cache line size | yes |
-//! | 0x40..0xff not in a capability | device-specific: plain memory, as QEMU's PCI core has it | yes |
+//! | 0x40..0x100 | the device-specific area, below | |
+//!
+//! # The capability list
+//!
+//! The runtime places capabilities as [`pcidev_core::config`] says: MSI at
+//! 0x40 (14 bytes) when the device has MSI, MSI-X at 0x50 (12 bytes) when it
+//! has MSI-X (not yet described by [`DeviceInfo`]: it becomes one more
+//! [`CapKind`] entry), and each [`VendorCapInfo`] where the spec put it.
+//! They are chained in offset order from the capabilities pointer; the last
+//! one's next pointer is 0. A capability's bytes are read-only unless a rule
+//! below makes them writable (QEMU's `pci_add_capability` clears their
+//! write mask too):
+//!
+//! | offset | register | writable |
+//! |---|---|---|
+//! | MSI + 0x0 | id 0x05, next, message control | enable bit, MME (clamped to MMC) |
+//! | MSI + 0x4 | message address (low, dword aligned) | bits 31:2 |
+//! | MSI + 0x8 | message address (high) | yes |
+//! | MSI + 0xc | message data (16 bits) | bits 15:0 |
+//! | vendor + 0 | id 0x09, next, length | no |
+//! | vendor + 3.. | the spec's registers; other bytes read 0 | by the register |
+//!
+//! A malformed description never breaks the list: a vendor capability that
+//! is misaligned, shorter than its header, beyond 0xff or overlapping an
+//! earlier one is left out.
+//!
+//! # Device-specific registers
+//!
+//! [`DeviceInfo::config_registers`] are served by the model (through
+//! [`crate::Registers::read_config_register`]) with the semantics of BAR
+//! registers: [`crate::Model::config_read`] / `config_write` split an access
+//! over the registers it overlaps, each read once or written once with a
+//! lane mask. A register that narrows its access sizes does not see an
+//! access of another size, or a misaligned one: those bytes then behave as
+//! the ones around them
+//! (QEMU's device `config_read`/`config_write` hooks fall back to
+//! `pci_default_*_config` the same way). A register outside 0x40..0x100,
+//! wider than 4 bytes, overlapping an earlier one, MSI or a capability
+//! header is left out (the compiler rejects such specs).
+//!
+//! Bytes of 0x40..0x100 that neither a capability nor a register claims are
+//! plain memory, writable, as QEMU's PCI core has them (`pci_init_wmask`).
 
-use crate::info::{BarInfo, BarKind, DeviceInfo};
+use crate::info::{BarInfo, BarKind, DeviceInfo, RegisterLayout};
+pub use pcidev_core::config::{CONFIG_SPACE_SIZE, DEVICE_SPECIFIC, MSI_CAP_ID, MSI_CAP_OFFSET};
+use pcidev_core::config::{MSI_CAP_LEN, VENDOR_CAP_HEADER, VENDOR_CAP_ID};
 
-/// Size of the type-0 configuration space.
-pub const CONFIG_SPACE_SIZE: u64 = 256;
 /// COMMAND: respond to I/O space accesses.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;
 /// COMMAND: respond to memory space accesses.
@@ -51,20 +90,17 @@ pub const COMMAND_WRITABLE: u16 = COMMAND_IO_SPACE
     | COMMAND_BUS_MASTER
     | COMMAND_SERR
     | COMMAND_INTX_DISABLE;
-/// Where the device-specific part of the space begins.
-pub const DEVICE_SPECIFIC: u64 = 0x40;
 /// STATUS: the device's interrupt level (independent of INTx disable).
 pub const STATUS_INTERRUPT: u16 = 1 << 3;
 /// STATUS: a capability list is present at the pointer in 0x34.
 pub const STATUS_CAPABILITIES: u16 = 1 << 4;
-/// Offset of the MSI capability (when the device declares MSI).
-pub const MSI_CAP_OFFSET: u8 = 0x40;
-/// MSI capability id.
-pub const MSI_CAP_ID: u8 = 0x05;
 /// MSI message control: MSI enable.
 pub const MSI_CONTROL_ENABLE: u16 = 1 << 0;
 /// MSI message control: 64-bit address capable.
 pub const MSI_CONTROL_64BIT: u16 = 1 << 7;
+
+/// Bytes of the device-specific area.
+const AREA: usize = (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize;
 
 /// An MSI message: a dword write of `data` to `address`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -73,6 +109,105 @@ pub struct MsiMessage {
     pub address: u64,
     /// Message data (the 16-bit data register, with the vector in its low bits).
     pub data: u32,
+}
+
+/// What a placed capability is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapKind {
+    /// MSI (id 0x05), served from the MSI registers of [`ConfigSpace`].
+    Msi,
+    /// Vendor-specific (id 0x09): header from the runtime, the rest the
+    /// device's registers.
+    Vendor,
+}
+
+/// One capability in the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlacedCapability {
+    /// What it is.
+    pub kind: CapKind,
+    /// Offset in configuration space.
+    pub offset: u8,
+    /// Bytes it occupies.
+    pub len: u8,
+    /// Offset of the next capability in the list, 0 for the last.
+    pub next: u8,
+}
+
+impl PlacedCapability {
+    fn contains(&self, off: u64) -> bool {
+        (u64::from(self.offset)..u64::from(self.offset) + u64::from(self.len)).contains(&off)
+    }
+    /// The bytes the runtime owns: a vendor capability's header, all of MSI.
+    fn header_contains(&self, off: u64) -> bool {
+        let len = match self.kind {
+            CapKind::Msi => self.len,
+            CapKind::Vendor => VENDOR_CAP_HEADER,
+        };
+        (u64::from(self.offset)..u64::from(self.offset) + u64::from(len)).contains(&off)
+    }
+}
+
+/// The capability list of `info`, in offset order and chained.
+fn place_capabilities(info: &DeviceInfo) -> Vec<PlacedCapability> {
+    let mut caps: Vec<PlacedCapability> = Vec::new();
+    if info.msi.is_some() {
+        caps.push(PlacedCapability {
+            kind: CapKind::Msi,
+            offset: MSI_CAP_OFFSET,
+            len: MSI_CAP_LEN,
+            next: 0,
+        });
+    }
+    // MSI-X: when `DeviceInfo` describes it, push `MSIX_CAP_OFFSET` /
+    // `MSIX_CAP_LEN` here as one more `CapKind`.
+    for v in info.vendor_capabilities {
+        let end = u64::from(v.offset) + u64::from(v.len);
+        let fits = u64::from(v.offset) >= DEVICE_SPECIFIC
+            && v.offset % 4 == 0
+            && v.len >= VENDOR_CAP_HEADER
+            && end <= CONFIG_SPACE_SIZE;
+        let free = caps.iter().all(|c| {
+            end <= u64::from(c.offset)
+                || u64::from(c.offset) + u64::from(c.len) <= u64::from(v.offset)
+        });
+        if fits && free {
+            caps.push(PlacedCapability {
+                kind: CapKind::Vendor,
+                offset: v.offset,
+                len: v.len,
+                next: 0,
+            });
+        }
+    }
+    caps.sort_by_key(|c| c.offset);
+    for i in 1..caps.len() {
+        caps[i - 1].next = caps[i].offset;
+    }
+    caps
+}
+
+/// For each byte of the device-specific area, 1 + the index of the
+/// configuration register that owns it (0: none).
+fn place_registers(regs: &[RegisterLayout], caps: &[PlacedCapability]) -> [u8; AREA] {
+    let mut owner = [0u8; AREA];
+    for (i, r) in regs.iter().enumerate().take(AREA) {
+        let end = r.offset.saturating_add(u64::from(r.width));
+        let ok = (1..=4).contains(&r.width)
+            && r.offset >= DEVICE_SPECIFIC
+            && end <= CONFIG_SPACE_SIZE
+            && (r.offset..end).all(|off| {
+                owner[(off - DEVICE_SPECIFIC) as usize] == 0
+                    && !caps.iter().any(|c| c.header_contains(off))
+            });
+        if ok {
+            for off in r.offset..end {
+                // i < AREA (take above), so i + 1 fits in a u8.
+                owner[(off - DEVICE_SPECIFIC) as usize] = i as u8 + 1;
+            }
+        }
+    }
+    owner
 }
 
 /// What occupies one of the six BAR slots.
@@ -138,9 +273,14 @@ pub struct ConfigSpace {
     msi_data: u16,
     /// The cache line size register (0x0c).
     cache_line: u8,
+    /// The capability list, in offset order.
+    caps: Vec<PlacedCapability>,
+    /// Which configuration register owns each device-specific byte (see
+    /// `place_registers`).
+    owner: [u8; AREA],
     /// Bytes 0x40..0xff that no capability claims: QEMU's PCI core leaves
     /// them writable as plain memory (`pci_init_wmask`), so a model does too.
-    scratch: [u8; (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize],
+    scratch: [u8; AREA],
 }
 
 impl ConfigSpace {
@@ -160,6 +300,8 @@ impl ConfigSpace {
                 slots[i + 1] = Slot::High(bar);
             }
         }
+        let caps = place_capabilities(info);
+        let owner = place_registers(info.config_registers, &caps);
         ConfigSpace {
             info,
             slots,
@@ -172,13 +314,15 @@ impl ConfigSpace {
             msi_address: 0,
             msi_data: 0,
             cache_line: 0,
-            scratch: [0; (CONFIG_SPACE_SIZE - DEVICE_SPECIFIC) as usize],
+            caps,
+            owner,
+            scratch: [0; AREA],
         }
     }
 
-    /// Back to the reset state: COMMAND, BAR addresses, interrupt line and
-    /// MSI registers cleared. The interrupt status bit is left to the owner,
-    /// which recomputes it from the device.
+    /// Back to the reset state: COMMAND, BAR addresses, interrupt line,
+    /// MSI registers and device-specific memory cleared. The interrupt
+    /// status bit is left to the owner, which recomputes it from the device.
     pub fn reset(&mut self) {
         let status = self.interrupt_status;
         *self = ConfigSpace::new(self.info);
@@ -188,6 +332,43 @@ impl ConfigSpace {
     /// The device description this space was built from.
     pub fn info(&self) -> &'static DeviceInfo {
         self.info
+    }
+
+    /// The capability list, in offset order (chained in that order from
+    /// the capabilities pointer).
+    pub fn capabilities(&self) -> &[PlacedCapability] {
+        &self.caps
+    }
+
+    /// The configuration registers an access of `len` bytes at `offset`
+    /// reaches, in offset order: (index into
+    /// [`DeviceInfo::config_registers`], first byte, one past the last byte)
+    /// of the overlap. Registers that narrow their sizes are reached only by
+    /// naturally aligned accesses of those sizes.
+    pub fn register_overlaps(&self, offset: u64, len: usize) -> Vec<(usize, u64, u64)> {
+        let mut out: Vec<(usize, u64, u64)> = Vec::new();
+        let end = offset.saturating_add(len as u64).min(CONFIG_SPACE_SIZE);
+        for off in offset.max(DEVICE_SPECIFIC)..end {
+            let Some(reg) = self.claimed(off, offset, len) else {
+                continue;
+            };
+            match out.last_mut() {
+                Some((r, _, hi)) if *r == reg && *hi == off => *hi = off + 1,
+                _ => out.push((reg, off, off + 1)),
+            }
+        }
+        out
+    }
+
+    /// The register owning byte `off` if an access of `len` bytes at
+    /// `offset` reaches it: always, unless the register narrows its sizes;
+    /// then only accesses of those sizes, naturally aligned.
+    fn claimed(&self, off: u64, offset: u64, len: usize) -> Option<usize> {
+        let at = usize::try_from(off.checked_sub(DEVICE_SPECIFIC)?).ok()?;
+        let reg = usize::from(*self.owner.get(at)?).checked_sub(1)?;
+        let sizes = self.info.config_registers.get(reg)?.sizes;
+        let reaches = sizes.0 == 0 || (sizes.contains(len) && offset.is_multiple_of(len as u64));
+        reaches.then_some(reg)
     }
 
     /// The BAR description for BAR `index` if it is present and usable
@@ -222,7 +403,7 @@ impl ConfigSpace {
         if self.interrupt_status {
             status |= STATUS_INTERRUPT;
         }
-        if self.info.msi.is_some() {
+        if !self.caps.is_empty() {
             status |= STATUS_CAPABILITIES;
         }
         status
@@ -295,7 +476,9 @@ impl ConfigSpace {
     }
 
     /// Read `data.len()` bytes at `offset`. Never fails: bytes outside the
-    /// 256-byte space read 0xff.
+    /// 256-byte space read 0xff. Bytes of configuration registers read as
+    /// the memory behind them: [`crate::Model::config_read`] overlays the
+    /// registers' values.
     pub fn read(&self, offset: u64, data: &mut [u8]) {
         let mut cached: Option<(u64, u32)> = None;
         for (i, byte) in data.iter_mut().enumerate() {
@@ -319,11 +502,13 @@ impl ConfigSpace {
         }
     }
 
-    /// Write `data` at `offset`, byte-enabled per dword. Read-only bits and
-    /// bytes outside the space are ignored.
+    /// Write `data` at `offset`, byte-enabled per dword. Read-only bits,
+    /// bytes outside the space and bytes a configuration register takes
+    /// from this access (the model writes those) are ignored.
     pub fn write(&mut self, offset: u64, data: &[u8]) {
         // Accumulate the bytes of one dword, then apply them with a lane mask,
         // so multi-byte fields (e.g. a BAR) see one coherent update.
+        let len = data.len();
         let mut pending: Option<(u64, u32, u32)> = None; // (dword index, value, bit mask)
         for (i, &byte) in data.iter().enumerate() {
             let off = match offset.checked_add(i as u64) {
@@ -331,6 +516,9 @@ impl ConfigSpace {
                 // Offsets only grow (or overflow), so nothing further is in range.
                 _ => break,
             };
+            if self.claimed(off, offset, len).is_some() {
+                continue;
+            }
             let idx = off / 4;
             let shift = (off % 4) * 8;
             match &mut pending {
@@ -359,10 +547,43 @@ impl ConfigSpace {
             | MSI_CONTROL_64BIT
     }
 
+    /// The capability holding byte `off`, if any.
+    fn cap_at(&self, off: u64) -> Option<&PlacedCapability> {
+        self.caps.iter().find(|c| c.contains(off))
+    }
+
+    /// Dword `index` of the MSI capability (0..=3), `next` its next pointer.
+    fn msi_dword(&self, index: u64, next: u8) -> u32 {
+        match index {
+            0 => u32::from(MSI_CAP_ID) | u32::from(next) << 8 | u32::from(self.msi_control()) << 16,
+            1 => self.msi_address as u32,
+            2 => (self.msi_address >> 32) as u32,
+            3 => u32::from(self.msi_data),
+            _ => 0,
+        }
+    }
+
+    /// Byte `off` (0x40..0x100) of the device-specific area, without the
+    /// model's registers.
+    fn device_byte(&self, off: u64) -> u8 {
+        let Some(cap) = self.cap_at(off) else {
+            return self.scratch[(off - DEVICE_SPECIFIC) as usize];
+        };
+        let rel = off - u64::from(cap.offset);
+        match cap.kind {
+            CapKind::Msi => (self.msi_dword(rel / 4, cap.next) >> ((rel % 4) * 8)) as u8,
+            CapKind::Vendor => match rel {
+                0 => VENDOR_CAP_ID,
+                1 => cap.next,
+                2 => cap.len,
+                _ => 0,
+            },
+        }
+    }
+
     /// The dword at `index * 4` (index < 64).
     fn read_dword(&self, index: u64) -> u32 {
         let info = self.info;
-        let has_msi = info.msi.is_some();
         match index {
             0 => u32::from(info.vendor_id) | u32::from(info.device_id) << 16,
             1 => u32::from(self.command) | u32::from(self.status()) << 16,
@@ -382,48 +603,33 @@ impl ConfigSpace {
                 }
             }
             11 => u32::from(info.subsystem_vendor_id) | u32::from(info.subsystem_id) << 16,
-            13 if has_msi => u32::from(MSI_CAP_OFFSET),
+            13 => self.caps.first().map_or(0, |c| u32::from(c.offset)),
             15 => {
                 let pin = info.interrupt_pin.map_or(0, |p| p.register_value());
                 u32::from(self.interrupt_line) | u32::from(pin) << 8
             }
-            16 if has_msi => u32::from(MSI_CAP_ID) | u32::from(self.msi_control()) << 16,
-            17 if has_msi => self.msi_address as u32,
-            18 if has_msi => (self.msi_address >> 32) as u32,
-            19 if has_msi => u32::from(self.msi_data) | self.scratch_dword(index) & 0xffff_0000,
-            16..=63 => self.scratch_dword(index),
+            16..=63 => {
+                let base = index * 4;
+                u32::from_le_bytes([
+                    self.device_byte(base),
+                    self.device_byte(base + 1),
+                    self.device_byte(base + 2),
+                    self.device_byte(base + 3),
+                ])
+            }
             _ => 0,
         }
-    }
-
-    /// The scratch bytes of dword `index` (16..64), little-endian.
-    fn scratch_dword(&self, index: u64) -> u32 {
-        let at = (index * 4 - DEVICE_SPECIFIC) as usize;
-        u32::from_le_bytes([
-            self.scratch[at],
-            self.scratch[at + 1],
-            self.scratch[at + 2],
-            self.scratch[at + 3],
-        ])
-    }
-
-    /// Merges the `mask`ed bits of `value` into the scratch dword `index`.
-    fn write_scratch(&mut self, index: u64, value: u32, mask: u32) {
-        let old = self.scratch_dword(index);
-        let new = (old & !mask) | (value & mask);
-        let at = (index * 4 - DEVICE_SPECIFIC) as usize;
-        self.scratch[at..at + 4].copy_from_slice(&new.to_le_bytes());
     }
 
     /// Apply the bits of `value` selected by `mask` to the dword at `index * 4`.
     fn write_dword(&mut self, index: u64, value: u32, mask: u32) {
         let merge =
             |old: u32, writable: u32| (old & !(mask & writable)) | (value & mask & writable);
-        let has_msi = self.info.msi.is_some();
         match index {
             1 => {
                 self.command = merge(u32::from(self.command), u32::from(COMMAND_WRITABLE)) as u16;
             }
+            3 => self.cache_line = merge(u32::from(self.cache_line), 0xff) as u8,
             4..=9 => {
                 let i = (index - 4) as usize;
                 let writable = match self.slots[i] {
@@ -434,28 +640,68 @@ impl ConfigSpace {
                 self.bars[i] = merge(self.bars[i], writable);
             }
             15 => self.interrupt_line = merge(u32::from(self.interrupt_line), 0xff) as u8,
-            16 if has_msi => {
+            16..=63 => {
+                // Sort the dword's bytes by who owns them.
+                let mut msi_mask = 0u32;
+                let mut scratch_mask = 0u32;
+                for lane in 0..4u64 {
+                    let off = index * 4 + lane;
+                    let lane_mask = 0xffu32 << (lane * 8);
+                    match self.cap_at(off).map(|c| c.kind) {
+                        Some(CapKind::Msi) => msi_mask |= lane_mask,
+                        // Capability headers and bytes without a register.
+                        Some(CapKind::Vendor) => {}
+                        None => scratch_mask |= lane_mask,
+                    }
+                }
+                if mask & msi_mask != 0 {
+                    let rel = index - u64::from(MSI_CAP_OFFSET) / 4;
+                    self.write_msi(rel, value, mask & msi_mask);
+                }
+                if mask & scratch_mask != 0 {
+                    let old = u32::from_le_bytes(self.scratch_bytes(index));
+                    let m = mask & scratch_mask;
+                    let new = (old & !m) | (value & m);
+                    let at = (index * 4 - DEVICE_SPECIFIC) as usize;
+                    self.scratch[at..at + 4].copy_from_slice(&new.to_le_bytes());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The four scratch bytes of dword `index` (16..64).
+    fn scratch_bytes(&self, index: u64) -> [u8; 4] {
+        let at = (index * 4 - DEVICE_SPECIFIC) as usize;
+        [
+            self.scratch[at],
+            self.scratch[at + 1],
+            self.scratch[at + 2],
+            self.scratch[at + 3],
+        ]
+    }
+
+    /// A write to dword `index` (0..=3) of the MSI capability.
+    fn write_msi(&mut self, index: u64, value: u32, mask: u32) {
+        let merge =
+            |old: u32, writable: u32| (old & !(mask & writable)) | (value & mask & writable);
+        match index {
+            0 => {
                 // Message control sits in the upper half of the dword.
                 let control = merge(u32::from(self.msi_control()) << 16, 0x0071 << 16) >> 16;
                 self.msi_enable = control & u32::from(MSI_CONTROL_ENABLE) != 0;
                 let mmc = self.info.msi.map_or(0, |m| m.mmc());
                 self.msi_mme = (((control >> 4) & 0x7) as u8).min(mmc);
             }
-            17 if has_msi => {
+            1 => {
                 let low = merge(self.msi_address as u32, 0xffff_fffc);
                 self.msi_address = (self.msi_address & !0xffff_ffff) | u64::from(low);
             }
-            18 if has_msi => {
+            2 => {
                 let high = merge((self.msi_address >> 32) as u32, 0xffff_ffff);
                 self.msi_address = (self.msi_address & 0xffff_ffff) | u64::from(high) << 32;
             }
-            19 if has_msi => {
-                self.msi_data = merge(u32::from(self.msi_data), 0xffff) as u16;
-                // The two bytes after the 64-bit MSI capability are free.
-                self.write_scratch(index, value, mask & 0xffff_0000);
-            }
-            3 => self.cache_line = merge(u32::from(self.cache_line), 0xff) as u8,
-            16..=63 => self.write_scratch(index, value, mask),
+            3 => self.msi_data = merge(u32::from(self.msi_data), 0xffff) as u16,
             _ => {}
         }
     }
@@ -512,6 +758,8 @@ mod tests {
             bar(9, BarKind::Io, 4),  // no such slot
         ],
         msi: Some(MsiInfo { vectors: 0 }),
+        config_registers: &[],
+        vendor_capabilities: &[],
     };
 
     fn read32(c: &ConfigSpace, off: u64) -> u32 {

@@ -32,6 +32,14 @@ pub struct DeviceInfo {
     pub bars: &'static [BarInfo],
     /// MSI capability, if any (placed at config offset 0x40).
     pub msi: Option<MsiInfo>,
+    /// Registers in configuration space: absolute offsets in 0x40..0x100,
+    /// sorted, non-overlapping, at most 4 bytes wide (those that are not
+    /// are left out by the runtime). Served through
+    /// [`Registers::read_config_register`](crate::Registers::read_config_register).
+    pub config_registers: &'static [RegisterLayout],
+    /// Vendor-specific capabilities (id 0x09) the spec places, sorted by
+    /// offset.
+    pub vendor_capabilities: &'static [VendorCapInfo],
 }
 
 impl DeviceInfo {
@@ -57,6 +65,18 @@ impl MsiInfo {
         let log = 7 - v.leading_zeros() as u8;
         if log > 5 { 5 } else { log }
     }
+}
+
+/// A vendor-specific capability (id 0x09): the runtime writes its header
+/// (id, next pointer, length byte) and links it into the capability list;
+/// the rest of its bytes are the device's registers (bytes without one read
+/// 0 and ignore writes, as a QEMU capability does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorCapInfo {
+    /// Absolute configuration-space offset (dword aligned, >= 0x40).
+    pub offset: u8,
+    /// Bytes, header included (the length byte).
+    pub len: u8,
 }
 
 /// One base address register.

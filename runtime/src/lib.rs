@@ -27,6 +27,16 @@
 //!    bytes positioned in the register and a lane mask. Bytes that no
 //!    register covers read 0 and ignore writes.
 //!
+//! # Configuration space
+//!
+//! [`Model::config_read`] / [`Model::config_write`] serve the standard
+//! header, the capability list and device-specific memory from
+//! [`ConfigSpace`], and the spec's configuration-space registers
+//! ([`DeviceInfo::config_registers`]) from the model, through
+//! [`Registers::read_config_register`] / [`Registers::write_config_register`]
+//! with the same splitting as BAR accesses (step 4 above); configuration
+//! accesses are never invalid.
+//!
 //! Every access is traced with its outcome. After every BAR access and every
 //! config write the interrupt level is recomputed: STATUS.interrupt follows
 //! it, and the INTx line the [`InterruptSink`] sees is
@@ -68,6 +78,8 @@
 //!         ],
 //!     }],
 //!     msi: None,
+//!     config_registers: &[],
+//!     vendor_capabilities: &[],
 //! };
 //!
 //! #[derive(Debug)]
@@ -118,14 +130,15 @@ pub use vm_memory;
 pub use clock::Timers;
 pub use config::{
     COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE,
-    COMMAND_WRITABLE, CONFIG_SPACE_SIZE, ConfigSpace, MSI_CAP_ID, MSI_CAP_OFFSET,
-    MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, STATUS_CAPABILITIES, STATUS_INTERRUPT,
+    COMMAND_WRITABLE, CONFIG_SPACE_SIZE, CapKind, ConfigSpace, DEVICE_SPECIFIC, MSI_CAP_ID,
+    MSI_CAP_OFFSET, MSI_CONTROL_64BIT, MSI_CONTROL_ENABLE, MsiMessage, PlacedCapability,
+    STATUS_CAPABILITIES, STATUS_INTERRUPT,
 };
 pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
 pub use fifo::Fifo;
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
-    RegisterLayout, Unmapped,
+    RegisterLayout, Unmapped, VendorCapInfo,
 };
 pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};

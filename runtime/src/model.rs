@@ -33,6 +33,22 @@ pub trait Registers: Send + 'static {
     /// enabled are 0).
     fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8);
 
+    /// Full-register read of configuration register `reg` (an index into
+    /// [`DeviceInfo::config_registers`]), with its side effects; as
+    /// [`Self::read_register`]. The default (no configuration registers)
+    /// reads 0.
+    fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
+        let _ = (ctx, reg);
+        0
+    }
+
+    /// Write to configuration register `reg`, with byte enables; as
+    /// [`Self::write_register`]. The default (no configuration registers)
+    /// ignores it.
+    fn write_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize, value: u64, lanes: u8) {
+        let _ = (ctx, reg, value, lanes);
+    }
+
     /// The device's interrupt level, recomputed by the runtime after every
     /// BAR access and config write (a derived expression, or
     /// `ctx.latched_irq()` for specs that raise and lower explicitly).
@@ -172,9 +188,25 @@ impl<R: Registers> Model<R> {
     }
 
     /// Read configuration space. Any offset and length is accepted; bytes
-    /// beyond the 256-byte space read 0xff.
+    /// beyond the 256-byte space read 0xff. The configuration registers the
+    /// access reaches are each read once, in offset order.
     pub fn config_read(&mut self, offset: u64, data: &mut [u8]) {
         self.ctx.config.read(offset, data);
+        let regs = self.info().config_registers;
+        for (reg, lo, hi) in self.ctx.config.register_overlaps(offset, data.len()) {
+            let Some(base) = regs.get(reg).map(|r| r.offset) else {
+                continue;
+            };
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            let value = self.regs.read_config_register(&mut self.ctx, reg);
+            self.ctx.set_access(0, 0);
+            for b in lo..hi {
+                // b - base < 4: placement keeps registers inside 4 bytes;
+                // b - offset < data.len(): the overlap lies inside the access.
+                data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
+            }
+        }
         self.ctx.trace_with(|| TraceEvent::ConfigRead {
             offset,
             size: data.len(),
@@ -183,9 +215,28 @@ impl<R: Registers> Model<R> {
     }
 
     /// Write configuration space (read-only bits and out-of-range bytes are
-    /// ignored), then recompute the interrupt line.
+    /// ignored; the configuration registers the access reaches are each
+    /// written once, in offset order), then recompute the interrupt line.
     pub fn config_write(&mut self, offset: u64, data: &[u8]) {
         self.ctx.config.write(offset, data);
+        let regs = self.info().config_registers;
+        for (reg, lo, hi) in self.ctx.config.register_overlaps(offset, data.len()) {
+            let Some(base) = regs.get(reg).map(|r| r.offset) else {
+                continue;
+            };
+            let mut value = 0u64;
+            let mut lanes = 0u8;
+            for b in lo..hi {
+                let lane = b - base;
+                value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
+                lanes |= 1 << lane;
+            }
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            self.regs
+                .write_config_register(&mut self.ctx, reg, value, lanes);
+            self.ctx.set_access(0, 0);
+        }
         self.ctx.trace_with(|| TraceEvent::ConfigWrite {
             offset,
             size: data.len(),

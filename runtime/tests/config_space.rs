@@ -53,6 +53,8 @@ const KINDS_INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 impl Registers for Kinds {

@@ -42,6 +42,8 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 #[derive(Debug, Default)]

@@ -63,6 +63,8 @@ const INFO: DeviceInfo = DeviceInfo {
         registers: REGS,
     }],
     msi: None,
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 const LINE: usize = 0;

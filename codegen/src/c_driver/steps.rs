@@ -18,7 +18,10 @@
 //! | `repeat N { .. }` | its body, N times (unrolled) |
 //!
 //! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
-//! for a raw location. A value `dma.addr + C` is `d->dma_addr + C`, checked
+//! for a raw location. Configuration-space locations use
+//! `pcidevc_cfg_read(d->pdev, OFF, WIDTH)`, `pcidevc_cfg_write(t, d->pdev,
+//! OFF, WIDTH, V)` (which passes or fails the step) and `pcidevc_cfg_wait`,
+//! built on `pci_read_config_*` / `pci_write_config_*`. A value `dma.addr + C` is `d->dma_addr + C`, checked
 //! to fit the register first (`pcidevc_fits`). As in the Rust driver,
 //! accesses the kernel's accessors cannot issue (misaligned, 8-byte port
 //! I/O) and steps only a host can run are skipped, logged and counted as
@@ -63,11 +66,23 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
 enum Access {
     /// Address expression, width, I/O BAR.
     At { addr: String, width: u8, io: bool },
+    /// Configuration space: offset expression, width (1, 2 or 4).
+    Config { off: String, width: u8 },
     /// Cannot be issued; the reason.
     Skip(&'static str),
 }
 
 fn access(dev: &Device, names: &Names, loc: &Loc, raw: bool) -> Access {
+    if loc.space == ir::Space::Config {
+        let off = match (dev.register_at(loc), raw) {
+            (Some(r), false) => super::reg_offset(dev, names, r),
+            _ => format!("{:#x}", loc.offset),
+        };
+        return Access::Config {
+            off,
+            width: loc.width,
+        };
+    }
     let Some(bar) = loc.space.bar().and_then(|b| dev.bar(b)) else {
         return Access::Skip("no such BAR");
     };
@@ -90,6 +105,11 @@ fn access(dev: &Device, names: &Names, loc: &Loc, raw: bool) -> Access {
         width: loc.width,
         io,
     }
+}
+
+/// A read of `width` bytes at configuration offset `off`.
+fn cfg_read(off: &str, width: u8) -> String {
+    format!("pcidevc_cfg_read(d->pdev, {off}, {width})")
 }
 
 /// A scenario value as a C expression.
@@ -136,6 +156,10 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 out.push(format!("(void){};", read_at(&addr, width, io)));
                 out.push("pcidevc_pass(t);".into());
             }
+            Access::Config { off, width } => {
+                out.push(format!("(void){};", cfg_read(&off, width)));
+                out.push("pcidevc_pass(t);".into());
+            }
             Access::Skip(why) => skip(&mut out, why),
         },
         StepKind::Write(loc, v) => write(dev, names, &mut out, loc, v, false),
@@ -158,6 +182,18 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                     ";",
                 ));
             }
+            Access::Config { off, width } => {
+                let f = match cmp {
+                    ir::Cmp::Eq => "pcidevc_check",
+                    ir::Cmp::Ne => "pcidevc_check_ne",
+                };
+                out.extend(call(
+                    1,
+                    f,
+                    &["t".into(), cfg_read(&off, width), value(v), num(*mask)],
+                    ";",
+                ));
+            }
             Access::Skip(why) => skip(&mut out, why),
         },
         StepKind::Wait {
@@ -169,6 +205,19 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 1,
                 "pcidevc_wait",
                 &["t".into(), addr, width.to_string(), value(v), num(*mask)],
+                ";",
+            )),
+            Access::Config { off, width } => out.extend(call(
+                1,
+                "pcidevc_cfg_wait",
+                &[
+                    "t".into(),
+                    "d->pdev".into(),
+                    off,
+                    width.to_string(),
+                    value(v),
+                    num(*mask),
+                ],
                 ";",
             )),
             Access::Skip(why) => skip(&mut out, why),
@@ -185,6 +234,8 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 ],
                 ";",
             )),
+            // The checker rejects `invalid` on configuration space.
+            Access::Config { .. } => skip(&mut out, "configuration accesses are never invalid"),
             Access::Skip(why) => skip(&mut out, why),
         },
         StepKind::ExpectIrq(_) if !has_irq => skip(&mut out, "the spec declares no interrupt"),
@@ -262,6 +313,7 @@ fn write(
 ) {
     let (addr, width, io) = match access(dev, names, loc, invalid) {
         Access::At { addr, width, io } => (addr, width, io),
+        Access::Config { off, width } => return cfg_write(out, &off, width, v),
         Access::Skip(why) => return skip(out, why),
     };
     let cast = match width {
@@ -293,6 +345,28 @@ fn write(
     }
 }
 
+/// A configuration-space write (`pci_write_config_*` through
+/// `pcidevc_cfg_write`, which reports the kernel's error).
+fn cfg_write(out: &mut Vec<String>, off: &str, width: u8, v: &StepValue) {
+    let val = if v.plus_dma_addr {
+        format!("(u32)({})", value(v))
+    } else {
+        value(v)
+    };
+    out.extend(call(
+        1,
+        "pcidevc_cfg_write",
+        &[
+            "t".into(),
+            "d->pdev".into(),
+            off.into(),
+            width.to_string(),
+            val,
+        ],
+        ";",
+    ));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +381,7 @@ mod tests {
                  register Q @ 0x8 : u64 rw;
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             config {{ register CFG @ 0x60 : u16 rw; }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -364,6 +439,26 @@ mod tests {
         assert_eq!(
             code("invalid read bar 0 @ 0x1 : u16;"),
             "pcidevc_skip(t, \"Linux I/O accessors cannot issue misaligned accesses\");"
+        );
+    }
+
+    #[test]
+    fn config_steps_use_the_config_accessors() {
+        assert_eq!(
+            code("write CFG = 5;"),
+            "pcidevc_cfg_write(t, d->pdev, T_CONFIG_CFG, 2, 0x5);"
+        );
+        assert_eq!(
+            code("expect CFG == 5;"),
+            "pcidevc_check(t, pcidevc_cfg_read(d->pdev, T_CONFIG_CFG, 2), 0x5, U64_MAX);"
+        );
+        assert_eq!(
+            code("expect config @ 0x62 : u8 == 1;"),
+            "pcidevc_check(t, pcidevc_cfg_read(d->pdev, 0x62, 1), 0x1, U64_MAX);"
+        );
+        assert_eq!(
+            code("wait CFG == 0;"),
+            "pcidevc_cfg_wait(t, d->pdev, T_CONFIG_CFG, 2, 0x0, U64_MAX);"
         );
     }
 

@@ -52,6 +52,8 @@ pub struct Section {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpaceKind {
     Bar(u8),
+    /// Configuration space's device-specific area.
+    Config,
 }
 
 /// One register space and its register map.
@@ -139,7 +141,12 @@ pub fn hex(v: u64) -> String {
 
 /// Builds the document of `dev`.
 pub fn build(dev: &Device) -> Document {
-    let spaces: Vec<SpaceDoc> = dev.bars.iter().map(|b| bar(dev, b)).collect();
+    let spaces: Vec<SpaceDoc> = dev
+        .bars
+        .iter()
+        .map(|b| bar(dev, b))
+        .chain(config_space(dev))
+        .collect();
     Document {
         name: dev.name.clone(),
         description: dev.description.clone(),
@@ -295,14 +302,16 @@ fn config_rows(dev: &Device) -> Vec<(String, String)> {
         ),
     ));
     rows.push(("MSI-X".into(), "none".into()));
-    rows.push((
-        "Capabilities".into(),
-        if dev.interrupt.msi_vectors.is_some() {
-            "MSI (id 0x05), placed by the runtime".into()
-        } else {
-            "none".into()
-        },
-    ));
+    rows.push(("Capabilities".into(), capabilities_text(dev)));
+    if !dev.config_registers.is_empty() {
+        rows.push((
+            "Configuration registers".into(),
+            format!(
+                "{} at 0x40..0x100 (absolute offsets)",
+                dev.config_registers.len()
+            ),
+        ));
+    }
     if let Some(n) = dev.dma_buffer {
         rows.push((
             "Driver DMA buffer".into(),
@@ -314,6 +323,55 @@ fn config_rows(dev: &Device) -> Vec<(String, String)> {
         ));
     }
     rows
+}
+
+/// The capability list in offset order, as the runtime links it.
+pub fn capabilities_text(dev: &Device) -> String {
+    let mut caps: Vec<(u8, String)> = Vec::new();
+    if dev.interrupt.msi_vectors.is_some() {
+        caps.push((
+            pcidev_core::config::MSI_CAP_OFFSET,
+            "MSI (id 0x05) at 0x40, placed by the runtime".into(),
+        ));
+    }
+    for c in &dev.capabilities {
+        caps.push((
+            c.offset,
+            format!(
+                "vendor-specific (id 0x09) at {:#x}, {} bytes",
+                c.offset, c.size
+            ),
+        ));
+    }
+    caps.sort_by_key(|c| c.0);
+    if caps.is_empty() {
+        "none".into()
+    } else {
+        caps.into_iter().map(|c| c.1).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// Configuration space's registers, when the spec has any.
+fn config_space(dev: &Device) -> Option<SpaceDoc> {
+    if dev.config_registers.is_empty() {
+        return None;
+    }
+    Some(SpaceDoc {
+        kind: SpaceKind::Config,
+        anchor: "config".into(),
+        title: "Configuration space".into(),
+        what: "device-specific area 0x40..0x100, absolute offsets".into(),
+        policy: vec![
+            "Accepts 1-, 2- and 4-byte accesses (pci_read_config_* / pci_write_config_*).".into(),
+            "A register that lists its access sizes does not see other sizes: their bytes act as plain configuration memory.".into(),
+            format!("Capabilities: {}.", capabilities_text(dev)),
+        ],
+        registers: dev
+            .config_registers
+            .iter()
+            .map(|r| register(dev, *r))
+            .collect(),
+    })
 }
 
 fn bar(dev: &Device, b: &ir::Bar) -> SpaceDoc {

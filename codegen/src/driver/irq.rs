@@ -77,7 +77,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
     // Registers on a BAR the device has (the checker guarantees it).
     let on_bar = |r: ir::RegId| {
         let reg = dev.register(r);
-        dev.bar(reg.bar).map(|bar| (reg, bar))
+        dev.bar(reg.bar()?).map(|bar| (reg, bar))
     };
     let status = int.status.and_then(on_bar).map(|(reg, bar)| StatusView {
         comment: Doc(format!(
@@ -137,7 +137,8 @@ pub fn view(dev: &Device) -> Option<IrqView> {
 
 fn reg_ref(reg: &ir::Register) -> RegRef {
     RegRef {
-        bar: reg.bar,
+        // status and ack are BAR registers (the checker guarantees it).
+        bar: reg.bar().unwrap_or_default(),
         name: reg.name.clone(),
     }
 }

@@ -13,6 +13,7 @@
 //! | `expect REG == V mask M` | `let got = ioN.read(barN::REG); t.check_reg(Ok(got), V, M);` |
 //! | `wait REG == V mask M` | `let read = \|\| ioN.try_read(barN::REG); t.wait_reg(read, V, M);` (polls, 2 s) |
 //! | raw `bar N @ O : uW` | `ioN.try_readW(O)` / `ioN.try_writeW(V, O)` and `t.check` / `t.done` |
+//! | configuration space (`config @ O : uW`, a `config { }` register) | as raw, on `cfg = self.pdev.config_space()`, at `O` / `config::REG` |
 //! | `invalid write LOC = V` | `let done = ioN.try_writeW(V, O); t.done(done);` |
 //! | `invalid read LOC` | `let got = ioN.try_readW(O); t.check(got, EXPECT, u64::MAX);` |
 //! | `expect irq` / `expect no irq` | `t.expect_irq(\|\| self.irq_count());` (waits 1 s) / `t.expect_no_irq(..)` (20 ms) |
@@ -45,6 +46,9 @@ pub struct Needs {
     pub dma_plus: bool,
     /// An access through a BAR (the `Io` trait).
     pub io: bool,
+    /// An access to configuration space (`pdev.config_space()`, the `Io`
+    /// trait).
+    pub config: bool,
 }
 
 /// One scenario method.
@@ -55,6 +59,8 @@ pub struct ScenarioView {
     pub name_lit: String,
     /// The BARs its steps access (an `ioN` binding each).
     pub bars: Vec<u8>,
+    /// Does a step access configuration space (a `cfg` binding)?
+    pub config: bool,
     pub steps: Vec<StepView>,
 }
 
@@ -128,10 +134,13 @@ pub enum Action {
     Skip(String),
 }
 
-/// A raw run-time checked access of `bits` at `offset` of BAR `bar`.
+/// A raw run-time checked access of `bits` at `offset` of BAR `bar`
+/// (`None`: configuration space), through the binding `io`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raw {
-    pub bar: u8,
+    pub bar: Option<u8>,
+    /// `ioN` for BAR N, `cfg` for configuration space.
+    pub io: String,
     pub bits: u32,
     pub offset: String,
 }
@@ -177,6 +186,8 @@ fn scenario(
     bars.sort_unstable();
     bars.dedup();
     needs.io |= !bars.is_empty();
+    let config = steps.iter().any(|s| s.action.config());
+    needs.config |= config;
     let desc = if sc.description.is_empty() {
         String::new()
     } else {
@@ -187,6 +198,7 @@ fn scenario(
         method: methods.take(format!("scenario_{}", sc.name)),
         name_lit: text::str_lit(&sc.name),
         bars,
+        config,
         steps,
     }
 }
@@ -202,8 +214,19 @@ impl Action {
             Action::ReadRaw(raw)
             | Action::WriteRaw { raw, .. }
             | Action::ExpectRaw { raw, .. }
-            | Action::WaitRaw { raw, .. } => Some(raw.bar),
+            | Action::WaitRaw { raw, .. } => raw.bar,
             _ => None,
+        }
+    }
+
+    /// Does the step access configuration space?
+    fn config(&self) -> bool {
+        match self {
+            Action::ReadRaw(raw)
+            | Action::WriteRaw { raw, .. }
+            | Action::ExpectRaw { raw, .. }
+            | Action::WaitRaw { raw, .. } => raw.bar.is_none(),
+            _ => false,
         }
     }
 }
@@ -219,6 +242,21 @@ enum Access {
 }
 
 fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
+    if loc.space == ir::Space::Config {
+        // Through `pdev.config_space()`: a register by its `config::NAME`
+        // offset, a raw location by its number (the checker keeps both
+        // inside the 256 bytes, 1, 2 or 4 bytes wide).
+        let offset = match (dev.register_at(loc), raw) {
+            (Some(r), false) => format!("config::{}", dev.register(r).name),
+            _ => text::hex(loc.offset),
+        };
+        return Access::Raw(Raw {
+            bar: None,
+            io: "cfg".into(),
+            bits: loc.width as u32 * 8,
+            offset,
+        });
+    }
     let Some(bar) = loc.space.bar().and_then(|b| dev.bar(b)) else {
         return Access::Skip("no such BAR");
     };
@@ -238,7 +276,8 @@ fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
         return Access::Skip("port I/O has no 8-byte accesses");
     }
     Access::Raw(Raw {
-        bar: bar.index,
+        bar: Some(bar.index),
+        io: format!("io{}", bar.index),
         bits: loc.width as u32 * 8,
         offset: text::hex(loc.offset),
     })
@@ -413,6 +452,7 @@ mod tests {
                  register Q @ 0x8 : u64 rw;
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
+             config {{ register CFG @ 0x60 : u16 rw; }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -472,8 +512,9 @@ mod tests {
 
     #[test]
     fn raw_and_invalid_steps_use_run_time_checked_accessors() {
-        let raw = |bar, bits, offset: &str| Raw {
-            bar,
+        let raw = |bar: u8, bits, offset: &str| Raw {
+            bar: Some(bar),
+            io: format!("io{bar}"),
             bits,
             offset: offset.into(),
         };
@@ -495,6 +536,32 @@ mod tests {
         let (a, _) = action("invalid read bar 0 @ 0x1 : u16;");
         assert!(
             matches!(&a, Action::Skip(why) if why == "\"Linux I/O accessors cannot issue misaligned accesses\""),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn config_steps_use_the_config_space_accessors() {
+        let cfg = |bits, offset: &str| Raw {
+            bar: None,
+            io: "cfg".into(),
+            bits,
+            offset: offset.into(),
+        };
+        let (a, n) = action("write CFG = 5;");
+        assert!(
+            matches!(&a, Action::WriteRaw { raw: r, value } if *r == cfg(16, "config::CFG") && *value == konst("0x5")),
+            "{a:?}"
+        );
+        assert!(n.config && !n.io, "{n:?}");
+        let (a, _) = action("expect config @ 0x62 : u8 == 1;");
+        assert!(
+            matches!(&a, Action::ExpectRaw { raw: r, .. } if *r == cfg(8, "0x62")),
+            "{a:?}"
+        );
+        let (a, _) = action("wait CFG == 0;");
+        assert!(
+            matches!(&a, Action::WaitRaw { raw: r, .. } if *r == cfg(16, "config::CFG")),
             "{a:?}"
         );
     }

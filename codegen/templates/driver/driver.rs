@@ -58,6 +58,18 @@ type Bar{{ bar.index }}<'a> = pci::Bar<'a, BAR{{ bar.index }}_SIZE>;
 /// Bytes of the coherent DMA buffer (the spec's `dma_buffer`).
 const DMA_BUFFER_LEN: usize = {{ dma.len }};
 {%- endif %}
+{%- if !config_regs.is_empty() %}
+
+/// The spec's configuration-space registers: absolute offsets, for the accessors of
+/// `pdev.config_space()` (`try_read16(config::REG)`, `try_write16(value, config::REG)`).
+#[allow(dead_code, reason = "offsets for the driver author's code")]
+mod config {
+{%- for r in config_regs %}
+{{ r.doc.at(4) }}
+    pub(crate) const {{ r.name }}: usize = {{ r.offset }};
+{%- endfor %}
+}
+{%- endif %}
 {%- for bar in bars %}
 {%- if !bar.registers.is_empty() %}
 {# #}
@@ -198,6 +210,9 @@ impl {{ camel }}Data<'_> {
 {%- for b in s.bars %}
         let io{{ b }} = &self.bars.bar{{ b }};
 {%- endfor %}
+{%- if s.config %}
+        let cfg = self.pdev.config_space();
+{%- endif %}
 {%- for step in s.steps %}
 {# #}
 {%- call step_macros::step(step) %}{% endcall %}

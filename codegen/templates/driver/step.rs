@@ -24,7 +24,7 @@
         let got = io{{ reg.bar }}.try_read({{ reg }});
         t.done(got);
 {%- when Action::ReadRaw(raw) %}
-        let got = io{{ raw.bar }}.try_read{{ raw.bits }}({{ raw.offset }});
+        let got = {{ raw.io }}.try_read{{ raw.bits }}({{ raw.offset }});
         t.done(got);
 {%- when Action::Write { reg, value, fallible } %}
 {%- if let Some(offset) = value.dma_plus %}
@@ -37,11 +37,11 @@
 {%- when Action::WriteRaw { raw, value } %}
 {%- if let Some(offset) = value.dma_plus %}
         if let Some(raw) = t.fits(self.dma_plus({{ offset }})) {
-            let done = io{{ raw.bar }}.try_write{{ raw.bits }}(raw, {{ raw.offset }});
+            let done = {{ raw.io }}.try_write{{ raw.bits }}(raw, {{ raw.offset }});
             t.done(done);
         }
 {%- else %}
-        let done = io{{ raw.bar }}.try_write{{ raw.bits }}({{ value.constant }}, {{ raw.offset }});
+        let done = {{ raw.io }}.try_write{{ raw.bits }}({{ value.constant }}, {{ raw.offset }});
         t.done(done);
 {%- endif %}
 {%- when Action::Expect { reg, fallible, want, mask, ne } %}
@@ -55,7 +55,7 @@
 {%- endif %}
 {%- when Action::ExpectRaw { raw, want, mask, ne } %}
 {%- call want_binding(want) %}{% endcall %}
-        let got = io{{ raw.bar }}.try_read{{ raw.bits }}({{ raw.offset }});
+        let got = {{ raw.io }}.try_read{{ raw.bits }}({{ raw.offset }});
         t.check{% if ne %}_ne{% endif %}(got, {% call want_arg(want) %}{% endcall %}, {{ mask }});
 {%- when Action::Advance(us) %}
         t.advance({{ us }});
@@ -65,7 +65,7 @@
         t.wait_reg(read, {% call want_arg(want) %}{% endcall %}, {{ mask }});
 {%- when Action::WaitRaw { raw, want, mask } %}
 {%- call want_binding(want) %}{% endcall %}
-        let read = || io{{ raw.bar }}.try_read{{ raw.bits }}({{ raw.offset }});
+        let read = || {{ raw.io }}.try_read{{ raw.bits }}({{ raw.offset }});
         t.wait(read, {% call want_arg(want) %}{% endcall %}, {{ mask }});
 {%- when Action::ExpectIrq %}
         t.expect_irq(|| self.irq_count());

@@ -69,6 +69,8 @@ pub(super) struct Items<'a> {
     pub(super) dev: ir::Device,
     pub(super) interrupt_ast: Option<&'a ast::InterruptAst>,
     pub(super) bar_asts: Vec<&'a ast::BarAst>,
+    /// `config { }` blocks, in source order (several add up).
+    pub(super) config_asts: Vec<&'a ast::ConfigAst>,
     pub(super) scenario_asts: Vec<&'a ast::ScenarioAst>,
 }
 
@@ -118,6 +120,8 @@ impl<'a> Checker<'a> {
             hooks: Vec::new(),
             bars: Vec::new(),
             registers: Vec::new(),
+            config_registers: Vec::new(),
+            capabilities: Vec::new(),
             dma_buffer: None,
             dma_mask_bits: 64,
             scenarios: Vec::new(),
@@ -129,6 +133,7 @@ impl<'a> Checker<'a> {
         let mut have_id = false;
         let mut interrupt_ast: Option<&ast::InterruptAst> = None;
         let mut bar_asts = Vec::new();
+        let mut config_asts = Vec::new();
         let mut scenario_asts = Vec::new();
         for item in &d.items {
             match item {
@@ -229,9 +234,24 @@ impl<'a> Checker<'a> {
                         self.check_name(&r.name, "register", true);
                         let id = RegId(self.reg_asts.len());
                         self.declare(&r.name, Sym::Register(id));
-                        self.reg_asts.push((r, b.index.value.min(255) as u8));
+                        self.reg_asts
+                            .push((r, ir::Space::Bar(b.index.value.min(255) as u8)));
                     }
                     bar_asts.push(b);
+                }
+                // Several `config` blocks add up (one may come from an include).
+                DeviceItem::Config(c) => {
+                    let regs = c
+                        .registers
+                        .iter()
+                        .chain(c.capabilities.iter().flat_map(|cap| &cap.registers));
+                    for r in regs {
+                        self.check_name(&r.name, "register", true);
+                        let id = RegId(self.reg_asts.len());
+                        self.declare(&r.name, Sym::Register(id));
+                        self.reg_asts.push((r, ir::Space::Config));
+                    }
+                    config_asts.push(c);
                 }
                 DeviceItem::Scenario(s) => {
                     self.check_name(&s.name, "scenario", false);
@@ -279,6 +299,7 @@ impl<'a> Checker<'a> {
             dev,
             interrupt_ast,
             bar_asts,
+            config_asts,
             scenario_asts,
         }
     }

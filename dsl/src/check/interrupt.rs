@@ -5,7 +5,8 @@
 //! Emits E0501 (no pin or MSI), E0502 (an `irq` action with a derived
 //! level), E0503 (no `status`), E0504 (invalid pin), E0505 (`irq` / `msi`
 //! action without an interrupt / MSI), E0104 (MSI vector count), E0105 (an
-//! item given twice) and E0403 (a status register that always reads 0).
+//! item given twice) and E0403 (a status register that always reads 0, or a
+//! status or ack register in configuration space).
 
 use super::{Checker, ExprCx};
 use crate::ast::{self, InterruptItem};
@@ -90,6 +91,7 @@ impl<'a> Checker<'a> {
                                     .hint("the handler reads this register to tell whether the interrupt is its own"),
                             );
                         }
+                        self.not_config(id, r, "status");
                         out.status = Some(id);
                     }
                 }
@@ -97,6 +99,7 @@ impl<'a> Checker<'a> {
                     let id = self.lookup_register(register);
                     let v = self.expr(value, ExprCx::Ack);
                     if let (Some(id), Some(v)) = (id, v) {
+                        self.not_config(id, register, "ack");
                         out.ack = Some((id, v));
                     }
                 }
@@ -175,6 +178,26 @@ impl<'a> Checker<'a> {
                     .hint("add `msi N;` to the `interrupt` block"),
                 );
             }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// The handler reaches `status` and `ack` through a BAR mapping: a
+    /// configuration-space register cannot be one (E0403).
+    fn not_config(&mut self, id: ir::RegId, r: &ast::Ident, what: &str) {
+        let (ra, space) = self.reg_asts[id.0];
+        if space == ir::Space::Config {
+            self.err(
+                Diagnostic::error(
+                    diag::WRONG_KIND,
+                    r.span,
+                    format!("`{what}` register `{}` is in configuration space", r.name),
+                )
+                .label("not in a BAR")
+                .also(ra.span, "declared here")
+                .hint("the interrupt handler reads and writes BAR registers: use one"),
+            );
         }
     }
 }

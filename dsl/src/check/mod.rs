@@ -18,6 +18,7 @@
 //! | `bars.rs` | BAR index, kind, size, access policy | E0201-E0206 |
 //! | `fields.rs` | bit ranges, field resets, enums | E0305-E0312 |
 //! | `registers.rs` | access sizes, behaviour, placement in the BAR | E0301-E0304 |
+//! | `config.rs` | configuration-space registers and vendor capabilities: placement | E0801-E0806, E0302 |
 //! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
 //! | `actions.rs` | statements, DMA sources and destinations | E0603 |
 //! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
@@ -38,6 +39,7 @@ use std::collections::{HashMap, HashSet};
 mod actions;
 mod arrays;
 mod bars;
+mod config;
 mod exprs;
 mod fields;
 mod fifos;
@@ -64,8 +66,8 @@ struct Checker<'a> {
     sources: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
     names: HashMap<String, (Sym, Span)>,
-    /// Registers as declared (index = RegId), with their BAR index.
-    reg_asts: Vec<(&'a ast::RegisterAst, u8)>,
+    /// Registers as declared (index = RegId), with their space.
+    reg_asts: Vec<(&'a ast::RegisterAst, ir::Space)>,
     state_asts: Vec<&'a ast::StateAst>,
     hook_asts: Vec<&'a ast::HookAst>,
     timer_asts: Vec<&'a ast::TimerAst>,
@@ -160,6 +162,7 @@ impl<'a> Checker<'a> {
             mut dev,
             interrupt_ast,
             bar_asts,
+            config_asts,
             scenario_asts,
         } = self.items(d);
         dev.states = self
@@ -193,6 +196,9 @@ impl<'a> Checker<'a> {
         // Windows after registers: they must not overlap any.
         self.windows(&bar_asts, &mut dev);
         dev.interrupt = self.interrupt(interrupt_ast);
+        // Configuration space: placement of its registers and capabilities
+        // (against the MSI capability the interrupt places).
+        self.config_space(&mut dev, &config_asts);
         // The `irq`/`msi` actions met in the registers' behaviour.
         self.check_irq_statements(&dev.interrupt, interrupt_ast);
         // Scenarios address the device built so far.

@@ -21,7 +21,7 @@ impl<'a> Checker<'a> {
         &mut self,
         r: &ast::RegisterAst,
         bars: &[ir::Bar],
-        bar_index: u8,
+        space: ir::Space,
     ) -> Option<u8> {
         let (first, rest) = r.access_sizes.split_first()?;
         for again in rest {
@@ -38,7 +38,14 @@ impl<'a> Checker<'a> {
                 .hint("registers only narrow the sizes; alignment is the BAR's"),
             );
         }
-        let bar = bars.iter().find(|b| b.index == bar_index)?;
+        // Configuration space takes accesses of 1, 2 and 4 bytes.
+        let config_sizes =
+            ir::AccessSizes(ir::AccessSizes::B1.0 | ir::AccessSizes::B2.0 | ir::AccessSizes::B4.0);
+        let bar = match space {
+            ir::Space::Bar(index) => Some(bars.iter().find(|b| b.index == index)?),
+            ir::Space::Config => None,
+        };
+        let allowed = bar.map_or(config_sizes, |b| b.policy.sizes);
         let mut mask = 0u8;
         for n in &first.sizes {
             let bit = size_bit(n.value);
@@ -52,9 +59,9 @@ impl<'a> Checker<'a> {
                     .label("sizes are 1, 2, 4 or 8")
                     .hint("use 1, 2, 4 or 8"),
                 );
-            } else if !bar.policy.sizes.contains(n.value as usize) {
-                self.err(
-                    Diagnostic::error(
+            } else if !allowed.contains(n.value as usize) {
+                let d = match bar {
+                    Some(bar) => Diagnostic::error(
                         diag::REG_WIDTH_NOT_ALLOWED,
                         n.span,
                         format!(
@@ -65,7 +72,18 @@ impl<'a> Checker<'a> {
                     .label("not allowed by the BAR")
                     .also(bar.span, "the BAR's access policy")
                     .hint("a register can only narrow its BAR's sizes"),
-                );
+                    None => Diagnostic::error(
+                        diag::REG_WIDTH_NOT_ALLOWED,
+                        n.span,
+                        format!(
+                            "register `{}` allows {}-byte accesses, but configuration space has none",
+                            r.name.name, n.value
+                        ),
+                    )
+                    .label("not a configuration-space access size")
+                    .hint("configuration-space accesses are 1, 2 or 4 bytes"),
+                };
+                self.err(d);
             } else {
                 mask |= bit;
             }
@@ -88,17 +106,17 @@ impl<'a> Checker<'a> {
 
     pub(super) fn registers(&mut self, bars: &[ir::Bar]) -> Vec<ir::Register> {
         let mut regs = Vec::new();
-        for (i, (r, bar_index)) in self.reg_asts.clone().into_iter().enumerate() {
+        for (i, (r, space)) in self.reg_asts.clone().into_iter().enumerate() {
             let fields = self.fields[i].clone();
             let reset = fields.iter().fold(0u64, |acc, f| acc | (f.reset << f.lo));
             let width = (r.width.0.bits() / 8).max(1) as u8;
             let mut reg = ir::Register {
                 name: r.name.name.clone(),
-                bar: bar_index,
+                space,
                 offset: r.offset.value,
                 width,
                 access: r.access.map(|a| a.0),
-                sizes: self.register_sizes(r, bars, bar_index).map(ir::AccessSizes),
+                sizes: self.register_sizes(r, bars, space).map(ir::AccessSizes),
                 fields,
                 reset,
                 read: None,
@@ -140,7 +158,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let mut members: Vec<usize> = (0..regs.len())
-                .filter(|&i| regs[i].bar == bar.index)
+                .filter(|&i| regs[i].space == ir::Space::Bar(bar.index))
                 .collect();
             members.sort_by_key(|&i| (regs[i].offset, i));
             let mut prev: Option<usize> = None;
@@ -229,7 +247,7 @@ impl<'a> Checker<'a> {
 pub(super) fn list_bar_registers(dev: &mut ir::Device) {
     for bar in &mut dev.bars {
         let mut members: Vec<RegId> = (0..dev.registers.len())
-            .filter(|&i| dev.registers[i].bar == bar.index)
+            .filter(|&i| dev.registers[i].space == ir::Space::Bar(bar.index))
             .map(RegId)
             .collect();
         members.sort_by_key(|r| (dev.registers[r.0].offset, r.0));

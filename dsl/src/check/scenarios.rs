@@ -482,7 +482,11 @@ impl<'a> Checker<'a> {
             ast::Location::Register(id) => {
                 let r = self.lookup_register(id)?;
                 let reg = dev.register(r);
-                Some(ir::Loc::bar(reg.bar, reg.offset, reg.width))
+                Some(ir::Loc {
+                    space: reg.space,
+                    offset: reg.offset,
+                    width: reg.width,
+                })
             }
             ast::Location::Raw {
                 bar,
@@ -502,6 +506,37 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let bytes = (width.0.bits() / 8) as u64;
+                let Some(bar) = bar else {
+                    // Configuration space: 1, 2 or 4 bytes inside 256.
+                    let max = u64::from(pcidev_core::config::MAX_CONFIG_ACCESS);
+                    if bytes > max {
+                        self.err(
+                            Diagnostic::error(
+                                diag::BAD_STEP,
+                                width.1,
+                                "configuration-space accesses are u8, u16 or u32",
+                            )
+                            .label("too wide for configuration space"),
+                        );
+                        return None;
+                    }
+                    let size = pcidev_core::config::CONFIG_SPACE_SIZE;
+                    if offset.value.checked_add(bytes).is_none_or(|e| e > size) {
+                        self.err(
+                            Diagnostic::error(
+                                diag::BAD_STEP,
+                                *span,
+                                format!(
+                                    "0x{:x} + {bytes} is outside configuration space (256 bytes)",
+                                    offset.value
+                                ),
+                            )
+                            .label("outside configuration space"),
+                        );
+                        return None;
+                    }
+                    return Some(ir::Loc::config(offset.value, bytes as u8));
+                };
                 let Some(b) = dev.bar(bar.value.min(255) as u8).filter(|_| bar.value <= 5) else {
                     self.err(
                         Diagnostic::error(
@@ -549,7 +584,23 @@ impl<'a> Checker<'a> {
         claims_invalid: bool,
         dev: &ir::Device,
     ) -> Option<()> {
-        let bar = dev.bar(loc.space.bar()?)?;
+        let Some(bar_index) = loc.space.bar() else {
+            // Configuration space accepts every 1-, 2- and 4-byte access.
+            if claims_invalid {
+                self.err(
+                    Diagnostic::error(
+                        diag::NOT_INVALID,
+                        span,
+                        "configuration-space accesses are never invalid",
+                    )
+                    .label("valid access")
+                    .hint("drop `invalid`: configuration space has no access policy"),
+                );
+                return None;
+            }
+            return Some(());
+        };
+        let bar = dev.bar(bar_index)?;
         let valid = dev.access_valid(bar.index, loc.offset, loc.width as u64);
         let sizes = bar.policy.sizes.text(", ");
         if claims_invalid && valid {

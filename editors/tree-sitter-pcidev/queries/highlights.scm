@@ -14,7 +14,8 @@
   "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"
   "scenario" "expect" "wait" "fill" "mask" "no"
   "timer" "stream" "ready" "input" "let" "fn" "start" "stop" "after" "every"
-  "send" "vmm" "sticky" "fifo" "repeat" "advance" "output"
+  "send" "vmm" "sticky" "fifo" "repeat" "advance" "output" "config"
+  "capability"
 ] @keyword
 
 (time_unit) @type.builtin
@@ -39,6 +40,7 @@
 
 (device name: (identifier) @module)
 (register name: (identifier) @constant)
+(capability kind: (identifier) @type)
 (field name: (identifier) @property)
 (enum_variant name: (identifier) @constant)
 (state name: (identifier) @variable)

@@ -21,6 +21,7 @@
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
+#include <linux/pci.h>
 #include <linux/printk.h>
 #include <linux/types.h>
 
@@ -175,6 +176,69 @@ static inline void pcidevc_wait(struct pcidevc_tally *t, void __iomem *addr,
 
 	ret = read_poll_timeout(pcidevc_read, got, (got & mask) == (want & mask),
 				PCIDEVC_POLL_US, PCIDEVC_WAIT_US, false, addr, bytes);
+	if (!ret)
+		pcidevc_pass(t);
+	else
+		pcidevc_fail(t, "%d: still %#llx, expected %#llx (mask %#llx)",
+			     ret, got, want, mask);
+}
+
+/* Configuration space: 1-, 2- or 4-byte reads (pci_read_config_*). */
+static inline u64 pcidevc_cfg_read(struct pci_dev *pdev, int off,
+				   unsigned int bytes)
+{
+	u8 b = 0;
+	u16 w = 0;
+	u32 l = 0;
+
+	switch (bytes) {
+	case 1:
+		pci_read_config_byte(pdev, off, &b);
+		return b;
+	case 2:
+		pci_read_config_word(pdev, off, &w);
+		return w;
+	default:
+		pci_read_config_dword(pdev, off, &l);
+		return l;
+	}
+}
+
+/* Configuration space: a write of 1, 2 or 4 bytes; the step's verdict. */
+static inline void pcidevc_cfg_write(struct pcidevc_tally *t,
+				     struct pci_dev *pdev, int off,
+				     unsigned int bytes, u32 value)
+{
+	int ret;
+
+	switch (bytes) {
+	case 1:
+		ret = pci_write_config_byte(pdev, off, value);
+		break;
+	case 2:
+		ret = pci_write_config_word(pdev, off, value);
+		break;
+	default:
+		ret = pci_write_config_dword(pdev, off, value);
+		break;
+	}
+	if (ret)
+		pcidevc_fail(t, "config write at %#x: %d", off, ret);
+	else
+		pcidevc_pass(t);
+}
+
+/* `wait` on a configuration-space location. */
+static inline void pcidevc_cfg_wait(struct pcidevc_tally *t,
+				    struct pci_dev *pdev, int off,
+				    unsigned int bytes, u64 want, u64 mask)
+{
+	u64 got;
+	int ret;
+
+	ret = read_poll_timeout(pcidevc_cfg_read, got,
+				(got & mask) == (want & mask), PCIDEVC_POLL_US,
+				PCIDEVC_WAIT_US, false, pdev, off, bytes);
 	if (!ret)
 		pcidevc_pass(t);
 	else

@@ -173,6 +173,8 @@ pub const TOY_INFO: DeviceInfo = DeviceInfo {
         },
     ],
     msi: Some(MsiInfo { vectors: 4 }),
+    config_registers: &[],
+    vendor_capabilities: &[],
 };
 
 /// BAR0 CTRL is rw; STATUS is w1c and drives the interrupt level; writing

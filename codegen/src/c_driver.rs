@@ -248,49 +248,82 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
     })
 }
 
-/// The handler's body before the count: read `status`, `IRQ_NONE` on 0,
-/// write `ack`.
+/// The handler's body before the count (the protocol of
+/// `ir::Interrupt::handler_reads`): read the registers the `mine` test
+/// needs into `rN` locals, `IRQ_NONE` when it is 0, read the registers
+/// only the acks need, write each ack whose `when` holds.
 fn handler(dev: &Device, names: &Names) -> Vec<String> {
     let int = &dev.interrupt;
     let mut out = Vec::new();
-    match int.status {
-        Some(r) => {
-            let reg = dev.register(r);
-            out.push("u64 value;".into());
-            out.push(String::new());
-            out.push(format!(
-                "/* The spec's `status {}`: 0 means another device's interrupt. */",
-                reg.name
-            ));
-            out.push(format!("value = {};", read_expr(dev, names, r)));
-            out.push("if (!value)".into());
-            out.push("\treturn IRQ_NONE;".into());
-        }
-        None => {
-            out.push("u64 value = 0;".into());
-            out.push(String::new());
-            out.push("/* The spec names no `status` register: every interrupt is ours. */".into());
+    let (first, then) = int.handler_reads();
+    let used = crate::driver::irq::used_registers(int);
+    let var = |r: &ir::RegId| crate::driver::ack::reg_var(dev, *r);
+    let all: Vec<ir::RegId> = first.iter().chain(&then).copied().collect();
+    if !all.is_empty() {
+        out.push(format!(
+            "u64 {};",
+            all.iter().map(var).collect::<Vec<_>>().join(", ")
+        ));
+        out.push(String::new());
+    }
+    for r in &first {
+        let why = if Some(*r) == int.status {
+            "the spec's `status`, read first"
+        } else {
+            "read once, for the `mine` test"
+        };
+        out.push(format!(
+            "/* `{}`: `{}`, {why}. */",
+            var(r),
+            dev.register(*r).name
+        ));
+        out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
+        if !used.contains(r) {
+            out.push(format!("(void){};", var(r)));
         }
     }
-    match &int.ack {
-        Some((r, e)) => {
-            let reg = dev.register(*r);
+    match &int.mine {
+        Some(m) => {
             out.push(format!(
-                "/* The spec's `ack {} = {}`. */",
-                reg.name,
-                comment_safe(&crate::prose::expr(dev, e))
+                "/* The spec's `mine {}`: otherwise another device's interrupt. */",
+                comment_safe(&crate::prose::expr(dev, m))
             ));
-            out.extend(write_reg(dev, names, 1, *r, &c_expr(e)));
+            out.push(format!("if (!({}))", c_expr_in(Some(dev), m)));
+            out.push("\treturn IRQ_NONE;".into());
         }
-        None => {
-            if int.status.is_some() {
-                out.push(
-                    "/* The spec declares no `ack`: the device stops interrupting by itself. */"
-                        .into(),
-                );
+        None => out
+            .push("/* The spec gives no `status`/`mine` test: every interrupt is ours. */".into()),
+    }
+    for r in &then {
+        out.push(format!(
+            "/* `{}`: `{}`, read once (the interrupt is ours), for the acks. */",
+            var(r),
+            dev.register(*r).name
+        ));
+        out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
+    }
+    for a in &int.acks {
+        out.push(format!(
+            "/* The spec's `ack {}`. */",
+            comment_safe(&crate::summary::ack_text(dev, a))
+        ));
+        let value = c_expr_in(Some(dev), &a.value);
+        match &a.when {
+            Some(w) => {
+                out.push(format!("if ({})", c_expr_in(Some(dev), w)));
+                let mut lines = write_reg(dev, names, 2, a.register, &value);
+                if let Some(l) = lines.first_mut() {
+                    l.insert(0, '\t');
+                }
+                out.extend(lines);
             }
-            out.push("(void)value;".into());
+            None => out.extend(write_reg(dev, names, 1, a.register, &value)),
         }
+    }
+    if int.acks.is_empty() && int.mine.is_some() {
+        out.push(
+            "/* The spec declares no `ack`: the device stops interrupting by itself. */".into(),
+        );
     }
     out
 }
@@ -389,11 +422,34 @@ pub fn num(v: u64) -> String {
 /// shifts by 64 or more give 0. Constant parts are folded with the front
 /// end's evaluator.
 pub fn c_expr(e: &Expr) -> String {
+    c_expr_in(None, e)
+}
+
+/// [`c_expr`] with the device: registers and fields (in the interrupt
+/// handler) are its `rN` locals.
+pub fn c_expr_in(dev: Option<&Device>, e: &Expr) -> String {
+    let c_expr = |e: &Expr| c_expr_in(dev, e);
     if let Some(v) = fold(e) {
         return num(v);
     }
     match e {
         Expr::Value => "value".into(),
+        Expr::Register(r) if dev.is_some() => {
+            dev.map_or("0".into(), |d| crate::driver::ack::reg_var(d, *r))
+        }
+        Expr::Field(r, i) if dev.is_some() => match dev.map(|d| d.register(*r)) {
+            Some(reg) if *i < reg.fields.len() => {
+                let f = &reg.fields[*i];
+                let v = dev.map_or("0".into(), |d| crate::driver::ack::reg_var(d, *r));
+                let mask = num(ir::low_mask(f.bits()));
+                if f.lo == 0 {
+                    format!("({v} & {mask})")
+                } else {
+                    format!("(({v} >> {}) & {mask})", f.lo)
+                }
+            }
+            _ => "0".into(),
+        },
         Expr::Unary(op, x) => {
             let x = c_expr(x);
             match op {

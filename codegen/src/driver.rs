@@ -47,8 +47,8 @@
 //! already formatted the way the kernel's rustfmt formats it, for names up
 //! to [`SUPPORTED_NAME_LEN`] characters (covered by the tests).
 
-mod ack;
-mod irq;
+pub(crate) mod ack;
+pub(crate) mod irq;
 mod regs;
 pub(crate) mod steps;
 mod text;

@@ -69,6 +69,12 @@ pub(crate) fn lit_hex(v: u64) -> TokenStream {
     quote!(#lit)
 }
 
+/// Spec text (a description) as one line of a doc comment: tabs as four
+/// spaces (clippy's `tabs_in_doc_comments`), line breaks as spaces.
+fn doc_text(s: &str) -> String {
+    s.replace('\t', "    ").replace(['\n', '\r'], " ")
+}
+
 fn lit_str(s: &str) -> proc_macro2::Literal {
     proc_macro2::Literal::string(s)
 }
@@ -95,7 +101,7 @@ impl<'a> Model<'a> {
             if dev.description.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", dev.description)
+                format!(" ({})", doc_text(&dev.description))
             }
         );
         let doc_src = format!(
@@ -772,11 +778,15 @@ impl<'a> Model<'a> {
         let d = self.dev;
         let mut read_arms = Vec::new();
         let mut write_arms = Vec::new();
+        let mut write_targets = Vec::new();
         for bar in &d.bars {
             for (i, r) in bar.registers.iter().enumerate() {
                 let reg = d.register(*r);
                 let b = lit_hex(bar.index.into());
                 let i = lit_hex(i as u64);
+                if Self::write_matters(reg) {
+                    write_targets.push((b.clone(), i.clone(), Self::reg_ident(reg, "write")));
+                }
                 if Self::read_matters(reg) {
                     let m = Self::reg_ident(reg, "read");
                     read_arms.push(quote!((#b, #i) => self.#m(ctx),));
@@ -806,9 +816,18 @@ impl<'a> Model<'a> {
         } else {
             (
                 quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8),
-                quote! {
-                    let mask = pcidev_runtime::ops::lanes_mask(lanes);
-                    match (bar, reg) { #(#write_arms)* _ => {} }
+                if let [(b, i, m)] = &write_targets[..] {
+                    // One writable register: an `if`, not a one-arm
+                    // `match` (clippy's `single_match`).
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        if (bar, reg) == (#b, #i) { self.#m(ctx, value, mask); }
+                    }
+                } else {
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        match (bar, reg) { #(#write_arms)* _ => {} }
+                    }
                 },
             )
         };
@@ -974,7 +993,9 @@ impl<'a> Model<'a> {
                 quote!(match timer { #(#arms)* _ => {} })
             };
             out.extend(quote! {
-                const TIMERS: &'static [&'static str] = &[#(#names),*];
+                fn timers(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
 
                 fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
                     #dispatch
@@ -999,7 +1020,9 @@ impl<'a> Model<'a> {
                 quote!(match stream { #(#arms)* _ => {} })
             };
             out.extend(quote! {
-                const STREAMS: &'static [&'static str] = &[#(#names),*];
+                fn streams(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
 
                 fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
                     #dispatch
@@ -1072,6 +1095,82 @@ impl<'a> Model<'a> {
     }
 
     // ------------------------------------------------------------ scenarios
+
+    /// The driver's interrupt handler protocol as a function over the
+    /// harness (`Handler::handle`), from the same rendering of the spec's
+    /// expressions as the Rust driver's handler (`driver::ack`): `(None,
+    /// nothing)` when the spec gives neither a test nor an ack.
+    fn irq_handler(&self) -> (TokenStream, TokenStream) {
+        use crate::driver::ack::{self, Ack};
+        let d = self.dev;
+        let int = &d.interrupt;
+        if int.mine.is_none() && int.acks.is_empty() {
+            return (quote!(None), quote!());
+        }
+        let parse = |text: &str| -> TokenStream {
+            syn::parse_str::<syn::Expr>(text)
+                .map(|e| quote!(#e))
+                .unwrap_or_else(|e| {
+                    let msg = format!("pcidevc: handler expression `{text}`: {e}");
+                    quote!(compile_error!(#msg))
+                })
+        };
+        let read = |r: &ir::RegId| {
+            let name = ack::reg_var(d, *r);
+            let used = crate::driver::irq::used_registers(int).contains(r);
+            let v = format_ident!("{}{}", if used { "" } else { "_" }, name);
+            let l = self.loc(&reg_loc(d, *r));
+            quote!(let #v = io.read(#l);)
+        };
+        let (first, then) = int.handler_reads();
+        let first_reads = first.iter().map(read);
+        let then_reads = then.iter().map(read);
+        let mine = int.mine.as_ref().map(|m| {
+            let c = parse(&ack::condition(d, &ack::negate(m)).unwrap_or_else(|| "false".into()));
+            quote! {
+                if #c {
+                    return false;
+                }
+            }
+        });
+        let acks = int.acks.iter().map(|a| {
+            let reg = d.register(a.register);
+            let l = self.loc(&reg_loc(d, a.register));
+            let v = match ack::render_in(Some(d), &a.value) {
+                Some(Ack::Const(k)) => lit_hex(k & ir::low_mask(reg.bits())),
+                Some(Ack::Expr(t)) => parse(&t),
+                None => lit_hex(0),
+            };
+            match &a.when {
+                Some(w) => {
+                    let c = parse(&ack::condition(d, w).unwrap_or_else(|| "false".into()));
+                    quote! {
+                        if #c {
+                            io.write(#l, #v);
+                        }
+                    }
+                }
+                None => quote!(io.write(#l, #v);),
+            }
+        });
+        let doc = format!(
+            " The driver's interrupt handler: the spec's {}.",
+            crate::summary::handler_summary(d)
+        );
+        (
+            quote!(Some(handle_irq)),
+            quote! {
+                #[doc = #doc]
+                pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+                    #(#first_reads)*
+                    #mine
+                    #(#then_reads)*
+                    #(#acks)*
+                    true
+                }
+            },
+        )
+    }
 
     fn loc(&self, l: &ir::Loc) -> TokenStream {
         let (offset, width) = (lit_hex(l.offset), lit_hex(l.width.into()));
@@ -1220,7 +1319,7 @@ impl<'a> Model<'a> {
                 if sc.description.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", sc.description)
+                    format!(": {}", doc_text(&sc.description))
                 }
             );
             quote! {
@@ -1232,36 +1331,7 @@ impl<'a> Model<'a> {
             .scenarios
             .iter()
             .map(|sc| format_ident!("{}", sc.name.to_ascii_uppercase()));
-        let status = match d.interrupt.status {
-            Some(r) => {
-                let l = self.loc(&reg_loc(d, r));
-                quote!(Some(#l))
-            }
-            None => quote!(None),
-        };
-        let (ack, ack_fn) = match &d.interrupt.ack {
-            Some((r, e)) => {
-                let l = self.loc(&reg_loc(d, *r));
-                let mut cx = Ctx::new(d);
-                cx.in_write = true;
-                let body = u64_expr(&mut cx, e).into_tokens();
-                let param = if cx.used_value {
-                    quote!(value)
-                } else {
-                    quote!(_value)
-                };
-                (
-                    quote!(Some((#l, ack_value))),
-                    quote! {
-                        /// The acknowledge value the driver's handler writes, from the status it read.
-                        pub fn ack_value(#param: u64) -> u64 {
-                            #body
-                        }
-                    },
-                )
-            }
-            None => (quote!(None), quote!()),
-        };
+        let (handle, handle_fn) = self.irq_handler();
         let dma = lit_hex(d.dma_buffer.unwrap_or(4096));
         let steps = || {
             d.scenarios
@@ -1269,8 +1339,11 @@ impl<'a> Model<'a> {
                 .flat_map(|s| s.steps.iter().map(|st| &st.kind))
         };
         let mut names = vec!["Handler", "Scenario", "ScenarioFailure"];
-        if d.interrupt.status.is_some()
-            || d.interrupt.ack.is_some()
+        let has_handle_fn = !handle_fn.is_empty();
+        if has_handle_fn {
+            names.push("HandlerIo");
+        }
+        if has_handle_fn
             || steps().any(|k| {
                 matches!(
                     k,
@@ -1320,7 +1393,9 @@ impl<'a> Model<'a> {
         }
         names.sort_unstable();
         let scenario_imports = names.iter().map(|n| format_ident!("{}", n));
-        let tests = if d.hooks.is_empty() {
+        // Without hooks the scenarios run as `#[test]`s on `NoHooks`; no
+        // scenarios, no (empty) test module.
+        let tests = if d.hooks.is_empty() && !d.scenarios.is_empty() {
             let tests = d.scenarios.iter().map(|sc| {
                 let f = format_ident!("scenario_{}", sc.name);
                 let c = format_ident!("{}", sc.name.to_ascii_uppercase());
@@ -1357,10 +1432,10 @@ impl<'a> Model<'a> {
                 /// Size of the DMA buffer the scenarios use (`dma.addr`).
                 pub const DMA_BUFFER: u64 = #dma;
 
-                #ack_fn
+                #handle_fn
 
                 /// How the driver recognises and acknowledges its interrupt.
-                pub static HANDLER: Handler = Handler { status: #status, ack: #ack };
+                pub static HANDLER: Handler = Handler { handle: #handle };
 
                 #(#consts)*
 

@@ -821,21 +821,31 @@ fn notes(dev: &Device, id: RegId, reg: &Register) -> Vec<Para> {
     let mut out = Vec::new();
     let int = &dev.interrupt;
     if int.status == Some(id) {
-        out.push(Para::new().text(
-            "Interrupt status: the driver's handler reads it; non-zero means the interrupt is this device's.",
-        ));
-    }
-    if let Some((r, e)) = &int.ack
-        && *r == id
-    {
         out.push(
             Para::new()
-                .text("Interrupt acknowledge: the handler writes ")
-                .code(expr(dev, e))
-                .text(" here (")
+                .text("Interrupt status: the driver's handler reads it first (")
                 .code("value")
-                .text(" is the status it read)."),
+                .text(" in the interrupt block)."),
         );
+    }
+    let (first, then) = int.handler_reads();
+    if (first.contains(&id) || then.contains(&id)) && int.status != Some(id) {
+        out.push(Para::new().text(if first.contains(&id) {
+            "Read by the driver's interrupt handler (once per interrupt) to tell whether the interrupt is this device's."
+        } else {
+            "Read by the driver's interrupt handler (once per interrupt, after it knows the interrupt is this device's) to choose its acknowledgement."
+        }));
+    }
+    for a in int.acks.iter().filter(|a| a.register == id) {
+        let mut p = Para::new()
+            .text("Interrupt acknowledge: the handler writes ")
+            .code(expr(dev, &a.value))
+            .text(" here");
+        p = match &a.when {
+            Some(c) => p.text(" when ").code(expr(dev, c)).text("."),
+            None => p.text("."),
+        };
+        out.push(p);
     }
     if let Some(sizes) = reg.sizes {
         out.push(Para::new().text(if reg.in_config() {
@@ -883,27 +893,44 @@ pub fn interrupt(dev: &Device) -> Vec<Para> {
         )),
     }
     let mut handler = Para::new().text("The driver's handler ");
-    match int.status {
-        Some(s) => {
+    let (first, then) = int.handler_reads();
+    let names = |v: &[RegId]| {
+        v.iter()
+            .map(|r| dev.register(*r).name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !first.is_empty() {
+        handler = handler.text(format!("reads {} (each once), ", names(&first)));
+    }
+    match &int.mine {
+        Some(m) => {
             handler = handler
-                .text("reads ")
-                .reg(s)
-                .text("; 0 means another device's interrupt (the line may be shared)");
+                .text("takes the interrupt as this device's when ")
+                .code(expr(dev, m))
+                .text(" holds, else returns \"not mine\" (the line may be shared)");
         }
         None => handler = handler.text("takes every interrupt as its own"),
     }
-    match &int.ack {
-        Some((r, e)) => {
+    if !then.is_empty() {
+        handler = handler.text(format!("; then it reads {}", names(&then)));
+    }
+    if int.acks.is_empty() {
+        handler = handler.text("; nothing acknowledges: the device lowers the line itself.");
+    } else {
+        handler = handler.text("; then, in order, it writes");
+        for (i, a) in int.acks.iter().enumerate() {
             handler = handler
-                .text("; otherwise it writes ")
-                .code(expr(dev, e))
+                .text(if i == 0 { " " } else { ", " })
+                .code(expr(dev, &a.value))
                 .text(" to ")
-                .reg(*r)
-                .text(" to acknowledge.");
+                .reg(a.register);
+            if let Some(c) = &a.when {
+                handler = handler.text(" when ").code(expr(dev, c));
+            }
         }
-        None => {
-            handler = handler.text("; nothing acknowledges: the device lowers the line itself.")
-        }
+        handler =
+            handler.text(" to acknowledge, every value and condition computed from what it read.");
     }
     out.push(handler);
     let sources: Vec<RegId> = (0..dev.registers.len())

@@ -52,13 +52,36 @@ pub fn render(dev: &Device) -> String {
     if let Some(s) = irq.status {
         let _ = writeln!(w, "  status:    {}", dev.register(s).name);
     }
-    if let Some((r, v)) = &irq.ack {
-        let _ = writeln!(
-            w,
-            "  ack:       {} = {}",
-            dev.register(*r).name,
-            expr(dev, v)
-        );
+    if let Some(m) = &irq.mine {
+        let _ = writeln!(w, "  mine:      {}", expr(dev, m));
+    }
+    for a in &irq.acks {
+        let _ = writeln!(w, "  ack:       {}", ack_text(dev, a));
+    }
+    if irq.any() {
+        let (first, then) = irq.handler_reads();
+        let names = |v: &[ir::RegId]| {
+            v.iter()
+                .map(|r| dev.register(*r).name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !first.is_empty() || !then.is_empty() {
+            let _ = writeln!(
+                w,
+                "  handler:   reads {}{}",
+                if first.is_empty() {
+                    "-".into()
+                } else {
+                    names(&first)
+                },
+                if then.is_empty() {
+                    String::new()
+                } else {
+                    format!(", then if mine {}", names(&then))
+                }
+            );
+        }
     }
     if let Some(n) = dev.dma_buffer {
         let _ = writeln!(
@@ -212,4 +235,31 @@ fn register(w: &mut String, dev: &Device, id: RegId) {
 /// depend on where the spec was compiled from).
 pub fn file_name(source: &str) -> &str {
     source.rsplit(['/', '\\']).next().unwrap_or(source)
+}
+
+/// `REG = VALUE [when COND]`, as the spec would write it.
+pub fn ack_text(dev: &Device, a: &ir::Ack) -> String {
+    let reg = &dev.register(a.register).name;
+    match &a.when {
+        Some(c) => format!("{reg} = {} when {}", expr(dev, &a.value), expr(dev, c)),
+        None => format!("{reg} = {}", expr(dev, &a.value)),
+    }
+}
+
+/// The handler protocol in one line of spec syntax: its `mine` test and
+/// its acks (for comments in generated code).
+pub fn handler_summary(dev: &Device) -> String {
+    let irq = &dev.interrupt;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(m) = &irq.mine {
+        parts.push(format!("`mine {}`", expr(dev, m)));
+    }
+    for a in &irq.acks {
+        parts.push(format!("`ack {}`", ack_text(dev, a)));
+    }
+    if parts.is_empty() {
+        "no test, no ack".into()
+    } else {
+        parts.join(", ")
+    }
 }

@@ -473,10 +473,9 @@ fn hello_tic_driver_has_the_promised_shape() {
     has("Coherent::<u8>::zeroed_slice(pdev.as_ref(), DMA_BUFFER_LEN, GFP_KERNEL)?;");
     has("const DMA_BUFFER_LEN: usize = 0x20000;");
     has("            let types = pci::IrqTypes::default().with(pci::IrqType::Intx);");
-    // Handler: status IRQ, 0 is not ours, ack IRQ = 0.
-    has(
-        "        let status = io0.read(bar0::IRQ);\n        let value = u64::from(status.into_raw());\n        if value == 0 {\n            return IrqReturn::None;\n        }",
-    );
+    // Handler: status IRQ (read once into r0), 0 is not ours, ack IRQ = 0.
+    has("        let r0 = io0.read(bar0::IRQ);\n        let r0 = u64::from(r0.into_raw());\n");
+    has("        if r0 == 0x0 {\n            return IrqReturn::None;\n        }");
     has(
         "        let ack = bar0::IRQ::from_raw(0x0);\n        io0.write_reg(ack);\n        self.count.fetch_add(1, Relaxed);",
     );
@@ -624,14 +623,14 @@ fn interrupt_and_bus_master_follow_the_spec() {
     let intx = src("intx_io");
     assert!(intx.contains("let types = pci::IrqTypes::default().with(pci::IrqType::Intx);"));
     assert!(!intx.contains("set_master"));
-    assert!(intx.contains("let ack: u64 = value ^ 0xff;"));
+    assert!(intx.contains("let ack: u64 = r0 ^ 0xff;"));
     assert!(intx.contains("let ack = bar1::ST::from_raw(ack as u8);"));
     assert!(intx.contains("let enable = PciEnable::new(pdev)?;"));
     let sink = src("sink");
     assert!(sink.contains(
         "            let types = pci::IrqTypes::default()\n                .with(pci::IrqType::Msi)\n                .with(pci::IrqType::Intx);"
     ) || sink.contains("with(pci::IrqType::Msi);"));
-    assert!(sink.contains("let Ok(status) = io0.try_read(bar0::STATUS) else {"));
+    assert!(sink.contains("let Ok(r0) = io0.try_read(bar0::STATUS) else {"));
     assert!(sink.contains("let _ = io0.try_write_reg(ack);"));
     let minimal = src("minimal");
     assert!(!minimal.contains("irq::Registration") && !minimal.contains("set_master"));

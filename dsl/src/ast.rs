@@ -118,7 +118,14 @@ pub enum InterruptItem {
     Msi(Num),
     Level(Expr),
     Status(Ident),
-    Ack { register: Ident, value: Expr },
+    /// `mine EXPR;`
+    Mine(Expr),
+    /// `ack REG = EXPR [when EXPR];`
+    Ack {
+        register: Ident,
+        value: Expr,
+        when: Option<Expr>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +133,9 @@ pub struct InterruptAst {
     pub span: Span,
     /// Items with the span of each whole item (for duplicate reports).
     pub items: Vec<(InterruptItem, Span)>,
+    /// Some item had a syntax error (already reported): what it would have
+    /// declared is unknown, so "missing item" errors would be cascades.
+    pub malformed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -200,7 +200,7 @@ codes! {
     OUT_OF_RANGE = "E0104", "value out of range",
         "The value does not fit where it is used: ids are 16 bits, revision and class bytes are 8 bits, a BAR index is 0 to 5, MSI vectors 1 to 32.";
     DUPLICATE_ITEM = "E0105", "item given twice",
-        "An identity item (id, revision, class, subsystem, description, dma_buffer) or an interrupt item may appear once.";
+        "An identity item (id, revision, class, subsystem, description, dma_buffer) or an interrupt item (except `ack`, which may be repeated with `when` conditions) may appear once.";
     BAD_NAME = "E0106", "invalid name",
         "Names become Rust and C identifiers: device names are lower snake_case, and no name may be a reserved word of the language or of Rust.";
     BAR_INDEX = "E0201", "invalid BAR index",
@@ -218,7 +218,7 @@ codes! {
     REG_OUTSIDE_BAR = "E0301", "register outside its BAR",
         "offset + width of a register must not exceed the BAR's size.";
     REG_OVERLAP = "E0302", "overlapping registers",
-        "Two registers of one BAR share bytes. Give each its own offset; to show one state at two offsets, declare a `state` and read it from both registers.";
+        "Two registers of one BAR share bytes. One offset is one register: registers that share an offset by bank (a 16550's DLL behind RBR/THR while LCR.DLAB is set) or by direction (read RBR, write THR) are ONE register whose `read` and `on write` choose by state: `register RBR_THR @ 0x0 : u8 { read if dlab { dll } else { rbr }; on write { if dlab { dll = value; } else { thr = value; } } }` with each bank a `state` (specs/pci_serial.pcidev does this). Registers that only partly overlap need their own offsets; to show one state at two offsets, declare a `state` and read it from both registers.";
     REG_WIDTH_NOT_ALLOWED = "E0303", "register width not allowed by the BAR",
         "A register's width must be one of its BAR's access sizes, or the driver could never access it whole.";
     REG_MISALIGNED = "E0304", "register not naturally aligned",
@@ -248,15 +248,21 @@ codes! {
     BAD_CALL = "E0404", "invalid hook call",
         "A hook is called with as many arguments as it declares, and only hooks with a return type can be used in expressions.";
     NO_INTERRUPT_SOURCE = "E0501", "interrupt without a pin or MSI",
-        "`level`, `status` and `ack` describe an interrupt: declare `pin A..D` or `msi N`.";
+        "`level`, `status`, `mine` and `ack` describe an interrupt: declare `pin A..D` or `msi N`.";
     LEVEL_CONFLICT = "E0502", "explicit irq action with a derived level",
         "With `level EXPR` the line follows the expression after every access; `irq raise/lower/pulse` would fight it. Use one or the other.";
-    NO_STATUS = "E0503", "interrupt without a status register",
-        "The generated driver's handler reads `status` to tell its interrupt from others on a shared line. Declare `status REGISTER;` (and usually `ack`).";
+    NO_STATUS = "E0503", "INTx interrupt without `status` or `mine`",
+        "An INTx line may be shared: the generated driver's handler must tell its device's interrupts from others'. Declare `status REGISTER;` (the interrupt is the device's while the register is non-zero) or `mine EXPR;` (any test over registers, e.g. `mine (IIR & 1) == 0;`), and usually `ack`. MSI-only interrupts need neither: a vector is the device's own.";
     BAD_PIN = "E0504", "invalid interrupt pin",
         "Interrupt pins are A, B, C or D.";
     NO_INTERRUPT = "E0505", "the device has no interrupt",
         "`expect irq`, `irq` actions and `msi` actions need an `interrupt { pin ..; }` or `msi N;`.";
+    HANDLER_EXPR = "E0510", "the interrupt handler cannot evaluate this",
+        "`mine`, `ack` values and `when` conditions are evaluated by the generated driver's interrupt handler, which sees only what it reads from the device: constants, registers and their fields (read once per interrupt, see the README's interrupt section), `value` (the `status` register), operators and `if`. Device state, hooks, `let`s, `fn`s, timers, streams and FIFOs live in the model and are not visible there; show them in a register instead.";
+    HANDLER_UNREADABLE = "E0511", "the interrupt handler reads a register that always reads 0",
+        "A register named in `mine`, an `ack` value or a `when` condition is read by the driver's handler; this one is write-only (no readable field, no `read`), so the test would see 0 whatever the device does. Name a readable register, or make this one readable.";
+    VALUE_WITHOUT_STATUS = "E0512", "`value` in the interrupt block without `status`",
+        "In `mine`, `ack` and `when`, `value` is the `status` register the handler read. Without `status REG;` it stands for nothing: declare `status`, or name the register itself (`ack IRQ = IRQ;`).";
     DMA_NO_BUFFER = "E0601", "no DMA buffer declared",
         "`dma.addr` and `dma[..]` in scenarios refer to the driver's DMA buffer: declare its size with `dma_buffer SIZE;`.";
     DMA_RANGE = "E0602", "range outside the DMA buffer",

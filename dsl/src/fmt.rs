@@ -167,19 +167,20 @@ fn role(r: Rule) -> Role {
         file | device_body | bar_body | device | interrupt | bar | config_block | capability
         | register | block | scenario => Role::Container,
         language | include | description | id_item | revision | class_item | subsystem
-        | pin_item | msi_item | level_item | status_item | ack_item | state | strings_init
-        | type_name | buffer_type | scalar_type | hook | hook_params | hook_param | dma_buffer
-        | bar_kind | prefetchable | unmapped_item | unmapped_kind | access_item | unaligned
-        | invalid_item | invalid_kind | access_kind | array_len | field | bits | enum_variants
-        | enum_variant | read_item | on_read | on_write | if_stmt | irq_stmt | irq_op
-        | msi_stmt | dma_stmt | dma_write | dma_read | assign | assign_op | call_stmt | source
-        | random_src | pattern_src | word_src | place | field_ref | index | expr | not | neg
-        | bit_not | or | and | eq | ne | le | ge | shl | shr | lt | gt | bit_or | bit_xor
-        | bit_and | add | sub | mul | div | rem | if_expr | index_kw | value_kw | dma_addr
-        | window_item | window_access | access_prop | call | location | raw_location
-        | config_kw | cap_kind | expect_irq | no_kw | expect_dma | fill_step | dma_range
-        | expect_step | wait_step | write_step | read_step | invalid_step | invalid_write
-        | invalid_read | ident | number | string | string_inner | boolean | EOI => Role::Plain,
+        | pin_item | msi_item | level_item | status_item | mine_item | ack_item | state
+        | strings_init | type_name | buffer_type | scalar_type | hook | hook_params
+        | hook_param | dma_buffer | bar_kind | prefetchable | unmapped_item | unmapped_kind
+        | access_item | unaligned | invalid_item | invalid_kind | access_kind | array_len
+        | field | bits | enum_variants | enum_variant | read_item | on_read | on_write
+        | if_stmt | irq_stmt | irq_op | msi_stmt | dma_stmt | dma_write | dma_read | assign
+        | assign_op | call_stmt | source | random_src | pattern_src | word_src | place
+        | field_ref | index | expr | not | neg | bit_not | or | and | eq | ne | le | ge | shl
+        | shr | lt | gt | bit_or | bit_xor | bit_and | add | sub | mul | div | rem | if_expr
+        | index_kw | value_kw | dma_addr | window_item | window_access | access_prop | call
+        | location | raw_location | config_kw | cap_kind | expect_irq | no_kw | expect_dma
+        | fill_step | dma_range | expect_step | wait_step | write_step | read_step
+        | invalid_step | invalid_write | invalid_read | ident | number | string | string_inner
+        | boolean | EOI => Role::Plain,
         _ if format!("{r:?}").starts_with("k_") => Role::Plain,
         _ => Role::Unknown,
     }

@@ -225,16 +225,74 @@ pub struct Interrupt {
     /// Derived level: the line is this expression, recomputed after every
     /// access. When absent, `irq raise/lower/pulse` drive a latched line.
     pub level: Option<Expr>,
-    /// Register the driver's handler reads; non-zero means "ours".
+    /// `status REG;`: a register the driver's handler reads first; `value`
+    /// in `mine` and `ack` stands for it (the checker rewrites `value` to
+    /// [`Expr::Register`] of it).
     pub status: Option<RegId>,
-    /// Register and value the handler writes to acknowledge (`value` in the
-    /// expression is the status it read).
-    pub ack: Option<(RegId, Expr)>,
+    /// When an interrupt is the device's (non-zero: it is). `mine EXPR;`,
+    /// or `REG != 0` for a lone `status REG;`. `None`: the spec gives no
+    /// test (an MSI-only device: its vectors are its own), so every
+    /// interrupt is the device's. Uses only constants, operators, `if`,
+    /// registers and fields ([`Interrupt::handler_reads`]).
+    pub mine: Option<Expr>,
+    /// The acknowledging writes, in spec order: each one whose condition
+    /// holds is written (the same expressions as `mine`).
+    pub acks: Vec<Ack>,
+}
+
+/// `ack REG = VALUE [when COND];`
+#[derive(Debug, Clone)]
+pub struct Ack {
+    pub register: RegId,
+    pub value: Expr,
+    /// Written only when this is non-zero (`None`: always).
+    pub when: Option<Expr>,
 }
 
 impl Interrupt {
     pub fn any(&self) -> bool {
         self.pin.is_some() || self.msi_vectors.is_some()
+    }
+
+    /// The registers the driver's handler reads, each exactly once, in this
+    /// order: first the `status` register and those `mine` names (in order
+    /// of first mention); then, only once the interrupt is known to be the
+    /// device's, the registers only the acks name (ack by ack, `when`
+    /// before value, in order of first mention). Every `mine`, `when` and
+    /// ack value is evaluated over these values; no register is read again
+    /// after a write. Returns (read before `mine`, read after).
+    pub fn handler_reads(&self) -> (Vec<RegId>, Vec<RegId>) {
+        // Left to right (source order); depth is bounded by MAX_EXPR_DEPTH.
+        fn regs(e: &Expr, out: &mut Vec<RegId>) {
+            match e {
+                Expr::Register(r) | Expr::Field(r, _) if !out.contains(r) => out.push(*r),
+                Expr::Unary(_, x) => regs(x, out),
+                Expr::Binary(_, a, b) => {
+                    regs(a, out);
+                    regs(b, out);
+                }
+                Expr::Cond(c, a, b) => {
+                    regs(c, out);
+                    regs(a, out);
+                    regs(b, out);
+                }
+                _ => {}
+            }
+        }
+        let mut first = Vec::new();
+        first.extend(self.status);
+        if let Some(m) = &self.mine {
+            regs(m, &mut first);
+        }
+        let mut all = first.clone();
+        for a in &self.acks {
+            if let Some(w) = &a.when {
+                regs(w, &mut all);
+            }
+            regs(&a.value, &mut all);
+        }
+        let then = all.split_off(first.len());
+        (first, then)
     }
 }
 

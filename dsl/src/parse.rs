@@ -671,37 +671,55 @@ impl ParseSession<'_> {
 
     fn interrupt(&mut self, cx: Cx, span: Span, inner: Vec<Pair<'_, Rule>>) -> InterruptAst {
         let mut items = Vec::new();
+        let mut malformed = false;
         for p in inner {
             let item_span = Self::span(cx, &p);
             let rule = p.as_rule();
             if rule == Rule::recover_item {
                 self.recover(cx, &p, Rule::only_interrupt_item);
+                malformed = true;
                 continue;
             }
             let mut parts = p.into_inner().filter(|i| !is_keyword(i.as_rule()));
-            let (Some(first), second) = (parts.next(), parts.next()) else {
+            let (Some(first), second, third) = (parts.next(), parts.next(), parts.next()) else {
+                malformed = true;
                 continue;
             };
             let item = match rule {
-                Rule::pin_item => InterruptItem::Pin(Self::ident(cx, first)),
-                Rule::msi_item => InterruptItem::Msi(self.number(cx, first)),
-                Rule::level_item => match self.expr(cx, first) {
-                    Some(e) => InterruptItem::Level(e),
-                    None => continue,
-                },
-                Rule::status_item => InterruptItem::Status(Self::ident(cx, first)),
+                Rule::pin_item => Some(InterruptItem::Pin(Self::ident(cx, first))),
+                Rule::msi_item => Some(InterruptItem::Msi(self.number(cx, first))),
+                Rule::level_item => self.expr(cx, first).map(InterruptItem::Level),
+                Rule::status_item => Some(InterruptItem::Status(Self::ident(cx, first))),
+                Rule::mine_item => self.expr(cx, first).map(InterruptItem::Mine),
                 Rule::ack_item => {
                     let register = Self::ident(cx, first);
-                    match second.and_then(|e| self.expr(cx, e)) {
-                        Some(value) => InterruptItem::Ack { register, value },
-                        None => continue,
+                    let value = second.and_then(|e| self.expr(cx, e));
+                    let when = match third {
+                        Some(w) => self.expr(cx, w).map(Some),
+                        None => Some(None),
+                    };
+                    match (value, when) {
+                        (Some(value), Some(when)) => Some(InterruptItem::Ack {
+                            register,
+                            value,
+                            when,
+                        }),
+                        _ => None,
                     }
                 }
-                _ => continue,
+                _ => None,
             };
-            items.push((item, item_span));
+            match item {
+                Some(item) => items.push((item, item_span)),
+                // Reported by the expression parser (E0003 and friends).
+                None => malformed = true,
+            }
         }
-        InterruptAst { span, items }
+        InterruptAst {
+            span,
+            items,
+            malformed,
+        }
     }
 
     fn state(
@@ -2056,6 +2074,8 @@ fn rule_description(r: Rule) -> Option<&'static str> {
         k_stream => "`stream`",
         k_timer => "`timer`",
         k_vmm => "`vmm`",
+        k_mine => "`mine`",
+        k_when => "`when`",
         every_kw => "`every`",
         time_unit => "a time unit (ns, us, ms, s)",
         vmm_kind => "a VMM request (reset, poweroff, stop, panic, crashloaded)",

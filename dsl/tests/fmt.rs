@@ -186,3 +186,14 @@ fn included_fragments_are_formatted_too() {
         Some("register A @ 0 : u32 rw;\nregister B @ 4 : u32 rw {\n    field f [0] rw;\n}\n")
     );
 }
+
+#[test]
+fn interrupt_protocol_items_are_laid_out() {
+    let text = "device t { id 0x1b36:0x0001; interrupt { pin A ;mine ( IIR & 1 )==0 ;\n\
+        ack CLR = 1   when IIR==6; ack LAST=IIR.id ; } }\n";
+    let want = "device t {\n    id 0x1b36:0x0001;\n    interrupt {\n        pin A;\n\
+        \x20       mine (IIR & 1) == 0;\n        ack CLR = 1 when IIR == 6;\n        ack LAST = IIR.id;\n    }\n}\n";
+    let got = format(text).expect("parses");
+    assert_eq!(got, want, "\n{got}");
+    assert_eq!(format(&got).as_deref(), Some(want));
+}

@@ -308,3 +308,33 @@ fn thread_cpu_time() -> std::time::Duration {
         .expect("schedstat's first field");
     std::time::Duration::from_nanos(ns)
 }
+
+/// E0302's hint told the author of a banked register (two registers at one
+/// offset, chosen by a mode bit) to move one elsewhere, away from what
+/// works: one register whose `read`/`on write` choose the bank by state.
+#[test]
+fn overlap_hint_for_banked_registers_shows_the_working_pattern() {
+    let hint = |body: &str| {
+        let c = compile_str("t.pcidev", &device(body));
+        let d = c
+            .diagnostics
+            .iter()
+            .find(|d| d.code == pcidevc_dsl::diag::REG_OVERLAP)
+            .expect("E0302");
+        d.hint.clone().unwrap_or_default()
+    };
+    let banked = hint(
+        "    bar 0 io size 8 {\n        register RBR @ 0x0 : u8 ro;\n        register DLL @ 0x0 : u8 rw;\n    }\n",
+    );
+    assert!(
+        banked.contains("one register") && banked.contains("read if dlab"),
+        "{banked}"
+    );
+    let partial = hint(
+        "    bar 0 io size 8 {\n        register A @ 0x0 : u32 rw;\n        register B @ 0x2 : u16 rw;\n    }\n",
+    );
+    assert!(
+        partial.contains("read a `state` from two registers"),
+        "{partial}"
+    );
+}

@@ -185,7 +185,19 @@ fn kitchen_sink_identity_states_hooks_interrupt() {
         irq.status.map(|r| dev.register(r).name.as_str()),
         Some("IRQ_STATUS")
     );
-    assert!(matches!(&irq.ack, Some((r, Expr::Value)) if dev.register(*r).name == "IRQ_STATUS"));
+    // `ack IRQ_STATUS = value;`: `value` is the status register.
+    assert!(matches!(
+        &irq.acks[..],
+        [ir::Ack { register, value: Expr::Register(v), when: None }]
+            if dev.register(*register).name == "IRQ_STATUS" && v == register
+    ));
+    // A lone `status` means "mine while it is non-zero".
+    assert!(matches!(
+        &irq.mine,
+        Some(Expr::Binary(ir::BinOp::Ne, a, b))
+            if matches!(**a, Expr::Register(r) if Some(r) == irq.status)
+                && matches!(**b, Expr::Const(0))
+    ));
     assert_eq!(dev.dma_buffer, Some(1 << 20));
     assert_eq!(dev.dma_mask_bits, 64);
     assert!(dev.does_dma());
@@ -823,12 +835,34 @@ impl Seen {
         self.add("pin", irq.pin.is_some());
         self.add("msi", irq.msi_vectors.is_some());
         self.add("level", irq.level.is_some());
-        self.add("ack", irq.ack.is_some());
+        self.add("ack", !irq.acks.is_empty());
+        self.add("status", irq.status.is_some());
+        self.add("mine", irq.mine.is_some());
+        // `mine` written out, not the one `status` implies.
+        let implied = irq.status.map(|s| {
+            ir::Expr::Binary(
+                ir::BinOp::Ne,
+                Box::new(ir::Expr::Register(s)),
+                Box::new(ir::Expr::Const(0)),
+            )
+        });
+        self.add(
+            "mine_written",
+            irq.mine.is_some() && format!("{:?}", irq.mine) != format!("{:?}", implied),
+        );
+        self.add("acks_several", irq.acks.len() > 1);
         if let Some(l) = &irq.level {
             self.expr(l);
         }
-        if let Some((_, e)) = &irq.ack {
-            self.expr(e);
+        if let Some(m) = &irq.mine {
+            self.expr(m);
+        }
+        for a in &irq.acks {
+            self.add("ack_when", a.when.is_some());
+            self.expr(&a.value);
+            if let Some(w) = &a.when {
+                self.expr(w);
+            }
         }
         self.add("dma_buffer", dev.dma_buffer.is_some());
         for b in &dev.bars {
@@ -940,6 +974,11 @@ fn the_valid_corpus_uses_every_construct() {
     all("msi", &["true", "false"]);
     all("level", &["true", "false"]);
     all("ack", &["true", "false"]);
+    all("status", &["true", "false"]);
+    all("mine", &["true", "false"]);
+    all("mine_written", &["true"]);
+    all("acks_several", &["true"]);
+    all("ack_when", &["true", "false"]);
     all("dma_buffer", &["true", "false"]);
     all(
         "bar",

@@ -76,13 +76,14 @@ module.exports = grammar({
     subsystem: $ => seq('subsystem', $.number, ':', $.number, ';'),
 
     interrupt: $ => seq('interrupt', '{', repeat(choice(
-      $.pin_item, $.msi_item, $.level_item, $.status_item, $.ack_item,
+      $.pin_item, $.msi_item, $.level_item, $.status_item, $.mine_item, $.ack_item,
     )), '}'),
     pin_item: $ => seq('pin', $.identifier, ';'),
     msi_item: $ => seq('msi', $.number, ';'),
     level_item: $ => seq('level', $._expr, ';'),
     status_item: $ => seq('status', $.identifier, ';'),
-    ack_item: $ => seq('ack', $.identifier, '=', $._expr, ';'),
+    mine_item: $ => seq('mine', $._expr, ';'),
+    ack_item: $ => seq('ack', $.identifier, '=', $._expr, optional(seq('when', $._expr)), ';'),
 
     state: $ => seq(
       'state', field('name', $.identifier), ':', $._type,

@@ -305,18 +305,23 @@ impl<H: Hooks> Registers for Device<H> {
 pub mod scenarios {
     use super::{Device, Hooks};
     use pcidev_runtime::scenario::{
-        Cmp, Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
+        Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
+        Step, StepValue,
     };
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
-    /// The acknowledge value the driver's handler writes, from the status it read.
-    pub fn ack_value(value: u64) -> u64 {
-        value
+    /// The driver's interrupt handler: the spec's `mine (IRQ_STATUS != 0)`, `ack IRQ_ACK = IRQ_STATUS`.
+    pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+        let r0 = io.read(Loc::bar(0, 0x24, 4));
+        if r0 == 0x0 {
+            return false;
+        }
+        io.write(Loc::bar(0, 0x64, 4), r0);
+        true
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc::bar(0, 0x24, 4)),
-        ack: Some((Loc::bar(0, 0x64, 4), ack_value)),
+        handle: Some(handle_irq),
     };
     /// Scenario `identity`: card id and liveness.
     pub static IDENTITY: Scenario = Scenario {

@@ -217,18 +217,23 @@ impl<H: Hooks> Registers for Device<H> {
 pub mod scenarios {
     use super::{Device, Hooks};
     use pcidev_runtime::scenario::{
-        Cmp, Data, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
+        Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
+        Step, StepValue,
     };
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x20000;
-    /// The acknowledge value the driver's handler writes, from the status it read.
-    pub fn ack_value(_value: u64) -> u64 {
-        0
+    /// The driver's interrupt handler: the spec's `mine (IRQ != 0)`, `ack IRQ = 0`.
+    pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+        let r0 = io.read(Loc::bar(0, 0, 4));
+        if r0 == 0x0 {
+            return false;
+        }
+        io.write(Loc::bar(0, 0, 4), 0);
+        true
     }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc::bar(0, 0, 4)),
-        ack: Some((Loc::bar(0, 0, 4), ack_value)),
+        handle: Some(handle_irq),
     };
     /// Scenario `probe`: the seed driver's probe sequence.
     pub static PROBE: Scenario = Scenario {

@@ -316,7 +316,9 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
-    const TIMERS: &'static [&'static str] = &["wdt"];
+    fn timers(&self) -> &'static [&'static str] {
+        &["wdt"]
+    }
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         if timer == 0 {
             self.fire_wdt(ctx);
@@ -351,7 +353,7 @@ pub mod scenarios {
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
     /// How the driver recognises and acknowledges its interrupt.
-    pub static HANDLER: Handler = Handler { status: None, ack: None };
+    pub static HANDLER: Handler = Handler { handle: None };
     /// Scenario `expiry`: stage 1, stage 2, machine reset.
     pub static EXPIRY: Scenario = Scenario {
         name: "expiry",

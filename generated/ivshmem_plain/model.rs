@@ -256,7 +256,7 @@ pub mod scenarios {
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
     /// How the driver recognises and acknowledges its interrupt.
-    pub static HANDLER: Handler = Handler { status: None, ack: None };
+    pub static HANDLER: Handler = Handler { handle: None };
     /// Scenario `registers`: registers after reset.
     pub static REGISTERS: Scenario = Scenario {
         name: "registers",

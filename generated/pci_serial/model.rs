@@ -512,7 +512,9 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
-    const TIMERS: &'static [&'static str] = &["char_timeout", "tx_retry"];
+    fn timers(&self) -> &'static [&'static str] {
+        &["char_timeout", "tx_retry"]
+    }
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         match timer {
             0 => self.fire_char_timeout(ctx),
@@ -520,7 +522,9 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
-    const STREAMS: &'static [&'static str] = &["line"];
+    fn streams(&self) -> &'static [&'static str] {
+        &["line"]
+    }
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         if stream == 0 {
             self.input_line(ctx, byte);
@@ -560,22 +564,29 @@ impl<H: Hooks> Registers for Device<H> {
 pub mod scenarios {
     use super::{Device, Hooks};
     use pcidev_runtime::scenario::{
-        Cmp, Handler, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep, Step,
-        StepValue,
+        Cmp, Handler, HandlerIo, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep,
+        Step, StepValue,
     };
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+    /// The driver's interrupt handler: the spec's `mine ((IIR_FCR & 1) == 0)`.
+    pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+        let r0 = io.read(Loc::bar(0, 2, 1));
+        if (r0 & 0x1) != 0x0 {
+            return false;
+        }
+        true
+    }
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
-        status: Some(Loc::bar(0, 2, 1)),
-        ack: None,
+        handle: Some(handle_irq),
     };
     /// Scenario `autoconfig`: Linux 8250 autoconfig finds a 16550A.
     pub static AUTOCONFIG: Scenario = Scenario {
         name: "autoconfig",
         steps: &[
             ScenarioStep::new(
-                261,
+                266,
                 "expect IER == 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 1, 1),
@@ -585,12 +596,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                262,
+                267,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                263,
+                268,
                 "expect IER == 0x00 mask 0x0f;",
                 Step::Expect {
                     loc: Loc::bar(0, 1, 1),
@@ -600,12 +611,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                264,
+                269,
                 "write IER = 0x0f;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0xf)),
             ),
             ScenarioStep::new(
-                265,
+                270,
                 "expect IER == 0x0f mask 0x0f;",
                 Step::Expect {
                     loc: Loc::bar(0, 1, 1),
@@ -615,12 +626,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                266,
+                271,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                268,
+                273,
                 "expect MCR == 0x08;",
                 Step::Expect {
                     loc: Loc::bar(0, 4, 1),
@@ -630,7 +641,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                269,
+                274,
                 "expect LCR == 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 3, 1),
@@ -640,12 +651,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                270,
+                275,
                 "write MCR = 0x1a;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x1a)),
             ),
             ScenarioStep::new(
-                271,
+                276,
                 "expect MSR == 0x90 mask 0xf0;",
                 Step::Expect {
                     loc: Loc::bar(0, 6, 1),
@@ -655,32 +666,32 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                272,
+                277,
                 "write MCR = 0x08;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
-                274,
+                279,
                 "write LCR = 0xbf;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
-                275,
+                280,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                276,
+                281,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                278,
+                283,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                279,
+                284,
                 "expect IIR_FCR == 0xc0 mask 0xc0;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -690,12 +701,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                281,
+                286,
                 "write LCR = 0x80;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                282,
+                287,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -705,12 +716,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                284,
+                289,
                 "write LCR = 0xbf;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
-                285,
+                290,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -720,12 +731,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                287,
+                292,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                288,
+                293,
                 "expect MCR == 0x08;",
                 Step::Expect {
                     loc: Loc::bar(0, 4, 1),
@@ -735,44 +746,44 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                289,
+                294,
                 "write LCR = 0xe0;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(290, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(295, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
             ScenarioStep::new(
-                291,
+                296,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                292,
+                297,
                 "write MCR = 0x18;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
-                293,
+                298,
                 "write LCR = 0xe0;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(294, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(299, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
             ScenarioStep::new(
-                295,
+                300,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                296,
+                301,
                 "write MCR = 0x08;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
-                298,
+                303,
                 "write IIR_FCR = 0x21;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
-                299,
+                304,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -782,22 +793,22 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                300,
+                305,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                301,
+                306,
                 "write LCR = 0x80;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
-                302,
+                307,
                 "write IIR_FCR = 0x21;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
-                303,
+                308,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -807,22 +818,22 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                304,
+                309,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                305,
+                310,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                307,
+                312,
                 "write IER = 0x40;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0x40)),
             ),
             ScenarioStep::new(
-                308,
+                313,
                 "expect IER == 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 1, 1),
@@ -832,43 +843,43 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                309,
+                314,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                311,
+                316,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                312,
+                317,
                 "write MCR = 0x08;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
-                313,
+                318,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                314,
+                319,
                 "write IIR_FCR = 0x07;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
-                315,
+                320,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
-            ScenarioStep::new(316, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(321, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
             ScenarioStep::new(
-                317,
+                322,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                318,
+                323,
                 "expect IIR_FCR == 0x01;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -878,7 +889,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                319,
+                324,
                 "expect LSR == 0x60;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -894,17 +905,17 @@ pub mod scenarios {
         name: "fifo_depth",
         steps: &[
             ScenarioStep::new(
-                324,
+                329,
                 "write IIR_FCR = 0x07;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
-                325,
+                330,
                 "write MCR = 0x18;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
-                326,
+                331,
                 "repeat 16",
                 Step::Repeat {
                     count: 16u32,
@@ -912,12 +923,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                326,
+                331,
                 "write RBR_THR = 0x5a;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x5a)),
             ),
             ScenarioStep::new(
-                327,
+                332,
                 "expect LSR == 0x61;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -927,7 +938,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                328,
+                333,
                 "expect rx.len == 16;",
                 Step::ExpectState {
                     probe: Probe::FifoLen(15u32),
@@ -937,12 +948,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                329,
+                334,
                 "write RBR_THR = 0xa5;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xa5)),
             ),
             ScenarioStep::new(
-                330,
+                335,
                 "expect LSR == 0x63;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -952,7 +963,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                331,
+                336,
                 "expect LSR == 0x61;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -962,7 +973,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                332,
+                337,
                 "repeat 16",
                 Step::Repeat {
                     count: 16u32,
@@ -970,7 +981,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                332,
+                337,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
@@ -980,7 +991,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                333,
+                338,
                 "expect LSR == 0x60;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -990,7 +1001,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                334,
+                339,
                 "expect output line \"\";",
                 Step::ExpectOutput {
                     stream: 0u32,
@@ -998,12 +1009,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                335,
+                340,
                 "write MCR = 0x08;",
                 Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
-                336,
+                341,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
@@ -1014,17 +1025,17 @@ pub mod scenarios {
         name: "transmit",
         steps: &[
             ScenarioStep::new(
-                341,
+                346,
                 "write RBR_THR = 0x68;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x68)),
             ),
             ScenarioStep::new(
-                342,
+                347,
                 "write RBR_THR = 0x69;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x69)),
             ),
             ScenarioStep::new(
-                343,
+                348,
                 "expect output line \"hi\";",
                 Step::ExpectOutput {
                     stream: 0u32,
@@ -1032,7 +1043,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                344,
+                349,
                 "expect LSR == 0x60;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -1042,17 +1053,17 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                345,
+                350,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                346,
+                351,
                 "write RBR_THR = 0x21;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
-                347,
+                352,
                 "expect output line \"!\";",
                 Step::ExpectOutput {
                     stream: 0u32,
@@ -1060,13 +1071,13 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                349,
+                354,
                 "write IER = 0x02;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(2)),
             ),
-            ScenarioStep::new(350, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(355, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                351,
+                356,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -1075,14 +1086,14 @@ pub mod scenarios {
                     cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(352, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(357, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
-                353,
+                358,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                354,
+                359,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
@@ -1093,17 +1104,17 @@ pub mod scenarios {
         name: "receive_timeout",
         steps: &[
             ScenarioStep::new(
-                360,
+                365,
                 "write IIR_FCR = 0xc1;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0xc1)),
             ),
             ScenarioStep::new(
-                361,
+                366,
                 "write IER = 0x01;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                362,
+                367,
                 "input line \"abc\";",
                 Step::Input {
                     stream: 0u32,
@@ -1111,7 +1122,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                363,
+                368,
                 "expect rx.len == 3;",
                 Step::ExpectState {
                     probe: Probe::FifoLen(15u32),
@@ -1121,7 +1132,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                364,
+                369,
                 "expect LSR == 0x61;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -1130,43 +1141,9 @@ pub mod scenarios {
                     cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(365, "expect no irq;", Step::ExpectIrq(false)),
-            ScenarioStep::new(
-                366,
-                "expect IIR_FCR == 0xc1;",
-                Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
-                    value: StepValue::new(0xc1),
-                    mask: u64::MAX,
-                    cmp: Cmp::Eq,
-                },
-            ),
-            ScenarioStep::new(367, "advance 4 ms;", Step::Advance(4000000u64)),
-            ScenarioStep::new(368, "expect no irq;", Step::ExpectIrq(false)),
-            ScenarioStep::new(369, "advance 200 us;", Step::Advance(200000u64)),
-            ScenarioStep::new(370, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(370, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
                 371,
-                "expect IIR_FCR == 0xcc;",
-                Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
-                    value: StepValue::new(0xcc),
-                    mask: u64::MAX,
-                    cmp: Cmp::Eq,
-                },
-            ),
-            ScenarioStep::new(
-                372,
-                "expect RBR_THR == 0x61;",
-                Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
-                    value: StepValue::new(0x61),
-                    mask: u64::MAX,
-                    cmp: Cmp::Eq,
-                },
-            ),
-            ScenarioStep::new(
-                373,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -1175,17 +1152,10 @@ pub mod scenarios {
                     cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(
-                374,
-                "expect char_timeout.running == 1;",
-                Step::ExpectState {
-                    probe: Probe::TimerRunning(0u32),
-                    cmp: Cmp::Eq,
-                    value: 1,
-                    mask: u64::MAX,
-                },
-            ),
-            ScenarioStep::new(375, "advance 5 ms;", Step::Advance(5000000u64)),
+            ScenarioStep::new(372, "advance 4 ms;", Step::Advance(4000000u64)),
+            ScenarioStep::new(373, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(374, "advance 200 us;", Step::Advance(200000u64)),
+            ScenarioStep::new(375, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 376,
                 "expect IIR_FCR == 0xcc;",
@@ -1198,20 +1168,20 @@ pub mod scenarios {
             ),
             ScenarioStep::new(
                 377,
-                "expect RBR_THR == 0x62;",
+                "expect RBR_THR == 0x61;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
-                    value: StepValue::new(0x62),
+                    value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
             ),
             ScenarioStep::new(
                 378,
-                "expect RBR_THR == 0x63;",
+                "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
-                    value: StepValue::new(0x63),
+                    loc: Loc::bar(0, 2, 1),
+                    value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
                 },
@@ -1229,6 +1199,47 @@ pub mod scenarios {
             ScenarioStep::new(380, "advance 5 ms;", Step::Advance(5000000u64)),
             ScenarioStep::new(
                 381,
+                "expect IIR_FCR == 0xcc;",
+                Step::Expect {
+                    loc: Loc::bar(0, 2, 1),
+                    value: StepValue::new(0xcc),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                382,
+                "expect RBR_THR == 0x62;",
+                Step::Expect {
+                    loc: Loc::bar(0, 0, 1),
+                    value: StepValue::new(0x62),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                383,
+                "expect RBR_THR == 0x63;",
+                Step::Expect {
+                    loc: Loc::bar(0, 0, 1),
+                    value: StepValue::new(0x63),
+                    mask: u64::MAX,
+                    cmp: Cmp::Eq,
+                },
+            ),
+            ScenarioStep::new(
+                384,
+                "expect char_timeout.running == 1;",
+                Step::ExpectState {
+                    probe: Probe::TimerRunning(0u32),
+                    cmp: Cmp::Eq,
+                    value: 1,
+                    mask: u64::MAX,
+                },
+            ),
+            ScenarioStep::new(385, "advance 5 ms;", Step::Advance(5000000u64)),
+            ScenarioStep::new(
+                386,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -1237,14 +1248,14 @@ pub mod scenarios {
                     cmp: Cmp::Eq,
                 },
             ),
-            ScenarioStep::new(382, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(387, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
-                383,
+                388,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                384,
+                389,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
@@ -1255,12 +1266,12 @@ pub mod scenarios {
         name: "back_pressure",
         steps: &[
             ScenarioStep::new(
-                389,
+                394,
                 "write IIR_FCR = 0x01;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                390,
+                395,
                 "input line \"0123456789abcdefXYZ\";",
                 Step::Input {
                     stream: 0u32,
@@ -1268,7 +1279,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                391,
+                396,
                 "expect rx.len == 16;",
                 Step::ExpectState {
                     probe: Probe::FifoLen(15u32),
@@ -1278,7 +1289,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                392,
+                397,
                 "expect LSR == 0x61;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -1288,16 +1299,16 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                393,
+                398,
                 "repeat 16",
                 Step::Repeat {
                     count: 16u32,
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(393, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(398, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
             ScenarioStep::new(
-                394,
+                399,
                 "expect rx.len == 3;",
                 Step::ExpectState {
                     probe: Probe::FifoLen(15u32),
@@ -1307,7 +1318,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                395,
+                400,
                 "expect RBR_THR == 0x58;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
@@ -1317,7 +1328,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                396,
+                401,
                 "expect RBR_THR == 0x59;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
@@ -1327,7 +1338,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                397,
+                402,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
@@ -1337,7 +1348,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                398,
+                403,
                 "expect LSR == 0x60;",
                 Step::Expect {
                     loc: Loc::bar(0, 5, 1),
@@ -1347,7 +1358,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                399,
+                404,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
@@ -1358,22 +1369,22 @@ pub mod scenarios {
         name: "rx_trigger",
         steps: &[
             ScenarioStep::new(
-                405,
+                410,
                 "write LCR = 0x83;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
-                406,
+                411,
                 "write RBR_THR = 0x01;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                407,
+                412,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                408,
+                413,
                 "expect RBR_THR == 0x01;",
                 Step::Expect {
                     loc: Loc::bar(0, 0, 1),
@@ -1383,7 +1394,7 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                409,
+                414,
                 "expect IER == 0x00;",
                 Step::Expect {
                     loc: Loc::bar(0, 1, 1),
@@ -1393,12 +1404,12 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                410,
+                415,
                 "write LCR = 0x03;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(3)),
             ),
             ScenarioStep::new(
-                411,
+                416,
                 "expect char_ns == 86800;",
                 Step::ExpectState {
                     probe: Probe::State(14u32),
@@ -1408,35 +1419,35 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                412,
+                417,
                 "write IIR_FCR = 0x41;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x41)),
             ),
             ScenarioStep::new(
-                413,
+                418,
                 "write IER = 0x01;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
-                414,
+                419,
                 "input line [0x10, 0x20, 0x30];",
                 Step::Input {
                     stream: 0u32,
                     bytes: b"\x10 0",
                 },
             ),
-            ScenarioStep::new(415, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(420, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
-                416,
+                421,
                 "input line [0x40];",
                 Step::Input {
                     stream: 0u32,
                     bytes: b"@",
                 },
             ),
-            ScenarioStep::new(417, "expect irq;", Step::ExpectIrq(true)),
+            ScenarioStep::new(422, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
-                418,
+                423,
                 "expect IIR_FCR == 0xc4;",
                 Step::Expect {
                     loc: Loc::bar(0, 2, 1),
@@ -1446,37 +1457,37 @@ pub mod scenarios {
                 },
             ),
             ScenarioStep::new(
-                419,
+                424,
                 "repeat 4",
                 Step::Repeat {
                     count: 4u32,
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(419, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
-            ScenarioStep::new(420, "expect no irq;", Step::ExpectIrq(false)),
+            ScenarioStep::new(424, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(425, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
-                421,
+                426,
                 "write IER = 0x00;",
                 Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                422,
+                427,
                 "write IIR_FCR = 0x00;",
                 Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
-                423,
+                428,
                 "write LCR = 0x83;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
-                424,
+                429,
                 "write RBR_THR = 0x0c;",
                 Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xc)),
             ),
             ScenarioStep::new(
-                425,
+                430,
                 "write LCR = 0x00;",
                 Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
             ),

@@ -947,7 +947,7 @@ pub mod scenarios {
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
     /// How the driver recognises and acknowledges its interrupt.
-    pub static HANDLER: Handler = Handler { status: None, ack: None };
+    pub static HANDLER: Handler = Handler { handle: None };
     /// Scenario `mmio_no_eventfd`: test 0, as rust_driver_pci runs it.
     pub static MMIO_NO_EVENTFD: Scenario = Scenario {
         name: "mmio_no_eventfd",

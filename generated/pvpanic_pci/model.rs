@@ -172,7 +172,7 @@ pub mod scenarios {
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
     /// How the driver recognises and acknowledges its interrupt.
-    pub static HANDLER: Handler = Handler { status: None, ack: None };
+    pub static HANDLER: Handler = Handler { handle: None };
     /// Scenario `panic`: the guest reports a panic.
     pub static PANIC: Scenario = Scenario {
         name: "panic",

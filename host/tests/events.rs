@@ -73,8 +73,14 @@ impl Registers for Uartish {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
-    const TIMERS: &'static [&'static str] = &["tick"];
-    const STREAMS: &'static [&'static str] = &["line"];
+
+    fn timers(&self) -> &'static [&'static str] {
+        &["tick"]
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &["line"]
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
         match reg {

@@ -9,8 +9,8 @@
 //!   compiled by pcidevc), through `Model::bar_read`/`bar_write` (the BAR's
 //!   offsets, as `Serial::read`/`write` take them), its `line` stream
 //!   drained every 1024 bytes;
-//! - `interpreted`: `Model<Interp>` of the same spec, the same way (skipped,
-//!   with the reason printed, while the interpreter refuses the spec).
+//! - `interpreted`: `Model<Interp>` of the same spec, the same way
+//!   (`pcidev-host --spec specs/pci_serial.pcidev`'s model).
 //!
 //! Groups (per iteration):
 //! - `serial_tx`: transmit one byte as the 8250's polled console does: read
@@ -136,23 +136,14 @@ fn bench(c: &mut Criterion) {
     let mut superio = configured(Serial::new(NoTrigger, std::io::sink()));
     let mut generated = configured(ModelUart::new(pci_serial::model()));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/pci_serial.pcidev");
-    let mut interpreted = match Spec::load(&path) {
-        Ok(spec) => Some(configured(ModelUart::new(
-            spec.model(Box::new(DefaultHooks::quiet())),
-        ))),
-        Err(e) => {
-            eprintln!("interpreted: skipped: {e}");
-            None
-        }
-    };
+    let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut interpreted = configured(ModelUart::new(spec.model(Box::new(DefaultHooks::quiet()))));
     macro_rules! group {
         ($name:literal, $mix:ident) => {{
             let mut g = c.benchmark_group($name);
             run(&mut g, "vm_superio", &mut superio, $mix);
             run(&mut g, "generated", &mut generated, $mix);
-            if let Some(i) = interpreted.as_mut() {
-                run(&mut g, "interpreted", i, $mix);
-            }
+            run(&mut g, "interpreted", &mut interpreted, $mix);
             g.finish();
         }};
     }

@@ -9,14 +9,22 @@
 //! then `on write` runs with `value`. Registers whose read (write) has no
 //! effect are not dispatched at all, as in generated code. The interrupt
 //! level is the `level` expression, else the latched level when the device
-//! has an interrupt, else low. Reset restores every state and register.
+//! has an interrupt, else low. Reset restores every state and register
+//! except `sticky` states.
+//!
+//! Language v2: a timer's fire block runs on `timer_expired`, a stream's
+//! `ready` answers `stream_ready` (always ready without one) and its
+//! `on input` runs on `stream_input` with `byte`; timers and streams are
+//! named per loaded spec (`Registers::timers`/`streams`); `probe` answers
+//! scalar states and FIFOs as the generated `probe` does.
 
 use pcidev_core::access::{lanes_mask, write_fields};
 use pcidev_core::ops::truncate;
+use pcidev_core::scenario::Probe;
 use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers};
 use pcidevc_dsl::ir::{self, RegId};
 
-use crate::eval::{Data, Run, Slot};
+use crate::eval::{Data, Run, Slot, World};
 use crate::hooks::{DefaultHooks, Hooks};
 use crate::spec::Spec;
 
@@ -82,7 +90,7 @@ impl Interp {
             .position(|s| s.name == name)?;
         match &self.data.states[i] {
             Slot::Scalar(v) => Some(*v),
-            Slot::Buffer(_) => None,
+            Slot::Buffer(_) | Slot::Fifo(_) => None,
         }
     }
 
@@ -97,16 +105,27 @@ impl Interp {
         Some(self.data.storage[i])
     }
 
-    fn run<'a>(&'a mut self, ctx: &'a mut DeviceCtx, value: u64) -> (Run<'a>, &'a mut Data) {
+    fn run<'a>(
+        &'a mut self,
+        ctx: &'a mut DeviceCtx,
+        value: u64,
+        byte: u64,
+    ) -> (Run<'a>, &'a mut Data) {
         (
-            Run {
-                spec: self.spec,
-                ctx: Some(ctx),
-                hooks: Some(self.hooks.as_mut()),
+            Run::new(
+                self.spec,
+                World::Mut(ctx),
+                Some(self.hooks.as_mut()),
                 value,
-            },
+                byte,
+            ),
             &mut self.data,
         )
+    }
+
+    /// An evaluation without effects (`&DeviceCtx`, no hooks).
+    fn look<'a>(&'a self, ctx: &'a DeviceCtx) -> Run<'a> {
+        Run::new(self.spec, World::Shared(ctx), None, 0, 0)
     }
 }
 
@@ -120,7 +139,7 @@ impl Interp {
             return 0;
         }
         let r = spec.device.register(id);
-        let (mut run, data) = self.run(ctx, 0);
+        let (mut run, data) = self.run(ctx, 0, 0);
         let value = match &r.read {
             Some(e) => run.eval(data, e),
             None => data.storage[id.0] & plan.readable,
@@ -141,7 +160,7 @@ impl Interp {
             return;
         }
         let r = spec.device.register(id);
-        let (mut run, data) = self.run(ctx, value);
+        let (mut run, data) = self.run(ctx, value, 0);
         if plan.stores {
             let mask = lanes_mask(lanes);
             let slot = &mut data.storage[id.0];
@@ -197,36 +216,73 @@ impl Registers for Interp {
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
         let irq = &self.spec.device.interrupt;
         match &irq.level {
-            Some(e) => {
-                let mut run = Run {
-                    spec: self.spec,
-                    ctx: None,
-                    hooks: None,
-                    value: 0,
-                };
-                run.eval(&self.data, e) != 0
-            }
+            Some(e) => self.look(ctx).eval(&self.data, e) != 0,
             None if irq.any() => ctx.latched_irq(),
             None => false,
         }
     }
 
     fn reset(&mut self) {
-        let mut fresh = Data::reset(self.spec);
-        // Windowed buffers are reset in place, as generated code does: a
-        // buffer shared with the VMM stays shared.
-        let mut done = Vec::new();
-        for &s in &self.spec.window_states {
-            if done.contains(&s) {
-                continue;
-            }
-            done.push(s);
-            if let (Some(old), Some(new)) = (self.data.bytes_mut(s), fresh.bytes_mut(s)) {
-                std::mem::swap(old, new);
-                new.reset(&self.spec.device.state(s).init);
-            }
+        self.data.reset_keeping_sticky(self.spec);
+    }
+
+    fn timers(&self) -> &'static [&'static str] {
+        self.spec.timer_names
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        self.spec.stream_names
+    }
+
+    fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
+        let spec = self.spec;
+        if let Some(t) = spec.device.timers.get(timer) {
+            let (mut run, data) = self.run(ctx, 0, 0);
+            run.exec_all(data, &t.on_fire);
         }
-        self.data = fresh;
+    }
+
+    fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
+        match self
+            .spec
+            .device
+            .streams
+            .get(stream)
+            .and_then(|s| s.ready.as_ref())
+        {
+            Some(e) => self.look(ctx).eval(&self.data, e) != 0,
+            None => true,
+        }
+    }
+
+    fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
+        let spec = self.spec;
+        if let Some(s) = spec.device.streams.get(stream) {
+            let (mut run, data) = self.run(ctx, 0, u64::from(byte));
+            run.exec_all(data, &s.on_input);
+        }
+    }
+
+    fn probe(&self, probe: Probe) -> Option<u64> {
+        let dev = &self.spec.device;
+        let (i, fifo) = match probe {
+            Probe::State(i) => (i, false),
+            Probe::FifoLen(i) | Probe::FifoFront(i) => (i, true),
+            Probe::TimerRunning(_) | Probe::TimerRemaining(_) => return None,
+        };
+        let id = ir::StateId(usize::try_from(i).ok()?);
+        let state = dev.states.get(id.0)?;
+        match (state.ty, fifo) {
+            (ir::Type::Bool | ir::Type::Uint(_), false) => Some(self.data.scalar(id)),
+            (ir::Type::Fifo { .. }, true) => {
+                let f = self.data.fifo(id)?;
+                Some(match probe {
+                    Probe::FifoLen(_) => f.count(),
+                    _ => f.front(),
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -259,6 +315,7 @@ impl std::fmt::Debug for StateView<'_> {
                     s.field(&state.name, b)
                 }
                 (_, Slot::Buffer(b)) => s.field(&state.name, &&**b),
+                (_, Slot::Fifo(q)) => s.field(&state.name, q),
             };
         }
         s.finish()

@@ -1,24 +1,33 @@
-//! Differential testing: the same guest accesses on two models (a
-//! generated one and the interpreter), compared access by access.
+//! Differential testing: the same guest accesses, passing time and stream
+//! input on two models (a generated one and the interpreter), compared
+//! action by action.
 //!
 //! Used by `tests/differential.rs` (bounded, in `cargo test`) and by the
 //! `interp` cargo-fuzz target (unbounded). An [`Access`] is decoded from a
 //! 16-byte record, the layout of the `models` fuzz target:
-//! `[kind, bar, size, _, offset: u32 LE, value: u64 LE]`; [`AccessGen`]
-//! produces records biased towards what reaches device behaviour (decoding
-//! enabled, bus mastering, MSI programmed, offsets at and around registers,
-//! small DMA addresses), while still producing every size 0..=9, unaligned
-//! and out-of-range offsets, unknown BARs and resets.
+//! `[kind, bar, size, _, offset: u32 LE, value: u64 LE]`, `kind % 7`
+//! choosing config write/read, BAR write/read, reset, virtual time passing
+//! (`Model::advance`) or one byte of stream input (see [`Access::decode`]).
+//! [`AccessGen`] produces records biased towards what reaches device
+//! behaviour (decoding enabled, bus mastering, MSI programmed, offsets at
+//! and around registers, small DMA addresses, time advanced to just
+//! before, at and after the next deadline, input on the spec's streams),
+//! while still producing every size 0..=9, unaligned and out-of-range
+//! offsets, unknown BARs and streams, and resets.
 //!
-//! After every access [`Pair::step`] compares: the bytes read, the access
-//! result, the INTx line, the interrupt sink's edges and MSI messages, the
-//! trace events, and (every [`Pair::check_state`]) the device state
-//! (`State`/`Storage` as their `Debug` forms), the config space and guest
-//! memory (DMA bytes).
+//! After every action [`Pair::step`] compares: the bytes read, the result
+//! (for time: how many timers fired; for input: whether it was taken), the
+//! INTx line, the interrupt sink's edges and MSI messages, the trace
+//! events, the bytes sent on every stream, the VMM requests, the clock,
+//! the next deadline, every timer's running/remaining and every stream's
+//! readiness; and (every [`Pair::check_state`]) the device state
+//! (`State`/`Storage` as their `Debug` forms), the state probes, the
+//! config space and guest memory (DMA bytes).
 
 use std::sync::{Arc, Mutex};
 
 use pcidev_core::data::Xorshift32;
+use pcidev_core::scenario::Probe;
 use pcidev_runtime::vm_memory::{Bytes, GuestAddress};
 use pcidev_runtime::{
     AccessOutcome, DeviceInfo, GuestMem, InterruptSink, Model, MsiMessage, Registers, TraceBuffer,
@@ -34,15 +43,46 @@ pub const RECORD: usize = 16;
 /// One guest action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
-    ConfigWrite { offset: u64, data: Vec<u8> },
-    ConfigRead { offset: u64, len: usize },
-    BarWrite { bar: u8, offset: u64, data: Vec<u8> },
-    BarRead { bar: u8, offset: u64, len: usize },
+    ConfigWrite {
+        offset: u64,
+        data: Vec<u8>,
+    },
+    ConfigRead {
+        offset: u64,
+        len: usize,
+    },
+    BarWrite {
+        bar: u8,
+        offset: u64,
+        data: Vec<u8>,
+    },
+    BarRead {
+        bar: u8,
+        offset: u64,
+        len: usize,
+    },
     Reset,
+    /// `Model::advance(ns)`.
+    Advance {
+        ns: u64,
+    },
+    /// Advance to the next deadline (side `a`'s) plus `slack` ns (which may
+    /// be negative: just before it); nothing when no timer runs.
+    AdvanceToDeadline {
+        slack: i8,
+    },
+    /// `Model::stream_input(stream, byte)`.
+    Input {
+        stream: u8,
+        byte: u8,
+    },
 }
 
 impl Access {
-    /// Decode a 16-byte record (see the module docs).
+    /// Decode a 16-byte record (see the module docs). Time: `bar` bit 0
+    /// set advances to the next deadline with the low value byte as signed
+    /// slack, else by `value % 2^(8 + size_byte % 32)` ns. Input: `bar` is
+    /// the stream, the low value byte the byte.
     pub fn decode(rec: &[u8; RECORD]) -> Access {
         let (kind, bar, size) = (rec[0], rec[1] % 8, usize::from(rec[2] % 10));
         let mut off = [0u8; 4];
@@ -51,7 +91,7 @@ impl Access {
         let mut val = [0u8; 8];
         val.copy_from_slice(&rec[8..16]);
         let data: Vec<u8> = (0..size).map(|i| val[i % 8]).collect();
-        match kind % 5 {
+        match kind % 7 {
             0 => Access::ConfigWrite {
                 offset: offset % 0x110,
                 data,
@@ -66,7 +106,17 @@ impl Access {
                 offset,
                 len: size,
             },
-            _ => Access::Reset,
+            4 => Access::Reset,
+            5 if rec[1] & 1 != 0 => Access::AdvanceToDeadline {
+                slack: val[0] as i8,
+            },
+            5 => Access::Advance {
+                ns: u64::from_le_bytes(val) % (1u64 << (8 + u32::from(rec[2]) % 32)),
+            },
+            _ => Access::Input {
+                stream: rec[1],
+                byte: val[0],
+            },
         }
     }
 }
@@ -76,14 +126,41 @@ impl Access {
 pub struct AccessGen {
     rng: Xorshift32,
     info: &'static DeviceInfo,
+    timers: usize,
+    streams: usize,
 }
 
 impl AccessGen {
-    /// A generator for `info`'s layout, from `seed`.
+    /// A generator for `info`'s layout, from `seed` (no time, no input:
+    /// see [`Self::with_time`]).
     pub fn new(info: &'static DeviceInfo, seed: u32) -> Self {
         AccessGen {
             rng: Xorshift32::new(seed),
             info,
+            timers: 0,
+            streams: 0,
+        }
+    }
+
+    /// Also let time pass (when the device has `timers`) and deliver input
+    /// on its `streams`.
+    pub fn with_time(mut self, timers: usize, streams: usize) -> Self {
+        self.timers = timers;
+        self.streams = streams;
+        self
+    }
+
+    /// Time to let pass: mostly below and around the shortest timer
+    /// (100 µs) and a UART's character times, sometimes milliseconds,
+    /// rarely up to a second (bounded so that a debug-build test stays
+    /// fast: a 100 µs periodic timer fires 10 000 times in a second).
+    fn duration(&mut self) -> u64 {
+        match self.below(16) {
+            0..=4 => u64::from(self.below(200_000)),
+            5..=9 => u64::from(self.below(2_000_000)),
+            10..=13 => u64::from(self.below(50)) * 1_000_000,
+            14 => u64::from(self.below(3)),
+            _ => u64::from(self.below(1_000)) * 1_000_000,
         }
     }
 
@@ -125,9 +202,34 @@ impl AccessGen {
     pub fn next_record(&mut self) -> [u8; RECORD] {
         let mut rec = [0u8; RECORD];
         let roll = self.below(100);
+        let timed = self.timers > 0 || self.streams > 0;
         let (kind, bar, size, offset, value): (u8, u8, u8, u32, u64) = match roll {
             // Reset, rarely.
             0 => (4, 0, 0, 0, 0),
+            // Time: to the next deadline (just before, at, just after) or
+            // by some duration.
+            15..=22 if timed && self.timers > 0 => {
+                if self.below(2) == 0 {
+                    let slack = [0u8, 0, 0xff, 1, self.below(256) as u8][self.below(5) as usize];
+                    (5, 1, 0, 0, u64::from(slack))
+                } else {
+                    // size byte 24: value % 2^32 (the duration is below).
+                    (5, 0, 24, 0, self.duration())
+                }
+            }
+            // Stream input: a declared stream (mostly) or any id.
+            15..=30 if timed && self.streams > 0 => {
+                let stream = if self.below(16) == 0 {
+                    self.below(256) as u8
+                } else {
+                    self.below(self.streams as u32) as u8
+                };
+                let byte = match self.below(4) {
+                    0 => b"a\n\r\x00"[self.below(4) as usize],
+                    _ => self.below(256) as u8,
+                };
+                (6, stream, 0, 0, u64::from(byte))
+            }
             // Enable decoding and bus mastering (usually), or any COMMAND.
             1..=4 => {
                 let v = if self.below(4) == 0 {
@@ -298,7 +400,60 @@ impl<R: Registers> Side<R> {
                 self.model.reset();
                 (Vec::new(), true)
             }
+            Access::Advance { ns } => {
+                let fired = self.model.advance(*ns);
+                ((fired as u64).to_le_bytes().to_vec(), true)
+            }
+            // Resolved by `Pair::step` into `Advance`.
+            Access::AdvanceToDeadline { .. } => (Vec::new(), false),
+            Access::Input { stream, byte } => {
+                let taken = self.model.stream_input(usize::from(*stream), *byte);
+                (Vec::new(), taken)
+            }
         }
+    }
+
+    /// What the device did to the outside world besides interrupts and the
+    /// trace, taken (bytes sent per stream, VMM requests), and its timers
+    /// and streams as the host sees them.
+    fn effects(&mut self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for i in 0..self.model.streams().len() {
+            let bytes = self.model.take_output(i);
+            let ready = self.model.stream_ready(i);
+            let _ = write!(out, "stream {i}: sent {bytes:?} ready {ready}; ");
+        }
+        let _ = write!(out, "vmm {:?}; ", self.model.take_vmm_requests());
+        let _ = write!(
+            out,
+            "now {} next {:?}; ",
+            self.model.now(),
+            self.model.next_deadline()
+        );
+        for i in 0..self.model.timers().len() as u32 {
+            let _ = write!(
+                out,
+                "timer {i}: {:?} {:?}; ",
+                self.model.probe(Probe::TimerRunning(i)),
+                self.model.probe(Probe::TimerRemaining(i))
+            );
+        }
+        out
+    }
+
+    /// Every state probe (scalars, FIFO length and front) by index.
+    fn probes(&self) -> Vec<[Option<u64>; 3]> {
+        // Indices past the last state answer `None` on both sides.
+        (0..256u32)
+            .map(|i| {
+                [
+                    self.model.probe(Probe::State(i)),
+                    self.model.probe(Probe::FifoLen(i)),
+                    self.model.probe(Probe::FifoFront(i)),
+                ]
+            })
+            .collect()
     }
 
     fn memory(&self) -> Vec<u8> {
@@ -323,12 +478,20 @@ impl<R: Registers> Side<R> {
 pub struct Pair<A: Registers, B: Registers> {
     pub a: Side<A>,
     pub b: Side<B>,
-    /// Accesses applied so far.
+    /// Actions applied so far (guest accesses, resets, time, input).
     pub steps: u64,
+    /// Of those, time passing and stream input (not guest accesses).
+    pub outside: u64,
     /// Trace events compared so far.
     pub events: u64,
     /// BAR accesses that reached registers (traced `Done`) so far.
     pub bar_done: u64,
+    /// Timer firings, stream bytes taken, bytes sent and VMM requests
+    /// seen so far (traced `TimerFired`, `StreamIn`, `StreamOut`, `Vmm`).
+    pub fired: u64,
+    pub inputs: u64,
+    pub sent: u64,
+    pub vmm: u64,
 }
 
 /// Where and how the two models differed.
@@ -359,8 +522,13 @@ impl<A: Registers, B: Registers> Pair<A, B> {
             a,
             b,
             steps: 0,
+            outside: 0,
             events: 0,
             bar_done: 0,
+            fired: 0,
+            inputs: 0,
+            sent: 0,
+            vmm: 0,
         }
     }
 
@@ -377,6 +545,26 @@ impl<A: Registers, B: Registers> Pair<A, B> {
     /// trace.
     pub fn step(&mut self, access: &Access) -> Result<(), Mismatch> {
         self.steps += 1;
+        if matches!(
+            access,
+            Access::Advance { .. } | Access::AdvanceToDeadline { .. } | Access::Input { .. }
+        ) {
+            self.outside += 1;
+        }
+        let resolved;
+        let access = match access {
+            Access::AdvanceToDeadline { slack } => {
+                let Some(due) = self.a.model.next_deadline() else {
+                    return Ok(());
+                };
+                let ns = due.saturating_sub(self.a.model.now());
+                resolved = Access::Advance {
+                    ns: ns.saturating_add_signed(i64::from(*slack)),
+                };
+                &resolved
+            }
+            other => other,
+        };
         let ra = self.a.apply(access);
         let rb = self.b.apply(access);
         if ra != rb {
@@ -397,7 +585,20 @@ impl<A: Registers, B: Registers> Pair<A, B> {
         if ta != tb {
             return Err(self.differ(Some(access), format!("trace {ta:?} vs {tb:?}")));
         }
+        let (ea, eb) = (self.a.effects(), self.b.effects());
+        if ea != eb {
+            return Err(self.differ(Some(access), format!("effects {ea} vs {eb}")));
+        }
         self.events += ta.len() as u64;
+        for e in &ta {
+            match e {
+                TraceEvent::TimerFired { .. } => self.fired += 1,
+                TraceEvent::StreamIn { .. } => self.inputs += 1,
+                TraceEvent::StreamOut { .. } => self.sent += 1,
+                TraceEvent::Vmm { .. } => self.vmm += 1,
+                _ => {}
+            }
+        }
         self.bar_done += ta
             .iter()
             .filter(|e| {
@@ -425,6 +626,10 @@ impl<A: Registers, B: Registers> Pair<A, B> {
         if sa != sb {
             return Err(self.differ(None, format!("state {sa} vs {sb}")));
         }
+        let (pa, pb) = (self.a.probes(), self.b.probes());
+        if pa != pb {
+            return Err(self.differ(None, format!("state probes {pa:?} vs {pb:?}")));
+        }
         let (ca, cb) = (self.a.config(), self.b.config());
         if ca != cb {
             return Err(self.differ(None, format!("config space {ca:x?} vs {cb:x?}")));
@@ -438,7 +643,8 @@ impl<A: Registers, B: Registers> Pair<A, B> {
     /// `count` generated accesses from `seed`, state checked every
     /// `check_every` accesses and at the end.
     pub fn run_random(&mut self, seed: u32, count: u64, check_every: u64) -> Result<(), Mismatch> {
-        let mut g = AccessGen::new(self.a.model.info(), seed);
+        let (timers, streams) = (self.a.model.timers().len(), self.a.model.streams().len());
+        let mut g = AccessGen::new(self.a.model.info(), seed).with_time(timers, streams);
         for i in 0..count {
             let access = Access::decode(&g.next_record());
             self.step(&access)?;

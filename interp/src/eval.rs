@@ -15,13 +15,22 @@
 //!   and the value (the generated `{ let index = ..; let byte = ..; }`).
 //! - DMA evaluates address, length, then the source's operands; a device
 //!   buffer range that does not fit gives `BAD_BUFFER_RANGE` untraced.
+//! - A `let` is evaluated where it is used, every time (hooks it calls are
+//!   called and traced each time, as the generated `let_NAME` method is).
+//! - A `fn` call converts its arguments to the parameter types (left to
+//!   right), evaluates the body with them and truncates the result to the
+//!   return type; arguments are kept on a stack in [`Run`].
+//! - `start T after D unit` multiplies (wrapping) before the runtime clamps;
+//!   `send S v` sends `v as u8`; `F.push(v)` pushes `v` truncated to the
+//!   element type; timers, streams, VMM requests go through the runtime's
+//!   `DeviceCtx` exactly as generated code calls it.
 //!
 //! Each `match` below names every IR variant: a new construct in the IR is
 //! a compile error here until the interpreter implements it.
 
 use pcidev_core::ops::{eval_binary, eval_unary, set_field, truncate};
 use pcidev_runtime::ops::{buf_get, buf_range, buf_range_mut, buf_set, msi_vector};
-use pcidev_runtime::{DMA_STATUS_BAD_BUFFER_RANGE, DeviceCtx, DmaOutcome};
+use pcidev_runtime::{DMA_STATUS_BAD_BUFFER_RANGE, DeviceCtx, DmaOutcome, DynFifo};
 use pcidevc_dsl::ir::{self, BinOp, Expr, IrqOp, Place, Stmt, UnOp};
 
 use crate::hooks::Hooks;
@@ -34,6 +43,8 @@ pub(crate) enum Slot {
     Scalar(u64),
     /// Byte buffers (the runtime's type, which a window needs).
     Buffer(pcidev_runtime::Bytes),
+    /// FIFO states (elements already truncated to the element type).
+    Fifo(DynFifo),
 }
 
 /// The device's variables: states and register storage.
@@ -59,8 +70,9 @@ impl Data {
                 }
                 ir::Type::Bool => Slot::Scalar(u64::from(s.reset != 0)),
                 ir::Type::Uint(bits) => Slot::Scalar(truncate(s.reset, bits)),
-                // Refused at load (`spec::unsupported`).
-                ir::Type::Fifo { .. } => Slot::Scalar(0),
+                ir::Type::Fifo { capacity, .. } => {
+                    Slot::Fifo(DynFifo::new(usize::try_from(capacity).unwrap_or(0)))
+                }
             })
             .collect();
         let storage = d
@@ -77,7 +89,43 @@ impl Data {
         Data { states, storage }
     }
 
-    fn scalar(&self, s: ir::StateId) -> u64 {
+    /// Reset values, except that `sticky` states keep their value in
+    /// `self` (the generated `reset`).
+    pub fn reset_keeping_sticky(&mut self, spec: &Spec) {
+        let mut fresh = Data::reset(spec);
+        for (i, s) in spec.device.states.iter().enumerate() {
+            let windowed = spec.window_states.iter().any(|w| w.0 == i);
+            if (s.sticky || windowed)
+                && let (Some(new), Some(old)) = (fresh.states.get_mut(i), self.states.get_mut(i))
+            {
+                std::mem::swap(new, old);
+                // Windowed buffers are reset in place, as generated code
+                // does: a buffer shared with the VMM stays shared.
+                if !s.sticky
+                    && let Slot::Buffer(b) = new
+                {
+                    b.reset(&s.init);
+                }
+            }
+        }
+        *self = fresh;
+    }
+
+    pub fn fifo(&self, s: ir::StateId) -> Option<&DynFifo> {
+        match self.states.get(s.0) {
+            Some(Slot::Fifo(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn fifo_mut(&mut self, s: ir::StateId) -> Option<&mut DynFifo> {
+        match self.states.get_mut(s.0) {
+            Some(Slot::Fifo(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn scalar(&self, s: ir::StateId) -> u64 {
         match self.states.get(s.0) {
             Some(Slot::Scalar(v)) => *v,
             // Buffers are only indexed (the checker guarantees it).
@@ -112,15 +160,66 @@ impl Data {
     }
 }
 
-/// What an evaluation may touch besides the data: the spec, the world
-/// (`None` for the interrupt level, which has no effects), the hooks and
-/// the `value` in scope.
+/// The runtime's context as an evaluation sees it: mutable in actions,
+/// shared where the generated code has `&DeviceCtx` (the interrupt
+/// level, a stream's `ready`), which have no effects.
+pub(crate) enum World<'a> {
+    Mut(&'a mut DeviceCtx),
+    Shared(&'a DeviceCtx),
+}
+
+impl World<'_> {
+    fn get(&self) -> &DeviceCtx {
+        match self {
+            World::Mut(c) => c,
+            World::Shared(c) => c,
+        }
+    }
+
+    fn get_mut(&mut self) -> Option<&mut DeviceCtx> {
+        match self {
+            World::Mut(c) => Some(c),
+            World::Shared(_) => None,
+        }
+    }
+}
+
+/// What an evaluation may touch besides the data: the spec, the world, the
+/// hooks (`None` where the generated code may not call them), and what is
+/// in scope.
 pub(crate) struct Run<'a> {
     pub spec: &'static Spec,
-    pub ctx: Option<&'a mut DeviceCtx>,
+    pub ctx: World<'a>,
     pub hooks: Option<&'a mut dyn Hooks>,
     /// `value` in `on write` (the written value); 0 elsewhere.
     pub value: u64,
+    /// `byte` in a stream's `on input`; 0 elsewhere.
+    pub byte: u64,
+    /// Arguments of the `fn` calls being evaluated (innermost last), and
+    /// where the innermost call's start.
+    params: Vec<u64>,
+    param_base: usize,
+}
+
+impl<'a> Run<'a> {
+    /// An evaluation in `ctx` with `value` and `byte` in scope.
+    pub fn new(
+        spec: &'static Spec,
+        ctx: World<'a>,
+        hooks: Option<&'a mut dyn Hooks>,
+        value: u64,
+        byte: u64,
+    ) -> Self {
+        Run {
+            spec,
+            ctx,
+            hooks,
+            value,
+            byte,
+            params: Vec::new(),
+            param_base: 0,
+        }
+    }
 }
 
 impl Run<'_> {
@@ -191,21 +290,50 @@ impl Run<'_> {
                     self.eval(data, b)
                 }
             }
-            // Language v2: `Spec::load` refuses specs that use these
-            // (`spec::unsupported`), so they are never evaluated.
-            Expr::TimerRunning(_)
-            | Expr::TimerRemaining(_)
-            | Expr::FifoLen(_)
-            | Expr::FifoFront(_)
-            | Expr::FifoFull(_)
-            | Expr::FifoEmpty(_)
-            | Expr::StreamSpace(_)
-            | Expr::Byte
-            | Expr::Let(_)
-            | Expr::Fn(..)
-            | Expr::Param(_) => 0,
-            Expr::AccessSize => self.ctx.as_deref().map_or(0, DeviceCtx::access_size),
-            Expr::AccessMask => self.ctx.as_deref().map_or(0, DeviceCtx::access_mask),
+            Expr::AccessSize => self.ctx.get().access_size(),
+            Expr::AccessMask => self.ctx.get().access_mask(),
+            Expr::TimerRunning(t) => u64::from(self.ctx.get().timer_running(t.0)),
+            Expr::TimerRemaining(t) => self.ctx.get().timer_remaining(t.0),
+            Expr::FifoLen(s) => data.fifo(*s).map_or(0, DynFifo::count),
+            Expr::FifoFront(s) => data.fifo(*s).map_or(0, DynFifo::front),
+            Expr::FifoFull(s) => u64::from(data.fifo(*s).is_some_and(DynFifo::is_full)),
+            Expr::FifoEmpty(s) => u64::from(data.fifo(*s).is_some_and(DynFifo::is_empty)),
+            Expr::StreamSpace(s) => self.ctx.get().stream_space(s.0),
+            Expr::Byte => self.byte,
+            Expr::Let(l) => self.eval(data, &dev.let_(*l).value),
+            Expr::Fn(f, args) => self.call_fn(data, *f, args),
+            Expr::Param(i) => self.params.get(self.param_base + *i).copied().unwrap_or(0),
+        }
+    }
+
+    /// A `fn` call: arguments converted to the parameter types, the body
+    /// evaluated with them, the result converted to the return type.
+    fn call_fn(&mut self, data: &Data, f: ir::FnId, args: &[Expr]) -> u64 {
+        let func = self.spec.device.function(f);
+        let base = self.params.len();
+        for ((_, ty), a) in func.params.iter().zip(args) {
+            let v = self.convert_arg(data, *ty, a);
+            self.params.push(v);
+        }
+        let saved = std::mem::replace(&mut self.param_base, base);
+        let r = self.eval(data, &func.body);
+        self.param_base = saved;
+        self.params.truncate(base);
+        match func.ret {
+            ir::Type::Bool => u64::from(r != 0),
+            ir::Type::Uint(bits) => truncate(r, bits),
+            ir::Type::Buffer(_) | ir::Type::Fifo { .. } => 0,
+        }
+    }
+
+    /// An argument of a hook or `fn` call, converted to the parameter type
+    /// (not evaluated for a type that cannot be a parameter: the generated
+    /// code passes 0 there).
+    fn convert_arg(&mut self, data: &Data, ty: ir::Type, a: &Expr) -> u64 {
+        match ty {
+            ir::Type::Bool => u64::from(self.eval(data, a) != 0),
+            ir::Type::Uint(bits) => truncate(self.eval(data, a), bits),
+            ir::Type::Buffer(_) | ir::Type::Fifo { .. } => 0,
         }
     }
 
@@ -215,14 +343,10 @@ impl Run<'_> {
         let hook = self.spec.device.hook(h);
         let mut values = Vec::with_capacity(hook.params.len());
         for ((_, ty), a) in hook.params.iter().zip(args) {
-            let v = self.eval(data, a);
-            values.push(match ty {
-                ir::Type::Bool => u64::from(v != 0),
-                ir::Type::Uint(bits) => truncate(v, *bits),
-                ir::Type::Buffer(_) | ir::Type::Fifo { .. } => 0,
-            });
+            let v = self.convert_arg(data, *ty, a);
+            values.push(v);
         }
-        if let Some(ctx) = self.ctx.as_deref_mut() {
+        if let Some(ctx) = self.ctx.get_mut() {
             ctx.hook(self.spec.hook_names[h.0]);
         }
         let Some(hooks) = self.hooks.as_deref_mut() else {
@@ -257,7 +381,7 @@ impl Run<'_> {
                 }
             }
             Stmt::Irq(op) => {
-                if let Some(ctx) = self.ctx.as_deref_mut() {
+                if let Some(ctx) = self.ctx.get_mut() {
                     match op {
                         IrqOp::Raise => ctx.set_irq(true),
                         IrqOp::Lower => ctx.set_irq(false),
@@ -267,7 +391,7 @@ impl Run<'_> {
             }
             Stmt::Msi(v) => {
                 let v = msi_vector(self.eval(data, v));
-                if let Some(ctx) = self.ctx.as_deref_mut() {
+                if let Some(ctx) = self.ctx.get_mut() {
                     ctx.msi_notify(v);
                 }
             }
@@ -296,14 +420,54 @@ impl Run<'_> {
             Stmt::Call { hook, args } => {
                 self.call(data, *hook, args);
             }
-            // Language v2: refused at load (`spec::unsupported`).
-            Stmt::TimerStart { .. }
-            | Stmt::TimerStop(_)
-            | Stmt::FifoPush(..)
-            | Stmt::FifoPop(_)
-            | Stmt::FifoClear(_)
-            | Stmt::Send(..)
-            | Stmt::Vmm(_) => {}
+            Stmt::TimerStart {
+                timer,
+                duration,
+                unit,
+                periodic,
+            } => {
+                let d = self.eval(data, duration);
+                let ns = eval_binary(BinOp::Mul, d, unit.nanos());
+                if let Some(ctx) = self.ctx.get_mut() {
+                    ctx.start_timer(timer.0, ns, *periodic);
+                }
+            }
+            Stmt::TimerStop(t) => {
+                if let Some(ctx) = self.ctx.get_mut() {
+                    ctx.stop_timer(t.0);
+                }
+            }
+            Stmt::FifoPush(st, v) => {
+                let bits = match self.spec.device.state(*st).ty {
+                    ir::Type::Fifo { elem_bits, .. } => elem_bits,
+                    _ => 64,
+                };
+                let v = truncate(self.eval(data, v), bits);
+                if let Some(f) = data.fifo_mut(*st) {
+                    f.push(v);
+                }
+            }
+            Stmt::FifoPop(st) => {
+                if let Some(f) = data.fifo_mut(*st) {
+                    f.pop();
+                }
+            }
+            Stmt::FifoClear(st) => {
+                if let Some(f) = data.fifo_mut(*st) {
+                    f.clear();
+                }
+            }
+            Stmt::Send(st, v) => {
+                let byte = self.eval(data, v) as u8;
+                if let Some(ctx) = self.ctx.get_mut() {
+                    ctx.send(st.0, byte);
+                }
+            }
+            Stmt::Vmm(r) => {
+                if let Some(ctx) = self.ctx.get_mut() {
+                    ctx.vmm_request(*r);
+                }
+            }
             Stmt::DmaWrite {
                 addr,
                 len,
@@ -349,7 +513,7 @@ impl Run<'_> {
                     ir::DmaDest::Buffer { state, offset } => {
                         let offset = self.eval(data, offset);
                         match buf_range_mut(data.buffer_mut(*state), offset, len) {
-                            Some(dst) => match self.ctx.as_deref_mut() {
+                            Some(dst) => match self.ctx.get_mut() {
                                 Some(c) => c.dma_read(addr, dst).status_code(),
                                 None => 0,
                             },
@@ -357,7 +521,7 @@ impl Run<'_> {
                         }
                     }
                     ir::DmaDest::Scalar(place) => {
-                        let (outcome, bytes) = match self.ctx.as_deref_mut() {
+                        let (outcome, bytes) = match self.ctx.get_mut() {
                             Some(c) => c.dma_read_le(addr, len),
                             None => (DmaOutcome::NoGuestMemory, 0),
                         };
@@ -376,7 +540,7 @@ impl Run<'_> {
 
     /// A DMA through the context (there always is one in actions).
     fn ctx_do(&mut self, f: impl FnOnce(&mut DeviceCtx) -> u64) -> u64 {
-        self.ctx.as_deref_mut().map_or(0, f)
+        self.ctx.get_mut().map_or(0, f)
     }
 
     /// The current value of a scalar place (compound assignment's left side).

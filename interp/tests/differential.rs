@@ -3,9 +3,12 @@
 //! compiled here by `#[pci_device]`, the same code generator) against the
 //! interpreter, under the same random config and BAR accesses (every size
 //! 0..=9, aligned or not, in and out of range, unknown BARs, resets; config
-//! accesses at and around configuration-space registers too):
-//! identical read values and results, INTx edges, MSI messages, traces,
-//! device state, config space and DMA bytes in guest memory.
+//! accesses at and around configuration-space registers too) interleaved,
+//! for specs with timers or streams, with virtual time passing (to, just
+//! before and just after the next deadline, or by a duration) and stream
+//! input: identical read values and results, timer firings, INTx edges, MSI
+//! messages, traces, bytes sent, VMM requests, timer and stream state,
+//! device state and probes, config space and DMA bytes in guest memory.
 //!
 //! Accesses per spec: `PCIDEV_DIFF_ACCESSES` if set, else 1 000 000 in an
 //! optimised build and 100 000 in a debug build (`cargo test` in CI). The
@@ -57,7 +60,8 @@ fn compare<R: Registers>(
     let spec = Spec::load(&repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let total = accesses();
     let per_seed = total.div_ceil(SEEDS);
-    let (mut events, mut bar_done) = (0, 0);
+    let (mut events, mut bar_done, mut outside) = (0, 0, 0);
+    let (mut fired, mut inputs, mut sent, mut vmm) = (0, 0, 0, 0);
     for seed in 0..SEEDS {
         let gen_model = generated();
         assert_eq!(
@@ -77,16 +81,33 @@ fn compare<R: Registers>(
         }
         events += pair.events;
         bar_done += pair.bar_done;
+        outside += pair.outside;
+        fired += pair.fired;
+        inputs += pair.inputs;
+        sent += pair.sent;
+        vmm += pair.vmm;
     }
     // The sequences reached the device: a run that only ever hit disabled
     // decoding or invalid offsets would compare nothing of interest.
     let has_registers = spec.info().bars.iter().any(|b| !b.registers.is_empty());
+    let guest = (per_seed * SEEDS).saturating_sub(outside);
     assert!(
-        !has_registers || bar_done * 4 >= total,
-        "{rel}: only {bar_done} of {total} accesses reached registers"
+        !has_registers || bar_done * 4 >= guest,
+        "{rel}: only {bar_done} of {guest} guest accesses reached registers"
     );
     eprintln!(
-        "{rel}: {total} accesses, {bar_done} reached registers, {events} trace events compared"
+        "{rel}: {total} actions, {guest} guest accesses, {bar_done} reached registers, {events} trace events compared; \
+         {fired} timer firings, {inputs} input bytes, {sent} bytes sent, {vmm} VMM requests"
+    );
+    // Specs with timers and streams had them exercised.
+    let (timers, streams) = (spec.device.timers.len(), spec.device.streams.len());
+    assert!(
+        timers == 0 || fired > 0,
+        "{rel}: no timer fired in {total} actions"
+    );
+    assert!(
+        streams == 0 || inputs > 0,
+        "{rel}: no stream input was taken in {total} actions"
     );
 }
 
@@ -126,6 +147,95 @@ fn a_different_model_is_caught() {
         .check_state()
         .and_then(|()| pair.run_random(1, 100_000, CHECK_EVERY));
     assert!(found.is_err(), "a changed reset value went unnoticed");
+}
+
+/// Language v2 semantics are compared too: each one-construct change of a
+/// v2 spec (stickiness, a timer's duration, a periodic timer, a VMM
+/// request, a FIFO push, a byte sent) is caught against the unchanged
+/// generated model.
+#[test]
+fn a_different_v2_model_is_caught() {
+    fn caught<R: Registers>(
+        rel: &str,
+        from: &str,
+        to: &str,
+        generated: impl Fn() -> Model<R>,
+        state: fn(&R) -> String,
+    ) {
+        let text = std::fs::read_to_string(repo(rel)).unwrap();
+        let changed = text.replace(from, to);
+        assert_ne!(text, changed, "{rel}: `{from}` is in the spec");
+        let spec = Spec::load_str("changed.pcidev", &changed).unwrap();
+        let found = (0..4).any(|seed| {
+            let mut pair = Pair::new(
+                Side::new(generated(), state),
+                Side::new(spec.model(quiet()), interp_state),
+            );
+            pair.check_state()
+                .and_then(|()| pair.run_random(seed, 20_000, CHECK_EVERY))
+                .is_err()
+        });
+        assert!(found, "{rel}: `{from}` -> `{to}` went unnoticed");
+    }
+    let serial = pcidev_models::pci_serial::model;
+    let serial_state = gen_state!(pcidev_models::pci_serial);
+    let cases = [
+        ("state fcr: u8 = 0 sticky;", "state fcr: u8 = 0;"),
+        ("after 4 * char_ns ns", "after 5 * char_ns ns"),
+        ("rx.push(byte);", "rx.push(byte + 1);"),
+        ("send line thr;", "send line thr ^ 1;"),
+    ];
+    for (from, to) in cases {
+        caught("specs/pci_serial.pcidev", from, to, serial, serial_state);
+    }
+    let wdt = pcidev_models::i6300esb::model;
+    let wdt_state = gen_state!(pcidev_models::i6300esb);
+    caught(
+        "specs/i6300esb.pcidev",
+        "vmm reset;",
+        "vmm poweroff;",
+        wdt,
+        wdt_state,
+    );
+    let v2 = || Model::new(corpus::v2_uart::Device::new(corpus::V2TimeStreams));
+    let v2_state = gen_state!(corpus::v2_uart);
+    caught(
+        "dsl/tests/valid/v2_time_streams.pcidev",
+        "start tick every 10 ms;",
+        "start tick after 10 ms;",
+        v2,
+        v2_state,
+    );
+}
+
+/// A periodic timer left running for a very long virtual time: both sides
+/// fire exactly `MAX_ADVANCE_FIRINGS` times one by one, then once more at
+/// the end of the jump, and end in the same state and clock.
+#[test]
+fn long_advances_are_bounded_alike() {
+    use pcidev_runtime::{COMMAND_IO_SPACE, MAX_ADVANCE_FIRINGS};
+    let rel = "dsl/tests/valid/v2_time_streams.pcidev";
+    let spec = Spec::load(&repo(rel)).unwrap();
+    let mut generated = Model::new(corpus::v2_uart::Device::new(corpus::V2TimeStreams));
+    let mut interpreted = spec.model(quiet());
+    // COMMAND.IO, then CTRL (BAR0 + 3) = 1: `start tick every 10 ms`.
+    generated.config_write(0x04, &COMMAND_IO_SPACE.to_le_bytes());
+    interpreted.config_write(0x04, &COMMAND_IO_SPACE.to_le_bytes());
+    generated.bar_write(0, 3, &[1]).unwrap();
+    interpreted.bar_write(0, 3, &[1]).unwrap();
+    // 2^21 periods of 10 ms.
+    let ns = (2u64 << 20) * 10_000_000;
+    let (fa, fb) = (generated.advance(ns), interpreted.advance(ns));
+    assert_eq!(fa, MAX_ADVANCE_FIRINGS + 1);
+    assert_eq!(fa, fb);
+    assert_eq!(generated.now(), interpreted.now());
+    assert_eq!(generated.next_deadline(), interpreted.next_deadline());
+    assert_eq!(
+        generated.take_vmm_requests(),
+        interpreted.take_vmm_requests()
+    );
+    let gen_state = gen_state!(corpus::v2_uart);
+    assert_eq!(gen_state(&generated.regs), interp_state(&interpreted.regs));
 }
 
 /// A difference only a configuration-space read shows (a computed read,
@@ -200,6 +310,40 @@ fn edu() {
     );
 }
 
+/// pci_serial (language v2: timers, a stream, FIFOs, sticky state, `let`,
+/// `fn`).
+#[test]
+fn pci_serial() {
+    compare(
+        "specs/pci_serial.pcidev",
+        pcidev_models::pci_serial::model,
+        gen_state!(pcidev_models::pci_serial),
+        quiet,
+    );
+}
+
+/// pvpanic_pci (language v2: `fn`, VMM requests).
+#[test]
+fn pvpanic_pci() {
+    compare(
+        "specs/pvpanic_pci.pcidev",
+        pcidev_models::pvpanic_pci::model,
+        gen_state!(pcidev_models::pvpanic_pci),
+        quiet,
+    );
+}
+
+/// i6300esb (language v2: a timer, sticky state, `fn`, `vmm reset`).
+#[test]
+fn i6300esb() {
+    compare(
+        "specs/i6300esb.pcidev",
+        pcidev_models::i6300esb::model,
+        gen_state!(pcidev_models::i6300esb),
+        quiet,
+    );
+}
+
 // ------------------------------------------------------------------ valid corpus
 
 mod corpus {
@@ -253,6 +397,37 @@ mod corpus {
     #[derive(Debug, Default)]
     pub struct Windows;
 
+    #[pci_device(spec = "../dsl/tests/valid/language_v1.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct LanguageV1;
+
+    #[pci_device(spec = "../dsl/tests/valid/v2_time_streams.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct V2TimeStreams;
+
+    #[pci_device(spec = "../dsl/tests/valid/readme_v2.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct ReadmeV2;
+
+    /// Hooks with state (`pick` alternates), so both sides must call them
+    /// exactly as often and in the same order.
+    #[pci_device(spec = "../dsl/tests/valid/v2_hooks.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct V2Hooks {
+        picks: u32,
+    }
+
+    impl v2_hooks::Hooks for V2Hooks {
+        fn jitter(&mut self, n: u8) -> u32 {
+            u32::from(n).wrapping_mul(0x9e37_79b9) >> 20
+        }
+        fn seen(&mut self, _b: u8, _odd: bool) {}
+        fn pick(&mut self) -> bool {
+            self.picks += 1;
+            !self.picks.is_multiple_of(3)
+        }
+    }
+
     #[pci_device(spec = "../dsl/tests/valid/readme_reference.pcidev")]
     #[derive(Debug, Default)]
     pub struct Readme;
@@ -278,6 +453,29 @@ fn kitchen_hooks() -> Box<dyn Hooks> {
             2 * (1 - args[0])
         }
         _ => 0x1234,
+    }))
+}
+
+/// The interpreter's side of `corpus::V2Hooks`: answers wider than the
+/// return types (which the interpreter truncates), arguments checked
+/// against the parameter types.
+fn v2_hooks() -> Box<dyn Hooks> {
+    let mut picks = 0u32;
+    Box::new(FnHooks(move |name: &str, args: &[u64]| match name {
+        "jitter" => {
+            assert!(args[0] <= 0xff, "a u8 argument");
+            (u64::from((args[0] as u32).wrapping_mul(0x9e37_79b9) >> 20)) | 0xabcd_0000_0000_0000
+        }
+        "seen" => {
+            assert!(args[0] <= 0xff && args[1] <= 1);
+            0x55
+        }
+        "pick" => {
+            picks += 1;
+            // A bool answer is `!= 0`.
+            if picks.is_multiple_of(3) { 0 } else { 0x107 }
+        }
+        _ => panic!("unknown hook {name}"),
     }))
 }
 
@@ -399,5 +597,48 @@ fn corpus_readme_reference() {
         || readme_reference::model(Readme),
         gen_state!(corpus::readme_reference),
         readme_hooks,
+    );
+}
+
+#[test]
+fn corpus_language_v1() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/language_v1.pcidev",
+        || Model::new(language_v1::Device::new(LanguageV1)),
+        gen_state!(corpus::language_v1),
+        quiet,
+    );
+}
+
+#[test]
+fn corpus_v2_time_streams() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/v2_time_streams.pcidev",
+        || Model::new(v2_uart::Device::new(V2TimeStreams)),
+        gen_state!(corpus::v2_uart),
+        quiet,
+    );
+}
+
+#[test]
+fn corpus_readme_v2() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/readme_v2.pcidev",
+        || Model::new(readme_v2::Device::new(ReadmeV2)),
+        gen_state!(corpus::readme_v2),
+        quiet,
+    );
+}
+
+#[test]
+fn corpus_v2_hooks() {
+    compare(
+        "dsl/tests/valid/v2_hooks.pcidev",
+        || corpus::v2_hooks::model(corpus::V2Hooks::default()),
+        gen_state!(corpus::v2_hooks),
+        v2_hooks,
     );
 }

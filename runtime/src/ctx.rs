@@ -167,6 +167,10 @@ impl DeviceCtx {
         &self.timers
     }
 
+    pub(crate) fn timer_names(&self) -> &'static [&'static str] {
+        self.timer_names
+    }
+
     pub(crate) fn timer_name(&self, id: usize) -> &'static str {
         self.timer_names.get(id).copied().unwrap_or("?")
     }
@@ -195,6 +199,14 @@ impl DeviceCtx {
 
     pub(crate) fn stream_name(&self, id: usize) -> &'static str {
         self.stream_names.get(id).copied().unwrap_or("?")
+    }
+
+    pub(crate) fn stream_names(&self) -> &'static [&'static str] {
+        self.stream_names
+    }
+
+    pub(crate) fn stream_count(&self) -> usize {
+        self.stream_names.len()
     }
 
     // ------------------------------------------------------------- VMM

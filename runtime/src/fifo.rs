@@ -4,6 +4,44 @@
 //! `Copy` when `T` is, so generated `State` structs keep their derives).
 //! Total operations, as the language defines them: `push` on a full FIFO
 //! and `pop` on an empty one do nothing; `front` of an empty FIFO is 0.
+//!
+//! [`DynFifo`] is the same ring with its capacity chosen at run time (the
+//! interpreter's FIFO states): both run the ring operations of [`Ring`],
+//! so they behave identically, and `DynFifo`'s `Debug` prints what the
+//! `Fifo` of the same contents prints (`Fifo { buf: [..], head, len }`).
+
+/// The ring operations both FIFO types share: a head index and a length
+/// over a buffer whose length is the capacity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Ring {
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    fn push<T>(&mut self, buf: &mut [T], value: T) {
+        let n = buf.len();
+        if self.len < n {
+            buf[(self.head + self.len) % n] = value;
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self, capacity: usize) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % capacity;
+            self.len -= 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Ring::default();
+    }
+
+    fn front<T: Copy>(&self, buf: &[T]) -> Option<T> {
+        (self.len > 0).then(|| buf[self.head])
+    }
+}
 
 /// A bounded first-in first-out queue of `N` elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,34 +64,40 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Default for Fifo<T, N> {
 impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     /// `NAME.push(v)`: append; nothing when full.
     pub fn push(&mut self, value: T) {
-        if self.len < N {
-            let tail = (self.head + self.len) % N;
-            self.buf[tail] = value;
-            self.len += 1;
+        let mut ring = self.ring();
+        ring.push(&mut self.buf, value);
+        self.set_ring(ring);
+    }
+
+    fn ring(&self) -> Ring {
+        Ring {
+            head: self.head,
+            len: self.len,
         }
+    }
+
+    fn set_ring(&mut self, ring: Ring) {
+        self.head = ring.head;
+        self.len = ring.len;
     }
 
     /// `NAME.pop()`: drop the first element; nothing when empty.
     pub fn pop(&mut self) {
-        if self.len > 0 {
-            self.head = (self.head + 1) % N;
-            self.len -= 1;
-        }
+        let mut ring = self.ring();
+        ring.pop(N);
+        self.set_ring(ring);
     }
 
     /// `NAME.clear()`.
     pub fn clear(&mut self) {
-        self.head = 0;
-        self.len = 0;
+        let mut ring = self.ring();
+        ring.clear();
+        self.set_ring(ring);
     }
 
     /// `NAME.front`: the first element, 0 when empty.
     pub fn front(&self) -> u64 {
-        if self.len == 0 {
-            0
-        } else {
-            self.buf[self.head].into()
-        }
+        self.ring().front(&self.buf).map_or(0, Into::into)
     }
 
     /// `NAME.len`. (Not `len()`: generated code compares it with numbers,
@@ -75,6 +119,71 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     /// The elements, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         (0..self.len).map(move |i| self.buf[(self.head + i) % N])
+    }
+}
+
+/// A FIFO of `u64` elements whose capacity is set at run time: the
+/// interpreter's `state NAME: fifo[T; N]` (elements are truncated to `T`
+/// by the caller, as generated code's `as T` does).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DynFifo {
+    buf: Box<[u64]>,
+    ring: Ring,
+}
+
+impl std::fmt::Debug for DynFifo {
+    /// As `Fifo`'s derived `Debug`, so states compare by their text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fifo")
+            .field("buf", &self.buf)
+            .field("head", &self.ring.head)
+            .field("len", &self.ring.len)
+            .finish()
+    }
+}
+
+impl DynFifo {
+    /// An empty FIFO holding at most `capacity` elements.
+    pub fn new(capacity: usize) -> Self {
+        DynFifo {
+            buf: vec![0; capacity].into_boxed_slice(),
+            ring: Ring::default(),
+        }
+    }
+
+    /// See [`Fifo::push`].
+    pub fn push(&mut self, value: u64) {
+        self.ring.push(&mut self.buf, value);
+    }
+
+    /// See [`Fifo::pop`].
+    pub fn pop(&mut self) {
+        self.ring.pop(self.buf.len());
+    }
+
+    /// See [`Fifo::clear`].
+    pub fn clear(&mut self) {
+        self.ring.clear();
+    }
+
+    /// See [`Fifo::front`].
+    pub fn front(&self) -> u64 {
+        self.ring.front(&self.buf).unwrap_or(0)
+    }
+
+    /// See [`Fifo::count`].
+    pub fn count(&self) -> u64 {
+        self.ring.len as u64
+    }
+
+    /// See [`Fifo::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.ring.len == 0
+    }
+
+    /// See [`Fifo::is_full`].
+    pub fn is_full(&self) -> bool {
+        self.ring.len == self.buf.len()
     }
 }
 
@@ -102,6 +211,27 @@ mod tests {
         assert!(f.is_empty());
         f.push(5);
         assert_eq!((f.front(), f.count()), (5, 1));
+    }
+
+    #[test]
+    fn dyn_fifo_matches_fifo_and_prints_alike() {
+        let mut f: Fifo<u8, 3> = Fifo::default();
+        let mut d = DynFifo::new(3);
+        for op in [1u64, 2, 0, 3, 4, 5, 0, 0, 6, 9, 9, 9, 0] {
+            if op == 0 {
+                f.pop();
+                d.pop();
+            } else {
+                f.push(op as u8);
+                d.push(op);
+            }
+            assert_eq!(format!("{f:?}"), format!("{d:?}"));
+            assert_eq!((f.front(), f.count()), (d.front(), d.count()));
+            assert_eq!((f.is_empty(), f.is_full()), (d.is_empty(), d.is_full()));
+        }
+        f.clear();
+        d.clear();
+        assert_eq!(format!("{f:?}"), format!("{d:?}"));
     }
 
     #[test]

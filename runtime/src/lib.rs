@@ -135,7 +135,7 @@ pub use config::{
     STATUS_CAPABILITIES, STATUS_INTERRUPT,
 };
 pub use ctx::{DeviceCtx, InterruptSink, MAX_DMA_LEN, MAX_VMM_PENDING};
-pub use fifo::Fifo;
+pub use fifo::{DynFifo, Fifo};
 pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     RegisterLayout, Unmapped, VendorCapInfo,

@@ -58,10 +58,18 @@ pub trait Registers: Send + 'static {
     fn reset(&mut self);
 
     /// The spec's timers by name, in declaration order (their ids).
-    const TIMERS: &'static [&'static str] = &[];
+    /// Generated models return a literal; the interpreter the names of the
+    /// loaded spec. Like [`Self::info`], it must not change over the
+    /// model's life: [`Model::new`] sizes the timer table from it once.
+    fn timers(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// The spec's byte streams by name, in declaration order (their ids).
-    const STREAMS: &'static [&'static str] = &[];
+    /// Read once by [`Model::new`], as [`Self::timers`].
+    fn streams(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Timer `timer` fired: run its fire block. The runtime has already
     /// disarmed it (one-shot) or re-armed it (periodic).
@@ -157,7 +165,7 @@ impl<R: Registers> Model<R> {
     pub fn new(regs: R) -> Self {
         let info = regs.info();
         let mut ctx = DeviceCtx::new(info);
-        ctx.declare(R::TIMERS, R::STREAMS);
+        ctx.declare(regs.timers(), regs.streams());
         let mut model = Model { regs, ctx };
         model.refresh_interrupt();
         model
@@ -407,7 +415,7 @@ impl<R: Registers> Model<R> {
 
     /// May the host deliver a byte on `stream` now (its `ready`)?
     pub fn stream_ready(&self, stream: usize) -> bool {
-        stream < R::STREAMS.len() && self.regs.stream_ready(&self.ctx, stream)
+        stream < self.ctx.stream_count() && self.regs.stream_ready(&self.ctx, stream)
     }
 
     /// Deliver one byte on `stream` if it is ready: runs its `on input`,
@@ -428,7 +436,12 @@ impl<R: Registers> Model<R> {
 
     /// The spec's streams by name; a stream's id is its index.
     pub fn streams(&self) -> &'static [&'static str] {
-        R::STREAMS
+        self.ctx.stream_names()
+    }
+
+    /// The spec's timers by name; a timer's id is its index.
+    pub fn timers(&self) -> &'static [&'static str] {
+        self.ctx.timer_names()
     }
 
     /// The bytes the device sent on `stream` since the last call.
@@ -446,7 +459,8 @@ impl<R: Registers> Model<R> {
     /// A piece of device state (host-only scenario expectations): timers
     /// from the runtime, the rest from the model.
     pub fn probe(&self, probe: Probe) -> Option<u64> {
-        let timer = |id: u32| usize::try_from(id).ok().filter(|&i| i < R::TIMERS.len());
+        let count = self.ctx.timer_names().len();
+        let timer = |id: u32| usize::try_from(id).ok().filter(|&i| i < count);
         match probe {
             Probe::TimerRunning(id) => timer(id).map(|i| u64::from(self.ctx.timer_running(i))),
             Probe::TimerRemaining(id) => timer(id).map(|i| self.ctx.timer_remaining(i)),

@@ -10,8 +10,9 @@
 //! nothing in the legacy VGA window, so a DMA to 0xa0000 is refused as it
 //! is on a real machine. COMMAND has I/O, memory and bus mastering enabled.
 //! `expect irq` checks the INTx line, then runs the driver's handler
-//! protocol: read the interrupt status register (it must be non-zero) and
-//! write the acknowledge value.
+//! protocol ([`Handler`]): read the registers `status`/`mine` name, which
+//! must say the interrupt is the device's, and write the acknowledgements
+//! whose `when` holds.
 //!
 //! Time and the outside world (host only, except `advance`):
 //! - `advance` moves the model's virtual clock, firing due timers
@@ -45,6 +46,15 @@ pub const LOW_RAM_END: u64 = 0xa_0000;
 pub use pcidev_core::data::Data;
 pub use pcidev_core::scenario::{Cmp, Loc, Probe, Step, StepValue};
 
+impl<M: Registers> HandlerIo for Harness<M> {
+    fn read(&mut self, loc: Loc) -> u64 {
+        Harness::read(self, loc).0
+    }
+    fn write(&mut self, loc: Loc, value: u64) {
+        Harness::write(self, loc, value);
+    }
+}
+
 impl ScenarioStep {
     pub const fn new(line: u32, text: &'static str, step: Step) -> Self {
         ScenarioStep { line, text, step }
@@ -68,16 +78,28 @@ pub struct Scenario {
     pub steps: &'static [ScenarioStep],
 }
 
-/// Computes the acknowledge value from the status the handler read.
-pub type AckFn = fn(u64) -> u64;
+/// The accesses the driver's interrupt handler makes, performed by the
+/// harness on the model.
+pub trait HandlerIo {
+    /// Read a register (the model's read side effects happen).
+    fn read(&mut self, loc: Loc) -> u64;
+    /// Write a register.
+    fn write(&mut self, loc: Loc, value: u64);
+}
+
+/// The driver's interrupt handler protocol, generated from the spec's
+/// `interrupt` (`status`, `mine`, `ack ... when ...`): reads the registers
+/// it needs, each once, decides whether the interrupt is the device's and,
+/// if so, writes the acknowledgements whose conditions hold. Returns
+/// whether it was the device's.
+pub type HandleFn = fn(&mut dyn HandlerIo) -> bool;
 
 /// The driver's interrupt handler protocol, from the spec's `interrupt`.
 #[derive(Debug, Clone, Copy)]
 pub struct Handler {
-    /// Register read to tell whether the interrupt is the device's.
-    pub status: Option<Loc>,
-    /// Register written to acknowledge, and the value from the status read.
-    pub ack: Option<(Loc, AckFn)>,
+    /// `None`: the spec gives no test and no ack (e.g. an MSI-only
+    /// device): every interrupt is the device's, nothing is read or written.
+    pub handle: Option<HandleFn>,
 }
 
 /// A failed step.
@@ -164,6 +186,7 @@ impl<R: Registers> Harness<R> {
             .expect("the harness memory layout is valid"),
         );
         let mut model = Model::new(regs);
+        let streams = model.streams().len();
         model.set_guest_memory(Some(memory.clone()));
         let irq = Recorder::default();
         model.set_interrupt_sink(Box::new(irq.clone()));
@@ -177,8 +200,8 @@ impl<R: Registers> Harness<R> {
             trace,
             dma_buffer,
             irq,
-            pending_input: vec![VecDeque::new(); R::STREAMS.len()],
-            output: vec![Vec::new(); R::STREAMS.len()],
+            pending_input: vec![VecDeque::new(); streams],
+            output: vec![Vec::new(); streams],
             vmm: Vec::new(),
         }
     }
@@ -382,23 +405,14 @@ impl<R: Registers> Harness<R> {
                 if !self.intx() {
                     return Err("the interrupt is not asserted".into());
                 }
-                // The driver's handler: status non-zero means ours; ack it.
-                let status = match handler.status {
-                    Some(loc) => {
-                        let (v, _) = self.read(loc);
-                        if v == 0 {
-                            return Err(
-                                "the line is asserted but the status register reads 0".into()
-                            );
-                        }
-                        v
-                    }
-                    None => 0,
-                };
-                if let Some((loc, ack)) = handler.ack {
-                    self.write(loc, ack(status));
+                // The driver's handler: is it the device's? Then ack it.
+                match handler.handle {
+                    Some(handle) if !handle(self) => Err(
+                        "the line is asserted but the handler's test (`status`/`mine`) says the interrupt is not the device's"
+                            .into(),
+                    ),
+                    _ => Ok(()),
                 }
-                Ok(())
             }
             Step::ExpectDma { start, end, data } => {
                 self.check_range(start, end)?;

@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use pcidev_runtime::scenario::{
-    Cmp, Handler, Harness, Loc, Probe, Scenario, ScenarioStep, Step, StepValue,
+    Cmp, Handler, HandlerIo, Harness, Loc, Probe, Scenario, ScenarioStep, Step, StepValue,
 };
 use pcidev_runtime::*;
 
@@ -83,8 +83,14 @@ impl Registers for Clocky {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
-    const TIMERS: &'static [&'static str] = &["a", "b"];
-    const STREAMS: &'static [&'static str] = &["line"];
+
+    fn timers(&self) -> &'static [&'static str] {
+        &["a", "b"]
+    }
+
+    fn streams(&self) -> &'static [&'static str] {
+        &["line"]
+    }
 
     fn read_register(&mut self, _ctx: &mut DeviceCtx, _bar: u8, reg: usize) -> u64 {
         match reg {
@@ -348,10 +354,7 @@ const fn st(step: Step) -> ScenarioStep {
     ScenarioStep::new(1, "step", step)
 }
 
-const NO_HANDLER: Handler = Handler {
-    status: None,
-    ack: None,
-};
+const NO_HANDLER: Handler = Handler { handle: None };
 
 fn run(steps: &'static [ScenarioStep]) -> Result<(), String> {
     Harness::new(Clocky::default(), 64)
@@ -525,4 +528,56 @@ fn failing_time_and_stream_steps_say_why() {
 
     static NE: &[ScenarioStep] = &[st(expect_fired(0, Cmp::Ne))];
     assert!(run(NE).unwrap_err().contains("anything but 0x0"));
+}
+
+/// `expect irq` runs the generated handler protocol ([`Handler::handle`]):
+/// a handler that says "not mine" while the line is asserted fails the
+/// step, and the handler's reads have their side effects on the model.
+#[test]
+fn expect_irq_runs_the_handler_protocol() {
+    static ASSERTED: &[ScenarioStep] = &[
+        st(Step::Input {
+            stream: 0,
+            bytes: b"x",
+        }),
+        st(Step::ExpectIrq(true)),
+    ];
+    fn not_mine(_io: &mut dyn HandlerIo) -> bool {
+        false
+    }
+    let err = Harness::new(Clocky::default(), 64)
+        .run(
+            &Scenario {
+                name: "t",
+                steps: ASSERTED,
+            },
+            &Handler {
+                handle: Some(not_mine),
+            },
+        )
+        .expect_err("a handler that disowns an asserted line fails `expect irq`");
+    assert!(err.message.contains("not the device's"), "{}", err.message);
+
+    // Reading the receive register pops the byte: the line drops.
+    fn pops(io: &mut dyn HandlerIo) -> bool {
+        io.read(at(3));
+        true
+    }
+    static THEN_LOW: &[ScenarioStep] = &[
+        st(Step::Input {
+            stream: 0,
+            bytes: b"x",
+        }),
+        st(Step::ExpectIrq(true)),
+        st(Step::ExpectIrq(false)),
+    ];
+    Harness::new(Clocky::default(), 64)
+        .run(
+            &Scenario {
+                name: "t",
+                steps: THEN_LOW,
+            },
+            &Handler { handle: Some(pops) },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -1,47 +1,143 @@
-//! The interrupt acknowledge value: the spec's `ack REG = EXPR` as a Rust
-//! `u64` expression.
+//! The interrupt handler's expressions (`mine`, `ack` values, `when`
+//! conditions) as Rust text, shared by the driver and the model's scenario
+//! harness (`model.rs` parses the same text).
 //!
-//! `ack` expressions contain only constants, `value` (the status the handler
-//! read) and operators (the checker enforces it). Semantics are the IR's: u64
-//! arithmetic that wraps, comparisons and logical operators give 0 or 1,
-//! division by zero gives 0, shifts by 64 or more give 0. Constant
+//! Handler expressions contain only constants, registers and fields (each
+//! register is a `u64` local `rN` named by [`reg_var`], read once by the
+//! handler), operators and `if` (the checker enforces it); `value` (a bare
+//! [`Expr::Value`]) renders as the local `value`. Semantics are the IR's:
+//! u64 arithmetic that wraps, comparisons and logical operators give 0 or
+//! 1, division by zero gives 0, shifts by 64 or more give 0. Constant
 //! sub-expressions are folded with the front end's own evaluator, so the
 //! generated code is small and clippy finds no constant arithmetic in it.
 
 use pcidev_core::ops::{eval_binary, eval_unary};
-use pcidevc_dsl::ir::{BinOp, Expr, UnOp};
+use pcidevc_dsl::ir::{BinOp, Device, Expr, UnOp};
 
 /// What the handler writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ack {
-    /// A constant (the expression does not use `value`).
+    /// A constant (the expression reads no register).
     Const(u64),
-    /// A Rust expression of type `u64` in terms of the variable `value`.
+    /// A Rust expression of type `u64` in terms of the handler's locals.
     Expr(String),
 }
 
-/// The value of `e` if it does not depend on `value` (None if it does, or if
-/// it holds something an `ack` cannot).
+/// The handler's `u64` local holding register `r`'s value: `rN`, N its
+/// place in `ir::Interrupt::handler_reads` (short, so that long register
+/// names keep the driver's lines rustfmt-clean).
+pub fn reg_var(dev: &Device, r: pcidevc_dsl::ir::RegId) -> String {
+    let (first, then) = dev.interrupt.handler_reads();
+    let n = first
+        .iter()
+        .chain(&then)
+        .position(|x| *x == r)
+        .unwrap_or(first.len() + then.len());
+    format!("r{n}")
+}
+
+/// The value of `e` if it is constant (None if it reads anything).
 pub fn fold(e: &Expr) -> Option<u64> {
     match e {
         Expr::Const(v) => Some(*v),
         Expr::Unary(op, x) => Some(eval_unary(*op, fold(x)?)),
         Expr::Binary(op, a, b) => Some(eval_binary(*op, fold(a)?, fold(b)?)),
+        Expr::Cond(c, a, b) => Some(if fold(c)? != 0 { fold(a)? } else { fold(b)? }),
         _ => None,
     }
 }
 
-/// Renders `e`; None if it contains anything but constants, `value` and
-/// operators (never for an IR that passed the checker).
+/// Renders `e` without a device (`value` and constants only; the tests').
+#[cfg(test)]
 pub fn render(e: &Expr) -> Option<Ack> {
+    render_in(None, e)
+}
+
+/// Renders `e` (registers and fields need `dev`); None if it contains
+/// anything a handler expression cannot (never for an IR that passed the
+/// checker).
+pub fn render_in(dev: Option<&Device>, e: &Expr) -> Option<Ack> {
     if let Some(v) = fold(e) {
         return Some(Ack::Const(v));
     }
-    let r = node(e)?;
+    let r = node(dev, e)?;
     Some(match r.literal {
         Some(v) => Ack::Const(v),
         None => Ack::Expr(r.top()),
     })
+}
+
+/// `e` as a Rust `bool` expression ("non-zero"), for `if`: comparisons and
+/// `&&`/`||` stay as they are, anything else is compared with 0.
+pub fn condition(dev: &Device, e: &Expr) -> Option<String> {
+    if let Some(v) = fold(e) {
+        return Some((v != 0).to_string());
+    }
+    Some(match e {
+        Expr::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+            let sub = |x: &Expr| -> Option<String> {
+                let c = condition(dev, x)?;
+                Some(match x {
+                    Expr::Binary(BinOp::And | BinOp::Or, ..) => format!("({c})"),
+                    _ => c,
+                })
+            };
+            let sym = if *op == BinOp::And { "&&" } else { "||" };
+            format!("{} {sym} {}", sub(a)?, sub(b)?)
+        }
+        Expr::Binary(op, a, b) if is_comparison(*op) => {
+            let (x, y) = (node(Some(dev), a)?, node(Some(dev), b)?);
+            format!("{} {} {}", x.operand(), op.symbol(), y.operand())
+        }
+        Expr::Unary(UnOp::Not, x) => match &**x {
+            Expr::Binary(op, a, b) if is_comparison(*op) => {
+                let (x, y) = (node(Some(dev), a)?, node(Some(dev), b)?);
+                format!("{} {} {}", x.operand(), negated(*op).symbol(), y.operand())
+            }
+            x => format!("{} == 0", node(Some(dev), x)?.operand()),
+        },
+        _ => format!("{} != 0", node(Some(dev), e)?.operand()),
+    })
+}
+
+/// The logical negation of `e` ("is zero"), pushed inward (De Morgan,
+/// flipped comparisons) so that [`condition`] renders it without `!(..)`
+/// (clippy's `nonminimal_bool`).
+pub fn negate(e: &Expr) -> Expr {
+    let bx = |e: Expr| Box::new(e);
+    match e {
+        Expr::Binary(BinOp::And, a, b) => Expr::Binary(BinOp::Or, bx(negate(a)), bx(negate(b))),
+        Expr::Binary(BinOp::Or, a, b) => Expr::Binary(BinOp::And, bx(negate(a)), bx(negate(b))),
+        Expr::Binary(op, a, b) if is_comparison(*op) => {
+            Expr::Binary(negated(*op), a.clone(), b.clone())
+        }
+        Expr::Unary(UnOp::Not, x) => match &**x {
+            Expr::Binary(op, ..) if is_comparison(*op) || matches!(op, BinOp::And | BinOp::Or) => {
+                (**x).clone()
+            }
+            Expr::Unary(UnOp::Not, _) => (**x).clone(),
+            _ => Expr::Binary(BinOp::Ne, x.clone(), bx(Expr::Const(0))),
+        },
+        _ => Expr::Binary(BinOp::Eq, bx(e.clone()), bx(Expr::Const(0))),
+    }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+fn negated(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        _ => BinOp::Lt,
+    }
 }
 
 /// A rendered sub-expression.
@@ -103,14 +199,35 @@ impl R {
     }
 }
 
-fn node(e: &Expr) -> Option<R> {
+fn node(dev: Option<&Device>, e: &Expr) -> Option<R> {
     if let Some(v) = fold(e) {
         return Some(R::lit(v));
     }
     Some(match e {
         Expr::Value => R::atom("value".into()),
+        Expr::Register(r) => R::atom(reg_var(dev?, *r)),
+        Expr::Field(r, i) => {
+            let reg = dev?.register(*r);
+            let f = reg.fields.get(*i)?;
+            let v = reg_var(dev?, *r);
+            let mask = pcidevc_dsl::ir::low_mask(f.bits());
+            if f.lo == 0 {
+                R::paren(format!("{v} & {mask:#x}"))
+            } else {
+                R::paren(format!("({v} >> {}) & {mask:#x}", f.lo))
+            }
+        }
+        Expr::Cond(c, a, b) => {
+            let c = condition(dev?, c)?;
+            let (a, b) = (node(dev, a)?, node(dev, b)?);
+            R::paren(format!(
+                "if {c} {{ {} }} else {{ {} }}",
+                a.as_value(),
+                b.as_value()
+            ))
+        }
         Expr::Unary(op, x) => {
-            let x = node(x)?;
+            let x = node(dev, x)?;
             match op {
                 UnOp::Not => R::atom(format!("u64::from({} == 0)", x.operand())),
                 UnOp::Neg => R::atom(format!("{}.wrapping_neg()", x.receiver())),
@@ -122,14 +239,14 @@ fn node(e: &Expr) -> Option<R> {
                 },
             }
         }
-        Expr::Binary(op, a, b) => binary(*op, a, b)?,
+        Expr::Binary(op, a, b) => binary(dev, *op, a, b)?,
         _ => return None,
     })
 }
 
-fn binary(op: BinOp, a: &Expr, b: &Expr) -> Option<R> {
+fn binary(dev: Option<&Device>, op: BinOp, a: &Expr, b: &Expr) -> Option<R> {
     let (ca, cb) = (fold(a), fold(b));
-    let (ra, rb) = (node(a)?, node(b)?);
+    let (ra, rb) = (node(dev, a)?, node(dev, b)?);
     // Identities with a constant operand (clippy flags `x | 0` and friends).
     match (op, ca, cb) {
         (BinOp::BitOr | BinOp::BitXor | BinOp::Add, Some(0), _) => return Some(rb),
@@ -201,6 +318,13 @@ fn binary(op: BinOp, a: &Expr, b: &Expr) -> Option<R> {
 }
 
 impl R {
+    /// As a whole `u64` value (a literal gets its type).
+    fn as_value(&self) -> String {
+        match self.literal {
+            Some(v) => format!("{v:#x}_u64"),
+            None => self.top_ref(),
+        }
+    }
     /// As a function argument (no redundant outer parentheses).
     fn top_ref(&self) -> String {
         self.clone().top()

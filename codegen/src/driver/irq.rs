@@ -1,7 +1,10 @@
 //! The interrupt, as data for the crate root template: which vector types
-//! probe allocates, and the handler's protocol: read the spec's `status`
-//! register (0: another device's interrupt on a shared line,
-//! `IrqReturn::None`), write its `ack` register (see `ack.rs`), count.
+//! probe allocates, and the handler's protocol (the spec's `status`, `mine`
+//! and `ack ... when ...`, see `ir::Interrupt::handler_reads`): read the
+//! registers the test needs, each once, into `rN` locals; if `mine` is 0,
+//! another device's interrupt on a shared line (`IrqReturn::None`); else
+//! read the registers only the acks need, write each ack whose `when`
+//! holds (values from `ack.rs`), count.
 
 use super::ack::{self, Ack};
 use super::regs::{RegRef, fallible};
@@ -16,28 +19,44 @@ pub struct IrqView {
     pub intx: bool,
     /// The BARs the handler accesses (an `ioN` binding each).
     pub ios: Vec<u8>,
-    pub status: Option<StatusView>,
-    /// Without a status register: does the ack use `value`?
-    pub value_used: bool,
-    pub ack: Option<AckView>,
+    /// Registers read before the `mine` test, then after it.
+    pub reads_first: Vec<ReadView>,
+    pub reads_then: Vec<ReadView>,
+    pub mine: Option<MineView>,
+    pub acks: Vec<AckView>,
 }
 
-/// The status read.
+/// One register read into a `u64` local.
 #[derive(Debug)]
-pub struct StatusView {
+pub struct ReadView {
     pub comment: Doc,
+    /// The local (`_`-prefixed when no expression uses it).
+    pub var: String,
     pub reg: RegRef,
     pub fallible: bool,
     /// `u64::from(..)` the raw value (not for a 64-bit register).
     pub widen: bool,
 }
 
-/// The acknowledging write.
+/// The test: the interrupt is the device's when `cond` holds.
+#[derive(Debug)]
+pub struct MineView {
+    pub comment: Doc,
+    /// A Rust `bool` expression over the `rN` locals: true when the
+    /// interrupt is NOT the device's.
+    pub not_cond: String,
+}
+
+/// One acknowledging write.
 #[derive(Debug)]
 pub struct AckView {
     pub comment: Doc,
     pub reg: RegRef,
     pub value: AckValue,
+    /// Written only when this Rust `bool` holds.
+    pub when: Option<String>,
+    /// Indentation of the write's lines (deeper inside `if when`).
+    pub pad: &'static str,
     pub fallible: bool,
     /// The register's width in bits.
     pub bits: u32,
@@ -47,8 +66,8 @@ pub struct AckView {
 pub enum AckValue {
     /// A constant, already cut to the register's width.
     Const(String),
-    /// A `u64` expression of `value`, and the register's type when it is
-    /// narrower (`ack as u32`).
+    /// A `u64` expression of the `rN` locals, and the register's type
+    /// when it is narrower (`ack as u32`).
     Expr {
         expr: String,
         cast: Option<&'static str>,
@@ -74,65 +93,124 @@ pub fn view(dev: &Device) -> Option<IrqView> {
             p.map(|p| p.letter()).unwrap_or('?')
         ),
     };
-    // Registers on a BAR the device has (the checker guarantees it).
-    let on_bar = |r: ir::RegId| {
-        let reg = dev.register(r);
-        dev.bar(reg.bar()?).map(|bar| (reg, bar))
-    };
-    let status = int.status.and_then(on_bar).map(|(reg, bar)| StatusView {
-        comment: Doc(format!(
-            "The spec's `status {}`: 0 means another device's interrupt (shared line).",
-            reg.name
-        )),
-        reg: reg_ref(reg),
-        fallible: fallible(bar, reg.width),
-        widen: reg.width != 8,
-    });
-    let ack = int.ack.as_ref().and_then(|(r, e)| {
-        let (reg, bar) = on_bar(*r)?;
-        let value = match ack::render(e) {
-            Some(Ack::Const(v)) => AckValue::Const(text::hex(v & ir::low_mask(reg.bits()))),
-            Some(Ack::Expr(expr)) => AckValue::Expr {
-                expr,
-                cast: (reg.width != 8).then(|| text::uint(reg.width)),
+    let (first, then) = int.handler_reads();
+    let used = used_registers(int);
+    let read = |r: &ir::RegId, why: &str| {
+        let reg = dev.register(*r);
+        let bar = dev.bar(reg.bar()?)?;
+        let var = ack::reg_var(dev, *r);
+        Some(ReadView {
+            comment: Doc(format!("`{var}`: `{}`, {why}.", reg.name)),
+            var: if used.contains(r) {
+                var
+            } else {
+                format!("_{var}")
             },
-            None => AckValue::Unexpressible,
-        };
-        Some(AckView {
-            comment: Doc(format!(
-                "The spec's `ack {} = {}`.",
-                reg.name,
-                crate::summary::expr(dev, e)
-            )),
             reg: reg_ref(reg),
-            value,
             fallible: fallible(bar, reg.width),
-            bits: reg.bits(),
+            widen: reg.width != 8,
         })
-    });
-    let mut ios: Vec<u8> = status
+    };
+    let reads_first: Vec<ReadView> = first
         .iter()
-        .map(|s| s.reg.bar)
-        .chain(ack.iter().map(|a| a.reg.bar))
+        .filter_map(|r| {
+            read(
+                r,
+                if Some(*r) == int.status {
+                    "the spec's `status`, read first"
+                } else {
+                    "read once, for the `mine` test"
+                },
+            )
+        })
+        .collect();
+    let reads_then: Vec<ReadView> = then
+        .iter()
+        .filter_map(|r| read(r, "read once (the interrupt is ours), for the acks"))
+        .collect();
+    let mine = int.mine.as_ref().map(|m| MineView {
+        comment: Doc(format!(
+            "The spec's `mine {}`: otherwise another device's interrupt (shared line).",
+            crate::summary::expr(dev, m)
+        )),
+        not_cond: ack::condition(dev, &ack::negate(m)).unwrap_or_else(|| "false".into()),
+    });
+    let acks: Vec<AckView> = int
+        .acks
+        .iter()
+        .filter_map(|a| {
+            let reg = dev.register(a.register);
+            let bar = dev.bar(reg.bar()?)?;
+            let value = match ack::render_in(Some(dev), &a.value) {
+                Some(Ack::Const(v)) => AckValue::Const(text::hex(v & ir::low_mask(reg.bits()))),
+                Some(Ack::Expr(expr)) => AckValue::Expr {
+                    expr,
+                    cast: (reg.width != 8).then(|| text::uint(reg.width)),
+                },
+                None => AckValue::Unexpressible,
+            };
+            Some(AckView {
+                comment: Doc(format!(
+                    "The spec's `ack {}`.",
+                    crate::summary::ack_text(dev, a)
+                )),
+                reg: reg_ref(reg),
+                value,
+                when: a
+                    .when
+                    .as_ref()
+                    .map(|w| ack::condition(dev, w).unwrap_or_else(|| "false".into())),
+                pad: if a.when.is_some() {
+                    "            "
+                } else {
+                    "        "
+                },
+                fallible: fallible(bar, reg.width),
+                bits: reg.bits(),
+            })
+        })
+        .collect();
+    let mut ios: Vec<u8> = reads_first
+        .iter()
+        .chain(&reads_then)
+        .map(|r| r.reg.bar)
+        .chain(acks.iter().map(|a| a.reg.bar))
         .collect();
     ios.sort_unstable();
     ios.dedup();
-    let value_used = matches!(
-        &ack,
-        Some(AckView {
-            value: AckValue::Expr { .. },
-            ..
-        })
-    );
     Some(IrqView {
         what,
         msi,
         intx,
         ios,
-        status,
-        value_used,
-        ack,
+        reads_first,
+        reads_then,
+        mine,
+        acks,
     })
+}
+
+/// Registers some handler expression reads (a `status` register nothing
+/// uses is still read, into an unused local).
+pub fn used_registers(int: &ir::Interrupt) -> Vec<ir::RegId> {
+    let mut out = Vec::new();
+    let mut add = |e: &ir::Expr| {
+        e.walk(&mut |x| {
+            if let ir::Expr::Register(r) | ir::Expr::Field(r, _) = x {
+                out.push(*r);
+            }
+        })
+    };
+    if let Some(m) = &int.mine {
+        add(m);
+    }
+    for a in &int.acks {
+        add(&a.value);
+        if let Some(w) = &a.when {
+            add(w);
+        }
+    }
+    out
 }
 
 fn reg_ref(reg: &ir::Register) -> RegRef {

@@ -478,9 +478,9 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
     }
 }
 
-fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
-    let a = render(cx, a);
-    let b = render(cx, b);
+fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
+    let a = render(cx, a_ir);
+    let b = render(cx, b_ir);
     if let (Some(x), Some(y)) = (a.konst, b.konst) {
         let v = eval_binary(op, x, y);
         let r = Rendered::konst(v);
@@ -502,6 +502,26 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a: &Expr, b: &Expr) -> Rendered {
     }
     let infix = |a: TokenStream, b: TokenStream, p: u8, ty: Ty, op: TokenStream| {
         Rendered::op(quote!(#a #op #b), p, ty)
+    };
+    // `p == !q` on bools is `p != q`: say it that way (what clippy's
+    // `nonminimal_bool` asks of the generated code), and `!p == !q` is
+    // `p == q`.
+    let (op, a, b) = if matches!(op, BinOp::Eq | BinOp::Ne) && a.ty == Ty::Bool && b.ty == Ty::Bool
+    {
+        let peel = |cx: &mut Ctx<'_>, e: &Expr, r: Rendered| match e {
+            Expr::Unary(UnOp::Not, inner) => (render(cx, inner).into_bool(), true),
+            _ => (r, false),
+        };
+        let (a, na) = peel(cx, a_ir, a);
+        let (b, nb) = peel(cx, b_ir, b);
+        let op = match (na != nb, op) {
+            (false, op) => op,
+            (true, BinOp::Eq) => BinOp::Ne,
+            (true, _) => BinOp::Eq,
+        };
+        (op, a, b)
+    } else {
+        (op, a, b)
     };
     match op {
         BinOp::Or | BinOp::And => {

@@ -102,55 +102,80 @@ impl irq::Handler for IrqHandler<'_> {
 {%- for b in irq.ios %}
         let io{{ b }} = &self.bars.bar{{ b }};
 {%- endfor %}
-{%- if let Some(status) = irq.status %}
-{{ status.comment.comment(8) }}
-{%- if status.fallible %}
-        let Ok(status) = io{{ status.reg.bar }}.try_read({{ status.reg }}) else {
+{%- for r in irq.reads_first %}
+{{ r.comment.comment(8) }}
+{%- if r.fallible %}
+        let Ok({{ r.var }}) = io{{ r.reg.bar }}.try_read({{ r.reg }}) else {
             return IrqReturn::None;
         };
 {%- else %}
-        let status = io{{ status.reg.bar }}.read({{ status.reg }});
+        let {{ r.var }} = io{{ r.reg.bar }}.read({{ r.reg }});
 {%- endif %}
-{%- if status.widen %}
-        let value = u64::from(status.into_raw());
+{%- if r.widen %}
+        let {{ r.var }} = u64::from({{ r.var }}.into_raw());
 {%- else %}
-        let value = status.into_raw();
+        let {{ r.var }} = {{ r.var }}.into_raw();
 {%- endif %}
-        if value == 0 {
+{%- endfor %}
+{%- if let Some(mine) = irq.mine %}
+{{ mine.comment.comment(8) }}
+        if {{ mine.not_cond }} {
             return IrqReturn::None;
         }
 {%- else %}
-        // The spec names no `status` register: every interrupt counts as ours.
-        let {% if irq.value_used %}value{% else %}_value{% endif %} = 0u64;
+        // The spec gives no `status`/`mine` test: every interrupt is ours.
 {%- endif %}
-{%- if let Some(ack) = irq.ack %}
+{%- for r in irq.reads_then %}
+{{ r.comment.comment(8) }}
+{%- if r.fallible %}
+        // In bounds and aligned (pcidevc checked), so this cannot fail.
+        let {{ r.var }} = io{{ r.reg.bar }}.try_read({{ r.reg }}).map_or(0, |r| {% if r.widen %}u64::from(r.into_raw()){% else %}r.into_raw(){% endif %});
+{%- else %}
+        let {{ r.var }} = io{{ r.reg.bar }}.read({{ r.reg }});
+{%- if r.widen %}
+        let {{ r.var }} = u64::from({{ r.var }}.into_raw());
+{%- else %}
+        let {{ r.var }} = {{ r.var }}.into_raw();
+{%- endif %}
+{%- endif %}
+{%- endfor %}
+{%- for ack in irq.acks %}
+{%- if let Some(when) = ack.when %}
 {{ ack.comment.comment(8) }}
+        if {{ when }} {
+{%- else %}
+{{ ack.comment.comment(8) }}
+{%- endif %}
 {%- match ack.value %}
 {%- when AckValue::Const(v) %}
-        let ack = {{ ack.reg }}::from_raw({{ v }});
+{{ ack.pad }}let ack = {{ ack.reg }}::from_raw({{ v }});
 {%- when AckValue::Expr { expr, cast } %}
-        let ack: u64 = {{ expr }};
+{{ ack.pad }}let ack: u64 = {{ expr }};
 {%- if let Some(cast) = cast %}
-        // CAST: the register keeps the low {{ ack.bits }} bits, as the device does.
-        let ack = {{ ack.reg }}::from_raw(ack as {{ cast }});
+{{ ack.pad }}// CAST: the register keeps the low {{ ack.bits }} bits, as the device does.
+{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(ack as {{ cast }});
 {%- else %}
-        let ack = {{ ack.reg }}::from_raw(ack);
+{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(ack);
 {%- endif %}
 {%- when AckValue::Unexpressible %}
-        // (not expressible in the driver; acknowledging with 0)
-        let ack = {{ ack.reg }}::from_raw(0x0);
+{{ ack.pad }}// (not expressible in the driver; acknowledging with 0)
+{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(0x0);
 {%- endmatch %}
 {%- if ack.fallible %}
-        // In bounds and aligned (pcidevc checked), so this cannot fail.
-        let _ = io{{ ack.reg.bar }}.try_write_reg(ack);
+{{ ack.pad }}// In bounds and aligned (pcidevc checked), so this cannot fail.
+{{ ack.pad }}let _ = io{{ ack.reg.bar }}.try_write_reg(ack);
 {%- else %}
-        io{{ ack.reg.bar }}.write_reg(ack);
+{{ ack.pad }}io{{ ack.reg.bar }}.write_reg(ack);
 {%- endif %}
-{%- else %}
+{%- if ack.when.is_some() %}
+        }
+{%- endif %}
+{%- endfor %}
+{%- if irq.acks.is_empty() %}
         // The spec declares no `ack`: the device stops interrupting by itself.
 {%- endif %}
         self.count.fetch_add(1, Relaxed);
-        // pcidevc: extension point: handle the interrupt here (`value` is the status read).
+        // pcidevc: extension point: handle the interrupt here (the `rN` locals hold what was read).
         IrqReturn::Handled
     }
 }

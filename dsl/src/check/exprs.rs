@@ -1,6 +1,6 @@
 //! Expressions and places: resolving names used as values or assigned to,
 //! and what each context may refer to ([`ExprCx`]: device behaviour,
-//! `on write`, the interrupt `level`, `ack`). Records which states are read,
+//! `on write`, the interrupt `level`; `mine`/`ack` are `interrupt.rs`'s). Records which states are read,
 //! for the unused-state lint.
 //!
 //! Properties of timers, FIFOs and streams, `let`s and `fn` calls are
@@ -10,7 +10,7 @@
 //! Emits E0402 (unknown name or field), E0403 (a name of the wrong kind for
 //! its place: `value` outside `on write`, `dma.addr` outside a scenario,
 //! `index` outside an array, `byte` outside `on input`, a hook in
-//! `level`/`ack`, state in `ack`, an indexed scalar, an unindexed buffer, a
+//! `level`, an indexed scalar, an unindexed buffer, a
 //! FIFO assigned), E0404 (hook call arity, a hook
 //! without a return value used as one) and E0312 (a register without
 //! storage read or assigned), E1004 (`access.size` / `access.mask`
@@ -20,7 +20,6 @@ use super::{Checker, Sym};
 use crate::ast::{self, ExprKind};
 use crate::diag::{self, Diagnostic};
 use crate::ir::{self, HookId};
-use crate::source::Span;
 
 /// Where an expression appears: decides what it may refer to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,9 +30,6 @@ pub(super) enum ExprCx {
     Write,
     /// `level`: state and registers only (no hooks, no value).
     Level,
-    /// `ack`: constants and `value` (the status read) only: the driver
-    /// evaluates it and cannot see device state.
-    Ack,
     /// A stream's `on input`: device behaviour plus `byte`.
     Input,
 }
@@ -44,12 +40,12 @@ impl<'a> Checker<'a> {
             ExprKind::Num(v) => ir::Expr::Const(*v),
             ExprKind::Bool(b) => ir::Expr::Const(*b as u64),
             ExprKind::Value => {
-                if !matches!(cx, ExprCx::Write | ExprCx::Ack) {
+                if cx != ExprCx::Write {
                     self.err(
                         Diagnostic::error(
                             diag::WRONG_KIND,
                             e.span,
-                            "`value` is only defined in `on write` blocks and `ack`",
+                            "`value` is only defined in `on write` blocks (and the `interrupt` block)",
                         )
                         .label("no value being written here")
                         .hint("in `on write`, `value` is the value the guest wrote"),
@@ -86,7 +82,7 @@ impl<'a> Checker<'a> {
                 ir::Expr::Byte
             }
             ExprKind::AccessSize | ExprKind::AccessMask => {
-                if !self.in_access || self.fn_scope.is_some() || cx == ExprCx::Ack {
+                if !self.in_access || self.fn_scope.is_some() {
                     let what = if matches!(e.kind, ExprKind::AccessSize) {
                         "access.size"
                     } else {
@@ -110,9 +106,6 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Place(p) => {
-                if cx == ExprCx::Ack {
-                    return self.ack_only(e.span);
-                }
                 if let Some(f) = self.fn_scope {
                     return self.fn_param(p, f);
                 }
@@ -121,20 +114,17 @@ impl<'a> Checker<'a> {
             ExprKind::Call { hook, args }
                 if matches!(self.names.get(&hook.name), Some((Sym::Fn(_), _))) =>
             {
-                if cx == ExprCx::Ack {
-                    return self.ack_only(e.span);
-                }
                 self.fn_call(hook, args, cx)?
             }
             ExprKind::Call { hook, .. } if self.fn_scope.is_some() => {
                 return self.fn_scope_error(hook, "a hook");
             }
             ExprKind::Call { hook, args } => {
-                if matches!(cx, ExprCx::Level | ExprCx::Ack) {
+                if cx == ExprCx::Level {
                     self.err(
                         Diagnostic::error(diag::WRONG_KIND, hook.span, "hooks cannot be called here")
                             .label("hook call")
-                            .hint("`level` and `ack` are evaluated outside device actions; compute into a `state` in an action instead"),
+                            .hint("`level` is evaluated outside device actions; compute into a `state` in an action instead"),
                     );
                     return None;
                 }
@@ -166,9 +156,6 @@ impl<'a> Checker<'a> {
                 return None;
             }
             ExprKind::Cond(c, a, b) => {
-                if cx == ExprCx::Ack {
-                    return self.ack_only(e.span);
-                }
                 let c = self.expr(c, cx);
                 let a = self.expr(a, cx);
                 let b = self.expr(b, cx);
@@ -181,19 +168,6 @@ impl<'a> Checker<'a> {
                 ir::Expr::Binary(*op, Box::new(a?), Box::new(b?))
             }
         })
-    }
-
-    fn ack_only(&mut self, span: Span) -> Option<ir::Expr> {
-        self.err(
-            Diagnostic::error(
-                diag::WRONG_KIND,
-                span,
-                "`ack` values use only constants and `value` (the status read)",
-            )
-            .label("device state is not visible to the driver")
-            .hint("e.g. `ack IRQ_ACK = value;` or `ack IRQ = 0;`"),
-        );
-        None
     }
 
     pub(super) fn call(

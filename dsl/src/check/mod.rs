@@ -21,7 +21,7 @@
 //! | `config.rs` | configuration-space registers and vendor capabilities: placement | E0801-E0806, E0302 |
 //! | `exprs.rs` | expressions and places in behaviour | E0402-E0404, E0312 |
 //! | `actions.rs` | statements, DMA sources and destinations | E0603 |
-//! | `interrupt.rs` | pin, MSI, level, status, ack; `irq`/`msi` actions | E0501-E0505 |
+//! | `interrupt.rs` | pin, MSI, level; the handler protocol (status, mine, ack ... when); `irq`/`msi` actions | E0501-E0505, E0510-E0512 |
 //! | `lets.rs` | `let` and `fn`: bodies, scopes, recursion | E0902, E0903, E0404 |
 //! | `timers.rs` | timer fire blocks, `start`/`stop`, `.running`/`.remaining` | E0403, E0905 |
 //! | `streams.rs` | streams (`ready`, `on input`, `byte`), `send`, `.space`, `vmm` | E0105, E0403, E0904, E0905 |

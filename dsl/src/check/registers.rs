@@ -215,7 +215,11 @@ impl<'a> Checker<'a> {
                             Diagnostic::error(diag::REG_OVERLAP, r.offset.span, format!("register `{}` overlaps register `{}`", reg.name, pr.name))
                                 .label(format!("0x{:x}..0x{:x}", reg.offset, reg.offset + reg.width as u64))
                                 .also(pa.offset.span, format!("`{}` is 0x{:x}..0x{:x}", pr.name, pr.offset, pr.offset + pr.width as u64))
-                                .hint("to show one value at two offsets, read a `state` from two registers"),
+                                .hint(if reg.offset == pr.offset {
+                                    "one offset is one register: for banked or read/write-split registers (a 16550's RBR/THR/DLL), declare one register, keep each bank in a `state`, and choose in it: `read if dlab { dll } else { rbr };`, `on write { if dlab { dll = value; } else { thr = value; } }`"
+                                } else {
+                                    "to show one value at two offsets, read a `state` from two registers"
+                                }),
                         );
                     }
                 }

@@ -8,7 +8,7 @@
 
 [
   "language" "include" "device" "description" "id" "revision" "class"
-  "subsystem" "interrupt" "pin" "msi" "level" "status" "ack" "state"
+  "subsystem" "interrupt" "pin" "msi" "level" "status" "mine" "ack" "when" "state"
   "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped" "window"
   "access" "unaligned" "invalid" "register" "field" "read" "write" "on"
   "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"

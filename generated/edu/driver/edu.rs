@@ -263,19 +263,20 @@ struct IrqHandler<'a> {
 impl irq::Handler for IrqHandler<'_> {
     fn handle(&self) -> IrqReturn {
         let io0 = &self.bars.bar0;
-        // The spec's `status IRQ_STATUS`: 0 means another device's interrupt (shared line).
-        let status = io0.read(bar0::IRQ_STATUS);
-        let value = u64::from(status.into_raw());
-        if value == 0 {
+        // `r0`: `IRQ_STATUS`, the spec's `status`, read first.
+        let r0 = io0.read(bar0::IRQ_STATUS);
+        let r0 = u64::from(r0.into_raw());
+        // The spec's `mine (IRQ_STATUS != 0)`: otherwise another device's interrupt (shared line).
+        if r0 == 0x0 {
             return IrqReturn::None;
         }
-        // The spec's `ack IRQ_ACK = value`.
-        let ack: u64 = value;
+        // The spec's `ack IRQ_ACK = IRQ_STATUS`.
+        let ack: u64 = r0;
         // CAST: the register keeps the low 32 bits, as the device does.
         let ack = bar0::IRQ_ACK::from_raw(ack as u32);
         io0.write_reg(ack);
         self.count.fetch_add(1, Relaxed);
-        // pcidevc: extension point: handle the interrupt here (`value` is the status read).
+        // pcidevc: extension point: handle the interrupt here (the `rN` locals hold what was read).
         IrqReturn::Handled
     }
 }

@@ -38,14 +38,15 @@ struct edu {
 static irqreturn_t edu_irq(int irq, void *data)
 {
 	struct edu *d = data;
-	u64 value;
+	u64 r0;
 
-	/* The spec's `status IRQ_STATUS`: 0 means another device's interrupt. */
-	value = ioread32(d->bar0 + EDU_BAR0_IRQ_STATUS);
-	if (!value)
+	/* `r0`: `IRQ_STATUS`, the spec's `status`, read first. */
+	r0 = ioread32(d->bar0 + EDU_BAR0_IRQ_STATUS);
+	/* The spec's `mine (IRQ_STATUS != 0)`: otherwise another device's interrupt. */
+	if (!((u64)((r0) != (0x0))))
 		return IRQ_NONE;
-	/* The spec's `ack IRQ_ACK = value`. */
-	iowrite32(value, d->bar0 + EDU_BAR0_IRQ_ACK);
+	/* The spec's `ack IRQ_ACK = IRQ_STATUS`. */
+	iowrite32(r0, d->bar0 + EDU_BAR0_IRQ_ACK);
 	atomic_inc(&d->irqs);
 	/* pcidevc: extension point: handle the interrupt here. */
 	return IRQ_HANDLED;

@@ -201,17 +201,18 @@ struct IrqHandler<'a> {
 impl irq::Handler for IrqHandler<'_> {
     fn handle(&self) -> IrqReturn {
         let io0 = &self.bars.bar0;
-        // The spec's `status IRQ`: 0 means another device's interrupt (shared line).
-        let status = io0.read(bar0::IRQ);
-        let value = u64::from(status.into_raw());
-        if value == 0 {
+        // `r0`: `IRQ`, the spec's `status`, read first.
+        let r0 = io0.read(bar0::IRQ);
+        let r0 = u64::from(r0.into_raw());
+        // The spec's `mine (IRQ != 0)`: otherwise another device's interrupt (shared line).
+        if r0 == 0x0 {
             return IrqReturn::None;
         }
         // The spec's `ack IRQ = 0`.
         let ack = bar0::IRQ::from_raw(0x0);
         io0.write_reg(ack);
         self.count.fetch_add(1, Relaxed);
-        // pcidevc: extension point: handle the interrupt here (`value` is the status read).
+        // pcidevc: extension point: handle the interrupt here (the `rN` locals hold what was read).
         IrqReturn::Handled
     }
 }

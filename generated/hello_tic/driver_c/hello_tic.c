@@ -39,11 +39,12 @@ struct hello_tic {
 static irqreturn_t hello_tic_irq(int irq, void *data)
 {
 	struct hello_tic *d = data;
-	u64 value;
+	u64 r0;
 
-	/* The spec's `status IRQ`: 0 means another device's interrupt. */
-	value = ioread32(d->bar0 + HELLO_TIC_BAR0_IRQ);
-	if (!value)
+	/* `r0`: `IRQ`, the spec's `status`, read first. */
+	r0 = ioread32(d->bar0 + HELLO_TIC_BAR0_IRQ);
+	/* The spec's `mine (IRQ != 0)`: otherwise another device's interrupt. */
+	if (!((u64)((r0) != (0x0))))
 		return IRQ_NONE;
 	/* The spec's `ack IRQ = 0`. */
 	iowrite32(0x0, d->bar0 + HELLO_TIC_BAR0_IRQ);

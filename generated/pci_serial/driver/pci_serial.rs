@@ -227,15 +227,17 @@ struct IrqHandler<'a> {
 impl irq::Handler for IrqHandler<'_> {
     fn handle(&self) -> IrqReturn {
         let io0 = &self.bars.bar0;
-        // The spec's `status IIR_FCR`: 0 means another device's interrupt (shared line).
-        let status = io0.read(bar0::IIR_FCR);
-        let value = u64::from(status.into_raw());
-        if value == 0 {
+        // `r0`: `IIR_FCR`, read once, for the `mine` test.
+        let r0 = io0.read(bar0::IIR_FCR);
+        let r0 = u64::from(r0.into_raw());
+        // The spec's `mine ((IIR_FCR & 1) == 0)`: otherwise another device's interrupt (shared
+        // line).
+        if (r0 & 0x1) != 0x0 {
             return IrqReturn::None;
         }
         // The spec declares no `ack`: the device stops interrupting by itself.
         self.count.fetch_add(1, Relaxed);
-        // pcidevc: extension point: handle the interrupt here (`value` is the status read).
+        // pcidevc: extension point: handle the interrupt here (the `rN` locals hold what was read).
         IrqReturn::Handled
     }
 }
@@ -282,235 +284,235 @@ impl PciSerialData<'_> {
         t.scenario("autoconfig");
         let io0 = &self.bars.bar0;
 
-        t.step(261, "expect IER == 0x00;");
+        t.step(266, "expect IER == 0x00;");
         let got = io0.read(bar0::IER);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(262, "write IER = 0x00;");
+        t.step(267, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(263, "expect IER == 0x00 mask 0x0f;");
+        t.step(268, "expect IER == 0x00 mask 0x0f;");
         let got = io0.read(bar0::IER);
         t.check_reg(Ok(got), 0x0, 0xf);
 
-        t.step(264, "write IER = 0x0f;");
+        t.step(269, "write IER = 0x0f;");
         let v = bar0::IER::from_raw(0xf);
         io0.write_reg(v);
         t.pass();
 
-        t.step(265, "expect IER == 0x0f mask 0x0f;");
+        t.step(270, "expect IER == 0x0f mask 0x0f;");
         let got = io0.read(bar0::IER);
         t.check_reg(Ok(got), 0xf, 0xf);
 
-        t.step(266, "write IER = 0x00;");
+        t.step(271, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(268, "expect MCR == 0x08;");
+        t.step(273, "expect MCR == 0x08;");
         let got = io0.read(bar0::MCR);
         t.check_reg(Ok(got), 0x8, u64::MAX);
 
-        t.step(269, "expect LCR == 0x00;");
+        t.step(274, "expect LCR == 0x00;");
         let got = io0.read(bar0::LCR);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(270, "write MCR = 0x1a;");
+        t.step(275, "write MCR = 0x1a;");
         let v = bar0::MCR::from_raw(0x1a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(271, "expect MSR == 0x90 mask 0xf0;");
+        t.step(276, "expect MSR == 0x90 mask 0xf0;");
         let got = io0.read(bar0::MSR);
         t.check_reg(Ok(got), 0x90, 0xf0);
 
-        t.step(272, "write MCR = 0x08;");
+        t.step(277, "write MCR = 0x08;");
         let v = bar0::MCR::from_raw(0x8);
         io0.write_reg(v);
         t.pass();
 
-        t.step(274, "write LCR = 0xbf;");
+        t.step(279, "write LCR = 0xbf;");
         let v = bar0::LCR::from_raw(0xbf);
         io0.write_reg(v);
         t.pass();
 
-        t.step(275, "write IIR_FCR = 0x00;");
+        t.step(280, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(276, "write LCR = 0x00;");
+        t.step(281, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(278, "write IIR_FCR = 0x01;");
+        t.step(283, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(279, "expect IIR_FCR == 0xc0 mask 0xc0;");
+        t.step(284, "expect IIR_FCR == 0xc0 mask 0xc0;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc0, 0xc0);
 
-        t.step(281, "write LCR = 0x80;");
+        t.step(286, "write LCR = 0x80;");
         let v = bar0::LCR::from_raw(0x80);
         io0.write_reg(v);
         t.pass();
 
-        t.step(282, "expect IIR_FCR != 0x00;");
+        t.step(287, "expect IIR_FCR != 0x00;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg_ne(Ok(got), 0x0, u64::MAX);
 
-        t.step(284, "write LCR = 0xbf;");
+        t.step(289, "write LCR = 0xbf;");
         let v = bar0::LCR::from_raw(0xbf);
         io0.write_reg(v);
         t.pass();
 
-        t.step(285, "expect IIR_FCR != 0x00;");
+        t.step(290, "expect IIR_FCR != 0x00;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg_ne(Ok(got), 0x0, u64::MAX);
 
-        t.step(287, "write LCR = 0x00;");
+        t.step(292, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(288, "expect MCR == 0x08;");
+        t.step(293, "expect MCR == 0x08;");
         let got = io0.read(bar0::MCR);
         t.check_reg(Ok(got), 0x8, u64::MAX);
 
-        t.step(289, "write LCR = 0xe0;");
+        t.step(294, "write LCR = 0xe0;");
         let v = bar0::LCR::from_raw(0xe0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(290, "read IIR_FCR;");
+        t.step(295, "read IIR_FCR;");
         let _ = io0.read(bar0::IIR_FCR);
         t.pass();
 
-        t.step(291, "write LCR = 0x00;");
+        t.step(296, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(292, "write MCR = 0x18;");
+        t.step(297, "write MCR = 0x18;");
         let v = bar0::MCR::from_raw(0x18);
         io0.write_reg(v);
         t.pass();
 
-        t.step(293, "write LCR = 0xe0;");
+        t.step(298, "write LCR = 0xe0;");
         let v = bar0::LCR::from_raw(0xe0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(294, "read IIR_FCR;");
+        t.step(299, "read IIR_FCR;");
         let _ = io0.read(bar0::IIR_FCR);
         t.pass();
 
-        t.step(295, "write LCR = 0x00;");
+        t.step(300, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(296, "write MCR = 0x08;");
+        t.step(301, "write MCR = 0x08;");
         let v = bar0::MCR::from_raw(0x8);
         io0.write_reg(v);
         t.pass();
 
-        t.step(298, "write IIR_FCR = 0x21;");
+        t.step(303, "write IIR_FCR = 0x21;");
         let v = bar0::IIR_FCR::from_raw(0x21);
         io0.write_reg(v);
         t.pass();
 
-        t.step(299, "expect IIR_FCR == 0xc0 mask 0xe0;");
+        t.step(304, "expect IIR_FCR == 0xc0 mask 0xe0;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc0, 0xe0);
 
-        t.step(300, "write IIR_FCR = 0x01;");
+        t.step(305, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(301, "write LCR = 0x80;");
+        t.step(306, "write LCR = 0x80;");
         let v = bar0::LCR::from_raw(0x80);
         io0.write_reg(v);
         t.pass();
 
-        t.step(302, "write IIR_FCR = 0x21;");
+        t.step(307, "write IIR_FCR = 0x21;");
         let v = bar0::IIR_FCR::from_raw(0x21);
         io0.write_reg(v);
         t.pass();
 
-        t.step(303, "expect IIR_FCR == 0xc0 mask 0xe0;");
+        t.step(308, "expect IIR_FCR == 0xc0 mask 0xe0;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc0, 0xe0);
 
-        t.step(304, "write IIR_FCR = 0x01;");
+        t.step(309, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(305, "write LCR = 0x00;");
+        t.step(310, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(307, "write IER = 0x40;");
+        t.step(312, "write IER = 0x40;");
         let v = bar0::IER::from_raw(0x40);
         io0.write_reg(v);
         t.pass();
 
-        t.step(308, "expect IER == 0x00;");
+        t.step(313, "expect IER == 0x00;");
         let got = io0.read(bar0::IER);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(309, "write IER = 0x00;");
+        t.step(314, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(311, "write LCR = 0x00;");
+        t.step(316, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(312, "write MCR = 0x08;");
+        t.step(317, "write MCR = 0x08;");
         let v = bar0::MCR::from_raw(0x8);
         io0.write_reg(v);
         t.pass();
 
-        t.step(313, "write IIR_FCR = 0x01;");
+        t.step(318, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(314, "write IIR_FCR = 0x07;");
+        t.step(319, "write IIR_FCR = 0x07;");
         let v = bar0::IIR_FCR::from_raw(0x7);
         io0.write_reg(v);
         t.pass();
 
-        t.step(315, "write IIR_FCR = 0x00;");
+        t.step(320, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(316, "read RBR_THR;");
+        t.step(321, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(317, "write IER = 0x00;");
+        t.step(322, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(318, "expect IIR_FCR == 0x01;");
+        t.step(323, "expect IIR_FCR == 0x01;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0x1, u64::MAX);
 
-        t.step(319, "expect LSR == 0x60;");
+        t.step(324, "expect LSR == 0x60;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x60, u64::MAX);
     }
@@ -520,193 +522,193 @@ impl PciSerialData<'_> {
         t.scenario("fifo_depth");
         let io0 = &self.bars.bar0;
 
-        t.step(324, "write IIR_FCR = 0x07;");
+        t.step(329, "write IIR_FCR = 0x07;");
         let v = bar0::IIR_FCR::from_raw(0x7);
         io0.write_reg(v);
         t.pass();
 
-        t.step(325, "write MCR = 0x18;");
+        t.step(330, "write MCR = 0x18;");
         let v = bar0::MCR::from_raw(0x18);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(326, "write RBR_THR = 0x5a;");
+        t.step(331, "write RBR_THR = 0x5a;");
         let v = bar0::RBR_THR::from_raw(0x5a);
         io0.write_reg(v);
         t.pass();
 
-        t.step(327, "expect LSR == 0x61;");
+        t.step(332, "expect LSR == 0x61;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x61, u64::MAX);
 
-        t.step(328, "expect rx.len == 16;");
+        t.step(333, "expect rx.len == 16;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(329, "write RBR_THR = 0xa5;");
+        t.step(334, "write RBR_THR = 0xa5;");
         let v = bar0::RBR_THR::from_raw(0xa5);
         io0.write_reg(v);
         t.pass();
 
-        t.step(330, "expect LSR == 0x63;");
+        t.step(335, "expect LSR == 0x63;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x63, u64::MAX);
 
-        t.step(331, "expect LSR == 0x61;");
+        t.step(336, "expect LSR == 0x61;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x61, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(332, "expect RBR_THR == 0x5a;");
+        t.step(337, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(333, "expect LSR == 0x60;");
+        t.step(338, "expect LSR == 0x60;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x60, u64::MAX);
 
-        t.step(334, "expect output line \"\";");
+        t.step(339, "expect output line \"\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(335, "write MCR = 0x08;");
+        t.step(340, "write MCR = 0x08;");
         let v = bar0::MCR::from_raw(0x8);
         io0.write_reg(v);
         t.pass();
 
-        t.step(336, "write IIR_FCR = 0x00;");
+        t.step(341, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -717,57 +719,57 @@ impl PciSerialData<'_> {
         t.scenario("transmit");
         let io0 = &self.bars.bar0;
 
-        t.step(341, "write RBR_THR = 0x68;");
+        t.step(346, "write RBR_THR = 0x68;");
         let v = bar0::RBR_THR::from_raw(0x68);
         io0.write_reg(v);
         t.pass();
 
-        t.step(342, "write RBR_THR = 0x69;");
+        t.step(347, "write RBR_THR = 0x69;");
         let v = bar0::RBR_THR::from_raw(0x69);
         io0.write_reg(v);
         t.pass();
 
-        t.step(343, "expect output line \"hi\";");
+        t.step(348, "expect output line \"hi\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(344, "expect LSR == 0x60;");
+        t.step(349, "expect LSR == 0x60;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x60, u64::MAX);
 
-        t.step(345, "write IIR_FCR = 0x01;");
+        t.step(350, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(346, "write RBR_THR = 0x21;");
+        t.step(351, "write RBR_THR = 0x21;");
         let v = bar0::RBR_THR::from_raw(0x21);
         io0.write_reg(v);
         t.pass();
 
-        t.step(347, "expect output line \"!\";");
+        t.step(352, "expect output line \"!\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(349, "write IER = 0x02;");
+        t.step(354, "write IER = 0x02;");
         let v = bar0::IER::from_raw(0x2);
         io0.write_reg(v);
         t.pass();
 
-        t.step(350, "expect irq;");
+        t.step(355, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
-        t.step(351, "expect IIR_FCR == 0xc1;");
+        t.step(356, "expect IIR_FCR == 0xc1;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc1, u64::MAX);
 
-        t.step(352, "expect no irq;");
+        t.step(357, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
-        t.step(353, "write IER = 0x00;");
+        t.step(358, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(354, "write IIR_FCR = 0x00;");
+        t.step(359, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -778,74 +780,56 @@ impl PciSerialData<'_> {
         t.scenario("receive_timeout");
         let io0 = &self.bars.bar0;
 
-        t.step(360, "write IIR_FCR = 0xc1;");
+        t.step(365, "write IIR_FCR = 0xc1;");
         let v = bar0::IIR_FCR::from_raw(0xc1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(361, "write IER = 0x01;");
+        t.step(366, "write IER = 0x01;");
         let v = bar0::IER::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(362, "input line \"abc\";");
+        t.step(367, "input line \"abc\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(363, "expect rx.len == 3;");
+        t.step(368, "expect rx.len == 3;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(364, "expect LSR == 0x61;");
+        t.step(369, "expect LSR == 0x61;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x61, u64::MAX);
 
-        t.step(365, "expect no irq;");
+        t.step(370, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
-        t.step(366, "expect IIR_FCR == 0xc1;");
+        t.step(371, "expect IIR_FCR == 0xc1;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc1, u64::MAX);
 
-        t.step(367, "advance 4 ms;");
+        t.step(372, "advance 4 ms;");
         t.advance(4000);
 
-        t.step(368, "expect no irq;");
+        t.step(373, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
-        t.step(369, "advance 200 us;");
+        t.step(374, "advance 200 us;");
         t.advance(200);
 
-        t.step(370, "expect irq;");
+        t.step(375, "expect irq;");
         t.expect_irq(|| self.irq_count());
-
-        t.step(371, "expect IIR_FCR == 0xcc;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xcc, u64::MAX);
-
-        t.step(372, "expect RBR_THR == 0x61;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
-
-        t.step(373, "expect IIR_FCR == 0xc1;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc1, u64::MAX);
-
-        t.step(374, "expect char_timeout.running == 1;");
-        t.skip("host only (device state, stream bytes or VMM requests)");
-
-        t.step(375, "advance 5 ms;");
-        t.advance(5000);
 
         t.step(376, "expect IIR_FCR == 0xcc;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xcc, u64::MAX);
 
-        t.step(377, "expect RBR_THR == 0x62;");
+        t.step(377, "expect RBR_THR == 0x61;");
         let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x62, u64::MAX);
+        t.check_reg(Ok(got), 0x61, u64::MAX);
 
-        t.step(378, "expect RBR_THR == 0x63;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x63, u64::MAX);
+        t.step(378, "expect IIR_FCR == 0xc1;");
+        let got = io0.read(bar0::IIR_FCR);
+        t.check_reg(Ok(got), 0xc1, u64::MAX);
 
         t.step(379, "expect char_timeout.running == 1;");
         t.skip("host only (device state, stream bytes or VMM requests)");
@@ -853,19 +837,37 @@ impl PciSerialData<'_> {
         t.step(380, "advance 5 ms;");
         t.advance(5000);
 
-        t.step(381, "expect IIR_FCR == 0xc1;");
+        t.step(381, "expect IIR_FCR == 0xcc;");
+        let got = io0.read(bar0::IIR_FCR);
+        t.check_reg(Ok(got), 0xcc, u64::MAX);
+
+        t.step(382, "expect RBR_THR == 0x62;");
+        let got = io0.read(bar0::RBR_THR);
+        t.check_reg(Ok(got), 0x62, u64::MAX);
+
+        t.step(383, "expect RBR_THR == 0x63;");
+        let got = io0.read(bar0::RBR_THR);
+        t.check_reg(Ok(got), 0x63, u64::MAX);
+
+        t.step(384, "expect char_timeout.running == 1;");
+        t.skip("host only (device state, stream bytes or VMM requests)");
+
+        t.step(385, "advance 5 ms;");
+        t.advance(5000);
+
+        t.step(386, "expect IIR_FCR == 0xc1;");
         let got = io0.read(bar0::IIR_FCR);
         t.check_reg(Ok(got), 0xc1, u64::MAX);
 
-        t.step(382, "expect no irq;");
+        t.step(387, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
-        t.step(383, "write IER = 0x00;");
+        t.step(388, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(384, "write IIR_FCR = 0x00;");
+        t.step(389, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -876,105 +878,105 @@ impl PciSerialData<'_> {
         t.scenario("back_pressure");
         let io0 = &self.bars.bar0;
 
-        t.step(389, "write IIR_FCR = 0x01;");
+        t.step(394, "write IIR_FCR = 0x01;");
         let v = bar0::IIR_FCR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(390, "input line \"0123456789abcdefXYZ\";");
+        t.step(395, "input line \"0123456789abcdefXYZ\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(391, "expect rx.len == 16;");
+        t.step(396, "expect rx.len == 16;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(392, "expect LSR == 0x61;");
+        t.step(397, "expect LSR == 0x61;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x61, u64::MAX);
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(393, "read RBR_THR;");
+        t.step(398, "read RBR_THR;");
         let _ = io0.read(bar0::RBR_THR);
         t.pass();
 
-        t.step(394, "expect rx.len == 3;");
+        t.step(399, "expect rx.len == 3;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(395, "expect RBR_THR == 0x58;");
+        t.step(400, "expect RBR_THR == 0x58;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x58, u64::MAX);
 
-        t.step(396, "expect RBR_THR == 0x59;");
+        t.step(401, "expect RBR_THR == 0x59;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x59, u64::MAX);
 
-        t.step(397, "expect RBR_THR == 0x5a;");
+        t.step(402, "expect RBR_THR == 0x5a;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x5a, u64::MAX);
 
-        t.step(398, "expect LSR == 0x60;");
+        t.step(403, "expect LSR == 0x60;");
         let got = io0.read(bar0::LSR);
         t.check_reg(Ok(got), 0x60, u64::MAX);
 
-        t.step(399, "write IIR_FCR = 0x00;");
+        t.step(404, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
@@ -985,103 +987,103 @@ impl PciSerialData<'_> {
         t.scenario("rx_trigger");
         let io0 = &self.bars.bar0;
 
-        t.step(405, "write LCR = 0x83;");
+        t.step(410, "write LCR = 0x83;");
         let v = bar0::LCR::from_raw(0x83);
         io0.write_reg(v);
         t.pass();
 
-        t.step(406, "write RBR_THR = 0x01;");
+        t.step(411, "write RBR_THR = 0x01;");
         let v = bar0::RBR_THR::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(407, "write IER = 0x00;");
+        t.step(412, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(408, "expect RBR_THR == 0x01;");
+        t.step(413, "expect RBR_THR == 0x01;");
         let got = io0.read(bar0::RBR_THR);
         t.check_reg(Ok(got), 0x1, u64::MAX);
 
-        t.step(409, "expect IER == 0x00;");
+        t.step(414, "expect IER == 0x00;");
         let got = io0.read(bar0::IER);
         t.check_reg(Ok(got), 0x0, u64::MAX);
 
-        t.step(410, "write LCR = 0x03;");
+        t.step(415, "write LCR = 0x03;");
         let v = bar0::LCR::from_raw(0x3);
         io0.write_reg(v);
         t.pass();
 
-        t.step(411, "expect char_ns == 86800;");
+        t.step(416, "expect char_ns == 86800;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
-        t.step(412, "write IIR_FCR = 0x41;");
+        t.step(417, "write IIR_FCR = 0x41;");
         let v = bar0::IIR_FCR::from_raw(0x41);
         io0.write_reg(v);
         t.pass();
 
-        t.step(413, "write IER = 0x01;");
+        t.step(418, "write IER = 0x01;");
         let v = bar0::IER::from_raw(0x1);
         io0.write_reg(v);
         t.pass();
 
-        t.step(414, "input line [0x10, 0x20, 0x30];");
+        t.step(419, "input line [0x10, 0x20, 0x30];");
         t.skip("host only (device state, stream bytes or VMM requests)");
-
-        t.step(415, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
-
-        t.step(416, "input line [0x40];");
-        t.skip("host only (device state, stream bytes or VMM requests)");
-
-        t.step(417, "expect irq;");
-        t.expect_irq(|| self.irq_count());
-
-        t.step(418, "expect IIR_FCR == 0xc4;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc4, u64::MAX);
-
-        t.step(419, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(419, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(419, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(419, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
 
         t.step(420, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
-        t.step(421, "write IER = 0x00;");
+        t.step(421, "input line [0x40];");
+        t.skip("host only (device state, stream bytes or VMM requests)");
+
+        t.step(422, "expect irq;");
+        t.expect_irq(|| self.irq_count());
+
+        t.step(423, "expect IIR_FCR == 0xc4;");
+        let got = io0.read(bar0::IIR_FCR);
+        t.check_reg(Ok(got), 0xc4, u64::MAX);
+
+        t.step(424, "read RBR_THR;");
+        let _ = io0.read(bar0::RBR_THR);
+        t.pass();
+
+        t.step(424, "read RBR_THR;");
+        let _ = io0.read(bar0::RBR_THR);
+        t.pass();
+
+        t.step(424, "read RBR_THR;");
+        let _ = io0.read(bar0::RBR_THR);
+        t.pass();
+
+        t.step(424, "read RBR_THR;");
+        let _ = io0.read(bar0::RBR_THR);
+        t.pass();
+
+        t.step(425, "expect no irq;");
+        t.expect_no_irq(|| self.irq_count());
+
+        t.step(426, "write IER = 0x00;");
         let v = bar0::IER::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(422, "write IIR_FCR = 0x00;");
+        t.step(427, "write IIR_FCR = 0x00;");
         let v = bar0::IIR_FCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();
 
-        t.step(423, "write LCR = 0x83;");
+        t.step(428, "write LCR = 0x83;");
         let v = bar0::LCR::from_raw(0x83);
         io0.write_reg(v);
         t.pass();
 
-        t.step(424, "write RBR_THR = 0x0c;");
+        t.step(429, "write RBR_THR = 0x0c;");
         let v = bar0::RBR_THR::from_raw(0xc);
         io0.write_reg(v);
         t.pass();
 
-        t.step(425, "write LCR = 0x00;");
+        t.step(430, "write LCR = 0x00;");
         let v = bar0::LCR::from_raw(0x0);
         io0.write_reg(v);
         t.pass();

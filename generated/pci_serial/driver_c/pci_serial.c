@@ -36,14 +36,14 @@ struct pci_serial {
 static irqreturn_t pci_serial_irq(int irq, void *data)
 {
 	struct pci_serial *d = data;
-	u64 value;
+	u64 r0;
 
-	/* The spec's `status IIR_FCR`: 0 means another device's interrupt. */
-	value = ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
-	if (!value)
+	/* `r0`: `IIR_FCR`, read once, for the `mine` test. */
+	r0 = ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
+	/* The spec's `mine ((IIR_FCR & 1) == 0)`: otherwise another device's interrupt. */
+	if (!((u64)((((r0) & (0x1))) == (0x0))))
 		return IRQ_NONE;
 	/* The spec declares no `ack`: the device stops interrupting by itself. */
-	(void)value;
 	atomic_inc(&d->irqs);
 	/* pcidevc: extension point: handle the interrupt here. */
 	return IRQ_HANDLED;
@@ -54,189 +54,189 @@ static void pci_serial_scenario_autoconfig(struct pci_serial *d, struct pcidevc_
 {
 	pcidevc_scenario(t, "autoconfig");
 
-	pcidevc_step(t, 261, "expect IER == 0x00;");
+	pcidevc_step(t, 266, "expect IER == 0x00;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IER), 0x0, U64_MAX);
 
-	pcidevc_step(t, 262, "write IER = 0x00;");
+	pcidevc_step(t, 267, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 263, "expect IER == 0x00 mask 0x0f;");
+	pcidevc_step(t, 268, "expect IER == 0x00 mask 0x0f;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IER), 0x0, 0xf);
 
-	pcidevc_step(t, 264, "write IER = 0x0f;");
+	pcidevc_step(t, 269, "write IER = 0x0f;");
 	iowrite8(0xf, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 265, "expect IER == 0x0f mask 0x0f;");
+	pcidevc_step(t, 270, "expect IER == 0x0f mask 0x0f;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IER), 0xf, 0xf);
 
-	pcidevc_step(t, 266, "write IER = 0x00;");
+	pcidevc_step(t, 271, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 268, "expect MCR == 0x08;");
+	pcidevc_step(t, 273, "expect MCR == 0x08;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_MCR), 0x8, U64_MAX);
 
-	pcidevc_step(t, 269, "expect LCR == 0x00;");
+	pcidevc_step(t, 274, "expect LCR == 0x00;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LCR), 0x0, U64_MAX);
 
-	pcidevc_step(t, 270, "write MCR = 0x1a;");
+	pcidevc_step(t, 275, "write MCR = 0x1a;");
 	iowrite8(0x1a, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 271, "expect MSR == 0x90 mask 0xf0;");
+	pcidevc_step(t, 276, "expect MSR == 0x90 mask 0xf0;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_MSR), 0x90, 0xf0);
 
-	pcidevc_step(t, 272, "write MCR = 0x08;");
+	pcidevc_step(t, 277, "write MCR = 0x08;");
 	iowrite8(0x8, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 274, "write LCR = 0xbf;");
+	pcidevc_step(t, 279, "write LCR = 0xbf;");
 	iowrite8(0xbf, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 275, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 280, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 276, "write LCR = 0x00;");
+	pcidevc_step(t, 281, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 278, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 283, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 279, "expect IIR_FCR == 0xc0 mask 0xc0;");
+	pcidevc_step(t, 284, "expect IIR_FCR == 0xc0 mask 0xc0;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc0, 0xc0);
 
-	pcidevc_step(t, 281, "write LCR = 0x80;");
+	pcidevc_step(t, 286, "write LCR = 0x80;");
 	iowrite8(0x80, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 282, "expect IIR_FCR != 0x00;");
+	pcidevc_step(t, 287, "expect IIR_FCR != 0x00;");
 	pcidevc_check_ne(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0x0, U64_MAX);
 
-	pcidevc_step(t, 284, "write LCR = 0xbf;");
+	pcidevc_step(t, 289, "write LCR = 0xbf;");
 	iowrite8(0xbf, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 285, "expect IIR_FCR != 0x00;");
+	pcidevc_step(t, 290, "expect IIR_FCR != 0x00;");
 	pcidevc_check_ne(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0x0, U64_MAX);
 
-	pcidevc_step(t, 287, "write LCR = 0x00;");
+	pcidevc_step(t, 292, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 288, "expect MCR == 0x08;");
+	pcidevc_step(t, 293, "expect MCR == 0x08;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_MCR), 0x8, U64_MAX);
 
-	pcidevc_step(t, 289, "write LCR = 0xe0;");
+	pcidevc_step(t, 294, "write LCR = 0xe0;");
 	iowrite8(0xe0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 290, "read IIR_FCR;");
+	pcidevc_step(t, 295, "read IIR_FCR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 291, "write LCR = 0x00;");
+	pcidevc_step(t, 296, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 292, "write MCR = 0x18;");
+	pcidevc_step(t, 297, "write MCR = 0x18;");
 	iowrite8(0x18, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 293, "write LCR = 0xe0;");
+	pcidevc_step(t, 298, "write LCR = 0xe0;");
 	iowrite8(0xe0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 294, "read IIR_FCR;");
+	pcidevc_step(t, 299, "read IIR_FCR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 295, "write LCR = 0x00;");
+	pcidevc_step(t, 300, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 296, "write MCR = 0x08;");
+	pcidevc_step(t, 301, "write MCR = 0x08;");
 	iowrite8(0x8, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 298, "write IIR_FCR = 0x21;");
+	pcidevc_step(t, 303, "write IIR_FCR = 0x21;");
 	iowrite8(0x21, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 299, "expect IIR_FCR == 0xc0 mask 0xe0;");
+	pcidevc_step(t, 304, "expect IIR_FCR == 0xc0 mask 0xe0;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc0, 0xe0);
 
-	pcidevc_step(t, 300, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 305, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 301, "write LCR = 0x80;");
+	pcidevc_step(t, 306, "write LCR = 0x80;");
 	iowrite8(0x80, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 302, "write IIR_FCR = 0x21;");
+	pcidevc_step(t, 307, "write IIR_FCR = 0x21;");
 	iowrite8(0x21, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 303, "expect IIR_FCR == 0xc0 mask 0xe0;");
+	pcidevc_step(t, 308, "expect IIR_FCR == 0xc0 mask 0xe0;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc0, 0xe0);
 
-	pcidevc_step(t, 304, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 309, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 305, "write LCR = 0x00;");
+	pcidevc_step(t, 310, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 307, "write IER = 0x40;");
+	pcidevc_step(t, 312, "write IER = 0x40;");
 	iowrite8(0x40, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 308, "expect IER == 0x00;");
+	pcidevc_step(t, 313, "expect IER == 0x00;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IER), 0x0, U64_MAX);
 
-	pcidevc_step(t, 309, "write IER = 0x00;");
+	pcidevc_step(t, 314, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 311, "write LCR = 0x00;");
+	pcidevc_step(t, 316, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 312, "write MCR = 0x08;");
+	pcidevc_step(t, 317, "write MCR = 0x08;");
 	iowrite8(0x8, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 313, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 318, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 314, "write IIR_FCR = 0x07;");
+	pcidevc_step(t, 319, "write IIR_FCR = 0x07;");
 	iowrite8(0x7, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 315, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 320, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 316, "read RBR_THR;");
+	pcidevc_step(t, 321, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 317, "write IER = 0x00;");
+	pcidevc_step(t, 322, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 318, "expect IIR_FCR == 0x01;");
+	pcidevc_step(t, 323, "expect IIR_FCR == 0x01;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0x1, U64_MAX);
 
-	pcidevc_step(t, 319, "expect LSR == 0x60;");
+	pcidevc_step(t, 324, "expect LSR == 0x60;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x60, U64_MAX);
 }
 
@@ -245,153 +245,153 @@ static void pci_serial_scenario_fifo_depth(struct pci_serial *d, struct pcidevc_
 {
 	pcidevc_scenario(t, "fifo_depth");
 
-	pcidevc_step(t, 324, "write IIR_FCR = 0x07;");
+	pcidevc_step(t, 329, "write IIR_FCR = 0x07;");
 	iowrite8(0x7, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 325, "write MCR = 0x18;");
+	pcidevc_step(t, 330, "write MCR = 0x18;");
 	iowrite8(0x18, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 326, "write RBR_THR = 0x5a;");
+	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
 	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 327, "expect LSR == 0x61;");
+	pcidevc_step(t, 332, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 328, "expect rx.len == 16;");
+	pcidevc_step(t, 333, "expect rx.len == 16;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 329, "write RBR_THR = 0xa5;");
+	pcidevc_step(t, 334, "write RBR_THR = 0xa5;");
 	iowrite8(0xa5, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 330, "expect LSR == 0x63;");
+	pcidevc_step(t, 335, "expect LSR == 0x63;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x63, U64_MAX);
 
-	pcidevc_step(t, 331, "expect LSR == 0x61;");
+	pcidevc_step(t, 336, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 332, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 333, "expect LSR == 0x60;");
+	pcidevc_step(t, 338, "expect LSR == 0x60;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x60, U64_MAX);
 
-	pcidevc_step(t, 334, "expect output line \"\";");
+	pcidevc_step(t, 339, "expect output line \"\";");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 335, "write MCR = 0x08;");
+	pcidevc_step(t, 340, "write MCR = 0x08;");
 	iowrite8(0x8, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 336, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 341, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 }
@@ -401,49 +401,49 @@ static void pci_serial_scenario_transmit(struct pci_serial *d, struct pcidevc_ta
 {
 	pcidevc_scenario(t, "transmit");
 
-	pcidevc_step(t, 341, "write RBR_THR = 0x68;");
+	pcidevc_step(t, 346, "write RBR_THR = 0x68;");
 	iowrite8(0x68, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 342, "write RBR_THR = 0x69;");
+	pcidevc_step(t, 347, "write RBR_THR = 0x69;");
 	iowrite8(0x69, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 343, "expect output line \"hi\";");
+	pcidevc_step(t, 348, "expect output line \"hi\";");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 344, "expect LSR == 0x60;");
+	pcidevc_step(t, 349, "expect LSR == 0x60;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x60, U64_MAX);
 
-	pcidevc_step(t, 345, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 350, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 346, "write RBR_THR = 0x21;");
+	pcidevc_step(t, 351, "write RBR_THR = 0x21;");
 	iowrite8(0x21, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 347, "expect output line \"!\";");
+	pcidevc_step(t, 352, "expect output line \"!\";");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 349, "write IER = 0x02;");
+	pcidevc_step(t, 354, "write IER = 0x02;");
 	iowrite8(0x2, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 350, "expect irq;");
+	pcidevc_step(t, 355, "expect irq;");
 	pcidevc_expect_irq(t);
 
-	pcidevc_step(t, 351, "expect IIR_FCR == 0xc1;");
+	pcidevc_step(t, 356, "expect IIR_FCR == 0xc1;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc1, U64_MAX);
 
-	pcidevc_step(t, 352, "expect no irq;");
+	pcidevc_step(t, 357, "expect no irq;");
 	pcidevc_expect_no_irq(t);
 
-	pcidevc_step(t, 353, "write IER = 0x00;");
+	pcidevc_step(t, 358, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 354, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 359, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 }
@@ -453,64 +453,49 @@ static void pci_serial_scenario_receive_timeout(struct pci_serial *d, struct pci
 {
 	pcidevc_scenario(t, "receive_timeout");
 
-	pcidevc_step(t, 360, "write IIR_FCR = 0xc1;");
+	pcidevc_step(t, 365, "write IIR_FCR = 0xc1;");
 	iowrite8(0xc1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 361, "write IER = 0x01;");
+	pcidevc_step(t, 366, "write IER = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 362, "input line \"abc\";");
+	pcidevc_step(t, 367, "input line \"abc\";");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 363, "expect rx.len == 3;");
+	pcidevc_step(t, 368, "expect rx.len == 3;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 364, "expect LSR == 0x61;");
+	pcidevc_step(t, 369, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 365, "expect no irq;");
+	pcidevc_step(t, 370, "expect no irq;");
 	pcidevc_expect_no_irq(t);
 
-	pcidevc_step(t, 366, "expect IIR_FCR == 0xc1;");
+	pcidevc_step(t, 371, "expect IIR_FCR == 0xc1;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc1, U64_MAX);
 
-	pcidevc_step(t, 367, "advance 4 ms;");
+	pcidevc_step(t, 372, "advance 4 ms;");
 	pcidevc_advance(t, 4000ULL);
 
-	pcidevc_step(t, 368, "expect no irq;");
+	pcidevc_step(t, 373, "expect no irq;");
 	pcidevc_expect_no_irq(t);
 
-	pcidevc_step(t, 369, "advance 200 us;");
+	pcidevc_step(t, 374, "advance 200 us;");
 	pcidevc_advance(t, 200ULL);
 
-	pcidevc_step(t, 370, "expect irq;");
+	pcidevc_step(t, 375, "expect irq;");
 	pcidevc_expect_irq(t);
-
-	pcidevc_step(t, 371, "expect IIR_FCR == 0xcc;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xcc, U64_MAX);
-
-	pcidevc_step(t, 372, "expect RBR_THR == 0x61;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x61, U64_MAX);
-
-	pcidevc_step(t, 373, "expect IIR_FCR == 0xc1;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc1, U64_MAX);
-
-	pcidevc_step(t, 374, "expect char_timeout.running == 1;");
-	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
-
-	pcidevc_step(t, 375, "advance 5 ms;");
-	pcidevc_advance(t, 5000ULL);
 
 	pcidevc_step(t, 376, "expect IIR_FCR == 0xcc;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xcc, U64_MAX);
 
-	pcidevc_step(t, 377, "expect RBR_THR == 0x62;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x62, U64_MAX);
+	pcidevc_step(t, 377, "expect RBR_THR == 0x61;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 378, "expect RBR_THR == 0x63;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x63, U64_MAX);
+	pcidevc_step(t, 378, "expect IIR_FCR == 0xc1;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc1, U64_MAX);
 
 	pcidevc_step(t, 379, "expect char_timeout.running == 1;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
@@ -518,17 +503,32 @@ static void pci_serial_scenario_receive_timeout(struct pci_serial *d, struct pci
 	pcidevc_step(t, 380, "advance 5 ms;");
 	pcidevc_advance(t, 5000ULL);
 
-	pcidevc_step(t, 381, "expect IIR_FCR == 0xc1;");
+	pcidevc_step(t, 381, "expect IIR_FCR == 0xcc;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xcc, U64_MAX);
+
+	pcidevc_step(t, 382, "expect RBR_THR == 0x62;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x62, U64_MAX);
+
+	pcidevc_step(t, 383, "expect RBR_THR == 0x63;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x63, U64_MAX);
+
+	pcidevc_step(t, 384, "expect char_timeout.running == 1;");
+	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
+
+	pcidevc_step(t, 385, "advance 5 ms;");
+	pcidevc_advance(t, 5000ULL);
+
+	pcidevc_step(t, 386, "expect IIR_FCR == 0xc1;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc1, U64_MAX);
 
-	pcidevc_step(t, 382, "expect no irq;");
+	pcidevc_step(t, 387, "expect no irq;");
 	pcidevc_expect_no_irq(t);
 
-	pcidevc_step(t, 383, "write IER = 0x00;");
+	pcidevc_step(t, 388, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 384, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 389, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 }
@@ -538,99 +538,99 @@ static void pci_serial_scenario_back_pressure(struct pci_serial *d, struct pcide
 {
 	pcidevc_scenario(t, "back_pressure");
 
-	pcidevc_step(t, 389, "write IIR_FCR = 0x01;");
+	pcidevc_step(t, 394, "write IIR_FCR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 390, "input line \"0123456789abcdefXYZ\";");
+	pcidevc_step(t, 395, "input line \"0123456789abcdefXYZ\";");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 391, "expect rx.len == 16;");
+	pcidevc_step(t, 396, "expect rx.len == 16;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 392, "expect LSR == 0x61;");
+	pcidevc_step(t, 397, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 393, "read RBR_THR;");
+	pcidevc_step(t, 398, "read RBR_THR;");
 	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 394, "expect rx.len == 3;");
+	pcidevc_step(t, 399, "expect rx.len == 3;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 395, "expect RBR_THR == 0x58;");
+	pcidevc_step(t, 400, "expect RBR_THR == 0x58;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x58, U64_MAX);
 
-	pcidevc_step(t, 396, "expect RBR_THR == 0x59;");
+	pcidevc_step(t, 401, "expect RBR_THR == 0x59;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x59, U64_MAX);
 
-	pcidevc_step(t, 397, "expect RBR_THR == 0x5a;");
+	pcidevc_step(t, 402, "expect RBR_THR == 0x5a;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
 
-	pcidevc_step(t, 398, "expect LSR == 0x60;");
+	pcidevc_step(t, 403, "expect LSR == 0x60;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x60, U64_MAX);
 
-	pcidevc_step(t, 399, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 404, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 }
@@ -640,90 +640,90 @@ static void pci_serial_scenario_rx_trigger(struct pci_serial *d, struct pcidevc_
 {
 	pcidevc_scenario(t, "rx_trigger");
 
-	pcidevc_step(t, 405, "write LCR = 0x83;");
+	pcidevc_step(t, 410, "write LCR = 0x83;");
 	iowrite8(0x83, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 406, "write RBR_THR = 0x01;");
+	pcidevc_step(t, 411, "write RBR_THR = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 407, "write IER = 0x00;");
+	pcidevc_step(t, 412, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 408, "expect RBR_THR == 0x01;");
+	pcidevc_step(t, 413, "expect RBR_THR == 0x01;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x1, U64_MAX);
 
-	pcidevc_step(t, 409, "expect IER == 0x00;");
+	pcidevc_step(t, 414, "expect IER == 0x00;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IER), 0x0, U64_MAX);
 
-	pcidevc_step(t, 410, "write LCR = 0x03;");
+	pcidevc_step(t, 415, "write LCR = 0x03;");
 	iowrite8(0x3, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 411, "expect char_ns == 86800;");
+	pcidevc_step(t, 416, "expect char_ns == 86800;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
 
-	pcidevc_step(t, 412, "write IIR_FCR = 0x41;");
+	pcidevc_step(t, 417, "write IIR_FCR = 0x41;");
 	iowrite8(0x41, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 413, "write IER = 0x01;");
+	pcidevc_step(t, 418, "write IER = 0x01;");
 	iowrite8(0x1, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 414, "input line [0x10, 0x20, 0x30];");
+	pcidevc_step(t, 419, "input line [0x10, 0x20, 0x30];");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
-
-	pcidevc_step(t, 415, "expect no irq;");
-	pcidevc_expect_no_irq(t);
-
-	pcidevc_step(t, 416, "input line [0x40];");
-	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
-
-	pcidevc_step(t, 417, "expect irq;");
-	pcidevc_expect_irq(t);
-
-	pcidevc_step(t, 418, "expect IIR_FCR == 0xc4;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc4, U64_MAX);
-
-	pcidevc_step(t, 419, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 419, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 419, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 419, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
 
 	pcidevc_step(t, 420, "expect no irq;");
 	pcidevc_expect_no_irq(t);
 
-	pcidevc_step(t, 421, "write IER = 0x00;");
+	pcidevc_step(t, 421, "input line [0x40];");
+	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
+
+	pcidevc_step(t, 422, "expect irq;");
+	pcidevc_expect_irq(t);
+
+	pcidevc_step(t, 423, "expect IIR_FCR == 0xc4;");
+	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc4, U64_MAX);
+
+	pcidevc_step(t, 424, "read RBR_THR;");
+	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+	pcidevc_pass(t);
+
+	pcidevc_step(t, 424, "read RBR_THR;");
+	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+	pcidevc_pass(t);
+
+	pcidevc_step(t, 424, "read RBR_THR;");
+	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+	pcidevc_pass(t);
+
+	pcidevc_step(t, 424, "read RBR_THR;");
+	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+	pcidevc_pass(t);
+
+	pcidevc_step(t, 425, "expect no irq;");
+	pcidevc_expect_no_irq(t);
+
+	pcidevc_step(t, 426, "write IER = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IER);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 422, "write IIR_FCR = 0x00;");
+	pcidevc_step(t, 427, "write IIR_FCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_IIR_FCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 423, "write LCR = 0x83;");
+	pcidevc_step(t, 428, "write LCR = 0x83;");
 	iowrite8(0x83, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 424, "write RBR_THR = 0x0c;");
+	pcidevc_step(t, 429, "write RBR_THR = 0x0c;");
 	iowrite8(0xc, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 425, "write LCR = 0x00;");
+	pcidevc_step(t, 430, "write LCR = 0x00;");
 	iowrite8(0x0, d->bar0 + PCI_SERIAL_BAR0_LCR);
 	pcidevc_pass(t);
 }

@@ -277,6 +277,34 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
             }
             out.push(Group { comment, defines });
         }
+        let windows = match section {
+            Some(bar) => &bar.windows[..],
+            None => &[],
+        };
+        for w in windows {
+            let name = &dev.state(w.state).name;
+            let wn = format!("{b}_{}_WINDOW", name.to_ascii_uppercase());
+            let access = if w.writable {
+                "read-write"
+            } else {
+                "read-only"
+            };
+            let mut comment = vec![format!(
+                "window {name} @ {:#x}: {} bytes of `{name}`, {access}",
+                w.offset, w.len
+            )];
+            comment.extend(wrap(
+                "Byte i of the window is byte i of the device buffer (little-endian, any size the BAR allows, no side effects).",
+                72,
+            ));
+            out.push(Group {
+                comment,
+                defines: vec![
+                    def(wn.clone(), w.offset, ""),
+                    def(format!("{wn}_SIZE"), w.len, "bytes"),
+                ],
+            });
+        }
     }
     (out, names)
 }

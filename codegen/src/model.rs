@@ -144,6 +144,9 @@ impl<'a> Model<'a> {
         if dev.interrupt.pin.is_some() {
             names.push("IntxPin");
         }
+        if dev.windows().next().is_some() {
+            names.extend(["Bytes", "WindowInfo"]);
+        }
         if dev.interrupt.msi_vectors.is_some() {
             names.push("MsiInfo");
         }
@@ -248,6 +251,7 @@ impl<'a> Model<'a> {
                 }
             }
         });
+        let windows = self.windows_const();
         let config_regs = d
             .config_registers
             .iter()
@@ -276,6 +280,26 @@ impl<'a> Model<'a> {
                 config_registers: &[#(#config_regs),*],
                 vendor_capabilities: &[#(#caps),*],
             };
+            #windows
+        }
+    }
+
+    /// `WINDOWS`: the spec's windows, in BAR order (nothing without any).
+    fn windows_const(&self) -> TokenStream {
+        let d = self.dev;
+        if d.windows().next().is_none() {
+            return quote!();
+        }
+        let items = d.windows().map(|(bar, w)| {
+            let name = lit_str(&d.state(w.state).name);
+            let bar = lit_hex(bar.into());
+            let (offset, len, writable) = (lit_hex(w.offset), lit_hex(w.len), w.writable);
+            quote!(WindowInfo { name: #name, bar: #bar, offset: #offset, len: #len, writable: #writable })
+        });
+        quote! {
+            /// Buffer states shown in BARs (the spec's `window` items); the
+            /// runtime serves accesses inside them from the buffers' bytes.
+            pub const WINDOWS: &[WindowInfo] = &[#(#items),*];
         }
     }
 
@@ -322,9 +346,19 @@ impl<'a> Model<'a> {
 
     fn state_struct(&self) -> TokenStream {
         let d = self.dev;
+        let windowed = |s: &ir::State| {
+            d.states
+                .iter()
+                .position(|x| std::ptr::eq(x, s))
+                .is_some_and(|i| d.windowed(ir::StateId(i)))
+        };
         let fields = d.states.iter().map(|s| {
             let n = format_ident!("{}", s.name);
-            let t = state_type(s.ty);
+            let t = if windowed(s) {
+                quote!(Bytes)
+            } else {
+                state_type(s.ty)
+            };
             if s.sticky {
                 quote!(#[doc = " Sticky: keeps its value across a device reset."] pub #n: #t,)
             } else {
@@ -340,6 +374,11 @@ impl<'a> Model<'a> {
                 }
                 ir::Type::Uint(_) => lit_hex(s.reset),
                 ir::Type::Fifo { .. } => quote!(pcidev_runtime::Fifo::default()),
+                ir::Type::Buffer(len) if windowed(s) => {
+                    let len = lit_hex(len);
+                    let bytes = proc_macro2::Literal::byte_string(&s.init);
+                    quote!(Bytes::new(#len, #bytes))
+                }
                 ir::Type::Buffer(len) => {
                     let len = lit_hex(len);
                     if s.init.is_empty() {
@@ -897,7 +936,22 @@ impl<'a> Model<'a> {
     /// `reset`: state and storage back to reset values, sticky states kept.
     fn reset_body(&self) -> TokenStream {
         let d = self.dev;
-        let sticky: Vec<&ir::State> = d.states.iter().filter(|s| s.sticky).collect();
+        // Windowed buffers are kept and reset in place: one shared with the
+        // VMM stays shared.
+        let windowed: Vec<&ir::State> = (0..d.states.len())
+            .filter(|&i| d.windowed(ir::StateId(i)) && !d.states[i].sticky)
+            .map(|i| &d.states[i])
+            .collect();
+        let sticky: Vec<&ir::State> = d
+            .states
+            .iter()
+            .filter(|s| s.sticky || windowed.iter().any(|w| std::ptr::eq(*w, *s)))
+            .collect();
+        let in_place = windowed.iter().map(|s| {
+            let n = format_ident!("{}", s.name);
+            let bytes = proc_macro2::Literal::byte_string(&s.init);
+            quote!(self.state.#n.reset(#bytes);)
+        });
         let state = if sticky.is_empty() {
             quote!(self.state = State::default();)
         } else if sticky.len() == d.states.len() {
@@ -911,6 +965,7 @@ impl<'a> Model<'a> {
         };
         quote! {
             #state
+            #(#in_place)*
             self.storage = Storage::default();
         }
     }
@@ -920,6 +975,25 @@ impl<'a> Model<'a> {
     fn registers_v2(&self) -> TokenStream {
         let d = self.dev;
         let mut out = TokenStream::new();
+        if d.windows().next().is_some() {
+            let arms = d.windows().enumerate().map(|(i, (_, w))| {
+                let i = lit_hex(i as u64);
+                let n = format_ident!("{}", d.state(w.state).name);
+                quote!(#i => Some(&mut self.state.#n),)
+            });
+            out.extend(quote! {
+                fn windows(&self) -> &'static [WindowInfo] {
+                    WINDOWS
+                }
+
+                fn window(&mut self, window: usize) -> Option<&mut Bytes> {
+                    match window {
+                        #(#arms)*
+                        _ => None,
+                    }
+                }
+            });
+        }
         if !d.timers.is_empty() {
             let names = d.timers.iter().map(|t| lit_str(&t.name));
             let fires: Vec<Ident> = d

@@ -94,6 +94,8 @@ fn expr_in(dev: &Device, params: &[String], e: &Expr) -> String {
         Expr::FifoEmpty(s) => format!("{}.empty", dev.state(*s).name),
         Expr::StreamSpace(s) => format!("{}.space", dev.stream(*s).name),
         Expr::Byte => "byte".into(),
+        Expr::AccessSize => "access.size".into(),
+        Expr::AccessMask => "access.mask".into(),
         Expr::Let(l) => dev.let_(*l).name.clone(),
         Expr::Fn(f, args) => format!("{}({})", dev.function(*f).name, args_text(dev, args)),
         Expr::Param(i) => params.get(*i).cloned().unwrap_or_else(|| format!("arg{i}")),

@@ -147,6 +147,16 @@ pub fn render(dev: &Device) -> String {
         for &r in &bar.registers {
             register(w, dev, r);
         }
+        for win in &bar.windows {
+            let _ = writeln!(
+                w,
+                "  0x{:04x} window {} ({} bytes, {}): the buffer's bytes, little-endian, no side effects",
+                win.offset,
+                dev.state(win.state).name,
+                win.len,
+                if win.writable { "rw" } else { "ro" }
+            );
+        }
     }
     if !dev.config_registers.is_empty() || !dev.capabilities.is_empty() {
         let _ = writeln!(

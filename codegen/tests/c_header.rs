@@ -78,6 +78,14 @@ fn expectations(dev: &Device) -> Vec<(String, u64)> {
                 }
             }
         }
+        for w in &bar.windows {
+            let wp = format!(
+                "{bp}_{}_WINDOW",
+                dev.state(w.state).name.to_ascii_uppercase()
+            );
+            v.push((wp.clone(), w.offset));
+            v.push((format!("{wp}_SIZE"), w.len));
+        }
     }
     v
 }

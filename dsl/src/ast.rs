@@ -301,6 +301,18 @@ pub struct BarAst {
     /// `unmapped ones;` (true) / `unmapped zero;`.
     pub unmapped: Vec<(bool, Span)>,
     pub registers: Vec<RegisterAst>,
+    /// `window STATE @ OFFSET [ro|rw];` items.
+    pub windows: Vec<WindowAst>,
+    pub span: Span,
+}
+
+/// `window STATE @ OFFSET [ro|rw];`: a buffer state shown in the BAR.
+#[derive(Debug, Clone)]
+pub struct WindowAst {
+    pub state: Ident,
+    pub offset: Num,
+    /// `ro` (false) or `rw` (true, the default), with its span if written.
+    pub writable: (bool, Option<Span>),
     pub span: Span,
 }
 
@@ -468,6 +480,10 @@ pub enum ExprKind {
     Index,
     /// `byte`: the byte that arrived, inside a stream's `on input`.
     Byte,
+    /// `access.size`: bytes of the current guest access.
+    AccessSize,
+    /// `access.mask`: the register bits the current guest access covers.
+    AccessMask,
 }
 
 // ------------------------------------------------------------------ scenarios

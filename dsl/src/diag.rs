@@ -307,6 +307,14 @@ codes! {
         "`vmm KIND;` and `expect vmm KIND;` take one of: reset, poweroff, stop, panic, crashloaded.";
     BAD_MEMBER = "E0905", "invalid property or method",
         "Timers have `.running` and `.remaining`; FIFO states `.len`, `.front`, `.full`, `.empty` and the statements `.push(EXPR)`, `.pop()`, `.clear()`; streams `.space`. Registers have their fields. Nothing else has properties or methods.";
+    WINDOW_OUTSIDE_BAR = "E1001", "window outside its BAR",
+        "`window STATE @ OFFSET;` shows the buffer's bytes at OFFSET .. OFFSET + its length: that range must lie inside the BAR. Make the BAR larger, the buffer smaller, or move the window.";
+    WINDOW_OVERLAP = "E1002", "window overlaps a register or another window",
+        "Each byte of a BAR belongs to at most one register or window, so that an access has one meaning. Move the window or the register (a window may start right after a register ends).";
+    WINDOW_NOT_BUFFER = "E1003", "window of something that is not a buffer state",
+        "A window shows a byte buffer declared `state NAME: [u8; LEN];`. Scalars, FIFOs, registers and hooks cannot be windows: give them registers instead.";
+    ACCESS_OUTSIDE = "E1004", "`access.size` or `access.mask` outside a guest access",
+        "`access.size` (bytes of the guest access: 1, 2, 4 or 8) and `access.mask` (the register bits it covers) describe the access that runs a register's `read`, `on read` or `on write`. Elsewhere (timers, `on input`, `level`, `ack`, `let`, `fn` bodies) no access is under way. Pass them to a `fn` as arguments if a computation needs them.";
     NON_RAM_DMA = "W0001", "DMA to an address that is not RAM",
         "The DMA targets a fixed address (or a register whose reset value is) in a window that is not RAM on common machines (legacy VGA 0xa0000-0xbffff, option ROMs, the 0xfec00000+ MMIO hole). On a real VMM the DMA will be refused.";
     UNCHECKED_INVALID = "W0002", "scenario access not allowed by the BAR",

@@ -176,10 +176,11 @@ fn role(r: Rule) -> Role {
         | assign_op | call_stmt | source | random_src | pattern_src | word_src | place
         | field_ref | index | expr | not | neg | bit_not | or | and | eq | ne | le | ge | shl
         | shr | lt | gt | bit_or | bit_xor | bit_and | add | sub | mul | div | rem | if_expr
-        | index_kw | value_kw | dma_addr | call | location | raw_location | config_kw
-        | cap_kind | expect_irq | expect_msi | no_kw | expect_dma | fill_step | dma_range
-        | expect_step | wait_step | write_step | read_step | invalid_step | invalid_write
-        | invalid_read | ident | number | string | string_inner | boolean | EOI => Role::Plain,
+        | index_kw | value_kw | dma_addr | window_item | window_access | access_prop | call
+        | location | raw_location | config_kw | cap_kind | expect_irq | expect_msi | no_kw
+        | expect_dma | fill_step | dma_range | expect_step | wait_step | write_step | read_step
+        | invalid_step | invalid_write | invalid_read | ident | number | string | string_inner
+        | boolean | EOI => Role::Plain,
         _ if format!("{r:?}").starts_with("k_") => Role::Plain,
         _ => Role::Unknown,
     }

@@ -172,6 +172,34 @@ impl Device {
         })
     }
 
+    /// Every window of every BAR, with its BAR index, in BAR order.
+    pub fn windows(&self) -> impl Iterator<Item = (u8, &Window)> {
+        self.bars
+            .iter()
+            .flat_map(|b| b.windows.iter().map(move |w| (b.index, w)))
+    }
+
+    /// Is this state shown in a window?
+    pub fn windowed(&self, state: StateId) -> bool {
+        self.windows().any(|(_, w)| w.state == state)
+    }
+
+    /// Does any expression use `access.size` / `access.mask`?
+    pub fn uses_access(&self) -> bool {
+        let mut used = false;
+        let mut visit =
+            |e: &Expr| e.walk(&mut |x| used |= matches!(x, Expr::AccessSize | Expr::AccessMask));
+        for r in &self.registers {
+            if let Some(e) = &r.read {
+                visit(e);
+            }
+            for block in [&r.on_read, &r.on_write] {
+                Stmt::walk_all(block, &mut |s| s.exprs().into_iter().for_each(&mut visit));
+            }
+        }
+        used
+    }
+
     /// Does any action perform DMA?
     pub fn does_dma(&self) -> bool {
         fn any(stmts: &[Stmt]) -> bool {
@@ -447,7 +475,36 @@ pub struct Bar {
     pub policy: AccessPolicy,
     /// This BAR's registers, sorted by offset.
     pub registers: Vec<RegId>,
+    /// Buffer states shown in this BAR, sorted by offset; they overlap
+    /// neither each other nor a register and lie inside the BAR.
+    pub windows: Vec<Window>,
     pub span: Span,
+}
+
+/// `window STATE @ OFFSET [ro];`: the bytes of a buffer state at
+/// `offset .. offset + len` of its BAR.
+///
+/// A guest access of any size the BAR allows reads (and, when `writable`,
+/// writes) the buffer's bytes directly, little-endian, with no side effects:
+/// byte `i` of the access is buffer byte `offset_in_window + i`. A write to
+/// a read-only window is ignored. Device actions see the same bytes
+/// (`state[i]`, DMA to and from the buffer).
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// A state of type [`Type::Buffer`].
+    pub state: StateId,
+    pub offset: u64,
+    /// The buffer's length.
+    pub len: u64,
+    pub writable: bool,
+    pub span: Span,
+}
+
+impl Window {
+    /// One past the last byte.
+    pub fn end(&self) -> u64 {
+        self.offset + self.len
+    }
 }
 
 /// A register: `width` bytes at `offset` of `space` (a BAR, or
@@ -625,6 +682,65 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// The expressions directly in this statement (not in nested
+    /// statements; see [`Stmt::walk_all`]).
+    pub fn exprs(&self) -> Vec<&Expr> {
+        fn place<'a>(p: &'a Place, v: &mut Vec<&'a Expr>) {
+            if let Place::BufferByte(_, i) = p {
+                v.push(i);
+            }
+        }
+        let mut v = Vec::new();
+        match self {
+            Stmt::If { cond, .. } => v.push(cond),
+            Stmt::Msi(e) | Stmt::FifoPush(_, e) | Stmt::Send(_, e) => v.push(e),
+            Stmt::TimerStart { duration, .. } => v.push(duration),
+            Stmt::Assign {
+                place: p, value, ..
+            } => {
+                v.push(value);
+                place(p, &mut v);
+            }
+            Stmt::Call { args, .. } => v.extend(args),
+            Stmt::DmaWrite {
+                addr,
+                len,
+                source,
+                status,
+            } => {
+                v.extend([addr, len]);
+                match source {
+                    Source::Random(e) | Source::Pattern(e) | Source::Word(e) => v.push(e),
+                    Source::Buffer { offset, .. } => v.push(offset),
+                }
+                if let Some(p) = status {
+                    place(p, &mut v);
+                }
+            }
+            Stmt::DmaRead {
+                addr,
+                len,
+                into,
+                status,
+            } => {
+                v.extend([addr, len]);
+                match into {
+                    DmaDest::Buffer { offset, .. } => v.push(offset),
+                    DmaDest::Scalar(p) => place(p, &mut v),
+                }
+                if let Some(p) = status {
+                    place(p, &mut v);
+                }
+            }
+            Stmt::Irq(_)
+            | Stmt::TimerStop(_)
+            | Stmt::FifoPop(_)
+            | Stmt::FifoClear(_)
+            | Stmt::Vmm(_) => {}
+        }
+        v
+    }
+
     /// Visit these statements and every nested one (`if` branches).
     pub fn walk_all(stmts: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
         let mut stack: Vec<&Stmt> = stmts.iter().rev().collect();
@@ -705,6 +821,13 @@ pub enum Expr {
     Fn(FnId, Vec<Expr>),
     /// Parameter N of the enclosing `fn` (only in `fn` bodies).
     Param(usize),
+    /// Bytes of the current guest access (1, 2, 4, 8): only in a
+    /// register's `read`, `on read` and `on write`.
+    AccessSize,
+    /// The register bits the current guest access covers (e.g. `0xff00`
+    /// for a 1-byte access at offset 1 of a u16 register): only where
+    /// [`Expr::AccessSize`] is.
+    AccessMask,
 }
 
 impl Expr {

@@ -890,6 +890,7 @@ impl ParseSession<'_> {
             invalid: Vec::new(),
             unmapped: Vec::new(),
             registers: Vec::new(),
+            windows: Vec::new(),
             span,
         };
         for p in inner {
@@ -947,6 +948,29 @@ impl ParseSession<'_> {
             Rule::register => {
                 let r = self.register(cx, p);
                 bar.registers.push(r);
+            }
+            Rule::window_item => {
+                let mut state = None;
+                let mut offset = None;
+                let mut writable = (true, None);
+                for i in p.into_inner() {
+                    match i.as_rule() {
+                        Rule::ident => state = Some(Self::ident(cx, i)),
+                        Rule::number => offset = Some(self.number(cx, i)),
+                        Rule::window_access => {
+                            writable = (i.as_str() == "rw", Some(Self::span(cx, &i)));
+                        }
+                        _ => {}
+                    }
+                }
+                if let (Some(state), Some(offset)) = (state, offset) {
+                    bar.windows.push(WindowAst {
+                        state,
+                        offset,
+                        writable,
+                        span,
+                    });
+                }
             }
             Rule::include => self.include(cx, p, IncludeContext::Bar, Sink::Bar(bar)),
             Rule::recover_item => self.recover(cx, &p, Rule::only_bar_item),
@@ -1395,6 +1419,8 @@ impl ParseSession<'_> {
                 Rule::index_kw => ExprKind::Index,
                 Rule::byte_kw => ExprKind::Byte,
                 Rule::dma_addr => ExprKind::DmaAddr,
+                Rule::access_prop if t.as_str().ends_with("size") => ExprKind::AccessSize,
+                Rule::access_prop => ExprKind::AccessMask,
                 Rule::if_expr => self.if_expr(cx, t)?,
                 Rule::place => ExprKind::Place(self.place(cx, t)?),
                 Rule::call => {
@@ -1847,6 +1873,7 @@ const EXPR_START: &[&str] = &[
     "`if`",
     "`index`",
     "`byte`",
+    "`access`",
     "a name",
     "a number",
     "`true` or `false`",

@@ -675,6 +675,8 @@ impl Seen {
                 Expr::Let(_) => "Let",
                 Expr::Fn(..) => "Fn",
                 Expr::Param(_) => "Param",
+                Expr::AccessSize => "AccessSize",
+                Expr::AccessMask => "AccessMask",
             };
             self.0.insert(format!("expr:{kind}"));
         });
@@ -892,6 +894,9 @@ impl Seen {
             self.add("invalid", b.policy.invalid);
             self.add("aligned", b.policy.aligned);
             self.add("unmapped_ones", b.policy.unmapped == ir::Unmapped::Ones);
+            for w in &b.windows {
+                self.add("window_writable", w.writable);
+            }
         }
         for r in &dev.registers {
             match r.access {
@@ -1057,8 +1062,11 @@ fn the_valid_corpus_uses_every_construct() {
             "Unary",
             "Binary",
             "Cond",
+            "AccessSize",
+            "AccessMask",
         ],
     );
+    all("window_writable", &["true", "false"]);
     all("buffer_init", &["true", "false"]);
     all("unmapped_ones", &["true", "false"]);
     all("register_sizes", &["true", "false"]);

@@ -130,7 +130,8 @@ module.exports = grammar({
     ),
     bar_kind: $ => choice('io', 'mem32', 'mem64'),
     _bar_item: $ => choice($._bar_only_item, $.include),
-    _bar_only_item: $ => choice($.access_item, $.invalid_item, $.unmapped_item, $.register),
+    _bar_only_item: $ => choice($.access_item, $.invalid_item, $.unmapped_item, $.register, $.window_item),
+    window_item: $ => seq('window', field('state', $.identifier), '@', $.number, optional(choice('ro', 'rw')), ';'),
     unmapped_item: $ => seq('unmapped', choice('zero', 'ones'), ';'),
     access_item: $ => seq('access', repeat1($.number), optional('unaligned'), ';'),
     invalid_item: $ => seq('invalid', choice('ignore', 'ones', 'error'), ';'),
@@ -194,13 +195,15 @@ module.exports = grammar({
 
     // ------------------------------------------------------------ expressions
     _expr: $ => choice(
-      $.number, $.boolean, $.value, $.index, $.byte, $.dma_addr, $.if_expr, $.call,
+      $.number, $.boolean, $.value, $.index, $.byte, $.dma_addr, $.access_prop, $.if_expr, $.call,
       $.place, $.paren, $.unary, $.binary,
     ),
     value: $ => 'value',
     index: $ => 'index',
     byte: $ => 'byte',
     dma_addr: $ => seq('dma', '.', 'addr'),
+    // The current guest access: `access.size`, `access.mask`.
+    access_prop: $ => seq('access', '.', choice('size', 'mask')),
     paren: $ => seq('(', $._expr, ')'),
     unary: $ => prec(PREC.unary, seq(choice('!', '-', '~'), $._expr)),
     binary: $ => choice(...BINARY.map(([op, p]) => prec.left(p, seq(

@@ -36,6 +36,10 @@ pub mod i6300esb;
 #[path = "../ivshmem_doorbell/model.rs"]
 pub mod ivshmem_doorbell;
 
+#[rustfmt::skip]
+#[path = "../ivshmem_plain/model.rs"]
+pub mod ivshmem_plain;
+
 /// Rust behind edu's `hook factorial`: what QEMU's edu thread computes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct EduHooks;
@@ -60,6 +64,7 @@ pub const NAMES: &[&str] = &[
     "hello_tic",
     "i6300esb",
     "ivshmem_doorbell",
+    "ivshmem_plain",
     "pci_serial",
     "pci_testdev",
     "pvpanic_pci",
@@ -72,6 +77,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn PciModel>> {
         "hello_tic" => Some(Box::new(hello_tic::model())),
         "i6300esb" => Some(Box::new(i6300esb::model())),
         "ivshmem_doorbell" => Some(Box::new(ivshmem_doorbell::model())),
+        "ivshmem_plain" => Some(Box::new(ivshmem_plain::model())),
         "pci_serial" => Some(Box::new(pci_serial::model())),
         "pci_testdev" => Some(Box::new(pci_testdev::model())),
         "pvpanic_pci" => Some(Box::new(pvpanic_pci::model())),

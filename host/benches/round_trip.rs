@@ -3,6 +3,11 @@
 //! process (the `vfio_user` crate's own `Client`), no QEMU involved.
 //! Compare with `cargo xtask bench`, which times the same read from inside a
 //! guest. Run: `cargo bench -p pcidev-host --bench round_trip`.
+//!
+//! `window_*`: a 4-byte read of ivshmem_plain's shared-memory window (BAR 2)
+//! over the socket, and the same read through the mapping of the fd the
+//! server offers for it (what a guest access costs once QEMU maps it: a
+//! memory load, no message).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pcidev_host::{DeviceServer, toy};
@@ -37,6 +42,64 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+    drop(client);
+    let _ = thread.join();
+    window(c);
+}
+
+fn window(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("window.sock");
+    let server = DeviceServer::bind(&path).expect("bind");
+    let thread = std::thread::spawn(move || {
+        let mut model = pcidev_models::ivshmem_plain::model();
+        let _ = server.serve(&mut model);
+    });
+    let mut client = Client::new(&path).expect("connect");
+    client
+        .region_write(7, 0x04, &2u16.to_le_bytes())
+        .expect("enable");
+    client
+        .region_write(2, 0x40, &0x1234_5678u32.to_le_bytes())
+        .expect("write");
+    let region = client.region(2).expect("BAR 2");
+    let fo = region
+        .file_offset
+        .as_ref()
+        .expect("BAR 2 is offered mmap-able");
+    let len = region.size as usize;
+    // SAFETY: a fresh shared read-only mapping of the offered fd at its
+    // offset, the region's length; unmapped below.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            std::os::fd::AsRawFd::as_raw_fd(fo.file()),
+            fo.start() as libc::off_t,
+        )
+    };
+    assert_ne!(base, libc::MAP_FAILED, "mmap");
+    let word = base.cast::<u8>().wrapping_add(0x40).cast::<u32>();
+    let mut g = c.benchmark_group("window");
+    g.bench_function("window_read_4_socket", |b| {
+        b.iter(|| {
+            let mut d = [0u8; 4];
+            client.region_read(2, 0x40, &mut d).expect("read");
+            d
+        })
+    });
+    g.bench_function("window_read_4_mapped", |b| {
+        // SAFETY: `word` lies inside the live mapping, 4-byte aligned.
+        b.iter(|| unsafe { std::ptr::read_volatile(word) })
+    });
+    g.finish();
+    // SAFETY: `word` is inside the mapping; unmapping what was mapped.
+    unsafe {
+        assert_eq!(std::ptr::read_volatile(word), 0x1234_5678);
+        libc::munmap(base, len);
+    }
     drop(client);
     let _ = thread.join();
 }

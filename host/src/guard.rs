@@ -461,11 +461,24 @@ fn read_rest(
 }
 
 /// Copy the server's replies to the client, message by message, until the
-/// server closes its end; then shut the client socket down.
+/// server closes its end; then shut the client socket down. A file
+/// descriptor sent with a reply (a region's mmap-able memory in a
+/// `DEVICE_GET_REGION_INFO` reply) arrives with the reply's first bytes and
+/// is passed on with the reply.
 fn pump_replies(mut from: UnixStream, mut to: UnixStream, outbox: &Outbox) -> io::Result<()> {
     let result = (|| loop {
         let mut raw = [0u8; HEADER_SIZE];
-        match from.read_exact(&mut raw) {
+        let (got, fd) = loop {
+            match from.recv_with_fd(&mut raw) {
+                Ok(x) => break x,
+                Err(e) if e.errno() == libc::EINTR => {}
+                Err(e) => return Err(io::Error::from_raw_os_error(e.errno())),
+            }
+        };
+        if got == 0 {
+            return Ok(());
+        }
+        match from.read_exact(&mut raw[got..]) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e),
@@ -485,11 +498,26 @@ fn pump_replies(mut from: UnixStream, mut to: UnixStream, outbox: &Outbox) -> io
         let mut pending = outbox.lock();
         pending.in_flight = pending.in_flight.saturating_sub(1);
         if !pending.swallow.remove(&header.id) {
-            to.write_all(&message)?;
+            match &fd {
+                Some(f) => send_all_with_fd(&to, &message, f)?,
+                None => to.write_all(&message)?,
+            }
         }
     })();
     let _ = to.shutdown(Shutdown::Both);
     result
+}
+
+/// Send `message` with `fd` attached to its first bytes.
+fn send_all_with_fd(mut to: &UnixStream, message: &[u8], fd: &std::fs::File) -> io::Result<()> {
+    let sent = loop {
+        match to.send_with_fd(message, fd.as_raw_fd()) {
+            Ok(n) => break n,
+            Err(e) if e.errno() == libc::EINTR => {}
+            Err(e) => return Err(io::Error::from_raw_os_error(e.errno())),
+        }
+    };
+    to.write_all(&message[sent.min(message.len())..])
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ mod server;
 pub mod streams;
 pub mod toy;
 pub mod vmm;
+pub mod windows;
 
 pub use backend::{BackendStats, ModelBackend};
 pub use error::HostError;

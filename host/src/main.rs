@@ -67,6 +67,10 @@ struct Args {
     /// QEMU's QMP socket, to carry out the model's VMM requests.
     #[arg(long, value_name = "PATH")]
     qmp: Option<PathBuf>,
+    /// Serve every window over the socket instead of offering the
+    /// qualifying ones as mmap-able memory (every access traced; slower).
+    #[arg(long)]
+    no_window_mmap: bool,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -138,7 +142,9 @@ fn run(args: &Args) -> Result<(), String> {
     // which SIGINT/SIGTERM could leave it behind.
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("signal handlers: {e}"))?;
-    let server = DeviceServer::bind(socket).map_err(|e| e.to_string())?;
+    let server = DeviceServer::bind(socket)
+        .map_err(|e| e.to_string())?
+        .map_windows(!args.no_window_mmap);
     let cleanup = server.cleanup();
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {

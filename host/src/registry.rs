@@ -47,6 +47,11 @@ pub const MODELS: &[ModelEntry] = &[
         build: || Box::new(pcidev_models::ivshmem_doorbell::model()),
     },
     ModelEntry {
+        name: "ivshmem_plain",
+        description: "QEMU's ivshmem-plain, generated from specs/ivshmem_plain.pcidev (1 MiB shared-memory window, mmap-able)",
+        build: || Box::new(pcidev_models::ivshmem_plain::model()),
+    },
+    ModelEntry {
         name: "pci_serial",
         description: "QEMU's pci-serial 16550A, generated from specs/pci_serial.pcidev (stream `line`, char timeout)",
         build: || Box::new(pcidev_models::pci_serial::model()),

@@ -80,6 +80,8 @@ fn bind_private(path: &Path) -> io::Result<UnixListener> {
 pub struct DeviceServer {
     listener: UnixListener,
     socket: SocketFile,
+    /// Offer side-effect-free windows as mmap-able (see [`crate::windows`]).
+    map_windows: bool,
 }
 
 impl DeviceServer {
@@ -108,7 +110,16 @@ impl DeviceServer {
                 path: path.to_owned(),
                 id: (meta.dev(), meta.ino()),
             },
+            map_windows: true,
         })
+    }
+
+    /// Whether windows that qualify are offered to the client as mmap-able
+    /// memory (default: yes); `false` serves every access over the socket
+    /// (to compare the two, or to trace every access).
+    pub fn map_windows(mut self, on: bool) -> Self {
+        self.map_windows = on;
+        self
     }
 
     /// The socket path.
@@ -147,7 +158,11 @@ impl DeviceServer {
         model: &mut dyn PciModel,
         outside: Option<Outside>,
     ) -> Result<Disconnect, HostError> {
-        let DeviceServer { listener, socket } = self;
+        let DeviceServer {
+            listener,
+            socket,
+            map_windows,
+        } = self;
         let accepted = listener.accept();
         // One client per server: later ones are refused, not queued.
         drop(listener);
@@ -155,7 +170,7 @@ impl DeviceServer {
             path: socket.path.clone(),
             source,
         })?;
-        let result = serve_connection(client, model, outside);
+        let result = serve_connection(client, model, outside, map_windows);
         drop(socket);
         result
     }
@@ -166,6 +181,7 @@ pub(crate) fn serve_connection(
     client: UnixStream,
     model: &mut dyn PciModel,
     outside: Option<Outside>,
+    map_windows: bool,
 ) -> Result<Disconnect, HostError> {
     let info = model.info();
     let hub = match &outside {
@@ -174,11 +190,18 @@ pub(crate) fn serve_connection(
     };
     let layout = Layout::new(info);
     let (internal_listener, internal) = internal_pair()?;
+    let mut regions = layout.server_regions();
+    // Open while the regions are served: they name these fds.
+    let _window_files = if map_windows {
+        crate::windows::share(model, &mut regions)
+    } else {
+        Vec::new()
+    };
     let server = vfio_user::Server::from_owned_fd(
         OwnedFd::from(internal_listener),
         true,
         layout.irq_infos(),
-        layout.server_regions(),
+        regions,
     );
     let mut backend = ModelBackend::new(model);
     if let Some(h) = &hub {

@@ -114,7 +114,7 @@ fn refuses_unknown_models_and_occupied_paths() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(
-        "known: edu, hello_tic, i6300esb, ivshmem_doorbell, pci_serial, pci_testdev, pvpanic_pci, toy"
+        "known: edu, hello_tic, i6300esb, ivshmem_doorbell, ivshmem_plain, pci_serial, pci_testdev, pvpanic_pci, toy"
     ));
     assert!(!sock.exists());
 
@@ -145,6 +145,7 @@ fn lists_models() {
             "hello_tic",
             "i6300esb",
             "ivshmem_doorbell",
+            "ivshmem_plain",
             "pci_serial",
             "pci_testdev",
             "pvpanic_pci",

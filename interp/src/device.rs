@@ -204,6 +204,15 @@ impl Registers for Interp {
         }
     }
 
+    fn windows(&self) -> &'static [pcidev_runtime::WindowInfo] {
+        self.spec.windows
+    }
+
+    fn window(&mut self, window: usize) -> Option<&mut pcidev_runtime::Bytes> {
+        let state = self.spec.window_states.get(window)?;
+        self.data.bytes_mut(*state)
+    }
+
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
         let irq = &self.spec.device.interrupt;
         match &irq.level {
@@ -296,7 +305,16 @@ impl std::fmt::Debug for StateView<'_> {
             match (state.ty, slot) {
                 (ir::Type::Bool, Slot::Scalar(v)) => s.field(&state.name, &(*v != 0)),
                 (_, Slot::Scalar(v)) => s.field(&state.name, v),
-                (_, Slot::Buffer(b)) => s.field(&state.name, b),
+                // The generated `State` holds windowed buffers as
+                // `pcidev_runtime::Bytes`, the others as `Box<[u8]>`.
+                (_, Slot::Buffer(b))
+                    if dev
+                        .windows()
+                        .any(|(_, w)| dev.state(w.state).name == state.name) =>
+                {
+                    s.field(&state.name, b)
+                }
+                (_, Slot::Buffer(b)) => s.field(&state.name, &&**b),
                 (_, Slot::Fifo(q)) => s.field(&state.name, q),
             };
         }

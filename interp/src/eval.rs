@@ -41,8 +41,8 @@ use crate::spec::Spec;
 pub(crate) enum Slot {
     /// Scalars (`bool` as 0 or 1), already truncated to their type.
     Scalar(u64),
-    /// Byte buffers.
-    Buffer(Box<[u8]>),
+    /// Byte buffers (the runtime's type, which a window needs).
+    Buffer(pcidev_runtime::Bytes),
     /// FIFO states (elements already truncated to the element type).
     Fifo(DynFifo),
 }
@@ -66,7 +66,7 @@ impl Data {
             .map(|s| match s.ty {
                 ir::Type::Buffer(len) => {
                     let len = usize::try_from(len).unwrap_or(0);
-                    Slot::Buffer(pcidev_runtime::ops::init_buffer(len, &s.init))
+                    Slot::Buffer(pcidev_runtime::Bytes::new(len, &s.init))
                 }
                 ir::Type::Bool => Slot::Scalar(u64::from(s.reset != 0)),
                 ir::Type::Uint(bits) => Slot::Scalar(truncate(s.reset, bits)),
@@ -94,10 +94,18 @@ impl Data {
     pub fn reset_keeping_sticky(&mut self, spec: &Spec) {
         let mut fresh = Data::reset(spec);
         for (i, s) in spec.device.states.iter().enumerate() {
-            if s.sticky
+            let windowed = spec.window_states.iter().any(|w| w.0 == i);
+            if (s.sticky || windowed)
                 && let (Some(new), Some(old)) = (fresh.states.get_mut(i), self.states.get_mut(i))
             {
                 std::mem::swap(new, old);
+                // Windowed buffers are reset in place, as generated code
+                // does: a buffer shared with the VMM stays shared.
+                if !s.sticky
+                    && let Slot::Buffer(b) = new
+                {
+                    b.reset(&s.init);
+                }
             }
         }
         *self = fresh;
@@ -129,6 +137,14 @@ impl Data {
         match self.states.get(s.0) {
             Some(Slot::Buffer(b)) => b,
             _ => &[],
+        }
+    }
+
+    /// A buffer state, as the runtime's type (for windows).
+    pub(crate) fn bytes_mut(&mut self, s: ir::StateId) -> Option<&mut pcidev_runtime::Bytes> {
+        match self.states.get_mut(s.0) {
+            Some(Slot::Buffer(b)) => Some(b),
+            _ => None,
         }
     }
 
@@ -274,6 +290,8 @@ impl Run<'_> {
                     self.eval(data, b)
                 }
             }
+            Expr::AccessSize => self.ctx.get().access_size(),
+            Expr::AccessMask => self.ctx.get().access_mask(),
             Expr::TimerRunning(t) => u64::from(self.ctx.get().timer_running(t.0)),
             Expr::TimerRemaining(t) => self.ctx.get().timer_remaining(t.0),
             Expr::FifoLen(s) => data.fifo(*s).map_or(0, DynFifo::count),

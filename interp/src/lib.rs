@@ -8,10 +8,11 @@
 //! generates for the same spec: register layout and access policies (the
 //! same `DeviceInfo`), access kinds, computed reads, `on read`/`on write`
 //! actions, DMA, INTx (latched or a derived `level`) and MSI, hooks (traced
-//! on every call), reset, and the trace; and language v2's timers, byte
-//! streams, FIFO and `sticky` states, `let`, `fn` and VMM requests, through
-//! the runtime's clock, stream queues and request queue exactly as
-//! generated code calls them. Wrapped in the runtime's
+//! on every call), windows (buffers shown in BARs, as `pcidev_runtime::Bytes`,
+//! reset in place) and `access.size` / `access.mask`, reset, and the trace;
+//! and language v2's timers, byte streams, FIFO and `sticky` states, `let`,
+//! `fn` and VMM requests, through the runtime's clock, stream queues and
+//! request queue exactly as generated code calls them. Wrapped in the runtime's
 //! [`Model`](pcidev_runtime::Model) it is a complete PCI function; the
 //! differential test (`tests/differential.rs`) drives generated and
 //! interpreted models with the same random accesses, time advances and

@@ -11,8 +11,10 @@
 
 use std::path::Path;
 
-use pcidev_runtime::{BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, VendorCapInfo};
-use pcidevc_dsl::ir::{AccessKind, Device, RegId, Register};
+use pcidev_runtime::{
+    BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, VendorCapInfo, WindowInfo,
+};
+use pcidevc_dsl::ir::{self, AccessKind, Device, RegId, Register};
 
 /// What the interpreter needs per register, computed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,10 @@ pub struct Spec {
     pub(crate) plans: Vec<RegPlan>,
     /// Hook names as the trace records them.
     pub(crate) hook_names: Vec<&'static str>,
+    /// The windows as the generated `WINDOWS` lists them, and each one's
+    /// buffer state.
+    pub(crate) windows: &'static [WindowInfo],
+    pub(crate) window_states: Vec<ir::StateId>,
     /// Timer and stream names in declaration order (their ids), as the
     /// generated `Registers::timers`/`streams` return them.
     pub(crate) timer_names: &'static [&'static str],
@@ -164,6 +170,17 @@ impl Spec {
         }
         let plans = device.registers.iter().map(RegPlan::new).collect();
         let hook_names = device.hooks.iter().map(|h| leak_str(&h.name)).collect();
+        let windows: Vec<WindowInfo> = device
+            .windows()
+            .map(|(bar, w)| WindowInfo {
+                name: leak_str(&device.state(w.state).name),
+                bar,
+                offset: w.offset,
+                len: w.len,
+                writable: w.writable,
+            })
+            .collect();
+        let window_states = device.windows().map(|(_, w)| w.state).collect();
         let names =
             |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
         let timer_names = names(device.timers.iter().map(|t| leak_str(&t.name)).collect());
@@ -174,6 +191,8 @@ impl Spec {
             bar_regs,
             plans,
             hook_names,
+            windows: Box::leak(windows.into_boxed_slice()),
+            window_states,
             timer_names,
             stream_names,
         }

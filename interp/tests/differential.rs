@@ -417,6 +417,10 @@ mod corpus {
         }
     }
 
+    #[pci_device(spec = "../dsl/tests/valid/windows.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct Windows;
+
     #[pci_device(spec = "../dsl/tests/valid/language_v1.pcidev")]
     #[derive(Debug, Default)]
     pub struct LanguageV1;
@@ -594,6 +598,19 @@ fn corpus_qemu_features() {
         "dsl/tests/valid/qemu_features.pcidev",
         || Model::new(qemu_features::Device::new(QemuFeatures)),
         gen_state!(corpus::qemu_features),
+        quiet,
+    );
+}
+
+/// Windows (read-only and read-write, two views of one buffer, DMA to and
+/// from a windowed buffer) and `access.size` / `access.mask`.
+#[test]
+fn corpus_windows() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/windows.pcidev",
+        || Model::new(windows::Device::new(Windows)),
+        gen_state!(corpus::windows),
         quiet,
     );
 }

@@ -64,6 +64,9 @@ pub struct DeviceCtx {
     vmm: Vec<VmmRequest>,
     /// The VMM emulates the MSI-X table and masking (kept across resets).
     msix_masking_by_vmm: bool,
+    /// The guest access under way: (bytes, register bits it covers); (0, 0)
+    /// outside register calls.
+    access: (u64, u64),
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -99,7 +102,27 @@ impl DeviceCtx {
             stream_names: &[],
             vmm: Vec::new(),
             msix_masking_by_vmm: false,
+            access: (0, 0),
         }
+    }
+
+    // ------------------------------------------------------------- access
+
+    /// `access.size`: bytes of the guest access running the current
+    /// register read or write (1, 2, 4 or 8); 0 outside one.
+    pub fn access_size(&self) -> u64 {
+        self.access.0
+    }
+
+    /// `access.mask`: the bits of the current register the guest access
+    /// covers (a 1-byte access at offset 1 of a u16 register: `0xff00`);
+    /// 0 outside one.
+    pub fn access_mask(&self) -> u64 {
+        self.access.1
+    }
+
+    pub(crate) fn set_access(&mut self, size: u64, mask: u64) {
+        self.access = (size, mask);
     }
 
     /// Give the context the spec's timers and streams (by name, in

@@ -124,6 +124,7 @@ pub mod ops;
 pub mod scenario;
 mod stream;
 mod trace;
+mod window;
 
 pub use vm_device;
 pub use vm_memory;
@@ -149,6 +150,7 @@ pub use msix::{
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
+pub use window::{Bytes, WindowInfo};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see
 /// [`pcidev_core::data`] for the algorithm).

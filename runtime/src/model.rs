@@ -12,6 +12,7 @@ use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
 use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
+use crate::window::{Bytes, WindowInfo};
 use pcidev_core::VmmRequest;
 use pcidev_core::scenario::Probe;
 
@@ -87,6 +88,20 @@ pub trait Registers: Send + 'static {
     /// when [`Self::stream_ready`] holds.
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         let _ = (ctx, stream, byte);
+    }
+
+    /// The spec's windows (buffer states shown in BARs); a window's id is
+    /// its index. The runtime serves every access inside one by copying
+    /// bytes of [`Self::window`].
+    fn windows(&self) -> &'static [WindowInfo] {
+        &[]
+    }
+
+    /// The buffer behind window `window`, exactly `windows()[window].len`
+    /// bytes long (a buffer of another length is ignored by the runtime).
+    fn window(&mut self, window: usize) -> Option<&mut Bytes> {
+        let _ = window;
+        None
     }
 
     /// A piece of device state for host-only scenario expectations
@@ -201,7 +216,10 @@ impl<R: Registers> Model<R> {
             let Some(base) = regs.get(reg).map(|r| r.offset) else {
                 continue;
             };
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             let value = self.regs.read_config_register(&mut self.ctx, reg);
+            self.ctx.set_access(0, 0);
             for b in lo..hi {
                 // b - base < 4: placement keeps registers inside 4 bytes;
                 // b - offset < data.len(): the overlap lies inside the access.
@@ -232,8 +250,11 @@ impl<R: Registers> Model<R> {
                 value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
                 lanes |= 1 << lane;
             }
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             self.regs
                 .write_config_register(&mut self.ctx, reg, value, lanes);
+            self.ctx.set_access(0, 0);
         }
         self.ctx.trace_with(|| TraceEvent::ConfigWrite {
             offset,
@@ -482,6 +503,41 @@ impl<R: Registers> Model<R> {
         }
     }
 
+    // ------------------------------------------------------------- windows
+
+    /// The spec's windows (buffer states shown in BARs), by id.
+    pub fn windows(&self) -> &'static [WindowInfo] {
+        self.regs.windows()
+    }
+
+    /// Back window `window`'s buffer with a shared mapping of `file` (a
+    /// memfd) at byte `offset`, keeping its contents (see [`Bytes::share`]).
+    /// Returns a second handle to the file that backs the buffer and the
+    /// buffer's offset in it, for the VMM: `file` and `offset`, or what an
+    /// earlier call installed when the buffer is shared already (another
+    /// window may show the same buffer). Errors when there is no such
+    /// window or the file cannot be sized or mapped.
+    pub fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
+        let len = self.windows().get(window).map(|w| w.len);
+        let buf = self
+            .regs
+            .window(window)
+            .filter(|b| Some(b.len() as u64) == len)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such window"))?;
+        if buf.shared_file().is_none() {
+            buf.share(file, offset)?;
+        }
+        match buf.shared_file() {
+            Some((f, at)) => Ok((f.try_clone()?, at)),
+            None => Err(std::io::Error::other("window not shared")),
+        }
+    }
+
     /// The device context (config space, latched level, ...).
     pub fn ctx(&self) -> &DeviceCtx {
         &self.ctx
@@ -596,10 +652,46 @@ impl<R: Registers> Model<R> {
         data.fill(info.policy.unmapped.fill());
         for (reg, lo, hi) in overlaps.iter(info) {
             let base = info.registers[reg].offset;
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             let value = self.regs.read_register(&mut self.ctx, info.index, reg);
+            self.ctx.set_access(0, 0);
             for b in lo..hi {
                 // b - base < 8: the overlap lies inside the (clamped) register.
                 data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
+            }
+        }
+        self.windows_io(info.index, offset, WindowIo::Read(data));
+    }
+
+    /// For each window of BAR `bar` that the access at `offset` overlaps,
+    /// copy the overlapping bytes between the buffer and the access (a
+    /// write only into writable windows). Windows whose buffer is missing
+    /// or of the wrong length are skipped.
+    fn windows_io(&mut self, bar: u8, offset: u64, mut io: WindowIo<'_>) {
+        let len = match &io {
+            WindowIo::Read(d) => d.len(),
+            WindowIo::Write(d) => d.len(),
+        };
+        let end = offset.saturating_add(len as u64);
+        for (i, w) in self.regs.windows().iter().enumerate() {
+            let (lo, hi) = (offset.max(w.offset), end.min(w.end()));
+            if w.bar != bar || lo >= hi {
+                continue;
+            }
+            if matches!(io, WindowIo::Write(_)) && !w.writable {
+                continue;
+            }
+            let Some(buf) = self.regs.window(i).filter(|b| b.len() as u64 == w.len) else {
+                continue;
+            };
+            // In range: lo..hi lies inside both the window and the access,
+            // and the buffer is the window's length.
+            let (from, to) = ((lo - w.offset) as usize, (hi - w.offset) as usize);
+            let (a, b) = ((lo - offset) as usize, (hi - offset) as usize);
+            match &mut io {
+                WindowIo::Read(d) => d[a..b].copy_from_slice(&buf[from..to]),
+                WindowIo::Write(d) => buf[from..to].copy_from_slice(&d[a..b]),
             }
         }
     }
@@ -620,10 +712,20 @@ impl<R: Registers> Model<R> {
                 value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
                 lanes |= 1 << lane;
             }
+            self.ctx
+                .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             self.regs
                 .write_register(&mut self.ctx, info.index, reg, value, lanes);
+            self.ctx.set_access(0, 0);
         }
+        self.windows_io(info.index, offset, WindowIo::Write(data));
     }
+}
+
+/// The guest's side of a window access.
+enum WindowIo<'a> {
+    Read(&'a mut [u8]),
+    Write(&'a [u8]),
 }
 
 /// The registers a valid access `[offset, end)` overlaps, each with the
@@ -673,6 +775,19 @@ fn msix_outcome(valid: bool, offset: u64, len: usize) -> AccessOutcome {
             action: InvalidAccess::AllOnes,
         }
     }
+}
+
+/// `access.mask` for an access covering bytes `lo..hi` of a register
+/// (`hi <= 8`).
+fn access_mask(lo: u64, hi: u64) -> u64 {
+    let bits = |n: u64| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (n * 8)) - 1
+        }
+    };
+    bits(hi) & !bits(lo)
 }
 
 fn result(bar: u8, offset: u64, len: usize, outcome: AccessOutcome) -> Result<(), AccessError> {
@@ -762,6 +877,23 @@ pub trait PciModel: Send {
     fn take_output(&mut self, stream: usize) -> Vec<u8>;
     /// See [`Model::take_vmm_requests`].
     fn take_vmm_requests(&mut self) -> Vec<VmmRequest>;
+    /// See [`Model::windows`].
+    fn windows(&self) -> &'static [WindowInfo] {
+        &[]
+    }
+    /// See [`Model::share_window`].
+    fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
+        let _ = (window, file, offset);
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "no windows",
+        ))
+    }
 }
 
 impl<R: Registers> PciModel for Model<R> {
@@ -824,5 +956,16 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn take_vmm_requests(&mut self) -> Vec<VmmRequest> {
         Model::take_vmm_requests(self)
+    }
+    fn windows(&self) -> &'static [WindowInfo] {
+        Model::windows(self)
+    }
+    fn share_window(
+        &mut self,
+        window: usize,
+        file: std::fs::File,
+        offset: u64,
+    ) -> std::io::Result<(std::fs::File, u64)> {
+        Model::share_window(self, window, file, offset)
     }
 }

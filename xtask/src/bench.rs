@@ -1,6 +1,8 @@
 //! End-to-end benchmarks (`cargo xtask bench`): boot-to-self-test time of
 //! hello_tic, and the round trip of one guest MMIO read to a vfio-user
 //! served model against QEMU's built-in pci-testdev in the same boot.
+//! A third part compares guest reads of ivshmem_plain's shared-memory window
+//! offered mmap-able with the same reads served over the socket.
 //! Figures are medians; no test asserts absolute times.
 
 use std::path::PathBuf;
@@ -169,10 +171,90 @@ pub fn mmio(ui: &Ui, guest: &Guest, qemu: &Qemu, reads: u32) -> Result<(MmioFigu
     Ok((model.clone(), testdev.clone()))
 }
 
-/// Run both benchmarks and print the figures.
+/// Guest reads through ivshmem_plain's shared-memory window (BAR 2) when
+/// `pcidev-host` offers it mmap-able and when it serves it over the socket
+/// (`--no-window-mmap`), and of a BAR 0 register (always over the socket):
+/// one boot each. Returns (window mapped, window over the socket, register).
+pub fn window(
+    ui: &Ui,
+    guest: &Guest,
+    qemu: &Qemu,
+    reads: u32,
+) -> Result<(MmioFigure, MmioFigure, MmioFigure)> {
+    let tool = ui.step("mmio-bench (static)", |_| build_mmio_bench())?;
+    let (_, host_bin) = build_tools()?;
+    let bin = std::fs::read(&tool).with_context(|| format!("reading {}", tool.display()))?;
+    let mut figures = Vec::new();
+    for mapped in [true, false] {
+        let work = tempdir("pcidevc-bench-window")?;
+        // The window first: the guest writes nothing, so it reads zeros.
+        let script = format!(
+            "/bin/mmio-bench 1af4:1110 2 0x0 {reads} || fail 'mmio-bench on the window'\n\
+             /bin/mmio-bench 1af4:1110 0 0x8 {reads} || fail 'mmio-bench on IVPOSITION'\n"
+        );
+        let initrd = work.path().join("bench.cpio.gz");
+        Builder::new()
+            .file("bin/mmio-bench", bin.clone(), 0o755)
+            .script(script)
+            .write_to(&initrd)?;
+        let opts = crate::e2e::ServeOptions {
+            addr: None,
+            host_args: if mapped {
+                Vec::new()
+            } else {
+                vec!["--no-window-mmap".into()]
+            },
+        };
+        let served = crate::e2e::serve_with(
+            qemu,
+            &host_bin,
+            crate::e2e::HostModel::Registered("ivshmem_plain"),
+            work.path(),
+            false,
+            &opts,
+        )?;
+        let mut b = Boot::new(&guest.kernel_image, &initrd)
+            .args(served.qemu_args.iter().map(String::as_str));
+        b.shared_memory = true;
+        b.timeout = Duration::from_secs(600);
+        b.echo = false;
+        let what = if mapped {
+            "mmap-able"
+        } else {
+            "over the socket"
+        };
+        let result = ui.step(&format!("boot: ivshmem_plain window {what}"), |_| {
+            b.run(qemu)
+        })?;
+        drop(served);
+        result.ensure_passed()?;
+        let lines = parse_mmio(&result.console);
+        let [win, reg] = lines.as_slice() else {
+            bail!(
+                "expected two MMIO-BENCH lines, got {lines:?}\n{}",
+                result.console
+            );
+        };
+        if win.value != "0x0" || reg.value != "0x0" {
+            bail!(
+                "ivshmem_plain read {} (window) and {} (IVPOSITION), expected 0",
+                win.value,
+                reg.value
+            );
+        }
+        figures.push((win.clone(), reg.clone()));
+    }
+    let [(mapped, reg), (socket, _)] = figures.as_slice() else {
+        bail!("two boots, two figures each");
+    };
+    Ok((mapped.clone(), socket.clone(), reg.clone()))
+}
+
+/// Run the benchmarks and print the figures.
 pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Result<()> {
     let t = boot_times(ui, guest, qemu, runs)?;
     let (model, testdev) = mmio(ui, guest, qemu, reads)?;
+    let (mapped, socket, reg) = window(ui, guest, qemu, reads)?;
     ui.info(format!(
         "\nhello_tic boot to self-test verdict, {runs} runs: median {} wall (QEMU start to exit), {} guest time\n  wall runs: {}\n\
          one guest MMIO read (median of 10 batches of {reads}):\n  vfio-user model  {}: {} ns\n  built-in device  {}: {} ns\n  ratio: {:.1}",
@@ -184,6 +266,13 @@ pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Resu
         testdev.what,
         testdev.median_ns,
         model.median_ns as f64 / testdev.median_ns.max(1) as f64
+    ));
+    ui.info(format!(
+        "one guest read of ivshmem_plain's 1 MiB window (BAR 2 + 0):\n  offered mmap-able    : {} ns\n  served over the socket: {} ns\n  ratio: {:.1}\n  (a BAR 0 register, always over the socket: {} ns)",
+        mapped.median_ns,
+        socket.median_ns,
+        socket.median_ns as f64 / mapped.median_ns.max(1) as f64,
+        reg.median_ns
     ));
     Ok(())
 }

@@ -421,6 +421,16 @@ fn bar(dev: &Device, b: &ir::Bar) -> SpaceDoc {
             ir::Unmapped::Ones => "all-ones",
         }
     ));
+    for w in &b.windows {
+        policy.push(format!(
+            "Window {} at {}..{} ({}): the device buffer's bytes, {}, little-endian at any allowed size, with no side effects.",
+            dev.state(w.state).name,
+            hex(w.offset),
+            hex(w.end()),
+            prose::size_text(w.len),
+            if w.writable { "read-write" } else { "read-only (writes are dropped)" }
+        ));
+    }
     SpaceDoc {
         kind: SpaceKind::Bar(b.index),
         anchor: format!("bar{}", b.index),

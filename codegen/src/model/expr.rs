@@ -410,6 +410,14 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             let i = lit_hex(st.0 as u64);
             Rendered::atom(quote!(ctx.stream_space(#i)), Ty::U64)
         }
+        Expr::AccessSize => {
+            cx.used_ctx = true;
+            Rendered::atom(quote!(ctx.access_size()), Ty::U64)
+        }
+        Expr::AccessMask => {
+            cx.used_ctx = true;
+            Rendered::atom(quote!(ctx.access_mask()), Ty::U64)
+        }
         Expr::Byte => {
             cx.used_byte = true;
             Rendered::atom(quote!(u64::from(byte)), Ty::U64)

@@ -75,7 +75,9 @@ fn subst_index(e: &mut ast::Expr, i: u64) {
         | ExprKind::Bool(_)
         | ExprKind::Value
         | ExprKind::DmaAddr
-        | ExprKind::Byte => {}
+        | ExprKind::Byte
+        | ExprKind::AccessSize
+        | ExprKind::AccessMask => {}
     }
 }
 

@@ -122,6 +122,7 @@ impl<'a> Checker<'a> {
                 size,
                 policy,
                 registers: Vec::new(),
+                windows: Vec::new(),
                 span: b.span,
             });
         }

@@ -13,7 +13,8 @@
 //! `level`, an indexed scalar, an unindexed buffer, a
 //! FIFO assigned), E0404 (hook call arity, a hook
 //! without a return value used as one) and E0312 (a register without
-//! storage read or assigned).
+//! storage read or assigned), E1004 (`access.size` / `access.mask`
+//! outside a register's `read`, `on read`, `on write`).
 
 use super::{Checker, Sym};
 use crate::ast::{self, ExprKind};
@@ -79,6 +80,30 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 ir::Expr::Byte
+            }
+            ExprKind::AccessSize | ExprKind::AccessMask => {
+                if !self.in_access || self.fn_scope.is_some() {
+                    let what = if matches!(e.kind, ExprKind::AccessSize) {
+                        "access.size"
+                    } else {
+                        "access.mask"
+                    };
+                    self.err(
+                        Diagnostic::error(
+                            diag::ACCESS_OUTSIDE,
+                            e.span,
+                            format!("`{what}` is only defined while a guest accesses a register"),
+                        )
+                        .label("no guest access under way here")
+                        .hint("use it in a register's `read`, `on read` or `on write`; pass it to a `fn` as an argument"),
+                    );
+                    return None;
+                }
+                if matches!(e.kind, ExprKind::AccessSize) {
+                    ir::Expr::AccessSize
+                } else {
+                    ir::Expr::AccessMask
+                }
             }
             ExprKind::Place(p) => {
                 if let Some(f) = self.fn_scope {

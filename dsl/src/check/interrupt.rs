@@ -297,6 +297,9 @@ impl<'a> Checker<'a> {
             ExprKind::DmaAddr => return self.not_for_handler(e.span, "`dma.addr`"),
             ExprKind::Index => return self.not_for_handler(e.span, "`index`"),
             ExprKind::Byte => return self.not_for_handler(e.span, "`byte`"),
+            ExprKind::AccessSize | ExprKind::AccessMask => {
+                return self.not_for_handler(e.span, "`access.size` / `access.mask`");
+            }
             ExprKind::Cond(c, a, b) => {
                 let c = self.handler_expr(c, status);
                 let a = self.handler_expr(a, status);

@@ -28,6 +28,7 @@
 //! | `streams.rs` | streams (`ready`, `on input`, `byte`), `send`, `.space`, `vmm` | E0105, E0403, E0904, E0905 |
 //! | `fifos.rs` | FIFO states' properties and methods | E0403, E0905 |
 //! | `scenarios.rs` | steps, locations, values, DMA ranges, repeats, host-only steps | E0601, E0602, E0701-E0705, W0002 |
+//! | `windows.rs` | `window` items: buffer states shown in a BAR | E1001-E1003 |
 //! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
 
 use crate::ast;
@@ -54,6 +55,7 @@ mod scenarios;
 mod states;
 mod streams;
 mod timers;
+mod windows;
 
 pub use arrays::MAX_ARRAY;
 use arrays::expand_arrays;
@@ -80,6 +82,9 @@ struct Checker<'a> {
     /// The `fn` whose body is being checked: names resolve to its
     /// parameters only.
     fn_scope: Option<ir::FnId>,
+    /// Checking a register's `read`, `on read` or `on write`: the only
+    /// places a guest access is under way (`access.size`, `access.mask`).
+    in_access: bool,
     /// Fields resolved per register (filled before expressions are checked).
     fields: Vec<Vec<ir::Field>>,
     used_states: HashSet<usize>,
@@ -122,6 +127,7 @@ pub fn check(
         fn_asts: Vec::new(),
         let_calls_hook: Vec::new(),
         fn_scope: None,
+        in_access: false,
         fields: Vec::new(),
         used_states: HashSet::new(),
         irq_stmt_sites: Vec::new(),
@@ -189,6 +195,8 @@ impl<'a> Checker<'a> {
         dev.timers = self.timers();
         dev.streams = self.streams();
         registers::list_bar_registers(&mut dev);
+        // Windows after registers: they must not overlap any.
+        self.windows(&bar_asts, &mut dev);
         dev.interrupt = self.interrupt(interrupt_ast);
         self.check_msix(&mut dev, interrupt_ast);
         // Configuration space: placement of its registers and capabilities

@@ -128,19 +128,25 @@ impl<'a> Checker<'a> {
                 for (_, again) in rest {
                     self.dup_item(*again, r.read[0].1, "read");
                 }
+                self.in_access = true;
                 reg.read = self.expr(e, ExprCx::Device);
+                self.in_access = false;
             }
             if let Some(((b, _), rest)) = r.on_read.split_first() {
                 for (_, again) in rest {
                     self.dup_item(*again, r.on_read[0].1, "on read");
                 }
+                self.in_access = true;
                 reg.on_read = self.block(b, ExprCx::Device);
+                self.in_access = false;
             }
             if let Some(((b, _), rest)) = r.on_write.split_first() {
                 for (_, again) in rest {
                     self.dup_item(*again, r.on_write[0].1, "on write");
                 }
+                self.in_access = true;
                 reg.on_write = self.block(b, ExprCx::Write);
+                self.in_access = false;
             }
             regs.push(reg);
         }

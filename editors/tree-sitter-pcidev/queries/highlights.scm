@@ -9,7 +9,7 @@
 [
   "language" "include" "device" "description" "id" "revision" "class"
   "subsystem" "interrupt" "pin" "msi" "msix" "table" "pba" "level" "status" "mine" "ack" "when" "state"
-  "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped"
+  "strings" "hook" "dma_buffer" "bar" "size" "prefetchable" "unmapped" "window"
   "access" "unaligned" "invalid" "register" "field" "read" "write" "on"
   "irq" "dma" "addr" "len" "from" "into" "random" "pattern" "word"
   "scenario" "expect" "wait" "fill" "mask" "no"
@@ -36,6 +36,7 @@
 (index) @variable.builtin
 (byte) @variable.builtin
 (dma_addr) @variable.builtin
+(access_prop) @variable.builtin
 
 (device name: (identifier) @module)
 (register name: (identifier) @constant)

@@ -468,7 +468,7 @@ pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// The registers (name, offset) of a spec, in document order (BARs by
-/// index, each BAR's registers by offset).
+/// index, each BAR's registers by offset, then configuration space's).
 pub fn registers(spec: &Path) -> Result<Vec<(String, u64)>> {
     let c = pcidevc_dsl::compile_file(spec);
     let dev = c
@@ -477,11 +477,11 @@ pub fn registers(spec: &Path) -> Result<Vec<(String, u64)>> {
     Ok(dev
         .bars
         .iter()
-        .flat_map(|b| {
-            b.registers.iter().map(|r| {
-                let r = dev.register(*r);
-                (r.name.clone(), r.offset)
-            })
+        .flat_map(|b| b.registers.iter())
+        .chain(dev.config_registers.iter())
+        .map(|r| {
+            let r = dev.register(*r);
+            (r.name.clone(), r.offset)
         })
         .collect())
 }

@@ -253,16 +253,22 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
     };
     let mut lines = handler(dev, names);
     if multi {
-        // A message-signalled vector is never shared: a clear status still
-        // means "ours".
-        if let Some(i) = lines.iter().position(|l| l == "\treturn IRQ_NONE;") {
+        // A message-signalled vector is never shared: when the `mine` test
+        // says "not ours" it is still ours (acks are skipped, as in the Rust
+        // driver).
+        if let Some(i) = lines
+            .iter()
+            .position(|l| l == "\treturn IRQ_NONE;")
+            .filter(|&i| i > 0)
+        {
+            let test = lines[i - 1].clone();
             lines.splice(
                 i - 1..=i,
                 [
-                    "if (!value) {".to_string(),
+                    format!("{test} {{"),
                     "\tif (!v->exclusive)".to_string(),
                     "\t\treturn IRQ_NONE;".to_string(),
-                    "\t/* A message-signalled vector is ours even when the status is clear. */"
+                    "\t/* A message-signalled vector is ours even when the test says otherwise. */"
                         .to_string(),
                     "} else {".to_string(),
                 ],

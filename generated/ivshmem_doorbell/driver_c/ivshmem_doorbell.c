@@ -50,10 +50,10 @@ static irqreturn_t ivshmem_doorbell_irq(int irq, void *data)
 	/* `r0`: `INTRSTATUS`, the spec's `status`, read first. */
 	r0 = ioread32(d->bar0 + IVSHMEM_DOORBELL_BAR0_INTRSTATUS);
 	/* The spec's `mine (INTRSTATUS != 0)`: otherwise another device's interrupt. */
-	if (!value) {
+	if (!((u64)((r0) != (0x0)))) {
 		if (!v->exclusive)
 			return IRQ_NONE;
-		/* A message-signalled vector is ours even when the status is clear. */
+		/* A message-signalled vector is ours even when the test says otherwise. */
 	} else {
 		/* The spec declares no `ack`: the device stops interrupting by itself. */
 	}

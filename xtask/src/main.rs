@@ -546,6 +546,7 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
         xtask::ci::end_to_end(ui, &guest, &q)?;
         xtask::ci::cross_validation(ui, &guest, &q)?;
         xtask::ci::msix(ui, &guest, &q)?;
+        xtask::ci::windows(ui, &guest, &q)?;
         xtask::ci::interpreted(ui, &guest, &q)?;
         xtask::ci::stock_drivers(ui, &guest, &q)?;
     }

@@ -135,6 +135,9 @@ const TOKENS: &[&str] = &[
     "output", "send", "byte", "vmm", "reset", "poweroff", "panic", "fifo", "sticky", "push",
     "pop", "clear", "running", "remaining", "space", "let", "fn", "repeat", "advance", "rx",
     "rx.len", "t.running", "line.space", "fifo[u8; 16]", "4096", "4097",
+    // language v2, part 2
+    "config", "capability", "vendor", "msix", "table", "pba", "window", "mine", "when",
+    "access.size", "access.mask", "0x40", "0x50", "0x60", "0xff", "0x100", "2048", "2049",
 ];
 
 #[derive(Debug, Clone)]
@@ -197,6 +200,11 @@ const CONTEXTS: &[(&str, &str)] = &[
     ("device t { id 0x1b36:1; ", " }"),
     ("device t { id 0x1b36:1; interrupt { ", " } }"),
     ("device t { id 0x1b36:1; bar 0 mem32 size 4K { ", " } }"),
+    ("device t { id 0x1b36:1; config { ", " } }"),
+    (
+        "device t { id 0x1b36:1; config { capability vendor @ 0x40 size 16 { ",
+        " } } }",
+    ),
     (
         "device t { id 0x1b36:1; state s: u32 = 0; bar 0 mem64 size 4K { register A @ 0 : u32 { ",
         " } } }",
@@ -221,6 +229,20 @@ const CONTEXTS: &[(&str, &str)] = &[
     (
         "device t { id 0x1b36:1; state rx: fifo[u8; 4]; timer tick { } stream line; let l = rx.len; fn f(a: u8) -> u8 = a; bar 0 mem32 size 4K { register A @ 0 : u32 rw; } scenario s { ",
         " } }",
+    ),
+    // Language v2, part 2: MSI-X and a handler protocol, a window, the
+    // current access inside a register's actions.
+    (
+        "device t { id 0x1b36:1; state shm: [u8; 4K]; interrupt { msix 4 table bar 1 @ 0 pba bar 1 @ 0x800; ",
+        " } bar 0 mem32 size 4K { register A @ 0 : u32 rw; } bar 1 mem32 size 4K { } }",
+    ),
+    (
+        "device t { id 0x1b36:1; state shm: [u8; 4K]; bar 0 mem32 size 8K { register A @ 0 : u32 rw; window shm @ 0x1000; ",
+        " } }",
+    ),
+    (
+        "device t { id 0x1b36:1; state s: u32 = 0; bar 0 mem32 size 4K { register A @ 0 : u32 { on write { s = access.mask; ",
+        " } } } }",
     ),
 ];
 

@@ -165,7 +165,7 @@ fn role(r: Rule) -> Role {
     use Rule::*;
     match r {
         file | device_body | bar_body | device | interrupt | bar | config_block | capability
-        | register | block | scenario => Role::Container,
+        | register | block | scenario | stream | repeat_step => Role::Container,
         language | include | description | id_item | revision | class_item | subsystem
         | pin_item | msi_item | msix_item | level_item | status_item | mine_item | ack_item
         | state | strings_init | type_name | buffer_type | scalar_type | hook | hook_params
@@ -181,6 +181,11 @@ fn role(r: Rule) -> Role {
         | expect_dma | fill_step | dma_range | expect_step | wait_step | write_step | read_step
         | invalid_step | invalid_write | invalid_read | ident | number | string | string_inner
         | boolean | EOI => Role::Plain,
+        // Language v2, part 1.
+        timer | ready_item | on_input | let_item | fn_item | time_unit | sticky | fifo_type
+        | start_stmt | every_kw | stop_stmt | send_stmt | vmm_stmt | vmm_kind | method_stmt
+        | byte_kw | advance_step | input_step | expect_output | expect_vmm | byte_data | cmp_op
+        | probe_location => Role::Plain,
         _ if format!("{r:?}").starts_with("k_") => Role::Plain,
         _ => Role::Unknown,
     }
@@ -191,13 +196,16 @@ fn glues_paren(r: Rule) -> bool {
     use Rule::*;
     matches!(
         r,
-        call | hook | strings_init | random_src | pattern_src | word_src
+        call | hook | strings_init | random_src | pattern_src | word_src | fn_item | method_stmt
     )
 }
 
 /// Rules that glue `[` to the word before it.
 fn glues_bracket(r: Rule) -> bool {
-    matches!(r, Rule::index | Rule::array_len | Rule::dma_range)
+    matches!(
+        r,
+        Rule::index | Rule::array_len | Rule::dma_range | Rule::fifo_type
+    )
 }
 
 /// Rules whose `:` has no space on either side (`0x1234:0x11e8`, `[7:0]`).

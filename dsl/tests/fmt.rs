@@ -197,3 +197,48 @@ fn interrupt_protocol_items_are_laid_out() {
     assert_eq!(got, want, "\n{got}");
     assert_eq!(format(&got).as_deref(), Some(want));
 }
+
+/// Language v2's items are laid out like v1's: a stream holds its items on
+/// lines of their own, timers and `on input` hold blocks, `fn` and method
+/// calls glue their parentheses, `fifo` its bracket (a stream used to be
+/// joined onto one line).
+#[test]
+fn language_v2_items_get_the_canonical_layout() {
+    let messy = "language 2;\ndevice t { id 0x1b36:0x1; state rx: fifo [u8; 4] sticky;\n\
+        timer tick { start tick after 5 ms; rx.pop (); }\nfn f (a: u8) -> u8 = a + 1;\n\
+        stream line { ready rx.len < 4; on input { rx.push(byte); send line byte; } }\n\
+        bar 0 mem32 size 4K { register A @ 0x0 : u32 rw; }\n\
+        scenario s { repeat 2 { write A = 1; } advance 1 ms; input line \"ab\"; expect rx.len != 0; } }\n";
+    let want = "language 2;
+device t {
+    id 0x1b36:0x1;
+    state rx: fifo[u8; 4] sticky;
+    timer tick {
+        start tick after 5 ms;
+        rx.pop();
+    }
+    fn f(a: u8) -> u8 = a + 1;
+    stream line {
+        ready rx.len < 4;
+        on input {
+            rx.push(byte);
+            send line byte;
+        }
+    }
+    bar 0 mem32 size 4K {
+        register A @ 0x0 : u32 rw;
+    }
+    scenario s {
+        repeat 2 {
+            write A = 1;
+        }
+        advance 1 ms;
+        input line \"ab\";
+        expect rx.len != 0;
+    }
+}
+";
+    let got = format(messy).expect("formats");
+    assert_eq!(got, want);
+    assert_eq!(format(&got).as_deref(), Some(want), "idempotent");
+}

@@ -243,13 +243,7 @@ impl<R: Registers> Model<R> {
             let Some(base) = regs.get(reg).map(|r| r.offset) else {
                 continue;
             };
-            let mut value = 0u64;
-            let mut lanes = 0u8;
-            for b in lo..hi {
-                let lane = b - base;
-                value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
-                lanes |= 1 << lane;
-            }
+            let (value, lanes) = gather_lanes(data, offset, base, lo, hi);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             self.regs
@@ -705,13 +699,7 @@ impl<R: Registers> Model<R> {
     ) {
         for (reg, lo, hi) in overlaps.iter(info) {
             let base = info.registers[reg].offset;
-            let mut value = 0u64;
-            let mut lanes = 0u8;
-            for b in lo..hi {
-                let lane = b - base;
-                value |= u64::from(data[(b - offset) as usize]) << (lane * 8);
-                lanes |= 1 << lane;
-            }
+            let (value, lanes) = gather_lanes(data, offset, base, lo, hi);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
             self.regs
@@ -775,6 +763,19 @@ fn msix_outcome(valid: bool, offset: u64, len: usize) -> AccessOutcome {
             action: InvalidAccess::AllOnes,
         }
     }
+}
+
+/// The part of a write at `offset` (`data`) that covers bytes `lo..hi` of a
+/// register at `base`: its value in register position and the byte lanes
+/// written (bit `k`: byte `k` of the register).
+fn gather_lanes(data: &[u8], offset: u64, base: u64, lo: u64, hi: u64) -> (u64, u8) {
+    (lo..hi).fold((0, 0), |(value, lanes), b| {
+        let lane = b - base;
+        (
+            value | u64::from(data[(b - offset) as usize]) << (lane * 8),
+            lanes | 1 << lane,
+        )
+    })
 }
 
 /// `access.mask` for an access covering bytes `lo..hi` of a register

@@ -18,6 +18,7 @@ pub mod fmt;
 pub mod ir;
 pub mod parse;
 pub mod source;
+pub mod synthetic;
 
 use diag::Diagnostic;
 use parse::Loader;

@@ -84,14 +84,9 @@ pub fn complete(ix: &Index, file: FileId, text: &str, offset: usize) -> Vec<Comp
         offset -= 1;
     }
     let before = &text[..offset];
-    let prefix_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+    let prefix_start = ident_start(before);
     if let Some(owner) = before[..prefix_start].strip_suffix('.') {
-        let start = owner
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        return members(ix, &owner[start..]);
+        return members(ix, &owner[ident_start(owner)..]);
     }
     let mut items = Vec::new();
     let here =
@@ -146,6 +141,15 @@ pub fn complete(ix: &Index, file: FileId, text: &str, offset: usize) -> Vec<Comp
         items.push(item(k, CompletionItemKind::KEYWORD, "keyword"));
     }
     items
+}
+
+/// Where the identifier that ends `s` starts (`s.len()` if none does).
+fn ident_start(s: &str) -> usize {
+    s.char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_')
+        .last()
+        .map_or(s.len(), |(i, _)| i)
 }
 
 /// What may follow `owner.`.

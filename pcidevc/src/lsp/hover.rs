@@ -30,7 +30,7 @@ pub fn hover(ix: &Index, def: usize, sources: &SourceMap) -> String {
                     f.access.0.keyword()
                 ),
             );
-            let width = f.hi.value.saturating_sub(f.lo.value) + 1;
+            let width = f.hi.value.saturating_sub(f.lo.value).saturating_add(1);
             let _ = writeln!(
                 out,
                 "{width} bit(s), reset {}",
@@ -183,11 +183,11 @@ fn register(
             width.name()
         ),
     );
-    let bytes = u64::from(width.bits() / 8);
+    let bytes = u64::from(width.bits() / 8).max(1);
     let last = r
         .offset
         .value
-        .saturating_add(bytes * r.count.map_or(1, |n| n.value).max(1) - 1);
+        .saturating_add(bytes.saturating_mul(r.count.map_or(1, |n| n.value).max(1)) - 1);
     let place = match home {
         RegHome::Bar { index, kind } => {
             let kind = match kind {

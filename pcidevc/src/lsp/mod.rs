@@ -305,10 +305,11 @@ impl Server {
             out.push(publish(uri.clone(), diags.clone(), version));
         }
         for (key, old) in &self.published {
-            if !now.contains_key(key) && !old.is_empty() {
-                if let Ok(uri) = key.parse::<Uri>() {
-                    out.push(publish(uri, Vec::new(), None));
-                }
+            if !now.contains_key(key)
+                && !old.is_empty()
+                && let Ok(uri) = key.parse::<Uri>()
+            {
+                out.push(publish(uri, Vec::new(), None));
             }
         }
         self.published = now.into_iter().map(|(k, (_, d))| (k, d)).collect();
@@ -394,4 +395,74 @@ fn publish(
             version,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn spec_files() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.join("specs"), root.join("dsl/tests")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "pcidev") {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every query at every position of every spec and corpus file (valid
+    /// and invalid), and of truncated copies as while typing, answers
+    /// without panicking; each declaration found is a name in the text.
+    #[test]
+    fn every_query_everywhere_in_every_spec_answers() {
+        let files = spec_files();
+        assert!(files.len() > 100, "found {} spec files", files.len());
+        let (open, uris) = (HashMap::new(), HashMap::new());
+        let mut resolved = 0usize;
+        for path in files {
+            // A buffer is text: the corpus file that is not UTF-8 is read lossily.
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let uri = analysis::path_uri(&canonical(&path)).unwrap();
+            let cuts = (1..8)
+                .map(|k| text.len() * k / 8)
+                .filter(|c| text.is_char_boundary(*c));
+            for (i, len) in std::iter::once(text.len()).chain(cuts).enumerate() {
+                let text = &text[..len];
+                let a = Analysis::new(&uri, text, &open, &uris);
+                let file = pcidevc_dsl::source::FileId(0);
+                let step = if i == 0 { 2 } else { 17 };
+                for offset in (0..=text.len() + 1).step_by(step) {
+                    if let Some(d) = a.index.at(file, offset) {
+                        let def = &a.index.defs[d];
+                        assert_eq!(
+                            a.compiled.sources.snippet(def.span),
+                            def.name,
+                            "{}",
+                            path.display()
+                        );
+                        assert!(!hover::hover(&a.index, d, &a.compiled.sources).is_empty());
+                        resolved += 1;
+                    }
+                    complete::complete(&a.index, file, text, offset);
+                }
+                for d in a.diagnostics(file) {
+                    assert!(d.range.start <= d.range.end, "{}: {d:?}", path.display());
+                }
+            }
+        }
+        assert!(
+            resolved > 5_000,
+            "only {resolved} positions resolved to a declaration"
+        );
+    }
 }

@@ -313,13 +313,13 @@ fn a_scripted_editor_session() {
         "reset 0x1",
         "| `go` | [0] | rw | 0x1 |",
         "| `mode` | [2:1] | rw | 0x0 |",
-        "on write: sets `flag`, starts `tick`, `rx.push()`, calls `log`",
+        "- on write: sets `flag`; starts `tick`; `rx.push()`; calls `log`",
     ] {
         assert!(h.contains(want), "hover lacks {want:?}:\n{h}");
     }
     let h = hover(&mut c, "STATUS");
     assert!(
-        h.contains("no storage") && h.contains("- read: `flag`"),
+        h.contains("no storage: reads its `read` expression") && h.contains("- read: `flag`"),
         "{h}"
     );
     let h = hover(&mut c, "flag");

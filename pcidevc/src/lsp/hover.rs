@@ -229,7 +229,11 @@ fn register(
         })
     };
     let storage = if r.access.is_none() && r.fields.is_empty() {
-        "no storage (reads 0 unless `read`)".to_string()
+        if r.read.is_empty() {
+            "no storage: reads 0".to_string()
+        } else {
+            "no storage: reads its `read` expression".to_string()
+        }
     } else {
         format!("reset {}", hex(reset))
     };
@@ -262,7 +266,7 @@ fn register(
             let text = if effects.is_empty() {
                 "nothing".to_string()
             } else {
-                effects.join(", ")
+                phrases(&effects)
             };
             behaviour.push(format!("- {what}: {text}"));
         }
@@ -275,11 +279,12 @@ fn register(
     }
 }
 
-/// What an action block does, one phrase per effect (in order, without
-/// repeats). Blocks nest at most `MAX_NESTING` levels.
-fn summarize(stmts: &[Stmt], sources: &SourceMap, out: &mut Vec<String>) {
+/// What an action block does: one phrase per kind of effect, naming its
+/// objects in order of first appearance (`sets `a`, `b``). Blocks nest at
+/// most `MAX_NESTING` levels.
+fn summarize(stmts: &[Stmt], sources: &SourceMap, out: &mut Vec<(&'static str, Vec<String>)>) {
     for s in stmts {
-        let phrase = match &s.kind {
+        let (verb, object) = match &s.kind {
             StmtKind::If {
                 then, otherwise, ..
             } => {
@@ -287,29 +292,55 @@ fn summarize(stmts: &[Stmt], sources: &SourceMap, out: &mut Vec<String>) {
                 summarize(otherwise, sources, out);
                 continue;
             }
-            StmtKind::Assign { place, .. } => format!("sets `{}`", sources.snippet(place.span)),
-            StmtKind::Irq(op) => format!(
-                "irq {}",
+            StmtKind::Assign { place, .. } => {
+                ("sets", format!("`{}`", sources.snippet(place.span)))
+            }
+            StmtKind::Irq(op) => (
+                "irq",
                 match op {
                     IrqOp::Raise => "raise",
                     IrqOp::Lower => "lower",
                     IrqOp::Pulse => "pulse",
                 }
+                .to_string(),
             ),
-            StmtKind::Msi(_) => "sends an MSI".to_string(),
-            StmtKind::DmaWrite { .. } => "DMA to guest memory".to_string(),
-            StmtKind::DmaRead { .. } => "DMA from guest memory".to_string(),
-            StmtKind::Call { hook, .. } => format!("calls `{}`", hook.name),
-            StmtKind::Start { timer, .. } => format!("starts `{}`", timer.name),
-            StmtKind::Stop(t) => format!("stops `{}`", t.name),
-            StmtKind::Send { stream, .. } => format!("sends to `{}`", stream.name),
-            StmtKind::Vmm(r) => format!("vmm {}", r.name),
+            StmtKind::Msi(e) => (
+                "sends MSI",
+                format!("`{}`", excerpt(sources.snippet(e.span))),
+            ),
+            StmtKind::DmaWrite { .. } => ("DMA", "to guest memory".to_string()),
+            StmtKind::DmaRead { .. } => ("DMA", "from guest memory".to_string()),
+            StmtKind::Call { hook, .. } => ("calls", format!("`{}`", hook.name)),
+            StmtKind::Start { timer, .. } => ("starts", format!("`{}`", timer.name)),
+            StmtKind::Stop(t) => ("stops", format!("`{}`", t.name)),
+            StmtKind::Send { stream, .. } => ("sends to", format!("`{}`", stream.name)),
+            StmtKind::Vmm(r) => ("vmm", r.name.clone()),
             StmtKind::Method { target, method, .. } => {
-                format!("`{}.{}()`", target.name, method.name)
+                ("", format!("`{}.{}()`", target.name, method.name))
             }
         };
-        if !out.contains(&phrase) {
-            out.push(phrase);
+        match out.iter_mut().find(|(v, _)| *v == verb) {
+            Some((_, objects)) => {
+                if !objects.contains(&object) {
+                    objects.push(object);
+                }
+            }
+            None => out.push((verb, vec![object])),
         }
     }
+}
+
+fn phrases(effects: &[(&str, Vec<String>)]) -> String {
+    let parts: Vec<String> = effects
+        .iter()
+        .map(|(verb, objects)| {
+            let objects = objects.join(", ");
+            if verb.is_empty() {
+                objects
+            } else {
+                format!("{verb} {objects}")
+            }
+        })
+        .collect();
+    parts.join("; ")
 }

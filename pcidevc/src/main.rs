@@ -70,7 +70,8 @@ Editors start it themselves; point yours at `pcidevc lsp` for *.pcidev files:
 It speaks the Language Server Protocol (JSON-RPC with Content-Length headers)
 on stdin/stdout: diagnostics as you type (the same as `pcidevc check`), go to
 definition, hover (a register's layout and behaviour, a state's type and
-reset), completion of names and keywords, formatting. Logs go to stderr.
+reset), completion of names and keywords, outline, formatting. Logs go to
+stderr.
 README.md's \"Editor support\" has complete editor configurations.
 
 Exit status: 0 after the client's `shutdown` and `exit`, 1 otherwise.";

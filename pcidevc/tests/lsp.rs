@@ -189,6 +189,7 @@ fn a_scripted_editor_session() {
     assert_eq!(caps["definitionProvider"], true);
     assert_eq!(caps["hoverProvider"], true);
     assert_eq!(caps["documentFormattingProvider"], true);
+    assert_eq!(caps["documentSymbolProvider"], true);
     assert_eq!(
         caps["completionProvider"]["triggerCharacters"],
         json!(["."])
@@ -337,6 +338,32 @@ fn a_scripted_editor_session() {
         h.contains("field CTRL.mode [2:1] rw") && h.contains("`fast` = 2"),
         "{h}"
     );
+
+    // The outline: the device, its items, a register's fields; the hover
+    // range is the name hovered.
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let device = &r["result"][0];
+    assert_eq!(device["name"], "t", "{r}");
+    let names: Vec<&str> = device["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["flag", "rx", "log", "tick", "CTRL", "STATUS", "DATA", "s"],
+        "EXTRA is in more.pcidev"
+    );
+    let ctrl = &device["children"][4];
+    assert_eq!(ctrl["children"][1]["name"], "mode");
+    assert_eq!(ctrl["children"][1]["children"][1]["name"], "fast");
+    let r = c.request("textDocument/hover", at(&uri, &with_use, "tick after", 0));
+    let p = pos(&with_use, "tick after", 0);
+    assert_eq!(r["result"]["range"]["start"], p, "{r}");
 
     // Completion: fields after `REG.`, FIFO members after `rx.`, names and
     // keywords elsewhere.

@@ -126,13 +126,13 @@ impl Index {
 
     /// The declaration a name refers to, or is: at byte `offset` of `file`
     /// (a cursor just after a name counts as on it).
-    pub fn at(&self, file: FileId, offset: usize) -> Option<usize> {
+    /// Returns the name's span and the declaration.
+    pub fn at(&self, file: FileId, offset: usize) -> Option<(Span, usize)> {
         let hit = |s: &Span| s.file == file && s.start <= offset && offset <= s.end;
-        self.refs
-            .iter()
-            .find(|(s, _)| hit(s))
-            .map(|(_, d)| *d)
-            .or_else(|| self.defs.iter().position(|d| hit(&d.span)))
+        self.refs.iter().find(|(s, _)| hit(s)).copied().or_else(|| {
+            let d = self.defs.iter().position(|d| hit(&d.span))?;
+            Some((self.defs[d].span, d))
+        })
     }
 
     /// A device-wide name (with `NAME_i` for array elements).
@@ -627,7 +627,7 @@ mod tests {
 
     fn def_at(ix: &Index, text: &str, needle: &str, nth: usize) -> Option<(DefKind, String)> {
         let at = text.match_indices(needle).nth(nth)?.0;
-        let d = ix.at(FileId(0), at)?;
+        let (_, d) = ix.at(FileId(0), at)?;
         Some((ix.defs[d].kind, ix.defs[d].name.clone()))
     }
 
@@ -665,7 +665,7 @@ mod tests {
         );
         // `x` in twice's body is its parameter, not the hook's.
         let x = t.find("x * 2").unwrap();
-        let p = ix.at(FileId(0), x).unwrap();
+        let (_, p) = ix.at(FileId(0), x).unwrap();
         assert_eq!(ix.defs[p].kind, DefKind::Param);
         assert_eq!(ix.defs[ix.defs[p].parent.unwrap()].name, "twice");
         assert_eq!(

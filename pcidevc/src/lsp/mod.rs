@@ -5,7 +5,8 @@
 //! `didChange` carry the full text); after every change each open spec is
 //! compiled again exactly as `pcidevc check` compiles it, and its
 //! diagnostics are published with UTF-16 positions. Requests: go to
-//! definition, hover, completion, formatting (`pcidevc fmt`'s layout).
+//! definition, hover, completion, formatting (`pcidevc fmt`'s layout),
+//! document symbols (the outline).
 //!
 //! An open file that another open spec includes is answered from the
 //! including spec (its names and diagnostics make sense only there).
@@ -21,6 +22,7 @@ mod complete;
 mod hover;
 mod index;
 mod lines;
+mod symbols;
 
 use analysis::{Analysis, canonical, uri_path};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -73,6 +75,7 @@ pub fn capabilities() -> ServerCapabilities {
             ..CompletionOptions::default()
         }),
         document_formatting_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -181,6 +184,14 @@ impl Server {
             "textDocument/formatting" => {
                 self.with(req, |s, p: lsp_types::DocumentFormattingParams| {
                     to_value(&s.format(&p.text_document.uri))
+                })
+            }
+            "textDocument/documentSymbol" => {
+                self.with(req, |s, p: lsp_types::DocumentSymbolParams| {
+                    let outline = s
+                        .owner(&p.text_document.uri)
+                        .map(|(a, f)| symbols::outline(a, f));
+                    to_value(&outline.map(lsp_types::DocumentSymbolResponse::Nested))
                 })
             }
             other => Err((
@@ -340,7 +351,7 @@ impl Server {
 
     fn definition(&self, p: &TextDocumentPositionParams) -> Option<GotoDefinitionResponse> {
         let (a, file, offset) = self.at(p)?;
-        let d = a.index.at(file, offset)?;
+        let (_, d) = a.index.at(file, offset)?;
         Some(GotoDefinitionResponse::Scalar(
             a.location(a.index.defs[d].span)?,
         ))
@@ -348,13 +359,13 @@ impl Server {
 
     fn hover(&self, p: &TextDocumentPositionParams) -> Option<Hover> {
         let (a, file, offset) = self.at(p)?;
-        let d = a.index.at(file, offset)?;
+        let (name, d) = a.index.at(file, offset)?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
                 value: hover::hover(&a.index, d, &a.compiled.sources),
             }),
-            range: None,
+            range: Some(a.range(name)),
         })
     }
 
@@ -442,7 +453,19 @@ mod tests {
                 let file = pcidevc_dsl::source::FileId(0);
                 let step = if i == 0 { 2 } else { 17 };
                 for offset in (0..=text.len() + 1).step_by(step) {
-                    if let Some(d) = a.index.at(file, offset) {
+                    if let Some((name, d)) = a.index.at(file, offset) {
+                        // The name under the cursor is the declaration's,
+                        // or an element `NAME_i` of an array `NAME`.
+                        let used = a.compiled.sources.snippet(name);
+                        let declared = &a.index.defs[d].name;
+                        assert!(
+                            used == declared
+                                || used
+                                    .strip_prefix(declared.as_str())
+                                    .is_some_and(|i| i.starts_with('_')),
+                            "{}: `{used}` resolved to `{declared}`",
+                            path.display()
+                        );
                         let def = &a.index.defs[d];
                         assert_eq!(
                             a.compiled.sources.snippet(def.span),
@@ -455,6 +478,7 @@ mod tests {
                     }
                     complete::complete(&a.index, file, text, offset);
                 }
+                symbols::outline(&a, file);
                 for d in a.diagnostics(file) {
                     assert!(d.range.start <= d.range.end, "{}: {d:?}", path.display());
                 }

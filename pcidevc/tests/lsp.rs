@@ -502,6 +502,40 @@ fn exit_without_shutdown_fails_and_end_of_input_ends_it() {
     assert_eq!(c.finish(), 1, "stdin closed without exit");
 }
 
+/// A message that is not JSON-RPC ends the server with status 1 and says
+/// why on stderr, before or after initialization.
+#[test]
+fn malformed_input_is_reported_not_panicked() {
+    for after_init in [false, true] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pcidevc"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if after_init {
+            for m in [
+                json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            ] {
+                let body = m.to_string();
+                write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+            }
+        }
+        stdin.write_all(b"Content-Length: 5\r\n\r\n{oops").unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "after_init {after_init}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("malformed LSP payload") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn help_documents_the_server() {
     let out = Command::new(env!("CARGO_BIN_EXE_pcidevc"))

@@ -56,6 +56,15 @@ pub fn run() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Err(e) if e.channel_is_disconnected() => {
+            // The reader stopped: at the end of input (nothing to say) or
+            // on a message that is not JSON-RPC (say what was wrong).
+            match io_threads.join() {
+                Ok(()) => eprintln!("pcidevc lsp: the input ended before `exit`"),
+                Err(e) => eprintln!("pcidevc lsp: {e}"),
+            }
+            ExitCode::FAILURE
+        }
         Err(e) => {
             // The reader may still be blocked on stdin: do not wait for it.
             eprintln!("pcidevc lsp: {e}");

@@ -8,6 +8,8 @@
 //! byte-identical output (no hash-map iteration order, no timestamps, no
 //! absolute paths).
 
+#![warn(missing_docs)]
+
 pub mod c_driver;
 pub mod c_header;
 pub mod doc;

@@ -11,6 +11,8 @@
 //! Entry points: [`compile_file`] for a path, [`compile_str`] for text.
 //! Neither panics on any input.
 
+#![warn(missing_docs)]
+
 pub mod ast;
 pub mod check;
 pub mod diag;

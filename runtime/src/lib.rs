@@ -113,6 +113,8 @@
 //! assert!(model.interrupt_asserted());
 //! ```
 
+#![warn(missing_docs)]
+
 mod clock;
 mod config;
 mod ctx;

@@ -59,6 +59,7 @@ pub fn init_buffer(len: usize, prefix: &[u8]) -> Box<[u8]> {
 
 /// Register storage: the unsigned integers a register can be.
 pub trait Storage: Copy {
+    /// The register's value, zero-extended to 64 bits.
     fn to_u64(self) -> u64;
     /// Truncating, as the language's assignment is.
     fn from_u64(v: u64) -> Self;

@@ -59,6 +59,8 @@ impl<M: Registers> HandlerIo for Harness<M> {
 }
 
 impl ScenarioStep {
+    /// A step at spec line `line` whose source text is `text` (what the
+    /// generated step tables are built from, in a `const`).
     pub const fn new(line: u32, text: &'static str, step: Step) -> Self {
         ScenarioStep { line, text, step }
     }
@@ -71,13 +73,17 @@ pub struct ScenarioStep {
     pub line: u32,
     /// The step's text in the spec.
     pub text: &'static str,
+    /// What the step does (an access, an expectation, a wait, ...).
     pub step: Step,
 }
 
 /// A named sequence of steps.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
+    /// The scenario's name as written in the spec (`scenario NAME { ... }`).
     pub name: &'static str,
+    /// The steps in spec order; `repeat` blocks are kept as steps and
+    /// expanded by the runner (bounded, see [`run`]'s malformed-table error).
     pub steps: &'static [ScenarioStep],
 }
 
@@ -108,9 +114,14 @@ pub struct Handler {
 /// A failed step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioFailure {
+    /// Name of the scenario that failed.
     pub scenario: &'static str,
+    /// Spec line of the failing step (0 if the step table was empty).
     pub line: u32,
+    /// The failing step's text in the spec (empty when the step table
+    /// itself is malformed rather than one step failing).
     pub text: &'static str,
+    /// What went wrong: expected versus actual value, missing interrupt, ...
     pub message: String,
 }
 
@@ -169,8 +180,13 @@ impl Recorder {
 /// A model wired for scenarios: guest memory, interrupt recorder, trace.
 #[derive(Debug)]
 pub struct Harness<R: Registers> {
+    /// The device under test, with I/O, memory and bus mastering enabled
+    /// and (if it has MSI-X) every vector enabled as Linux would.
     pub model: Model<R>,
+    /// Guest RAM the model DMAs into: low RAM from 0 to [`LOW_RAM_END`] and
+    /// the DMA buffer at [`DMA_BUFFER_ADDR`].
     pub memory: Arc<GuestMem>,
+    /// Every event the model traced since the harness was built.
     pub trace: TraceBuffer,
     dma_buffer: usize,
     irq: Recorder,

@@ -14,10 +14,13 @@ pub use render::{render, summary};
 use crate::source::Span;
 use serde::Serialize;
 
+/// How serious a diagnostic is; orders warnings before errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Reported (`W` codes), but the spec still compiles.
     Warning,
+    /// The spec does not compile (`E` codes).
     Error,
 }
 
@@ -34,20 +37,29 @@ impl Severity {
 /// A secondary site: the other half of a conflict, or a related declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
+    /// The source text the label points at.
     pub span: Span,
+    /// Text shown under the site.
     pub message: String,
 }
 
+/// One problem found in a spec: a stable code, a message, the primary site
+/// with its label, other sites, a hint and notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning (always agrees with the first letter of `code`).
     pub severity: Severity,
+    /// The stable code, `E0xxx` or `W0xxx`, explained in [`CODES`].
     pub code: &'static str,
+    /// One-line description, shown after `error[CODE]:`.
     pub message: String,
     /// Where the problem is, with a short label text.
     pub span: Span,
+    /// Text under the primary span (may be empty).
     pub label: String,
     /// Other sites (e.g. the first of two overlapping registers).
     pub related: Vec<Label>,
+    /// The `= help:` line, a suggested fix.
     pub hint: Option<String>,
     /// Context that is not a site in the source (`= note: ...`).
     pub notes: Vec<String>,
@@ -57,6 +69,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with code `code` (an `E` code) at `span`; add the rest with
+    /// the builder methods.
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         debug_assert!(code.starts_with('E'), "errors use E codes: {code}");
         Diagnostic {
@@ -72,6 +86,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with code `code` (a `W` code) at `span`.
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         debug_assert!(code.starts_with('W'), "warnings use W codes: {code}");
         Diagnostic {
@@ -101,6 +116,7 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the `= help:` line: what to change.
     pub fn hint(mut self, text: impl Into<String>) -> Self {
         self.hint = Some(text.into());
         self
@@ -119,6 +135,7 @@ impl Diagnostic {
         self
     }
 
+    /// Is this an error (rather than a warning)?
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -129,7 +146,9 @@ impl Diagnostic {
 /// by [`Remark::rendered`] and [`Remark::to_json`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remark {
+    /// Error or warning: the word the remark starts with.
     pub severity: Severity,
+    /// The headline, as a diagnostic's message.
     pub message: String,
     /// `= note:` lines.
     pub notes: Vec<String>,
@@ -138,6 +157,7 @@ pub struct Remark {
 }
 
 impl Remark {
+    /// A remark with a headline and no notes or help.
     pub fn new(severity: Severity, message: impl Into<String>) -> Self {
         Remark {
             severity,
@@ -147,11 +167,13 @@ impl Remark {
         }
     }
 
+    /// Adds a `= note:` line.
     pub fn note(mut self, text: impl Into<String>) -> Self {
         self.notes.push(text.into());
         self
     }
 
+    /// Sets the `= help:` line.
     pub fn help(mut self, text: impl Into<String>) -> Self {
         self.help = Some(text.into());
         self
@@ -161,14 +183,18 @@ impl Remark {
 /// Every diagnostic code with a one-line title and an explanation.
 #[derive(Debug)]
 pub struct CodeInfo {
+    /// The code, `E0xxx` or `W0xxx`.
     pub code: &'static str,
+    /// One-line title, as `pcidevc explain` prints first.
     pub title: &'static str,
+    /// The explanation `pcidevc explain CODE` prints: why it is a problem
+    /// and how to fix it.
     pub explanation: &'static str,
 }
 
 macro_rules! codes {
     ($($name:ident = $code:literal, $title:literal, $expl:literal;)*) => {
-        $(pub const $name: &str = $code;)*
+        $(#[doc = concat!("`", $code, "`: ", $title, ".")] pub const $name: &str = $code;)*
         /// All codes, in order.
         pub const CODES: &[CodeInfo] = &[$(CodeInfo { code: $code, title: $title, explanation: $expl }),*];
     };

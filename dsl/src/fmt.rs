@@ -65,20 +65,32 @@ fn has_recovery(p: &Pair<'_, Rule>) -> bool {
 
 // ---------------------------------------------------------------- tokens
 
+/// What a [`Tok`] is. The formatter re-emits tokens and comments in order;
+/// the tests compare the kinds and texts of input and output to check that
+/// formatting changes nothing but layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokKind {
+    /// A number, keyword or name: a run of ASCII letters, digits and `_`.
     Word,
+    /// A string literal, quotes included (escapes are not decoded).
     Str,
+    /// An operator or punctuation: one character, or one of the two-character
+    /// operators (`==`, `<<`, `+=`, `->`, `..`, ...).
     Punct,
+    /// `// ...` up to, not including, the newline (trailing blanks dropped).
     LineComment,
+    /// `/* ... */`, or to the end of the text when unterminated.
     BlockComment,
 }
 
 /// A token: its kind and byte range in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tok {
+    /// What the token is.
     pub kind: TokKind,
+    /// Byte offset of the token's first byte in the text.
     pub start: usize,
+    /// Byte offset just past the token's last byte.
     pub end: usize,
 }
 

@@ -34,19 +34,28 @@ use std::path::Path;
 /// was no error.
 #[derive(Debug)]
 pub struct Compiled {
+    /// Every file read, for rendering the diagnostics' code frames.
     pub sources: SourceMap,
+    /// Errors and warnings, in source order (see [`diag::CODES`]).
     pub diagnostics: Vec<Diagnostic>,
+    /// The syntax tree as recovered from the errors (parts that did not parse
+    /// are missing); present even when `device` is `None`.
     pub ast: ast::SpecAst,
+    /// The checked device, when there was no error (warnings allowed); what
+    /// every backend consumes.
     pub device: Option<ir::Device>,
 }
 
 impl Compiled {
+    /// Some diagnostic is an error (then `device` is `None`).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+    /// The error diagnostics, in source order.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| d.is_error())
     }
+    /// The warning diagnostics, in source order.
     pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| !d.is_error())
     }

@@ -16,12 +16,17 @@ pub struct FileId(pub u32);
 /// A byte range in one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
+    /// The file the range is in.
     pub file: FileId,
+    /// Byte offset of the first byte covered.
     pub start: usize,
+    /// Byte offset just past the last byte covered (`>= start`).
     pub end: usize,
 }
 
 impl Span {
+    /// The range `start..end` of `file`; an `end` before `start` is raised to
+    /// `start` (an empty span), so a span is never inverted.
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         Span {
             file,
@@ -42,10 +47,12 @@ impl Span {
         )
     }
 
+    /// Length in bytes.
     pub fn len(&self) -> usize {
         self.end - self.start
     }
 
+    /// Covers no byte (a position, e.g. where a missing `;` was expected).
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
@@ -58,6 +65,7 @@ pub struct SourceFile {
     pub name: String,
     /// The path used to resolve `include`s relative to this file, if any.
     pub path: Option<PathBuf>,
+    /// The whole file, as read (UTF-8).
     pub text: String,
     /// Byte offset of the start of every line, for line/column lookup.
     line_starts: Vec<usize>,
@@ -66,6 +74,9 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A file named `name` in diagnostics, with the `path` its includes resolve
+    /// against (`None` for text given directly, e.g. from the language server or
+    /// a test); the line table is built once here.
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -145,19 +156,23 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// An empty map.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a file and returns its id (ids are handed out in order, from 0).
     pub fn add(&mut self, file: SourceFile) -> FileId {
         self.files.push(file);
         FileId((self.files.len() - 1) as u32)
     }
 
+    /// The file with this id (`None` for an id from another map).
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)
     }
 
+    /// Every file, in id order: the spec first, then its includes as loaded.
     pub fn files(&self) -> &[SourceFile] {
         &self.files
     }
@@ -199,6 +214,8 @@ impl SourceMap {
             .unwrap_or("")
     }
 
+    /// The id of the file loaded from exactly `path` (compared as given,
+    /// not canonicalized), if the map has one.
     pub fn find_by_path(&self, path: &Path) -> Option<FileId> {
         self.files
             .iter()
@@ -210,10 +227,15 @@ impl SourceMap {
 /// A resolved position, for humans and JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file's name as shown in diagnostics.
     pub file: String,
+    /// 1-based line of the span's start.
     pub line: usize,
+    /// 1-based column of the span's start, in characters.
     pub column: usize,
+    /// 1-based line of the span's end.
     pub end_line: usize,
+    /// 1-based column of the span's end, in characters (exclusive).
     pub end_column: usize,
 }
 

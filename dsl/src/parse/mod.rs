@@ -32,9 +32,15 @@ use actions::*;
 use errors::*;
 pub use lexemes::{check_nesting, parse_number};
 
-#[derive(pest_derive::Parser)]
-#[grammar = "grammar.pest"]
-struct SpecParser;
+/// The pest parser of `grammar.pest`, kept in a private module: the
+/// `Rule` enum pest derives (one variant per grammar rule) is the grammar's
+/// implementation detail, not part of this crate's interface.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar.pest"]
+    pub(crate) struct SpecParser;
+}
+pub(crate) use grammar::{Rule, SpecParser};
 
 /// Braces, brackets and parentheses nest at most this deep.
 pub const MAX_NESTING: usize = 64;
@@ -52,6 +58,8 @@ pub const MAX_RECOVERED_ERRORS: usize = 100;
 pub trait Loader {
     /// Resolve `include "name"` written in `from` (None: the top-level input).
     fn resolve(&self, from: Option<&Path>, name: &str) -> PathBuf;
+    /// The bytes of the file at `path` (as [`Loader::resolve`] gave it); an
+    /// error becomes a diagnostic on the `include`, never a panic.
     fn load(&mut self, path: &Path) -> std::io::Result<Vec<u8>>;
 }
 

@@ -37,41 +37,63 @@ pub use pcidev_core::vmm::VmmRequest;
 /// older version is a subset of it: a v1 spec is a valid v2 spec.
 pub const LANGUAGE_VERSION: u64 = 2;
 
+/// A register: an index into [`Device::registers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegId(pub usize);
+/// A state: an index into [`Device::states`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateId(pub usize);
+/// A hook: an index into [`Device::hooks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HookId(pub usize);
+/// A timer: an index into [`Device::timers`] (also the runtime's timer
+/// number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimerId(pub usize);
+/// A byte stream: an index into [`Device::streams`] (also the runtime's
+/// stream number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StreamId(pub usize);
+/// A named expression: an index into [`Device::lets`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LetId(pub usize);
+/// A pure function: an index into [`Device::fns`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FnId(pub usize);
 
+/// A checked device: everything the backends generate from, with the
+/// invariants listed in the module documentation.
 #[derive(Debug, Clone)]
 pub struct Device {
     /// lower_snake_case; the Rust module, kernel module and directory name.
     pub name: String,
+    /// The `description` text (empty when the spec gives none).
     pub description: String,
     /// The spec file's name as given (for headers of generated files).
     pub source_name: String,
     /// The language version the spec was read as (its `language N;`, or
     /// [`LANGUAGE_VERSION`]); named in the header of every generated file.
     pub language: u64,
+    /// PCI vendor id (never 0x0000 or 0xffff).
     pub vendor_id: u16,
+    /// PCI device id.
     pub device_id: u16,
+    /// PCI revision id (0 unless `revision` says otherwise).
     pub revision: u8,
     /// [base class, subclass, programming interface].
     pub class_code: [u8; 3],
+    /// Subsystem vendor id (0 unless `subsystem` says otherwise).
     pub subsystem_vendor_id: u16,
+    /// Subsystem id (0 unless `subsystem` says otherwise).
     pub subsystem_id: u16,
+    /// The `interrupt` block (all `None`/empty when the device has none).
     pub interrupt: Interrupt,
+    /// States, in declaration order (the [`StateId`] order).
     pub states: Vec<State>,
+    /// Hooks, in declaration order (the order of the `Hooks` trait's
+    /// methods).
     pub hooks: Vec<Hook>,
+    /// BARs, sorted by index.
     pub bars: Vec<Bar>,
     /// All registers; `Bar::registers` lists each BAR's, sorted by offset,
     /// and `config_registers` those in configuration space.
@@ -90,6 +112,7 @@ pub struct Device {
     /// Narrowest register width (bits) a scenario writes `dma.addr` into:
     /// the driver sets its DMA mask to this. 64 when none.
     pub dma_mask_bits: u8,
+    /// Scenarios, in spec order.
     pub scenarios: Vec<Scenario>,
     /// Timers, in declaration order (the runtime's timer index).
     pub timers: Vec<Timer>,
@@ -102,24 +125,31 @@ pub struct Device {
 }
 
 impl Device {
+    /// The register `id` names (ids come from this device, so it exists).
     pub fn register(&self, id: RegId) -> &Register {
         &self.registers[id.0]
     }
+    /// The state `id` names.
     pub fn state(&self, id: StateId) -> &State {
         &self.states[id.0]
     }
+    /// The hook `id` names.
     pub fn hook(&self, id: HookId) -> &Hook {
         &self.hooks[id.0]
     }
+    /// The timer `id` names.
     pub fn timer(&self, id: TimerId) -> &Timer {
         &self.timers[id.0]
     }
+    /// The stream `id` names.
     pub fn stream(&self, id: StreamId) -> &Stream {
         &self.streams[id.0]
     }
+    /// The named expression `id` names (`let` is a keyword, hence the `_`).
     pub fn let_(&self, id: LetId) -> &Let {
         &self.lets[id.0]
     }
+    /// The pure function `id` names.
     pub fn function(&self, id: FnId) -> &Function {
         &self.fns[id.0]
     }
@@ -133,6 +163,7 @@ impl Device {
             .chain(self.timers.iter().map(|t| &t.on_fire[..]))
             .chain(self.streams.iter().map(|s| &s.on_input[..]))
     }
+    /// The BAR with this index, if the device declares it.
     pub fn bar(&self, index: u8) -> Option<&Bar> {
         self.bars.iter().find(|b| b.index == index)
     }
@@ -218,6 +249,7 @@ impl Device {
 /// How the device interrupts, and how a driver recognises and acknowledges it.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt {
+    /// The INTx pin; `None`: no legacy interrupt.
     pub pin: Option<IntxPin>,
     /// Number of MSI vectors (power of two, 1..=32).
     pub msi_vectors: Option<u8>,
@@ -244,13 +276,16 @@ pub struct Interrupt {
 /// `ack REG = VALUE [when COND];`
 #[derive(Debug, Clone)]
 pub struct Ack {
+    /// The register written (a BAR register, writable).
     pub register: RegId,
+    /// The value written, computed from the values the handler read.
     pub value: Expr,
     /// Written only when this is non-zero (`None`: always).
     pub when: Option<Expr>,
 }
 
 impl Interrupt {
+    /// Does the device interrupt at all (an INTx pin, MSI or MSI-X)?
     pub fn any(&self) -> bool {
         self.pin.is_some() || self.msi_vectors.is_some() || self.msix.is_some()
     }
@@ -313,9 +348,13 @@ impl Interrupt {
 pub struct Msix {
     /// 1..=2048.
     pub vectors: u16,
+    /// BAR holding the vector table (a memory BAR).
     pub table_bar: u8,
+    /// Offset of the vector table in its BAR (8-byte aligned).
     pub table_offset: u64,
+    /// BAR holding the pending bit array (a memory BAR).
     pub pba_bar: u8,
+    /// Offset of the pending bit array in its BAR (8-byte aligned).
     pub pba_offset: u64,
 }
 
@@ -331,10 +370,12 @@ impl Msix {
     }
 }
 
+/// The type of a state, a `fn` parameter or result, or a hook parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Type {
     /// An unsigned integer of 8, 16, 32 or 64 bits.
     Uint(u32),
+    /// `bool`: stored as 0 or 1.
     Bool,
     /// A byte buffer of this length (device memory, e.g. edu's DMA buffer).
     Buffer(u64),
@@ -342,7 +383,9 @@ pub enum Type {
     /// 64), holding at most `capacity` (1..=[`MAX_FIFO`]). Empty at reset.
     /// `push` on a full FIFO and `pop` on an empty one do nothing.
     Fifo {
+        /// Bits of an element: 8, 16, 32 or 64.
         elem_bits: u32,
+        /// Most elements held: 1..=[`MAX_FIFO`].
         capacity: u32,
     },
 }
@@ -361,16 +404,22 @@ impl Type {
     }
 }
 
+/// A `state`: a variable of the device, reset with it unless `sticky`.
 #[derive(Debug, Clone)]
 pub struct State {
+    /// lower_snake_case; unique among states.
     pub name: String,
+    /// Scalar, buffer or FIFO.
     pub ty: Type,
+    /// Value at reset of a scalar, fitting its type (buffers start from
+    /// `init`, FIFOs empty).
     pub reset: u64,
     /// A buffer's initial bytes (the rest is zero); empty for scalars.
     pub init: Vec<u8>,
     /// Keeps its value across a device reset (`reset` is then only the
     /// value at creation).
     pub sticky: bool,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -379,19 +428,24 @@ pub struct State {
 /// running timer re-arms it.
 #[derive(Debug, Clone)]
 pub struct Timer {
+    /// lower_snake_case; unique among timers.
     pub name: String,
+    /// Actions run each time the timer fires.
     pub on_fire: Vec<Stmt>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
 /// A byte stream to the outside world.
 #[derive(Debug, Clone)]
 pub struct Stream {
+    /// lower_snake_case; unique among streams.
     pub name: String,
     /// May the host deliver a byte now? `None`: always.
     pub ready: Option<Expr>,
     /// Runs once per delivered byte ([`Expr::Byte`]).
     pub on_input: Vec<Stmt>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -399,11 +453,14 @@ pub struct Stream {
 /// expression sees states and registers, never `value`/`byte`/`index`.
 #[derive(Debug, Clone)]
 pub struct Let {
+    /// lower_snake_case; unique among the device's names.
     pub name: String,
+    /// The expression it stands for.
     pub value: Expr,
     /// Does evaluating it call a hook (directly or through other lets)?
     /// Such lets are not usable in `level`.
     pub calls_hook: bool,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -411,19 +468,28 @@ pub struct Let {
 /// parameter types before the body runs, the result to `ret`.
 #[derive(Debug, Clone)]
 pub struct Function {
+    /// lower_snake_case; unique among the device's names.
     pub name: String,
+    /// Parameter names and types, in order ([`Expr::Param`] indexes them).
     pub params: Vec<(String, Type)>,
+    /// The result type.
     pub ret: Type,
+    /// The body: parameters, constants and other `fn`s only.
     pub body: Expr,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
 /// A named piece of user Rust code: `fn name(&mut self, params: u64...) -> u64`.
 #[derive(Debug, Clone)]
 pub struct Hook {
+    /// lower_snake_case: the `Hooks` trait method's name.
     pub name: String,
+    /// Parameter names and types, in order.
     pub params: Vec<(String, Type)>,
+    /// The return type; `None`: returns nothing.
     pub ret: Option<Type>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -433,6 +499,7 @@ pub struct Hook {
 /// are its registers (read 0 and ignore writes where there is none).
 #[derive(Debug, Clone)]
 pub struct Capability {
+    /// Which capability (its id and header length).
     pub kind: CapabilityKind,
     /// Absolute configuration-space offset, dword aligned, >= 0x40.
     pub offset: u8,
@@ -441,6 +508,7 @@ pub struct Capability {
     /// Its registers (absolute offsets after the header), sorted by offset;
     /// also listed in [`Device::config_registers`].
     pub registers: Vec<RegId>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -466,18 +534,24 @@ impl CapabilityKind {
     }
 }
 
+/// A base address register and what lies in it.
 #[derive(Debug, Clone)]
 pub struct Bar {
+    /// BAR number, 0..=5 (a 64-bit BAR also uses the next slot).
     pub index: u8,
     /// I/O, 32- or 64-bit memory (with prefetchable).
     pub kind: BarKind,
+    /// Size in bytes: a power of two, 4..=256 for I/O, at least 16 for memory.
     pub size: u64,
+    /// Allowed access sizes, alignment, what invalid accesses and unmapped
+    /// bytes do.
     pub policy: AccessPolicy,
     /// This BAR's registers, sorted by offset.
     pub registers: Vec<RegId>,
     /// Buffer states shown in this BAR, sorted by offset; they overlap
     /// neither each other nor a register and lie inside the BAR.
     pub windows: Vec<Window>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -493,10 +567,13 @@ pub struct Bar {
 pub struct Window {
     /// A state of type [`Type::Buffer`].
     pub state: StateId,
+    /// Offset of the window's first byte in its BAR.
     pub offset: u64,
     /// The buffer's length.
     pub len: u64,
+    /// `rw` (the default): guest writes change the buffer; `ro`: ignored.
     pub writable: bool,
+    /// The `window` item, for diagnostics.
     pub span: Span,
 }
 
@@ -530,6 +607,8 @@ pub struct Register {
     pub name: String,
     /// A BAR, or configuration space.
     pub space: Space,
+    /// Offset of the first byte: in the BAR, or absolute in configuration
+    /// space.
     pub offset: u64,
     /// Bytes: 1, 2, 4 or 8.
     pub width: u8,
@@ -542,9 +621,14 @@ pub struct Register {
     pub fields: Vec<Field>,
     /// Reset value of the storage (all fields' resets combined).
     pub reset: u64,
+    /// `read EXPR;`: the value a guest read returns, instead of the stored
+    /// bits.
     pub read: Option<Expr>,
+    /// Actions run after every guest read (after `rclr` clears).
     pub on_read: Vec<Stmt>,
+    /// Actions run after every guest write (after the storage update).
     pub on_write: Vec<Stmt>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
@@ -557,9 +641,11 @@ impl Register {
     pub fn in_config(&self) -> bool {
         self.space == Space::Config
     }
+    /// Does the register store bits (has fields)?
     pub fn has_storage(&self) -> bool {
         !self.fields.is_empty()
     }
+    /// Width in bits (8, 16, 32 or 64).
     pub fn bits(&self) -> u32 {
         self.width as u32 * 8
     }
@@ -584,13 +670,18 @@ impl Register {
     }
 }
 
+/// A bit field of a register with storage.
 #[derive(Debug, Clone)]
 pub struct Field {
     /// lower_snake_case; `value` for the implicit whole-register field.
     pub name: String,
+    /// Least significant bit.
     pub lo: u32,
+    /// Most significant bit (`>= lo`, below the register's width).
     pub hi: u32,
+    /// What guest reads and writes do to these bits.
     pub access: AccessKind,
+    /// Value at reset, in field position (bit 0 is the field's `lo`).
     pub reset: u64,
     /// Named values, lower_snake_case.
     pub variants: Vec<(String, u64)>,
@@ -599,6 +690,7 @@ pub struct Field {
 }
 
 impl Field {
+    /// Width in bits (`hi - lo + 1`).
     pub fn bits(&self) -> u32 {
         self.hi - self.lo + 1
     }
@@ -614,19 +706,28 @@ impl Field {
 /// (a bool stores `value != 0`); an out-of-range buffer index is ignored.
 #[derive(Debug, Clone)]
 pub enum Place {
+    /// A scalar state.
     State(StateId),
     /// The whole storage of a register (bypasses access kinds: the device
     /// itself is writing).
     Register(RegId),
+    /// A register's field: the register and the index in its
+    /// [`Register::fields`] (only that field's bits change).
     Field(RegId, usize),
+    /// One byte of a buffer state, at the index the expression gives.
     BufferByte(StateId, Box<Expr>),
 }
 
+/// An action, in an `on read`, `on write`, timer or `on input` block.
 #[derive(Debug, Clone)]
 pub enum Stmt {
+    /// `if cond { then } else { otherwise }`.
     If {
+        /// Non-zero: run `then`.
         cond: Expr,
+        /// Actions when the condition holds.
         then: Vec<Stmt>,
+        /// Actions otherwise (empty without `else`).
         otherwise: Vec<Stmt>,
     },
     /// Only when the interrupt has no derived `level`.
@@ -635,34 +736,54 @@ pub enum Stmt {
     Msi(Expr),
     /// Device -> guest memory.
     DmaWrite {
+        /// Guest physical address of the first byte.
         addr: Expr,
+        /// Bytes to write (above 16 MiB: outcome 5, nothing transferred).
         len: Expr,
+        /// Where the bytes come from.
         source: Source,
+        /// Where the [`DmaOutcome`] code is stored, if anywhere.
         status: Option<Place>,
     },
     /// Guest memory -> device.
     DmaRead {
+        /// Guest physical address of the first byte.
         addr: Expr,
+        /// Bytes to read.
         len: Expr,
+        /// Where they land.
         into: DmaDest,
+        /// Where the [`DmaOutcome`] code is stored, if anywhere.
         status: Option<Place>,
     },
+    /// `place op= value`: the value (combined with the place's by `op`) is
+    /// truncated to the place's width.
     Assign {
+        /// Where the result is stored.
         place: Place,
+        /// `=` or a compound operator.
         op: AssignOp,
+        /// The right-hand side.
         value: Expr,
     },
+    /// A hook call whose result (if any) is dropped.
     Call {
+        /// The hook called.
         hook: HookId,
+        /// Arguments, in parameter order (truncated to the parameter types).
         args: Vec<Expr>,
     },
     /// Arm a timer: fires after `duration * unit.nanos()` ns (wrapping u64,
     /// then clamped by `pcidev_core::time::clamp_duration`); `periodic`
     /// re-arms with the same period each time it fires.
     TimerStart {
+        /// The timer armed.
         timer: TimerId,
+        /// How many `unit`s (evaluated when the statement runs).
         duration: Expr,
+        /// The unit of `duration`.
         unit: TimeUnit,
+        /// `every` (true) rather than `after`.
         periodic: bool,
     },
     /// Disarm a timer (nothing when it is not running).
@@ -767,14 +888,25 @@ pub enum Source {
     /// The 8 little-endian bytes of a value, repeated.
     Word(Expr),
     /// A device buffer from an offset.
-    Buffer { state: StateId, offset: Expr },
+    /// `state[offset ..]`: bytes of a buffer state; a range past its end
+    /// fails with outcome 6 (nothing transferred).
+    Buffer {
+        /// The buffer state.
+        state: StateId,
+        /// Offset of the first byte in the buffer.
+        offset: Expr,
+    },
 }
 
 /// Where a DMA read lands.
 #[derive(Debug, Clone)]
 pub enum DmaDest {
+    /// `into state[offset ..]`: bytes of a buffer state; a range past its end
+    /// fails with outcome 6.
     Buffer {
+        /// The buffer state.
         state: StateId,
+        /// Offset of the first byte in the buffer.
         offset: Expr,
     },
     /// A scalar place: at most 8 bytes, little-endian.
@@ -786,16 +918,24 @@ pub enum DmaDest {
 /// shifts by 64 or more give 0.
 #[derive(Debug, Clone)]
 pub enum Expr {
+    /// A constant.
     Const(u64),
+    /// A scalar state's value.
     State(StateId),
     /// The stored value of a register (no read side effects).
     Register(RegId),
+    /// A field's value, shifted down to bit 0 (the register's stored bits,
+    /// no side effects); the index is into [`Register::fields`].
     Field(RegId, usize),
+    /// Byte `index` of a buffer state; 0 when out of range.
     BufferByte(StateId, Box<Expr>),
     /// The value being written (`on write`), or the status read (`ack`).
     Value,
+    /// A hook call (its result; the hook may have side effects).
     Call(HookId, Vec<Expr>),
+    /// `-x` (wrapping), `~x` or `!x` (0 or 1).
     Unary(UnOp, Box<Expr>),
+    /// A binary operator (see [`BinOp`]) and its operands.
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `if c { a } else { b }` (only the chosen branch is evaluated).
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
@@ -860,20 +1000,29 @@ impl Expr {
 /// [`Step`](pcidev_core::scenario::Step)), with stream bytes owned.
 pub type StepKind = pcidev_core::scenario::Step<Vec<u8>>;
 
+/// `scenario NAME ["DESCRIPTION"] { ... }`: a host test of the model and a
+/// part of the driver's probe self-test.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// lower_snake_case: the test's name.
     pub name: String,
+    /// The description (empty when none is given), logged by the self-test.
     pub description: String,
+    /// The steps, in order (`repeat` kept as a step; see [`StepKind`]).
     pub steps: Vec<Step>,
+    /// The declaration, for diagnostics.
     pub span: Span,
 }
 
+/// One checked scenario step with where it was written.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// What the step does.
     pub kind: StepKind,
     /// The step's text, whitespace-normalised (for logs).
     pub text: String,
     /// 1-based line in its file.
     pub line: usize,
+    /// The step, for diagnostics.
     pub span: Span,
 }

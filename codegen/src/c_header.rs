@@ -55,8 +55,11 @@ pub enum Radix {
 /// One `#define`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Define {
+    /// The macro name (`<DEVICE>_...`, unique in the header).
     pub name: String,
+    /// The value the macro expands to.
     pub value: u64,
+    /// How the value is written (hex, decimal or a PCI id).
     pub radix: Radix,
     /// Printed after the value (`/* ... */`), may be empty.
     pub note: String,
@@ -78,6 +81,7 @@ impl Define {
 pub struct Group {
     /// Comment lines (without `/*`), may be empty.
     pub comment: Vec<String>,
+    /// The defines, in header order.
     pub defines: Vec<Define>,
 }
 

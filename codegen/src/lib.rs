@@ -46,7 +46,10 @@ pub(crate) fn support_file(dev: &ir::Device, text: &str, open: &str, close: &str
 /// One generated file, relative to the device's output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputFile {
+    /// Where to write it, relative to the device's output directory
+    /// (`model.rs`, `doc/<device>.md`, ...).
     pub path: PathBuf,
+    /// The whole file's text (deterministic for a given spec).
     pub contents: String,
 }
 

@@ -269,7 +269,10 @@ fn block_into(out: &mut Vec<String>, dev: &Device, stmts: &[Stmt], indent: usize
 /// actions, `rw`: both, `-`: neither) and [`AccessLabel::storage`] is false.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLabel {
+    /// The kinds as shown: one keyword (`rw`), the fields' kinds joined with
+    /// `/` (`ro/rw`), or `-` for a register a guest can neither read nor write.
     pub kinds: String,
+    /// Does the register store bits? (false: shown as `(no storage)`).
     pub storage: bool,
 }
 
@@ -284,6 +287,7 @@ impl AccessLabel {
     }
 }
 
+/// The [`AccessLabel`] a register map shows for `reg`.
 pub fn access_label(reg: &Register) -> AccessLabel {
     if let Some(k) = reg.access {
         return AccessLabel {
@@ -337,6 +341,7 @@ pub fn kind_meaning(k: AccessKind) -> &'static str {
 /// A piece of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inline {
+    /// Plain words.
     Text(String),
     /// Code in the spec's notation (an expression, a value, a name).
     Code(String),
@@ -349,9 +354,11 @@ pub enum Inline {
 pub struct Para(pub Vec<Inline>);
 
 impl Para {
+    /// An empty paragraph.
     pub fn new() -> Para {
         Para(Vec::new())
     }
+    /// Appends words (merged with preceding words).
     pub fn text(mut self, t: impl Into<String>) -> Para {
         let t = t.into();
         if let Some(Inline::Text(prev)) = self.0.last_mut() {
@@ -361,10 +368,13 @@ impl Para {
         }
         self
     }
+    /// Appends code in the spec's notation.
     pub fn code(mut self, c: impl Into<String>) -> Para {
         self.0.push(Inline::Code(c.into()));
         self
     }
+    /// Appends a register reference (a link in the HTML and Markdown
+    /// documents, its name in plain text).
     pub fn reg(mut self, r: RegId) -> Para {
         self.0.push(Inline::Reg(r));
         self
@@ -398,6 +408,7 @@ impl Para {
             })
             .collect()
     }
+    /// Has nothing been appended?
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -1038,6 +1049,8 @@ pub fn time_and_streams(dev: &Device) -> Vec<Para> {
     out
 }
 
+/// The documents' DMA section: which registers start DMA, the status
+/// codes, and the driver's scenario DMA buffer and mask.
 pub fn dma(dev: &Device) -> Vec<Para> {
     let mut out = Vec::new();
     let starters: Vec<RegId> = (0..dev.registers.len())

@@ -11,6 +11,7 @@ pub use crate::prose::{expr, place, stmt_line};
 use pcidevc_dsl::ir::{self, Device, RegId};
 use std::fmt::Write;
 
+/// The text of `summary.txt` for a device.
 pub fn render(dev: &Device) -> String {
     let mut o = String::new();
     let w = &mut o;

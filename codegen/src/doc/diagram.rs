@@ -28,7 +28,9 @@ const CHAR_W: u32 = 7;
 /// One box of the diagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
+    /// Most significant bit of the box.
     pub hi: u32,
+    /// Least significant bit of the box (`<= hi`).
     pub lo: u32,
     /// Field name (empty for reserved bits).
     pub label: String,

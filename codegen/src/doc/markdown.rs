@@ -182,6 +182,7 @@ fn reg_view(dev: &Device, r: &RegisterDoc) -> RegView {
     }
 }
 
+/// The Markdown file `doc/<device>.md` for a device's [`Document`].
 pub fn render(dev: &Device, doc: &Document) -> String {
     let md = Md {
         name: text(&doc.name),

@@ -20,6 +20,7 @@ use pcidevc_dsl::ir::{self, BarKind, Device, RegId};
 pub struct Document {
     /// The device name (lower_snake_case).
     pub name: String,
+    /// The spec's `description` (empty when it has none).
     pub description: String,
     /// The spec's file name.
     pub source: String,
@@ -31,9 +32,11 @@ pub struct Document {
     pub sections: Vec<Section>,
     /// Device variables and hooks: (name, type, initial value or signature).
     pub states: Vec<(String, String, String)>,
+    /// Hooks: (name, signature as the spec writes it, `name(a: u32) -> u32`).
     pub hooks: Vec<(String, String)>,
     /// Register spaces: each BAR (later: configuration space).
     pub spaces: Vec<SpaceDoc>,
+    /// Scenarios, in spec order.
     pub scenarios: Vec<ScenarioDoc>,
     /// Number of registers in all spaces.
     pub register_count: usize,
@@ -44,13 +47,16 @@ pub struct Document {
 pub struct Section {
     /// Anchor (`interrupt`, `dma`).
     pub anchor: String,
+    /// Heading text.
     pub title: String,
+    /// The section's paragraphs, in order.
     pub paras: Vec<Para>,
 }
 
 /// Where registers live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpaceKind {
+    /// A BAR, by index.
     Bar(u8),
     /// Configuration space's device-specific area.
     Config,
@@ -59,6 +65,7 @@ pub enum SpaceKind {
 /// One register space and its register map.
 #[derive(Debug, Clone)]
 pub struct SpaceDoc {
+    /// A BAR or configuration space.
     pub kind: SpaceKind,
     /// Anchor (`bar0`).
     pub anchor: String,
@@ -68,19 +75,24 @@ pub struct SpaceDoc {
     pub what: String,
     /// How the space answers accesses, in sentences.
     pub policy: Vec<String>,
+    /// The space's registers, sorted by offset.
     pub registers: Vec<RegisterDoc>,
 }
 
 /// One register.
 #[derive(Debug, Clone)]
 pub struct RegisterDoc {
+    /// The register in the IR (paragraphs link to registers by id).
     pub id: RegId,
+    /// The register's name (`UPPER_SNAKE_CASE`).
     pub name: String,
     /// Anchor (`r-NAME`; register names are unique in a device).
     pub anchor: String,
+    /// Offset in the BAR, or absolute in configuration space.
     pub offset: u64,
     /// Width in bits.
     pub bits: u32,
+    /// The access kinds shown in the register map.
     pub access: AccessLabel,
     /// Reset value of the storage (`None`: no storage).
     pub reset: Option<u64>,
@@ -88,21 +100,28 @@ pub struct RegisterDoc {
     /// has no declared fields has one field covering it (`implicit`), and a
     /// register without storage has none.
     pub fields: Vec<FieldDoc>,
+    /// What reads and writes do, in sentences.
     pub behaviour: Behaviour,
     /// `on read` / `on write` actions, one line each, indented.
     pub on_read: Vec<String>,
+    /// `on write` actions, one line each, indented.
     pub on_write: Vec<String>,
 }
 
 /// One field.
 #[derive(Debug, Clone)]
 pub struct FieldDoc {
+    /// The field's name (`value` for an implicit field).
     pub name: String,
+    /// Most significant bit.
     pub hi: u32,
+    /// Least significant bit.
     pub lo: u32,
     /// Spec keyword (`rw`, `w1c`, ...).
     pub access: &'static str,
+    /// Value at reset, in field position (bit 0 is the field's `lo`).
     pub reset: u64,
+    /// Named values (name, value), in spec order.
     pub variants: Vec<(String, u64)>,
     /// Stands for the whole register's storage.
     pub implicit: bool,
@@ -122,7 +141,9 @@ impl FieldDoc {
 /// One scenario.
 #[derive(Debug, Clone)]
 pub struct ScenarioDoc {
+    /// The scenario's name.
     pub name: String,
+    /// Its description (empty when it has none).
     pub description: String,
     /// (spec line, step text).
     pub steps: Vec<(usize, String)>,
@@ -135,6 +156,7 @@ impl RegisterDoc {
     }
 }
 
+/// `v` in hexadecimal with a `0x` prefix (offsets and resets in tables).
 pub fn hex(v: u64) -> String {
     format!("{v:#x}")
 }

@@ -13,7 +13,7 @@
 //!   line, indented like the code around it; block comments are copied
 //!   verbatim;
 //! - idempotent: formatting formatted text changes nothing;
-//! - a file with syntax errors is not formatted ([`format`] returns
+//! - a file with syntax errors is not formatted ([`format()`] returns
 //!   `None`; the caller reports the parser's diagnostics).
 //!
 //! Rules this module does not know (grammar added after it was written)

@@ -83,7 +83,8 @@ pub struct Scenario {
     /// The scenario's name as written in the spec (`scenario NAME { ... }`).
     pub name: &'static str,
     /// The steps in spec order; `repeat` blocks are kept as steps and
-    /// expanded by the runner (bounded, see [`run`]'s malformed-table error).
+    /// expanded by [`Harness::run`] (bounded: a table that expands too far
+    /// is refused as malformed).
     pub steps: &'static [ScenarioStep],
 }
 

@@ -101,6 +101,17 @@ impl Outside {
         })
     }
 
+    /// Connect QMP's socket now (see [`QmpClient::open`]); the event
+    /// thread negotiates on it when it starts. A failure is only logged (the
+    /// event thread tries again, and again on the first VMM request).
+    pub fn open_qmp(&mut self) {
+        if let Some(q) = &mut self.qmp
+            && let Err(e) = q.open()
+        {
+            log::info!("QMP not connected yet ({e})");
+        }
+    }
+
     /// Nothing outside: every stream `null`, no QMP.
     pub fn none(streams: usize) -> Outside {
         Outside {

@@ -45,6 +45,7 @@ mod error;
 pub mod events;
 pub mod guard;
 pub mod irq;
+pub mod jail;
 pub mod layout;
 pub mod registry;
 mod server;
@@ -55,4 +56,4 @@ pub mod windows;
 
 pub use backend::{BackendStats, ModelBackend};
 pub use error::HostError;
-pub use server::{DeviceServer, Disconnect, SocketCleanup};
+pub use server::{Connection, DeviceServer, Disconnect, SocketCleanup};

@@ -11,6 +11,14 @@
 //! pcidev-host --list
 //! ```
 //!
+//! Jail: with `--user NAME|UID` the host opens everything it needs (model,
+//! trace, stream backends, socket), accepts its client, removes the socket
+//! file and connects QMP as whoever started it, then becomes that user for
+//! good; either way it then installs a seccomp filter (unless
+//! `--no-seccomp`) before reading the client's first byte. A system call
+//! outside the filter's allowlist kills it with SIGSYS. See
+//! `pcidev_host::jail`.
+//!
 //! With `--spec`, hooks this build links Rust for (`registry::LINKED_HOOKS`)
 //! run it; every other hook answers 0 and is reported once.
 //!
@@ -71,6 +79,19 @@ struct Args {
     /// qualifying ones as mmap-able memory (every access traced; slower).
     #[arg(long)]
     no_window_mmap: bool,
+    /// Serve as this user (a name or a numeric uid) once the socket, trace
+    /// and stream backends are open and the client is accepted: no
+    /// supplementary groups, the user's group, no way back.
+    #[arg(long, value_name = "NAME|UID")]
+    user: Option<pcidev_host::jail::User>,
+    /// Serve without the seccomp filter (for debugging: a system call
+    /// outside its allowlist would otherwise kill the host with SIGSYS).
+    #[arg(long)]
+    no_seccomp: bool,
+    /// Test hook: make a system call the filter forbids once it is
+    /// installed (the host must die by SIGSYS).
+    #[arg(long, hide = true)]
+    debug_forbidden_syscall: bool,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -124,6 +145,28 @@ fn build_model(args: &Args) -> Result<(Box<dyn PciModel>, String), String> {
     Ok(((entry.build)(), entry.name.to_owned()))
 }
 
+/// Drop privileges (`--user`) and install the seccomp filter (unless
+/// `--no-seccomp`); see `pcidev_host::jail`.
+fn jail(args: &Args) -> Result<(), String> {
+    use pcidev_host::jail;
+    if let Some(user) = &args.user {
+        jail::drop_privileges(user)?;
+        log::info!("serving as uid {} gid {}", user.uid, user.gid);
+    }
+    if args.no_seccomp {
+        log::warn!("--no-seccomp: serving without the seccomp filter");
+    } else {
+        let n = jail::install_seccomp()?;
+        log::info!("seccomp filter installed: {n} system calls allowed");
+    }
+    if args.debug_forbidden_syscall {
+        log::warn!("--debug-forbidden-syscall: making a forbidden system call");
+        jail::forbidden_syscall();
+        return Err("the forbidden system call returned: no seccomp filter stopped it".into());
+    }
+    Ok(())
+}
+
 fn run(args: &Args) -> Result<(), String> {
     let Some(socket) = &args.socket else {
         return Err("a socket is required".into());
@@ -159,7 +202,13 @@ fn run(args: &Args) -> Result<(), String> {
         name,
         socket.display()
     );
-    let done = server
+    let connection = server.accept().map_err(|e| e.to_string())?;
+    let mut outside = outside;
+    // As whoever started the host: QEMU's QMP socket is QEMU's (its owner
+    // only, typically), and it exists by the time QEMU connects to us.
+    outside.open_qmp();
+    jail(args)?;
+    let done = connection
         .serve_with(model.as_mut(), Some(outside))
         .map_err(|e| e.to_string())?;
     let s = done.stats;

@@ -28,7 +28,9 @@
 //! [`MAX_INPUT_CHUNK`](pcidev_runtime::MAX_INPUT_CHUNK) bytes, each stream's
 //! unsent output at most [`QUEUE_BYTES`](pcidev_runtime::QUEUE_BYTES) (more
 //! is dropped and counted), so a guest that transmits faster than a backend
-//! drains cannot make the host use unbounded memory.
+//! drains cannot make the host use unbounded memory. Input is delivered at
+//! most [`INPUT_SLICE`] bytes per stream per hold of the model's lock, so a
+//! flood of input delays a guest access or a timer by one slice at most.
 //!
 //! [`next_deadline`]: pcidev_runtime::PciModel::next_deadline
 
@@ -47,6 +49,12 @@ use rustix::time::{
 
 use crate::streams::{Backend, BackendSpec, ReadOutcome, StreamArg};
 use crate::vmm::QmpClient;
+
+/// The most input bytes delivered to one stream with the model locked
+/// once: a flood of input (each byte runs the stream's `on input`) is
+/// delivered slice by slice, so guest accesses and timer firings wait at
+/// most one slice for the model, never a whole buffer.
+pub const INPUT_SLICE: usize = 256;
 
 /// The outside world of one served model: a backend per stream (`null`
 /// where none was given) and, optionally, QEMU's QMP socket.
@@ -135,6 +143,9 @@ struct Queues {
     deadline: Option<u64>,
     /// Output dropped because a stream's queue was full.
     dropped: u64,
+    /// Input is waiting that the model was ready for when its slice ran
+    /// out: the event thread delivers more.
+    more_input: bool,
     stop: bool,
 }
 
@@ -210,17 +221,27 @@ impl Hub {
     pub fn after_access(&self, model: &mut dyn PciModel) {
         let mut q = self.queues();
         let mut wake = false;
+        let mut more_input = false;
         for (s, input) in q.input.iter_mut().enumerate() {
             let had = input.len();
+            let mut budget = INPUT_SLICE;
             while let Some(&b) = input.front() {
-                if !model.stream_input(s, b) {
+                if budget == 0 || !model.stream_input(s, b) {
                     break;
                 }
+                budget -= 1;
                 input.pop_front();
             }
-            // Room again: the event thread may read more.
+            // Room again: the event thread may read more. Out of budget
+            // with bytes left: it delivers the next slice, after letting
+            // guest accesses and timers in.
             wake |= had == MAX_INPUT_CHUNK && input.len() < had;
+            if budget == 0 && !input.is_empty() {
+                more_input = true;
+                wake = true;
+            }
         }
+        q.more_input |= more_input;
         let mut dropped = 0;
         for (s, output) in q.output.iter_mut().enumerate() {
             let out = model.take_output(s);
@@ -347,6 +368,7 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
                 Role::Wake => {
                     let mut count = [0u8; 8];
                     let _ = rustix::io::read(&hub.wake, &mut count);
+                    pump |= std::mem::take(&mut hub.queues().more_input);
                 }
                 Role::Timer => {
                     let mut tick = [0u8; 8];

@@ -48,6 +48,7 @@ pub mod irq;
 pub mod jail;
 pub mod layout;
 pub mod registry;
+pub mod replay;
 mod server;
 pub mod streams;
 pub mod toy;

@@ -194,6 +194,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A client connected some other way (a socket pair, an inherited
+    /// socket): served as an accepted one, windows offered mmap-able.
+    pub fn from_stream(client: UnixStream) -> Connection {
+        Connection {
+            client,
+            map_windows: true,
+        }
+    }
+
     /// Serve `model` to this client until it disconnects or the connection
     /// fails; see [`DeviceServer::serve_with`].
     pub fn serve_with(

@@ -148,9 +148,9 @@ pub const RULES: &[(i64, u8, &[u64])] = &[
         libc::SYS_ioctl,
         1,
         &[
-            libc::FIONBIO as u64,
-            libc::FIOCLEX as u64,
-            libc::TCGETS as u64,
+            libc::FIONBIO,
+            libc::FIOCLEX,
+            libc::TCGETS,
         ],
     ),
     (libc::SYS_prctl, 0, &[libc::PR_SET_NAME as u64]),

@@ -134,7 +134,7 @@ fn a_vmm_s_traffic_is_served_under_the_filter() {
     assert_eq!(read32(&mut client, 0, reg::ID), TOY_ID);
 
     // DMA into a mapped memfd.
-    let mut memfd = File::from(memfd_create("guest-ram", MemfdFlags::CLOEXEC).unwrap());
+    let memfd = File::from(memfd_create("guest-ram", MemfdFlags::CLOEXEC).unwrap());
     memfd.set_len(0x4000).unwrap();
     client
         .dma_map(0x1000, IOVA, 0x2000, memfd.as_raw_fd())

@@ -118,6 +118,8 @@ pub const ALLOWED: &[(&str, &[i64])] = &[
             libc::SYS_rt_sigprocmask,
             libc::SYS_rt_sigaction,
             libc::SYS_rt_sigreturn,
+            // The kernel's way back into a call a signal interrupted.
+            libc::SYS_restart_syscall,
             libc::SYS_sched_getaffinity,
             libc::SYS_gettid,
             libc::SYS_getpid,

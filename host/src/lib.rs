@@ -46,6 +46,7 @@ pub mod events;
 pub mod guard;
 pub mod irq;
 pub mod jail;
+pub mod lateness;
 pub mod layout;
 pub mod registry;
 pub mod replay;

@@ -149,11 +149,7 @@ pub const RULES: &[(i64, u8, &[u64])] = &[
     (
         libc::SYS_ioctl,
         1,
-        &[
-            libc::FIONBIO,
-            libc::FIOCLEX,
-            libc::TCGETS,
-        ],
+        &[libc::FIONBIO, libc::FIOCLEX, libc::TCGETS],
     ),
     (libc::SYS_prctl, 0, &[libc::PR_SET_NAME as u64]),
 ];

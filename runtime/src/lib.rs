@@ -122,6 +122,7 @@ mod model;
 mod msix;
 pub mod ops;
 pub mod scenario;
+pub mod snapshot;
 mod stream;
 mod trace;
 mod window;
@@ -150,6 +151,7 @@ pub use msix::{
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
+pub use snapshot::{SnapshotError, StateDecl, StateKind, StateLayout, StateValue};
 pub use window::{Bytes, WindowInfo};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see

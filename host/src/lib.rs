@@ -48,6 +48,7 @@ pub mod irq;
 pub mod layout;
 pub mod registry;
 mod server;
+pub mod snapshot;
 pub mod streams;
 pub mod toy;
 pub mod vmm;

@@ -98,9 +98,7 @@ pub fn restore_from_file(model: &mut dyn PciModel, path: &Path) -> Result<(), St
         .read_to_end(&mut bytes)
         .map_err(|e| what(&e))?;
     if bytes.len() as u64 > MAX_SNAPSHOT_FILE {
-        return Err(what(&format!(
-            "larger than {MAX_SNAPSHOT_FILE} bytes"
-        )));
+        return Err(what(&format!("larger than {MAX_SNAPSHOT_FILE} bytes")));
     }
     model.restore_snapshot(&bytes).map_err(|e| what(&e))
 }

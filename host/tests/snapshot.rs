@@ -63,8 +63,16 @@ fn servable(info: &pcidev_runtime::DeviceInfo, a: &Access) -> bool {
     match a {
         Access::ConfigWrite { offset, data } => fits(Some(0x100), *offset, data.len()),
         Access::ConfigRead { offset, len } => fits(Some(0x100), *offset, *len),
-        Access::BarWrite { bar: b, offset, data } => fits(bar(*b), *offset, data.len()),
-        Access::BarRead { bar: b, offset, len } => fits(bar(*b), *offset, *len),
+        Access::BarWrite {
+            bar: b,
+            offset,
+            data,
+        } => fits(bar(*b), *offset, data.len()),
+        Access::BarRead {
+            bar: b,
+            offset,
+            len,
+        } => fits(bar(*b), *offset, *len),
         _ => false,
     }
 }
@@ -79,7 +87,11 @@ fn edu_dma(k: u64, to_guest: bool) -> Vec<Access> {
     };
     let command = pcidev_runtime::COMMAND_MEMORY_SPACE | pcidev_runtime::COMMAND_BUS_MASTER;
     let (src, dst, cmd) = if to_guest {
-        (0x40000 + (k % 16) * 0x80, 0x10_0000 + (k % 64) * 0x100, 1 | 2 | 4)
+        (
+            0x40000 + (k % 16) * 0x80,
+            0x10_0000 + (k % 64) * 0x100,
+            1 | 2 | 4,
+        )
     } else {
         ((k % 256) * 0x100 + 8, 0x40000 + (k % 16) * 0x80, 1 | 4)
     };
@@ -127,9 +139,7 @@ fn over_client(client: &mut Client, a: &Access) -> Vec<u8> {
             buf
         }
         Access::BarWrite { bar, offset, data } => {
-            client
-                .region_write(u32::from(*bar), *offset, data)
-                .unwrap();
+            client.region_write(u32::from(*bar), *offset, data).unwrap();
             Vec::new()
         }
         Access::BarRead { bar, offset, len } => {
@@ -301,7 +311,11 @@ fn a_snapshot_taken_by_one_process_continues_in_another() {
     }
     assert!(got == want, "guest memory differs");
     let (t1, t2) = (trace_lines(&trace1), trace_lines(&trace2));
-    let dma: Vec<&String> = t1.iter().chain(&t2).filter(|l| l.contains("\"Dma\"")).collect();
+    let dma: Vec<&String> = t1
+        .iter()
+        .chain(&t2)
+        .filter(|l| l.contains("\"Dma\""))
+        .collect();
     assert!(
         got != initial,
         "no DMA wrote guest memory: {} DMA events, e.g. {:?}",
@@ -312,7 +326,10 @@ fn a_snapshot_taken_by_one_process_continues_in_another() {
     same_trace("first process", &t1, &trace_lines(&ref1));
     same_trace("restored process", &t2, &trace_lines(&ref2));
     assert_eq!(first_difference, None, "reads after restore");
-    assert!(t2.iter().any(|l| l.contains("\"Dma\"")), "no DMA after restore");
+    assert!(
+        t2.iter().any(|l| l.contains("\"Dma\"")),
+        "no DMA after restore"
+    );
     // A snapshot of another model is refused with the reason, before
     // anything is served.
     let out = host()

@@ -123,10 +123,7 @@ fn run_spec<R: Registers>(
         let seed = 0x5a5a_0000 + seed;
         let mut pair = Pair::new(
             Side::new(generated(), snap_state::<R>),
-            Side::new(
-                spec.model(hooks()),
-                snap_state::<pcidev_interp::Interp>,
-            ),
+            Side::new(spec.model(hooks()), snap_state::<pcidev_interp::Interp>),
         );
         let info = pair.a.model.info();
         let (timers, streams) = (pair.a.model.timers().len(), pair.a.model.streams().len());
@@ -171,14 +168,16 @@ fn run_spec<R: Registers>(
             .restore(&snapshot, &memory)
             .unwrap_or_else(|e| panic!("{rel}: generated restore: {e}"));
         fig.restore = fig.restore.max(t.elapsed());
-        let mut restored_interp = Side::new(
-            spec.model(hooks()),
-            snap_state::<pcidev_interp::Interp>,
-        );
+        let mut restored_interp =
+            Side::new(spec.model(hooks()), snap_state::<pcidev_interp::Interp>);
         restored_interp
             .restore(&snapshot, &memory)
             .unwrap_or_else(|e| panic!("{rel}: interpreter restore: {e}"));
-        let Pair { a: original_gen, b: original_interp, .. } = pair;
+        let Pair {
+            a: original_gen,
+            b: original_interp,
+            ..
+        } = pair;
         let mut gen_pair = Pair::new(original_gen, restored_gen);
         let mut interp_pair = Pair::new(original_interp, restored_interp);
         for pair in [&mut gen_pair.check_state(), &mut interp_pair.check_state()] {
@@ -206,8 +205,14 @@ fn run_spec<R: Registers>(
             .and_then(|()| interp_pair.check_state())
             .unwrap_or_else(|m| panic!("{rel} (seed {seed:#x}) at the end: {m}"));
         for p in [
-            (&gen_pair.a.model.save_snapshot(), &gen_pair.b.model.save_snapshot()),
-            (&interp_pair.a.model.save_snapshot(), &interp_pair.b.model.save_snapshot()),
+            (
+                &gen_pair.a.model.save_snapshot(),
+                &gen_pair.b.model.save_snapshot(),
+            ),
+            (
+                &interp_pair.a.model.save_snapshot(),
+                &interp_pair.b.model.save_snapshot(),
+            ),
         ] {
             assert_eq!(p.0, p.1, "{rel} (seed {seed:#x}): final snapshots differ");
         }
@@ -330,9 +335,7 @@ fn another_layout_is_refused_by_name() {
     let changed = text.replacen("state scr: u8 = 0;", "state scr: u16 = 0;", 1);
     assert_ne!(text, changed, "the edit changes the spec");
     let spec = Spec::load_str("changed.pcidev", &changed).unwrap();
-    let snapshot = pcidev_models::pci_serial::model()
-        .save_snapshot()
-        .unwrap();
+    let snapshot = pcidev_models::pci_serial::model().save_snapshot().unwrap();
     let mut m = spec.model(quiet());
     let before = m.save_snapshot().unwrap();
     let e = m.restore_snapshot(&snapshot).unwrap_err();
@@ -343,16 +346,21 @@ fn another_layout_is_refused_by_name() {
             && text.contains("`state scr: u16`"),
         "{text}"
     );
-    assert_eq!(m.save_snapshot().unwrap(), before, "a refused snapshot changed the model");
+    assert_eq!(
+        m.save_snapshot().unwrap(),
+        before,
+        "a refused snapshot changed the model"
+    );
     // Another device entirely.
     let e = pcidev_models::edu::model(pcidev_models::EduHooks)
         .restore_snapshot(&snapshot)
         .unwrap_err();
     assert!(e.to_string().contains("`pci_serial`"), "{e}");
     // Another format version.
-    let newer = String::from_utf8(snapshot.clone())
-        .unwrap()
-        .replacen("\"version\":1", "\"version\":2", 1);
+    let newer =
+        String::from_utf8(snapshot.clone())
+            .unwrap()
+            .replacen("\"version\":1", "\"version\":2", 1);
     let e = pcidev_models::pci_serial::model()
         .restore_snapshot(newer.as_bytes())
         .unwrap_err();

@@ -158,12 +158,18 @@ impl Timers {
         if saved.len() != count {
             return Err(format!("{} timers, the layout has {count}", saved.len()));
         }
-        for (i, t) in saved.iter().enumerate().filter_map(|(i, t)| Some((i, (*t)?))) {
+        for (i, t) in saved
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, (*t)?)))
+        {
             let period_ok = t
                 .period_ns
                 .is_none_or(|p| (MIN_TIMER_NS..=MAX_TIMER_NS).contains(&p));
             if !period_ok || t.remaining_ns > MAX_TIMER_NS {
-                return Err(format!("timer {i}: period or time left beyond the timer limits"));
+                return Err(format!(
+                    "timer {i}: period or time left beyond the timer limits"
+                ));
             }
         }
         Ok(())

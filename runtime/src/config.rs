@@ -795,7 +795,10 @@ impl ConfigSpace {
     /// them, the MSI-X table its size.
     pub(crate) fn check(&self, saved: &ConfigState) -> Result<(), String> {
         if saved.command & !COMMAND_WRITABLE != 0 {
-            return Err(format!("COMMAND {:#06x} sets read-only bits", saved.command));
+            return Err(format!(
+                "COMMAND {:#06x} sets read-only bits",
+                saved.command
+            ));
         }
         for (i, (&v, slot)) in saved.bars.iter().zip(&self.slots).enumerate() {
             let writable = match slot {

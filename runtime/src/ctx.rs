@@ -15,8 +15,8 @@ use crate::clock::{TimerState, Timers};
 use crate::config::{ConfigSpace, ConfigState, MsiMessage};
 use crate::info::DeviceInfo;
 use crate::msix::MsixSend;
-use crate::stream::Outputs;
 use crate::snapshot::{Hex, SnapshotError};
+use crate::stream::Outputs;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
 use pcidev_core::VmmRequest;

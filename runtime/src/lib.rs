@@ -150,8 +150,8 @@ pub use msix::{
 };
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
-pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
 pub use snapshot::{SnapshotError, StateDecl, StateKind, StateLayout, StateValue};
+pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
 pub use window::{Bytes, WindowInfo};
 
 /// `len` bytes of the xorshift32 stream from `seed` (see

@@ -300,7 +300,10 @@ impl LayoutDesc {
         streams: &[&str],
         windows: &[WindowInfo],
     ) -> Self {
-        let mut lines = vec![format!("id {:#06x}:{:#06x}", info.vendor_id, info.device_id)];
+        let mut lines = vec![format!(
+            "id {:#06x}:{:#06x}",
+            info.vendor_id, info.device_id
+        )];
         for bar in info.bars {
             lines.push(format!(
                 "bar {} {:?} size {:#x}",
@@ -339,7 +342,10 @@ impl LayoutDesc {
                 w.name, w.bar, w.offset, w.len
             ));
         }
-        let fingerprint = format!("{:016x}", pcidev_core::data::fnv1a64(lines.join("\n").as_bytes()));
+        let fingerprint = format!(
+            "{:016x}",
+            pcidev_core::data::fnv1a64(lines.join("\n").as_bytes())
+        );
         LayoutDesc { fingerprint, lines }
     }
 
@@ -388,7 +394,11 @@ pub fn max_encoded_len(
     // Everything but buffers, FIFOs and queues: names, layout lines,
     // config space, timers; 64 KiB covers any spec's many times over.
     let mut n: usize = 64 << 10;
-    let lines = info.bars.iter().map(|b| b.registers.len() + 1).sum::<usize>()
+    let lines = info
+        .bars
+        .iter()
+        .map(|b| b.registers.len() + 1)
+        .sum::<usize>()
         + info.config_registers.len()
         + layout.states.len()
         + layout.storage.len()
@@ -554,6 +564,80 @@ pub(crate) fn decode(target: &Target<'_>, bytes: &[u8]) -> Result<Document, Snap
     doc.runtime
         .check(target.info, target.timers.len(), target.streams.len())?;
     Ok(doc)
+}
+
+// ------------------------------------------------------------------
+// Robustness checks, shared by the `snapshot` fuzz target and its bounded
+// test in `cargo test`.
+
+/// `valid` with `edits` applied: each 3-byte edit `[pos lo, pos hi, op]`
+/// overwrites (op < 0xf0: with `op`), deletes (0xf0..0xf8) or duplicates
+/// (0xf8..) the byte at `pos % len`; a trailing partial edit appends its
+/// bytes. Mutations that keep most of a document intact reach the checks
+/// behind JSON parsing.
+pub fn edit_bytes(valid: &[u8], edits: &[u8]) -> Vec<u8> {
+    let mut out = valid.to_vec();
+    let mut chunks = edits.chunks_exact(3);
+    for e in chunks.by_ref() {
+        if out.is_empty() {
+            break;
+        }
+        let pos = usize::from(u16::from_le_bytes([e[0], e[1]])) % out.len();
+        match e[2] {
+            0xf0..=0xf7 => {
+                out.remove(pos);
+            }
+            0xf8..=0xff => out.insert(pos, out[pos]),
+            b => out[pos] = b,
+        }
+    }
+    out.extend_from_slice(chunks.remainder());
+    out
+}
+
+/// Restore `bytes` into `model` and check what must hold for any input:
+/// no panic (the caller's harness sees one); a refused snapshot leaves the
+/// model as it was; an accepted one saves again to a snapshot that
+/// restores to the same state, and the model then serves accesses, time
+/// and input. `Ok(accepted)`, or what broke.
+pub fn check_restore(model: &mut dyn crate::PciModel, bytes: &[u8]) -> Result<bool, String> {
+    let before = model.save_snapshot().map_err(|e| e.to_string())?;
+    match model.restore_snapshot(bytes) {
+        Err(_) => {
+            let after = model.save_snapshot().map_err(|e| e.to_string())?;
+            if after != before {
+                return Err("a refused snapshot changed the model".into());
+            }
+            Ok(false)
+        }
+        Ok(()) => {
+            let again = model.save_snapshot().map_err(|e| e.to_string())?;
+            model
+                .restore_snapshot(&again)
+                .map_err(|e| format!("its own snapshot refused after an accepted one: {e}"))?;
+            if model.save_snapshot().map_err(|e| e.to_string())? != again {
+                return Err("save, restore, save is not stable".into());
+            }
+            // Serve a little: every BAR's first bytes, config space, time
+            // and one byte per stream.
+            let mut buf = [0u8; 4];
+            for bar in 0..6 {
+                let _ = model.bar_read(bar, 0, &mut buf);
+                let _ = model.bar_write(bar, 0, &buf);
+            }
+            let mut config = [0u8; 256];
+            model.config_read(0, &mut config);
+            model.config_write(4, &config[4..6]);
+            let next = model.next_deadline().unwrap_or(0);
+            model.fire_due(next);
+            for s in 0..model.streams().len() {
+                let _ = model.stream_input(s, 0x55);
+                let _ = model.take_output(s);
+            }
+            let _ = model.take_vmm_requests();
+            Ok(true)
+        }
+    }
 }
 
 #[cfg(test)]

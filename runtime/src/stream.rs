@@ -55,13 +55,19 @@ impl Outputs {
 impl Outputs {
     /// Each queue's bytes, oldest first (for snapshots).
     pub(crate) fn save(&self) -> Vec<Vec<u8>> {
-        self.queues.iter().map(|q| q.iter().copied().collect()).collect()
+        self.queues
+            .iter()
+            .map(|q| q.iter().copied().collect())
+            .collect()
     }
 
     /// Is `saved` valid for `count` streams (each within [`QUEUE_BYTES`])?
     pub(crate) fn check(saved: &[crate::snapshot::Hex], count: usize) -> Result<(), String> {
         if saved.len() != count {
-            return Err(format!("{} stream queues, the layout has {count}", saved.len()));
+            return Err(format!(
+                "{} stream queues, the layout has {count}",
+                saved.len()
+            ));
         }
         match saved.iter().position(|q| q.0.len() > QUEUE_BYTES) {
             Some(i) => Err(format!("stream {i}: queue longer than {QUEUE_BYTES} bytes")),

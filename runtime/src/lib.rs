@@ -9,6 +9,10 @@
 //! [`MutDeviceMmio`](vm_device::MutDeviceMmio), or through the object-safe
 //! [`PciModel`] (the vfio-user server).
 //!
+//! [`Model::save_snapshot`] / [`Model::restore_snapshot`] save and restore
+//! the whole state (runtime and device) in the versioned format of
+//! [`snapshot`], which generated models and the interpreter share.
+//!
 //! # BAR accesses
 //!
 //! [`Model::bar_read`] / [`Model::bar_write`] (and the vm-device impls, whose

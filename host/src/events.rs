@@ -48,6 +48,7 @@ use rustix::time::{
 };
 
 use crate::lateness::Lateness;
+use crate::snapshot::SnapshotOnSignal;
 use crate::streams::{Backend, BackendSpec, ReadOutcome, StreamArg};
 use crate::vmm::QmpClient;
 
@@ -63,6 +64,7 @@ pub const INPUT_SLICE: usize = 256;
 pub struct Outside {
     backends: Vec<Backend>,
     qmp: Option<QmpClient>,
+    snapshot: Option<SnapshotOnSignal>,
 }
 
 impl Outside {
@@ -107,6 +109,7 @@ impl Outside {
         Ok(Outside {
             backends,
             qmp: qmp.map(QmpClient::new),
+            snapshot: None,
         })
     }
 
@@ -128,7 +131,15 @@ impl Outside {
                 .map(|_| Backend::open(&BackendSpec::Null).expect("the null backend always opens"))
                 .collect(),
             qmp: None,
+            snapshot: None,
         }
+    }
+
+    /// Also save the model when `trigger`'s signal arrives (the event
+    /// thread does it, with the model locked).
+    pub fn with_snapshot(mut self, trigger: SnapshotOnSignal) -> Outside {
+        self.snapshot = Some(trigger);
+        self
     }
 }
 
@@ -172,6 +183,8 @@ pub struct EventStats {
 /// State shared by the access path and the event thread.
 #[derive(Debug)]
 pub struct Hub {
+    /// The clock's reading at `start`.
+    base: u64,
     start: Instant,
     /// An eventfd: written by the access path, read by the event thread.
     wake: OwnedFd,
@@ -181,7 +194,16 @@ pub struct Hub {
 impl Hub {
     /// A hub for a model with `streams` streams; its clock starts at 0 now.
     pub fn new(streams: usize) -> io::Result<Hub> {
+        Self::starting_at(streams, 0)
+    }
+
+    /// A hub whose clock reads `base` ns now: the model's clock when it is
+    /// served again, or restored from a snapshot, so that time goes on
+    /// from where the model stands (the model ignores a clock that goes
+    /// back, which would hold its timers until it caught up).
+    pub fn starting_at(streams: usize, base: u64) -> io::Result<Hub> {
         Ok(Hub {
+            base,
             start: Instant::now(),
             wake: rustix::event::eventfd(
                 0,
@@ -195,9 +217,10 @@ impl Hub {
         })
     }
 
-    /// The model's clock: ns since the hub was made.
+    /// The model's clock: the base plus ns since the hub was made.
     pub fn now(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        let elapsed = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.base.saturating_add(elapsed)
     }
 
     fn queues(&self) -> MutexGuard<'_, Queues> {
@@ -347,6 +370,10 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
             fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
             roles.push(Role::Qmp);
         }
+        if let Some(t) = &outside.snapshot {
+            fds.push(PollFd::from_borrowed_fd(t.fd(), PollFlags::IN));
+            roles.push(Role::Snapshot);
+        }
         if let Err(e) = poll(&mut fds, None)
             && e != rustix::io::Errno::INTR
         {
@@ -411,6 +438,15 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
                         q.discard_input();
                     }
                 }
+                Role::Snapshot => {
+                    if let Some(t) = &outside.snapshot {
+                        t.drain();
+                        // Logged by `save`; the device keeps running either way.
+                        model.with_model(&mut |m| {
+                            let _ = t.save(m);
+                        });
+                    }
+                }
             }
         }
         if pump {
@@ -465,6 +501,7 @@ enum Role {
     Timer,
     Stream(usize),
     Qmp,
+    Snapshot,
 }
 
 fn same_fd(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {

@@ -142,6 +142,26 @@ pub const ALLOWED: &[(&str, &[i64])] = &[
     ),
 ];
 
+/// Added to [`ALLOWED`] when the host saves snapshots (`--snapshot`): the
+/// file is written beside its path and renamed over it. `openat` only
+/// with the flags `File::create` passes (create and truncate, write-only),
+/// so the host still cannot read any file; it can write only where its
+/// user may.
+pub const SNAPSHOT_FILE: (&str, &[i64]) = (
+    "--snapshot: writing the snapshot file and renaming it into place",
+    &[
+        libc::SYS_openat,
+        libc::SYS_fsync,
+        libc::SYS_rename,
+        libc::SYS_renameat,
+        libc::SYS_renameat2,
+    ],
+);
+
+/// `openat`'s flags under [`SNAPSHOT_FILE`] (argument 2).
+const SNAPSHOT_OPEN_FLAGS: u64 =
+    (libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC) as u64;
+
 /// Allowed system calls whose arguments are checked too (any of the
 /// values given for the argument): `(call, argument index, values)`.
 pub const RULES: &[(i64, u8, &[u64])] = &[
@@ -232,13 +252,26 @@ pub fn drop_privileges(user: &User) -> Result<(), String> {
     Ok(())
 }
 
-/// The filter: [`ALLOWED`] allowed, anything else kills the process.
-pub fn filter() -> Result<BpfProgram, String> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED
+/// The system calls allowed, by what needs them: [`ALLOWED`], and
+/// [`SNAPSHOT_FILE`] when `snapshots`.
+pub fn allowed(snapshots: bool) -> Vec<(&'static str, &'static [i64])> {
+    let mut all = ALLOWED.to_vec();
+    if snapshots {
+        all.push(SNAPSHOT_FILE);
+    }
+    all
+}
+
+/// The filter: [`allowed`] allowed, anything else kills the process.
+pub fn filter(snapshots: bool) -> Result<BpfProgram, String> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = allowed(snapshots)
         .iter()
         .flat_map(|(_, calls)| calls.iter().map(|&nr| (nr, Vec::new())))
         .collect();
-    for &(nr, arg, values) in RULES {
+    let snapshot_rules: &[(i64, u8, &[u64])] =
+        &[(libc::SYS_openat, 2, &[SNAPSHOT_OPEN_FLAGS])];
+    let extra = if snapshots { snapshot_rules } else { &[] };
+    for &(nr, arg, values) in RULES.iter().chain(extra) {
         let one_of = values
             .iter()
             .map(|&v| {
@@ -261,12 +294,12 @@ pub fn filter() -> Result<BpfProgram, String> {
 }
 
 /// Install [`filter`] on every thread of the process (it also sets
-/// `no_new_privs`). Irreversible.
-pub fn install_seccomp() -> Result<usize, String> {
-    let program = filter()?;
+/// `no_new_privs`). Irreversible. `snapshots`: see [`SNAPSHOT_FILE`].
+pub fn install_seccomp(snapshots: bool) -> Result<usize, String> {
+    let program = filter(snapshots)?;
     seccompiler::apply_filter_all_threads(&program)
         .map_err(|e| format!("installing the seccomp filter: {e}"))?;
-    Ok(ALLOWED.iter().map(|(_, c)| c.len()).sum())
+    Ok(allowed(snapshots).iter().map(|(_, c)| c.len()).sum())
 }
 
 /// Make a system call the filter forbids (`ptrace(PTRACE_TRACEME)`, harmless
@@ -286,7 +319,8 @@ mod tests {
 
     #[test]
     fn the_filter_compiles_and_forbids_the_test_call() {
-        let program = filter().unwrap();
+        let program = filter(false).unwrap();
+        filter(true).unwrap();
         assert!(!program.is_empty());
         let allowed: Vec<i64> = ALLOWED
             .iter()

@@ -51,6 +51,7 @@ pub mod layout;
 pub mod registry;
 pub mod replay;
 mod server;
+pub mod snapshot;
 pub mod streams;
 pub mod toy;
 pub mod vmm;

@@ -5,9 +5,11 @@
 //!
 //! ```text
 //! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
-//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] MODEL
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock]
+//!             [--snapshot PATH] [--restore PATH] MODEL
 //! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
-//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] --spec FILE.pcidev
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock]
+//!             [--snapshot PATH] [--restore PATH] --spec FILE.pcidev
 //! pcidev-host --list
 //! ```
 //!
@@ -18,6 +20,11 @@
 //! `--no-seccomp`) before reading the client's first byte. A system call
 //! outside the filter's allowlist kills it with SIGSYS. See
 //! `pcidev_host::jail`.
+//! With `--snapshot PATH`, each SIGUSR1 saves the model's state to PATH
+//! (while a client is connected; written to `PATH.tmp` and renamed);
+//! `--restore PATH` starts the model from such a snapshot, which must be
+//! of the same device and layout (see `pcidev_host::snapshot` and the
+//! README's "Snapshots").
 //!
 //! With `--spec`, hooks this build links Rust for (`registry::LINKED_HOOKS`)
 //! run it; every other hook answers 0 and is reported once.
@@ -47,9 +54,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use pcidev_host::events::Outside;
 use pcidev_host::streams::StreamArg;
-use pcidev_host::{DeviceServer, registry};
+use pcidev_host::{DeviceServer, registry, snapshot};
 use pcidev_runtime::{JsonLinesTrace, PciModel};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
 /// Serve a device model to QEMU's vfio-user-pci.
@@ -92,6 +99,14 @@ struct Args {
     /// installed (the host must die by SIGSYS).
     #[arg(long, hide = true)]
     debug_forbidden_syscall: bool,
+    /// On each SIGUSR1 (while a client is connected), save the model's
+    /// state to PATH (a JSON snapshot; replaced atomically).
+    #[arg(long, value_name = "PATH")]
+    snapshot: Option<PathBuf>,
+    /// Start the model from the snapshot at PATH (taken with --snapshot
+    /// from the same device and spec version; refused otherwise).
+    #[arg(long, value_name = "PATH")]
+    restore: Option<PathBuf>,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -156,7 +171,7 @@ fn jail(args: &Args) -> Result<(), String> {
     if args.no_seccomp {
         log::warn!("--no-seccomp: serving without the seccomp filter");
     } else {
-        let n = jail::install_seccomp()?;
+        let n = jail::install_seccomp(args.snapshot.is_some())?;
         log::info!("seccomp filter installed: {n} system calls allowed");
     }
     if args.debug_forbidden_syscall {
@@ -172,7 +187,20 @@ fn run(args: &Args) -> Result<(), String> {
         return Err("a socket is required".into());
     };
     let (mut model, name) = build_model(args)?;
-    let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
+    if let Some(path) = &args.restore {
+        snapshot::restore_from_file(model.as_mut(), path)?;
+        log::info!(
+            "{name}: restored from {} (clock at {} ns)",
+            path.display(),
+            model.now()
+        );
+    }
+    let mut outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
+    if let Some(path) = &args.snapshot {
+        let trigger = snapshot::SnapshotOnSignal::register(SIGUSR1, path.clone())
+            .map_err(|e| format!("--snapshot: SIGUSR1 handler: {e}"))?;
+        outside = outside.with_snapshot(trigger);
+    }
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
         model.set_trace(Some(Box::new(JsonLinesTrace::with_limit(

@@ -223,7 +223,10 @@ pub(crate) fn serve_connection(
 ) -> Result<Disconnect, HostError> {
     let info = model.info();
     let hub = match &outside {
-        Some(_) => Some(Arc::new(Hub::new(model.streams().len())?)),
+        Some(_) => Some(Arc::new(Hub::starting_at(
+            model.streams().len(),
+            model.now(),
+        )?)),
         None => None,
     };
     let layout = Layout::new(info);

@@ -268,8 +268,7 @@ pub fn filter(snapshots: bool) -> Result<BpfProgram, String> {
         .iter()
         .flat_map(|(_, calls)| calls.iter().map(|&nr| (nr, Vec::new())))
         .collect();
-    let snapshot_rules: &[(i64, u8, &[u64])] =
-        &[(libc::SYS_openat, 2, &[SNAPSHOT_OPEN_FLAGS])];
+    let snapshot_rules: &[(i64, u8, &[u64])] = &[(libc::SYS_openat, 2, &[SNAPSHOT_OPEN_FLAGS])];
     let extra = if snapshots { snapshot_rules } else { &[] };
     for &(nr, arg, values) in RULES.iter().chain(extra) {
         let one_of = values

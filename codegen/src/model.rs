@@ -20,6 +20,7 @@
 //! division, shifts and buffer indexing go through `pcidev_runtime::ops`.
 
 mod expr;
+mod snapshot;
 
 use crate::OutputFile;
 use expr::{Ctx, Rendered, Ty, any_expr, bool_expr, u64_expr};
@@ -113,6 +114,7 @@ impl<'a> Model<'a> {
         let hooks = self.hooks();
         let state = self.state_struct();
         let storage = self.storage_struct();
+        let snapshot_layout = snapshot::layout_const(dev);
         let device = self.device();
         let registers_impl = self.registers_impl();
         let scenarios = self.scenarios();
@@ -171,6 +173,7 @@ impl<'a> Model<'a> {
             #hooks
             #state
             #storage
+            #snapshot_layout
             #device
             #registers_impl
             #scenarios
@@ -864,6 +867,7 @@ impl<'a> Model<'a> {
         };
         let v2 = self.registers_v2();
         let reset = self.reset_body();
+        let snapshot = snapshot::registers_methods(d);
         quote! {
             impl<H: Hooks> Registers for Device<H> {
                 fn info(&self) -> &'static DeviceInfo {
@@ -889,6 +893,8 @@ impl<'a> Model<'a> {
                 }
 
                 #v2
+
+                #snapshot
             }
         }
     }

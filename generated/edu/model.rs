@@ -103,6 +103,30 @@ impl Default for Storage {
         }
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new(
+            "irq_status",
+            pcidev_runtime::StateKind::Uint(32),
+        ),
+        pcidev_runtime::StateDecl::new("fact", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("addr4", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("dma_src", pcidev_runtime::StateKind::Uint(64)),
+        pcidev_runtime::StateDecl::new("dma_dst", pcidev_runtime::StateKind::Uint(64)),
+        pcidev_runtime::StateDecl::new("dma_cnt", pcidev_runtime::StateKind::Uint(64)),
+        pcidev_runtime::StateDecl::new("dma_cmd", pcidev_runtime::StateKind::Uint(64)),
+        pcidev_runtime::StateDecl::new(
+            "dma_buf",
+            pcidev_runtime::StateKind::Buffer(0x1000),
+        ),
+    ],
+    storage: &[
+        pcidev_runtime::StateDecl::new("ID", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("STATUS", pcidev_runtime::StateKind::Uint(32)),
+    ],
+};
 /// `edu`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks> {
@@ -299,6 +323,45 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::State(6) => Some(self.state.dma_cmd),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.irq_status)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.fact)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.addr4)),
+                pcidev_runtime::StateValue::Uint(self.state.dma_src),
+                pcidev_runtime::StateValue::Uint(self.state.dma_dst),
+                pcidev_runtime::StateValue::Uint(self.state.dma_cnt),
+                pcidev_runtime::StateValue::Uint(self.state.dma_cmd),
+                pcidev_runtime::StateValue::bytes(& self.state.dma_buf)
+            ],
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.id)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.status))
+            ],
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.irq_status = pcidev_runtime::snapshot::uint(states, 0) as u32;
+        self.state.fact = pcidev_runtime::snapshot::uint(states, 1) as u32;
+        self.state.addr4 = pcidev_runtime::snapshot::uint(states, 2) as u32;
+        self.state.dma_src = pcidev_runtime::snapshot::uint(states, 3);
+        self.state.dma_dst = pcidev_runtime::snapshot::uint(states, 4);
+        self.state.dma_cnt = pcidev_runtime::snapshot::uint(states, 5);
+        self.state.dma_cmd = pcidev_runtime::snapshot::uint(states, 6);
+        pcidev_runtime::snapshot::copy_bytes(states, 7, &mut self.state.dma_buf);
+        self.storage.id = pcidev_runtime::snapshot::uint(storage, 0) as u32;
+        self.storage.status = pcidev_runtime::snapshot::uint(storage, 1) as u32;
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

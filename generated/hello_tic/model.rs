@@ -98,6 +98,21 @@ impl Default for Storage {
         }
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new("irq_flag", pcidev_runtime::StateKind::Bool),
+    ],
+    storage: &[
+        pcidev_runtime::StateDecl::new("DMA_ADDR", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new(
+            "DMA_STATUS",
+            pcidev_runtime::StateKind::Uint(32),
+        ),
+        pcidev_runtime::StateDecl::new("ID", pcidev_runtime::StateKind::Uint(32)),
+    ],
+};
 /// `hello_tic`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -211,6 +226,31 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::State(0) => Some(u64::from(self.state.irq_flag)),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![pcidev_runtime::StateValue::Uint(u64::from(self.state.irq_flag))],
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.dma_addr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.dma_status)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.id))
+            ],
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.irq_flag = pcidev_runtime::snapshot::uint(states, 0) != 0;
+        self.storage.dma_addr = pcidev_runtime::snapshot::uint(storage, 0) as u32;
+        self.storage.dma_status = pcidev_runtime::snapshot::uint(storage, 1) as u32;
+        self.storage.id = pcidev_runtime::snapshot::uint(storage, 2) as u32;
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

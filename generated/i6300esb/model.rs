@@ -98,6 +98,27 @@ impl Default for Storage {
         Storage {}
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new(
+            "reboot_enabled",
+            pcidev_runtime::StateKind::Bool,
+        ),
+        pcidev_runtime::StateDecl::new("mhz", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new("int_type", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("free_run", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new("locked", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new("enabled", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new("timer1", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("timer2", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("stage", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("unlock", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("prev_reboot", pcidev_runtime::StateKind::Bool),
+    ],
+    storage: &[],
+};
 /// `i6300esb`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -341,6 +362,46 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::State(10) => Some(u64::from(self.state.prev_reboot)),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.reboot_enabled)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.mhz)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.int_type)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.free_run)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.locked)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.enabled)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.timer1)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.timer2)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.stage)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.unlock)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.prev_reboot))
+            ],
+            Vec::new(),
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        _storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.reboot_enabled = pcidev_runtime::snapshot::uint(states, 0) != 0;
+        self.state.mhz = pcidev_runtime::snapshot::uint(states, 1) != 0;
+        self.state.int_type = pcidev_runtime::snapshot::uint(states, 2) as u8;
+        self.state.free_run = pcidev_runtime::snapshot::uint(states, 3) != 0;
+        self.state.locked = pcidev_runtime::snapshot::uint(states, 4) != 0;
+        self.state.enabled = pcidev_runtime::snapshot::uint(states, 5) != 0;
+        self.state.timer1 = pcidev_runtime::snapshot::uint(states, 6) as u32;
+        self.state.timer2 = pcidev_runtime::snapshot::uint(states, 7) as u32;
+        self.state.stage = pcidev_runtime::snapshot::uint(states, 8) as u8;
+        self.state.unlock = pcidev_runtime::snapshot::uint(states, 9) as u8;
+        self.state.prev_reboot = pcidev_runtime::snapshot::uint(states, 10) != 0;
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

@@ -104,6 +104,23 @@ impl Default for Storage {
         }
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[],
+    storage: &[
+        pcidev_runtime::StateDecl::new("INTRMASK", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new(
+            "INTRSTATUS",
+            pcidev_runtime::StateKind::Uint(32),
+        ),
+        pcidev_runtime::StateDecl::new(
+            "IVPOSITION",
+            pcidev_runtime::StateKind::Uint(32),
+        ),
+        pcidev_runtime::StateDecl::new("DOORBELL", pcidev_runtime::StateKind::Uint(32)),
+    ],
+};
 /// `ivshmem_doorbell`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -202,6 +219,32 @@ impl<H: Hooks> Registers for Device<H> {
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            Vec::new(),
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.intrmask)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.intrstatus)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.ivposition)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.storage.doorbell))
+            ],
+        )
+    }
+    fn restore_state(
+        &mut self,
+        _states: &[pcidev_runtime::StateValue],
+        storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.storage.intrmask = pcidev_runtime::snapshot::uint(storage, 0) as u32;
+        self.storage.intrstatus = pcidev_runtime::snapshot::uint(storage, 1) as u32;
+        self.storage.ivposition = pcidev_runtime::snapshot::uint(storage, 2) as u32;
+        self.storage.doorbell = pcidev_runtime::snapshot::uint(storage, 3) as u32;
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

@@ -108,6 +108,24 @@ impl Default for Storage {
         Storage { ivposition: 0 }
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new("intrmask", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new(
+            "intrstatus",
+            pcidev_runtime::StateKind::Uint(32),
+        ),
+        pcidev_runtime::StateDecl::new(
+            "shm",
+            pcidev_runtime::StateKind::Buffer(0x100000),
+        ),
+    ],
+    storage: &[
+        pcidev_runtime::StateDecl::new("IVPOSITION", pcidev_runtime::StateKind::Uint(32)),
+    ],
+};
 /// `ivshmem_plain`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -245,6 +263,31 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::State(1) => Some(u64::from(self.state.intrstatus)),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.intrmask)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.intrstatus)),
+                pcidev_runtime::StateValue::bytes(& self.state.shm)
+            ],
+            vec![pcidev_runtime::StateValue::Uint(u64::from(self.storage.ivposition))],
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.intrmask = pcidev_runtime::snapshot::uint(states, 0) as u32;
+        self.state.intrstatus = pcidev_runtime::snapshot::uint(states, 1) as u32;
+        pcidev_runtime::snapshot::copy_bytes(states, 2, &mut self.state.shm);
+        self.storage.ivposition = pcidev_runtime::snapshot::uint(storage, 0) as u32;
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

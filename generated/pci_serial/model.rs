@@ -110,6 +110,45 @@ impl Default for Storage {
         Storage {}
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new("rbr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("thr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("ier", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("lcr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("mcr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("lsr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("msr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("scr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("divider", pcidev_runtime::StateKind::Uint(16)),
+        pcidev_runtime::StateDecl::new("fcr", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("itl", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("iir_fe", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new("thr_ipending", pcidev_runtime::StateKind::Bool),
+        pcidev_runtime::StateDecl::new(
+            "timeout_ipending",
+            pcidev_runtime::StateKind::Bool,
+        ),
+        pcidev_runtime::StateDecl::new("char_ns", pcidev_runtime::StateKind::Uint(64)),
+        pcidev_runtime::StateDecl::new(
+            "rx",
+            pcidev_runtime::StateKind::Fifo {
+                elem_bits: 8,
+                capacity: 16,
+            },
+        ),
+        pcidev_runtime::StateDecl::new(
+            "tx",
+            pcidev_runtime::StateKind::Fifo {
+                elem_bits: 8,
+                capacity: 16,
+            },
+        ),
+    ],
+    storage: &[],
+};
 /// `pci_serial`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -558,6 +597,58 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::FifoFront(16) => Some(self.state.tx.front()),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.rbr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.thr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.ier)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.lcr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.mcr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.lsr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.msr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.scr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.divider)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.fcr)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.itl)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.iir_fe)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.thr_ipending)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.timeout_ipending)),
+                pcidev_runtime::StateValue::Uint(self.state.char_ns),
+                pcidev_runtime::StateValue::Fifo(self.state.rx.save_items()),
+                pcidev_runtime::StateValue::Fifo(self.state.tx.save_items())
+            ],
+            Vec::new(),
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        _storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.rbr = pcidev_runtime::snapshot::uint(states, 0) as u8;
+        self.state.thr = pcidev_runtime::snapshot::uint(states, 1) as u8;
+        self.state.ier = pcidev_runtime::snapshot::uint(states, 2) as u8;
+        self.state.lcr = pcidev_runtime::snapshot::uint(states, 3) as u8;
+        self.state.mcr = pcidev_runtime::snapshot::uint(states, 4) as u8;
+        self.state.lsr = pcidev_runtime::snapshot::uint(states, 5) as u8;
+        self.state.msr = pcidev_runtime::snapshot::uint(states, 6) as u8;
+        self.state.scr = pcidev_runtime::snapshot::uint(states, 7) as u8;
+        self.state.divider = pcidev_runtime::snapshot::uint(states, 8) as u16;
+        self.state.fcr = pcidev_runtime::snapshot::uint(states, 9) as u8;
+        self.state.itl = pcidev_runtime::snapshot::uint(states, 10) as u8;
+        self.state.iir_fe = pcidev_runtime::snapshot::uint(states, 11) != 0;
+        self.state.thr_ipending = pcidev_runtime::snapshot::uint(states, 12) != 0;
+        self.state.timeout_ipending = pcidev_runtime::snapshot::uint(states, 13) != 0;
+        self.state.char_ns = pcidev_runtime::snapshot::uint(states, 14);
+        self.state.rx.restore_items(pcidev_runtime::snapshot::fifo(states, 15));
+        self.state.tx.restore_items(pcidev_runtime::snapshot::fifo(states, 16));
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

@@ -159,6 +159,16 @@ impl Default for Storage {
         Storage {}
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[
+        pcidev_runtime::StateDecl::new("current", pcidev_runtime::StateKind::Uint(8)),
+        pcidev_runtime::StateDecl::new("count", pcidev_runtime::StateKind::Uint(32)),
+        pcidev_runtime::StateDecl::new("names", pcidev_runtime::StateKind::Buffer(0xc0)),
+    ],
+    storage: &[],
+};
 /// `pci_testdev`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -936,6 +946,30 @@ impl<H: Hooks> Registers for Device<H> {
             Probe::State(1) => Some(u64::from(self.state.count)),
             _ => None,
         }
+    }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (
+            vec![
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.current)),
+                pcidev_runtime::StateValue::Uint(u64::from(self.state.count)),
+                pcidev_runtime::StateValue::bytes(& self.state.names)
+            ],
+            Vec::new(),
+        )
+    }
+    fn restore_state(
+        &mut self,
+        states: &[pcidev_runtime::StateValue],
+        _storage: &[pcidev_runtime::StateValue],
+    ) {
+        self.state.current = pcidev_runtime::snapshot::uint(states, 0) as u8;
+        self.state.count = pcidev_runtime::snapshot::uint(states, 1) as u32;
+        pcidev_runtime::snapshot::copy_bytes(states, 2, &mut self.state.names);
     }
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps

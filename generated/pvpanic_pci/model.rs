@@ -68,6 +68,12 @@ impl Default for Storage {
         Storage {}
     }
 }
+/// What a snapshot of this device saves besides the runtime's state:
+/// every `state` item, then every register with storage.
+pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+    states: &[],
+    storage: &[],
+};
 /// `pvpanic_pci`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -162,6 +168,19 @@ impl<H: Hooks> Registers for Device<H> {
         self.state = State::default();
         self.storage = Storage::default();
     }
+    fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+        Some(&SNAPSHOT_LAYOUT)
+    }
+    fn save_state(
+        &self,
+    ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+        (Vec::new(), Vec::new())
+    }
+    fn restore_state(
+        &mut self,
+        _states: &[pcidev_runtime::StateValue],
+        _storage: &[pcidev_runtime::StateValue],
+    ) {}
 }
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).

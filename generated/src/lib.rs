@@ -58,6 +58,8 @@ impl edu::Hooks for EduHooks {
 
 use pcidev_runtime::PciModel;
 
+pub mod fuzz;
+
 /// Names of the models [`by_name`] knows, in a stable order.
 pub const NAMES: &[&str] = &[
     "edu",

@@ -28,7 +28,9 @@
 //! [`MAX_INPUT_CHUNK`](pcidev_runtime::MAX_INPUT_CHUNK) bytes, each stream's
 //! unsent output at most [`QUEUE_BYTES`](pcidev_runtime::QUEUE_BYTES) (more
 //! is dropped and counted), so a guest that transmits faster than a backend
-//! drains cannot make the host use unbounded memory.
+//! drains cannot make the host use unbounded memory. Input is delivered at
+//! most [`INPUT_SLICE`] bytes per stream per hold of the model's lock, so a
+//! flood of input delays a guest access or a timer by one slice at most.
 //!
 //! [`next_deadline`]: pcidev_runtime::PciModel::next_deadline
 
@@ -46,8 +48,15 @@ use rustix::time::{
 };
 
 use crate::lateness::Lateness;
+use crate::snapshot::SnapshotOnSignal;
 use crate::streams::{Backend, BackendSpec, ReadOutcome, StreamArg};
 use crate::vmm::QmpClient;
+
+/// The most input bytes delivered to one stream with the model locked
+/// once: a flood of input (each byte runs the stream's `on input`) is
+/// delivered slice by slice, so guest accesses and timer firings wait at
+/// most one slice for the model, never a whole buffer.
+pub const INPUT_SLICE: usize = 256;
 
 /// The outside world of one served model: a backend per stream (`null`
 /// where none was given) and, optionally, QEMU's QMP socket.
@@ -55,6 +64,7 @@ use crate::vmm::QmpClient;
 pub struct Outside {
     backends: Vec<Backend>,
     qmp: Option<QmpClient>,
+    snapshot: Option<SnapshotOnSignal>,
 }
 
 impl Outside {
@@ -99,7 +109,19 @@ impl Outside {
         Ok(Outside {
             backends,
             qmp: qmp.map(QmpClient::new),
+            snapshot: None,
         })
+    }
+
+    /// Connect QMP's socket now (see [`QmpClient::open`]); the event
+    /// thread negotiates on it when it starts. A failure is only logged (the
+    /// event thread tries again, and again on the first VMM request).
+    pub fn open_qmp(&mut self) {
+        if let Some(q) = &mut self.qmp
+            && let Err(e) = q.open()
+        {
+            log::info!("QMP not connected yet ({e})");
+        }
     }
 
     /// Nothing outside: every stream `null`, no QMP.
@@ -109,7 +131,15 @@ impl Outside {
                 .map(|_| Backend::open(&BackendSpec::Null).expect("the null backend always opens"))
                 .collect(),
             qmp: None,
+            snapshot: None,
         }
+    }
+
+    /// Also save the model when `trigger`'s signal arrives (the event
+    /// thread does it, with the model locked).
+    pub fn with_snapshot(mut self, trigger: SnapshotOnSignal) -> Outside {
+        self.snapshot = Some(trigger);
+        self
     }
 }
 
@@ -125,6 +155,9 @@ struct Queues {
     deadline: Option<u64>,
     /// Output dropped because a stream's queue was full.
     dropped: u64,
+    /// Input is waiting that the model was ready for when its slice ran
+    /// out: the event thread delivers more.
+    more_input: bool,
     stop: bool,
 }
 
@@ -150,6 +183,8 @@ pub struct EventStats {
 /// State shared by the access path and the event thread.
 #[derive(Debug)]
 pub struct Hub {
+    /// The clock's reading at `start`.
+    base: u64,
     start: Instant,
     /// An eventfd: written by the access path, read by the event thread.
     wake: OwnedFd,
@@ -159,7 +194,16 @@ pub struct Hub {
 impl Hub {
     /// A hub for a model with `streams` streams; its clock starts at 0 now.
     pub fn new(streams: usize) -> io::Result<Hub> {
+        Self::starting_at(streams, 0)
+    }
+
+    /// A hub whose clock reads `base` ns now: the model's clock when it is
+    /// served again, or restored from a snapshot, so that time goes on
+    /// from where the model stands (the model ignores a clock that goes
+    /// back, which would hold its timers until it caught up).
+    pub fn starting_at(streams: usize, base: u64) -> io::Result<Hub> {
         Ok(Hub {
+            base,
             start: Instant::now(),
             wake: rustix::event::eventfd(
                 0,
@@ -173,9 +217,10 @@ impl Hub {
         })
     }
 
-    /// The model's clock: ns since the hub was made.
+    /// The model's clock: the base plus ns since the hub was made.
     pub fn now(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        let elapsed = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.base.saturating_add(elapsed)
     }
 
     fn queues(&self) -> MutexGuard<'_, Queues> {
@@ -199,17 +244,27 @@ impl Hub {
     pub fn after_access(&self, model: &mut dyn PciModel) {
         let mut q = self.queues();
         let mut wake = false;
+        let mut more_input = false;
         for (s, input) in q.input.iter_mut().enumerate() {
             let had = input.len();
+            let mut budget = INPUT_SLICE;
             while let Some(&b) = input.front() {
-                if !model.stream_input(s, b) {
+                if budget == 0 || !model.stream_input(s, b) {
                     break;
                 }
+                budget -= 1;
                 input.pop_front();
             }
-            // Room again: the event thread may read more.
+            // Room again: the event thread may read more. Out of budget
+            // with bytes left: it delivers the next slice, after letting
+            // guest accesses and timers in.
             wake |= had == MAX_INPUT_CHUNK && input.len() < had;
+            if budget == 0 && !input.is_empty() {
+                more_input = true;
+                wake = true;
+            }
         }
+        q.more_input |= more_input;
         let mut dropped = 0;
         for (s, output) in q.output.iter_mut().enumerate() {
             let out = model.take_output(s);
@@ -315,6 +370,10 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
             fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
             roles.push(Role::Qmp);
         }
+        if let Some(t) = &outside.snapshot {
+            fds.push(PollFd::from_borrowed_fd(t.fd(), PollFlags::IN));
+            roles.push(Role::Snapshot);
+        }
         if let Err(e) = poll(&mut fds, None)
             && e != rustix::io::Errno::INTR
         {
@@ -336,6 +395,7 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
                 Role::Wake => {
                     let mut count = [0u8; 8];
                     let _ = rustix::io::read(&hub.wake, &mut count);
+                    pump |= std::mem::take(&mut hub.queues().more_input);
                 }
                 Role::Timer => {
                     let mut tick = [0u8; 8];
@@ -376,6 +436,15 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
                 Role::Qmp => {
                     if let Some(q) = &mut outside.qmp {
                         q.discard_input();
+                    }
+                }
+                Role::Snapshot => {
+                    if let Some(t) = &outside.snapshot {
+                        t.drain();
+                        // Logged by `save`; the device keeps running either way.
+                        model.with_model(&mut |m| {
+                            let _ = t.save(m);
+                        });
                     }
                 }
             }
@@ -432,6 +501,7 @@ enum Role {
     Timer,
     Stream(usize),
     Qmp,
+    Snapshot,
 }
 
 fn same_fd(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {

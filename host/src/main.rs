@@ -5,11 +5,26 @@
 //!
 //! ```text
 //! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
-//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] MODEL
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock]
+//!             [--snapshot PATH] [--restore PATH] MODEL
 //! pcidev-host --socket /tmp/dev.sock [--trace trace.jsonl]
-//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock] --spec FILE.pcidev
+//!             [--stream NAME=BACKEND]... [--qmp /tmp/qmp.sock]
+//!             [--snapshot PATH] [--restore PATH] --spec FILE.pcidev
 //! pcidev-host --list
 //! ```
+//!
+//! Jail: with `--user NAME|UID` the host opens everything it needs (model,
+//! trace, stream backends, socket), accepts its client, removes the socket
+//! file and connects QMP as whoever started it, then becomes that user for
+//! good; either way it then installs a seccomp filter (unless
+//! `--no-seccomp`) before reading the client's first byte. A system call
+//! outside the filter's allowlist kills it with SIGSYS. See
+//! `pcidev_host::jail`.
+//! With `--snapshot PATH`, each SIGUSR1 saves the model's state to PATH
+//! (while a client is connected; written to `PATH.tmp` and renamed);
+//! `--restore PATH` starts the model from such a snapshot, which must be
+//! of the same device and layout (see `pcidev_host::snapshot` and the
+//! README's "Snapshots").
 //!
 //! With `--spec`, hooks this build links Rust for (`registry::LINKED_HOOKS`)
 //! run it; every other hook answers 0 and is reported once.
@@ -39,9 +54,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use pcidev_host::events::Outside;
 use pcidev_host::streams::StreamArg;
-use pcidev_host::{DeviceServer, registry};
+use pcidev_host::{DeviceServer, registry, snapshot};
 use pcidev_runtime::{JsonLinesTrace, PciModel};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
 use signal_hook::iterator::Signals;
 
 /// Serve a device model to QEMU's vfio-user-pci.
@@ -71,6 +86,27 @@ struct Args {
     /// qualifying ones as mmap-able memory (every access traced; slower).
     #[arg(long)]
     no_window_mmap: bool,
+    /// Serve as this user (a name or a numeric uid) once the socket, trace
+    /// and stream backends are open and the client is accepted: no
+    /// supplementary groups, the user's group, no way back.
+    #[arg(long, value_name = "NAME|UID")]
+    user: Option<pcidev_host::jail::User>,
+    /// Serve without the seccomp filter (for debugging: a system call
+    /// outside its allowlist would otherwise kill the host with SIGSYS).
+    #[arg(long)]
+    no_seccomp: bool,
+    /// Test hook: make a system call the filter forbids once it is
+    /// installed (the host must die by SIGSYS).
+    #[arg(long, hide = true)]
+    debug_forbidden_syscall: bool,
+    /// On each SIGUSR1 (while a client is connected), save the model's
+    /// state to PATH (a JSON snapshot; replaced atomically).
+    #[arg(long, value_name = "PATH")]
+    snapshot: Option<PathBuf>,
+    /// Start the model from the snapshot at PATH (taken with --snapshot
+    /// from the same device and spec version; refused otherwise).
+    #[arg(long, value_name = "PATH")]
+    restore: Option<PathBuf>,
     /// List the models this build can serve, then exit.
     #[arg(long)]
     list: bool,
@@ -124,12 +160,47 @@ fn build_model(args: &Args) -> Result<(Box<dyn PciModel>, String), String> {
     Ok(((entry.build)(), entry.name.to_owned()))
 }
 
+/// Drop privileges (`--user`) and install the seccomp filter (unless
+/// `--no-seccomp`); see `pcidev_host::jail`.
+fn jail(args: &Args) -> Result<(), String> {
+    use pcidev_host::jail;
+    if let Some(user) = &args.user {
+        jail::drop_privileges(user)?;
+        log::info!("serving as uid {} gid {}", user.uid, user.gid);
+    }
+    if args.no_seccomp {
+        log::warn!("--no-seccomp: serving without the seccomp filter");
+    } else {
+        let n = jail::install_seccomp(args.snapshot.is_some())?;
+        log::info!("seccomp filter installed: {n} system calls allowed");
+    }
+    if args.debug_forbidden_syscall {
+        log::warn!("--debug-forbidden-syscall: making a forbidden system call");
+        jail::forbidden_syscall();
+        return Err("the forbidden system call returned: no seccomp filter stopped it".into());
+    }
+    Ok(())
+}
+
 fn run(args: &Args) -> Result<(), String> {
     let Some(socket) = &args.socket else {
         return Err("a socket is required".into());
     };
     let (mut model, name) = build_model(args)?;
-    let outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
+    if let Some(path) = &args.restore {
+        snapshot::restore_from_file(model.as_mut(), path)?;
+        log::info!(
+            "{name}: restored from {} (clock at {} ns)",
+            path.display(),
+            model.now()
+        );
+    }
+    let mut outside = Outside::open(model.streams(), &args.streams, args.qmp.clone())?;
+    if let Some(path) = &args.snapshot {
+        let trigger = snapshot::SnapshotOnSignal::register(SIGUSR1, path.clone())
+            .map_err(|e| format!("--snapshot: SIGUSR1 handler: {e}"))?;
+        outside = outside.with_snapshot(trigger);
+    }
     if let Some(path) = &args.trace {
         let file = File::create(path).map_err(|e| format!("trace {}: {e}", path.display()))?;
         model.set_trace(Some(Box::new(JsonLinesTrace::with_limit(
@@ -159,7 +230,13 @@ fn run(args: &Args) -> Result<(), String> {
         name,
         socket.display()
     );
-    let done = server
+    let connection = server.accept().map_err(|e| e.to_string())?;
+    let mut outside = outside;
+    // As whoever started the host: QEMU's QMP socket is QEMU's (its owner
+    // only, typically), and it exists by the time QEMU connects to us.
+    outside.open_qmp();
+    jail(args)?;
+    let done = connection
         .serve_with(model.as_mut(), Some(outside))
         .map_err(|e| e.to_string())?;
     let s = done.stats;

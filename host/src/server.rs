@@ -1,9 +1,12 @@
 //! [`DeviceServer`]: the listening socket, one served connection, and the
 //! socket file's lifetime.
 //!
-//! The socket file is created by [`DeviceServer::bind`] and removed when the
-//! server is dropped — after [`DeviceServer::serve`] returns, whatever the
-//! outcome, and on unwinding. (A process killed by a signal runs no
+//! The socket file is created by [`DeviceServer::bind`] and removed as soon
+//! as a client is accepted ([`DeviceServer::accept`]: the server takes one
+//! client and stops listening, so the file could only mislead; removing it
+//! then also needs no privilege the server may drop afterwards, see
+//! [`crate::jail`]), or when the server is dropped unaccepted, and on
+//! unwinding. (A process killed by a signal runs no
 //! destructors: the `pcidev-host` binary removes the file itself on SIGINT
 //! and SIGTERM, see [`DeviceServer::socket_path`].) A stale socket left by a
 //! killed server is replaced; any other existing file is left alone.
@@ -15,7 +18,7 @@
 //! connection, made immediately after it is bound.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::OwnedFd;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -141,7 +144,7 @@ impl DeviceServer {
     /// Wait for one client and serve `model` to it until the client
     /// disconnects (`Ok`, with what the connection did) or the connection
     /// fails (a malformed message, a truncated one, an I/O or protocol
-    /// error). Then stop listening and remove the socket file.
+    /// error). The socket file is removed once the client is accepted.
     ///
     /// The model keeps its state (and, in its trace, its history); it loses
     /// the connection's guest memory and eventfds.
@@ -158,21 +161,56 @@ impl DeviceServer {
         model: &mut dyn PciModel,
         outside: Option<Outside>,
     ) -> Result<Disconnect, HostError> {
+        self.accept()?.serve_with(model, outside)
+    }
+
+    /// Wait for one client, stop listening (later clients are refused, not
+    /// queued) and remove the socket file. Nothing has been read from the
+    /// client yet: the caller may drop privileges and install the seccomp
+    /// filter ([`crate::jail`]) before [`Connection::serve_with`].
+    pub fn accept(self) -> Result<Connection, HostError> {
         let DeviceServer {
             listener,
             socket,
             map_windows,
         } = self;
         let accepted = listener.accept();
-        // One client per server: later ones are refused, not queued.
         drop(listener);
-        let (client, _) = accepted.map_err(|source| HostError::Socket {
-            path: socket.path.clone(),
-            source,
-        })?;
-        let result = serve_connection(client, model, outside, map_windows);
+        let path = socket.path.clone();
         drop(socket);
-        result
+        let (client, _) = accepted.map_err(|source| HostError::Socket { path, source })?;
+        Ok(Connection {
+            client,
+            map_windows,
+        })
+    }
+}
+
+/// An accepted client, not served yet (see [`DeviceServer::accept`]).
+#[derive(Debug)]
+pub struct Connection {
+    client: UnixStream,
+    map_windows: bool,
+}
+
+impl Connection {
+    /// A client connected some other way (a socket pair, an inherited
+    /// socket): served as an accepted one, windows offered mmap-able.
+    pub fn from_stream(client: UnixStream) -> Connection {
+        Connection {
+            client,
+            map_windows: true,
+        }
+    }
+
+    /// Serve `model` to this client until it disconnects or the connection
+    /// fails; see [`DeviceServer::serve_with`].
+    pub fn serve_with(
+        self,
+        model: &mut dyn PciModel,
+        outside: Option<Outside>,
+    ) -> Result<Disconnect, HostError> {
+        serve_connection(self.client, model, outside, self.map_windows)
     }
 }
 
@@ -185,7 +223,10 @@ pub(crate) fn serve_connection(
 ) -> Result<Disconnect, HostError> {
     let info = model.info();
     let hub = match &outside {
-        Some(_) => Some(Arc::new(Hub::new(model.streams().len())?)),
+        Some(_) => Some(Arc::new(Hub::starting_at(
+            model.streams().len(),
+            model.now(),
+        )?)),
         None => None,
     };
     let layout = Layout::new(info);
@@ -264,13 +305,13 @@ fn internal_pair() -> io::Result<(UnixListener, UnixStream)> {
     Ok((listener, stream))
 }
 
-/// 64 unpredictable bits for the internal socket's name.
+/// 64 unpredictable bits for the internal socket's name (`getrandom(2)`:
+/// no file to open, which the seccomp filter would refuse).
 fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
-    if fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok()
-    {
+    // SAFETY: `bytes` is valid for writes of its length.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if got == bytes.len() as isize {
         return u64::from_ne_bytes(bytes);
     }
     use std::hash::{BuildHasher, Hasher};

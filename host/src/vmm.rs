@@ -22,7 +22,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pcidev_runtime::VmmRequest;
@@ -45,6 +45,8 @@ pub const fn qmp_command(r: VmmRequest) -> Option<&'static str> {
 pub struct QmpClient {
     path: PathBuf,
     stream: Option<UnixStream>,
+    /// Connected by [`open`](Self::open), not negotiated yet.
+    opened: Option<UnixStream>,
     /// Requests carried out (command sent).
     pub sent: u64,
     /// Requests that could not be sent (no connection).
@@ -58,15 +60,37 @@ impl QmpClient {
         QmpClient {
             path: path.into(),
             stream: None,
+            opened: None,
             sent: 0,
             failed: 0,
         }
     }
 
-    /// Connects and negotiates capabilities now (idempotent).
+    /// Connects the socket now, without waiting for QEMU to answer: the
+    /// capabilities are negotiated by the next [`connect`](Self::connect)
+    /// (QEMU may be busy setting up the very device this host serves).
+    /// What a host about to drop its privileges does while it still may
+    /// reach QEMU's socket.
+    pub fn open(&mut self) -> io::Result<()> {
+        if self.stream.is_none() && self.opened.is_none() {
+            self.opened = Some(UnixStream::connect(&self.path).map_err(|e| {
+                io::Error::new(e.kind(), format!("QMP socket {}: {e}", self.path.display()))
+            })?);
+        }
+        Ok(())
+    }
+
+    /// Connects (or takes the socket [`open`](Self::open) connected) and
+    /// negotiates capabilities now (idempotent).
     pub fn connect(&mut self) -> io::Result<()> {
         if self.stream.is_none() {
-            self.stream = Some(handshake(&self.path)?);
+            let s = match self.opened.take() {
+                Some(s) => s,
+                None => UnixStream::connect(&self.path).map_err(|e| {
+                    io::Error::new(e.kind(), format!("QMP socket {}: {e}", self.path.display()))
+                })?,
+            };
+            self.stream = Some(handshake(s)?);
         }
         Ok(())
     }
@@ -143,9 +167,7 @@ fn send_all(s: &mut UnixStream, mut data: &[u8]) -> io::Result<()> {
 
 /// Connects, reads the greeting, sends `qmp_capabilities` and waits for its
 /// reply; the returned socket is non-blocking.
-fn handshake(path: &Path) -> io::Result<UnixStream> {
-    let mut s = UnixStream::connect(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("QMP socket {}: {e}", path.display())))?;
+fn handshake(mut s: UnixStream) -> io::Result<UnixStream> {
     s.set_read_timeout(Some(Duration::from_millis(100)))?;
     let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
     let mut got = Vec::new();

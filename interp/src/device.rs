@@ -21,7 +21,7 @@
 use pcidev_core::access::{lanes_mask, write_fields};
 use pcidev_core::ops::truncate;
 use pcidev_core::scenario::Probe;
-use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers};
+use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers, StateLayout, StateValue, snapshot};
 use pcidevc_dsl::ir::{self, RegId};
 
 use crate::eval::{Data, Run, Slot, World};
@@ -260,6 +260,56 @@ impl Registers for Interp {
         if let Some(s) = spec.device.streams.get(stream) {
             let (mut run, data) = self.run(ctx, 0, u64::from(byte));
             run.exec_all(data, &s.on_input);
+        }
+    }
+
+    fn snapshot_layout(&self) -> Option<&'static StateLayout> {
+        Some(self.spec.snapshot_layout)
+    }
+
+    /// As the generated `save_state`: states, then registers with storage.
+    fn save_state(&self) -> (Vec<StateValue>, Vec<StateValue>) {
+        let states = self
+            .data
+            .states
+            .iter()
+            .map(|slot| match slot {
+                Slot::Scalar(v) => StateValue::Uint(*v),
+                Slot::Buffer(b) => StateValue::bytes(b),
+                Slot::Fifo(f) => StateValue::Fifo(f.save_items()),
+            })
+            .collect();
+        let storage = self
+            .spec
+            .device
+            .registers
+            .iter()
+            .zip(&self.data.storage)
+            .filter(|(r, _)| r.has_storage())
+            .map(|(_, v)| StateValue::Uint(*v))
+            .collect();
+        (states, storage)
+    }
+
+    /// The inverse of [`Self::save_state`] for checked values (a value of
+    /// another kind than its slot is skipped).
+    fn restore_state(&mut self, states: &[StateValue], storage: &[StateValue]) {
+        for (i, slot) in self.data.states.iter_mut().enumerate() {
+            match slot {
+                Slot::Scalar(v) => *v = snapshot::uint(states, i),
+                Slot::Buffer(b) => snapshot::copy_bytes(states, i, b),
+                Slot::Fifo(f) => f.restore_items(snapshot::fifo(states, i)),
+            }
+        }
+        let stored = self
+            .spec
+            .device
+            .registers
+            .iter()
+            .zip(self.data.storage.iter_mut())
+            .filter(|(r, _)| r.has_storage());
+        for (i, (_, v)) in stored.enumerate() {
+            *v = snapshot::uint(storage, i);
         }
     }
 

@@ -514,7 +514,8 @@ impl<R: Registers> Side<R> {
             .collect()
     }
 
-    fn memory(&self) -> Vec<u8> {
+    /// Guest RAM, every region in [`RAM`] order.
+    pub fn memory(&self) -> Vec<u8> {
         let mut all = Vec::new();
         for &(a, l) in RAM {
             let mut buf = vec![0u8; l];
@@ -522,6 +523,30 @@ impl<R: Registers> Side<R> {
             all.extend(buf);
         }
         all
+    }
+
+    /// Replace the model's state by `snapshot` and guest RAM by `memory`
+    /// (as [`Self::memory`] returned it: the VM's part, which a device
+    /// snapshot does not hold), then forget what the restore told the
+    /// interrupt sink, so that what follows compares with a model that
+    /// ran all along.
+    pub fn restore(
+        &mut self,
+        snapshot: &[u8],
+        memory: &[u8],
+    ) -> Result<(), pcidev_runtime::SnapshotError> {
+        self.model.restore_snapshot(snapshot)?;
+        let mut at = 0;
+        for &(a, l) in RAM {
+            if let Some(bytes) = memory.get(at..at + l) {
+                // The region exists (built from RAM), so the write lands.
+                let _ = self.mem.write_slice(bytes, GuestAddress(a));
+            }
+            at += l;
+        }
+        self.irq.take();
+        self.trace.take();
+        Ok(())
     }
 
     fn config(&self) -> Vec<u8> {

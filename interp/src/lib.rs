@@ -12,7 +12,8 @@
 //! reset in place) and `access.size` / `access.mask`, reset, and the trace;
 //! and language v2's timers, byte streams, FIFO and `sticky` states, `let`,
 //! `fn` and VMM requests, through the runtime's clock, stream queues and
-//! request queue exactly as generated code calls them. Wrapped in the runtime's
+//! request queue exactly as generated code calls them; and snapshots, with
+//! the generated model's layout and bytes. Wrapped in the runtime's
 //! [`Model`](pcidev_runtime::Model) it is a complete PCI function; the
 //! differential test (`tests/differential.rs`) drives generated and
 //! interpreted models with the same random accesses, time advances and

@@ -12,7 +12,8 @@
 use std::path::Path;
 
 use pcidev_runtime::{
-    BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, VendorCapInfo, WindowInfo,
+    BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, StateDecl, StateKind, StateLayout,
+    VendorCapInfo, WindowInfo,
 };
 use pcidevc_dsl::ir::{self, AccessKind, Device, RegId, Register};
 
@@ -92,6 +93,9 @@ pub struct Spec {
     /// generated `Registers::timers`/`streams` return them.
     pub(crate) timer_names: &'static [&'static str],
     pub(crate) stream_names: &'static [&'static str],
+    /// What a snapshot saves: states, then registers with storage (the
+    /// generated `SNAPSHOT_LAYOUT` of the same spec).
+    pub(crate) snapshot_layout: &'static StateLayout,
 }
 
 /// A spec that did not compile: its diagnostics, rendered as `pcidevc`
@@ -109,6 +113,47 @@ impl std::fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// A state or storage type as the runtime's snapshot layout names it.
+fn state_kind(ty: ir::Type) -> StateKind {
+    match ty {
+        ir::Type::Bool => StateKind::Bool,
+        ir::Type::Uint(b) => StateKind::Uint(b),
+        ir::Type::Buffer(len) => StateKind::Buffer(len),
+        ir::Type::Fifo {
+            elem_bits,
+            capacity,
+        } => StateKind::Fifo {
+            elem_bits,
+            capacity,
+        },
+    }
+}
+
+/// The snapshot layout the model backend writes as `SNAPSHOT_LAYOUT`.
+fn snapshot_layout(device: &Device) -> StateLayout {
+    let decls = |v: Vec<StateDecl>| -> &'static [StateDecl] { Box::leak(v.into_boxed_slice()) };
+    StateLayout {
+        states: decls(
+            device
+                .states
+                .iter()
+                .map(|s| StateDecl::new(leak_str(&s.name), state_kind(s.ty)))
+                .collect(),
+        ),
+        storage: decls(
+            device
+                .registers
+                .iter()
+                .filter(|r| r.has_storage())
+                .map(|r| {
+                    let bits = r.bits().clamp(8, 64).next_power_of_two();
+                    StateDecl::new(leak_str(&r.name), StateKind::Uint(bits))
+                })
+                .collect(),
+        ),
+    }
+}
 
 fn leak_str(s: &str) -> &'static str {
     Box::leak(s.to_owned().into_boxed_str())
@@ -185,7 +230,9 @@ impl Spec {
             |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
         let timer_names = names(device.timers.iter().map(|t| leak_str(&t.name)).collect());
         let stream_names = names(device.streams.iter().map(|s| leak_str(&s.name)).collect());
+        let snapshot_layout = Box::leak(Box::new(snapshot_layout(&device)));
         Spec {
+            snapshot_layout,
             device,
             info,
             bar_regs,

@@ -21,7 +21,8 @@
 //! The table has one slot per timer the spec declares; ids out of range are
 //! ignored (generated code never produces them).
 
-use pcidev_core::time::clamp_duration;
+use pcidev_core::time::{MAX_TIMER_NS, MIN_TIMER_NS, clamp_duration};
+use serde::{Deserialize, Serialize};
 
 /// One timer's arming.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -127,10 +128,72 @@ impl Timers {
     }
 }
 
+/// A running timer in a snapshot: its time left relative to the clock
+/// (not its absolute deadline) and its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimerState {
+    remaining_ns: u64,
+    period_ns: Option<u64>,
+}
+
+impl Timers {
+    /// Each timer: `None` when stopped.
+    pub(crate) fn save(&self) -> Vec<Option<TimerState>> {
+        self.slots
+            .iter()
+            .map(|s| {
+                s.deadline.map(|d| TimerState {
+                    remaining_ns: d.saturating_sub(self.now),
+                    period_ns: s.period,
+                })
+            })
+            .collect()
+    }
+
+    /// Is `saved` a valid table of `count` timers: what [`Self::start`]
+    /// could have armed (a period within the clamp, time left at most
+    /// [`MAX_TIMER_NS`])?
+    pub(crate) fn check(saved: &[Option<TimerState>], count: usize) -> Result<(), String> {
+        if saved.len() != count {
+            return Err(format!("{} timers, the layout has {count}", saved.len()));
+        }
+        for (i, t) in saved
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, (*t)?)))
+        {
+            let period_ok = t
+                .period_ns
+                .is_none_or(|p| (MIN_TIMER_NS..=MAX_TIMER_NS).contains(&p));
+            if !period_ok || t.remaining_ns > MAX_TIMER_NS {
+                return Err(format!(
+                    "timer {i}: period or time left beyond the timer limits"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The clock at `now` and the timers of a checked `saved` table,
+    /// each due its time left after `now`.
+    pub(crate) fn restore(&mut self, now: u64, saved: &[Option<TimerState>]) {
+        self.now = now;
+        for (slot, t) in self.slots.iter_mut().zip(saved) {
+            *slot = match t {
+                Some(t) => Slot {
+                    deadline: Some(now.saturating_add(t.remaining_ns)),
+                    period: t.period_ns,
+                },
+                None => Slot::default(),
+            };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pcidev_core::time::{MAX_TIMER_NS, MIN_TIMER_NS};
 
     #[test]
     fn one_shot_fires_once_at_its_deadline() {
@@ -200,6 +263,31 @@ mod tests {
         assert_eq!(t.pop_due(), Some(0));
         assert_eq!(t.pop_due(), None);
         assert_eq!(t.next_deadline(), Some(6_000_000));
+    }
+
+    #[test]
+    fn saved_timers_keep_their_time_left_and_phase() {
+        let mut t = Timers::new(3);
+        t.set_now(1_000);
+        t.start(0, 500_000, true);
+        t.start(2, 300_000, false);
+        t.set_now(201_000);
+        let saved = t.save();
+        assert_eq!(Timers::check(&saved, 3), Ok(()));
+        assert!(Timers::check(&saved, 2).is_err());
+        let mut u = Timers::new(3);
+        u.restore(t.now(), &saved);
+        assert_eq!(u.slots, t.slots);
+        // Another clock: the same time left.
+        let mut v = Timers::new(3);
+        v.restore(7, &saved);
+        assert_eq!(v.remaining(0), t.remaining(0));
+        assert_eq!(v.remaining(2), 100_000);
+        let zero_period = vec![Some(TimerState {
+            remaining_ns: 1,
+            period_ns: Some(0),
+        })];
+        assert!(Timers::check(&zero_period, 1).is_err());
     }
 
     #[test]

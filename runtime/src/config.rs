@@ -752,6 +752,105 @@ impl ConfigSpace {
     }
 }
 
+/// Configuration space in a snapshot: the guest-writable registers, the
+/// interrupt status bit, MSI and MSI-X state, and the plain-memory bytes
+/// of the device-specific area (0x40..0x100). What follows from the
+/// device description (header, capability list) is not saved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigState {
+    command: u16,
+    interrupt_status: bool,
+    /// The six BAR dwords as programmed (writable bits only).
+    bars: [u32; 6],
+    interrupt_line: u8,
+    cache_line: u8,
+    msi_enable: bool,
+    msi_mme: u8,
+    msi_address: u64,
+    msi_data: u16,
+    msix: Option<crate::msix::MsixSaved>,
+    scratch: crate::snapshot::Hex,
+}
+
+impl ConfigSpace {
+    pub(crate) fn save(&self) -> ConfigState {
+        ConfigState {
+            command: self.command,
+            interrupt_status: self.interrupt_status,
+            bars: self.bars,
+            interrupt_line: self.interrupt_line,
+            cache_line: self.cache_line,
+            msi_enable: self.msi_enable,
+            msi_mme: self.msi_mme,
+            msi_address: self.msi_address,
+            msi_data: self.msi_data,
+            msix: self.msix.as_ref().map(MsixState::save),
+            scratch: crate::snapshot::Hex(self.scratch.to_vec()),
+        }
+    }
+
+    /// Could the guest have put this space into `saved`? Every register
+    /// within its writable bits, MSI and MSI-X only where the device has
+    /// them, the MSI-X table its size.
+    pub(crate) fn check(&self, saved: &ConfigState) -> Result<(), String> {
+        if saved.command & !COMMAND_WRITABLE != 0 {
+            return Err(format!(
+                "COMMAND {:#06x} sets read-only bits",
+                saved.command
+            ));
+        }
+        for (i, (&v, slot)) in saved.bars.iter().zip(&self.slots).enumerate() {
+            let writable = match slot {
+                Slot::Unused => 0,
+                Slot::Low(bar) => low_mask(bar),
+                Slot::High(bar) => high_mask(bar),
+            };
+            if v & !writable != 0 {
+                return Err(format!("BAR{i} {v:#010x} sets read-only bits"));
+            }
+        }
+        let mmc = self.info.msi.map(|m| m.mmc());
+        if self.info.msi.is_none() && (saved.msi_enable || saved.msi_mme != 0) {
+            return Err("MSI state for a device without MSI".to_owned());
+        }
+        if saved.msi_mme > mmc.unwrap_or(0) || saved.msi_address & 3 != 0 {
+            return Err("MSI registers beyond their writable bits".to_owned());
+        }
+        if saved.scratch.0.len() != AREA {
+            return Err(format!(
+                "device-specific area of {} bytes, not {AREA}",
+                saved.scratch.0.len()
+            ));
+        }
+        match (&self.msix, &saved.msix) {
+            (None, None) => Ok(()),
+            (Some(mine), Some(theirs)) => mine.check(theirs),
+            (None, Some(_)) => Err("MSI-X state for a device without MSI-X".to_owned()),
+            (Some(_), None) => Err("no MSI-X state for a device with MSI-X".to_owned()),
+        }
+    }
+
+    /// The state of a checked `saved`.
+    pub(crate) fn restore(&mut self, saved: &ConfigState) {
+        self.command = saved.command;
+        self.interrupt_status = saved.interrupt_status;
+        self.bars = saved.bars;
+        self.interrupt_line = saved.interrupt_line;
+        self.cache_line = saved.cache_line;
+        self.msi_enable = saved.msi_enable;
+        self.msi_mme = saved.msi_mme;
+        self.msi_address = saved.msi_address;
+        self.msi_data = saved.msi_data;
+        if let (Some(mine), Some(theirs)) = (self.msix.as_mut(), &saved.msix) {
+            mine.restore(theirs);
+        }
+        self.msix_unmasked.clear();
+        let n = saved.scratch.0.len().min(AREA);
+        self.scratch[..n].copy_from_slice(&saved.scratch.0[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

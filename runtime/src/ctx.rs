@@ -11,10 +11,11 @@ use std::sync::Arc;
 use vm_memory::{GuestAddress, GuestMemoryBackend};
 
 use crate::GuestMem;
-use crate::clock::Timers;
-use crate::config::{ConfigSpace, MsiMessage};
+use crate::clock::{TimerState, Timers};
+use crate::config::{ConfigSpace, ConfigState, MsiMessage};
 use crate::info::DeviceInfo;
 use crate::msix::MsixSend;
+use crate::snapshot::{Hex, SnapshotError};
 use crate::stream::Outputs;
 use crate::trace::{DmaDirection, DmaOutcome, TraceEvent, TraceSink};
 
@@ -578,5 +579,84 @@ impl DeviceCtx {
         self.latched_irq = false;
         self.level = false;
         self.timers.stop_all();
+    }
+}
+
+/// The context's part of a snapshot (see `snapshot.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CtxState {
+    /// The clock, in ns.
+    clock_ns: u64,
+    /// Per timer, in declaration order: `null` when stopped.
+    timers: Vec<Option<TimerState>>,
+    /// Per stream: output not yet taken by the host.
+    stream_output: Vec<Hex>,
+    /// VMM requests not yet taken by the host.
+    vmm_pending: Vec<VmmRequest>,
+    latched_irq: bool,
+    /// The interrupt level at the last recompute (MSI fires on its rising
+    /// edges).
+    level: bool,
+    /// The INTx line as last reported.
+    line: bool,
+    msix_masking_by_vmm: bool,
+    config: ConfigState,
+}
+
+impl CtxState {
+    /// Does it fit a device `info` with `timers` timers and `streams`
+    /// streams?
+    pub(crate) fn check(
+        &self,
+        info: &'static DeviceInfo,
+        timers: usize,
+        streams: usize,
+    ) -> Result<(), SnapshotError> {
+        let invalid = SnapshotError::Invalid;
+        Timers::check(&self.timers, timers).map_err(invalid)?;
+        Outputs::check(&self.stream_output, streams).map_err(invalid)?;
+        if self.vmm_pending.len() > MAX_VMM_PENDING {
+            return Err(invalid(format!(
+                "{} VMM requests pending, at most {MAX_VMM_PENDING}",
+                self.vmm_pending.len()
+            )));
+        }
+        ConfigSpace::new(info).check(&self.config).map_err(invalid)
+    }
+}
+
+impl DeviceCtx {
+    pub(crate) fn save(&self) -> CtxState {
+        CtxState {
+            clock_ns: self.timers.now(),
+            timers: self.timers.save(),
+            stream_output: self.outputs.save().into_iter().map(Hex).collect(),
+            vmm_pending: self.vmm.clone(),
+            latched_irq: self.latched_irq,
+            level: self.level,
+            line: self.line,
+            msix_masking_by_vmm: self.msix_masking_by_vmm,
+            config: self.config.save(),
+        }
+    }
+
+    /// Take a checked `saved` state. The sink hears the line's new level
+    /// if it changed.
+    pub(crate) fn restore(&mut self, saved: &CtxState) {
+        self.timers.restore(saved.clock_ns, &saved.timers);
+        self.outputs.restore(&saved.stream_output);
+        self.vmm.clone_from(&saved.vmm_pending);
+        self.latched_irq = saved.latched_irq;
+        self.level = saved.level;
+        self.msix_masking_by_vmm = saved.msix_masking_by_vmm;
+        self.config.restore(&saved.config);
+        if saved.line != self.line {
+            self.line = saved.line;
+            if let Some(sink) = self.sink.as_mut() {
+                sink.set_intx(saved.line);
+            }
+        }
+        self.access = (0, 0);
     }
 }

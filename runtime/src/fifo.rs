@@ -122,6 +122,23 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     }
 }
 
+impl<T: Copy + Default + Into<u64> + TryFrom<u64>, const N: usize> Fifo<T, N> {
+    /// The elements, oldest first, as u64 (a snapshot's value).
+    pub fn save_items(&self) -> Vec<u64> {
+        self.iter().map(Into::into).collect()
+    }
+
+    /// Hold exactly `items` (oldest first): at most `N` of them are
+    /// taken, an element that does not fit `T` becomes 0 (a checked
+    /// snapshot has neither).
+    pub fn restore_items(&mut self, items: &[u64]) {
+        self.clear();
+        for &v in items.iter().take(N) {
+            self.push(T::try_from(v).unwrap_or_default());
+        }
+    }
+}
+
 /// A FIFO of `u64` elements whose capacity is set at run time: the
 /// interpreter's `state NAME: fifo[T; N]` (elements are truncated to `T`
 /// by the caller, as generated code's `as T` does).
@@ -184,6 +201,23 @@ impl DynFifo {
     /// See [`Fifo::is_full`].
     pub fn is_full(&self) -> bool {
         self.ring.len == self.buf.len()
+    }
+
+    /// See [`Fifo::save_items`].
+    pub fn save_items(&self) -> Vec<u64> {
+        let n = self.buf.len();
+        (0..self.ring.len)
+            .map(|i| self.buf[(self.ring.head + i) % n])
+            .collect()
+    }
+
+    /// See [`Fifo::restore_items`] (elements are taken as they are; the
+    /// caller checked their width).
+    pub fn restore_items(&mut self, items: &[u64]) {
+        self.clear();
+        for &v in items.iter().take(self.buf.len()) {
+            self.push(v);
+        }
     }
 }
 

@@ -9,6 +9,10 @@
 //! [`MutDeviceMmio`](vm_device::MutDeviceMmio), or through the object-safe
 //! [`PciModel`] (the vfio-user server).
 //!
+//! [`Model::save_snapshot`] / [`Model::restore_snapshot`] save and restore
+//! the whole state (runtime and device) in the versioned format of
+//! [`snapshot`], which generated models and the interpreter share.
+//!
 //! # BAR accesses
 //!
 //! [`Model::bar_read`] / [`Model::bar_write`] (and the vm-device impls, whose
@@ -124,6 +128,7 @@ mod model;
 mod msix;
 pub mod ops;
 pub mod scenario;
+pub mod snapshot;
 mod stream;
 mod trace;
 mod window;
@@ -151,6 +156,7 @@ pub use msix::{
 };
 pub use pcidev_core::data::{Data, Xorshift32, ZERO_SEED_REPLACEMENT};
 pub use pcidev_core::{self as core_types, Space, VmmRequest};
+pub use snapshot::{SnapshotError, StateDecl, StateKind, StateLayout, StateValue};
 pub use stream::{MAX_INPUT_CHUNK, Outputs, QUEUE_BYTES};
 pub use window::{Bytes, WindowInfo};
 

@@ -11,6 +11,7 @@ use crate::GuestMem;
 use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
 use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
+use crate::snapshot::{SnapshotError, StateLayout, StateValue, Target};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
 use crate::window::{Bytes, WindowInfo};
 use pcidev_core::VmmRequest;
@@ -110,6 +111,28 @@ pub trait Registers: Send + 'static {
     fn probe(&self, probe: Probe) -> Option<u64> {
         let _ = probe;
         None
+    }
+
+    /// The device state a snapshot saves (see [`crate::snapshot`]);
+    /// `None` (the default): the model cannot be snapshotted. Generated
+    /// models and the interpreter declare every state and stored
+    /// register. Like [`Self::info`], it must not change over the model's
+    /// life.
+    fn snapshot_layout(&self) -> Option<&'static StateLayout> {
+        None
+    }
+
+    /// The values of [`Self::snapshot_layout`]'s states and storage, in
+    /// its order.
+    fn save_state(&self) -> (Vec<StateValue>, Vec<StateValue>) {
+        (Vec::new(), Vec::new())
+    }
+
+    /// Take the values [`Self::save_state`] gave, already checked against
+    /// [`Self::snapshot_layout`] (one per declaration, each of its type and
+    /// within its bounds). Must not panic whatever it is given.
+    fn restore_state(&mut self, states: &[StateValue], storage: &[StateValue]) {
+        let _ = (states, storage);
     }
 }
 
@@ -532,6 +555,51 @@ impl<R: Registers> Model<R> {
         }
     }
 
+    // ------------------------------------------------------------- snapshots
+
+    fn snapshot_target(&self) -> Result<Target<'static>, SnapshotError> {
+        let info = self.info();
+        let layout = self
+            .regs
+            .snapshot_layout()
+            .ok_or(SnapshotError::Unsupported { device: info.name })?;
+        Ok(Target {
+            info,
+            layout,
+            timers: self.ctx.timer_names(),
+            streams: self.ctx.stream_names(),
+            windows: self.regs.windows(),
+        })
+    }
+
+    /// The model's whole state as a snapshot document (see
+    /// [`crate::snapshot`]; the README documents the format). Errors only
+    /// when the model does not declare its state.
+    pub fn save_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        let target = self.snapshot_target()?;
+        let (states, storage) = self.regs.save_state();
+        Ok(crate::snapshot::encode(
+            &target,
+            self.ctx.save(),
+            states,
+            storage,
+        ))
+    }
+
+    /// Replace the model's state by the snapshot `bytes` (taken from a
+    /// model of the same device and layout). The snapshot is decoded and
+    /// checked completely first: on error nothing changed. The interrupt
+    /// sink, guest memory and trace stay as installed; the sink hears the
+    /// INTx line's new level if it differs. The clock is set to the saved
+    /// clock (even backwards), each timer due its saved time left after it.
+    pub fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let target = self.snapshot_target()?;
+        let doc = crate::snapshot::decode(&target, bytes)?;
+        self.regs.restore_state(&doc.states, &doc.storage);
+        self.ctx.restore(&doc.runtime);
+        Ok(())
+    }
+
     /// The device context (config space, latched level, ...).
     pub fn ctx(&self) -> &DeviceCtx {
         &self.ctx
@@ -882,6 +950,12 @@ pub trait PciModel: Send {
     fn windows(&self) -> &'static [WindowInfo] {
         &[]
     }
+    /// See [`Model::save_snapshot`].
+    fn save_snapshot(&self) -> Result<Vec<u8>, SnapshotError>;
+    /// See [`Model::restore_snapshot`].
+    fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), SnapshotError>;
+    /// See [`Model::now`].
+    fn now(&self) -> u64;
     /// See [`Model::share_window`].
     fn share_window(
         &mut self,
@@ -960,6 +1034,15 @@ impl<R: Registers> PciModel for Model<R> {
     }
     fn windows(&self) -> &'static [WindowInfo] {
         Model::windows(self)
+    }
+    fn save_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        Model::save_snapshot(self)
+    }
+    fn restore_snapshot(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        Model::restore_snapshot(self, bytes)
+    }
+    fn now(&self) -> u64 {
+        Model::now(self)
     }
     fn share_window(
         &mut self,

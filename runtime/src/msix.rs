@@ -305,6 +305,55 @@ impl MsixState {
     }
 }
 
+/// MSI-X state in a snapshot: the control bits, the table (four dwords
+/// per vector) and the pending bits (one u64 per 64 vectors).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MsixSaved {
+    enable: bool,
+    function_mask: bool,
+    table: Vec<[u32; 4]>,
+    pba: Vec<u64>,
+}
+
+impl MsixState {
+    pub(crate) fn save(&self) -> MsixSaved {
+        MsixSaved {
+            enable: self.enable,
+            function_mask: self.function_mask,
+            table: self.table.clone(),
+            pba: self.pba.clone(),
+        }
+    }
+
+    /// Does `saved` fit this function: as many entries and PBA words, no
+    /// pending bit beyond the last vector?
+    pub(crate) fn check(&self, saved: &MsixSaved) -> Result<(), String> {
+        let n = self.table.len();
+        if saved.table.len() != n || saved.pba.len() != self.pba.len() {
+            return Err(format!(
+                "MSI-X table of {} entries and {} PBA words, the device has {n} and {}",
+                saved.table.len(),
+                saved.pba.len(),
+                self.pba.len()
+            ));
+        }
+        let spare = n % 64;
+        if spare != 0 && saved.pba.last().is_some_and(|w| w >> spare != 0) {
+            return Err("MSI-X pending bit beyond the last vector".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The state of a checked `saved`.
+    pub(crate) fn restore(&mut self, saved: &MsixSaved) {
+        self.enable = saved.enable;
+        self.function_mask = saved.function_mask;
+        self.table.clone_from(&saved.table);
+        self.pba.clone_from(&saved.pba);
+    }
+}
+
 /// One of the two MSI-X structures in a BAR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MsixArea {

@@ -52,6 +52,37 @@ impl Outputs {
     }
 }
 
+impl Outputs {
+    /// Each queue's bytes, oldest first (for snapshots).
+    pub(crate) fn save(&self) -> Vec<Vec<u8>> {
+        self.queues
+            .iter()
+            .map(|q| q.iter().copied().collect())
+            .collect()
+    }
+
+    /// Is `saved` valid for `count` streams (each within [`QUEUE_BYTES`])?
+    pub(crate) fn check(saved: &[crate::snapshot::Hex], count: usize) -> Result<(), String> {
+        if saved.len() != count {
+            return Err(format!(
+                "{} stream queues, the layout has {count}",
+                saved.len()
+            ));
+        }
+        match saved.iter().position(|q| q.0.len() > QUEUE_BYTES) {
+            Some(i) => Err(format!("stream {i}: queue longer than {QUEUE_BYTES} bytes")),
+            None => Ok(()),
+        }
+    }
+
+    /// The queues of a checked `saved`.
+    pub(crate) fn restore(&mut self, saved: &[crate::snapshot::Hex]) {
+        for (q, s) in self.queues.iter_mut().zip(saved) {
+            *q = s.0.iter().copied().collect();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,11 @@
 //! cleaned up on every path: QEMU by [`Boot::run`]'s guard, the host by
 //! [`HostGuard`], the socket by the host itself and by the stage
 //! directory.
+//!
+//! Run as root (as in CI), the harness starts the host with `--user
+//! nobody`: it opens its socket, trace and streams as root and serves as
+//! `nobody`, under its seccomp filter. A host the filter killed (SIGSYS) is
+//! reported as such ([`host_exit_problem`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -154,6 +159,34 @@ impl E2eRun {
 /// Kills and reaps the host process on drop.
 #[derive(Debug)]
 pub struct HostGuard(Option<Child>);
+
+impl HostGuard {
+    /// How the host ended, if it has (without waiting).
+    pub fn try_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+}
+
+/// The user the harness serves as when it runs as root: the host drops
+/// root for it once its files are open (`pcidev-host --user`).
+pub const HOST_USER: &str = "nobody";
+
+/// The failure a host's end means by itself, if any: killed by its
+/// seccomp filter (SIGSYS), i.e. it made a system call outside
+/// `pcidev_host::jail::ALLOWED`. The message quotes the end of its log.
+pub fn host_exit_problem(status: Option<std::process::ExitStatus>, log: &str) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    if status?.signal()? != libc::SIGSYS {
+        return None;
+    }
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+    Some(format!(
+        "pcidev-host was killed by its seccomp filter (SIGSYS): it made a system call \
+         outside its allowlist (pcidev_host::jail::ALLOWED; `strace -f` it, or serve with \
+         --no-seccomp to debug); its log ends:\n{tail}"
+    ))
+}
 
 impl Drop for HostGuard {
     fn drop(&mut self) {
@@ -514,6 +547,9 @@ pub fn run_served(guest: &Guest, qemu: &Qemu, sb: &ServedBoot<'_>) -> Result<Ser
     }
     drop(guard);
     let host_log = std::fs::read_to_string(&host_log_path).unwrap_or_default();
+    if let Some(problem) = host_exit_problem(host_exit, &host_log) {
+        bail!("{problem}");
+    }
     let trace = std::fs::read_to_string(&trace_path)
         .unwrap_or_default()
         .lines()
@@ -829,6 +865,10 @@ pub fn serve_with(
     if trace {
         cmd.arg("--trace").arg(&trace_path);
     }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 && !opts.host_args.iter().any(|a| a == "--user") {
+        cmd.args(["--user", HOST_USER]);
+    }
     cmd.args(&opts.host_args);
     match model {
         HostModel::Registered(name) => cmd.arg(name),
@@ -940,6 +980,29 @@ fn first_verdict_time(console: &str, wall: Duration) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_killed_by_its_seccomp_filter_is_reported_as_such() {
+        // A real process dying of SIGSYS, as the host does when its filter
+        // catches a forbidden call (host/tests/jail.rs shows the host does).
+        let sigsys = Command::new("sh")
+            .args(["-c", "kill -SYS $$"])
+            .status()
+            .unwrap();
+        let log = "INFO seccomp filter installed: 60 system calls allowed\nWARN last words";
+        let problem = host_exit_problem(Some(sigsys), log).unwrap();
+        assert!(problem.contains("seccomp filter (SIGSYS)"), "{problem}");
+        assert!(problem.contains("last words"), "{problem}");
+        // Any other end is not the filter's doing.
+        let killed = Command::new("sh")
+            .args(["-c", "kill -KILL $$"])
+            .status()
+            .unwrap();
+        assert_eq!(host_exit_problem(Some(killed), log), None);
+        let ok = Command::new("true").status().unwrap();
+        assert_eq!(host_exit_problem(Some(ok), log), None);
+        assert_eq!(host_exit_problem(None, log), None);
+    }
 
     #[test]
     fn hello_tic_trace_check_accepts_a_good_trace_and_rejects_a_bad_one() {

@@ -517,6 +517,11 @@ pub fn run(
         Some(Ok(Err(e))) => (Vec::new(), Some(format!("{e:#}"))),
         Some(Err(_)) => (Vec::new(), Some("serial thread panicked".into())),
     };
+    // A host its seccomp filter killed says so, whatever the guest saw.
+    let host_problem = served.as_mut().and_then(|s| {
+        let log = std::fs::read_to_string(&s.log).unwrap_or_default();
+        crate::e2e::host_exit_problem(s.guard.try_status(), &log)
+    });
     drop(served);
     let console = &boot.console;
     let attrs = tagged(console, "ATTR")
@@ -538,7 +543,7 @@ pub fn run(
         events,
         status,
         serial_rx,
-        host_side_error: serial_err.or(qmp_err),
+        host_side_error: host_problem.or(serial_err).or(qmp_err),
         boot,
     })
 }

@@ -1,0 +1,180 @@
+//! The per-spec part of snapshots in a generated model: the
+//! `SNAPSHOT_LAYOUT` const (every `state` item and stored register with
+//! its type, in declaration order) and the `Registers` methods that save
+//! and restore `State` and `Storage` in that order
+//! (`pcidev_runtime::snapshot` owns the format; the interpreter declares
+//! the same layout from the IR).
+//!
+//! Restoring is total: the runtime checks a snapshot against the layout
+//! before calling `restore_state`, and the helpers used here
+//! (`snapshot::uint`, `copy_bytes`, `fifo`, `Fifo::restore_items`) do
+//! nothing harmful on values they were not meant for.
+
+use super::{field_ident, lit_hex};
+use pcidevc_dsl::ir::{self, Device, Register};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+/// The runtime's `StateKind` of a state or storage type.
+fn kind(ty: ir::Type) -> TokenStream {
+    match ty {
+        ir::Type::Bool => quote!(pcidev_runtime::StateKind::Bool),
+        ir::Type::Uint(b) => {
+            let b = Literal::u32_unsuffixed(b);
+            quote!(pcidev_runtime::StateKind::Uint(#b))
+        }
+        ir::Type::Buffer(len) => {
+            let len = lit_hex(len);
+            quote!(pcidev_runtime::StateKind::Buffer(#len))
+        }
+        ir::Type::Fifo {
+            elem_bits,
+            capacity,
+        } => {
+            let (e, c) = (
+                Literal::u32_unsuffixed(elem_bits),
+                Literal::u32_unsuffixed(capacity),
+            );
+            quote!(pcidev_runtime::StateKind::Fifo { elem_bits: #e, capacity: #c })
+        }
+    }
+}
+
+fn stored(dev: &Device) -> Vec<&Register> {
+    dev.registers.iter().filter(|r| r.has_storage()).collect()
+}
+
+/// The type a register's storage has in a snapshot.
+fn storage_type(r: &Register) -> ir::Type {
+    ir::Type::Uint(r.bits().clamp(8, 64).next_power_of_two())
+}
+
+/// `pub const SNAPSHOT_LAYOUT`, an item of the model module.
+pub(super) fn layout_const(dev: &Device) -> TokenStream {
+    let decl = |name: &str, ty: ir::Type| {
+        let k = kind(ty);
+        quote!(pcidev_runtime::StateDecl::new(#name, #k))
+    };
+    let states = dev.states.iter().map(|s| decl(&s.name, s.ty));
+    let storage = stored(dev)
+        .into_iter()
+        .map(|r| decl(&r.name, storage_type(r)));
+    quote! {
+        /// What a snapshot of this device saves besides the runtime's state:
+        /// every `state` item, then every register with storage.
+        pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+            states: &[#(#states),*],
+            storage: &[#(#storage),*],
+        };
+    }
+}
+
+/// A scalar field's value as u64 (no conversion for u64 fields: clippy).
+fn to_u64(place: TokenStream, ty: ir::Type) -> TokenStream {
+    match ty {
+        ir::Type::Uint(64) => place,
+        _ => quote!(u64::from(#place)),
+    }
+}
+
+/// `u64` tokens `v` as a field of type `ty`.
+fn from_u64(v: TokenStream, ty: ir::Type) -> TokenStream {
+    match ty {
+        ir::Type::Bool => quote!(#v != 0),
+        ir::Type::Uint(64) => v,
+        ir::Type::Uint(b) => {
+            let t = format_ident!("u{}", b);
+            quote!(#v as #t)
+        }
+        // Not scalars: callers handle them.
+        ir::Type::Buffer(_) | ir::Type::Fifo { .. } => v,
+    }
+}
+
+/// One state's save expression and restore statement, from list `list`
+/// at index `i`.
+fn state_io(
+    place: TokenStream,
+    ty: ir::Type,
+    list: &TokenStream,
+    i: usize,
+) -> (TokenStream, TokenStream) {
+    let i = Literal::usize_unsuffixed(i);
+    match ty {
+        ir::Type::Buffer(_) => (
+            quote!(pcidev_runtime::StateValue::bytes(&#place)),
+            quote!(pcidev_runtime::snapshot::copy_bytes(#list, #i, &mut #place);),
+        ),
+        ir::Type::Fifo { .. } => (
+            quote!(pcidev_runtime::StateValue::Fifo(#place.save_items())),
+            quote!(#place.restore_items(pcidev_runtime::snapshot::fifo(#list, #i));),
+        ),
+        ir::Type::Bool | ir::Type::Uint(_) => {
+            let save = to_u64(place.clone(), ty);
+            let value = from_u64(quote!(pcidev_runtime::snapshot::uint(#list, #i)), ty);
+            (
+                quote!(pcidev_runtime::StateValue::Uint(#save)),
+                quote!(#place = #value;),
+            )
+        }
+    }
+}
+
+/// `snapshot_layout`, `save_state` and `restore_state` for the
+/// `Registers` impl.
+pub(super) fn registers_methods(dev: &Device) -> TokenStream {
+    let states_list = quote!(states);
+    let storage_list = quote!(storage);
+    let (state_saves, state_restores): (Vec<_>, Vec<_>) = dev
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let f = format_ident!("{}", s.name);
+            state_io(quote!(self.state.#f), s.ty, &states_list, i)
+        })
+        .unzip();
+    let (storage_saves, storage_restores): (Vec<_>, Vec<_>) = stored(dev)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let f = field_ident(&r.name);
+            state_io(quote!(self.storage.#f), storage_type(r), &storage_list, i)
+        })
+        .unzip();
+    let list = |saves: &[TokenStream]| {
+        if saves.is_empty() {
+            quote!(Vec::new())
+        } else {
+            quote!(vec![#(#saves),*])
+        }
+    };
+    let (save_states, save_storage) = (list(&state_saves), list(&storage_saves));
+    let param = |name: &str, used: bool| {
+        if used {
+            format_ident!("{}", name)
+        } else {
+            format_ident!("_{}", name)
+        }
+    };
+    let states_param = param("states", !state_restores.is_empty());
+    let storage_param = param("storage", !storage_restores.is_empty());
+    quote! {
+        fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
+            Some(&SNAPSHOT_LAYOUT)
+        }
+
+        fn save_state(&self) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
+            (#save_states, #save_storage)
+        }
+
+        fn restore_state(
+            &mut self,
+            #states_param: &[pcidev_runtime::StateValue],
+            #storage_param: &[pcidev_runtime::StateValue],
+        ) {
+            #(#state_restores)*
+            #(#storage_restores)*
+        }
+    }
+}

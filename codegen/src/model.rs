@@ -687,6 +687,7 @@ impl<'a> Model<'a> {
             r.width
         );
         let mut cx = Ctx::new(self.dev);
+        cx.index = Some(r.index_value());
         let value = match &r.read {
             Some(e) => u64_expr(&mut cx, e).into_tokens(),
             None => {
@@ -750,6 +751,7 @@ impl<'a> Model<'a> {
             r.offset
         );
         let mut cx = Ctx::new(self.dev);
+        cx.index = Some(r.index_value());
         cx.in_write = true;
         let mut uses_value_mask = false;
         let store = if r.fields.iter().any(|f| f.access.writable()) {

@@ -96,6 +96,7 @@ fn expr_in(dev: &Device, params: &[String], e: &Expr) -> String {
         Expr::Byte => "byte".into(),
         Expr::AccessSize => "access.size".into(),
         Expr::AccessMask => "access.mask".into(),
+        Expr::Index => "index".into(),
         Expr::Let(l) => dev.let_(*l).name.clone(),
         Expr::Fn(f, args) => format!("{}({})", dev.function(*f).name, args_text(dev, args)),
         Expr::Param(i) => params.get(*i).cloned().unwrap_or_else(|| format!("arg{i}")),

@@ -140,6 +140,7 @@ impl Interp {
         }
         let r = spec.device.register(id);
         let (mut run, data) = self.run(ctx, 0, 0);
+        run.index = r.index_value();
         let value = match &r.read {
             Some(e) => run.eval(data, e),
             None => data.storage[id.0] & plan.readable,
@@ -161,6 +162,7 @@ impl Interp {
         }
         let r = spec.device.register(id);
         let (mut run, data) = self.run(ctx, value, 0);
+        run.index = r.index_value();
         if plan.stores {
             let mask = lanes_mask(lanes);
             let slot = &mut data.storage[id.0];
@@ -179,14 +181,14 @@ impl Registers for Interp {
     }
 
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
-        match self.spec.reg_at(bar, reg) {
+        match self.spec.reg_at(bar, reg, ctx.array_index()) {
             Some(id) => self.read_id(ctx, id),
             None => 0,
         }
     }
 
     fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
-        if let Some(id) = self.spec.reg_at(bar, reg) {
+        if let Some(id) = self.spec.reg_at(bar, reg, ctx.array_index()) {
             self.write_id(ctx, id, value, lanes);
         }
     }

@@ -67,6 +67,8 @@ pub struct DeviceCtx {
     /// The guest access under way: (bytes, register bits it covers); (0, 0)
     /// outside register calls.
     access: (u64, u64),
+    /// The array element the guest access under way reaches (0 outside).
+    element: u64,
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -103,6 +105,7 @@ impl DeviceCtx {
             vmm: Vec::new(),
             msix_masking_by_vmm: false,
             access: (0, 0),
+            element: 0,
         }
     }
 
@@ -123,6 +126,19 @@ impl DeviceCtx {
 
     pub(crate) fn set_access(&mut self, size: u64, mask: u64) {
         self.access = (size, mask);
+    }
+
+    /// `index`: the element of the register array the current register
+    /// read or write reaches (see [`RegisterLayout::count`]); 0 outside an
+    /// array or an access.
+    ///
+    /// [`RegisterLayout::count`]: crate::RegisterLayout::count
+    pub fn array_index(&self) -> u64 {
+        self.element
+    }
+
+    pub(crate) fn set_array_index(&mut self, element: u64) {
+        self.element = element;
     }
 
     /// Give the context the spec's timers and streams (by name, in

@@ -73,8 +73,8 @@
 //!         size: 64,
 //!         policy: AccessPolicy { sizes: AccessSizes::B4, aligned: true, invalid: InvalidAccess::Ignore, unmapped: Unmapped::Zero },
 //!         registers: &[
-//!             RegisterLayout { name: "IRQ", offset: 0, width: 4, sizes: AccessSizes(0) },
-//!             RegisterLayout { name: "ID", offset: 4, width: 4, sizes: AccessSizes(0) },
+//!             RegisterLayout { name: "IRQ", offset: 0, width: 4, sizes: AccessSizes(0), count: 1 },
+//!             RegisterLayout { name: "ID", offset: 4, width: 4, sizes: AccessSizes(0), count: 1 },
 //!         ],
 //!     }],
 //!     msi: None,

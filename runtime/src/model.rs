@@ -10,7 +10,7 @@ use vm_device::{MutDeviceMmio, MutDevicePio};
 use crate::GuestMem;
 use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
-use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
+use crate::info::{BarInfo, DeviceInfo, InvalidAccess, RegisterLayout};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
 use crate::window::{Bytes, WindowInfo};
 use pcidev_core::VmmRequest;
@@ -625,7 +625,7 @@ impl<R: Registers> Model<R> {
         let overlaps = Overlaps::find(info, offset, end);
         // Registers may narrow the BAR's sizes (e.g. edu: 4 bytes below 0x80,
         // 4 or 8 above).
-        let narrowed = overlaps.iter(info).any(|(i, _, _)| {
+        let narrowed = overlaps.iter(info).any(|(i, _, _, _)| {
             let sizes = info.registers[i].sizes;
             sizes.0 != 0 && !sizes.contains(len)
         });
@@ -644,12 +644,14 @@ impl<R: Registers> Model<R> {
     ) {
         // Bytes no register covers read as the policy says.
         data.fill(info.policy.unmapped.fill());
-        for (reg, lo, hi) in overlaps.iter(info) {
-            let base = info.registers[reg].offset;
+        for (reg, element, lo, hi) in overlaps.iter(info) {
+            let base = element_base(&info.registers[reg], element);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            self.ctx.set_array_index(element);
             let value = self.regs.read_register(&mut self.ctx, info.index, reg);
             self.ctx.set_access(0, 0);
+            self.ctx.set_array_index(0);
             for b in lo..hi {
                 // b - base < 8: the overlap lies inside the (clamped) register.
                 data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
@@ -697,14 +699,16 @@ impl<R: Registers> Model<R> {
         offset: u64,
         data: &[u8],
     ) {
-        for (reg, lo, hi) in overlaps.iter(info) {
-            let base = info.registers[reg].offset;
+        for (reg, element, lo, hi) in overlaps.iter(info) {
+            let base = element_base(&info.registers[reg], element);
             let (value, lanes) = gather_lanes(data, offset, base, lo, hi);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            self.ctx.set_array_index(element);
             self.regs
                 .write_register(&mut self.ctx, info.index, reg, value, lanes);
             self.ctx.set_access(0, 0);
+            self.ctx.set_array_index(0);
         }
         self.windows_io(info.index, offset, WindowIo::Write(data));
     }
@@ -717,8 +721,11 @@ enum WindowIo<'a> {
 }
 
 /// The registers a valid access `[offset, end)` overlaps, each with the
+/// element of an array entry it reaches (0 for a plain register) and the
 /// overlapping byte range `[lo, hi)`. The binary search for the first one
-/// runs once per access; the policy check and the dispatch both iterate.
+/// runs once per access (O(log n) in layout entries, an array being one);
+/// the element is computed, not searched; the policy check and the
+/// dispatch both iterate.
 #[derive(Debug, Clone, Copy)]
 struct Overlaps {
     first: usize,
@@ -733,19 +740,36 @@ impl Overlaps {
         Overlaps { first, offset, end }
     }
 
-    fn iter(self, info: &'static BarInfo) -> impl Iterator<Item = (usize, u64, u64)> {
+    fn iter(self, info: &'static BarInfo) -> impl Iterator<Item = (usize, u64, u64, u64)> {
         let Overlaps { first, offset, end } = self;
         info.registers
             .iter()
             .enumerate()
             .skip(first)
             .take_while(move |(_, r)| r.offset < end)
-            .filter_map(move |(i, r)| {
+            .flat_map(move |(i, r)| {
                 let lo = offset.max(r.offset);
                 let hi = end.min(r.end());
-                (lo < hi).then_some((i, lo, hi))
+                // The elements `[lo, hi)` reaches: at most 8 (an access is
+                // at most 8 bytes); none when the ranges do not meet.
+                let w = r.clamped_width();
+                let (from, to) = if lo < hi {
+                    ((lo - r.offset) / w, (hi - 1 - r.offset) / w + 1)
+                } else {
+                    (0, 0)
+                };
+                (from..to).map(move |e| {
+                    let base = element_base(r, e);
+                    (i, e, lo.max(base), hi.min(base.saturating_add(w)))
+                })
             })
     }
+}
+
+/// Offset of element `element` of a layout entry (the entry's own for a
+/// plain register). In range: elements come from the entry's `end()`.
+fn element_base(r: &RegisterLayout, element: u64) -> u64 {
+    r.offset + element * r.clamped_width()
 }
 
 /// How an access to the MSI-X table or PBA ended: done, or invalid (a size

@@ -170,6 +170,11 @@ pub struct Ctx<'a> {
     pub used_params: Vec<bool>,
     /// The Rust type each `let` method returns.
     let_tys: Vec<Ty>,
+    /// What `index` is: `Some(i)` in a method for element `i` alone;
+    /// `None` in an array's one method, where it is the `index` parameter.
+    pub index: Option<u64>,
+    /// The `index` parameter was used.
+    pub used_index: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -189,6 +194,8 @@ impl<'a> Ctx<'a> {
             params: Vec::new(),
             used_params: Vec::new(),
             let_tys,
+            index: None,
+            used_index: false,
         }
     }
 
@@ -418,6 +425,13 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             cx.used_ctx = true;
             Rendered::atom(quote!(ctx.access_mask()), Ty::U64)
         }
+        Expr::Index => match cx.index {
+            Some(i) => Rendered::konst(i),
+            None => {
+                cx.used_index = true;
+                Rendered::atom(quote!(index), Ty::U64)
+            }
+        },
         Expr::Byte => {
             cx.used_byte = true;
             Rendered::atom(quote!(u64::from(byte)), Ty::U64)

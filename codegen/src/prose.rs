@@ -820,6 +820,22 @@ pub fn outcome_codes() -> String {
 
 fn notes(dev: &Device, id: RegId, reg: &Register) -> Vec<Para> {
     let mut out = Vec::new();
+    if let Some(a) = &reg.array {
+        out.push(
+            Para::new()
+                .text(format!("An array of {} registers: ", a.count))
+                .code(format!("{}_0", a.array))
+                .text(" .. ")
+                .code(format!("{}_{}", a.array, a.count - 1))
+                .text(format!(
+                    ", element i at {:#x} + i * {}; ",
+                    reg.offset - a.index * a.stride,
+                    a.stride
+                ))
+                .code("index")
+                .text(" is the element number."),
+        );
+    }
     let int = &dev.interrupt;
     if int.status == Some(id) {
         out.push(

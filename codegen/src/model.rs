@@ -19,6 +19,7 @@
 //! `unsafe` and no operation that can panic: arithmetic wraps, and
 //! division, shifts and buffer indexing go through `pcidev_runtime::ops`.
 
+mod arrays;
 mod expr;
 
 use crate::OutputFile;
@@ -240,7 +241,7 @@ impl<'a> Model<'a> {
                 ir::Unmapped::Ones => quote!(Unmapped::Ones),
                 ir::Unmapped::Zero => quote!(Unmapped::Zero),
             };
-            let regs = b.registers.iter().map(|r| register_layout(d.register(*r)));
+            let regs = d.layout_registers(b).map(|r| register_layout(d.register(r)));
             quote! {
                 BarInfo {
                     index: #index,
@@ -414,16 +415,21 @@ impl<'a> Model<'a> {
 
     fn storage_struct(&self) -> TokenStream {
         let d = self.dev;
-        let stored: Vec<&Register> = d.registers.iter().filter(|r| r.has_storage()).collect();
+        let stored: Vec<&Register> = d
+            .registers
+            .iter()
+            .filter(|r| r.has_storage() && arrays::emits(r))
+            .collect();
         let fields = stored.iter().map(|r| {
-            let n = field_ident(&r.name);
+            let n = field_ident(r.item_name());
             let t = uint_type(r.bits());
-            let doc = format!(" `{}`: {} + {:#x}.", r.name, where_(r), r.offset);
+            let t = arrays::storage_type(r, quote!(#t));
+            let doc = format!(" `{}`: {} + {:#x}.", arrays::doc_name(r), where_(r), r.offset);
             quote!(#[doc = #doc] pub #n: #t,)
         });
         let inits = stored.iter().map(|r| {
-            let n = field_ident(&r.name);
-            let v = lit_hex(r.reset);
+            let n = field_ident(r.item_name());
+            let v = arrays::storage_init(r);
             quote!(#n: #v,)
         });
         quote! {
@@ -658,7 +664,7 @@ impl<'a> Model<'a> {
     }
 
     fn reg_ident(r: &Register, what: &str) -> Ident {
-        format_ident!("{}_{}", what, r.name.to_ascii_lowercase())
+        format_ident!("{}_{}", what, r.item_name().to_ascii_lowercase())
     }
 
     /// Does a guest read of `r` do or return anything?
@@ -675,33 +681,34 @@ impl<'a> Model<'a> {
     }
 
     fn read_method(&self, r: &Register) -> TokenStream {
-        if !Self::read_matters(r) {
+        if !Self::read_matters(r) || !arrays::emits(r) {
             return quote!();
         }
         let name = Self::reg_ident(r, "read");
         let doc = format!(
             " Guest read of `{}` ({} + {:#x}, {} bytes).",
-            r.name,
+            arrays::doc_name(r),
             where_(r),
             r.offset,
             r.width
         );
         let mut cx = Ctx::new(self.dev);
-        cx.index = Some(r.index_value());
+        let own = arrays::own_storage(r);
+        let mut uses_own = false;
         let value = match &r.read {
             Some(e) => u64_expr(&mut cx, e).into_tokens(),
             None => {
-                let f = field_ident(&r.name);
+                uses_own = true;
                 let readable = r
                     .fields
                     .iter()
                     .filter(|f| f.access.readable())
                     .fold(0u64, |m, f| m | f.mask());
                 if readable == ir::low_mask(r.bits()) {
-                    Rendered::from_u64_of(quote!(self.storage.#f), r.bits()).into_tokens()
+                    Rendered::from_u64_of(own.clone(), r.bits()).into_tokens()
                 } else {
                     let m = lit_hex(readable);
-                    let v = Rendered::from_u64_of(quote!(self.storage.#f), r.bits());
+                    let v = Rendered::from_u64_of(own.clone(), r.bits());
                     let v = v.wrap(expr::prec::BITAND);
                     quote!(#v & #m)
                 }
@@ -713,13 +720,14 @@ impl<'a> Model<'a> {
             .filter(|f| f.access == AccessKind::Rclr)
             .fold(0u64, |m, f| m | f.mask());
         let clear = if rclr != 0 {
-            let f = field_ident(&r.name);
+            uses_own = true;
             let keep = lit_hex(!rclr & ir::low_mask(r.bits()));
-            quote!(self.storage.#f &= #keep;)
+            quote!(#own &= #keep;)
         } else {
             quote!()
         };
         let actions = expr::stmts(&mut cx, &r.on_read);
+        let index = arrays::index_param(r, uses_own || cx.used_index);
         let ctx = cx.ctx_param();
         let body = if clear.is_empty() && actions.is_empty() {
             quote!(#value)
@@ -733,30 +741,29 @@ impl<'a> Model<'a> {
         };
         quote! {
             #[doc = #doc]
-            fn #name(&mut self, #ctx: &mut DeviceCtx) -> u64 {
+            fn #name(&mut self, #ctx: &mut DeviceCtx #index) -> u64 {
                 #body
             }
         }
     }
 
     fn write_method(&self, r: &Register) -> TokenStream {
-        if !Self::write_matters(r) {
+        if !Self::write_matters(r) || !arrays::emits(r) {
             return quote!();
         }
         let name = Self::reg_ident(r, "write");
         let doc = format!(
             " Guest write of `{}` ({} + {:#x}); `mask` covers the bytes written.",
-            r.name,
+            arrays::doc_name(r),
             where_(r),
             r.offset
         );
         let mut cx = Ctx::new(self.dev);
-        cx.index = Some(r.index_value());
         cx.in_write = true;
         let mut uses_value_mask = false;
+        let own = arrays::own_storage(r);
         let store = if r.fields.iter().any(|f| f.access.writable()) {
             uses_value_mask = true;
-            let f = field_ident(&r.name);
             let by = |k: &[AccessKind]| {
                 lit_hex(
                     r.fields
@@ -770,11 +777,12 @@ impl<'a> Model<'a> {
                 by(&[AccessKind::W1c]),
                 by(&[AccessKind::W1s]),
             );
-            quote!(pcidev_runtime::ops::write(&mut self.storage.#f, value, mask, #rw, #w1c, #w1s);)
+            quote!(pcidev_runtime::ops::write(&mut #own, value, mask, #rw, #w1c, #w1s);)
         } else {
             quote!()
         };
         let actions = expr::stmts(&mut cx, &r.on_write);
+        let index = arrays::index_param(r, uses_value_mask || cx.used_index);
         let ctx = cx.ctx_param();
         let value = if uses_value_mask || cx.used_value {
             quote!(value)
@@ -788,7 +796,7 @@ impl<'a> Model<'a> {
         };
         quote! {
             #[doc = #doc]
-            fn #name(&mut self, #ctx: &mut DeviceCtx, #value: u64, #mask: u64) {
+            fn #name(&mut self, #ctx: &mut DeviceCtx #index, #value: u64, #mask: u64) {
                 #store
                 #actions
             }
@@ -801,20 +809,20 @@ impl<'a> Model<'a> {
         let mut write_arms = Vec::new();
         let mut write_targets = Vec::new();
         for bar in &d.bars {
-            for (i, r) in bar.registers.iter().enumerate() {
-                let reg = d.register(*r);
+            for (i, r) in d.layout_registers(bar).enumerate() {
+                let reg = d.register(r);
                 let b = lit_hex(bar.index.into());
                 let i = lit_hex(i as u64);
-                if Self::write_matters(reg) {
-                    write_targets.push((b.clone(), i.clone(), Self::reg_ident(reg, "write")));
-                }
                 if Self::read_matters(reg) {
                     let m = Self::reg_ident(reg, "read");
-                    read_arms.push(quote!((#b, #i) => self.#m(ctx),));
+                    let call = arrays::dispatch_call(reg, &m, &[]);
+                    read_arms.push(quote!((#b, #i) => #call,));
                 }
                 if Self::write_matters(reg) {
                     let m = Self::reg_ident(reg, "write");
-                    write_arms.push(quote!((#b, #i) => self.#m(ctx, value, mask),));
+                    let call = arrays::dispatch_call(reg, &m, &[quote!(value), quote!(mask)]);
+                    write_targets.push((b.clone(), i.clone(), call.clone()));
+                    write_arms.push(quote!((#b, #i) => #call,));
                 }
             }
         }
@@ -837,12 +845,12 @@ impl<'a> Model<'a> {
         } else {
             (
                 quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8),
-                if let [(b, i, m)] = &write_targets[..] {
+                if let [(b, i, call)] = &write_targets[..] {
                     // One writable register: an `if`, not a one-arm
                     // `match` (clippy's `single_match`).
                     quote! {
                         let mask = pcidev_runtime::ops::lanes_mask(lanes);
-                        if (bar, reg) == (#b, #i) { self.#m(ctx, value, mask); }
+                        if (bar, reg) == (#b, #i) { #call; }
                     }
                 } else {
                     quote! {
@@ -1641,14 +1649,15 @@ fn where_(r: &Register) -> String {
 
 /// A register's `RegisterLayout` in `INFO`.
 fn register_layout(reg: &Register) -> TokenStream {
-    let name = lit_str(&reg.name);
+    let name = lit_str(reg.item_name());
     let offset = lit_hex(reg.offset);
     let width = lit_hex(reg.width.into());
+    let array = arrays::layout_suffix(reg);
     match reg.sizes {
-        None => quote!(RegisterLayout::new(#name, #offset, #width)),
+        None => quote!(RegisterLayout::new(#name, #offset, #width) #array),
         Some(m) => {
             let m = lit_hex(m.0.into());
-            quote!(RegisterLayout::new(#name, #offset, #width).with_sizes(AccessSizes(#m)))
+            quote!(RegisterLayout::new(#name, #offset, #width) #array .with_sizes(AccessSizes(#m)))
         }
     }
 }

@@ -39,31 +39,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 RegisterLayout::new("OFFSET", 4, 4),
                 RegisterLayout::new("DATA", 8, 1),
                 RegisterLayout::new("COUNT", 0xc, 4),
-                RegisterLayout::new("NAME_0", 0x10, 1),
-                RegisterLayout::new("NAME_1", 0x11, 1),
-                RegisterLayout::new("NAME_2", 0x12, 1),
-                RegisterLayout::new("NAME_3", 0x13, 1),
-                RegisterLayout::new("NAME_4", 0x14, 1),
-                RegisterLayout::new("NAME_5", 0x15, 1),
-                RegisterLayout::new("NAME_6", 0x16, 1),
-                RegisterLayout::new("NAME_7", 0x17, 1),
-                RegisterLayout::new("NAME_8", 0x18, 1),
-                RegisterLayout::new("NAME_9", 0x19, 1),
-                RegisterLayout::new("NAME_10", 0x1a, 1),
-                RegisterLayout::new("NAME_11", 0x1b, 1),
-                RegisterLayout::new("NAME_12", 0x1c, 1),
-                RegisterLayout::new("NAME_13", 0x1d, 1),
-                RegisterLayout::new("NAME_14", 0x1e, 1),
-                RegisterLayout::new("NAME_15", 0x1f, 1),
-                RegisterLayout::new("NAME_16", 0x20, 1),
-                RegisterLayout::new("NAME_17", 0x21, 1),
-                RegisterLayout::new("NAME_18", 0x22, 1),
-                RegisterLayout::new("NAME_19", 0x23, 1),
-                RegisterLayout::new("NAME_20", 0x24, 1),
-                RegisterLayout::new("NAME_21", 0x25, 1),
-                RegisterLayout::new("NAME_22", 0x26, 1),
-                RegisterLayout::new("NAME_23", 0x27, 1),
-                RegisterLayout::new("NAME_24", 0x28, 1),
+                RegisterLayout::new("NAME", 0x10, 1).array(25),
                 RegisterLayout::new("PORTIO_NO_EVENTFD", 0x83, 1),
                 RegisterLayout::new("PORTIO_WILDCARD", 0x84, 1),
                 RegisterLayout::new("PORTIO_DATAMATCH", 0x85, 1),
@@ -88,31 +64,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 RegisterLayout::new("IO_OFFSET", 4, 4),
                 RegisterLayout::new("IO_DATA", 8, 1),
                 RegisterLayout::new("IO_COUNT", 0xc, 4),
-                RegisterLayout::new("IO_NAME_0", 0x10, 1),
-                RegisterLayout::new("IO_NAME_1", 0x11, 1),
-                RegisterLayout::new("IO_NAME_2", 0x12, 1),
-                RegisterLayout::new("IO_NAME_3", 0x13, 1),
-                RegisterLayout::new("IO_NAME_4", 0x14, 1),
-                RegisterLayout::new("IO_NAME_5", 0x15, 1),
-                RegisterLayout::new("IO_NAME_6", 0x16, 1),
-                RegisterLayout::new("IO_NAME_7", 0x17, 1),
-                RegisterLayout::new("IO_NAME_8", 0x18, 1),
-                RegisterLayout::new("IO_NAME_9", 0x19, 1),
-                RegisterLayout::new("IO_NAME_10", 0x1a, 1),
-                RegisterLayout::new("IO_NAME_11", 0x1b, 1),
-                RegisterLayout::new("IO_NAME_12", 0x1c, 1),
-                RegisterLayout::new("IO_NAME_13", 0x1d, 1),
-                RegisterLayout::new("IO_NAME_14", 0x1e, 1),
-                RegisterLayout::new("IO_NAME_15", 0x1f, 1),
-                RegisterLayout::new("IO_NAME_16", 0x20, 1),
-                RegisterLayout::new("IO_NAME_17", 0x21, 1),
-                RegisterLayout::new("IO_NAME_18", 0x22, 1),
-                RegisterLayout::new("IO_NAME_19", 0x23, 1),
-                RegisterLayout::new("IO_NAME_20", 0x24, 1),
-                RegisterLayout::new("IO_NAME_21", 0x25, 1),
-                RegisterLayout::new("IO_NAME_22", 0x26, 1),
-                RegisterLayout::new("IO_NAME_23", 0x27, 1),
-                RegisterLayout::new("IO_NAME_24", 0x28, 1),
+                RegisterLayout::new("IO_NAME", 0x10, 1).array(25),
                 RegisterLayout::new("IO_PORTIO_NO_EVENTFD", 0x83, 1),
                 RegisterLayout::new("IO_PORTIO_WILDCARD", 0x84, 1),
                 RegisterLayout::new("IO_PORTIO_DATAMATCH", 0x85, 1),
@@ -216,276 +168,12 @@ impl<H: Hooks> Device<H> {
     fn read_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
-    /// Guest read of `NAME_0` (BAR 0 + 0x10, 1 bytes).
-    fn read_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
+    /// Guest read of `NAME[25]` (BAR 0 + 0x10, 1 bytes).
+    fn read_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
             pcidev_runtime::ops::buf_get(
                 &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_1` (BAR 0 + 0x11, 1 bytes).
-    fn read_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(1),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_2` (BAR 0 + 0x12, 1 bytes).
-    fn read_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(2),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_3` (BAR 0 + 0x13, 1 bytes).
-    fn read_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(3),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_4` (BAR 0 + 0x14, 1 bytes).
-    fn read_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(4),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_5` (BAR 0 + 0x15, 1 bytes).
-    fn read_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(5),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_6` (BAR 0 + 0x16, 1 bytes).
-    fn read_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(6),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_7` (BAR 0 + 0x17, 1 bytes).
-    fn read_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(7),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_8` (BAR 0 + 0x18, 1 bytes).
-    fn read_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(8),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_9` (BAR 0 + 0x19, 1 bytes).
-    fn read_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(9),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_10` (BAR 0 + 0x1a, 1 bytes).
-    fn read_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xa),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_11` (BAR 0 + 0x1b, 1 bytes).
-    fn read_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xb),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_12` (BAR 0 + 0x1c, 1 bytes).
-    fn read_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xc),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_13` (BAR 0 + 0x1d, 1 bytes).
-    fn read_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xd),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_14` (BAR 0 + 0x1e, 1 bytes).
-    fn read_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xe),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_15` (BAR 0 + 0x1f, 1 bytes).
-    fn read_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xf),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_16` (BAR 0 + 0x20, 1 bytes).
-    fn read_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x10),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_17` (BAR 0 + 0x21, 1 bytes).
-    fn read_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x11),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_18` (BAR 0 + 0x22, 1 bytes).
-    fn read_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x12),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_19` (BAR 0 + 0x23, 1 bytes).
-    fn read_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x13),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_20` (BAR 0 + 0x24, 1 bytes).
-    fn read_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x14),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_21` (BAR 0 + 0x25, 1 bytes).
-    fn read_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x15),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_22` (BAR 0 + 0x26, 1 bytes).
-    fn read_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x16),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_23` (BAR 0 + 0x27, 1 bytes).
-    fn read_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x17),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_24` (BAR 0 + 0x28, 1 bytes).
-    fn read_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x18),
+                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(index),
             )
         } else {
             0
@@ -544,276 +232,12 @@ impl<H: Hooks> Device<H> {
     fn read_io_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
-    /// Guest read of `IO_NAME_0` (BAR 1 + 0x10, 1 bytes).
-    fn read_io_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
+    /// Guest read of `IO_NAME[25]` (BAR 1 + 0x10, 1 bytes).
+    fn read_io_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
             pcidev_runtime::ops::buf_get(
                 &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_1` (BAR 1 + 0x11, 1 bytes).
-    fn read_io_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(1),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_2` (BAR 1 + 0x12, 1 bytes).
-    fn read_io_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(2),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_3` (BAR 1 + 0x13, 1 bytes).
-    fn read_io_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(3),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_4` (BAR 1 + 0x14, 1 bytes).
-    fn read_io_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(4),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_5` (BAR 1 + 0x15, 1 bytes).
-    fn read_io_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(5),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_6` (BAR 1 + 0x16, 1 bytes).
-    fn read_io_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(6),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_7` (BAR 1 + 0x17, 1 bytes).
-    fn read_io_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(7),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_8` (BAR 1 + 0x18, 1 bytes).
-    fn read_io_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(8),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_9` (BAR 1 + 0x19, 1 bytes).
-    fn read_io_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(9),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_10` (BAR 1 + 0x1a, 1 bytes).
-    fn read_io_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xa),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_11` (BAR 1 + 0x1b, 1 bytes).
-    fn read_io_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xb),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_12` (BAR 1 + 0x1c, 1 bytes).
-    fn read_io_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xc),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_13` (BAR 1 + 0x1d, 1 bytes).
-    fn read_io_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xd),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_14` (BAR 1 + 0x1e, 1 bytes).
-    fn read_io_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xe),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_15` (BAR 1 + 0x1f, 1 bytes).
-    fn read_io_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xf),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_16` (BAR 1 + 0x20, 1 bytes).
-    fn read_io_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x10),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_17` (BAR 1 + 0x21, 1 bytes).
-    fn read_io_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x11),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_18` (BAR 1 + 0x22, 1 bytes).
-    fn read_io_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x12),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_19` (BAR 1 + 0x23, 1 bytes).
-    fn read_io_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x13),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_20` (BAR 1 + 0x24, 1 bytes).
-    fn read_io_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x14),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_21` (BAR 1 + 0x25, 1 bytes).
-    fn read_io_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x15),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_22` (BAR 1 + 0x26, 1 bytes).
-    fn read_io_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x16),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_23` (BAR 1 + 0x27, 1 bytes).
-    fn read_io_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x17),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_24` (BAR 1 + 0x28, 1 bytes).
-    fn read_io_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x18),
+                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(index),
             )
         } else {
             0
@@ -846,61 +270,19 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 2) => self.read_offset(ctx),
             (0, 3) => self.read_data(ctx),
             (0, 4) => self.read_count(ctx),
-            (0, 5) => self.read_name_0(ctx),
-            (0, 6) => self.read_name_1(ctx),
-            (0, 7) => self.read_name_2(ctx),
-            (0, 8) => self.read_name_3(ctx),
-            (0, 9) => self.read_name_4(ctx),
-            (0, 0xa) => self.read_name_5(ctx),
-            (0, 0xb) => self.read_name_6(ctx),
-            (0, 0xc) => self.read_name_7(ctx),
-            (0, 0xd) => self.read_name_8(ctx),
-            (0, 0xe) => self.read_name_9(ctx),
-            (0, 0xf) => self.read_name_10(ctx),
-            (0, 0x10) => self.read_name_11(ctx),
-            (0, 0x11) => self.read_name_12(ctx),
-            (0, 0x12) => self.read_name_13(ctx),
-            (0, 0x13) => self.read_name_14(ctx),
-            (0, 0x14) => self.read_name_15(ctx),
-            (0, 0x15) => self.read_name_16(ctx),
-            (0, 0x16) => self.read_name_17(ctx),
-            (0, 0x17) => self.read_name_18(ctx),
-            (0, 0x18) => self.read_name_19(ctx),
-            (0, 0x19) => self.read_name_20(ctx),
-            (0, 0x1a) => self.read_name_21(ctx),
-            (0, 0x1b) => self.read_name_22(ctx),
-            (0, 0x1c) => self.read_name_23(ctx),
-            (0, 0x1d) => self.read_name_24(ctx),
+            (0, 5) => {
+                let index = ctx.array_index();
+                self.read_name(ctx, index)
+            }
             (1, 0) => self.read_io_test(ctx),
             (1, 1) => self.read_io_width(ctx),
             (1, 2) => self.read_io_offset(ctx),
             (1, 3) => self.read_io_data(ctx),
             (1, 4) => self.read_io_count(ctx),
-            (1, 5) => self.read_io_name_0(ctx),
-            (1, 6) => self.read_io_name_1(ctx),
-            (1, 7) => self.read_io_name_2(ctx),
-            (1, 8) => self.read_io_name_3(ctx),
-            (1, 9) => self.read_io_name_4(ctx),
-            (1, 0xa) => self.read_io_name_5(ctx),
-            (1, 0xb) => self.read_io_name_6(ctx),
-            (1, 0xc) => self.read_io_name_7(ctx),
-            (1, 0xd) => self.read_io_name_8(ctx),
-            (1, 0xe) => self.read_io_name_9(ctx),
-            (1, 0xf) => self.read_io_name_10(ctx),
-            (1, 0x10) => self.read_io_name_11(ctx),
-            (1, 0x11) => self.read_io_name_12(ctx),
-            (1, 0x12) => self.read_io_name_13(ctx),
-            (1, 0x13) => self.read_io_name_14(ctx),
-            (1, 0x14) => self.read_io_name_15(ctx),
-            (1, 0x15) => self.read_io_name_16(ctx),
-            (1, 0x16) => self.read_io_name_17(ctx),
-            (1, 0x17) => self.read_io_name_18(ctx),
-            (1, 0x18) => self.read_io_name_19(ctx),
-            (1, 0x19) => self.read_io_name_20(ctx),
-            (1, 0x1a) => self.read_io_name_21(ctx),
-            (1, 0x1b) => self.read_io_name_22(ctx),
-            (1, 0x1c) => self.read_io_name_23(ctx),
-            (1, 0x1d) => self.read_io_name_24(ctx),
+            (1, 5) => {
+                let index = ctx.array_index();
+                self.read_io_name(ctx, index)
+            }
             _ => 0,
         }
     }
@@ -915,10 +297,10 @@ impl<H: Hooks> Registers for Device<H> {
         let mask = pcidev_runtime::ops::lanes_mask(lanes);
         match (bar, reg) {
             (0, 0) => self.write_test(ctx, value, mask),
-            (0, 0x1e) => self.write_portio_no_eventfd(ctx, value, mask),
-            (0, 0x21) => self.write_mmio_no_eventfd(ctx, value, mask),
+            (0, 6) => self.write_portio_no_eventfd(ctx, value, mask),
+            (0, 9) => self.write_mmio_no_eventfd(ctx, value, mask),
             (1, 0) => self.write_io_test(ctx, value, mask),
-            (1, 0x1e) => self.write_io_portio_no_eventfd(ctx, value, mask),
+            (1, 6) => self.write_io_portio_no_eventfd(ctx, value, mask),
             _ => {}
         }
     }

@@ -6,7 +6,7 @@
 //! only where types differ. Constant sub-expressions are folded with the
 //! language's own evaluator.
 
-use super::{field_ident, lit_hex};
+use super::lit_hex;
 use pcidev_core::ops::{eval_binary, eval_unary};
 use pcidevc_dsl::ir::{self, AssignOp, BinOp, Device, Expr, Place, Stmt, UnOp};
 use proc_macro2::TokenStream;
@@ -170,10 +170,7 @@ pub struct Ctx<'a> {
     pub used_params: Vec<bool>,
     /// The Rust type each `let` method returns.
     let_tys: Vec<Ty>,
-    /// What `index` is: `Some(i)` in a method for element `i` alone;
-    /// `None` in an array's one method, where it is the `index` parameter.
-    pub index: Option<u64>,
-    /// The `index` parameter was used.
+    /// `index` (an array's methods' parameter) was used.
     pub used_index: bool,
 }
 
@@ -194,7 +191,6 @@ impl<'a> Ctx<'a> {
             params: Vec::new(),
             used_params: Vec::new(),
             let_tys,
-            index: None,
             used_index: false,
         }
     }
@@ -294,8 +290,7 @@ fn state_place(cx: &Ctx<'_>, s: ir::StateId) -> TokenStream {
 }
 
 fn storage_place(cx: &Ctx<'_>, r: ir::RegId) -> TokenStream {
-    let n = field_ident(&cx.dev.register(r).name);
-    quote!(self.storage.#n)
+    super::arrays::storage_of(cx.dev.register(r))
 }
 
 fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
@@ -425,13 +420,10 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             cx.used_ctx = true;
             Rendered::atom(quote!(ctx.access_mask()), Ty::U64)
         }
-        Expr::Index => match cx.index {
-            Some(i) => Rendered::konst(i),
-            None => {
-                cx.used_index = true;
-                Rendered::atom(quote!(index), Ty::U64)
-            }
-        },
+        Expr::Index => {
+            cx.used_index = true;
+            Rendered::atom(quote!(index), Ty::U64)
+        }
         Expr::Byte => {
             cx.used_byte = true;
             Rendered::atom(quote!(u64::from(byte)), Ty::U64)

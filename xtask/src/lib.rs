@@ -25,6 +25,7 @@
 //! from tests.
 
 pub mod apt;
+pub mod array_scale;
 pub mod bench;
 pub mod browser;
 pub mod cache;

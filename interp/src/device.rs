@@ -331,9 +331,21 @@ impl std::fmt::Debug for StorageView<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let dev = &self.0.spec.device;
         let mut s = f.debug_struct("Storage");
-        for (r, v) in dev.registers.iter().zip(&self.0.data.storage) {
-            if r.has_storage() {
-                s.field(&r.name.to_ascii_lowercase(), v);
+        let storage = &self.0.data.storage;
+        for (i, r) in dev.registers.iter().enumerate() {
+            if !r.has_storage() || r.is_array_tail() {
+                continue;
+            }
+            let name = r.item_name().to_ascii_lowercase();
+            match r.array_head() {
+                // An array is one `[uW; N]` field, as in the generated model.
+                Some(a) => {
+                    let end = (i + a.count as usize).min(storage.len());
+                    s.field(&name, &&storage[i..end]);
+                }
+                None => {
+                    s.field(&name, &storage[i]);
+                }
             }
         }
         s.finish()

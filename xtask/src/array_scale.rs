@@ -45,8 +45,8 @@ pub fn spec(count: u64) -> String {
     format!(
         "device arr{count} {{\n    id 0x1b36:0x0001;\n    state last: u32 = 0;\n    \
          bar 0 mem32 size 64K {{\n        access 1 2 4 8;\n        \
-         register DATA[{count}] @ 0x0 : {ty} rw {{ on write {{ last = index; }} }}\n    }}\n    \
-         scenario last \"the last element\" {{\n        write DATA_{last} = 1;\n        \
+         register DATA[{count}] @ 0x0 : {ty} rw {{ on write {{ last = last + index; }} }}\n    }}\n    \
+         scenario last_element \"the last element\" {{\n        write DATA_{last} = 1;\n        \
          expect DATA_{last} == 1;\n    }}\n}}\n",
         last = count - 1
     )

@@ -4,7 +4,8 @@
 //! behaviour keeps `index` ([`ir::Expr::Index`]), and each element records
 //! where it sits ([`ir::ArrayElem`]): backends emit one item per array.
 //!
-//! Emits E0104 (an array of 0 or more than [`MAX_ARRAY`] registers).
+//! Emits E0104 (an array of 0 or more than [`MAX_ARRAY`] registers, or an
+//! array in configuration space).
 
 use crate::ast::{self, DeviceItem};
 use crate::diag::{self, Diagnostic};
@@ -24,6 +25,26 @@ pub(super) fn expand_arrays(
     let mut d = d.clone();
     let mut elements = HashMap::new();
     for item in &mut d.items {
+        if let DeviceItem::Config(c) = item {
+            // Configuration space is at most 192 bytes of registers, and its
+            // backends list registers one by one: arrays are for BARs.
+            let regs = c
+                .registers
+                .iter()
+                .chain(c.capabilities.iter().flat_map(|cap| &cap.registers));
+            for count in regs.filter_map(|r| r.count) {
+                diags.push(
+                    Diagnostic::error(
+                        diag::OUT_OF_RANGE,
+                        count.span,
+                        "a register array in configuration space",
+                    )
+                    .label("arrays are for BAR registers")
+                    .hint("declare the registers one by one: `register X_0 @ 0x40 : u8; register X_1 @ 0x41 : u8;`"),
+                );
+            }
+            continue;
+        }
         let DeviceItem::Bar(bar) = item else { continue };
         let mut out = Vec::with_capacity(bar.registers.len());
         for r in bar.registers.drain(..) {

@@ -19,11 +19,13 @@
 //! `unsafe` and no operation that can panic: arithmetic wraps, and
 //! division, shifts and buffer indexing go through `pcidev_runtime::ops`.
 
+mod consts;
 mod device;
 mod dispatch;
 mod expr;
 mod info;
 mod scenarios;
+mod spacing;
 mod types;
 mod usage;
 
@@ -31,6 +33,7 @@ use crate::OutputFile;
 use pcidevc_dsl::ir::{self, Device, Register};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
+pub use spacing::unparse;
 use std::path::PathBuf;
 
 /// The generated model module for `dev`, as a formatted Rust file.
@@ -50,7 +53,7 @@ pub fn render_source(dev: &Device) -> String {
         // loudly in the output rather than panic in a user's build.
         Err(e) => return format!("compile_error!(\"pcidevc generated invalid Rust: {e}\");\n"),
     };
-    prettyplease::unparse(&file)
+    unparse(&file)
 }
 
 /// The model module's items as tokens (what the `#[pci_device]` macro emits
@@ -71,6 +74,12 @@ pub(crate) fn lit_hex(v: u64) -> TokenStream {
         format!("{v:#x}")
     };
     let lit = syn::LitInt::new(&text, Span::call_site());
+    quote!(#lit)
+}
+
+/// An unsuffixed decimal integer literal (indices, counts).
+pub(crate) fn lit_dec(v: u64) -> TokenStream {
+    let lit = proc_macro2::Literal::u64_unsuffixed(v);
     quote!(#lit)
 }
 
@@ -115,6 +124,7 @@ impl<'a> Model<'a> {
             crate::summary::file_name(&dev.source_name)
         );
         let info = self.info();
+        let map = self.register_map();
         let hooks = self.hooks();
         let state = self.state_struct();
         let storage = self.storage_struct();
@@ -173,6 +183,7 @@ impl<'a> Model<'a> {
             use pcidev_runtime::{#(#imports),*};
 
             #info
+            #map
             #hooks
             #state
             #storage

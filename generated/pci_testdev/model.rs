@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pci_testdev",
@@ -124,12 +126,229 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 4 KiB), and their fields.
+pub mod bar0 {
+    /// `TEST`: 1 byte.
+    pub const TEST: u64 = 0;
+
+    /// `WIDTH`: 1 byte.
+    pub const WIDTH: u64 = 1;
+
+    /// `OFFSET`: 4 bytes.
+    pub const OFFSET: u64 = 4;
+
+    /// `DATA`: 1 byte.
+    pub const DATA: u64 = 8;
+
+    /// `COUNT`: 4 bytes.
+    pub const COUNT: u64 = 0xc;
+
+    /// `NAME_0`: 1 byte.
+    pub const NAME_0: u64 = 0x10;
+
+    /// `NAME_1`: 1 byte.
+    pub const NAME_1: u64 = 0x11;
+
+    /// `NAME_2`: 1 byte.
+    pub const NAME_2: u64 = 0x12;
+
+    /// `NAME_3`: 1 byte.
+    pub const NAME_3: u64 = 0x13;
+
+    /// `NAME_4`: 1 byte.
+    pub const NAME_4: u64 = 0x14;
+
+    /// `NAME_5`: 1 byte.
+    pub const NAME_5: u64 = 0x15;
+
+    /// `NAME_6`: 1 byte.
+    pub const NAME_6: u64 = 0x16;
+
+    /// `NAME_7`: 1 byte.
+    pub const NAME_7: u64 = 0x17;
+
+    /// `NAME_8`: 1 byte.
+    pub const NAME_8: u64 = 0x18;
+
+    /// `NAME_9`: 1 byte.
+    pub const NAME_9: u64 = 0x19;
+
+    /// `NAME_10`: 1 byte.
+    pub const NAME_10: u64 = 0x1a;
+
+    /// `NAME_11`: 1 byte.
+    pub const NAME_11: u64 = 0x1b;
+
+    /// `NAME_12`: 1 byte.
+    pub const NAME_12: u64 = 0x1c;
+
+    /// `NAME_13`: 1 byte.
+    pub const NAME_13: u64 = 0x1d;
+
+    /// `NAME_14`: 1 byte.
+    pub const NAME_14: u64 = 0x1e;
+
+    /// `NAME_15`: 1 byte.
+    pub const NAME_15: u64 = 0x1f;
+
+    /// `NAME_16`: 1 byte.
+    pub const NAME_16: u64 = 0x20;
+
+    /// `NAME_17`: 1 byte.
+    pub const NAME_17: u64 = 0x21;
+
+    /// `NAME_18`: 1 byte.
+    pub const NAME_18: u64 = 0x22;
+
+    /// `NAME_19`: 1 byte.
+    pub const NAME_19: u64 = 0x23;
+
+    /// `NAME_20`: 1 byte.
+    pub const NAME_20: u64 = 0x24;
+
+    /// `NAME_21`: 1 byte.
+    pub const NAME_21: u64 = 0x25;
+
+    /// `NAME_22`: 1 byte.
+    pub const NAME_22: u64 = 0x26;
+
+    /// `NAME_23`: 1 byte.
+    pub const NAME_23: u64 = 0x27;
+
+    /// `NAME_24`: 1 byte.
+    pub const NAME_24: u64 = 0x28;
+
+    /// `PORTIO_NO_EVENTFD`: 1 byte.
+    pub const PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `PORTIO_WILDCARD`: 1 byte.
+    pub const PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `PORTIO_DATAMATCH`: 1 byte.
+    pub const PORTIO_DATAMATCH: u64 = 0x85;
+
+    /// `MMIO_NO_EVENTFD`: 1 byte.
+    pub const MMIO_NO_EVENTFD: u64 = 0x800;
+
+    /// `MMIO_WILDCARD`: 1 byte.
+    pub const MMIO_WILDCARD: u64 = 0x801;
+
+    /// `MMIO_DATAMATCH`: 1 byte.
+    pub const MMIO_DATAMATCH: u64 = 0x802;
+}
+
+/// Register offsets in BAR 1 (I/O, 256 bytes), and their fields.
+pub mod bar1 {
+    /// `IO_TEST`: 1 byte.
+    pub const IO_TEST: u64 = 0;
+
+    /// `IO_WIDTH`: 1 byte.
+    pub const IO_WIDTH: u64 = 1;
+
+    /// `IO_OFFSET`: 4 bytes.
+    pub const IO_OFFSET: u64 = 4;
+
+    /// `IO_DATA`: 1 byte.
+    pub const IO_DATA: u64 = 8;
+
+    /// `IO_COUNT`: 4 bytes.
+    pub const IO_COUNT: u64 = 0xc;
+
+    /// `IO_NAME_0`: 1 byte.
+    pub const IO_NAME_0: u64 = 0x10;
+
+    /// `IO_NAME_1`: 1 byte.
+    pub const IO_NAME_1: u64 = 0x11;
+
+    /// `IO_NAME_2`: 1 byte.
+    pub const IO_NAME_2: u64 = 0x12;
+
+    /// `IO_NAME_3`: 1 byte.
+    pub const IO_NAME_3: u64 = 0x13;
+
+    /// `IO_NAME_4`: 1 byte.
+    pub const IO_NAME_4: u64 = 0x14;
+
+    /// `IO_NAME_5`: 1 byte.
+    pub const IO_NAME_5: u64 = 0x15;
+
+    /// `IO_NAME_6`: 1 byte.
+    pub const IO_NAME_6: u64 = 0x16;
+
+    /// `IO_NAME_7`: 1 byte.
+    pub const IO_NAME_7: u64 = 0x17;
+
+    /// `IO_NAME_8`: 1 byte.
+    pub const IO_NAME_8: u64 = 0x18;
+
+    /// `IO_NAME_9`: 1 byte.
+    pub const IO_NAME_9: u64 = 0x19;
+
+    /// `IO_NAME_10`: 1 byte.
+    pub const IO_NAME_10: u64 = 0x1a;
+
+    /// `IO_NAME_11`: 1 byte.
+    pub const IO_NAME_11: u64 = 0x1b;
+
+    /// `IO_NAME_12`: 1 byte.
+    pub const IO_NAME_12: u64 = 0x1c;
+
+    /// `IO_NAME_13`: 1 byte.
+    pub const IO_NAME_13: u64 = 0x1d;
+
+    /// `IO_NAME_14`: 1 byte.
+    pub const IO_NAME_14: u64 = 0x1e;
+
+    /// `IO_NAME_15`: 1 byte.
+    pub const IO_NAME_15: u64 = 0x1f;
+
+    /// `IO_NAME_16`: 1 byte.
+    pub const IO_NAME_16: u64 = 0x20;
+
+    /// `IO_NAME_17`: 1 byte.
+    pub const IO_NAME_17: u64 = 0x21;
+
+    /// `IO_NAME_18`: 1 byte.
+    pub const IO_NAME_18: u64 = 0x22;
+
+    /// `IO_NAME_19`: 1 byte.
+    pub const IO_NAME_19: u64 = 0x23;
+
+    /// `IO_NAME_20`: 1 byte.
+    pub const IO_NAME_20: u64 = 0x24;
+
+    /// `IO_NAME_21`: 1 byte.
+    pub const IO_NAME_21: u64 = 0x25;
+
+    /// `IO_NAME_22`: 1 byte.
+    pub const IO_NAME_22: u64 = 0x26;
+
+    /// `IO_NAME_23`: 1 byte.
+    pub const IO_NAME_23: u64 = 0x27;
+
+    /// `IO_NAME_24`: 1 byte.
+    pub const IO_NAME_24: u64 = 0x28;
+
+    /// `IO_PORTIO_NO_EVENTFD`: 1 byte.
+    pub const IO_PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `IO_PORTIO_WILDCARD`: 1 byte.
+    pub const IO_PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `IO_PORTIO_DATAMATCH`: 1 byte.
+    pub const IO_PORTIO_DATAMATCH: u64 = 0x85;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -137,6 +356,7 @@ pub struct State {
     pub count: u32,
     pub names: Box<[u8]>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -150,15 +370,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// `pci_testdev`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -166,6 +389,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -175,10 +399,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `TEST` (BAR 0 + 0x0, 1 bytes).
     fn read_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `TEST` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -188,10 +414,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `WIDTH` (BAR 0 + 0x1, 1 bytes).
     fn read_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `OFFSET` (BAR 0 + 0x4, 4 bytes).
     fn read_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -202,6 +430,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `DATA` (BAR 0 + 0x8, 1 bytes).
     fn read_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -212,10 +441,12 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `COUNT` (BAR 0 + 0xc, 4 bytes).
     fn read_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
+
     /// Guest read of `NAME_0` (BAR 0 + 0x10, 1 bytes).
     fn read_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -227,6 +458,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_1` (BAR 0 + 0x11, 1 bytes).
     fn read_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -238,6 +470,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_2` (BAR 0 + 0x12, 1 bytes).
     fn read_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -249,6 +482,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_3` (BAR 0 + 0x13, 1 bytes).
     fn read_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -260,6 +494,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_4` (BAR 0 + 0x14, 1 bytes).
     fn read_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -271,6 +506,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_5` (BAR 0 + 0x15, 1 bytes).
     fn read_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -282,6 +518,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_6` (BAR 0 + 0x16, 1 bytes).
     fn read_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -293,6 +530,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_7` (BAR 0 + 0x17, 1 bytes).
     fn read_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -304,6 +542,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_8` (BAR 0 + 0x18, 1 bytes).
     fn read_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -315,6 +554,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_9` (BAR 0 + 0x19, 1 bytes).
     fn read_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -326,6 +566,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_10` (BAR 0 + 0x1a, 1 bytes).
     fn read_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -337,6 +578,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_11` (BAR 0 + 0x1b, 1 bytes).
     fn read_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -348,6 +590,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_12` (BAR 0 + 0x1c, 1 bytes).
     fn read_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -359,6 +602,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_13` (BAR 0 + 0x1d, 1 bytes).
     fn read_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -370,6 +614,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_14` (BAR 0 + 0x1e, 1 bytes).
     fn read_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -381,6 +626,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_15` (BAR 0 + 0x1f, 1 bytes).
     fn read_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -392,6 +638,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_16` (BAR 0 + 0x20, 1 bytes).
     fn read_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -403,6 +650,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_17` (BAR 0 + 0x21, 1 bytes).
     fn read_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -414,6 +662,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_18` (BAR 0 + 0x22, 1 bytes).
     fn read_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -425,6 +674,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_19` (BAR 0 + 0x23, 1 bytes).
     fn read_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -436,6 +686,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_20` (BAR 0 + 0x24, 1 bytes).
     fn read_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -447,6 +698,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_21` (BAR 0 + 0x25, 1 bytes).
     fn read_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -458,6 +710,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_22` (BAR 0 + 0x26, 1 bytes).
     fn read_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -469,6 +722,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_23` (BAR 0 + 0x27, 1 bytes).
     fn read_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -480,6 +734,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `NAME_24` (BAR 0 + 0x28, 1 bytes).
     fn read_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -491,22 +746,26 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest write of `PORTIO_NO_EVENTFD` (BAR 0 + 0x83); `mask` covers the bytes written.
     fn write_portio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 3 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest write of `MMIO_NO_EVENTFD` (BAR 0 + 0x800); `mask` covers the bytes written.
     fn write_mmio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 0 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest read of `IO_TEST` (BAR 1 + 0x0, 1 bytes).
     fn read_io_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `IO_TEST` (BAR 1 + 0x0); `mask` covers the bytes written.
     fn write_io_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -516,10 +775,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `IO_WIDTH` (BAR 1 + 0x1, 1 bytes).
     fn read_io_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `IO_OFFSET` (BAR 1 + 0x4, 4 bytes).
     fn read_io_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -530,6 +791,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_DATA` (BAR 1 + 0x8, 1 bytes).
     fn read_io_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -540,10 +802,12 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_COUNT` (BAR 1 + 0xc, 4 bytes).
     fn read_io_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
+
     /// Guest read of `IO_NAME_0` (BAR 1 + 0x10, 1 bytes).
     fn read_io_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -555,6 +819,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_1` (BAR 1 + 0x11, 1 bytes).
     fn read_io_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -566,6 +831,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_2` (BAR 1 + 0x12, 1 bytes).
     fn read_io_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -577,6 +843,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_3` (BAR 1 + 0x13, 1 bytes).
     fn read_io_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -588,6 +855,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_4` (BAR 1 + 0x14, 1 bytes).
     fn read_io_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -599,6 +867,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_5` (BAR 1 + 0x15, 1 bytes).
     fn read_io_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -610,6 +879,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_6` (BAR 1 + 0x16, 1 bytes).
     fn read_io_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -621,6 +891,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_7` (BAR 1 + 0x17, 1 bytes).
     fn read_io_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -632,6 +903,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_8` (BAR 1 + 0x18, 1 bytes).
     fn read_io_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -643,6 +915,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_9` (BAR 1 + 0x19, 1 bytes).
     fn read_io_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -654,6 +927,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_10` (BAR 1 + 0x1a, 1 bytes).
     fn read_io_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -665,6 +939,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_11` (BAR 1 + 0x1b, 1 bytes).
     fn read_io_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -676,6 +951,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_12` (BAR 1 + 0x1c, 1 bytes).
     fn read_io_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -687,6 +963,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_13` (BAR 1 + 0x1d, 1 bytes).
     fn read_io_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -698,6 +975,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_14` (BAR 1 + 0x1e, 1 bytes).
     fn read_io_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -709,6 +987,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_15` (BAR 1 + 0x1f, 1 bytes).
     fn read_io_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -720,6 +999,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_16` (BAR 1 + 0x20, 1 bytes).
     fn read_io_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -731,6 +1011,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_17` (BAR 1 + 0x21, 1 bytes).
     fn read_io_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -742,6 +1023,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_18` (BAR 1 + 0x22, 1 bytes).
     fn read_io_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -753,6 +1035,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_19` (BAR 1 + 0x23, 1 bytes).
     fn read_io_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -764,6 +1047,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_20` (BAR 1 + 0x24, 1 bytes).
     fn read_io_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -775,6 +1059,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_21` (BAR 1 + 0x25, 1 bytes).
     fn read_io_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -786,6 +1071,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_22` (BAR 1 + 0x26, 1 bytes).
     fn read_io_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -797,6 +1083,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_23` (BAR 1 + 0x27, 1 bytes).
     fn read_io_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -808,6 +1095,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_NAME_24` (BAR 1 + 0x28, 1 bytes).
     fn read_io_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -819,6 +1107,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest write of `IO_PORTIO_NO_EVENTFD` (BAR 1 + 0x83); `mask` covers the bytes written.
     fn write_io_portio_no_eventfd(
         &mut self,
@@ -830,15 +1119,249 @@ impl<H: Hooks> Device<H> {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::TEST if len == 1 => self.read_test(ctx),
+            bar0::WIDTH if len == 1 => self.read_width(ctx),
+            bar0::OFFSET if len == 4 => self.read_offset(ctx),
+            bar0::DATA if len == 1 => self.read_data(ctx),
+            bar0::COUNT if len == 4 => self.read_count(ctx),
+            bar0::NAME_0 if len == 1 => self.read_name_0(ctx),
+            bar0::NAME_1 if len == 1 => self.read_name_1(ctx),
+            bar0::NAME_2 if len == 1 => self.read_name_2(ctx),
+            bar0::NAME_3 if len == 1 => self.read_name_3(ctx),
+            bar0::NAME_4 if len == 1 => self.read_name_4(ctx),
+            bar0::NAME_5 if len == 1 => self.read_name_5(ctx),
+            bar0::NAME_6 if len == 1 => self.read_name_6(ctx),
+            bar0::NAME_7 if len == 1 => self.read_name_7(ctx),
+            bar0::NAME_8 if len == 1 => self.read_name_8(ctx),
+            bar0::NAME_9 if len == 1 => self.read_name_9(ctx),
+            bar0::NAME_10 if len == 1 => self.read_name_10(ctx),
+            bar0::NAME_11 if len == 1 => self.read_name_11(ctx),
+            bar0::NAME_12 if len == 1 => self.read_name_12(ctx),
+            bar0::NAME_13 if len == 1 => self.read_name_13(ctx),
+            bar0::NAME_14 if len == 1 => self.read_name_14(ctx),
+            bar0::NAME_15 if len == 1 => self.read_name_15(ctx),
+            bar0::NAME_16 if len == 1 => self.read_name_16(ctx),
+            bar0::NAME_17 if len == 1 => self.read_name_17(ctx),
+            bar0::NAME_18 if len == 1 => self.read_name_18(ctx),
+            bar0::NAME_19 if len == 1 => self.read_name_19(ctx),
+            bar0::NAME_20 if len == 1 => self.read_name_20(ctx),
+            bar0::NAME_21 if len == 1 => self.read_name_21(ctx),
+            bar0::NAME_22 if len == 1 => self.read_name_22(ctx),
+            bar0::NAME_23 if len == 1 => self.read_name_23(ctx),
+            bar0::NAME_24 if len == 1 => self.read_name_24(ctx),
+            bar0::PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar0::PORTIO_WILDCARD if len == 1 => 0,
+            bar0::PORTIO_DATAMATCH if len == 1 => 0,
+            bar0::MMIO_NO_EVENTFD if len == 1 => 0,
+            bar0::MMIO_WILDCARD if len == 1 => 0,
+            bar0::MMIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::TEST if len == 1 => self.write_test(ctx, value, 0xff),
+            bar0::WIDTH if len == 1 => {}
+            bar0::OFFSET if len == 4 => {}
+            bar0::DATA if len == 1 => {}
+            bar0::COUNT if len == 4 => {}
+            bar0::NAME_0 if len == 1 => {}
+            bar0::NAME_1 if len == 1 => {}
+            bar0::NAME_2 if len == 1 => {}
+            bar0::NAME_3 if len == 1 => {}
+            bar0::NAME_4 if len == 1 => {}
+            bar0::NAME_5 if len == 1 => {}
+            bar0::NAME_6 if len == 1 => {}
+            bar0::NAME_7 if len == 1 => {}
+            bar0::NAME_8 if len == 1 => {}
+            bar0::NAME_9 if len == 1 => {}
+            bar0::NAME_10 if len == 1 => {}
+            bar0::NAME_11 if len == 1 => {}
+            bar0::NAME_12 if len == 1 => {}
+            bar0::NAME_13 if len == 1 => {}
+            bar0::NAME_14 if len == 1 => {}
+            bar0::NAME_15 if len == 1 => {}
+            bar0::NAME_16 if len == 1 => {}
+            bar0::NAME_17 if len == 1 => {}
+            bar0::NAME_18 if len == 1 => {}
+            bar0::NAME_19 if len == 1 => {}
+            bar0::NAME_20 if len == 1 => {}
+            bar0::NAME_21 if len == 1 => {}
+            bar0::NAME_22 if len == 1 => {}
+            bar0::NAME_23 if len == 1 => {}
+            bar0::NAME_24 if len == 1 => {}
+            bar0::PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::PORTIO_WILDCARD if len == 1 => {}
+            bar0::PORTIO_DATAMATCH if len == 1 => {}
+            bar0::MMIO_NO_EVENTFD if len == 1 => {
+                self.write_mmio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::MMIO_WILDCARD if len == 1 => {}
+            bar0::MMIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar1_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar1::IO_TEST if len == 1 => self.read_io_test(ctx),
+            bar1::IO_WIDTH if len == 1 => self.read_io_width(ctx),
+            bar1::IO_OFFSET if len == 4 => self.read_io_offset(ctx),
+            bar1::IO_DATA if len == 1 => self.read_io_data(ctx),
+            bar1::IO_COUNT if len == 4 => self.read_io_count(ctx),
+            bar1::IO_NAME_0 if len == 1 => self.read_io_name_0(ctx),
+            bar1::IO_NAME_1 if len == 1 => self.read_io_name_1(ctx),
+            bar1::IO_NAME_2 if len == 1 => self.read_io_name_2(ctx),
+            bar1::IO_NAME_3 if len == 1 => self.read_io_name_3(ctx),
+            bar1::IO_NAME_4 if len == 1 => self.read_io_name_4(ctx),
+            bar1::IO_NAME_5 if len == 1 => self.read_io_name_5(ctx),
+            bar1::IO_NAME_6 if len == 1 => self.read_io_name_6(ctx),
+            bar1::IO_NAME_7 if len == 1 => self.read_io_name_7(ctx),
+            bar1::IO_NAME_8 if len == 1 => self.read_io_name_8(ctx),
+            bar1::IO_NAME_9 if len == 1 => self.read_io_name_9(ctx),
+            bar1::IO_NAME_10 if len == 1 => self.read_io_name_10(ctx),
+            bar1::IO_NAME_11 if len == 1 => self.read_io_name_11(ctx),
+            bar1::IO_NAME_12 if len == 1 => self.read_io_name_12(ctx),
+            bar1::IO_NAME_13 if len == 1 => self.read_io_name_13(ctx),
+            bar1::IO_NAME_14 if len == 1 => self.read_io_name_14(ctx),
+            bar1::IO_NAME_15 if len == 1 => self.read_io_name_15(ctx),
+            bar1::IO_NAME_16 if len == 1 => self.read_io_name_16(ctx),
+            bar1::IO_NAME_17 if len == 1 => self.read_io_name_17(ctx),
+            bar1::IO_NAME_18 if len == 1 => self.read_io_name_18(ctx),
+            bar1::IO_NAME_19 if len == 1 => self.read_io_name_19(ctx),
+            bar1::IO_NAME_20 if len == 1 => self.read_io_name_20(ctx),
+            bar1::IO_NAME_21 if len == 1 => self.read_io_name_21(ctx),
+            bar1::IO_NAME_22 if len == 1 => self.read_io_name_22(ctx),
+            bar1::IO_NAME_23 if len == 1 => self.read_io_name_23(ctx),
+            bar1::IO_NAME_24 if len == 1 => self.read_io_name_24(ctx),
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar1::IO_PORTIO_WILDCARD if len == 1 => 0,
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar1_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar1::IO_TEST if len == 1 => self.write_io_test(ctx, value, 0xff),
+            bar1::IO_WIDTH if len == 1 => {}
+            bar1::IO_OFFSET if len == 4 => {}
+            bar1::IO_DATA if len == 1 => {}
+            bar1::IO_COUNT if len == 4 => {}
+            bar1::IO_NAME_0 if len == 1 => {}
+            bar1::IO_NAME_1 if len == 1 => {}
+            bar1::IO_NAME_2 if len == 1 => {}
+            bar1::IO_NAME_3 if len == 1 => {}
+            bar1::IO_NAME_4 if len == 1 => {}
+            bar1::IO_NAME_5 if len == 1 => {}
+            bar1::IO_NAME_6 if len == 1 => {}
+            bar1::IO_NAME_7 if len == 1 => {}
+            bar1::IO_NAME_8 if len == 1 => {}
+            bar1::IO_NAME_9 if len == 1 => {}
+            bar1::IO_NAME_10 if len == 1 => {}
+            bar1::IO_NAME_11 if len == 1 => {}
+            bar1::IO_NAME_12 if len == 1 => {}
+            bar1::IO_NAME_13 if len == 1 => {}
+            bar1::IO_NAME_14 if len == 1 => {}
+            bar1::IO_NAME_15 if len == 1 => {}
+            bar1::IO_NAME_16 if len == 1 => {}
+            bar1::IO_NAME_17 if len == 1 => {}
+            bar1::IO_NAME_18 if len == 1 => {}
+            bar1::IO_NAME_19 if len == 1 => {}
+            bar1::IO_NAME_20 if len == 1 => {}
+            bar1::IO_NAME_21 if len == 1 => {}
+            bar1::IO_NAME_22 if len == 1 => {}
+            bar1::IO_NAME_23 if len == 1 => {}
+            bar1::IO_NAME_24 if len == 1 => {}
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_io_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar1::IO_PORTIO_WILDCARD if len == 1 => {}
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            1 => self.bar1_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            1 => self.bar1_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_test(ctx),
@@ -851,26 +1374,26 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 7) => self.read_name_2(ctx),
             (0, 8) => self.read_name_3(ctx),
             (0, 9) => self.read_name_4(ctx),
-            (0, 0xa) => self.read_name_5(ctx),
-            (0, 0xb) => self.read_name_6(ctx),
-            (0, 0xc) => self.read_name_7(ctx),
-            (0, 0xd) => self.read_name_8(ctx),
-            (0, 0xe) => self.read_name_9(ctx),
-            (0, 0xf) => self.read_name_10(ctx),
-            (0, 0x10) => self.read_name_11(ctx),
-            (0, 0x11) => self.read_name_12(ctx),
-            (0, 0x12) => self.read_name_13(ctx),
-            (0, 0x13) => self.read_name_14(ctx),
-            (0, 0x14) => self.read_name_15(ctx),
-            (0, 0x15) => self.read_name_16(ctx),
-            (0, 0x16) => self.read_name_17(ctx),
-            (0, 0x17) => self.read_name_18(ctx),
-            (0, 0x18) => self.read_name_19(ctx),
-            (0, 0x19) => self.read_name_20(ctx),
-            (0, 0x1a) => self.read_name_21(ctx),
-            (0, 0x1b) => self.read_name_22(ctx),
-            (0, 0x1c) => self.read_name_23(ctx),
-            (0, 0x1d) => self.read_name_24(ctx),
+            (0, 10) => self.read_name_5(ctx),
+            (0, 11) => self.read_name_6(ctx),
+            (0, 12) => self.read_name_7(ctx),
+            (0, 13) => self.read_name_8(ctx),
+            (0, 14) => self.read_name_9(ctx),
+            (0, 15) => self.read_name_10(ctx),
+            (0, 16) => self.read_name_11(ctx),
+            (0, 17) => self.read_name_12(ctx),
+            (0, 18) => self.read_name_13(ctx),
+            (0, 19) => self.read_name_14(ctx),
+            (0, 20) => self.read_name_15(ctx),
+            (0, 21) => self.read_name_16(ctx),
+            (0, 22) => self.read_name_17(ctx),
+            (0, 23) => self.read_name_18(ctx),
+            (0, 24) => self.read_name_19(ctx),
+            (0, 25) => self.read_name_20(ctx),
+            (0, 26) => self.read_name_21(ctx),
+            (0, 27) => self.read_name_22(ctx),
+            (0, 28) => self.read_name_23(ctx),
+            (0, 29) => self.read_name_24(ctx),
             (1, 0) => self.read_io_test(ctx),
             (1, 1) => self.read_io_width(ctx),
             (1, 2) => self.read_io_offset(ctx),
@@ -881,29 +1404,30 @@ impl<H: Hooks> Registers for Device<H> {
             (1, 7) => self.read_io_name_2(ctx),
             (1, 8) => self.read_io_name_3(ctx),
             (1, 9) => self.read_io_name_4(ctx),
-            (1, 0xa) => self.read_io_name_5(ctx),
-            (1, 0xb) => self.read_io_name_6(ctx),
-            (1, 0xc) => self.read_io_name_7(ctx),
-            (1, 0xd) => self.read_io_name_8(ctx),
-            (1, 0xe) => self.read_io_name_9(ctx),
-            (1, 0xf) => self.read_io_name_10(ctx),
-            (1, 0x10) => self.read_io_name_11(ctx),
-            (1, 0x11) => self.read_io_name_12(ctx),
-            (1, 0x12) => self.read_io_name_13(ctx),
-            (1, 0x13) => self.read_io_name_14(ctx),
-            (1, 0x14) => self.read_io_name_15(ctx),
-            (1, 0x15) => self.read_io_name_16(ctx),
-            (1, 0x16) => self.read_io_name_17(ctx),
-            (1, 0x17) => self.read_io_name_18(ctx),
-            (1, 0x18) => self.read_io_name_19(ctx),
-            (1, 0x19) => self.read_io_name_20(ctx),
-            (1, 0x1a) => self.read_io_name_21(ctx),
-            (1, 0x1b) => self.read_io_name_22(ctx),
-            (1, 0x1c) => self.read_io_name_23(ctx),
-            (1, 0x1d) => self.read_io_name_24(ctx),
+            (1, 10) => self.read_io_name_5(ctx),
+            (1, 11) => self.read_io_name_6(ctx),
+            (1, 12) => self.read_io_name_7(ctx),
+            (1, 13) => self.read_io_name_8(ctx),
+            (1, 14) => self.read_io_name_9(ctx),
+            (1, 15) => self.read_io_name_10(ctx),
+            (1, 16) => self.read_io_name_11(ctx),
+            (1, 17) => self.read_io_name_12(ctx),
+            (1, 18) => self.read_io_name_13(ctx),
+            (1, 19) => self.read_io_name_14(ctx),
+            (1, 20) => self.read_io_name_15(ctx),
+            (1, 21) => self.read_io_name_16(ctx),
+            (1, 22) => self.read_io_name_17(ctx),
+            (1, 23) => self.read_io_name_18(ctx),
+            (1, 24) => self.read_io_name_19(ctx),
+            (1, 25) => self.read_io_name_20(ctx),
+            (1, 26) => self.read_io_name_21(ctx),
+            (1, 27) => self.read_io_name_22(ctx),
+            (1, 28) => self.read_io_name_23(ctx),
+            (1, 29) => self.read_io_name_24(ctx),
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -915,20 +1439,23 @@ impl<H: Hooks> Registers for Device<H> {
         let mask = pcidev_runtime::ops::lanes_mask(lanes);
         match (bar, reg) {
             (0, 0) => self.write_test(ctx, value, mask),
-            (0, 0x1e) => self.write_portio_no_eventfd(ctx, value, mask),
-            (0, 0x21) => self.write_mmio_no_eventfd(ctx, value, mask),
+            (0, 30) => self.write_portio_no_eventfd(ctx, value, mask),
+            (0, 33) => self.write_mmio_no_eventfd(ctx, value, mask),
             (1, 0) => self.write_io_test(ctx, value, mask),
-            (1, 0x1e) => self.write_io_portio_no_eventfd(ctx, value, mask),
+            (1, 30) => self.write_io_portio_no_eventfd(ctx, value, mask),
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -938,6 +1465,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -945,10 +1473,13 @@ pub mod scenarios {
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `mmio_no_eventfd`: test 0, as rust_driver_pci runs it.
     pub static MMIO_NO_EVENTFD: Scenario = Scenario {
         name: "mmio_no_eventfd",
@@ -1095,6 +1626,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
     pub static PORTIO: Scenario = Scenario {
         name: "portio",
@@ -1216,8 +1748,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&MMIO_NO_EVENTFD, &PORTIO];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -1228,11 +1762,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_mmio_no_eventfd() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1240,6 +1776,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_portio() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -50,6 +50,7 @@ impl Model<'_> {
                 }
             }
         });
+        let whole = self.whole_methods();
         let lets = used_lets(d).into_iter().map(|l| self.let_method(l));
         let fns = used_fns(d).into_iter().map(|f| self.fn_method(f));
         let timers = d.timers.iter().map(|t| self.timer_method(t));
@@ -96,6 +97,8 @@ impl Model<'_> {
                 #(#fns)*
 
                 #(#methods)*
+
+                #whole
 
                 #(#timers)*
 

@@ -1,8 +1,9 @@
 //! The `pcidev_runtime::Registers` impl: register dispatch, the interrupt
 //! level, reset, timers, streams, windows and state probes.
 
+use super::consts::offset_path;
 use super::expr::{Ctx, bool_expr};
-use super::{Model, lit_hex, lit_str};
+use super::{Model, lit_dec, lit_hex, lit_str};
 use pcidevc_dsl::ir;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -16,8 +17,8 @@ impl Model<'_> {
         for bar in &d.bars {
             for (i, r) in bar.registers.iter().enumerate() {
                 let reg = d.register(*r);
-                let b = lit_hex(bar.index.into());
-                let i = lit_hex(i as u64);
+                let b = lit_dec(bar.index.into());
+                let i = lit_dec(i as u64);
                 if Self::write_matters(reg) {
                     write_targets.push((b.clone(), i.clone(), Self::reg_ident(reg, "write")));
                 }
@@ -78,12 +79,15 @@ impl Model<'_> {
             (None, false) => (quote!(false), quote!(_ctx)),
         };
         let v2 = self.registers_v2();
+        let whole = self.whole_trait_methods();
         let reset = self.reset_body();
         quote! {
             impl<H: Hooks> Registers for Device<H> {
                 fn info(&self) -> &'static DeviceInfo {
                     &INFO
                 }
+
+                #whole
 
                 fn read_register(&mut self, #read_params) -> u64 {
                     #read_body
@@ -116,7 +120,7 @@ impl Model<'_> {
         let mut write_arms = Vec::new();
         for (i, r) in d.config_registers.iter().enumerate() {
             let reg = d.register(*r);
-            let i = lit_hex(i as u64);
+            let i = lit_dec(i as u64);
             if Self::read_matters(reg) {
                 let m = Self::reg_ident(reg, "read");
                 read_arms.push(quote!(#i => self.#m(ctx),));
@@ -192,7 +196,7 @@ impl Model<'_> {
         let mut out = TokenStream::new();
         if d.windows().next().is_some() {
             let arms = d.windows().enumerate().map(|(i, (_, w))| {
-                let i = lit_hex(i as u64);
+                let i = lit_dec(i as u64);
                 let n = format_ident!("{}", d.state(w.state).name);
                 quote!(#i => Some(&mut self.state.#n),)
             });
@@ -221,7 +225,7 @@ impl Model<'_> {
                 quote!(if timer == 0 { self.#f(ctx); })
             } else {
                 let arms = fires.iter().enumerate().map(|(i, f)| {
-                    let i = lit_hex(i as u64);
+                    let i = lit_dec(i as u64);
                     quote!(#i => self.#f(ctx),)
                 });
                 quote!(match timer { #(#arms)* _ => {} })
@@ -248,7 +252,7 @@ impl Model<'_> {
                 quote!(if stream == 0 { self.#f(ctx, byte); })
             } else {
                 let arms = inputs.iter().enumerate().map(|(i, f)| {
-                    let i = lit_hex(i as u64);
+                    let i = lit_dec(i as u64);
                     quote!(#i => self.#f(ctx, byte),)
                 });
                 quote!(match stream { #(#arms)* _ => {} })
@@ -275,7 +279,7 @@ impl Model<'_> {
                     quote!(stream != 0 || self.#f(ctx))
                 } else {
                     let arms = ready.iter().map(|(i, f)| {
-                        let i = lit_hex(*i as u64);
+                        let i = lit_dec(*i as u64);
                         quote!(#i => self.#f(ctx),)
                     });
                     quote!(match stream { #(#arms)* _ => true })
@@ -326,5 +330,211 @@ impl Model<'_> {
             });
         }
         out
+    }
+}
+
+/// Does a guest access of exactly `r`'s width at its offset pass every
+/// check of the runtime's generic path (the BAR's sizes and alignment, the
+/// register's sizes, inside the BAR) and reach `r` alone (no window, no
+/// MSI-X structure)? Then the model serves it directly
+/// (`Registers::read_whole` / `write_whole`).
+fn whole_access_ok(d: &ir::Device, bar: &ir::Bar, r: &ir::Register) -> bool {
+    let len = u64::from(r.width);
+    let end = r.offset.saturating_add(len);
+    let clear = |start: u64, size: u64| end <= start || r.offset >= start.saturating_add(size);
+    let msix_clear = d.interrupt.msix.as_ref().is_none_or(|m| {
+        (m.table_bar != bar.index || clear(m.table_offset & !7, m.table_len()))
+            && (m.pba_bar != bar.index || clear(m.pba_offset & !7, m.pba_len()))
+    });
+    bar.policy.sizes.contains(len as usize)
+        && (!bar.policy.aligned || r.offset.is_multiple_of(len))
+        && r.sizes.is_none_or(|s| s.0 == 0 || s.contains(len as usize))
+        && end <= bar.size
+        && bar.windows.iter().all(|w| clear(w.offset, w.len))
+        && msix_clear
+}
+
+impl Model<'_> {
+    /// `bar0_read` / `bar0_write` per BAR: a whole-register access decoded
+    /// by a `match` on the register offsets (`bar0::CTRL => ...`); `None`
+    /// / `false` for any other access, which the runtime splits over
+    /// `read_register` / `write_register`.
+    pub(super) fn whole_methods(&self) -> TokenStream {
+        let d = self.dev;
+        let mut out = TokenStream::new();
+        for bar in &d.bars {
+            let regs: Vec<&ir::Register> = bar
+                .registers
+                .iter()
+                .map(|r| d.register(*r))
+                .filter(|r| whole_access_ok(d, bar, r))
+                .collect();
+            if regs.is_empty() {
+                continue;
+            }
+            // One width for all: test `len` once, as a hand-written model
+            // whose registers are all bytes would.
+            let width = regs
+                .iter()
+                .all(|r| r.width == regs[0].width)
+                .then_some(regs[0].width);
+            let guard = |r: &ir::Register| match width {
+                Some(_) => quote!(),
+                None => {
+                    let w = lit_hex(r.width.into());
+                    quote!(if len == #w)
+                }
+            };
+            let len_check = |fail: TokenStream| match width {
+                Some(w) => {
+                    let w = lit_hex(w.into());
+                    quote!(if len != #w { return #fail; })
+                }
+                None => quote!(),
+            };
+            let read_name = format_ident!("bar{}_read", bar.index);
+            let write_name = format_ident!("bar{}_write", bar.index);
+            // Reads: a register whose read returns 0 and does nothing has
+            // no method; such registers share one arm.
+            let mut arms = Vec::new();
+            let mut zero = Vec::new();
+            let mut ctx_used = false;
+            for r in &regs {
+                let o = offset_path(r);
+                let g = guard(r);
+                if Self::read_matters(r) {
+                    let m = Self::reg_ident(r, "read");
+                    ctx_used = true;
+                    arms.push(quote!(#o #g => self.#m(ctx),));
+                } else if width.is_some() {
+                    zero.push(o);
+                } else {
+                    arms.push(quote!(#o #g => 0,));
+                }
+            }
+            if !zero.is_empty() {
+                arms.push(quote!(#(#zero)|* => 0,));
+            }
+            let ctx = if ctx_used { quote!(ctx) } else { quote!(_ctx) };
+            let check = len_check(quote!(None));
+            let read_doc = format!(
+                " A guest read of one whole register of BAR {}: `len` bytes at `offset`.",
+                bar.index
+            );
+            out.extend(quote! {
+                #[doc = #read_doc]
+                #[doc = " `None` for any other access (the runtime splits it over the registers)."]
+                fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
+                    #check
+                    let value = match offset {
+                        #(#arms)*
+                        _ => return None,
+                    };
+                    Some(value)
+                }
+            });
+            // Writes: registers a write does nothing to share one arm.
+            let mut arms = Vec::new();
+            let mut inert = Vec::new();
+            let mut value_used = false;
+            for r in &regs {
+                let o = offset_path(r);
+                let g = guard(r);
+                if Self::write_matters(r) {
+                    let m = Self::reg_ident(r, "write");
+                    let mask = if r.width >= 8 {
+                        quote!(u64::MAX)
+                    } else {
+                        lit_hex(ir::low_mask(r.bits()))
+                    };
+                    value_used = true;
+                    arms.push(quote!(#o #g => self.#m(ctx, value, #mask),));
+                } else if width.is_some() {
+                    inert.push(o);
+                } else {
+                    arms.push(quote!(#o #g => {}));
+                }
+            }
+            let write_doc = format!(
+                " A guest write of one whole register of BAR {}: `value` is the `len` bytes at",
+                bar.index
+            );
+            let check = len_check(quote!(false));
+            let body = if arms.is_empty() {
+                // Writes do nothing to any of them.
+                match width {
+                    Some(_) => quote!(#check matches!(offset, #(#inert)|*)),
+                    None => quote!(false),
+                }
+            } else {
+                if !inert.is_empty() {
+                    arms.push(quote!(#(#inert)|* => {}));
+                }
+                quote! {
+                    #check
+                    match offset {
+                        #(#arms)*
+                        _ => return false,
+                    }
+                    true
+                }
+            };
+            let (ctx, value) = if value_used {
+                (quote!(ctx), quote!(value))
+            } else {
+                (quote!(_ctx), quote!(_value))
+            };
+            out.extend(quote! {
+                #[doc = #write_doc]
+                #[doc = " `offset`. False for any other access (the runtime splits it over the registers)."]
+                fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> bool {
+                    #body
+                }
+            });
+        }
+        out
+    }
+
+    /// `read_whole` / `write_whole`: the BAR's `bar0_read` / `bar0_write`.
+    fn whole_trait_methods(&self) -> TokenStream {
+        let d = self.dev;
+        let bars: Vec<u8> = d
+            .bars
+            .iter()
+            .filter(|b| {
+                b.registers
+                    .iter()
+                    .any(|r| whole_access_ok(d, b, d.register(*r)))
+            })
+            .map(|b| b.index)
+            .collect();
+        if bars.is_empty() {
+            return quote!();
+        }
+        let reads = bars.iter().map(|b| {
+            let m = format_ident!("bar{}_read", b);
+            let b = lit_hex((*b).into());
+            quote!(#b => self.#m(ctx, offset, len),)
+        });
+        let writes = bars.iter().map(|b| {
+            let m = format_ident!("bar{}_write", b);
+            let b = lit_hex((*b).into());
+            quote!(#b => self.#m(ctx, offset, len, value),)
+        });
+        quote! {
+            fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+                match bar {
+                    #(#reads)*
+                    _ => None,
+                }
+            }
+
+            fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> bool {
+                match bar {
+                    #(#writes)*
+                    _ => false,
+                }
+            }
+        }
     }
 }

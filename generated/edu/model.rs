@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, MsiInfo, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "edu",
@@ -53,12 +55,70 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 1 MiB), and their fields.
+pub mod bar0 {
+    /// `ID`: 4 bytes.
+    pub const ID: u64 = 0;
+
+    /// `LIVENESS`: 4 bytes.
+    pub const LIVENESS: u64 = 4;
+
+    /// `FACT`: 4 bytes.
+    pub const FACT: u64 = 8;
+
+    /// `STATUS`: 4 bytes.
+    pub const STATUS: u64 = 0x20;
+
+    /// `IRQ_STATUS`: 4 bytes.
+    pub const IRQ_STATUS: u64 = 0x24;
+
+    /// `IRQ_RAISE`: 4 bytes.
+    pub const IRQ_RAISE: u64 = 0x60;
+
+    /// `IRQ_ACK`: 4 bytes.
+    pub const IRQ_ACK: u64 = 0x64;
+
+    /// `DMA_SRC`: 8 bytes.
+    pub const DMA_SRC: u64 = 0x80;
+
+    /// `DMA_DST`: 8 bytes.
+    pub const DMA_DST: u64 = 0x88;
+
+    /// `DMA_CNT`: 8 bytes.
+    pub const DMA_CNT: u64 = 0x90;
+
+    /// `DMA_CMD`: 8 bytes.
+    pub const DMA_CMD: u64 = 0x98;
+
+    /// Fields of `STATUS` (BAR 0 + 0x20): masks in register position,
+    /// accessors and named values.
+    pub mod status {
+        /// `computing`: bit 0, ro.
+        pub const COMPUTING: u32 = 1;
+
+        /// `computing` of a `STATUS` value.
+        pub fn computing(value: u32) -> u32 {
+            value & COMPUTING
+        }
+
+        /// `irq_on_fact`: bit 7, rw.
+        pub const IRQ_ON_FACT: u32 = 0x80;
+
+        /// `irq_on_fact` of a `STATUS` value.
+        pub fn irq_on_fact(value: u32) -> u32 {
+            (value & IRQ_ON_FACT) >> 7
+        }
+    }
+}
+
 /// Behaviour the spec leaves to Rust code: implement this for your
 /// type and build the device with `Device::new(your_hooks)`.
 pub trait Hooks: Send + 'static {
     /// The spec's `hook factorial`.
     fn factorial(&mut self, n: u32) -> u32;
 }
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -71,6 +131,7 @@ pub struct State {
     pub dma_cmd: u64,
     pub dma_buf: Box<[u8]>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -86,6 +147,7 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {
@@ -94,6 +156,7 @@ pub struct Storage {
     /// `STATUS`: BAR 0 + 0x20.
     pub status: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
@@ -103,6 +166,7 @@ impl Default for Storage {
         }
     }
 }
+
 /// `edu`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks> {
@@ -110,6 +174,7 @@ pub struct Device<H: Hooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -119,27 +184,33 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Run hook `factorial`, traced.
     fn hook_factorial(&mut self, ctx: &mut DeviceCtx, n: u32) -> u32 {
         ctx.hook("factorial");
         self.hooks.factorial(n)
     }
+
     /// Guest read of `ID` (BAR 0 + 0x0, 4 bytes).
     fn read_id(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.id)
     }
+
     /// Guest read of `LIVENESS` (BAR 0 + 0x4, 4 bytes).
     fn read_liveness(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.addr4)
     }
+
     /// Guest write of `LIVENESS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_liveness(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.addr4 = !value as u32;
     }
+
     /// Guest read of `FACT` (BAR 0 + 0x8, 4 bytes).
     fn read_fact(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.fact)
     }
+
     /// Guest write of `FACT` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_fact(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.storage.status) & 1 == 0 {
@@ -149,54 +220,67 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
     /// Guest read of `STATUS` (BAR 0 + 0x20, 4 bytes).
     fn read_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.status) & 0x81
     }
+
     /// Guest write of `STATUS` (BAR 0 + 0x20); `mask` covers the bytes written.
     fn write_status(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(&mut self.storage.status, value, mask, 0x80, 0, 0);
     }
+
     /// Guest read of `IRQ_STATUS` (BAR 0 + 0x24, 4 bytes).
     fn read_irq_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.irq_status)
     }
+
     /// Guest write of `IRQ_RAISE` (BAR 0 + 0x60); `mask` covers the bytes written.
     fn write_irq_raise(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) | value) as u32;
     }
+
     /// Guest write of `IRQ_ACK` (BAR 0 + 0x64); `mask` covers the bytes written.
     fn write_irq_ack(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) & !value) as u32;
     }
+
     /// Guest read of `DMA_SRC` (BAR 0 + 0x80, 8 bytes).
     fn read_dma_src(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_src
     }
+
     /// Guest write of `DMA_SRC` (BAR 0 + 0x80); `mask` covers the bytes written.
     fn write_dma_src(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_src = value;
     }
+
     /// Guest read of `DMA_DST` (BAR 0 + 0x88, 8 bytes).
     fn read_dma_dst(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_dst
     }
+
     /// Guest write of `DMA_DST` (BAR 0 + 0x88); `mask` covers the bytes written.
     fn write_dma_dst(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_dst = value;
     }
+
     /// Guest read of `DMA_CNT` (BAR 0 + 0x90, 8 bytes).
     fn read_dma_cnt(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_cnt
     }
+
     /// Guest write of `DMA_CNT` (BAR 0 + 0x90); `mask` covers the bytes written.
     fn write_dma_cnt(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_cnt = value;
     }
+
     /// Guest read of `DMA_CMD` (BAR 0 + 0x98, 8 bytes).
     fn read_dma_cmd(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_cmd
     }
+
     /// Guest write of `DMA_CMD` (BAR 0 + 0x98); `mask` covers the bytes written.
     fn write_dma_cmd(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value & 1 != 0 {
@@ -235,15 +319,96 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::ID if len == 4 => self.read_id(ctx),
+            bar0::LIVENESS if len == 4 => self.read_liveness(ctx),
+            bar0::FACT if len == 4 => self.read_fact(ctx),
+            bar0::STATUS if len == 4 => self.read_status(ctx),
+            bar0::IRQ_STATUS if len == 4 => self.read_irq_status(ctx),
+            bar0::IRQ_RAISE if len == 4 => 0,
+            bar0::IRQ_ACK if len == 4 => 0,
+            bar0::DMA_SRC if len == 8 => self.read_dma_src(ctx),
+            bar0::DMA_DST if len == 8 => self.read_dma_dst(ctx),
+            bar0::DMA_CNT if len == 8 => self.read_dma_cnt(ctx),
+            bar0::DMA_CMD if len == 8 => self.read_dma_cmd(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::ID if len == 4 => {}
+            bar0::LIVENESS if len == 4 => self.write_liveness(ctx, value, 0xffffffff),
+            bar0::FACT if len == 4 => self.write_fact(ctx, value, 0xffffffff),
+            bar0::STATUS if len == 4 => self.write_status(ctx, value, 0xffffffff),
+            bar0::IRQ_STATUS if len == 4 => {}
+            bar0::IRQ_RAISE if len == 4 => self.write_irq_raise(ctx, value, 0xffffffff),
+            bar0::IRQ_ACK if len == 4 => self.write_irq_ack(ctx, value, 0xffffffff),
+            bar0::DMA_SRC if len == 8 => self.write_dma_src(ctx, value, u64::MAX),
+            bar0::DMA_DST if len == 8 => self.write_dma_dst(ctx, value, u64::MAX),
+            bar0::DMA_CNT if len == 8 => self.write_dma_cnt(ctx, value, u64::MAX),
+            bar0::DMA_CMD if len == 8 => self.write_dma_cmd(ctx, value, u64::MAX),
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state, with your hooks.
 pub fn model<H: Hooks>(hooks: H) -> Model<Device<H>> {
     Model::new(Device::new(hooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_id(ctx),
@@ -254,10 +419,11 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 7) => self.read_dma_src(ctx),
             (0, 8) => self.read_dma_dst(ctx),
             (0, 9) => self.read_dma_cnt(ctx),
-            (0, 0xa) => self.read_dma_cmd(ctx),
+            (0, 10) => self.read_dma_cmd(ctx),
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -276,17 +442,20 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 7) => self.write_dma_src(ctx, value, mask),
             (0, 8) => self.write_dma_dst(ctx, value, mask),
             (0, 9) => self.write_dma_cnt(ctx, value, mask),
-            (0, 0xa) => self.write_dma_cmd(ctx, value, mask),
+            (0, 10) => self.write_dma_cmd(ctx, value, mask),
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.irq_status) != 0
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -301,6 +470,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -309,8 +479,10 @@ pub mod scenarios {
         Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine (IRQ_STATUS != 0)`, `ack IRQ_ACK = IRQ_STATUS`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
         let r0 = io.read(Loc::bar(0, 0x24, 4));
@@ -320,10 +492,12 @@ pub mod scenarios {
         io.write(Loc::bar(0, 0x64, 4), r0);
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `identity`: card id and liveness.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
@@ -365,6 +539,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `factorial_twice`: factorial, polled and with its interrupt.
     pub static FACTORIAL_TWICE: Scenario = Scenario {
         name: "factorial_twice",
@@ -445,6 +620,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `interrupts`: raise and acknowledge.
     pub static INTERRUPTS: Scenario = Scenario {
         name: "interrupts",
@@ -468,6 +644,7 @@ pub mod scenarios {
             ScenarioStep::new(133, "expect no irq;", Step::ExpectIrq(false)),
         ],
     };
+
     /// Scenario `dma_both_ways`: DMA both ways through the 4 KiB buffer.
     pub static DMA_BOTH_WAYS: Scenario = Scenario {
         name: "dma_both_ways",
@@ -560,6 +737,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &IDENTITY,
@@ -567,6 +745,7 @@ pub mod scenarios {
         &INTERRUPTS,
         &DMA_BOTH_WAYS,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,

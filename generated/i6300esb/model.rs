@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "i6300esb",
@@ -49,12 +51,40 @@ pub const INFO: DeviceInfo = DeviceInfo {
     ],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 16 bytes), and their fields.
+pub mod bar0 {
+    /// `TIMER1`: 4 bytes.
+    pub const TIMER1: u64 = 0;
+
+    /// `TIMER2`: 4 bytes.
+    pub const TIMER2: u64 = 4;
+
+    /// `GINTSR`: 4 bytes.
+    pub const GINTSR: u64 = 8;
+
+    /// `RELOAD`: 2 bytes.
+    pub const RELOAD: u64 = 0xc;
+}
+
+/// Offsets of the configuration-space registers, and their fields.
+pub mod config {
+    /// `CONFIG`: 2 bytes.
+    pub const CONFIG: u64 = 0x60;
+
+    /// `LOCK`: 1 byte.
+    pub const LOCK: u64 = 0x68;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
@@ -71,6 +101,7 @@ pub struct State {
     /// Sticky: keeps its value across a device reset.
     pub prev_reboot: bool,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -89,15 +120,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// `i6300esb`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -105,6 +139,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -114,11 +149,13 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// The spec's `fn stage_ns`.
     fn fn_stage_ns(preload: u32, mhz: bool) -> u64 {
         pcidev_runtime::ops::shl(u64::from(preload), if mhz { 5 } else { 0xf })
             .wrapping_mul(0x1e)
     }
+
     /// Guest write of `TIMER1` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_timer1(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -130,6 +167,7 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest write of `TIMER2` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_timer2(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -141,6 +179,7 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest write of `GINTSR` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_gintsr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -151,10 +190,12 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest read of `RELOAD` (BAR 0 + 0xc, 2 bytes).
     fn read_reload(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if self.state.prev_reboot { 0x1200 } else { 0 }
     }
+
     /// Guest write of `RELOAD` (BAR 0 + 0xc); `mask` covers the bytes written.
     fn write_reload(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -178,23 +219,27 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest read of `CONFIG` (config + 0x60, 2 bytes).
     fn read_config(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.reboot_enabled { 0 } else { 0x20 })
             | (if self.state.mhz { 4 } else { 0 }) | u64::from(self.state.int_type)
     }
+
     /// Guest write of `CONFIG` (config + 0x60); `mask` covers the bytes written.
     fn write_config(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.reboot_enabled = value & 0x20 == 0;
         self.state.mhz = value & 4 != 0;
         self.state.int_type = (value & 0x11) as u8;
     }
+
     /// Guest read of `LOCK` (config + 0x68, 1 bytes).
     fn read_lock(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.free_run { 4 } else { 0 })
             | (if self.state.locked { 1 } else { 0 })
             | (if self.state.enabled { 2 } else { 0 })
     }
+
     /// Guest write of `LOCK` (config + 0x68); `mask` covers the bytes written.
     fn write_lock(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if !self.state.locked {
@@ -216,6 +261,44 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::TIMER1 if len == 4 => 0,
+            bar0::TIMER2 if len == 4 => 0,
+            bar0::GINTSR if len == 4 => 0,
+            bar0::RELOAD if len == 2 => self.read_reload(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::TIMER1 if len == 4 => self.write_timer1(ctx, value, 0xffffffff),
+            bar0::TIMER2 if len == 4 => self.write_timer2(ctx, value, 0xffffffff),
+            bar0::GINTSR if len == 4 => self.write_gintsr(ctx, value, 0xffffffff),
+            bar0::RELOAD if len == 2 => self.write_reload(ctx, value, 0xffff),
+            _ => return false,
+        }
+        true
+    }
+
     /// Timer `wdt` fired.
     fn fire_wdt(&mut self, ctx: &mut DeviceCtx) {
         if u64::from(self.state.stage) == 1 {
@@ -255,20 +338,51 @@ impl<H: Hooks> Device<H> {
         }
     }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 3) => self.read_reload(ctx),
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -286,6 +400,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
         match reg {
             0 => self.read_config(ctx),
@@ -293,6 +408,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_config_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -307,9 +423,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State {
             prev_reboot: std::mem::take(&mut self.state.prev_reboot),
@@ -317,14 +435,17 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
+
     fn timers(&self) -> &'static [&'static str] {
         &["wdt"]
     }
+
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         if timer == 0 {
             self.fire_wdt(ctx);
         }
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -343,6 +464,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -351,10 +473,13 @@ pub mod scenarios {
         Cmp, Handler, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `expiry`: stage 1, stage 2, machine reset.
     pub static EXPIRY: Scenario = Scenario {
         name: "expiry",
@@ -519,6 +644,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `ping`: a pinged watchdog does not fire.
     pub static PING: Scenario = Scenario {
         name: "ping",
@@ -631,6 +757,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `locked_free_running`: nowayout, no reboot, free-running.
     pub static LOCKED_FREE_RUNNING: Scenario = Scenario {
         name: "locked_free_running",
@@ -763,6 +890,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `config_access`: ESB_CONFIG and ESB_LOCK only at their own size.
     pub static CONFIG_ACCESS: Scenario = Scenario {
         name: "config_access",
@@ -889,6 +1017,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &EXPIRY,
@@ -896,6 +1025,7 @@ pub mod scenarios {
         &LOCKED_FREE_RUNNING,
         &CONFIG_ACCESS,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -906,11 +1036,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_expiry() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -918,6 +1050,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_ping() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -925,6 +1058,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_locked_free_running() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -932,6 +1066,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_config_access() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, MsixInfo, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "ivshmem_doorbell",
@@ -66,21 +68,42 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 256 bytes), and their fields.
+pub mod bar0 {
+    /// `INTRMASK`: 4 bytes.
+    pub const INTRMASK: u64 = 0;
+
+    /// `INTRSTATUS`: 4 bytes.
+    pub const INTRSTATUS: u64 = 4;
+
+    /// `IVPOSITION`: 4 bytes.
+    pub const IVPOSITION: u64 = 8;
+
+    /// `DOORBELL`: 4 bytes.
+    pub const DOORBELL: u64 = 0xc;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {}
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
         State {}
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {
@@ -93,6 +116,7 @@ pub struct Storage {
     /// `DOORBELL`: BAR 0 + 0xc.
     pub doorbell: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
@@ -104,6 +128,7 @@ impl Default for Storage {
         }
     }
 }
+
 /// `ivshmem_doorbell`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -111,6 +136,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -120,10 +146,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `INTRMASK` (BAR 0 + 0x0, 4 bytes).
     fn read_intrmask(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.intrmask)
     }
+
     /// Guest write of `INTRMASK` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_intrmask(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(
@@ -135,20 +163,24 @@ impl<H: Hooks> Device<H> {
             0,
         );
     }
+
     /// Guest read of `INTRSTATUS` (BAR 0 + 0x4, 4 bytes).
     fn read_intrstatus(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         let value = u64::from(self.storage.intrstatus);
         self.storage.intrstatus &= 0;
         value
     }
+
     /// Guest write of `INTRSTATUS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_intrstatus(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.storage.intrstatus = value as u32;
     }
+
     /// Guest read of `IVPOSITION` (BAR 0 + 0x8, 4 bytes).
     fn read_ivposition(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.ivposition)
     }
+
     /// Guest write of `DOORBELL` (BAR 0 + 0xc); `mask` covers the bytes written.
     fn write_doorbell(&mut self, ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(
@@ -163,15 +195,88 @@ impl<H: Hooks> Device<H> {
             ctx.msi_notify(pcidev_runtime::ops::msi_vector(value & 0xff));
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 4 {
+            return None;
+        }
+        let value = match offset {
+            bar0::INTRMASK => self.read_intrmask(ctx),
+            bar0::INTRSTATUS => self.read_intrstatus(ctx),
+            bar0::IVPOSITION => self.read_ivposition(ctx),
+            bar0::DOORBELL => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 4 {
+            return false;
+        }
+        match offset {
+            bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
+            bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
+            bar0::DOORBELL => self.write_doorbell(ctx, value, 0xffffffff),
+            bar0::IVPOSITION => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_intrmask(ctx),
@@ -180,6 +285,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -196,14 +302,17 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.storage.intrstatus) & u64::from(self.storage.intrmask) != 0
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -212,8 +321,10 @@ pub mod scenarios {
         Cmp, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine (INTRSTATUS != 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
         let r0 = io.read(Loc::bar(0, 4, 4));
@@ -222,10 +333,12 @@ pub mod scenarios {
         }
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `identity`: registers at reset.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
@@ -282,6 +395,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `doorbells`: each vector rung by the doorbell arrives as its MSI-X vector.
     pub static DOORBELLS: Scenario = Scenario {
         name: "doorbells",
@@ -328,6 +442,7 @@ pub mod scenarios {
             ScenarioStep::new(94, "expect msi 2;", Step::ExpectMsi(2u16)),
         ],
     };
+
     /// Scenario `masked`: a masked vector stays pending until it is unmasked.
     pub static MASKED: Scenario = Scenario {
         name: "masked",
@@ -366,8 +481,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&IDENTITY, &DOORBELLS, &MASKED];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -378,11 +495,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_identity() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -390,6 +509,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_doorbells() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -397,6 +517,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_masked() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pci_serial",
@@ -48,12 +50,43 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (I/O, 8 bytes), and their fields.
+pub mod bar0 {
+    /// `RBR_THR`: 1 byte.
+    pub const RBR_THR: u64 = 0;
+
+    /// `IER`: 1 byte.
+    pub const IER: u64 = 1;
+
+    /// `IIR_FCR`: 1 byte.
+    pub const IIR_FCR: u64 = 2;
+
+    /// `LCR`: 1 byte.
+    pub const LCR: u64 = 3;
+
+    /// `MCR`: 1 byte.
+    pub const MCR: u64 = 4;
+
+    /// `LSR`: 1 byte.
+    pub const LSR: u64 = 5;
+
+    /// `MSR`: 1 byte.
+    pub const MSR: u64 = 6;
+
+    /// `SCR`: 1 byte.
+    pub const SCR: u64 = 7;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
@@ -77,6 +110,7 @@ pub struct State {
     pub rx: pcidev_runtime::Fifo<u8, 16>,
     pub tx: pcidev_runtime::Fifo<u8, 16>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -101,15 +135,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// `pci_serial`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -117,6 +154,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -126,18 +164,22 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// The spec's `let dlab`.
     fn let_dlab(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.lcr) & 0x80 != 0
     }
+
     /// The spec's `let fifo_on`.
     fn let_fifo_on(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.fcr) & 1 != 0
     }
+
     /// The spec's `let loopback`.
     fn let_loopback(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.mcr) & 0x10 != 0
     }
+
     /// The spec's `let iir_id`.
     fn let_iir_id(&self, ctx: &DeviceCtx) -> u64 {
         if u64::from(self.state.ier) & 4 != 0 && u64::from(self.state.lsr) & 0x1e != 0 {
@@ -160,6 +202,7 @@ impl<H: Hooks> Device<H> {
             1
         }
     }
+
     /// The spec's `fn trigger_level`.
     fn fn_trigger_level(fcr: u8) -> u8 {
         (if u64::from(fcr) & 0xc0 == 0 {
@@ -172,6 +215,7 @@ impl<H: Hooks> Device<H> {
             0xe
         }) as u8
     }
+
     /// The spec's `fn frame_bits`.
     fn fn_frame_bits(lcr: u8) -> u64 {
         1u64
@@ -180,6 +224,7 @@ impl<H: Hooks> Device<H> {
             .wrapping_add(pcidev_runtime::ops::shr(u64::from(lcr), 3) & 1)
             .wrapping_add(if u64::from(lcr) & 4 != 0 { 2 } else { 1 })
     }
+
     /// The spec's `fn char_time`.
     fn fn_char_time(div: u16, lcr: u8) -> u64 {
         pcidev_runtime::ops::div(
@@ -188,6 +233,7 @@ impl<H: Hooks> Device<H> {
             )
             .wrapping_mul(Self::fn_frame_bits(u64::from(lcr) as u8))
     }
+
     /// Guest read of `RBR_THR` (BAR 0 + 0x0, 1 bytes).
     fn read_rbr_thr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = if self.let_dlab(ctx) {
@@ -215,6 +261,7 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest write of `RBR_THR` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_rbr_thr(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if self.let_dlab(ctx) {
@@ -288,6 +335,7 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
     /// Guest read of `IER` (BAR 0 + 0x1, 1 bytes).
     fn read_ier(&mut self, ctx: &mut DeviceCtx) -> u64 {
         if self.let_dlab(ctx) {
@@ -296,6 +344,7 @@ impl<H: Hooks> Device<H> {
             u64::from(self.state.ier)
         }
     }
+
     /// Guest write of `IER` (BAR 0 + 0x1); `mask` covers the bytes written.
     fn write_ier(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if self.let_dlab(ctx) {
@@ -315,6 +364,7 @@ impl<H: Hooks> Device<H> {
             self.state.ier = (value & 0xf) as u8;
         }
     }
+
     /// Guest read of `IIR_FCR` (BAR 0 + 0x2, 1 bytes).
     fn read_iir_fcr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = self.let_iir_id(ctx) | (if self.state.iir_fe { 0xc0 } else { 0 });
@@ -323,6 +373,7 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest write of `IIR_FCR` (BAR 0 + 0x2); `mask` covers the bytes written.
     fn write_iir_fcr(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if (value ^ u64::from(self.state.fcr)) & 1 != 0 || value & 2 != 0 {
@@ -342,10 +393,12 @@ impl<H: Hooks> Device<H> {
             self.state.itl = u64::from(Self::fn_trigger_level(value as u8)) as u8;
         }
     }
+
     /// Guest read of `LCR` (BAR 0 + 0x3, 1 bytes).
     fn read_lcr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.lcr)
     }
+
     /// Guest write of `LCR` (BAR 0 + 0x3); `mask` covers the bytes written.
     fn write_lcr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.lcr = value as u8;
@@ -356,20 +409,24 @@ impl<H: Hooks> Device<H> {
             );
         }
     }
+
     /// Guest read of `MCR` (BAR 0 + 0x4, 1 bytes).
     fn read_mcr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.mcr)
     }
+
     /// Guest write of `MCR` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_mcr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.mcr = (value & 0x1f) as u8;
     }
+
     /// Guest read of `LSR` (BAR 0 + 0x5, 1 bytes).
     fn read_lsr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         let value = u64::from(self.state.lsr);
         self.state.lsr = (u64::from(self.state.lsr) & 0xed) as u8;
         value
     }
+
     /// Guest read of `MSR` (BAR 0 + 0x6, 1 bytes).
     fn read_msr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = if self.let_loopback(ctx) {
@@ -384,20 +441,74 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest read of `SCR` (BAR 0 + 0x7, 1 bytes).
     fn read_scr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.scr)
     }
+
     /// Guest write of `SCR` (BAR 0 + 0x7); `mask` covers the bytes written.
     fn write_scr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.scr = value as u8;
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 1 {
+            return None;
+        }
+        let value = match offset {
+            bar0::RBR_THR => self.read_rbr_thr(ctx),
+            bar0::IER => self.read_ier(ctx),
+            bar0::IIR_FCR => self.read_iir_fcr(ctx),
+            bar0::LCR => self.read_lcr(ctx),
+            bar0::MCR => self.read_mcr(ctx),
+            bar0::LSR => self.read_lsr(ctx),
+            bar0::MSR => self.read_msr(ctx),
+            bar0::SCR => self.read_scr(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 1 {
+            return false;
+        }
+        match offset {
+            bar0::RBR_THR => self.write_rbr_thr(ctx, value, 0xff),
+            bar0::IER => self.write_ier(ctx, value, 0xff),
+            bar0::IIR_FCR => self.write_iir_fcr(ctx, value, 0xff),
+            bar0::LCR => self.write_lcr(ctx, value, 0xff),
+            bar0::MCR => self.write_mcr(ctx, value, 0xff),
+            bar0::SCR => self.write_scr(ctx, value, 0xff),
+            bar0::LSR | bar0::MSR => {}
+            _ => return false,
+        }
+        true
+    }
+
     /// Timer `char_timeout` fired.
     fn fire_char_timeout(&mut self, _ctx: &mut DeviceCtx) {
         if self.state.rx.count() != 0 {
             self.state.timeout_ipending = true;
         }
     }
+
     /// Timer `tx_retry` fired.
     fn fire_tx_retry(&mut self, ctx: &mut DeviceCtx) {
         if ctx.stream_space(0) == 0 {
@@ -429,6 +540,7 @@ impl<H: Hooks> Device<H> {
             self.state.thr_ipending = true;
         }
     }
+
     /// May the outside world deliver a byte on `line` now?
     fn ready_line(&self, ctx: &DeviceCtx) -> bool {
         if self.let_fifo_on(ctx) {
@@ -437,6 +549,7 @@ impl<H: Hooks> Device<H> {
             u64::from(self.state.lsr) & 1 == 0
         }
     }
+
     /// One byte arrived on stream `line`.
     fn input_line(&mut self, ctx: &mut DeviceCtx, byte: u8) {
         if self.let_fifo_on(ctx) {
@@ -462,14 +575,44 @@ impl<H: Hooks> Device<H> {
         }
     }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_rbr_thr(ctx),
@@ -483,6 +626,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -502,9 +646,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
         self.let_iir_id(ctx) != 1
     }
+
     fn reset(&mut self) {
         self.state = State {
             fcr: std::mem::take(&mut self.state.fcr),
@@ -513,9 +659,11 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
+
     fn timers(&self) -> &'static [&'static str] {
         &["char_timeout", "tx_retry"]
     }
+
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         match timer {
             0 => self.fire_char_timeout(ctx),
@@ -523,17 +671,21 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn streams(&self) -> &'static [&'static str] {
         &["line"]
     }
+
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         if stream == 0 {
             self.input_line(ctx, byte);
         }
     }
+
     fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
         stream != 0 || self.ready_line(ctx)
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -560,6 +712,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -568,8 +721,10 @@ pub mod scenarios {
         Cmp, Handler, HandlerIo, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine ((IIR_FCR & 1) == 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
         let r0 = io.read(Loc::bar(0, 2, 1));
@@ -578,10 +733,12 @@ pub mod scenarios {
         }
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `autoconfig`: Linux 8250 autoconfig finds a 16550A.
     pub static AUTOCONFIG: Scenario = Scenario {
         name: "autoconfig",
@@ -901,6 +1058,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `fifo_depth`: a 16-byte receive FIFO.
     pub static FIFO_DEPTH: Scenario = Scenario {
         name: "fifo_depth",
@@ -1021,6 +1179,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `transmit`: THR to the byte stream.
     pub static TRANSMIT: Scenario = Scenario {
         name: "transmit",
@@ -1100,6 +1259,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `receive_timeout`: the receive timeout interrupt.
     pub static RECEIVE_TIMEOUT: Scenario = Scenario {
         name: "receive_timeout",
@@ -1262,6 +1422,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `back_pressure`: input waits while the FIFO is full.
     pub static BACK_PRESSURE: Scenario = Scenario {
         name: "back_pressure",
@@ -1365,6 +1526,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `rx_trigger`: received-data interrupt at the trigger level.
     pub static RX_TRIGGER: Scenario = Scenario {
         name: "rx_trigger",
@@ -1494,6 +1656,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &AUTOCONFIG,
@@ -1503,6 +1666,7 @@ pub mod scenarios {
         &BACK_PRESSURE,
         &RX_TRIGGER,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -1513,11 +1677,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_autoconfig() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1525,6 +1691,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_fifo_depth() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1532,6 +1699,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_transmit() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1539,6 +1707,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_receive_timeout() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1546,6 +1715,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_back_pressure() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1553,6 +1723,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_rx_trigger() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pci_testdev",
@@ -76,12 +78,91 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 4 KiB), and their fields.
+pub mod bar0 {
+    /// `TEST`: 1 byte.
+    pub const TEST: u64 = 0;
+
+    /// `WIDTH`: 1 byte.
+    pub const WIDTH: u64 = 1;
+
+    /// `OFFSET`: 4 bytes.
+    pub const OFFSET: u64 = 4;
+
+    /// `DATA`: 1 byte.
+    pub const DATA: u64 = 8;
+
+    /// `COUNT`: 4 bytes.
+    pub const COUNT: u64 = 0xc;
+
+    /// `NAME[25]`: element i at this offset + i * 1 byte.
+    pub const NAME: u64 = 0x10;
+
+    /// Elements of `NAME`.
+    pub const NAME_COUNT: u64 = 25;
+
+    /// `PORTIO_NO_EVENTFD`: 1 byte.
+    pub const PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `PORTIO_WILDCARD`: 1 byte.
+    pub const PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `PORTIO_DATAMATCH`: 1 byte.
+    pub const PORTIO_DATAMATCH: u64 = 0x85;
+
+    /// `MMIO_NO_EVENTFD`: 1 byte.
+    pub const MMIO_NO_EVENTFD: u64 = 0x800;
+
+    /// `MMIO_WILDCARD`: 1 byte.
+    pub const MMIO_WILDCARD: u64 = 0x801;
+
+    /// `MMIO_DATAMATCH`: 1 byte.
+    pub const MMIO_DATAMATCH: u64 = 0x802;
+}
+
+/// Register offsets in BAR 1 (I/O, 256 bytes), and their fields.
+pub mod bar1 {
+    /// `IO_TEST`: 1 byte.
+    pub const IO_TEST: u64 = 0;
+
+    /// `IO_WIDTH`: 1 byte.
+    pub const IO_WIDTH: u64 = 1;
+
+    /// `IO_OFFSET`: 4 bytes.
+    pub const IO_OFFSET: u64 = 4;
+
+    /// `IO_DATA`: 1 byte.
+    pub const IO_DATA: u64 = 8;
+
+    /// `IO_COUNT`: 4 bytes.
+    pub const IO_COUNT: u64 = 0xc;
+
+    /// `IO_NAME[25]`: element i at this offset + i * 1 byte.
+    pub const IO_NAME: u64 = 0x10;
+
+    /// Elements of `IO_NAME`.
+    pub const IO_NAME_COUNT: u64 = 25;
+
+    /// `IO_PORTIO_NO_EVENTFD`: 1 byte.
+    pub const IO_PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `IO_PORTIO_WILDCARD`: 1 byte.
+    pub const IO_PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `IO_PORTIO_DATAMATCH`: 1 byte.
+    pub const IO_PORTIO_DATAMATCH: u64 = 0x85;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -89,6 +170,7 @@ pub struct State {
     pub count: u32,
     pub names: Box<[u8]>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -102,15 +184,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// `pci_testdev`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -118,6 +203,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -127,10 +213,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `TEST` (BAR 0 + 0x0, 1 bytes).
     fn read_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `TEST` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -140,10 +228,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `WIDTH` (BAR 0 + 0x1, 1 bytes).
     fn read_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `OFFSET` (BAR 0 + 0x4, 4 bytes).
     fn read_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -154,6 +244,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `DATA` (BAR 0 + 0x8, 1 bytes).
     fn read_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -164,10 +255,12 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `COUNT` (BAR 0 + 0xc, 4 bytes).
     fn read_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
+
     /// Guest read of `NAME[25]` (BAR 0 + 0x10, 1 bytes).
     fn read_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -179,22 +272,26 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest write of `PORTIO_NO_EVENTFD` (BAR 0 + 0x83); `mask` covers the bytes written.
     fn write_portio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 3 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest write of `MMIO_NO_EVENTFD` (BAR 0 + 0x800); `mask` covers the bytes written.
     fn write_mmio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 0 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest read of `IO_TEST` (BAR 1 + 0x0, 1 bytes).
     fn read_io_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `IO_TEST` (BAR 1 + 0x0); `mask` covers the bytes written.
     fn write_io_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -204,10 +301,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `IO_WIDTH` (BAR 1 + 0x1, 1 bytes).
     fn read_io_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `IO_OFFSET` (BAR 1 + 0x4, 4 bytes).
     fn read_io_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -218,6 +317,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_DATA` (BAR 1 + 0x8, 1 bytes).
     fn read_io_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -228,10 +328,12 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_COUNT` (BAR 1 + 0xc, 4 bytes).
     fn read_io_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
+
     /// Guest read of `IO_NAME[25]` (BAR 1 + 0x10, 1 bytes).
     fn read_io_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
@@ -243,6 +345,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest write of `IO_PORTIO_NO_EVENTFD` (BAR 1 + 0x83); `mask` covers the bytes written.
     fn write_io_portio_no_eventfd(
         &mut self,
@@ -254,15 +357,149 @@ impl<H: Hooks> Device<H> {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::TEST if len == 1 => self.read_test(ctx),
+            bar0::WIDTH if len == 1 => self.read_width(ctx),
+            bar0::OFFSET if len == 4 => self.read_offset(ctx),
+            bar0::DATA if len == 1 => self.read_data(ctx),
+            bar0::COUNT if len == 4 => self.read_count(ctx),
+            bar0::PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar0::PORTIO_WILDCARD if len == 1 => 0,
+            bar0::PORTIO_DATAMATCH if len == 1 => 0,
+            bar0::MMIO_NO_EVENTFD if len == 1 => 0,
+            bar0::MMIO_WILDCARD if len == 1 => 0,
+            bar0::MMIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::TEST if len == 1 => self.write_test(ctx, value, 0xff),
+            bar0::WIDTH if len == 1 => {}
+            bar0::OFFSET if len == 4 => {}
+            bar0::DATA if len == 1 => {}
+            bar0::COUNT if len == 4 => {}
+            bar0::PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::PORTIO_WILDCARD if len == 1 => {}
+            bar0::PORTIO_DATAMATCH if len == 1 => {}
+            bar0::MMIO_NO_EVENTFD if len == 1 => {
+                self.write_mmio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::MMIO_WILDCARD if len == 1 => {}
+            bar0::MMIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar1_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar1::IO_TEST if len == 1 => self.read_io_test(ctx),
+            bar1::IO_WIDTH if len == 1 => self.read_io_width(ctx),
+            bar1::IO_OFFSET if len == 4 => self.read_io_offset(ctx),
+            bar1::IO_DATA if len == 1 => self.read_io_data(ctx),
+            bar1::IO_COUNT if len == 4 => self.read_io_count(ctx),
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar1::IO_PORTIO_WILDCARD if len == 1 => 0,
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar1_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar1::IO_TEST if len == 1 => self.write_io_test(ctx, value, 0xff),
+            bar1::IO_WIDTH if len == 1 => {}
+            bar1::IO_OFFSET if len == 4 => {}
+            bar1::IO_DATA if len == 1 => {}
+            bar1::IO_COUNT if len == 4 => {}
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_io_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar1::IO_PORTIO_WILDCARD if len == 1 => {}
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            1 => self.bar1_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            1 => self.bar1_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_test(ctx),
@@ -286,6 +523,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -304,13 +542,16 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -320,6 +561,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
@@ -327,10 +569,13 @@ pub mod scenarios {
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `mmio_no_eventfd`: test 0, as rust_driver_pci runs it.
     pub static MMIO_NO_EVENTFD: Scenario = Scenario {
         name: "mmio_no_eventfd",
@@ -477,6 +722,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
     pub static PORTIO: Scenario = Scenario {
         name: "portio",
@@ -598,8 +844,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&MMIO_NO_EVENTFD, &PORTIO];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -610,11 +858,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_mmio_no_eventfd() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -622,6 +872,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_portio() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -547,6 +547,11 @@ impl DeviceCtx {
         self.line
     }
 
+    /// The device's interrupt level at the last [`Self::update_intx`].
+    pub(crate) fn level(&self) -> bool {
+        self.level
+    }
+
     /// Take the device's interrupt `level`: update STATUS.interrupt and, on an
     /// edge of the resulting line, tell the sink and trace it. When the guest
     /// enabled MSI-X or MSI, a rising edge of the level sends vector 0

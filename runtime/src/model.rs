@@ -33,6 +33,38 @@ pub trait Registers: Send + 'static {
     /// enabled are 0).
     fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8);
 
+    /// Serve a BAR read that is exactly one whole register, the common
+    /// access: `len` bytes at `offset` of BAR `bar`, where a register of
+    /// `len` bytes starts, valid under the BAR's and the register's access
+    /// sizes and alignment, outside every window and MSI-X structure.
+    /// Returns the register's value (its read, with side effects), or
+    /// `None` without doing anything for any other access, which the
+    /// runtime then checks against the policy and splits over
+    /// [`Self::read_register`]. `Some` must be exactly what that generic
+    /// path would do. The runtime calls it only while the BAR decodes, with
+    /// `access.size`/`access.mask` set for a whole-register access.
+    /// Generated models decode `offset` with a `match` on the register
+    /// offsets; the default serves nothing.
+    fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+        let _ = (ctx, bar, offset, len);
+        None
+    }
+
+    /// As [`Self::read_whole`], for a write of `value` (the `len` bytes,
+    /// little-endian): true when served (as [`Self::write_register`] with
+    /// every byte lane), false without doing anything otherwise.
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        let _ = (ctx, bar, offset, len, value);
+        false
+    }
+
     /// Full-register read of configuration register `reg` (an index into
     /// [`DeviceInfo::config_registers`]), with its side effects; as
     /// [`Self::read_register`]. The default (no configuration registers)
@@ -266,6 +298,42 @@ impl<R: Registers> Model<R> {
     /// for validity, decode gating and register splitting. Never panics;
     /// `data` is always filled.
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
+        if self.read_whole(bar, offset, data) {
+            return Ok(());
+        }
+        self.bar_read_split(bar, offset, data)
+    }
+
+    /// [`Self::bar_read`]'s fast path: one whole register, decoded by the
+    /// model ([`Registers::read_whole`]). False, having done nothing, for
+    /// any other access.
+    #[inline]
+    fn read_whole(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> bool {
+        let len = data.len();
+        if !(1..=8).contains(&len) || !self.ctx.config.bar_decodes(bar) {
+            return false;
+        }
+        self.ctx.set_access(len as u64, access_mask(0, len as u64));
+        let value = self.regs.read_whole(&mut self.ctx, bar, offset, len);
+        self.ctx.set_access(0, 0);
+        let Some(value) = value else {
+            return false;
+        };
+        data.copy_from_slice(&value.to_le_bytes()[..len]);
+        self.ctx.trace_with(|| TraceEvent::BarRead {
+            bar,
+            offset,
+            size: len,
+            value: le_value(data),
+            outcome: AccessOutcome::Done,
+        });
+        self.settle_interrupt();
+        true
+    }
+
+    /// [`Self::bar_read`] for any access: the access policy, MSI-X, the
+    /// access split over the registers and windows it overlaps.
+    fn bar_read_split(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_read(bar, offset, data)
         } else {
@@ -307,6 +375,43 @@ impl<R: Registers> Model<R> {
 
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
+        if self.write_whole(bar, offset, data) {
+            return Ok(());
+        }
+        self.bar_write_split(bar, offset, data)
+    }
+
+    /// [`Self::bar_write`]'s fast path, as [`Self::read_whole`].
+    #[inline]
+    fn write_whole(&mut self, bar: u8, offset: u64, data: &[u8]) -> bool {
+        let len = data.len();
+        if !(1..=8).contains(&len) || !self.ctx.config.bar_decodes(bar) {
+            return false;
+        }
+        let mut bytes = [0; 8];
+        bytes[..len].copy_from_slice(data);
+        let value = u64::from_le_bytes(bytes);
+        self.ctx.set_access(len as u64, access_mask(0, len as u64));
+        let served = self
+            .regs
+            .write_whole(&mut self.ctx, bar, offset, len, value);
+        self.ctx.set_access(0, 0);
+        if !served {
+            return false;
+        }
+        self.ctx.trace_with(|| TraceEvent::BarWrite {
+            bar,
+            offset,
+            size: len,
+            value: le_value(data),
+            outcome: AccessOutcome::Done,
+        });
+        self.settle_interrupt();
+        true
+    }
+
+    /// [`Self::bar_write`] for any access, as [`Self::bar_read_split`].
+    fn bar_write_split(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_write(bar, offset, data)
         } else {
@@ -352,6 +457,19 @@ impl<R: Registers> Model<R> {
     pub fn refresh_interrupt(&mut self) {
         let level = self.regs.interrupt_level(&self.ctx);
         self.ctx.update_intx(level);
+    }
+
+    /// [`Self::refresh_interrupt`] after a whole-register access: the line,
+    /// STATUS.interrupt and MSI follow the level only when it changed.
+    /// Equivalent, since what else they depend on (COMMAND, the MSI and
+    /// MSI-X enables) changes only in a config write or a reset, each of
+    /// which refreshes in full.
+    #[inline]
+    fn settle_interrupt(&mut self) {
+        let level = self.regs.interrupt_level(&self.ctx);
+        if level != self.ctx.level() {
+            self.ctx.update_intx(level);
+        }
     }
 
     /// The INTx line as the host sees it now.

@@ -25,9 +25,13 @@ pub(crate) fn emits(r: &Register) -> bool {
 pub(crate) fn own_storage(r: &Register) -> TokenStream {
     let f = field_ident(r.item_name());
     match &r.array {
-        // `index` < N: the runtime derives it from this array's layout
-        // entry, whose count is the field's length.
-        Some(_) => quote!(self.storage.#f[index as usize]),
+        // `index` < N already (the runtime derives it from this array's
+        // layout entry, whose count is the field's length); `% N` keeps
+        // the generated code free of any indexing that could panic.
+        Some(a) => {
+            let n = proc_macro2::Literal::usize_unsuffixed(a.count as usize);
+            quote!(self.storage.#f[index as usize % #n])
+        }
         None => quote!(self.storage.#f),
     }
 }

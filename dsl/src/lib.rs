@@ -18,6 +18,7 @@ pub mod fmt;
 pub mod ir;
 pub mod parse;
 pub mod source;
+pub mod synthetic;
 
 use diag::Diagnostic;
 use parse::Loader;
@@ -25,12 +26,15 @@ use source::SourceMap;
 use std::path::Path;
 
 /// Everything one compilation produced: the sources (for rendering
-/// diagnostics), the diagnostics (errors and warnings, in source order), and
-/// the IR when there was no error.
+/// diagnostics), the diagnostics (errors and warnings, in source order), the
+/// syntax tree as recovered (for tools such as the language server, which
+/// need names and spans even when there are errors), and the IR when there
+/// was no error.
 #[derive(Debug)]
 pub struct Compiled {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
+    pub ast: ast::SpecAst,
     pub device: Option<ir::Device>,
 }
 
@@ -78,6 +82,7 @@ pub fn compile_file(path: &Path) -> Compiled {
             Compiled {
                 sources,
                 diagnostics: vec![d],
+                ast: ast::SpecAst::default(),
                 device: None,
             }
         }
@@ -119,6 +124,7 @@ pub fn compile_bytes(
     Compiled {
         sources,
         diagnostics,
+        ast,
         device,
     }
 }

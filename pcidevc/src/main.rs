@@ -3,7 +3,8 @@
 //! `pcidevc SPEC...` writes, per device, the generated files under
 //! `generated/<device>/` (or `-o DIR`); `--check` compares instead of
 //! writing; `pcidevc check` only validates; `pcidevc explain CODE` documents
-//! a diagnostic; `pcidevc completions SHELL` prints shell completions. Each
+//! a diagnostic; `pcidevc completions SHELL` prints shell completions;
+//! `pcidevc lsp` is a language server on stdio (module [`lsp`]). Each
 //! subcommand takes only the flags that mean something to it.
 //!
 //! Diagnostics go to stderr in rustc's layout (`--message-format human`) or
@@ -13,6 +14,7 @@
 //! `--check`, 2 usage or I/O errors.
 
 mod fmt;
+mod lsp;
 mod output;
 
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -59,6 +61,20 @@ Examples:
   pcidevc explain            every code with its title
 
 Codes are E0xxx (errors) and W0xxx (warnings); they are stable.";
+
+const LSP_AFTER_HELP: &str = "\
+Editors start it themselves; point yours at `pcidevc lsp` for *.pcidev files:
+  Neovim:  vim.lsp.start({ name = 'pcidevc', cmd = { 'pcidevc', 'lsp' } })   (in a FileType autocmd)
+  Helix:   [language-server.pcidevc] command = \"pcidevc\", args = [\"lsp\"]   (languages.toml)
+
+It speaks the Language Server Protocol (JSON-RPC with Content-Length headers)
+on stdin/stdout: diagnostics as you type (the same as `pcidevc check`), go to
+definition, hover (a register's layout and behaviour, a state's type and
+reset), completion of names and keywords, outline, formatting. Logs go to
+stderr.
+README.md's \"Editor support\" has complete editor configurations.
+
+Exit status: 0 after the client's `shutdown` and `exit`, 1 otherwise.";
 
 const COMPLETIONS_AFTER_HELP: &str = "\
 Examples:
@@ -156,6 +172,9 @@ enum Command {
         #[arg(value_name = "CODE", value_parser = CodeParser, hide_possible_values = true)]
         code: Option<&'static CodeInfo>,
     },
+    /// Run the language server on stdin/stdout (editors start it).
+    #[command(after_help = LSP_AFTER_HELP)]
+    Lsp,
     /// Print a shell completion script to stdout.
     #[command(after_help = COMPLETIONS_AFTER_HELP)]
     Completions {
@@ -238,6 +257,7 @@ fn main() -> ExitCode {
         }) => fmt_files(files, *check, &Reporter::new(report)),
         Some(Command::Explain { code }) => explain(*code),
         Some(Command::Completions { shell }) => completions(*shell),
+        Some(Command::Lsp) => lsp::run(),
         None => {
             let target = Target {
                 dir: &cli.output,

@@ -277,44 +277,13 @@ pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Resu
     Ok(())
 }
 
-/// A synthetic spec of `n` registers in one BAR, mixing the register kinds
-/// of real specs: plain rw storage, fields with w1c, computed reads with
-/// write actions.
-pub fn synthetic_spec(n: usize) -> String {
-    let size = (n * 8).next_power_of_two().max(16);
-    let mut s = format!(
-        "device syn{n} {{\n    id 0x1b36:0x0001;\n    state flag: bool = false;\n    \
-         interrupt {{ pin A; level flag; status R0; ack R0 = 0; }}\n    bar 0 mem64 size {size} {{\n"
-    );
-    for i in 0..n {
-        let off = i * 8;
-        let line = match i % 3 {
-            _ if i == 0 => {
-                "        register R0 @ 0x0 : u32 { read flag; on write { flag = value != 0; } }\n"
-                    .to_string()
-            }
-            0 => format!(
-                "        register R{i} @ {off:#x} : u32 {{ field en [0] rw = 1; field mode [3:1] rw; field done [8] w1c; }}\n"
-            ),
-            1 => format!("        register R{i} @ {off:#x} : u32 rw = {i};\n"),
-            _ => format!(
-                "        register R{i} @ {off:#x} : u32 {{ read R{} + 1; on write {{ flag = value == {i}; }} }}\n",
-                i - 1
-            ),
-        };
-        s.push_str(&line);
-    }
-    s.push_str("    }\n}\n");
-    s
-}
-
 /// Lines of generated model and driver for every spec and for a synthetic
 /// spec of `n` registers.
 pub fn lines_of_code(n: usize) -> Result<Vec<(String, usize, usize, usize)>> {
     let (pcidevc, _) = build_tools()?;
     let work = tempdir("pcidevc-loc")?;
-    let synthetic = work.path().join(format!("syn{n}.pcidev"));
-    std::fs::write(&synthetic, synthetic_spec(n))?;
+    let synthetic = work.path().join(format!("synthetic_{n}.pcidev"));
+    std::fs::write(&synthetic, pcidevc_dsl::synthetic::spec(n))?;
     let mut specs = crate::workspace::specs()?;
     specs.push(synthetic);
     let mut out = Vec::new();

@@ -500,7 +500,7 @@ pub fn check_all(
     let mut specs = crate::workspace::specs()?;
     for n in synthetic {
         let p = work.path().join(format!("syn{n}.pcidev"));
-        std::fs::write(&p, crate::bench::synthetic_spec(*n))?;
+        std::fs::write(&p, pcidevc_dsl::synthetic::spec(*n))?;
         specs.push(p);
     }
     let mut out = Vec::new();

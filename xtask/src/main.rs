@@ -58,6 +58,11 @@ enum Cmd {
     /// End-to-end benchmarks: hello_tic boot-to-self-test time, and one
     /// guest MMIO read to the vfio-user model vs QEMU's pci-testdev.
     Bench(BenchArgs),
+    /// Code generation against svd2rust on the same register map, in one
+    /// run: `pcidevc SPEC -o DIR` and `svd2rust` (built into the cache) on
+    /// synthetic maps, wall time and peak memory, with the ratio; `--compile
+    /// N` also times compiling both crates at N registers.
+    CodegenBench(CodegenBenchArgs),
     /// Lines of spec, generated model and driver for every spec and for a
     /// synthetic spec of N registers.
     Loc {
@@ -121,6 +126,20 @@ struct BenchArgs {
     /// MMIO reads per batch (10 batches).
     #[arg(long, default_value_t = 2000)]
     reads: u32,
+}
+
+#[derive(Args, Debug)]
+struct CodegenBenchArgs {
+    /// Register counts of the synthetic maps (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    sizes: Vec<usize>,
+    /// Runs of each tool per size (alternating); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Also compile the generated model crate and svd2rust's crate for this
+    /// many registers (dependencies warm) and compare.
+    #[arg(long)]
+    compile: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -375,6 +394,9 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Cmd::CodegenBench(args) => {
+            xtask::codegen_bench::run(ui, &args.sizes, args.runs, args.compile)
         }
         Cmd::Bench(args) => {
             let guest = provision::guest(ui, &GuestOptions::from_env()?)?;

@@ -18,7 +18,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::cache::Cache;
-use crate::exec::{capture, run_logged};
+use crate::exec::capture;
 use crate::ui::Ui;
 use crate::workspace::{repo_root, target_dir};
 
@@ -27,34 +27,16 @@ pub const TREE_SITTER_VERSION: &str = "0.27.1";
 
 /// Ensures the pinned tree-sitter CLI is in the cache; returns its path.
 pub fn provision(ui: &Ui, cache: &Cache) -> Result<PathBuf> {
-    let root = cache.path("tree-sitter");
-    let exe = root.join("bin").join("tree-sitter");
-    ui.step(&format!("tree-sitter-cli {TREE_SITTER_VERSION}"), |step| {
-        if let Ok(v) = capture(Command::new(&exe).arg("--version"))
-            && v.contains(TREE_SITTER_VERSION)
-        {
-            step.cached(v.trim());
-            return Ok(());
-        }
-        // A temporary root moved in place: a partial install is never used.
-        let _lock = cache.lock(ui)?;
-        let tmp = crate::cache::tmp_sibling(&root);
-        crate::cache::remove_tree(&tmp)?;
-        let log = cache.fresh_log("tree-sitter-cli")?;
-        let mut cmd = Command::new("cargo");
-        cmd.current_dir(cache.path(""))
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("RUSTFLAGS")
-            .args(["install", "--locked", "--root"])
-            .arg(&tmp)
-            .args(["tree-sitter-cli", "--version", TREE_SITTER_VERSION]);
-        run_logged(step, &mut cmd, &log).context("building tree-sitter-cli")?;
-        crate::cache::remove_tree(&root)?;
-        std::fs::rename(&tmp, &root)
-            .with_context(|| format!("moving {} to {}", tmp.display(), root.display()))?;
-        Ok(())
-    })?;
-    Ok(exe)
+    crate::cargo_install::provision(
+        ui,
+        cache,
+        &crate::cargo_install::Tool {
+            krate: "tree-sitter-cli",
+            version: TREE_SITTER_VERSION,
+            exe: "tree-sitter",
+            dir: "tree-sitter",
+        },
+    )
 }
 
 /// Every `.pcidev` file under `dir`, recursively.

@@ -65,6 +65,13 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         registers: usize,
     },
+    /// The generated model of a synthetic spec of N registers compiles
+    /// (`cargo check`; part of `ci`'s host checks at 10,000).
+    Scale {
+        /// Registers of the synthetic spec.
+        #[arg(long, default_value_t = xtask::scale::REGISTERS)]
+        registers: usize,
+    },
     /// The generated documentation pages in headless Chromium (installed
     /// with apt-get when missing): no console error, no network request,
     /// one diagram per register, the search filter, a screenshot.
@@ -336,6 +343,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             ui.info(format!("screenshots in {}", shots.display()));
             Ok(())
         }
+        Cmd::Scale { registers } => xtask::scale::model_compiles(ui, registers),
         Cmd::Loc { registers } => {
             println!(
                 "{:<16} {:>8} {:>8} {:>8}",

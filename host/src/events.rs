@@ -45,6 +45,7 @@ use rustix::time::{
     timerfd_settime,
 };
 
+use crate::lateness::Lateness;
 use crate::streams::{Backend, BackendSpec, ReadOutcome, StreamArg};
 use crate::vmm::QmpClient;
 
@@ -142,9 +143,8 @@ pub struct EventStats {
     pub bytes_dropped: u64,
     /// VMM requests handled.
     pub vmm_requests: u64,
-    /// The largest lateness of a timer wakeup (fire time minus the
-    /// deadline), in ns.
-    pub max_lateness_ns: u64,
+    /// How late timer wakeups were (fire time minus the deadline).
+    pub lateness: Lateness,
 }
 
 /// State shared by the access path and the event thread.
@@ -342,7 +342,7 @@ pub fn run(hub: &Hub, model: &dyn LockedModel, mut outside: Outside) -> EventSta
                     let _ = rustix::io::read(&timer, &mut tick);
                     let now = hub.now();
                     if let Some(due) = armed {
-                        stats.max_lateness_ns = stats.max_lateness_ns.max(now.saturating_sub(due));
+                        stats.lateness.record(now.saturating_sub(due));
                     }
                     armed = None;
                     let mut fired = 0;

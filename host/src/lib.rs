@@ -45,6 +45,7 @@ mod error;
 pub mod events;
 pub mod guard;
 pub mod irq;
+pub mod lateness;
 pub mod layout;
 pub mod registry;
 mod server;

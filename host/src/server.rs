@@ -233,9 +233,11 @@ pub(crate) fn serve_connection(
             h.stop();
             if let Ok(stats) = t.join() {
                 log::info!(
-                    "events: {} timers fired (max lateness {} us), {} bytes in, {} out, {} dropped, {} VMM requests",
+                    "events: {} timers fired (lateness median {} us, p99 {} us, max {} us), {} bytes in, {} out, {} dropped, {} VMM requests",
                     stats.timers_fired,
-                    stats.max_lateness_ns / 1000,
+                    stats.lateness.quantile_us(0.5).unwrap_or(0),
+                    stats.lateness.quantile_us(0.99).unwrap_or(0),
+                    stats.lateness.max_ns() / 1000,
                     stats.bytes_in,
                     stats.bytes_out,
                     stats.bytes_dropped,

@@ -299,9 +299,9 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         ("register::Array", uses_array),
         ("Io", uses_io),
     ]
-        .into_iter()
-        .filter_map(|(item, used)| used.then_some(item))
-        .collect();
+    .into_iter()
+    .filter_map(|(item, used)| used.then_some(item))
+    .collect();
     // Every group of `use kernel::{...}` the crate root may need, in
     // rustfmt's order, and whether it does.
     let imports = [

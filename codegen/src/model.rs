@@ -65,6 +65,9 @@ pub fn tokens(dev: &Device) -> TokenStream {
 
 struct Model<'a> {
     dev: &'a Device,
+    /// The register-map modules (`bar0`, `config`) the scenarios name
+    /// offsets from, to import exactly those.
+    scenario_maps: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 /// An unsuffixed integer literal: decimal below 10, hex otherwise.
@@ -105,7 +108,10 @@ pub(crate) fn field_ident(name: &str) -> Ident {
 
 impl<'a> Model<'a> {
     fn new(dev: &'a Device) -> Self {
-        Model { dev }
+        Model {
+            dev,
+            scenario_maps: Default::default(),
+        }
     }
 
     fn file(&self) -> TokenStream {

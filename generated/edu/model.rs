@@ -120,7 +120,7 @@ pub trait Hooks: Send + 'static {
 }
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub irq_status: u32,
     pub fact: u32,
@@ -149,7 +149,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `ID`: BAR 0 + 0x0.
     pub id: u32,
@@ -474,7 +474,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
@@ -485,11 +485,11 @@ pub mod scenarios {
 
     /// The driver's interrupt handler: the spec's `mine (IRQ_STATUS != 0)`, `ack IRQ_ACK = IRQ_STATUS`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 0x24, 4));
+        let r0 = io.read(Loc::bar(0, bar0::IRQ_STATUS, 4));
         if r0 == 0x0 {
             return false;
         }
-        io.write(Loc::bar(0, 0x64, 4), r0);
+        io.write(Loc::bar(0, bar0::IRQ_ACK, 4), r0);
         true
     }
 
@@ -506,7 +506,7 @@ pub mod scenarios {
                 109,
                 "expect ID == 0x010000ed;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::ID, 4),
                     value: StepValue::new(0x10000ed),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -515,13 +515,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 110,
                 "write LIVENESS = 0x12345678;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(0x12345678)),
+                Step::Write(Loc::bar(0, bar0::LIVENESS, 4), StepValue::new(0x12345678)),
             ),
             ScenarioStep::new(
                 111,
                 "expect LIVENESS == 0xedcba987;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::LIVENESS, 4),
                     value: StepValue::new(0xedcba987),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -547,18 +547,18 @@ pub mod scenarios {
             ScenarioStep::new(
                 116,
                 "write STATUS = 0;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 117,
                 "write FACT = 5;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(5)),
+                Step::Write(Loc::bar(0, bar0::FACT, 4), StepValue::new(5)),
             ),
             ScenarioStep::new(
                 118,
                 "wait STATUS == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x20, 4),
+                    loc: Loc::bar(0, bar0::STATUS, 4),
                     value: StepValue::new(0),
                     mask: 1,
                 },
@@ -567,7 +567,7 @@ pub mod scenarios {
                 119,
                 "expect FACT == 120;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::FACT, 4),
                     value: StepValue::new(0x78),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -576,19 +576,19 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "write STATUS = 0x80;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 121,
                 "write FACT = 10;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa)),
+                Step::Write(Loc::bar(0, bar0::FACT, 4), StepValue::new(0xa)),
             ),
             ScenarioStep::new(122, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 123,
                 "wait STATUS == 0x80 mask 0x81;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x20, 4),
+                    loc: Loc::bar(0, bar0::STATUS, 4),
                     value: StepValue::new(0x80),
                     mask: 0x81,
                 },
@@ -597,7 +597,7 @@ pub mod scenarios {
                 124,
                 "expect FACT == 3628800;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::FACT, 4),
                     value: StepValue::new(0x375f00),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -606,13 +606,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 125,
                 "write STATUS = 0;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 126,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x24, 4),
+                    loc: Loc::bar(0, bar0::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -628,14 +628,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 130,
                 "write IRQ_RAISE = 0x1234;",
-                Step::Write(Loc::bar(0, 0x60, 4), StepValue::new(0x1234)),
+                Step::Write(Loc::bar(0, bar0::IRQ_RAISE, 4), StepValue::new(0x1234)),
             ),
             ScenarioStep::new(131, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 132,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x24, 4),
+                    loc: Loc::bar(0, bar0::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -670,28 +670,28 @@ pub mod scenarios {
             ScenarioStep::new(
                 139,
                 "write DMA_SRC = dma.addr;",
-                Step::Write(Loc::bar(0, 0x80, 8), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, bar0::DMA_SRC, 8), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
                 140,
                 "write DMA_DST = 0x40000;",
-                Step::Write(Loc::bar(0, 0x88, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, bar0::DMA_DST, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
                 141,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_CNT, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
                 142,
                 "write DMA_CMD = 1;",
-                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_CMD, 8), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 143,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x98, 8),
+                    loc: Loc::bar(0, bar0::DMA_CMD, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
@@ -699,29 +699,29 @@ pub mod scenarios {
             ScenarioStep::new(
                 144,
                 "write DMA_SRC = 0x40000;",
-                Step::Write(Loc::bar(0, 0x80, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, bar0::DMA_SRC, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
                 145,
                 "write DMA_DST = dma.addr + 2048;",
-                Step::Write(Loc::bar(0, 0x88, 8), StepValue::dma_addr(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_DST, 8), StepValue::dma_addr(0x800)),
             ),
             ScenarioStep::new(
                 146,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_CNT, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
                 147,
                 "write DMA_CMD = 7;",
-                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::DMA_CMD, 8), StepValue::new(7)),
             ),
             ScenarioStep::new(148, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 149,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x98, 8),
+                    loc: Loc::bar(0, bar0::DMA_CMD, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },

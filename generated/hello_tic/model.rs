@@ -98,7 +98,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub irq_flag: bool,
 }
@@ -111,7 +111,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `DMA_ADDR`: BAR 0 + 0x8.
     pub dma_addr: u32,
@@ -379,7 +379,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, bar1, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
@@ -390,11 +390,11 @@ pub mod scenarios {
 
     /// The driver's interrupt handler: the spec's `mine (IRQ != 0)`, `ack IRQ = 0`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 0, 4));
+        let r0 = io.read(Loc::bar(0, bar0::IRQ, 4));
         if r0 == 0x0 {
             return false;
         }
-        io.write(Loc::bar(0, 0, 4), 0);
+        io.write(Loc::bar(0, bar0::IRQ, 4), 0);
         true
     }
 
@@ -411,7 +411,7 @@ pub mod scenarios {
                 115,
                 "expect ID == 0x1337;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::ID, 4),
                     value: StepValue::new(0x1337),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -420,13 +420,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 116,
                 "write ID = 0x4567;",
-                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x4567)),
+                Step::Write(Loc::bar(1, bar1::ID, 4), StepValue::new(0x4567)),
             ),
             ScenarioStep::new(
                 117,
                 "expect ID == 0x4567;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::ID, 4),
                     value: StepValue::new(0x4567),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -435,13 +435,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "invalid write bar 0 @ 0x0 : u8 = 1;",
-                Step::InvalidWrite(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::InvalidWrite(Loc::bar(0, bar0::IRQ, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 121,
                 "expect IRQ == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::IRQ, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -451,14 +451,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 125,
                 "write IRQ = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IRQ, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(126, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 127,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 4),
+                    loc: Loc::bar(1, bar1::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -467,13 +467,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 129,
                 "write DMA_START = 1;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_START, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 130,
                 "expect DMA_STATUS == 4;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DMA_STATUS, 4),
                     value: StepValue::new(4),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -482,7 +482,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 134,
                 "write ID = 0x1337;",
-                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x1337)),
+                Step::Write(Loc::bar(1, bar1::ID, 4), StepValue::new(0x1337)),
             ),
         ],
     };
@@ -494,18 +494,18 @@ pub mod scenarios {
             ScenarioStep::new(
                 139,
                 "write DMA_ADDR = dma.addr;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, bar0::DMA_ADDR, 4), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
                 140,
                 "write DMA_START = 1;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_START, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 141,
                 "expect DMA_STATUS == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DMA_STATUS, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -523,7 +523,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 145,
                 "write DMA_ADDR = 0xa0000;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa0000)),
+                Step::Write(Loc::bar(0, bar0::DMA_ADDR, 4), StepValue::new(0xa0000)),
             ),
         ],
     };

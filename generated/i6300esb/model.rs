@@ -86,7 +86,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub reboot_enabled: bool,
     pub mhz: bool,
@@ -122,7 +122,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
 
 impl Default for Storage {
@@ -468,7 +468,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, config, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
@@ -487,38 +487,38 @@ pub mod scenarios {
             ScenarioStep::new(
                 181,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 182,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 183,
                 "write TIMER1 = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 184,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 185,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 186,
                 "write TIMER2 = 2;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::TIMER2, 4), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 187,
                 "expect CONFIG == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -527,13 +527,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 188,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 189,
                 "expect LOCK == 0x02;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(2),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -601,7 +601,7 @@ pub mod scenarios {
                 199,
                 "expect LOCK == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -611,7 +611,7 @@ pub mod scenarios {
                 200,
                 "expect bar 0 @ 0xc : u16 == 0x1200;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0x1200),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -620,23 +620,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 202,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 203,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 204,
                 "write RELOAD = 0x1000;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x1000)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x1000)),
             ),
             ScenarioStep::new(
                 205,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -652,22 +652,22 @@ pub mod scenarios {
             ScenarioStep::new(
                 210,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 211,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 212,
                 "write TIMER1 = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 213,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 214,
@@ -681,17 +681,17 @@ pub mod scenarios {
             ScenarioStep::new(
                 216,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 217,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 218,
                 "write RELOAD = 0x100;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
                 219,
@@ -717,7 +717,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 224,
                 "write RELOAD = 0x100;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
                 225,
@@ -732,7 +732,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 226,
                 "write LOCK = 0x00;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 227,
@@ -765,13 +765,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 235,
                 "write CONFIG = 0x24;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0x24)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0x24)),
             ),
             ScenarioStep::new(
                 236,
                 "expect CONFIG == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -780,28 +780,28 @@ pub mod scenarios {
             ScenarioStep::new(
                 237,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 238,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 239,
                 "write TIMER1 = 100;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0x64)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(0x64)),
             ),
             ScenarioStep::new(
                 240,
                 "write LOCK = 0x07;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(7)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 241,
                 "expect LOCK == 0x07;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -810,13 +810,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 242,
                 "write LOCK = 0x00;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 243,
                 "expect LOCK == 0x07;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -882,7 +882,7 @@ pub mod scenarios {
                 251,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -899,7 +899,7 @@ pub mod scenarios {
                 257,
                 "expect config @ 0x60 : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -909,7 +909,7 @@ pub mod scenarios {
                 258,
                 "expect config @ 0x68 : u8 == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -918,13 +918,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 259,
                 "write config @ 0x60 : u32 = 0x24;",
-                Step::Write(Loc::config(0x60, 4), StepValue::new(0x24)),
+                Step::Write(Loc::config(config::CONFIG, 4), StepValue::new(0x24)),
             ),
             ScenarioStep::new(
                 260,
                 "expect CONFIG == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -934,7 +934,7 @@ pub mod scenarios {
                 261,
                 "expect config @ 0x60 : u32 == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 4),
+                    loc: Loc::config(config::CONFIG, 4),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -943,7 +943,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 262,
                 "write config @ 0x68 : u16 = 0x02;",
-                Step::Write(Loc::config(0x68, 2), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 2), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 263,
@@ -959,7 +959,7 @@ pub mod scenarios {
                 264,
                 "expect LOCK == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -968,13 +968,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 265,
                 "write CONFIG = 0x20;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0x20)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0x20)),
             ),
             ScenarioStep::new(
                 266,
                 "expect config @ 0x60 : u8 == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 1),
+                    loc: Loc::config(config::CONFIG, 1),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -984,7 +984,7 @@ pub mod scenarios {
                 267,
                 "expect CONFIG == 0x20;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0x20),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -993,23 +993,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 268,
                 "write CONFIG = 0x00;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 269,
                 "write config @ 0x60 : u32 = 0x0;",
-                Step::Write(Loc::config(0x60, 4), StepValue::new(0)),
+                Step::Write(Loc::config(config::CONFIG, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 270,
                 "write config @ 0x68 : u16 = 0x0;",
-                Step::Write(Loc::config(0x68, 2), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 2), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 271,
                 "expect config @ 0x60 : u32 == 0x0;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 4),
+                    loc: Loc::config(config::CONFIG, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,

@@ -94,7 +94,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {}
 
 impl Default for State {
@@ -105,7 +105,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `INTRMASK`: BAR 0 + 0x0.
     pub intrmask: u32,
@@ -316,7 +316,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
@@ -327,7 +327,7 @@ pub mod scenarios {
 
     /// The driver's interrupt handler: the spec's `mine (INTRSTATUS != 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 4, 4));
+        let r0 = io.read(Loc::bar(0, bar0::INTRSTATUS, 4));
         if r0 == 0x0 {
             return false;
         }
@@ -347,7 +347,7 @@ pub mod scenarios {
                 73,
                 "expect IVPOSITION == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::IVPOSITION, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -357,7 +357,7 @@ pub mod scenarios {
                 74,
                 "expect INTRMASK == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -367,7 +367,7 @@ pub mod scenarios {
                 75,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -376,13 +376,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 76,
                 "write INTRMASK = 0xffffffff;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0xffffffff)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0xffffffff)),
             ),
             ScenarioStep::new(
                 77,
                 "expect INTRMASK == 0xffffffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -391,7 +391,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 78,
                 "write INTRMASK = 0;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0)),
             ),
         ],
     };
@@ -403,41 +403,41 @@ pub mod scenarios {
             ScenarioStep::new(
                 82,
                 "write DOORBELL = 0;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(83, "expect msi 0;", Step::ExpectMsi(0u16)),
             ScenarioStep::new(
                 84,
                 "write DOORBELL = 1;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(85, "expect msi 1;", Step::ExpectMsi(1u16)),
             ScenarioStep::new(
                 86,
                 "write DOORBELL = 2;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(2)),
             ),
             ScenarioStep::new(87, "expect msi 2;", Step::ExpectMsi(2u16)),
             ScenarioStep::new(
                 88,
                 "write DOORBELL = 3;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(3)),
             ),
             ScenarioStep::new(89, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(
                 91,
                 "write DOORBELL = 0x10001;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x10001)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x10001)),
             ),
             ScenarioStep::new(
                 92,
                 "write DOORBELL = 4;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(4)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(4)),
             ),
             ScenarioStep::new(
                 93,
                 "write DOORBELL = 0x0102;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x102)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x102)),
             ),
             ScenarioStep::new(94, "expect msi 2;", Step::ExpectMsi(2u16)),
         ],
@@ -455,12 +455,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 100,
                 "write DOORBELL = 1;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 101,
                 "write DOORBELL = 3;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(3)),
             ),
             ScenarioStep::new(102, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(

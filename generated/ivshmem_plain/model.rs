@@ -104,7 +104,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub intrmask: u32,
     pub intrstatus: u32,
@@ -124,7 +124,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `IVPOSITION`: BAR 0 + 0x8.
     pub ivposition: u32,
@@ -366,7 +366,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
@@ -385,7 +385,7 @@ pub mod scenarios {
                 82,
                 "expect INTRMASK == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -395,7 +395,7 @@ pub mod scenarios {
                 83,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -405,7 +405,7 @@ pub mod scenarios {
                 84,
                 "expect IVPOSITION == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::IVPOSITION, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -415,7 +415,7 @@ pub mod scenarios {
                 85,
                 "expect DOORBELL == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DOORBELL, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -424,13 +424,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 86,
                 "write DOORBELL = 0x10001;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x10001)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x10001)),
             ),
             ScenarioStep::new(
                 87,
                 "expect DOORBELL == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DOORBELL, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -446,13 +446,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 91,
                 "write INTRMASK = 0xffffffff;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0xffffffff)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0xffffffff)),
             ),
             ScenarioStep::new(
                 92,
                 "expect INTRMASK == 0xffffffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -462,7 +462,7 @@ pub mod scenarios {
                 93,
                 "expect bar 0 @ 0x0 : u16 == 0xffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 2),
+                    loc: Loc::bar(0, bar0::INTRMASK, 2),
                     value: StepValue::new(0xffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -497,7 +497,7 @@ pub mod scenarios {
                 97,
                 "expect INTRMASK == 0xab;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xab),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -512,7 +512,7 @@ pub mod scenarios {
                 99,
                 "expect INTRMASK == 0x1234;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0x1234),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -521,7 +521,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 100,
                 "write INTRSTATUS = 0x105;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(0x105)),
+                Step::Write(Loc::bar(0, bar0::INTRSTATUS, 4), StepValue::new(0x105)),
             ),
             ScenarioStep::new(
                 101,
@@ -537,7 +537,7 @@ pub mod scenarios {
                 102,
                 "expect bar 0 @ 0x4 : u8 == 0x05;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 1),
                     value: StepValue::new(5),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -547,7 +547,7 @@ pub mod scenarios {
                 103,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -556,7 +556,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 104,
                 "write INTRMASK = 0;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0)),
             ),
         ],
     };
@@ -593,7 +593,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 111,
                 "write PEER_PING = 1;",
-                Step::Write(Loc::bar(0, 0x10, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::PEER_PING, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 112,

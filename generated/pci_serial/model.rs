@@ -88,7 +88,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub rbr: u8,
     pub thr: u8,
@@ -137,7 +137,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
 
 impl Default for Storage {
@@ -716,7 +716,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, HandlerIo, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
@@ -727,7 +727,7 @@ pub mod scenarios {
 
     /// The driver's interrupt handler: the spec's `mine ((IIR_FCR & 1) == 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 2, 1));
+        let r0 = io.read(Loc::bar(0, bar0::IIR_FCR, 1));
         if (r0 & 0x1) != 0x0 {
             return false;
         }
@@ -747,7 +747,7 @@ pub mod scenarios {
                 266,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -756,13 +756,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 267,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 268,
                 "expect IER == 0x00 mask 0x0f;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: 0xf,
                     cmp: Cmp::Eq,
@@ -771,13 +771,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 269,
                 "write IER = 0x0f;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0xf)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0xf)),
             ),
             ScenarioStep::new(
                 270,
                 "expect IER == 0x0f mask 0x0f;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0xf),
                     mask: 0xf,
                     cmp: Cmp::Eq,
@@ -786,13 +786,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 271,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 273,
                 "expect MCR == 0x08;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::MCR, 1),
                     value: StepValue::new(8),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -802,7 +802,7 @@ pub mod scenarios {
                 274,
                 "expect LCR == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 3, 1),
+                    loc: Loc::bar(0, bar0::LCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -811,13 +811,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 275,
                 "write MCR = 0x1a;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x1a)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x1a)),
             ),
             ScenarioStep::new(
                 276,
                 "expect MSR == 0x90 mask 0xf0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 6, 1),
+                    loc: Loc::bar(0, bar0::MSR, 1),
                     value: StepValue::new(0x90),
                     mask: 0xf0,
                     cmp: Cmp::Eq,
@@ -826,33 +826,33 @@ pub mod scenarios {
             ScenarioStep::new(
                 277,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 279,
                 "write LCR = 0xbf;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
                 280,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 281,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 283,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 284,
                 "expect IIR_FCR == 0xc0 mask 0xc0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xc0,
                     cmp: Cmp::Eq,
@@ -861,13 +861,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 286,
                 "write LCR = 0x80;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 287,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Ne,
@@ -876,13 +876,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 289,
                 "write LCR = 0xbf;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
                 290,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Ne,
@@ -891,13 +891,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 292,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 293,
                 "expect MCR == 0x08;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::MCR, 1),
                     value: StepValue::new(8),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -906,45 +906,53 @@ pub mod scenarios {
             ScenarioStep::new(
                 294,
                 "write LCR = 0xe0;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(295, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(
+                295,
+                "read IIR_FCR;",
+                Step::Read(Loc::bar(0, bar0::IIR_FCR, 1)),
+            ),
             ScenarioStep::new(
                 296,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 297,
                 "write MCR = 0x18;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
                 298,
                 "write LCR = 0xe0;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(299, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(
+                299,
+                "read IIR_FCR;",
+                Step::Read(Loc::bar(0, bar0::IIR_FCR, 1)),
+            ),
             ScenarioStep::new(
                 300,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 301,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 303,
                 "write IIR_FCR = 0x21;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 304,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xe0,
                     cmp: Cmp::Eq,
@@ -953,23 +961,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 305,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 306,
                 "write LCR = 0x80;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 307,
                 "write IIR_FCR = 0x21;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 308,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xe0,
                     cmp: Cmp::Eq,
@@ -978,23 +986,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 309,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 310,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 312,
                 "write IER = 0x40;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0x40)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0x40)),
             ),
             ScenarioStep::new(
                 313,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1003,44 +1011,48 @@ pub mod scenarios {
             ScenarioStep::new(
                 314,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 316,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 317,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 318,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 319,
                 "write IIR_FCR = 0x07;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 320,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
-            ScenarioStep::new(321, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                321,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(
                 322,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 323,
                 "expect IIR_FCR == 0x01;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1050,7 +1062,7 @@ pub mod scenarios {
                 324,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1066,12 +1078,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 329,
                 "write IIR_FCR = 0x07;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 330,
                 "write MCR = 0x18;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
                 331,
@@ -1084,13 +1096,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 331,
                 "write RBR_THR = 0x5a;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x5a)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x5a)),
             ),
             ScenarioStep::new(
                 332,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1109,13 +1121,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 334,
                 "write RBR_THR = 0xa5;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xa5)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0xa5)),
             ),
             ScenarioStep::new(
                 335,
                 "expect LSR == 0x63;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x63),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1125,7 +1137,7 @@ pub mod scenarios {
                 336,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1143,7 +1155,7 @@ pub mod scenarios {
                 337,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x5a),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1153,7 +1165,7 @@ pub mod scenarios {
                 338,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1170,12 +1182,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 340,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 341,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
@@ -1187,12 +1199,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 346,
                 "write RBR_THR = 0x68;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x68)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x68)),
             ),
             ScenarioStep::new(
                 347,
                 "write RBR_THR = 0x69;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x69)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x69)),
             ),
             ScenarioStep::new(
                 348,
@@ -1206,7 +1218,7 @@ pub mod scenarios {
                 349,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1215,12 +1227,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 350,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 351,
                 "write RBR_THR = 0x21;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 352,
@@ -1233,14 +1245,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 354,
                 "write IER = 0x02;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(355, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 356,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1250,12 +1262,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 358,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 359,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
@@ -1267,12 +1279,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 365,
                 "write IIR_FCR = 0xc1;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0xc1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0xc1)),
             ),
             ScenarioStep::new(
                 366,
                 "write IER = 0x01;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 367,
@@ -1296,7 +1308,7 @@ pub mod scenarios {
                 369,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1307,7 +1319,7 @@ pub mod scenarios {
                 371,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1321,7 +1333,7 @@ pub mod scenarios {
                 376,
                 "expect IIR_FCR == 0xcc;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xcc),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1331,7 +1343,7 @@ pub mod scenarios {
                 377,
                 "expect RBR_THR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1341,7 +1353,7 @@ pub mod scenarios {
                 378,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1362,7 +1374,7 @@ pub mod scenarios {
                 381,
                 "expect IIR_FCR == 0xcc;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xcc),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1372,7 +1384,7 @@ pub mod scenarios {
                 382,
                 "expect RBR_THR == 0x62;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x62),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1382,7 +1394,7 @@ pub mod scenarios {
                 383,
                 "expect RBR_THR == 0x63;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x63),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1403,7 +1415,7 @@ pub mod scenarios {
                 386,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1413,12 +1425,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 388,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 389,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
@@ -1430,7 +1442,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 394,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 395,
@@ -1454,7 +1466,7 @@ pub mod scenarios {
                 397,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1468,7 +1480,11 @@ pub mod scenarios {
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(398, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                398,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(
                 399,
                 "expect rx.len == 3;",
@@ -1483,7 +1499,7 @@ pub mod scenarios {
                 400,
                 "expect RBR_THR == 0x58;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x58),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1493,7 +1509,7 @@ pub mod scenarios {
                 401,
                 "expect RBR_THR == 0x59;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x59),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1503,7 +1519,7 @@ pub mod scenarios {
                 402,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x5a),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1513,7 +1529,7 @@ pub mod scenarios {
                 403,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1522,7 +1538,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 404,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
@@ -1534,23 +1550,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 410,
                 "write LCR = 0x83;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
                 411,
                 "write RBR_THR = 0x01;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 412,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 413,
                 "expect RBR_THR == 0x01;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1560,7 +1576,7 @@ pub mod scenarios {
                 414,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1569,7 +1585,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 415,
                 "write LCR = 0x03;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(3)),
             ),
             ScenarioStep::new(
                 416,
@@ -1584,12 +1600,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 417,
                 "write IIR_FCR = 0x41;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x41)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x41)),
             ),
             ScenarioStep::new(
                 418,
                 "write IER = 0x01;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 419,
@@ -1613,7 +1629,7 @@ pub mod scenarios {
                 423,
                 "expect IIR_FCR == 0xc4;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc4),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1627,32 +1643,36 @@ pub mod scenarios {
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(424, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                424,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(425, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
                 426,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 427,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 428,
                 "write LCR = 0x83;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
                 429,
                 "write RBR_THR = 0x0c;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xc)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0xc)),
             ),
             ScenarioStep::new(
                 430,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
         ],
     };

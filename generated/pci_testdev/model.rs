@@ -164,7 +164,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub current: u8,
     pub count: u32,
@@ -186,7 +186,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
 
 impl Default for Storage {
@@ -565,7 +565,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, bar1, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
@@ -584,7 +584,7 @@ pub mod scenarios {
                 100,
                 "expect TEST == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::TEST, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -593,13 +593,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 101,
                 "write TEST = 0;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 102,
                 "expect WIDTH == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::WIDTH, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -609,7 +609,7 @@ pub mod scenarios {
                 103,
                 "expect OFFSET == 0x800;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::OFFSET, 4),
                     value: StepValue::new(0x800),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -619,7 +619,7 @@ pub mod scenarios {
                 104,
                 "expect DATA == 0xfa;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 1),
+                    loc: Loc::bar(0, bar0::DATA, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -629,7 +629,7 @@ pub mod scenarios {
                 105,
                 "expect COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -639,7 +639,7 @@ pub mod scenarios {
                 106,
                 "expect NAME_0 == 0x6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x10, 1),
+                    loc: Loc::bar(0, bar0::NAME_0, 1),
                     value: StepValue::new(0x6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -649,7 +649,7 @@ pub mod scenarios {
                 107,
                 "expect NAME_14 == 0x64;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x1e, 1),
+                    loc: Loc::bar(0, bar0::NAME_14, 1),
                     value: StepValue::new(0x64),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -659,7 +659,7 @@ pub mod scenarios {
                 108,
                 "expect NAME_15 == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x1f, 1),
+                    loc: Loc::bar(0, bar0::NAME_15, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -669,7 +669,7 @@ pub mod scenarios {
                 109,
                 "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x10, 4),
+                    loc: Loc::bar(0, bar0::NAME_0, 4),
                     value: StepValue::new(0x6f696d6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -678,13 +678,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 110,
                 "write bar 0 @ 0x800 : u8 = 0xfa;",
-                Step::Write(Loc::bar(0, 0x800, 1), StepValue::new(0xfa)),
+                Step::Write(Loc::bar(0, bar0::MMIO_NO_EVENTFD, 1), StepValue::new(0xfa)),
             ),
             ScenarioStep::new(
                 111,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -693,13 +693,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 112,
                 "write bar 0 @ 0x800 : u8 = 0x01;",
-                Step::Write(Loc::bar(0, 0x800, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::MMIO_NO_EVENTFD, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 113,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -708,13 +708,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 114,
                 "write TEST = 0;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 115,
                 "expect COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -730,13 +730,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "write IO_TEST = 0;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 121,
                 "expect IO_TEST == 3;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 1),
+                    loc: Loc::bar(1, bar1::IO_TEST, 1),
                     value: StepValue::new(3),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -746,7 +746,7 @@ pub mod scenarios {
                 122,
                 "expect IO_OFFSET == 0x83;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0x83),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -756,7 +756,7 @@ pub mod scenarios {
                 123,
                 "expect IO_NAME_0 == 0x70;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0x10, 1),
+                    loc: Loc::bar(1, bar1::IO_NAME_0, 1),
                     value: StepValue::new(0x70),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -765,13 +765,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 124,
                 "write bar 1 @ 0x83 : u8 = 0xfa;",
-                Step::Write(Loc::bar(1, 0x83, 1), StepValue::new(0xfa)),
+                Step::Write(
+                    Loc::bar(1, bar1::IO_PORTIO_NO_EVENTFD, 1),
+                    StepValue::new(0xfa),
+                ),
             ),
             ScenarioStep::new(
                 125,
                 "expect IO_COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0xc, 4),
+                    loc: Loc::bar(1, bar1::IO_COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -781,7 +784,7 @@ pub mod scenarios {
                 126,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -790,13 +793,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 127,
                 "write IO_TEST = 2;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 128,
                 "expect IO_OFFSET == 0x85;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0x85),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -806,7 +809,7 @@ pub mod scenarios {
                 129,
                 "expect IO_DATA == 0xfa;",
                 Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
+                    loc: Loc::bar(1, bar1::IO_DATA, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -815,13 +818,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 130,
                 "write bar 1 @ 0x85 : u8 = 0xfa;",
-                Step::Write(Loc::bar(1, 0x85, 1), StepValue::new(0xfa)),
+                Step::Write(
+                    Loc::bar(1, bar1::IO_PORTIO_DATAMATCH, 1),
+                    StepValue::new(0xfa),
+                ),
             ),
             ScenarioStep::new(
                 131,
                 "expect IO_COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0xc, 4),
+                    loc: Loc::bar(1, bar1::IO_COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -830,13 +836,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 132,
                 "write IO_TEST = 3;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(3)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(3)),
             ),
             ScenarioStep::new(
                 133,
                 "expect IO_OFFSET == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,

@@ -66,7 +66,7 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {}
 
 impl Default for State {
@@ -77,7 +77,7 @@ impl Default for State {
 }
 
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
 
 impl Default for Storage {
@@ -264,7 +264,7 @@ impl<H: Hooks> Registers for Device<H> {
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
@@ -283,7 +283,7 @@ pub mod scenarios {
                 65,
                 "expect EVENTS == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::EVENTS, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -293,7 +293,7 @@ pub mod scenarios {
                 66,
                 "expect EVENTS_HI == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::EVENTS_HI, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -303,7 +303,7 @@ pub mod scenarios {
                 67,
                 "expect bar 0 @ 0x0 : u16 == 0x0707;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 2),
+                    loc: Loc::bar(0, bar0::EVENTS, 2),
                     value: StepValue::new(0x707),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -312,7 +312,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 68,
                 "write EVENTS = 0x01;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 69,
@@ -322,7 +322,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 71,
                 "write EVENTS = 0x07;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 72,
@@ -339,7 +339,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 76,
                 "write EVENTS = 0x02;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 77,
@@ -349,7 +349,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 78,
                 "write EVENTS_HI = 0x04;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(4)),
+                Step::Write(Loc::bar(0, bar0::EVENTS_HI, 1), StepValue::new(4)),
             ),
             ScenarioStep::new(
                 79,
@@ -359,13 +359,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 81,
                 "write EVENTS = 0xf8;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xf8)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(0xf8)),
             ),
             ScenarioStep::new(
                 82,
                 "expect EVENTS == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::EVENTS, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,

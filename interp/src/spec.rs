@@ -226,8 +226,10 @@ fn device_info(d: &Device) -> DeviceInfo {
         .bars
         .iter()
         .map(|b| {
-            let registers: Vec<RegisterLayout> =
-                d.layout_registers(b).map(|r| layout(d.register(r))).collect();
+            let registers: Vec<RegisterLayout> = d
+                .layout_registers(b)
+                .map(|r| layout(d.register(r)))
+                .collect();
             BarInfo {
                 index: b.index,
                 kind: b.kind,

@@ -113,6 +113,7 @@ impl DeviceCtx {
 
     /// `access.size`: bytes of the guest access running the current
     /// register read or write (1, 2, 4 or 8); 0 outside one.
+    #[inline]
     pub fn access_size(&self) -> u64 {
         self.access.0
     }
@@ -120,10 +121,12 @@ impl DeviceCtx {
     /// `access.mask`: the bits of the current register the guest access
     /// covers (a 1-byte access at offset 1 of a u16 register: `0xff00`);
     /// 0 outside one.
+    #[inline]
     pub fn access_mask(&self) -> u64 {
         self.access.1
     }
 
+    #[inline]
     pub(crate) fn set_access(&mut self, size: u64, mask: u64) {
         self.access = (size, mask);
     }
@@ -158,6 +161,7 @@ impl DeviceCtx {
 
     /// The model's clock, in ns (virtual in scenarios, see
     /// [`Model::advance`](crate::Model::advance)).
+    #[inline]
     pub fn now(&self) -> u64 {
         self.timers.now()
     }
@@ -174,11 +178,13 @@ impl DeviceCtx {
     }
 
     /// `T.running`.
+    #[inline]
     pub fn timer_running(&self, id: usize) -> bool {
         self.timers.running(id)
     }
 
     /// `T.remaining`: ns until timer `id` fires, 0 when stopped.
+    #[inline]
     pub fn timer_remaining(&self, id: usize) -> u64 {
         self.timers.remaining(id)
     }
@@ -203,6 +209,7 @@ impl DeviceCtx {
 
     /// `send S v;`: queue one byte on stream `stream`. Dropped (and traced
     /// as an overflow) when the queue is full.
+    #[inline]
     pub fn send(&mut self, stream: usize, byte: u8) {
         let queued = self.outputs.push(stream, byte);
         self.trace_with(|| TraceEvent::StreamOut {
@@ -213,6 +220,7 @@ impl DeviceCtx {
     }
 
     /// `S.space`: bytes stream `stream`'s output queue can still take.
+    #[inline]
     pub fn stream_space(&self, stream: usize) -> u64 {
         self.outputs.space(stream) as u64
     }
@@ -255,12 +263,14 @@ impl DeviceCtx {
     }
 
     /// Whether a trace sink is installed (to skip building costly events).
+    #[inline]
     pub fn tracing(&self) -> bool {
         self.trace.is_some()
     }
 
     /// Record an event if a trace sink is installed; `event` is only built
     /// when needed.
+    #[inline]
     pub fn trace_with(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = self.trace.as_mut() {
             trace.record(&event());
@@ -511,6 +521,7 @@ impl DeviceCtx {
     }
 
     /// The latched interrupt level.
+    #[inline]
     pub fn latched_irq(&self) -> bool {
         self.latched_irq
     }
@@ -548,6 +559,7 @@ impl DeviceCtx {
     }
 
     /// The device's interrupt level at the last [`Self::update_intx`].
+    #[inline]
     pub(crate) fn level(&self) -> bool {
         self.level
     }

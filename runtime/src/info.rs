@@ -166,7 +166,11 @@ impl RegisterLayout {
 
     /// Elements: `count`, at least 1.
     pub const fn elements(&self) -> u64 {
-        if self.count == 0 { 1 } else { self.count as u64 }
+        if self.count == 0 {
+            1
+        } else {
+            self.count as u64
+        }
     }
 
     /// The same register, narrowed to `sizes`.

@@ -113,6 +113,7 @@
 //! assert!(model.interrupt_asserted());
 //! ```
 
+pub mod bus;
 mod clock;
 mod config;
 mod ctx;
@@ -129,6 +130,7 @@ mod window;
 pub use vm_device;
 pub use vm_memory;
 
+pub use bus::{BusError, MappedBar, program_bars, register_bars};
 pub use clock::Timers;
 pub use config::{
     COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE,

@@ -297,6 +297,7 @@ impl<R: Registers> Model<R> {
     /// Read `data.len()` bytes at `offset` of BAR `bar`. See the crate docs
     /// for validity, decode gating and register splitting. Never panics;
     /// `data` is always filled.
+    #[inline]
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
         if self.read_whole(bar, offset, data) {
             return Ok(());
@@ -332,7 +333,9 @@ impl<R: Registers> Model<R> {
     }
 
     /// [`Self::bar_read`] for any access: the access policy, MSI-X, the
-    /// access split over the registers and windows it overlaps.
+    /// access split over the registers and windows it overlaps. Kept out
+    /// of line so that the fast path stays small where it is inlined.
+    #[inline(never)]
     fn bar_read_split(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_read(bar, offset, data)
@@ -374,6 +377,7 @@ impl<R: Registers> Model<R> {
     }
 
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
+    #[inline]
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
         if self.write_whole(bar, offset, data) {
             return Ok(());
@@ -411,6 +415,7 @@ impl<R: Registers> Model<R> {
     }
 
     /// [`Self::bar_write`] for any access, as [`Self::bar_read_split`].
+    #[inline(never)]
     fn bar_write_split(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_write(bar, offset, data)

@@ -39,6 +39,7 @@ pub mod initramfs;
 pub mod provision;
 pub mod qemu;
 pub mod qmp;
+pub mod scale;
 pub mod smoke;
 pub mod stock;
 pub mod toolchain;

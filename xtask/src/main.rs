@@ -78,6 +78,13 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_values_t = [1024u64, 16384, 65536])]
         counts: Vec<u64>,
     },
+    /// The generated model of a synthetic spec of N registers compiles
+    /// (`cargo check`; part of `ci`'s host checks at 10,000).
+    Scale {
+        /// Registers of the synthetic spec.
+        #[arg(long, default_value_t = xtask::scale::REGISTERS)]
+        registers: usize,
+    },
     /// The generated documentation pages in headless Chromium (installed
     /// with apt-get when missing): no console error, no network request,
     /// one diagram per register, the search filter, a screenshot.
@@ -363,6 +370,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             ui.info(format!("screenshots in {}", shots.display()));
             Ok(())
         }
+        Cmd::Scale { registers } => xtask::scale::model_compiles(ui, registers),
         Cmd::Loc { registers } => {
             println!(
                 "{:<16} {:>8} {:>8} {:>8}",
@@ -376,7 +384,16 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         Cmd::ArrayScale { counts } => {
             println!(
                 "{:>8} {:>5} {:>9} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7} {:>9}",
-                "elements", "bytes", "pcidevc", "model B", "lines", "driver B", "lines", "C B", "lines", "check"
+                "elements",
+                "bytes",
+                "pcidevc",
+                "model B",
+                "lines",
+                "driver B",
+                "lines",
+                "C B",
+                "lines",
+                "check"
             );
             for f in xtask::array_scale::run(&counts)? {
                 println!(

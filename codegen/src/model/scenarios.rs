@@ -1,6 +1,7 @@
 //! The `scenarios` module: each scenario as a static step table, the
 //! driver's interrupt handler protocol, and one `#[test]` per scenario.
 
+use super::consts::{offset_path, space_module};
 use super::{Model, doc_text, lit_hex, lit_str, reg_loc};
 use pcidevc_dsl::ir;
 use proc_macro2::TokenStream;
@@ -83,8 +84,24 @@ impl Model<'_> {
         )
     }
 
+    /// A step's location; the offset by its register's name
+    /// (`bar0::IER`) when a register starts there.
     pub(super) fn loc(&self, l: &ir::Loc) -> TokenStream {
-        let (offset, width) = (lit_hex(l.offset), lit_hex(l.width.into()));
+        let named = self
+            .dev
+            .registers
+            .iter()
+            .find(|r| r.space == l.space && r.offset == l.offset);
+        let offset = match named {
+            Some(r) => {
+                self.scenario_maps
+                    .borrow_mut()
+                    .insert(space_module(r).to_string());
+                offset_path(r)
+            }
+            None => lit_hex(l.offset),
+        };
+        let width = lit_hex(l.width.into());
         match l.space {
             ir::Space::Bar(bar) => {
                 let bar = lit_hex(bar.into());
@@ -238,6 +255,8 @@ impl Model<'_> {
                 pub static #name: Scenario = Scenario { name: #sname, steps: &[#(#steps),*] };
             }
         });
+        // Rendered now: rendering notes the register maps to import.
+        let consts: Vec<TokenStream> = consts.collect();
         let all = d
             .scenarios
             .iter()
@@ -333,11 +352,17 @@ impl Model<'_> {
         } else {
             quote!()
         };
+        let maps = self
+            .scenario_maps
+            .borrow()
+            .iter()
+            .map(|m| format_ident!("{}", m))
+            .collect::<Vec<_>>();
         quote! {
             /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
             /// the generated driver runs in its probe self-test).
             pub mod scenarios {
-                use super::{Device, Hooks};
+                use super::{#(#maps,)* Device, Hooks};
                 use pcidev_runtime::scenario::{#(#scenario_imports),*};
 
                 /// Size of the DMA buffer the scenarios use (`dma.addr`).

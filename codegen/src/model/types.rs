@@ -92,10 +92,12 @@ impl Model<'_> {
             };
             quote!(#n: #v,)
         });
+        // No `PartialEq`: derived for n fields it is one `&&` chain n deep,
+        // which overflows rustc's stack near 10,000 fields. Likewise `Storage`.
         let derives = if d.states.iter().any(|s| matches!(s.ty, ir::Type::Buffer(_))) {
-            quote!(#[derive(Debug, Clone, PartialEq, Eq)])
+            quote!(#[derive(Debug, Clone)])
         } else {
-            quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq)])
+            quote!(#[derive(Debug, Clone, Copy)])
         };
         quote! {
             /// The device's variables (the spec's `state` items).
@@ -124,7 +126,12 @@ impl Model<'_> {
             let n = field_ident(r.item_name());
             let t = uint_type(r.bits());
             let t = arrays::storage_type(r, quote!(#t));
-            let doc = format!(" `{}`: {} + {:#x}.", arrays::doc_name(r), where_(r), r.offset);
+            let doc = format!(
+                " `{}`: {} + {:#x}.",
+                arrays::doc_name(r),
+                where_(r),
+                r.offset
+            );
             quote!(#[doc = #doc] pub #n: #t,)
         });
         let inits = stored.iter().map(|r| {
@@ -134,7 +141,7 @@ impl Model<'_> {
         });
         quote! {
             /// Values of the registers that hold one (those with an access kind).
-            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            #[derive(Debug, Clone, Copy)]
             pub struct Storage {
                 #(#fields)*
             }

@@ -86,4 +86,3 @@ pub(super) fn expand_arrays(
     }
     (d, elements)
 }
-

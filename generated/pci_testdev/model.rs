@@ -639,7 +639,7 @@ pub mod scenarios {
                 106,
                 "expect NAME_0 == 0x6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, bar0::NAME_0, 1),
+                    loc: Loc::bar(0, bar0::NAME, 1),
                     value: StepValue::new(0x6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -649,7 +649,7 @@ pub mod scenarios {
                 107,
                 "expect NAME_14 == 0x64;",
                 Step::Expect {
-                    loc: Loc::bar(0, bar0::NAME_14, 1),
+                    loc: Loc::bar(0, bar0::NAME + 0xe, 1),
                     value: StepValue::new(0x64),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -659,7 +659,7 @@ pub mod scenarios {
                 108,
                 "expect NAME_15 == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, bar0::NAME_15, 1),
+                    loc: Loc::bar(0, bar0::NAME + 0xf, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -669,7 +669,7 @@ pub mod scenarios {
                 109,
                 "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, bar0::NAME_0, 4),
+                    loc: Loc::bar(0, bar0::NAME, 4),
                     value: StepValue::new(0x6f696d6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -756,7 +756,7 @@ pub mod scenarios {
                 123,
                 "expect IO_NAME_0 == 0x70;",
                 Step::Expect {
-                    loc: Loc::bar(1, bar1::IO_NAME_0, 1),
+                    loc: Loc::bar(1, bar1::IO_NAME, 1),
                     value: StepValue::new(0x70),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,

@@ -27,8 +27,15 @@ pub(super) fn space_module(r: &Register) -> Ident {
 /// `bar0::RBR_THR`.
 pub(super) fn offset_path(r: &Register) -> TokenStream {
     let m = space_module(r);
-    let c = format_ident!("{}", r.name);
-    quote!(#m::#c)
+    let c = format_ident!("{}", r.item_name());
+    match &r.array {
+        // An element other than the first: the array's offset plus its own.
+        Some(a) if a.index > 0 => {
+            let d = lit_hex(a.index * a.stride);
+            quote!(#m::#c + #d)
+        }
+        _ => quote!(#m::#c),
+    }
 }
 
 /// `lower_snake` as `CamelCase`.

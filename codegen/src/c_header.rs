@@ -50,6 +50,9 @@ pub enum Radix {
     Dec,
     /// `0x0001U`: 16-bit PCI ids, four digits.
     Id,
+    /// A register array's element offset, `(0x10U + (i) * 4U)` (the name
+    /// ends in `(i)`): the value is the first element's, then the stride.
+    Element(u64),
 }
 
 /// One `#define`.
@@ -72,6 +75,7 @@ impl Define {
             Radix::Hex => literal(self.value),
             Radix::Dec => format!("{}U", self.value),
             Radix::Id => format!("{:#06x}U", self.value),
+            Radix::Element(stride) => format!("({} + (i) * {stride}U)", literal(self.value)),
         }
     }
 }
@@ -88,7 +92,8 @@ pub struct Group {
 /// The names chosen for registers (what the C driver uses).
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    /// Register offset macro, by register.
+    /// Register offset macro, by register (`NAME(3)` for an element of
+    /// array `NAME`).
     pub offset: BTreeMap<RegId, String>,
     /// BAR size macro, by BAR index.
     pub bar_size: BTreeMap<u8, String>,
@@ -132,6 +137,8 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
             note: note.to_string(),
         }
     };
+    // A register array's offset macro (without `(i)`), by its head.
+    let mut array_macro: BTreeMap<RegId, String> = BTreeMap::new();
     let mut out = Vec::new();
     let [base, sub, prog] = dev.class_code;
     let mut identity = vec![
@@ -237,15 +244,36 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
         };
         for &id in registers {
             let reg = dev.register(id);
-            let r = format!("{b}_{}", reg.name);
+            if let Some(a) = reg.array.as_ref().filter(|a| a.index > 0) {
+                // One group per array (at its head); an element's offset
+                // is the array's macro with its index.
+                let head = RegId(id.0 - a.index as usize);
+                if let Some(m) = array_macro.get(&head) {
+                    names.offset.insert(id, format!("{m}({})", a.index));
+                }
+                continue;
+            }
+            let r = format!("{b}_{}", reg.item_name());
             let label = prose::access_label(reg);
-            let mut comment = vec![format!(
-                "{} @ {:#x}: u{}, {}",
-                reg.name,
-                reg.offset,
-                reg.bits(),
-                label.text()
-            )];
+            let mut comment = vec![match &reg.array {
+                Some(a) => format!(
+                    "{}[{}] @ {:#x}: u{}, {}; element i at {:#x} + i * {}",
+                    a.array,
+                    a.count,
+                    reg.offset,
+                    reg.bits(),
+                    label.text(),
+                    reg.offset,
+                    a.stride
+                ),
+                None => format!(
+                    "{} @ {:#x}: u{}, {}",
+                    reg.name,
+                    reg.offset,
+                    reg.bits(),
+                    label.text()
+                ),
+            }];
             let beh = prose::behaviour(dev, id);
             comment.extend(wrap(&beh.read.plain(dev), 72));
             if !reg.on_read.is_empty() {
@@ -260,9 +288,24 @@ pub fn groups(dev: &Device) -> (Vec<Group>, Names) {
             for para in &beh.effects {
                 comment.extend(wrap(&para.plain(dev), 72));
             }
-            let offset = def(r.clone(), reg.offset, "");
-            names.offset.insert(id, offset.name.clone());
-            let mut defines = vec![offset, def(format!("{r}_WIDTH"), reg.width.into(), "bytes")];
+            let mut defines = match &reg.array {
+                Some(a) => {
+                    let mut offset = def(r.clone(), reg.offset, "");
+                    names.offset.insert(id, format!("{}(0)", offset.name));
+                    array_macro.insert(id, offset.name.clone());
+                    offset.name.push_str("(i)");
+                    offset.radix = Radix::Element(a.stride);
+                    let mut count = def(format!("{r}_COUNT"), a.count, "elements");
+                    count.radix = Radix::Dec;
+                    vec![offset, count]
+                }
+                None => {
+                    let offset = def(r.clone(), reg.offset, "");
+                    names.offset.insert(id, offset.name.clone());
+                    vec![offset]
+                }
+            };
+            defines.push(def(format!("{r}_WIDTH"), reg.width.into(), "bytes"));
             if reg.has_storage() {
                 defines.push(def(format!("{r}_RESET"), reg.reset, ""));
             }

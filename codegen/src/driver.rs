@@ -279,10 +279,29 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         })
         .collect();
 
-    let io: Vec<&str> = [("register", !bars.is_empty()), ("Io", uses_io)]
-        .into_iter()
-        .filter_map(|(item, used)| used.then_some(item))
-        .collect();
+    // `barK::NAME::at(i)` (an array element) needs the `Array` trait.
+    let at_element = |r: &regs::RegRef| r.index.is_some();
+    let uses_array = scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .filter_map(|st| st.action.reg())
+        .any(at_element)
+        || irq.as_ref().is_some_and(|i| {
+            i.reads_first
+                .iter()
+                .chain(&i.reads_then)
+                .map(|r| &r.reg)
+                .chain(i.acks.iter().map(|a| &a.reg))
+                .any(at_element)
+        });
+    let io: Vec<&str> = [
+        ("register", !bars.is_empty()),
+        ("register::Array", uses_array),
+        ("Io", uses_io),
+    ]
+    .into_iter()
+    .filter_map(|(item, used)| used.then_some(item))
+    .collect();
     // Every group of `use kernel::{...}` the crate root may need, in
     // rustfmt's order, and whether it does.
     let imports = [

@@ -96,6 +96,7 @@ fn expr_in(dev: &Device, params: &[String], e: &Expr) -> String {
         Expr::Byte => "byte".into(),
         Expr::AccessSize => "access.size".into(),
         Expr::AccessMask => "access.mask".into(),
+        Expr::Index => "index".into(),
         Expr::Let(l) => dev.let_(*l).name.clone(),
         Expr::Fn(f, args) => format!("{}({})", dev.function(*f).name, args_text(dev, args)),
         Expr::Param(i) => params.get(*i).cloned().unwrap_or_else(|| format!("arg{i}")),
@@ -830,6 +831,22 @@ pub fn outcome_codes() -> String {
 
 fn notes(dev: &Device, id: RegId, reg: &Register) -> Vec<Para> {
     let mut out = Vec::new();
+    if let Some(a) = &reg.array {
+        out.push(
+            Para::new()
+                .text(format!("An array of {} registers: ", a.count))
+                .code(format!("{}_0", a.array))
+                .text(" .. ")
+                .code(format!("{}_{}", a.array, a.count - 1))
+                .text(format!(
+                    ", element i at {:#x} + i * {}; ",
+                    reg.offset - a.index * a.stride,
+                    a.stride
+                ))
+                .code("index")
+                .text(" is the element number."),
+        );
+    }
     let int = &dev.interrupt;
     if int.status == Some(id) {
         out.push(

@@ -145,7 +145,7 @@ pub fn render(dev: &Device) -> String {
             bar.policy.invalid.keyword(),
             bar.policy.unmapped.keyword()
         );
-        for &r in &bar.registers {
+        for r in dev.layout_registers(bar) {
             register(w, dev, r);
         }
         for win in &bar.windows {
@@ -190,6 +190,15 @@ pub fn render(dev: &Device) -> String {
 
 /// One register: offset, name, width, access kind and reset; its fields
 /// and named values; then what it does, in sentences and actions.
+/// How listings name a register: `NAME`, or for an array, its element
+/// range `NAME[0..N]` (the elements are `NAME_0 .. NAME_{N-1}`).
+pub fn item_label(reg: &ir::Register) -> String {
+    match &reg.array {
+        Some(a) => format!("{}[0..{}]", a.array, a.count),
+        None => reg.name.clone(),
+    }
+}
+
 fn register(w: &mut String, dev: &Device, id: RegId) {
     let reg = dev.register(id);
     let label = prose::access_label(reg);
@@ -202,7 +211,7 @@ fn register(w: &mut String, dev: &Device, id: RegId) {
         w,
         "  {:#06x} {:<16} u{:<2} {:<5} {reset}",
         reg.offset,
-        reg.name,
+        item_label(reg),
         reg.bits(),
         label.kinds,
     );

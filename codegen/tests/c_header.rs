@@ -62,8 +62,19 @@ fn expectations(dev: &Device) -> Vec<(String, u64)> {
         v.push((format!("{bp}_ACCESS_SIZES"), u64::from(bar.policy.sizes.0)));
         for &r in &bar.registers {
             let reg = dev.register(r);
-            let rp = format!("{bp}_{}", reg.name);
-            v.push((rp.clone(), reg.offset));
+            // An array is one macro `NAME(i)`: every element's offset is
+            // checked through it, the rest once, at element 0.
+            let rp = format!("{bp}_{}", reg.item_name());
+            match &reg.array {
+                Some(a) => {
+                    v.push((format!("{rp}({})", a.index), reg.offset));
+                    if a.index > 0 {
+                        continue;
+                    }
+                    v.push((format!("{rp}_COUNT"), a.count));
+                }
+                None => v.push((rp.clone(), reg.offset)),
+            }
             v.push((format!("{rp}_WIDTH"), u64::from(reg.width)));
             if reg.has_storage() {
                 v.push((format!("{rp}_RESET"), reg.reset));

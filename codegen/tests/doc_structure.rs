@@ -32,6 +32,10 @@ fn from_ir(dev: &Device) -> Vec<Reg> {
     for (bar, registers) in spaces {
         for &r in registers {
             let reg = dev.register(r);
+            // An array is documented once, as `NAME[0..N]`.
+            if reg.is_array_tail() {
+                continue;
+            }
             let mut fields: Vec<(String, u32, u32, String)> = reg
                 .fields
                 .iter()
@@ -41,7 +45,10 @@ fn from_ir(dev: &Device) -> Vec<Reg> {
             fields.sort_by_key(|f| std::cmp::Reverse(f.2));
             out.push(Reg {
                 bar,
-                name: reg.name.clone(),
+                name: match &reg.array {
+                    Some(a) => format!("{}[0..{}]", a.array, a.count),
+                    None => reg.name.clone(),
+                },
                 offset: reg.offset,
                 bits: reg.bits(),
                 fields,
@@ -125,7 +132,10 @@ fn parse_html(html: &str) -> (Vec<Reg>, Vec<(u64, String)>, usize) {
     while let Some(start) = html[at..].find("<section class=\"reg\"").map(|i| i + at) {
         let end = html[start..].find("</section>").expect("section end") + start;
         let sec = &html[start..end];
-        let (name, _) = between(sec, 0, "<h3><a href=\"#r-", "\">").expect("heading");
+        // The heading's text (`NAME`, or `NAME[0..N]` for an array, whose
+        // anchor is `r-NAME`).
+        let (_, after) = between(sec, 0, "<h3><a href=\"#r-", "\">").expect("heading");
+        let (name, _) = between(sec, after, "", "</a>").expect("heading text");
         let (small, _) = between(sec, 0, "<small>", "</small>").expect("place");
         let (bar, offset, bits_) = place(small);
         let mut fields = Vec::new();
@@ -192,11 +202,11 @@ fn parse_md(md: &str) -> (Vec<Reg>, Vec<(u64, String)>) {
         if in_map {
             if l.starts_with('|') {
                 let c = md_cells(l);
-                // [NAME](#r-NAME)
+                // [NAME](#r-NAME), or [NAME[0..N]](#r-NAME) for an array
                 let name = c[1]
-                    .trim_start_matches('[')
-                    .split(']')
-                    .next()
+                    .strip_prefix('[')
+                    .and_then(|t| t.rsplit_once("](#"))
+                    .map(|(text, _)| text)
                     .expect("link text");
                 map.push((hex(&c[0]), unmd(name)));
                 i += 1;
@@ -281,6 +291,7 @@ fn html_and_markdown_show_the_irs_registers() {
                 - dev
                     .registers
                     .iter()
+                    .filter(|r| !r.is_array_tail())
                     .filter(|r| !r.on_read.is_empty() || !r.on_write.is_empty())
                     .count(),
             want.len(),

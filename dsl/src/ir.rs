@@ -194,6 +194,24 @@ impl Device {
         })
     }
 
+    /// A BAR's registers as generated code lists them, by offset: plain
+    /// registers, and one entry per array (its head, element 0; the
+    /// elements of an array are consecutive registers, see [`ArrayElem`]).
+    pub fn layout_registers<'a>(&'a self, bar: &'a Bar) -> impl Iterator<Item = RegId> + 'a {
+        bar.registers
+            .iter()
+            .copied()
+            .filter(|r| !self.register(*r).is_array_tail())
+    }
+
+    /// Element `element` of the array whose head is `head` (`head` itself
+    /// for a plain register and element 0); `None` past the array's end.
+    pub fn element(&self, head: RegId, element: u64) -> Option<RegId> {
+        let count = self.register(head).array.as_ref().map_or(1, |a| a.count);
+        let id = RegId(head.0.checked_add(usize::try_from(element).ok()?)?);
+        (element < count && id.0 < self.registers.len()).then_some(id)
+    }
+
     /// The register a scenario location names: the one at exactly that
     /// place and width (`None` for raw locations that match no register).
     pub fn register_at(&self, loc: &Loc) -> Option<RegId> {
@@ -628,11 +646,59 @@ pub struct Register {
     pub on_read: Vec<Stmt>,
     /// Actions run after every guest write (after the storage update).
     pub on_write: Vec<Stmt>,
+    /// `Some` for an element of a register array (`register NAME[N]`).
+    pub array: Option<ArrayElem>,
     /// The declaration, for diagnostics.
     pub span: Span,
 }
 
+/// Where a register sits in its array. The checker lists every element of
+/// `register NAME[N]` as its own register `NAME_i` (names, placement and
+/// scenarios see elements), consecutive in [`Device::registers`], all with
+/// the same behaviour in which [`Expr::Index`] stands for the element
+/// number. Backends emit one item per array from its head (element 0, see
+/// [`Register::array_head`]) so generated code does not grow with `count`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayElem {
+    /// The array's name (`NAME`; the element is `NAME_{index}`).
+    pub array: String,
+    /// This element's number, `0..count`.
+    pub index: u64,
+    /// Elements in the array (1..=[`crate::check::MAX_ARRAY`]).
+    pub count: u64,
+    /// Bytes from one element to the next (the register width).
+    pub stride: u64,
+}
+
 impl Register {
+    /// The element number [`Expr::Index`] evaluates to in this register's
+    /// behaviour (0 outside arrays, where the checker rejects `index`).
+    pub fn index_value(&self) -> u64 {
+        self.array.as_ref().map_or(0, |a| a.index)
+    }
+    /// `Some(array)` for element 0 of an array: the register that stands
+    /// for the whole array in generated code.
+    pub fn array_head(&self) -> Option<&ArrayElem> {
+        self.array.as_ref().filter(|a| a.index == 0)
+    }
+    /// An element other than the first: backends that emit one item per
+    /// array skip it.
+    pub fn is_array_tail(&self) -> bool {
+        self.array.as_ref().is_some_and(|a| a.index > 0)
+    }
+    /// The name generated code uses: the array's (`NAME`) for an array
+    /// element, the register's otherwise.
+    pub fn item_name(&self) -> &str {
+        self.array.as_ref().map_or(&self.name, |a| &a.array)
+    }
+    /// Bytes the register occupies, or for an array head, the whole array
+    /// (`count * stride`).
+    pub fn span_bytes(&self) -> u64 {
+        match self.array_head() {
+            Some(a) => a.count.saturating_mul(a.stride),
+            None => self.width as u64,
+        }
+    }
     /// The BAR index, for BAR registers.
     pub fn bar(&self) -> Option<u8> {
         self.space.bar()
@@ -968,6 +1034,9 @@ pub enum Expr {
     /// for a 1-byte access at offset 1 of a u16 register): only where
     /// [`Expr::AccessSize`] is.
     AccessMask,
+    /// The element number of the array register whose behaviour this is
+    /// (only in `register NAME[N]`; see [`Register::index_value`]).
+    Index,
 }
 
 impl Expr {

@@ -677,6 +677,7 @@ impl Seen {
                 Expr::Param(_) => "Param",
                 Expr::AccessSize => "AccessSize",
                 Expr::AccessMask => "AccessMask",
+                Expr::Index => "Index",
             };
             self.0.insert(format!("expr:{kind}"));
         });

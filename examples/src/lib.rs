@@ -2,9 +2,10 @@
 //!
 //! [`Vm::new`] does what firmware and a rust-vmm VMM do with a PCI function:
 //! gives it guest memory and an interrupt line, sizes and programs its BARs
-//! in configuration space, enables decoding and bus mastering, and registers
-//! every BAR on a `vm_device::device_manager::IoManager` (I/O BARs as PIO
-//! ranges, memory BARs as MMIO ranges). After that, guest accesses go
+//! in configuration space, enables decoding and bus mastering
+//! (`pcidev_runtime::program_bars`), and registers every BAR on a
+//! `vm_device::device_manager::IoManager` (`pcidev_runtime::register_bars`:
+//! I/O BARs as PIO ranges, memory BARs as MMIO ranges). After that, guest accesses go
 //! through the bus only ([`Vm::read`], [`Vm::write`]), exactly as a vCPU
 //! exit handler would dispatch them.
 //!
@@ -14,12 +15,12 @@
 use std::error::Error;
 use std::sync::{Arc, Mutex};
 
-use pcidev_runtime::vm_device::bus::{MmioAddress, MmioRange, PioAddress, PioRange};
+pub use pcidev_runtime::MappedBar;
+use pcidev_runtime::vm_device::bus::{MmioAddress, PioAddress};
 use pcidev_runtime::vm_device::device_manager::{IoManager, MmioManager, PioManager};
 use pcidev_runtime::vm_memory::GuestAddress;
 use pcidev_runtime::{
-    BarKind, COMMAND_BUS_MASTER, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE, GuestMem, InterruptSink,
-    Model, MsiMessage, Registers,
+    GuestMem, InterruptSink, Model, MsiMessage, Registers, program_bars, register_bars,
 };
 
 /// Errors of the examples (bus registration, bus accesses, guest memory).
@@ -93,19 +94,6 @@ impl InterruptSink for IrqLine {
     }
 }
 
-/// One BAR as firmware programmed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MappedBar {
-    /// BAR index.
-    pub index: u8,
-    /// I/O or memory.
-    pub kind: BarKind,
-    /// Size, as discovered by writing all-ones to the BAR.
-    pub size: u64,
-    /// Assigned bus address.
-    pub base: u64,
-}
-
 /// A model on a bus: the device, the bus, guest memory, the interrupt line.
 pub struct Vm<R: Registers> {
     /// The bus every guest access goes through.
@@ -141,46 +129,12 @@ impl<R: Registers> Vm<R> {
         let irq = IrqLine::default();
         model.set_interrupt_sink(Box::new(irq.clone()));
 
-        // Firmware: size every BAR (write all-ones, read back the mask),
-        // assign naturally aligned addresses, then enable decoding.
-        let mut bars = Vec::new();
-        let (mut next_io, mut next_mem) = (u64::from(IO_WINDOW), MMIO_WINDOW);
-        for info in model.info().bars {
-            let reg = 0x10 + 4 * u64::from(info.index);
-            let size = size_bar(&mut model, reg, info.kind);
-            let next = if info.kind.is_io() {
-                &mut next_io
-            } else {
-                &mut next_mem
-            };
-            let base = next.next_multiple_of(size.max(1));
-            *next = base + size;
-            cfg_write32(&mut model, reg, base as u32);
-            if let BarKind::Mem64 { .. } = info.kind {
-                cfg_write32(&mut model, reg + 4, (base >> 32) as u32);
-            }
-            bars.push(MappedBar {
-                index: info.index,
-                kind: info.kind,
-                size,
-                base,
-            });
-        }
-        let command = COMMAND_IO_SPACE | COMMAND_MEMORY_SPACE | COMMAND_BUS_MASTER;
-        model.config_write(0x04, &command.to_le_bytes());
-
-        // VMM: put each BAR's range on the bus, all pointing at the device.
+        // Firmware: size, place and program every BAR, enable decoding;
+        // then the VMM puts each BAR's range on the bus.
+        let bars = program_bars(&mut model, u64::from(IO_WINDOW), MMIO_WINDOW);
         let dev = Arc::new(Mutex::new(model));
         let mut io = IoManager::new();
-        for b in &bars {
-            if b.kind.is_io() {
-                let base = u16::try_from(b.base)?;
-                let len = u16::try_from(b.size)?;
-                io.register_pio(PioRange::new(PioAddress(base), len)?, dev.clone())?;
-            } else {
-                io.register_mmio(MmioRange::new(MmioAddress(b.base), b.size)?, dev.clone())?;
-            }
-        }
+        register_bars(&mut io, &dev, &bars)?;
         Ok(Vm {
             io,
             dev,
@@ -236,35 +190,10 @@ impl<R: Registers> Vm<R> {
     }
 }
 
-fn cfg_write32<R: Registers>(m: &mut Model<R>, offset: u64, v: u32) {
-    m.config_write(offset, &v.to_le_bytes());
-}
-
-fn cfg_read32<R: Registers>(m: &mut Model<R>, offset: u64) -> u32 {
-    let mut b = [0; 4];
-    m.config_read(offset, &mut b);
-    u32::from_le_bytes(b)
-}
-
-/// BAR sizing as firmware does it: write all-ones, read back, decode.
-fn size_bar<R: Registers>(m: &mut Model<R>, reg: u64, kind: BarKind) -> u64 {
-    cfg_write32(m, reg, u32::MAX);
-    let low = cfg_read32(m, reg);
-    let mask = match kind {
-        BarKind::Io => u64::from(low & !0x3) | 0xffff_ffff_0000_0000,
-        BarKind::Mem32 { .. } => u64::from(low & !0xf) | 0xffff_ffff_0000_0000,
-        BarKind::Mem64 { .. } => {
-            cfg_write32(m, reg + 4, u32::MAX);
-            let high = cfg_read32(m, reg + 4);
-            u64::from(high) << 32 | u64::from(low & !0xf)
-        }
-    };
-    (!mask).wrapping_add(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pcidev_runtime::BarKind;
 
     #[test]
     fn firmware_sizes_and_maps_hello_tic() {

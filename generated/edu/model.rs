@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, MsiInfo, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "edu",
@@ -53,14 +55,72 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 1 MiB), and their fields.
+pub mod bar0 {
+    /// `ID`: 4 bytes.
+    pub const ID: u64 = 0;
+
+    /// `LIVENESS`: 4 bytes.
+    pub const LIVENESS: u64 = 4;
+
+    /// `FACT`: 4 bytes.
+    pub const FACT: u64 = 8;
+
+    /// `STATUS`: 4 bytes.
+    pub const STATUS: u64 = 0x20;
+
+    /// `IRQ_STATUS`: 4 bytes.
+    pub const IRQ_STATUS: u64 = 0x24;
+
+    /// `IRQ_RAISE`: 4 bytes.
+    pub const IRQ_RAISE: u64 = 0x60;
+
+    /// `IRQ_ACK`: 4 bytes.
+    pub const IRQ_ACK: u64 = 0x64;
+
+    /// `DMA_SRC`: 8 bytes.
+    pub const DMA_SRC: u64 = 0x80;
+
+    /// `DMA_DST`: 8 bytes.
+    pub const DMA_DST: u64 = 0x88;
+
+    /// `DMA_CNT`: 8 bytes.
+    pub const DMA_CNT: u64 = 0x90;
+
+    /// `DMA_CMD`: 8 bytes.
+    pub const DMA_CMD: u64 = 0x98;
+
+    /// Fields of `STATUS` (BAR 0 + 0x20): masks in register position,
+    /// accessors and named values.
+    pub mod status {
+        /// `computing`: bit 0, ro.
+        pub const COMPUTING: u32 = 1;
+
+        /// `computing` of a `STATUS` value.
+        pub fn computing(value: u32) -> u32 {
+            value & COMPUTING
+        }
+
+        /// `irq_on_fact`: bit 7, rw.
+        pub const IRQ_ON_FACT: u32 = 0x80;
+
+        /// `irq_on_fact` of a `STATUS` value.
+        pub fn irq_on_fact(value: u32) -> u32 {
+            (value & IRQ_ON_FACT) >> 7
+        }
+    }
+}
+
 /// Behaviour the spec leaves to Rust code: implement this for your
 /// type and build the device with `Device::new(your_hooks)`.
 pub trait Hooks: Send + 'static {
     /// The spec's `hook factorial`.
     fn factorial(&mut self, n: u32) -> u32;
 }
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub irq_status: u32,
     pub fact: u32,
@@ -71,6 +131,7 @@ pub struct State {
     pub dma_cmd: u64,
     pub dma_buf: Box<[u8]>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -86,14 +147,16 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `ID`: BAR 0 + 0x0.
     pub id: u32,
     /// `STATUS`: BAR 0 + 0x20.
     pub status: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
@@ -103,6 +166,7 @@ impl Default for Storage {
         }
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -127,6 +191,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
         pcidev_runtime::StateDecl::new("STATUS", pcidev_runtime::StateKind::Uint(32)),
     ],
 };
+
 /// `edu`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks> {
@@ -134,6 +199,7 @@ pub struct Device<H: Hooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -143,27 +209,33 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Run hook `factorial`, traced.
     fn hook_factorial(&mut self, ctx: &mut DeviceCtx, n: u32) -> u32 {
         ctx.hook("factorial");
         self.hooks.factorial(n)
     }
+
     /// Guest read of `ID` (BAR 0 + 0x0, 4 bytes).
     fn read_id(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.id)
     }
+
     /// Guest read of `LIVENESS` (BAR 0 + 0x4, 4 bytes).
     fn read_liveness(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.addr4)
     }
+
     /// Guest write of `LIVENESS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_liveness(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.addr4 = !value as u32;
     }
+
     /// Guest read of `FACT` (BAR 0 + 0x8, 4 bytes).
     fn read_fact(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.fact)
     }
+
     /// Guest write of `FACT` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_fact(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.storage.status) & 1 == 0 {
@@ -173,54 +245,67 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
     /// Guest read of `STATUS` (BAR 0 + 0x20, 4 bytes).
     fn read_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.status) & 0x81
     }
+
     /// Guest write of `STATUS` (BAR 0 + 0x20); `mask` covers the bytes written.
     fn write_status(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(&mut self.storage.status, value, mask, 0x80, 0, 0);
     }
+
     /// Guest read of `IRQ_STATUS` (BAR 0 + 0x24, 4 bytes).
     fn read_irq_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.irq_status)
     }
+
     /// Guest write of `IRQ_RAISE` (BAR 0 + 0x60); `mask` covers the bytes written.
     fn write_irq_raise(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) | value) as u32;
     }
+
     /// Guest write of `IRQ_ACK` (BAR 0 + 0x64); `mask` covers the bytes written.
     fn write_irq_ack(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) & !value) as u32;
     }
+
     /// Guest read of `DMA_SRC` (BAR 0 + 0x80, 8 bytes).
     fn read_dma_src(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_src
     }
+
     /// Guest write of `DMA_SRC` (BAR 0 + 0x80); `mask` covers the bytes written.
     fn write_dma_src(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_src = value;
     }
+
     /// Guest read of `DMA_DST` (BAR 0 + 0x88, 8 bytes).
     fn read_dma_dst(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_dst
     }
+
     /// Guest write of `DMA_DST` (BAR 0 + 0x88); `mask` covers the bytes written.
     fn write_dma_dst(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_dst = value;
     }
+
     /// Guest read of `DMA_CNT` (BAR 0 + 0x90, 8 bytes).
     fn read_dma_cnt(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_cnt
     }
+
     /// Guest write of `DMA_CNT` (BAR 0 + 0x90); `mask` covers the bytes written.
     fn write_dma_cnt(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.dma_cnt = value;
     }
+
     /// Guest read of `DMA_CMD` (BAR 0 + 0x98, 8 bytes).
     fn read_dma_cmd(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         self.state.dma_cmd
     }
+
     /// Guest write of `DMA_CMD` (BAR 0 + 0x98); `mask` covers the bytes written.
     fn write_dma_cmd(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value & 1 != 0 {
@@ -259,15 +344,96 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::ID if len == 4 => self.read_id(ctx),
+            bar0::LIVENESS if len == 4 => self.read_liveness(ctx),
+            bar0::FACT if len == 4 => self.read_fact(ctx),
+            bar0::STATUS if len == 4 => self.read_status(ctx),
+            bar0::IRQ_STATUS if len == 4 => self.read_irq_status(ctx),
+            bar0::IRQ_RAISE if len == 4 => 0,
+            bar0::IRQ_ACK if len == 4 => 0,
+            bar0::DMA_SRC if len == 8 => self.read_dma_src(ctx),
+            bar0::DMA_DST if len == 8 => self.read_dma_dst(ctx),
+            bar0::DMA_CNT if len == 8 => self.read_dma_cnt(ctx),
+            bar0::DMA_CMD if len == 8 => self.read_dma_cmd(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::ID if len == 4 => {}
+            bar0::LIVENESS if len == 4 => self.write_liveness(ctx, value, 0xffffffff),
+            bar0::FACT if len == 4 => self.write_fact(ctx, value, 0xffffffff),
+            bar0::STATUS if len == 4 => self.write_status(ctx, value, 0xffffffff),
+            bar0::IRQ_STATUS if len == 4 => {}
+            bar0::IRQ_RAISE if len == 4 => self.write_irq_raise(ctx, value, 0xffffffff),
+            bar0::IRQ_ACK if len == 4 => self.write_irq_ack(ctx, value, 0xffffffff),
+            bar0::DMA_SRC if len == 8 => self.write_dma_src(ctx, value, u64::MAX),
+            bar0::DMA_DST if len == 8 => self.write_dma_dst(ctx, value, u64::MAX),
+            bar0::DMA_CNT if len == 8 => self.write_dma_cnt(ctx, value, u64::MAX),
+            bar0::DMA_CMD if len == 8 => self.write_dma_cmd(ctx, value, u64::MAX),
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state, with your hooks.
 pub fn model<H: Hooks>(hooks: H) -> Model<Device<H>> {
     Model::new(Device::new(hooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_id(ctx),
@@ -278,10 +444,11 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 7) => self.read_dma_src(ctx),
             (0, 8) => self.read_dma_dst(ctx),
             (0, 9) => self.read_dma_cnt(ctx),
-            (0, 0xa) => self.read_dma_cmd(ctx),
+            (0, 10) => self.read_dma_cmd(ctx),
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -300,17 +467,20 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 7) => self.write_dma_src(ctx, value, mask),
             (0, 8) => self.write_dma_dst(ctx, value, mask),
             (0, 9) => self.write_dma_cnt(ctx, value, mask),
-            (0, 0xa) => self.write_dma_cmd(ctx, value, mask),
+            (0, 10) => self.write_dma_cmd(ctx, value, mask),
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.irq_status) != 0
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -324,9 +494,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -347,6 +519,7 @@ impl<H: Hooks> Registers for Device<H> {
             ],
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -364,29 +537,34 @@ impl<H: Hooks> Registers for Device<H> {
         self.storage.status = pcidev_runtime::snapshot::uint(storage, 1) as u32;
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine (IRQ_STATUS != 0)`, `ack IRQ_ACK = IRQ_STATUS`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 0x24, 4));
+        let r0 = io.read(Loc::bar(0, bar0::IRQ_STATUS, 4));
         if r0 == 0x0 {
             return false;
         }
-        io.write(Loc::bar(0, 0x64, 4), r0);
+        io.write(Loc::bar(0, bar0::IRQ_ACK, 4), r0);
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `identity`: card id and liveness.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
@@ -395,7 +573,7 @@ pub mod scenarios {
                 109,
                 "expect ID == 0x010000ed;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::ID, 4),
                     value: StepValue::new(0x10000ed),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -404,13 +582,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 110,
                 "write LIVENESS = 0x12345678;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(0x12345678)),
+                Step::Write(Loc::bar(0, bar0::LIVENESS, 4), StepValue::new(0x12345678)),
             ),
             ScenarioStep::new(
                 111,
                 "expect LIVENESS == 0xedcba987;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::LIVENESS, 4),
                     value: StepValue::new(0xedcba987),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -428,6 +606,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `factorial_twice`: factorial, polled and with its interrupt.
     pub static FACTORIAL_TWICE: Scenario = Scenario {
         name: "factorial_twice",
@@ -435,18 +614,18 @@ pub mod scenarios {
             ScenarioStep::new(
                 116,
                 "write STATUS = 0;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 117,
                 "write FACT = 5;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(5)),
+                Step::Write(Loc::bar(0, bar0::FACT, 4), StepValue::new(5)),
             ),
             ScenarioStep::new(
                 118,
                 "wait STATUS == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x20, 4),
+                    loc: Loc::bar(0, bar0::STATUS, 4),
                     value: StepValue::new(0),
                     mask: 1,
                 },
@@ -455,7 +634,7 @@ pub mod scenarios {
                 119,
                 "expect FACT == 120;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::FACT, 4),
                     value: StepValue::new(0x78),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -464,19 +643,19 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "write STATUS = 0x80;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 121,
                 "write FACT = 10;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa)),
+                Step::Write(Loc::bar(0, bar0::FACT, 4), StepValue::new(0xa)),
             ),
             ScenarioStep::new(122, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 123,
                 "wait STATUS == 0x80 mask 0x81;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x20, 4),
+                    loc: Loc::bar(0, bar0::STATUS, 4),
                     value: StepValue::new(0x80),
                     mask: 0x81,
                 },
@@ -485,7 +664,7 @@ pub mod scenarios {
                 124,
                 "expect FACT == 3628800;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::FACT, 4),
                     value: StepValue::new(0x375f00),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -494,13 +673,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 125,
                 "write STATUS = 0;",
-                Step::Write(Loc::bar(0, 0x20, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::STATUS, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 126,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x24, 4),
+                    loc: Loc::bar(0, bar0::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -508,6 +687,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `interrupts`: raise and acknowledge.
     pub static INTERRUPTS: Scenario = Scenario {
         name: "interrupts",
@@ -515,14 +695,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 130,
                 "write IRQ_RAISE = 0x1234;",
-                Step::Write(Loc::bar(0, 0x60, 4), StepValue::new(0x1234)),
+                Step::Write(Loc::bar(0, bar0::IRQ_RAISE, 4), StepValue::new(0x1234)),
             ),
             ScenarioStep::new(131, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 132,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x24, 4),
+                    loc: Loc::bar(0, bar0::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -531,6 +711,7 @@ pub mod scenarios {
             ScenarioStep::new(133, "expect no irq;", Step::ExpectIrq(false)),
         ],
     };
+
     /// Scenario `dma_both_ways`: DMA both ways through the 4 KiB buffer.
     pub static DMA_BOTH_WAYS: Scenario = Scenario {
         name: "dma_both_ways",
@@ -556,28 +737,28 @@ pub mod scenarios {
             ScenarioStep::new(
                 139,
                 "write DMA_SRC = dma.addr;",
-                Step::Write(Loc::bar(0, 0x80, 8), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, bar0::DMA_SRC, 8), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
                 140,
                 "write DMA_DST = 0x40000;",
-                Step::Write(Loc::bar(0, 0x88, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, bar0::DMA_DST, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
                 141,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_CNT, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
                 142,
                 "write DMA_CMD = 1;",
-                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_CMD, 8), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 143,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x98, 8),
+                    loc: Loc::bar(0, bar0::DMA_CMD, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
@@ -585,29 +766,29 @@ pub mod scenarios {
             ScenarioStep::new(
                 144,
                 "write DMA_SRC = 0x40000;",
-                Step::Write(Loc::bar(0, 0x80, 8), StepValue::new(0x40000)),
+                Step::Write(Loc::bar(0, bar0::DMA_SRC, 8), StepValue::new(0x40000)),
             ),
             ScenarioStep::new(
                 145,
                 "write DMA_DST = dma.addr + 2048;",
-                Step::Write(Loc::bar(0, 0x88, 8), StepValue::dma_addr(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_DST, 8), StepValue::dma_addr(0x800)),
             ),
             ScenarioStep::new(
                 146,
                 "write DMA_CNT = 2048;",
-                Step::Write(Loc::bar(0, 0x90, 8), StepValue::new(0x800)),
+                Step::Write(Loc::bar(0, bar0::DMA_CNT, 8), StepValue::new(0x800)),
             ),
             ScenarioStep::new(
                 147,
                 "write DMA_CMD = 7;",
-                Step::Write(Loc::bar(0, 0x98, 8), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::DMA_CMD, 8), StepValue::new(7)),
             ),
             ScenarioStep::new(148, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 149,
                 "wait DMA_CMD == 0 mask 1;",
                 Step::Wait {
-                    loc: Loc::bar(0, 0x98, 8),
+                    loc: Loc::bar(0, bar0::DMA_CMD, 8),
                     value: StepValue::new(0),
                     mask: 1,
                 },
@@ -623,6 +804,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &IDENTITY,
@@ -630,6 +812,7 @@ pub mod scenarios {
         &INTERRUPTS,
         &DMA_BOTH_WAYS,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,

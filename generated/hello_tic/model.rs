@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "hello_tic",
@@ -61,25 +63,55 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (I/O, 16 bytes), and their fields.
+pub mod bar0 {
+    /// `IRQ`: 4 bytes.
+    pub const IRQ: u64 = 0;
+
+    /// `DMA_START`: 4 bytes.
+    pub const DMA_START: u64 = 4;
+
+    /// `DMA_ADDR`: 4 bytes.
+    pub const DMA_ADDR: u64 = 8;
+
+    /// `DMA_STATUS`: 4 bytes.
+    pub const DMA_STATUS: u64 = 0xc;
+}
+
+/// Register offsets in BAR 1 (32-bit memory, 64 bytes), and their fields.
+pub mod bar1 {
+    /// `IRQ_STATUS`: 4 bytes.
+    pub const IRQ_STATUS: u64 = 0;
+
+    /// `ID`: 4 bytes.
+    pub const ID: u64 = 4;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub irq_flag: bool,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
         State { irq_flag: false }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `DMA_ADDR`: BAR 0 + 0x8.
     pub dma_addr: u32,
@@ -88,6 +120,7 @@ pub struct Storage {
     /// `ID`: BAR 1 + 0x4.
     pub id: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
@@ -98,6 +131,7 @@ impl Default for Storage {
         }
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -113,6 +147,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
         pcidev_runtime::StateDecl::new("ID", pcidev_runtime::StateKind::Uint(32)),
     ],
 };
+
 /// `hello_tic`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -120,6 +155,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -129,14 +165,17 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `IRQ` (BAR 0 + 0x0, 4 bytes).
     fn read_irq(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.irq_flag)
     }
+
     /// Guest write of `IRQ` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_irq(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_flag = value != 0;
     }
+
     /// Guest write of `DMA_START` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_dma_start(&mut self, ctx: &mut DeviceCtx, _value: u64, _mask: u64) {
         {
@@ -146,10 +185,12 @@ impl<H: Hooks> Device<H> {
             self.storage.dma_status = status as u32;
         }
     }
+
     /// Guest read of `DMA_ADDR` (BAR 0 + 0x8, 4 bytes).
     fn read_dma_addr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.dma_addr)
     }
+
     /// Guest write of `DMA_ADDR` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_dma_addr(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(
@@ -161,31 +202,149 @@ impl<H: Hooks> Device<H> {
             0,
         );
     }
+
     /// Guest read of `DMA_STATUS` (BAR 0 + 0xc, 4 bytes).
     fn read_dma_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.dma_status)
     }
+
     /// Guest read of `IRQ_STATUS` (BAR 1 + 0x0, 4 bytes).
     fn read_irq_status(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.irq_flag)
     }
+
     /// Guest read of `ID` (BAR 1 + 0x4, 4 bytes).
     fn read_id(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.id)
     }
+
     /// Guest write of `ID` (BAR 1 + 0x4); `mask` covers the bytes written.
     fn write_id(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(&mut self.storage.id, value, mask, 0xffffffff, 0, 0);
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 4 {
+            return None;
+        }
+        let value = match offset {
+            bar0::IRQ => self.read_irq(ctx),
+            bar0::DMA_ADDR => self.read_dma_addr(ctx),
+            bar0::DMA_STATUS => self.read_dma_status(ctx),
+            bar0::DMA_START => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 4 {
+            return false;
+        }
+        match offset {
+            bar0::IRQ => self.write_irq(ctx, value, 0xffffffff),
+            bar0::DMA_START => self.write_dma_start(ctx, value, 0xffffffff),
+            bar0::DMA_ADDR => self.write_dma_addr(ctx, value, 0xffffffff),
+            bar0::DMA_STATUS => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar1_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 4 {
+            return None;
+        }
+        let value = match offset {
+            bar1::IRQ_STATUS => self.read_irq_status(ctx),
+            bar1::ID => self.read_id(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar1_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 4 {
+            return false;
+        }
+        match offset {
+            bar1::ID => self.write_id(ctx, value, 0xffffffff),
+            bar1::IRQ_STATUS => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            1 => self.bar1_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            1 => self.bar1_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_irq(ctx),
@@ -196,6 +355,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -213,13 +373,16 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         self.state.irq_flag
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -227,9 +390,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -242,6 +407,7 @@ impl<H: Hooks> Registers for Device<H> {
             ],
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -253,29 +419,34 @@ impl<H: Hooks> Registers for Device<H> {
         self.storage.id = pcidev_runtime::snapshot::uint(storage, 2) as u32;
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, bar1, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Data, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x20000;
+
     /// The driver's interrupt handler: the spec's `mine (IRQ != 0)`, `ack IRQ = 0`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 0, 4));
+        let r0 = io.read(Loc::bar(0, bar0::IRQ, 4));
         if r0 == 0x0 {
             return false;
         }
-        io.write(Loc::bar(0, 0, 4), 0);
+        io.write(Loc::bar(0, bar0::IRQ, 4), 0);
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `probe`: the seed driver's probe sequence.
     pub static PROBE: Scenario = Scenario {
         name: "probe",
@@ -284,7 +455,7 @@ pub mod scenarios {
                 115,
                 "expect ID == 0x1337;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::ID, 4),
                     value: StepValue::new(0x1337),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -293,13 +464,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 116,
                 "write ID = 0x4567;",
-                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x4567)),
+                Step::Write(Loc::bar(1, bar1::ID, 4), StepValue::new(0x4567)),
             ),
             ScenarioStep::new(
                 117,
                 "expect ID == 0x4567;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::ID, 4),
                     value: StepValue::new(0x4567),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -308,13 +479,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "invalid write bar 0 @ 0x0 : u8 = 1;",
-                Step::InvalidWrite(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::InvalidWrite(Loc::bar(0, bar0::IRQ, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 121,
                 "expect IRQ == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::IRQ, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -324,14 +495,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 125,
                 "write IRQ = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IRQ, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(126, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 127,
                 "expect IRQ_STATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 4),
+                    loc: Loc::bar(1, bar1::IRQ_STATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -340,13 +511,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 129,
                 "write DMA_START = 1;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_START, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 130,
                 "expect DMA_STATUS == 4;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DMA_STATUS, 4),
                     value: StepValue::new(4),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -355,10 +526,11 @@ pub mod scenarios {
             ScenarioStep::new(
                 134,
                 "write ID = 0x1337;",
-                Step::Write(Loc::bar(1, 4, 4), StepValue::new(0x1337)),
+                Step::Write(Loc::bar(1, bar1::ID, 4), StepValue::new(0x1337)),
             ),
         ],
     };
+
     /// Scenario `dma_to_buffer`: DMA into the driver's buffer.
     pub static DMA_TO_BUFFER: Scenario = Scenario {
         name: "dma_to_buffer",
@@ -366,18 +538,18 @@ pub mod scenarios {
             ScenarioStep::new(
                 139,
                 "write DMA_ADDR = dma.addr;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::dma_addr(0)),
+                Step::Write(Loc::bar(0, bar0::DMA_ADDR, 4), StepValue::dma_addr(0)),
             ),
             ScenarioStep::new(
                 140,
                 "write DMA_START = 1;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DMA_START, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 141,
                 "expect DMA_STATUS == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DMA_STATUS, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -395,12 +567,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 145,
                 "write DMA_ADDR = 0xa0000;",
-                Step::Write(Loc::bar(0, 8, 4), StepValue::new(0xa0000)),
+                Step::Write(Loc::bar(0, bar0::DMA_ADDR, 4), StepValue::new(0xa0000)),
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&PROBE, &DMA_TO_BUFFER];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -411,11 +585,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_probe() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -423,6 +599,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_dma_to_buffer() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "i6300esb",
@@ -49,14 +51,42 @@ pub const INFO: DeviceInfo = DeviceInfo {
     ],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 16 bytes), and their fields.
+pub mod bar0 {
+    /// `TIMER1`: 4 bytes.
+    pub const TIMER1: u64 = 0;
+
+    /// `TIMER2`: 4 bytes.
+    pub const TIMER2: u64 = 4;
+
+    /// `GINTSR`: 4 bytes.
+    pub const GINTSR: u64 = 8;
+
+    /// `RELOAD`: 2 bytes.
+    pub const RELOAD: u64 = 0xc;
+}
+
+/// Offsets of the configuration-space registers, and their fields.
+pub mod config {
+    /// `CONFIG`: 2 bytes.
+    pub const CONFIG: u64 = 0x60;
+
+    /// `LOCK`: 1 byte.
+    pub const LOCK: u64 = 0x68;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub reboot_enabled: bool,
     pub mhz: bool,
@@ -71,6 +101,7 @@ pub struct State {
     /// Sticky: keeps its value across a device reset.
     pub prev_reboot: bool,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -89,15 +120,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -119,6 +153,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
     ],
     storage: &[],
 };
+
 /// `i6300esb`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -126,6 +161,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -135,11 +171,13 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// The spec's `fn stage_ns`.
     fn fn_stage_ns(preload: u32, mhz: bool) -> u64 {
         pcidev_runtime::ops::shl(u64::from(preload), if mhz { 5 } else { 0xf })
             .wrapping_mul(0x1e)
     }
+
     /// Guest write of `TIMER1` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_timer1(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -151,6 +189,7 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest write of `TIMER2` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_timer2(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -162,6 +201,7 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest write of `GINTSR` (BAR 0 + 0x8); `mask` covers the bytes written.
     fn write_gintsr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -172,10 +212,12 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest read of `RELOAD` (BAR 0 + 0xc, 2 bytes).
     fn read_reload(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if self.state.prev_reboot { 0x1200 } else { 0 }
     }
+
     /// Guest write of `RELOAD` (BAR 0 + 0xc); `mask` covers the bytes written.
     fn write_reload(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value == 0x80 {
@@ -199,23 +241,27 @@ impl<H: Hooks> Device<H> {
             self.state.unlock = 0;
         }
     }
+
     /// Guest read of `CONFIG` (config + 0x60, 2 bytes).
     fn read_config(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.reboot_enabled { 0 } else { 0x20 })
             | (if self.state.mhz { 4 } else { 0 }) | u64::from(self.state.int_type)
     }
+
     /// Guest write of `CONFIG` (config + 0x60); `mask` covers the bytes written.
     fn write_config(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.reboot_enabled = value & 0x20 == 0;
         self.state.mhz = value & 4 != 0;
         self.state.int_type = (value & 0x11) as u8;
     }
+
     /// Guest read of `LOCK` (config + 0x68, 1 bytes).
     fn read_lock(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         (if self.state.free_run { 4 } else { 0 })
             | (if self.state.locked { 1 } else { 0 })
             | (if self.state.enabled { 2 } else { 0 })
     }
+
     /// Guest write of `LOCK` (config + 0x68); `mask` covers the bytes written.
     fn write_lock(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if !self.state.locked {
@@ -237,6 +283,44 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::TIMER1 if len == 4 => 0,
+            bar0::TIMER2 if len == 4 => 0,
+            bar0::GINTSR if len == 4 => 0,
+            bar0::RELOAD if len == 2 => self.read_reload(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::TIMER1 if len == 4 => self.write_timer1(ctx, value, 0xffffffff),
+            bar0::TIMER2 if len == 4 => self.write_timer2(ctx, value, 0xffffffff),
+            bar0::GINTSR if len == 4 => self.write_gintsr(ctx, value, 0xffffffff),
+            bar0::RELOAD if len == 2 => self.write_reload(ctx, value, 0xffff),
+            _ => return false,
+        }
+        true
+    }
+
     /// Timer `wdt` fired.
     fn fire_wdt(&mut self, ctx: &mut DeviceCtx) {
         if u64::from(self.state.stage) == 1 {
@@ -276,20 +360,51 @@ impl<H: Hooks> Device<H> {
         }
     }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 3) => self.read_reload(ctx),
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -307,6 +422,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
         match reg {
             0 => self.read_config(ctx),
@@ -314,6 +430,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_config_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -328,9 +445,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State {
             prev_reboot: std::mem::take(&mut self.state.prev_reboot),
@@ -338,14 +457,17 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
+
     fn timers(&self) -> &'static [&'static str] {
         &["wdt"]
     }
+
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         if timer == 0 {
             self.fire_wdt(ctx);
         }
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -363,9 +485,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -386,6 +510,7 @@ impl<H: Hooks> Registers for Device<H> {
             Vec::new(),
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -404,18 +529,22 @@ impl<H: Hooks> Registers for Device<H> {
         self.state.prev_reboot = pcidev_runtime::snapshot::uint(states, 10) != 0;
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, config, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `expiry`: stage 1, stage 2, machine reset.
     pub static EXPIRY: Scenario = Scenario {
         name: "expiry",
@@ -423,38 +552,38 @@ pub mod scenarios {
             ScenarioStep::new(
                 181,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 182,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 183,
                 "write TIMER1 = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 184,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 185,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 186,
                 "write TIMER2 = 2;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::TIMER2, 4), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 187,
                 "expect CONFIG == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -463,13 +592,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 188,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 189,
                 "expect LOCK == 0x02;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(2),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -537,7 +666,7 @@ pub mod scenarios {
                 199,
                 "expect LOCK == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -547,7 +676,7 @@ pub mod scenarios {
                 200,
                 "expect bar 0 @ 0xc : u16 == 0x1200;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0x1200),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -556,23 +685,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 202,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 203,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 204,
                 "write RELOAD = 0x1000;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x1000)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x1000)),
             ),
             ScenarioStep::new(
                 205,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -580,6 +709,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `ping`: a pinged watchdog does not fire.
     pub static PING: Scenario = Scenario {
         name: "ping",
@@ -587,22 +717,22 @@ pub mod scenarios {
             ScenarioStep::new(
                 210,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 211,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 212,
                 "write TIMER1 = 1;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 213,
                 "write LOCK = 0x02;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 214,
@@ -616,17 +746,17 @@ pub mod scenarios {
             ScenarioStep::new(
                 216,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 217,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 218,
                 "write RELOAD = 0x100;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
                 219,
@@ -652,7 +782,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 224,
                 "write RELOAD = 0x100;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x100)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x100)),
             ),
             ScenarioStep::new(
                 225,
@@ -667,7 +797,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 226,
                 "write LOCK = 0x00;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 227,
@@ -692,6 +822,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `locked_free_running`: nowayout, no reboot, free-running.
     pub static LOCKED_FREE_RUNNING: Scenario = Scenario {
         name: "locked_free_running",
@@ -699,13 +830,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 235,
                 "write CONFIG = 0x24;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0x24)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0x24)),
             ),
             ScenarioStep::new(
                 236,
                 "expect CONFIG == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -714,28 +845,28 @@ pub mod scenarios {
             ScenarioStep::new(
                 237,
                 "write RELOAD = 0x80;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 238,
                 "write RELOAD = 0x86;",
-                Step::Write(Loc::bar(0, 0xc, 2), StepValue::new(0x86)),
+                Step::Write(Loc::bar(0, bar0::RELOAD, 2), StepValue::new(0x86)),
             ),
             ScenarioStep::new(
                 239,
                 "write TIMER1 = 100;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0x64)),
+                Step::Write(Loc::bar(0, bar0::TIMER1, 4), StepValue::new(0x64)),
             ),
             ScenarioStep::new(
                 240,
                 "write LOCK = 0x07;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(7)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 241,
                 "expect LOCK == 0x07;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -744,13 +875,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 242,
                 "write LOCK = 0x00;",
-                Step::Write(Loc::config(0x68, 1), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 243,
                 "expect LOCK == 0x07;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -816,7 +947,7 @@ pub mod scenarios {
                 251,
                 "expect bar 0 @ 0xc : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 2),
+                    loc: Loc::bar(0, bar0::RELOAD, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -824,6 +955,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `config_access`: ESB_CONFIG and ESB_LOCK only at their own size.
     pub static CONFIG_ACCESS: Scenario = Scenario {
         name: "config_access",
@@ -832,7 +964,7 @@ pub mod scenarios {
                 257,
                 "expect config @ 0x60 : u16 == 0x0000;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -842,7 +974,7 @@ pub mod scenarios {
                 258,
                 "expect config @ 0x68 : u8 == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -851,13 +983,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 259,
                 "write config @ 0x60 : u32 = 0x24;",
-                Step::Write(Loc::config(0x60, 4), StepValue::new(0x24)),
+                Step::Write(Loc::config(config::CONFIG, 4), StepValue::new(0x24)),
             ),
             ScenarioStep::new(
                 260,
                 "expect CONFIG == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -867,7 +999,7 @@ pub mod scenarios {
                 261,
                 "expect config @ 0x60 : u32 == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 4),
+                    loc: Loc::config(config::CONFIG, 4),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -876,7 +1008,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 262,
                 "write config @ 0x68 : u16 = 0x02;",
-                Step::Write(Loc::config(0x68, 2), StepValue::new(2)),
+                Step::Write(Loc::config(config::LOCK, 2), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 263,
@@ -892,7 +1024,7 @@ pub mod scenarios {
                 264,
                 "expect LOCK == 0x00;",
                 Step::Expect {
-                    loc: Loc::config(0x68, 1),
+                    loc: Loc::config(config::LOCK, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -901,13 +1033,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 265,
                 "write CONFIG = 0x20;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0x20)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0x20)),
             ),
             ScenarioStep::new(
                 266,
                 "expect config @ 0x60 : u8 == 0x24;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 1),
+                    loc: Loc::config(config::CONFIG, 1),
                     value: StepValue::new(0x24),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -917,7 +1049,7 @@ pub mod scenarios {
                 267,
                 "expect CONFIG == 0x20;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 2),
+                    loc: Loc::config(config::CONFIG, 2),
                     value: StepValue::new(0x20),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -926,23 +1058,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 268,
                 "write CONFIG = 0x00;",
-                Step::Write(Loc::config(0x60, 2), StepValue::new(0)),
+                Step::Write(Loc::config(config::CONFIG, 2), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 269,
                 "write config @ 0x60 : u32 = 0x0;",
-                Step::Write(Loc::config(0x60, 4), StepValue::new(0)),
+                Step::Write(Loc::config(config::CONFIG, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 270,
                 "write config @ 0x68 : u16 = 0x0;",
-                Step::Write(Loc::config(0x68, 2), StepValue::new(0)),
+                Step::Write(Loc::config(config::LOCK, 2), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 271,
                 "expect config @ 0x60 : u32 == 0x0;",
                 Step::Expect {
-                    loc: Loc::config(0x60, 4),
+                    loc: Loc::config(config::CONFIG, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -950,6 +1082,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &EXPIRY,
@@ -957,6 +1090,7 @@ pub mod scenarios {
         &LOCKED_FREE_RUNNING,
         &CONFIG_ACCESS,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -967,11 +1101,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_expiry() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -979,6 +1115,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_ping() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -986,6 +1123,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_locked_free_running() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -993,6 +1131,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_config_access() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, MsixInfo, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "ivshmem_doorbell",
@@ -66,23 +68,44 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 256 bytes), and their fields.
+pub mod bar0 {
+    /// `INTRMASK`: 4 bytes.
+    pub const INTRMASK: u64 = 0;
+
+    /// `INTRSTATUS`: 4 bytes.
+    pub const INTRSTATUS: u64 = 4;
+
+    /// `IVPOSITION`: 4 bytes.
+    pub const IVPOSITION: u64 = 8;
+
+    /// `DOORBELL`: 4 bytes.
+    pub const DOORBELL: u64 = 0xc;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {}
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
         State {}
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `INTRMASK`: BAR 0 + 0x0.
     pub intrmask: u32,
@@ -93,6 +116,7 @@ pub struct Storage {
     /// `DOORBELL`: BAR 0 + 0xc.
     pub doorbell: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
@@ -104,6 +128,7 @@ impl Default for Storage {
         }
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -121,6 +146,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
         pcidev_runtime::StateDecl::new("DOORBELL", pcidev_runtime::StateKind::Uint(32)),
     ],
 };
+
 /// `ivshmem_doorbell`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -128,6 +154,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -137,10 +164,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `INTRMASK` (BAR 0 + 0x0, 4 bytes).
     fn read_intrmask(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.intrmask)
     }
+
     /// Guest write of `INTRMASK` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_intrmask(&mut self, _ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(
@@ -152,20 +181,24 @@ impl<H: Hooks> Device<H> {
             0,
         );
     }
+
     /// Guest read of `INTRSTATUS` (BAR 0 + 0x4, 4 bytes).
     fn read_intrstatus(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         let value = u64::from(self.storage.intrstatus);
         self.storage.intrstatus &= 0;
         value
     }
+
     /// Guest write of `INTRSTATUS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_intrstatus(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.storage.intrstatus = value as u32;
     }
+
     /// Guest read of `IVPOSITION` (BAR 0 + 0x8, 4 bytes).
     fn read_ivposition(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.ivposition)
     }
+
     /// Guest write of `DOORBELL` (BAR 0 + 0xc); `mask` covers the bytes written.
     fn write_doorbell(&mut self, ctx: &mut DeviceCtx, value: u64, mask: u64) {
         pcidev_runtime::ops::write(
@@ -180,15 +213,88 @@ impl<H: Hooks> Device<H> {
             ctx.msi_notify(pcidev_runtime::ops::msi_vector(value & 0xff));
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 4 {
+            return None;
+        }
+        let value = match offset {
+            bar0::INTRMASK => self.read_intrmask(ctx),
+            bar0::INTRSTATUS => self.read_intrstatus(ctx),
+            bar0::IVPOSITION => self.read_ivposition(ctx),
+            bar0::DOORBELL => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 4 {
+            return false;
+        }
+        match offset {
+            bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
+            bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
+            bar0::DOORBELL => self.write_doorbell(ctx, value, 0xffffffff),
+            bar0::IVPOSITION => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_intrmask(ctx),
@@ -197,6 +303,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -213,16 +320,20 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.storage.intrstatus) & u64::from(self.storage.intrmask) != 0
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -236,6 +347,7 @@ impl<H: Hooks> Registers for Device<H> {
             ],
         )
     }
+
     fn restore_state(
         &mut self,
         _states: &[pcidev_runtime::StateValue],
@@ -247,28 +359,33 @@ impl<H: Hooks> Registers for Device<H> {
         self.storage.doorbell = pcidev_runtime::snapshot::uint(storage, 3) as u32;
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, HandlerIo, Loc, Scenario, ScenarioFailure, ScenarioStep, Step,
         StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine (INTRSTATUS != 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 4, 4));
+        let r0 = io.read(Loc::bar(0, bar0::INTRSTATUS, 4));
         if r0 == 0x0 {
             return false;
         }
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `identity`: registers at reset.
     pub static IDENTITY: Scenario = Scenario {
         name: "identity",
@@ -277,7 +394,7 @@ pub mod scenarios {
                 73,
                 "expect IVPOSITION == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::IVPOSITION, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -287,7 +404,7 @@ pub mod scenarios {
                 74,
                 "expect INTRMASK == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -297,7 +414,7 @@ pub mod scenarios {
                 75,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -306,13 +423,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 76,
                 "write INTRMASK = 0xffffffff;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0xffffffff)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0xffffffff)),
             ),
             ScenarioStep::new(
                 77,
                 "expect INTRMASK == 0xffffffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -321,10 +438,11 @@ pub mod scenarios {
             ScenarioStep::new(
                 78,
                 "write INTRMASK = 0;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `doorbells`: each vector rung by the doorbell arrives as its MSI-X vector.
     pub static DOORBELLS: Scenario = Scenario {
         name: "doorbells",
@@ -332,45 +450,46 @@ pub mod scenarios {
             ScenarioStep::new(
                 82,
                 "write DOORBELL = 0;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0)),
             ),
             ScenarioStep::new(83, "expect msi 0;", Step::ExpectMsi(0u16)),
             ScenarioStep::new(
                 84,
                 "write DOORBELL = 1;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(85, "expect msi 1;", Step::ExpectMsi(1u16)),
             ScenarioStep::new(
                 86,
                 "write DOORBELL = 2;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(2)),
             ),
             ScenarioStep::new(87, "expect msi 2;", Step::ExpectMsi(2u16)),
             ScenarioStep::new(
                 88,
                 "write DOORBELL = 3;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(3)),
             ),
             ScenarioStep::new(89, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(
                 91,
                 "write DOORBELL = 0x10001;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x10001)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x10001)),
             ),
             ScenarioStep::new(
                 92,
                 "write DOORBELL = 4;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(4)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(4)),
             ),
             ScenarioStep::new(
                 93,
                 "write DOORBELL = 0x0102;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x102)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x102)),
             ),
             ScenarioStep::new(94, "expect msi 2;", Step::ExpectMsi(2u16)),
         ],
     };
+
     /// Scenario `masked`: a masked vector stays pending until it is unmasked.
     pub static MASKED: Scenario = Scenario {
         name: "masked",
@@ -383,12 +502,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 100,
                 "write DOORBELL = 1;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 101,
                 "write DOORBELL = 3;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(3)),
             ),
             ScenarioStep::new(102, "expect msi 3;", Step::ExpectMsi(3u16)),
             ScenarioStep::new(
@@ -409,8 +528,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&IDENTITY, &DOORBELLS, &MASKED];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -421,11 +542,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_identity() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -433,6 +556,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_doorbells() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -440,6 +564,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_masked() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, Bytes, DeviceCtx, DeviceInfo,
     InvalidAccess, Model, RegisterLayout, Registers, Unmapped, WindowInfo,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "ivshmem_plain",
@@ -61,6 +63,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
 /// Buffer states shown in BARs (the spec's `window` items); the
 /// runtime serves accesses inside them from the buffers' bytes.
 pub const WINDOWS: &[WindowInfo] = &[
@@ -72,20 +75,43 @@ pub const WINDOWS: &[WindowInfo] = &[
         writable: true,
     },
 ];
+
+/// Register offsets in BAR 0 (32-bit memory, 256 bytes), and their fields.
+pub mod bar0 {
+    /// `INTRMASK`: 4 bytes.
+    pub const INTRMASK: u64 = 0;
+
+    /// `INTRSTATUS`: 4 bytes.
+    pub const INTRSTATUS: u64 = 4;
+
+    /// `IVPOSITION`: 4 bytes.
+    pub const IVPOSITION: u64 = 8;
+
+    /// `DOORBELL`: 4 bytes.
+    pub const DOORBELL: u64 = 0xc;
+
+    /// `PEER_PING`: 4 bytes.
+    pub const PEER_PING: u64 = 0x10;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub intrmask: u32,
     pub intrstatus: u32,
     /// Sticky: keeps its value across a device reset.
     pub shm: Bytes,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -96,18 +122,21 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {
     /// `IVPOSITION`: BAR 0 + 0x8.
     pub ivposition: u32,
 }
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage { ivposition: 0 }
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -126,6 +155,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
         pcidev_runtime::StateDecl::new("IVPOSITION", pcidev_runtime::StateKind::Uint(32)),
     ],
 };
+
 /// `ivshmem_plain`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -133,6 +163,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -142,10 +173,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `INTRMASK` (BAR 0 + 0x0, 4 bytes).
     fn read_intrmask(&mut self, ctx: &mut DeviceCtx) -> u64 {
         if ctx.access_mask() & 0xff != 0 { u64::from(self.state.intrmask) } else { 0 }
     }
+
     /// Guest write of `INTRMASK` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_intrmask(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.intrmask = pcidev_runtime::ops::div(
@@ -153,6 +186,7 @@ impl<H: Hooks> Device<H> {
             ctx.access_mask() & ctx.access_mask().wrapping_neg(),
         ) as u32;
     }
+
     /// Guest read of `INTRSTATUS` (BAR 0 + 0x4, 4 bytes).
     fn read_intrstatus(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = if ctx.access_mask() & 0xff != 0 {
@@ -165,6 +199,7 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest write of `INTRSTATUS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_intrstatus(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.intrstatus = pcidev_runtime::ops::div(
@@ -172,10 +207,12 @@ impl<H: Hooks> Device<H> {
             ctx.access_mask() & ctx.access_mask().wrapping_neg(),
         ) as u32;
     }
+
     /// Guest read of `IVPOSITION` (BAR 0 + 0x8, 4 bytes).
     fn read_ivposition(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.storage.ivposition)
     }
+
     /// Guest write of `PEER_PING` (BAR 0 + 0x10); `mask` covers the bytes written.
     fn write_peer_ping(&mut self, _ctx: &mut DeviceCtx, _value: u64, _mask: u64) {
         {
@@ -204,15 +241,88 @@ impl<H: Hooks> Device<H> {
             pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 4 {
+            return None;
+        }
+        let value = match offset {
+            bar0::INTRMASK => self.read_intrmask(ctx),
+            bar0::INTRSTATUS => self.read_intrstatus(ctx),
+            bar0::IVPOSITION => self.read_ivposition(ctx),
+            bar0::DOORBELL | bar0::PEER_PING => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 4 {
+            return false;
+        }
+        match offset {
+            bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
+            bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
+            bar0::PEER_PING => self.write_peer_ping(ctx, value, 0xffffffff),
+            bar0::IVPOSITION | bar0::DOORBELL => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_intrmask(ctx),
@@ -221,6 +331,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -237,9 +348,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State {
             shm: std::mem::take(&mut self.state.shm),
@@ -247,15 +360,18 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
+
     fn windows(&self) -> &'static [WindowInfo] {
         WINDOWS
     }
+
     fn window(&mut self, window: usize) -> Option<&mut Bytes> {
         match window {
             0 => Some(&mut self.state.shm),
             _ => None,
         }
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -264,9 +380,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -279,6 +397,7 @@ impl<H: Hooks> Registers for Device<H> {
             vec![pcidev_runtime::StateValue::Uint(u64::from(self.storage.ivposition))],
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -290,17 +409,21 @@ impl<H: Hooks> Registers for Device<H> {
         self.storage.ivposition = pcidev_runtime::snapshot::uint(storage, 0) as u32;
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `registers`: registers after reset.
     pub static REGISTERS: Scenario = Scenario {
         name: "registers",
@@ -309,7 +432,7 @@ pub mod scenarios {
                 82,
                 "expect INTRMASK == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -319,7 +442,7 @@ pub mod scenarios {
                 83,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -329,7 +452,7 @@ pub mod scenarios {
                 84,
                 "expect IVPOSITION == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 4),
+                    loc: Loc::bar(0, bar0::IVPOSITION, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -339,7 +462,7 @@ pub mod scenarios {
                 85,
                 "expect DOORBELL == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DOORBELL, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -348,13 +471,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 86,
                 "write DOORBELL = 0x10001;",
-                Step::Write(Loc::bar(0, 0xc, 4), StepValue::new(0x10001)),
+                Step::Write(Loc::bar(0, bar0::DOORBELL, 4), StepValue::new(0x10001)),
             ),
             ScenarioStep::new(
                 87,
                 "expect DOORBELL == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::DOORBELL, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -362,6 +485,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `partial_accesses`: byte accesses to 4-byte registers, as QEMU answers them.
     pub static PARTIAL_ACCESSES: Scenario = Scenario {
         name: "partial_accesses",
@@ -369,13 +493,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 91,
                 "write INTRMASK = 0xffffffff;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0xffffffff)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0xffffffff)),
             ),
             ScenarioStep::new(
                 92,
                 "expect INTRMASK == 0xffffffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xffffffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -385,7 +509,7 @@ pub mod scenarios {
                 93,
                 "expect bar 0 @ 0x0 : u16 == 0xffff;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 2),
+                    loc: Loc::bar(0, bar0::INTRMASK, 2),
                     value: StepValue::new(0xffff),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -420,7 +544,7 @@ pub mod scenarios {
                 97,
                 "expect INTRMASK == 0xab;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0xab),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -435,7 +559,7 @@ pub mod scenarios {
                 99,
                 "expect INTRMASK == 0x1234;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 4),
+                    loc: Loc::bar(0, bar0::INTRMASK, 4),
                     value: StepValue::new(0x1234),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -444,7 +568,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 100,
                 "write INTRSTATUS = 0x105;",
-                Step::Write(Loc::bar(0, 4, 4), StepValue::new(0x105)),
+                Step::Write(Loc::bar(0, bar0::INTRSTATUS, 4), StepValue::new(0x105)),
             ),
             ScenarioStep::new(
                 101,
@@ -460,7 +584,7 @@ pub mod scenarios {
                 102,
                 "expect bar 0 @ 0x4 : u8 == 0x05;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 1),
                     value: StepValue::new(5),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -470,7 +594,7 @@ pub mod scenarios {
                 103,
                 "expect INTRSTATUS == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::INTRSTATUS, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -479,10 +603,11 @@ pub mod scenarios {
             ScenarioStep::new(
                 104,
                 "write INTRMASK = 0;",
-                Step::Write(Loc::bar(0, 0, 4), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::INTRMASK, 4), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `shared_memory`: guest writes seen by the peer, the peer's answers seen by the guest.
     pub static SHARED_MEMORY: Scenario = Scenario {
         name: "shared_memory",
@@ -515,7 +640,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 111,
                 "write PEER_PING = 1;",
-                Step::Write(Loc::bar(0, 0x10, 4), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::PEER_PING, 4), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 112,
@@ -589,8 +714,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&REGISTERS, &PARTIAL_ACCESSES, &SHARED_MEMORY];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -601,11 +728,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_registers() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -613,6 +742,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_partial_accesses() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -620,6 +750,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_shared_memory() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

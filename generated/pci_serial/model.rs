@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pci_serial",
@@ -48,14 +50,45 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (I/O, 8 bytes), and their fields.
+pub mod bar0 {
+    /// `RBR_THR`: 1 byte.
+    pub const RBR_THR: u64 = 0;
+
+    /// `IER`: 1 byte.
+    pub const IER: u64 = 1;
+
+    /// `IIR_FCR`: 1 byte.
+    pub const IIR_FCR: u64 = 2;
+
+    /// `LCR`: 1 byte.
+    pub const LCR: u64 = 3;
+
+    /// `MCR`: 1 byte.
+    pub const MCR: u64 = 4;
+
+    /// `LSR`: 1 byte.
+    pub const LSR: u64 = 5;
+
+    /// `MSR`: 1 byte.
+    pub const MSR: u64 = 6;
+
+    /// `SCR`: 1 byte.
+    pub const SCR: u64 = 7;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {
     pub rbr: u8,
     pub thr: u8,
@@ -77,6 +110,7 @@ pub struct State {
     pub rx: pcidev_runtime::Fifo<u8, 16>,
     pub tx: pcidev_runtime::Fifo<u8, 16>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -101,15 +135,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -149,6 +186,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
     ],
     storage: &[],
 };
+
 /// `pci_serial`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -156,6 +194,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -165,18 +204,22 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// The spec's `let dlab`.
     fn let_dlab(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.lcr) & 0x80 != 0
     }
+
     /// The spec's `let fifo_on`.
     fn let_fifo_on(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.fcr) & 1 != 0
     }
+
     /// The spec's `let loopback`.
     fn let_loopback(&self, _ctx: &DeviceCtx) -> bool {
         u64::from(self.state.mcr) & 0x10 != 0
     }
+
     /// The spec's `let iir_id`.
     fn let_iir_id(&self, ctx: &DeviceCtx) -> u64 {
         if u64::from(self.state.ier) & 4 != 0 && u64::from(self.state.lsr) & 0x1e != 0 {
@@ -199,6 +242,7 @@ impl<H: Hooks> Device<H> {
             1
         }
     }
+
     /// The spec's `fn trigger_level`.
     fn fn_trigger_level(fcr: u8) -> u8 {
         (if u64::from(fcr) & 0xc0 == 0 {
@@ -211,6 +255,7 @@ impl<H: Hooks> Device<H> {
             0xe
         }) as u8
     }
+
     /// The spec's `fn frame_bits`.
     fn fn_frame_bits(lcr: u8) -> u64 {
         1u64
@@ -219,6 +264,7 @@ impl<H: Hooks> Device<H> {
             .wrapping_add(pcidev_runtime::ops::shr(u64::from(lcr), 3) & 1)
             .wrapping_add(if u64::from(lcr) & 4 != 0 { 2 } else { 1 })
     }
+
     /// The spec's `fn char_time`.
     fn fn_char_time(div: u16, lcr: u8) -> u64 {
         pcidev_runtime::ops::div(
@@ -227,6 +273,7 @@ impl<H: Hooks> Device<H> {
             )
             .wrapping_mul(Self::fn_frame_bits(u64::from(lcr) as u8))
     }
+
     /// Guest read of `RBR_THR` (BAR 0 + 0x0, 1 bytes).
     fn read_rbr_thr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = if self.let_dlab(ctx) {
@@ -254,6 +301,7 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest write of `RBR_THR` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_rbr_thr(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if self.let_dlab(ctx) {
@@ -327,6 +375,7 @@ impl<H: Hooks> Device<H> {
             }
         }
     }
+
     /// Guest read of `IER` (BAR 0 + 0x1, 1 bytes).
     fn read_ier(&mut self, ctx: &mut DeviceCtx) -> u64 {
         if self.let_dlab(ctx) {
@@ -335,6 +384,7 @@ impl<H: Hooks> Device<H> {
             u64::from(self.state.ier)
         }
     }
+
     /// Guest write of `IER` (BAR 0 + 0x1); `mask` covers the bytes written.
     fn write_ier(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if self.let_dlab(ctx) {
@@ -354,6 +404,7 @@ impl<H: Hooks> Device<H> {
             self.state.ier = (value & 0xf) as u8;
         }
     }
+
     /// Guest read of `IIR_FCR` (BAR 0 + 0x2, 1 bytes).
     fn read_iir_fcr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = self.let_iir_id(ctx) | (if self.state.iir_fe { 0xc0 } else { 0 });
@@ -362,6 +413,7 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest write of `IIR_FCR` (BAR 0 + 0x2); `mask` covers the bytes written.
     fn write_iir_fcr(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if (value ^ u64::from(self.state.fcr)) & 1 != 0 || value & 2 != 0 {
@@ -381,10 +433,12 @@ impl<H: Hooks> Device<H> {
             self.state.itl = u64::from(Self::fn_trigger_level(value as u8)) as u8;
         }
     }
+
     /// Guest read of `LCR` (BAR 0 + 0x3, 1 bytes).
     fn read_lcr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.lcr)
     }
+
     /// Guest write of `LCR` (BAR 0 + 0x3); `mask` covers the bytes written.
     fn write_lcr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.lcr = value as u8;
@@ -395,20 +449,24 @@ impl<H: Hooks> Device<H> {
             );
         }
     }
+
     /// Guest read of `MCR` (BAR 0 + 0x4, 1 bytes).
     fn read_mcr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.mcr)
     }
+
     /// Guest write of `MCR` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_mcr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.mcr = (value & 0x1f) as u8;
     }
+
     /// Guest read of `LSR` (BAR 0 + 0x5, 1 bytes).
     fn read_lsr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         let value = u64::from(self.state.lsr);
         self.state.lsr = (u64::from(self.state.lsr) & 0xed) as u8;
         value
     }
+
     /// Guest read of `MSR` (BAR 0 + 0x6, 1 bytes).
     fn read_msr(&mut self, ctx: &mut DeviceCtx) -> u64 {
         let value = if self.let_loopback(ctx) {
@@ -423,20 +481,74 @@ impl<H: Hooks> Device<H> {
         }
         value
     }
+
     /// Guest read of `SCR` (BAR 0 + 0x7, 1 bytes).
     fn read_scr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         u64::from(self.state.scr)
     }
+
     /// Guest write of `SCR` (BAR 0 + 0x7); `mask` covers the bytes written.
     fn write_scr(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.scr = value as u8;
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 1 {
+            return None;
+        }
+        let value = match offset {
+            bar0::RBR_THR => self.read_rbr_thr(ctx),
+            bar0::IER => self.read_ier(ctx),
+            bar0::IIR_FCR => self.read_iir_fcr(ctx),
+            bar0::LCR => self.read_lcr(ctx),
+            bar0::MCR => self.read_mcr(ctx),
+            bar0::LSR => self.read_lsr(ctx),
+            bar0::MSR => self.read_msr(ctx),
+            bar0::SCR => self.read_scr(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 1 {
+            return false;
+        }
+        match offset {
+            bar0::RBR_THR => self.write_rbr_thr(ctx, value, 0xff),
+            bar0::IER => self.write_ier(ctx, value, 0xff),
+            bar0::IIR_FCR => self.write_iir_fcr(ctx, value, 0xff),
+            bar0::LCR => self.write_lcr(ctx, value, 0xff),
+            bar0::MCR => self.write_mcr(ctx, value, 0xff),
+            bar0::SCR => self.write_scr(ctx, value, 0xff),
+            bar0::LSR | bar0::MSR => {}
+            _ => return false,
+        }
+        true
+    }
+
     /// Timer `char_timeout` fired.
     fn fire_char_timeout(&mut self, _ctx: &mut DeviceCtx) {
         if self.state.rx.count() != 0 {
             self.state.timeout_ipending = true;
         }
     }
+
     /// Timer `tx_retry` fired.
     fn fire_tx_retry(&mut self, ctx: &mut DeviceCtx) {
         if ctx.stream_space(0) == 0 {
@@ -468,6 +580,7 @@ impl<H: Hooks> Device<H> {
             self.state.thr_ipending = true;
         }
     }
+
     /// May the outside world deliver a byte on `line` now?
     fn ready_line(&self, ctx: &DeviceCtx) -> bool {
         if self.let_fifo_on(ctx) {
@@ -476,6 +589,7 @@ impl<H: Hooks> Device<H> {
             u64::from(self.state.lsr) & 1 == 0
         }
     }
+
     /// One byte arrived on stream `line`.
     fn input_line(&mut self, ctx: &mut DeviceCtx, byte: u8) {
         if self.let_fifo_on(ctx) {
@@ -501,14 +615,44 @@ impl<H: Hooks> Device<H> {
         }
     }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_rbr_thr(ctx),
@@ -522,6 +666,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -541,9 +686,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool {
         self.let_iir_id(ctx) != 1
     }
+
     fn reset(&mut self) {
         self.state = State {
             fcr: std::mem::take(&mut self.state.fcr),
@@ -552,9 +699,11 @@ impl<H: Hooks> Registers for Device<H> {
         };
         self.storage = Storage::default();
     }
+
     fn timers(&self) -> &'static [&'static str] {
         &["char_timeout", "tx_retry"]
     }
+
     fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
         match timer {
             0 => self.fire_char_timeout(ctx),
@@ -562,17 +711,21 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn streams(&self) -> &'static [&'static str] {
         &["line"]
     }
+
     fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
         if stream == 0 {
             self.input_line(ctx, byte);
         }
     }
+
     fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
         stream != 0 || self.ready_line(ctx)
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -598,9 +751,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -627,6 +782,7 @@ impl<H: Hooks> Registers for Device<H> {
             Vec::new(),
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -651,28 +807,33 @@ impl<H: Hooks> Registers for Device<H> {
         self.state.tx.restore_items(pcidev_runtime::snapshot::fifo(states, 16));
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, HandlerIo, Loc, Probe, Scenario, ScenarioFailure, ScenarioStep,
         Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// The driver's interrupt handler: the spec's `mine ((IIR_FCR & 1) == 0)`.
     pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
-        let r0 = io.read(Loc::bar(0, 2, 1));
+        let r0 = io.read(Loc::bar(0, bar0::IIR_FCR, 1));
         if (r0 & 0x1) != 0x0 {
             return false;
         }
         true
     }
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler {
         handle: Some(handle_irq),
     };
+
     /// Scenario `autoconfig`: Linux 8250 autoconfig finds a 16550A.
     pub static AUTOCONFIG: Scenario = Scenario {
         name: "autoconfig",
@@ -681,7 +842,7 @@ pub mod scenarios {
                 266,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -690,13 +851,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 267,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 268,
                 "expect IER == 0x00 mask 0x0f;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: 0xf,
                     cmp: Cmp::Eq,
@@ -705,13 +866,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 269,
                 "write IER = 0x0f;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0xf)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0xf)),
             ),
             ScenarioStep::new(
                 270,
                 "expect IER == 0x0f mask 0x0f;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0xf),
                     mask: 0xf,
                     cmp: Cmp::Eq,
@@ -720,13 +881,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 271,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 273,
                 "expect MCR == 0x08;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::MCR, 1),
                     value: StepValue::new(8),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -736,7 +897,7 @@ pub mod scenarios {
                 274,
                 "expect LCR == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 3, 1),
+                    loc: Loc::bar(0, bar0::LCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -745,13 +906,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 275,
                 "write MCR = 0x1a;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x1a)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x1a)),
             ),
             ScenarioStep::new(
                 276,
                 "expect MSR == 0x90 mask 0xf0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 6, 1),
+                    loc: Loc::bar(0, bar0::MSR, 1),
                     value: StepValue::new(0x90),
                     mask: 0xf0,
                     cmp: Cmp::Eq,
@@ -760,33 +921,33 @@ pub mod scenarios {
             ScenarioStep::new(
                 277,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 279,
                 "write LCR = 0xbf;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
                 280,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 281,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 283,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 284,
                 "expect IIR_FCR == 0xc0 mask 0xc0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xc0,
                     cmp: Cmp::Eq,
@@ -795,13 +956,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 286,
                 "write LCR = 0x80;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 287,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Ne,
@@ -810,13 +971,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 289,
                 "write LCR = 0xbf;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xbf)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xbf)),
             ),
             ScenarioStep::new(
                 290,
                 "expect IIR_FCR != 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Ne,
@@ -825,13 +986,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 292,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 293,
                 "expect MCR == 0x08;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 1),
+                    loc: Loc::bar(0, bar0::MCR, 1),
                     value: StepValue::new(8),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -840,45 +1001,53 @@ pub mod scenarios {
             ScenarioStep::new(
                 294,
                 "write LCR = 0xe0;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(295, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(
+                295,
+                "read IIR_FCR;",
+                Step::Read(Loc::bar(0, bar0::IIR_FCR, 1)),
+            ),
             ScenarioStep::new(
                 296,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 297,
                 "write MCR = 0x18;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
                 298,
                 "write LCR = 0xe0;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0xe0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0xe0)),
             ),
-            ScenarioStep::new(299, "read IIR_FCR;", Step::Read(Loc::bar(0, 2, 1))),
+            ScenarioStep::new(
+                299,
+                "read IIR_FCR;",
+                Step::Read(Loc::bar(0, bar0::IIR_FCR, 1)),
+            ),
             ScenarioStep::new(
                 300,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 301,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 303,
                 "write IIR_FCR = 0x21;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 304,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xe0,
                     cmp: Cmp::Eq,
@@ -887,23 +1056,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 305,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 306,
                 "write LCR = 0x80;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x80)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x80)),
             ),
             ScenarioStep::new(
                 307,
                 "write IIR_FCR = 0x21;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 308,
                 "expect IIR_FCR == 0xc0 mask 0xe0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc0),
                     mask: 0xe0,
                     cmp: Cmp::Eq,
@@ -912,23 +1081,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 309,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 310,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 312,
                 "write IER = 0x40;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0x40)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0x40)),
             ),
             ScenarioStep::new(
                 313,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -937,44 +1106,48 @@ pub mod scenarios {
             ScenarioStep::new(
                 314,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 316,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 317,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 318,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 319,
                 "write IIR_FCR = 0x07;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 320,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
-            ScenarioStep::new(321, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                321,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(
                 322,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 323,
                 "expect IIR_FCR == 0x01;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -984,7 +1157,7 @@ pub mod scenarios {
                 324,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -992,6 +1165,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `fifo_depth`: a 16-byte receive FIFO.
     pub static FIFO_DEPTH: Scenario = Scenario {
         name: "fifo_depth",
@@ -999,12 +1173,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 329,
                 "write IIR_FCR = 0x07;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 330,
                 "write MCR = 0x18;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(0x18)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(0x18)),
             ),
             ScenarioStep::new(
                 331,
@@ -1017,13 +1191,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 331,
                 "write RBR_THR = 0x5a;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x5a)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x5a)),
             ),
             ScenarioStep::new(
                 332,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1042,13 +1216,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 334,
                 "write RBR_THR = 0xa5;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xa5)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0xa5)),
             ),
             ScenarioStep::new(
                 335,
                 "expect LSR == 0x63;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x63),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1058,7 +1232,7 @@ pub mod scenarios {
                 336,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1076,7 +1250,7 @@ pub mod scenarios {
                 337,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x5a),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1086,7 +1260,7 @@ pub mod scenarios {
                 338,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1103,15 +1277,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 340,
                 "write MCR = 0x08;",
-                Step::Write(Loc::bar(0, 4, 1), StepValue::new(8)),
+                Step::Write(Loc::bar(0, bar0::MCR, 1), StepValue::new(8)),
             ),
             ScenarioStep::new(
                 341,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `transmit`: THR to the byte stream.
     pub static TRANSMIT: Scenario = Scenario {
         name: "transmit",
@@ -1119,12 +1294,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 346,
                 "write RBR_THR = 0x68;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x68)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x68)),
             ),
             ScenarioStep::new(
                 347,
                 "write RBR_THR = 0x69;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x69)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x69)),
             ),
             ScenarioStep::new(
                 348,
@@ -1138,7 +1313,7 @@ pub mod scenarios {
                 349,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1147,12 +1322,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 350,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 351,
                 "write RBR_THR = 0x21;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0x21)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0x21)),
             ),
             ScenarioStep::new(
                 352,
@@ -1165,14 +1340,14 @@ pub mod scenarios {
             ScenarioStep::new(
                 354,
                 "write IER = 0x02;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(355, "expect irq;", Step::ExpectIrq(true)),
             ScenarioStep::new(
                 356,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1182,15 +1357,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 358,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 359,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `receive_timeout`: the receive timeout interrupt.
     pub static RECEIVE_TIMEOUT: Scenario = Scenario {
         name: "receive_timeout",
@@ -1198,12 +1374,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 365,
                 "write IIR_FCR = 0xc1;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0xc1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0xc1)),
             ),
             ScenarioStep::new(
                 366,
                 "write IER = 0x01;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 367,
@@ -1227,7 +1403,7 @@ pub mod scenarios {
                 369,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1238,7 +1414,7 @@ pub mod scenarios {
                 371,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1252,7 +1428,7 @@ pub mod scenarios {
                 376,
                 "expect IIR_FCR == 0xcc;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xcc),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1262,7 +1438,7 @@ pub mod scenarios {
                 377,
                 "expect RBR_THR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1272,7 +1448,7 @@ pub mod scenarios {
                 378,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1293,7 +1469,7 @@ pub mod scenarios {
                 381,
                 "expect IIR_FCR == 0xcc;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xcc),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1303,7 +1479,7 @@ pub mod scenarios {
                 382,
                 "expect RBR_THR == 0x62;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x62),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1313,7 +1489,7 @@ pub mod scenarios {
                 383,
                 "expect RBR_THR == 0x63;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x63),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1334,7 +1510,7 @@ pub mod scenarios {
                 386,
                 "expect IIR_FCR == 0xc1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1344,15 +1520,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 388,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 389,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `back_pressure`: input waits while the FIFO is full.
     pub static BACK_PRESSURE: Scenario = Scenario {
         name: "back_pressure",
@@ -1360,7 +1537,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 394,
                 "write IIR_FCR = 0x01;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 395,
@@ -1384,7 +1561,7 @@ pub mod scenarios {
                 397,
                 "expect LSR == 0x61;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x61),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1398,7 +1575,11 @@ pub mod scenarios {
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(398, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                398,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(
                 399,
                 "expect rx.len == 3;",
@@ -1413,7 +1594,7 @@ pub mod scenarios {
                 400,
                 "expect RBR_THR == 0x58;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x58),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1423,7 +1604,7 @@ pub mod scenarios {
                 401,
                 "expect RBR_THR == 0x59;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x59),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1433,7 +1614,7 @@ pub mod scenarios {
                 402,
                 "expect RBR_THR == 0x5a;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(0x5a),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1443,7 +1624,7 @@ pub mod scenarios {
                 403,
                 "expect LSR == 0x60;",
                 Step::Expect {
-                    loc: Loc::bar(0, 5, 1),
+                    loc: Loc::bar(0, bar0::LSR, 1),
                     value: StepValue::new(0x60),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1452,10 +1633,11 @@ pub mod scenarios {
             ScenarioStep::new(
                 404,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
         ],
     };
+
     /// Scenario `rx_trigger`: received-data interrupt at the trigger level.
     pub static RX_TRIGGER: Scenario = Scenario {
         name: "rx_trigger",
@@ -1463,23 +1645,23 @@ pub mod scenarios {
             ScenarioStep::new(
                 410,
                 "write LCR = 0x83;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
                 411,
                 "write RBR_THR = 0x01;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 412,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 413,
                 "expect RBR_THR == 0x01;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::RBR_THR, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1489,7 +1671,7 @@ pub mod scenarios {
                 414,
                 "expect IER == 0x00;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::IER, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1498,7 +1680,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 415,
                 "write LCR = 0x03;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(3)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(3)),
             ),
             ScenarioStep::new(
                 416,
@@ -1513,12 +1695,12 @@ pub mod scenarios {
             ScenarioStep::new(
                 417,
                 "write IIR_FCR = 0x41;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0x41)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0x41)),
             ),
             ScenarioStep::new(
                 418,
                 "write IER = 0x01;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 419,
@@ -1542,7 +1724,7 @@ pub mod scenarios {
                 423,
                 "expect IIR_FCR == 0xc4;",
                 Step::Expect {
-                    loc: Loc::bar(0, 2, 1),
+                    loc: Loc::bar(0, bar0::IIR_FCR, 1),
                     value: StepValue::new(0xc4),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1556,35 +1738,40 @@ pub mod scenarios {
                     len: 1u32,
                 },
             ),
-            ScenarioStep::new(424, "read RBR_THR;", Step::Read(Loc::bar(0, 0, 1))),
+            ScenarioStep::new(
+                424,
+                "read RBR_THR;",
+                Step::Read(Loc::bar(0, bar0::RBR_THR, 1)),
+            ),
             ScenarioStep::new(425, "expect no irq;", Step::ExpectIrq(false)),
             ScenarioStep::new(
                 426,
                 "write IER = 0x00;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IER, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 427,
                 "write IIR_FCR = 0x00;",
-                Step::Write(Loc::bar(0, 2, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::IIR_FCR, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 428,
                 "write LCR = 0x83;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0x83)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0x83)),
             ),
             ScenarioStep::new(
                 429,
                 "write RBR_THR = 0x0c;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xc)),
+                Step::Write(Loc::bar(0, bar0::RBR_THR, 1), StepValue::new(0xc)),
             ),
             ScenarioStep::new(
                 430,
                 "write LCR = 0x00;",
-                Step::Write(Loc::bar(0, 3, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::LCR, 1), StepValue::new(0)),
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[
         &AUTOCONFIG,
@@ -1594,6 +1781,7 @@ pub mod scenarios {
         &BACK_PRESSURE,
         &RX_TRIGGER,
     ];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -1604,11 +1792,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_autoconfig() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1616,6 +1806,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_fifo_depth() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1623,6 +1814,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_transmit() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1630,6 +1822,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_receive_timeout() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1637,6 +1830,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_back_pressure() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1644,6 +1838,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_rx_trigger() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pci_testdev",
@@ -39,31 +41,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 RegisterLayout::new("OFFSET", 4, 4),
                 RegisterLayout::new("DATA", 8, 1),
                 RegisterLayout::new("COUNT", 0xc, 4),
-                RegisterLayout::new("NAME_0", 0x10, 1),
-                RegisterLayout::new("NAME_1", 0x11, 1),
-                RegisterLayout::new("NAME_2", 0x12, 1),
-                RegisterLayout::new("NAME_3", 0x13, 1),
-                RegisterLayout::new("NAME_4", 0x14, 1),
-                RegisterLayout::new("NAME_5", 0x15, 1),
-                RegisterLayout::new("NAME_6", 0x16, 1),
-                RegisterLayout::new("NAME_7", 0x17, 1),
-                RegisterLayout::new("NAME_8", 0x18, 1),
-                RegisterLayout::new("NAME_9", 0x19, 1),
-                RegisterLayout::new("NAME_10", 0x1a, 1),
-                RegisterLayout::new("NAME_11", 0x1b, 1),
-                RegisterLayout::new("NAME_12", 0x1c, 1),
-                RegisterLayout::new("NAME_13", 0x1d, 1),
-                RegisterLayout::new("NAME_14", 0x1e, 1),
-                RegisterLayout::new("NAME_15", 0x1f, 1),
-                RegisterLayout::new("NAME_16", 0x20, 1),
-                RegisterLayout::new("NAME_17", 0x21, 1),
-                RegisterLayout::new("NAME_18", 0x22, 1),
-                RegisterLayout::new("NAME_19", 0x23, 1),
-                RegisterLayout::new("NAME_20", 0x24, 1),
-                RegisterLayout::new("NAME_21", 0x25, 1),
-                RegisterLayout::new("NAME_22", 0x26, 1),
-                RegisterLayout::new("NAME_23", 0x27, 1),
-                RegisterLayout::new("NAME_24", 0x28, 1),
+                RegisterLayout::new("NAME", 0x10, 1).array(25),
                 RegisterLayout::new("PORTIO_NO_EVENTFD", 0x83, 1),
                 RegisterLayout::new("PORTIO_WILDCARD", 0x84, 1),
                 RegisterLayout::new("PORTIO_DATAMATCH", 0x85, 1),
@@ -88,31 +66,7 @@ pub const INFO: DeviceInfo = DeviceInfo {
                 RegisterLayout::new("IO_OFFSET", 4, 4),
                 RegisterLayout::new("IO_DATA", 8, 1),
                 RegisterLayout::new("IO_COUNT", 0xc, 4),
-                RegisterLayout::new("IO_NAME_0", 0x10, 1),
-                RegisterLayout::new("IO_NAME_1", 0x11, 1),
-                RegisterLayout::new("IO_NAME_2", 0x12, 1),
-                RegisterLayout::new("IO_NAME_3", 0x13, 1),
-                RegisterLayout::new("IO_NAME_4", 0x14, 1),
-                RegisterLayout::new("IO_NAME_5", 0x15, 1),
-                RegisterLayout::new("IO_NAME_6", 0x16, 1),
-                RegisterLayout::new("IO_NAME_7", 0x17, 1),
-                RegisterLayout::new("IO_NAME_8", 0x18, 1),
-                RegisterLayout::new("IO_NAME_9", 0x19, 1),
-                RegisterLayout::new("IO_NAME_10", 0x1a, 1),
-                RegisterLayout::new("IO_NAME_11", 0x1b, 1),
-                RegisterLayout::new("IO_NAME_12", 0x1c, 1),
-                RegisterLayout::new("IO_NAME_13", 0x1d, 1),
-                RegisterLayout::new("IO_NAME_14", 0x1e, 1),
-                RegisterLayout::new("IO_NAME_15", 0x1f, 1),
-                RegisterLayout::new("IO_NAME_16", 0x20, 1),
-                RegisterLayout::new("IO_NAME_17", 0x21, 1),
-                RegisterLayout::new("IO_NAME_18", 0x22, 1),
-                RegisterLayout::new("IO_NAME_19", 0x23, 1),
-                RegisterLayout::new("IO_NAME_20", 0x24, 1),
-                RegisterLayout::new("IO_NAME_21", 0x25, 1),
-                RegisterLayout::new("IO_NAME_22", 0x26, 1),
-                RegisterLayout::new("IO_NAME_23", 0x27, 1),
-                RegisterLayout::new("IO_NAME_24", 0x28, 1),
+                RegisterLayout::new("IO_NAME", 0x10, 1).array(25),
                 RegisterLayout::new("IO_PORTIO_NO_EVENTFD", 0x83, 1),
                 RegisterLayout::new("IO_PORTIO_WILDCARD", 0x84, 1),
                 RegisterLayout::new("IO_PORTIO_DATAMATCH", 0x85, 1),
@@ -124,19 +78,99 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 4 KiB), and their fields.
+pub mod bar0 {
+    /// `TEST`: 1 byte.
+    pub const TEST: u64 = 0;
+
+    /// `WIDTH`: 1 byte.
+    pub const WIDTH: u64 = 1;
+
+    /// `OFFSET`: 4 bytes.
+    pub const OFFSET: u64 = 4;
+
+    /// `DATA`: 1 byte.
+    pub const DATA: u64 = 8;
+
+    /// `COUNT`: 4 bytes.
+    pub const COUNT: u64 = 0xc;
+
+    /// `NAME[25]`: element i at this offset + i * 1 byte.
+    pub const NAME: u64 = 0x10;
+
+    /// Elements of `NAME`.
+    pub const NAME_COUNT: u64 = 25;
+
+    /// `PORTIO_NO_EVENTFD`: 1 byte.
+    pub const PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `PORTIO_WILDCARD`: 1 byte.
+    pub const PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `PORTIO_DATAMATCH`: 1 byte.
+    pub const PORTIO_DATAMATCH: u64 = 0x85;
+
+    /// `MMIO_NO_EVENTFD`: 1 byte.
+    pub const MMIO_NO_EVENTFD: u64 = 0x800;
+
+    /// `MMIO_WILDCARD`: 1 byte.
+    pub const MMIO_WILDCARD: u64 = 0x801;
+
+    /// `MMIO_DATAMATCH`: 1 byte.
+    pub const MMIO_DATAMATCH: u64 = 0x802;
+}
+
+/// Register offsets in BAR 1 (I/O, 256 bytes), and their fields.
+pub mod bar1 {
+    /// `IO_TEST`: 1 byte.
+    pub const IO_TEST: u64 = 0;
+
+    /// `IO_WIDTH`: 1 byte.
+    pub const IO_WIDTH: u64 = 1;
+
+    /// `IO_OFFSET`: 4 bytes.
+    pub const IO_OFFSET: u64 = 4;
+
+    /// `IO_DATA`: 1 byte.
+    pub const IO_DATA: u64 = 8;
+
+    /// `IO_COUNT`: 4 bytes.
+    pub const IO_COUNT: u64 = 0xc;
+
+    /// `IO_NAME[25]`: element i at this offset + i * 1 byte.
+    pub const IO_NAME: u64 = 0x10;
+
+    /// Elements of `IO_NAME`.
+    pub const IO_NAME_COUNT: u64 = 25;
+
+    /// `IO_PORTIO_NO_EVENTFD`: 1 byte.
+    pub const IO_PORTIO_NO_EVENTFD: u64 = 0x83;
+
+    /// `IO_PORTIO_WILDCARD`: 1 byte.
+    pub const IO_PORTIO_WILDCARD: u64 = 0x84;
+
+    /// `IO_PORTIO_DATAMATCH`: 1 byte.
+    pub const IO_PORTIO_DATAMATCH: u64 = 0x85;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub current: u8,
     pub count: u32,
     pub names: Box<[u8]>,
 }
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
@@ -150,15 +184,18 @@ impl Default for State {
         }
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
@@ -169,6 +206,7 @@ pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLa
     ],
     storage: &[],
 };
+
 /// `pci_testdev`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -176,6 +214,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -185,10 +224,12 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// Guest read of `TEST` (BAR 0 + 0x0, 1 bytes).
     fn read_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `TEST` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -198,10 +239,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `WIDTH` (BAR 0 + 0x1, 1 bytes).
     fn read_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `OFFSET` (BAR 0 + 0x4, 4 bytes).
     fn read_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -212,6 +255,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `DATA` (BAR 0 + 0x8, 1 bytes).
     fn read_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -222,301 +266,43 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `COUNT` (BAR 0 + 0xc, 4 bytes).
     fn read_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
-    /// Guest read of `NAME_0` (BAR 0 + 0x10, 1 bytes).
-    fn read_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
+
+    /// Guest read of `NAME[25]` (BAR 0 + 0x10, 1 bytes).
+    fn read_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
             pcidev_runtime::ops::buf_get(
                 &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0),
+                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(index),
             )
         } else {
             0
         }
     }
-    /// Guest read of `NAME_1` (BAR 0 + 0x11, 1 bytes).
-    fn read_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(1),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_2` (BAR 0 + 0x12, 1 bytes).
-    fn read_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(2),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_3` (BAR 0 + 0x13, 1 bytes).
-    fn read_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(3),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_4` (BAR 0 + 0x14, 1 bytes).
-    fn read_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(4),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_5` (BAR 0 + 0x15, 1 bytes).
-    fn read_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(5),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_6` (BAR 0 + 0x16, 1 bytes).
-    fn read_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(6),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_7` (BAR 0 + 0x17, 1 bytes).
-    fn read_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(7),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_8` (BAR 0 + 0x18, 1 bytes).
-    fn read_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(8),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_9` (BAR 0 + 0x19, 1 bytes).
-    fn read_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(9),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_10` (BAR 0 + 0x1a, 1 bytes).
-    fn read_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xa),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_11` (BAR 0 + 0x1b, 1 bytes).
-    fn read_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xb),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_12` (BAR 0 + 0x1c, 1 bytes).
-    fn read_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xc),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_13` (BAR 0 + 0x1d, 1 bytes).
-    fn read_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xd),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_14` (BAR 0 + 0x1e, 1 bytes).
-    fn read_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xe),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_15` (BAR 0 + 0x1f, 1 bytes).
-    fn read_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xf),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_16` (BAR 0 + 0x20, 1 bytes).
-    fn read_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x10),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_17` (BAR 0 + 0x21, 1 bytes).
-    fn read_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x11),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_18` (BAR 0 + 0x22, 1 bytes).
-    fn read_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x12),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_19` (BAR 0 + 0x23, 1 bytes).
-    fn read_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x13),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_20` (BAR 0 + 0x24, 1 bytes).
-    fn read_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x14),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_21` (BAR 0 + 0x25, 1 bytes).
-    fn read_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x15),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_22` (BAR 0 + 0x26, 1 bytes).
-    fn read_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x16),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_23` (BAR 0 + 0x27, 1 bytes).
-    fn read_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x17),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `NAME_24` (BAR 0 + 0x28, 1 bytes).
-    fn read_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x18),
-            )
-        } else {
-            0
-        }
-    }
+
     /// Guest write of `PORTIO_NO_EVENTFD` (BAR 0 + 0x83); `mask` covers the bytes written.
     fn write_portio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 3 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest write of `MMIO_NO_EVENTFD` (BAR 0 + 0x800); `mask` covers the bytes written.
     fn write_mmio_no_eventfd(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(self.state.current) == 0 && value == 0xfa {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
     /// Guest read of `IO_TEST` (BAR 1 + 0x0, 1 bytes).
     fn read_io_test(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.current) } else { 0 }
     }
+
     /// Guest write of `IO_TEST` (BAR 1 + 0x0); `mask` covers the bytes written.
     fn write_io_test(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if value < 3 {
@@ -526,10 +312,12 @@ impl<H: Hooks> Device<H> {
             self.state.current = 0xff;
         }
     }
+
     /// Guest read of `IO_WIDTH` (BAR 1 + 0x1, 1 bytes).
     fn read_io_width(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { 1 } else { 0 }
     }
+
     /// Guest read of `IO_OFFSET` (BAR 1 + 0x4, 4 bytes).
     fn read_io_offset(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 3 {
@@ -540,6 +328,7 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_DATA` (BAR 1 + 0x8, 1 bytes).
     fn read_io_data(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) == 1 || u64::from(self.state.current) == 4 {
@@ -550,285 +339,24 @@ impl<H: Hooks> Device<H> {
             0
         }
     }
+
     /// Guest read of `IO_COUNT` (BAR 1 + 0xc, 4 bytes).
     fn read_io_count(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         if u64::from(self.state.current) < 6 { u64::from(self.state.count) } else { 0 }
     }
-    /// Guest read of `IO_NAME_0` (BAR 1 + 0x10, 1 bytes).
-    fn read_io_name_0(&mut self, _ctx: &mut DeviceCtx) -> u64 {
+
+    /// Guest read of `IO_NAME[25]` (BAR 1 + 0x10, 1 bytes).
+    fn read_io_name(&mut self, _ctx: &mut DeviceCtx, index: u64) -> u64 {
         if u64::from(self.state.current) < 6 {
             pcidev_runtime::ops::buf_get(
                 &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0),
+                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(index),
             )
         } else {
             0
         }
     }
-    /// Guest read of `IO_NAME_1` (BAR 1 + 0x11, 1 bytes).
-    fn read_io_name_1(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(1),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_2` (BAR 1 + 0x12, 1 bytes).
-    fn read_io_name_2(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(2),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_3` (BAR 1 + 0x13, 1 bytes).
-    fn read_io_name_3(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(3),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_4` (BAR 1 + 0x14, 1 bytes).
-    fn read_io_name_4(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(4),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_5` (BAR 1 + 0x15, 1 bytes).
-    fn read_io_name_5(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(5),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_6` (BAR 1 + 0x16, 1 bytes).
-    fn read_io_name_6(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(6),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_7` (BAR 1 + 0x17, 1 bytes).
-    fn read_io_name_7(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(7),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_8` (BAR 1 + 0x18, 1 bytes).
-    fn read_io_name_8(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(8),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_9` (BAR 1 + 0x19, 1 bytes).
-    fn read_io_name_9(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(9),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_10` (BAR 1 + 0x1a, 1 bytes).
-    fn read_io_name_10(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xa),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_11` (BAR 1 + 0x1b, 1 bytes).
-    fn read_io_name_11(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xb),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_12` (BAR 1 + 0x1c, 1 bytes).
-    fn read_io_name_12(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xc),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_13` (BAR 1 + 0x1d, 1 bytes).
-    fn read_io_name_13(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xd),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_14` (BAR 1 + 0x1e, 1 bytes).
-    fn read_io_name_14(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xe),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_15` (BAR 1 + 0x1f, 1 bytes).
-    fn read_io_name_15(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0xf),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_16` (BAR 1 + 0x20, 1 bytes).
-    fn read_io_name_16(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x10),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_17` (BAR 1 + 0x21, 1 bytes).
-    fn read_io_name_17(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x11),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_18` (BAR 1 + 0x22, 1 bytes).
-    fn read_io_name_18(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x12),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_19` (BAR 1 + 0x23, 1 bytes).
-    fn read_io_name_19(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x13),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_20` (BAR 1 + 0x24, 1 bytes).
-    fn read_io_name_20(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x14),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_21` (BAR 1 + 0x25, 1 bytes).
-    fn read_io_name_21(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x15),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_22` (BAR 1 + 0x26, 1 bytes).
-    fn read_io_name_22(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x16),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_23` (BAR 1 + 0x27, 1 bytes).
-    fn read_io_name_23(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x17),
-            )
-        } else {
-            0
-        }
-    }
-    /// Guest read of `IO_NAME_24` (BAR 1 + 0x28, 1 bytes).
-    fn read_io_name_24(&mut self, _ctx: &mut DeviceCtx) -> u64 {
-        if u64::from(self.state.current) < 6 {
-            pcidev_runtime::ops::buf_get(
-                &self.state.names,
-                u64::from(self.state.current).wrapping_mul(0x20).wrapping_add(0x18),
-            )
-        } else {
-            0
-        }
-    }
+
     /// Guest write of `IO_PORTIO_NO_EVENTFD` (BAR 1 + 0x83); `mask` covers the bytes written.
     fn write_io_portio_no_eventfd(
         &mut self,
@@ -840,15 +368,149 @@ impl<H: Hooks> Device<H> {
             self.state.count = u64::from(self.state.count).wrapping_add(1) as u32;
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar0::TEST if len == 1 => self.read_test(ctx),
+            bar0::WIDTH if len == 1 => self.read_width(ctx),
+            bar0::OFFSET if len == 4 => self.read_offset(ctx),
+            bar0::DATA if len == 1 => self.read_data(ctx),
+            bar0::COUNT if len == 4 => self.read_count(ctx),
+            bar0::PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar0::PORTIO_WILDCARD if len == 1 => 0,
+            bar0::PORTIO_DATAMATCH if len == 1 => 0,
+            bar0::MMIO_NO_EVENTFD if len == 1 => 0,
+            bar0::MMIO_WILDCARD if len == 1 => 0,
+            bar0::MMIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar0::TEST if len == 1 => self.write_test(ctx, value, 0xff),
+            bar0::WIDTH if len == 1 => {}
+            bar0::OFFSET if len == 4 => {}
+            bar0::DATA if len == 1 => {}
+            bar0::COUNT if len == 4 => {}
+            bar0::PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::PORTIO_WILDCARD if len == 1 => {}
+            bar0::PORTIO_DATAMATCH if len == 1 => {}
+            bar0::MMIO_NO_EVENTFD if len == 1 => {
+                self.write_mmio_no_eventfd(ctx, value, 0xff)
+            }
+            bar0::MMIO_WILDCARD if len == 1 => {}
+            bar0::MMIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar1_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        let value = match offset {
+            bar1::IO_TEST if len == 1 => self.read_io_test(ctx),
+            bar1::IO_WIDTH if len == 1 => self.read_io_width(ctx),
+            bar1::IO_OFFSET if len == 4 => self.read_io_offset(ctx),
+            bar1::IO_DATA if len == 1 => self.read_io_data(ctx),
+            bar1::IO_COUNT if len == 4 => self.read_io_count(ctx),
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => 0,
+            bar1::IO_PORTIO_WILDCARD if len == 1 => 0,
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => 0,
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar1_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match offset {
+            bar1::IO_TEST if len == 1 => self.write_io_test(ctx, value, 0xff),
+            bar1::IO_WIDTH if len == 1 => {}
+            bar1::IO_OFFSET if len == 4 => {}
+            bar1::IO_DATA if len == 1 => {}
+            bar1::IO_COUNT if len == 4 => {}
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => {
+                self.write_io_portio_no_eventfd(ctx, value, 0xff)
+            }
+            bar1::IO_PORTIO_WILDCARD if len == 1 => {}
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => {}
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            1 => self.bar1_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            1 => self.bar1_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_test(ctx),
@@ -856,64 +518,23 @@ impl<H: Hooks> Registers for Device<H> {
             (0, 2) => self.read_offset(ctx),
             (0, 3) => self.read_data(ctx),
             (0, 4) => self.read_count(ctx),
-            (0, 5) => self.read_name_0(ctx),
-            (0, 6) => self.read_name_1(ctx),
-            (0, 7) => self.read_name_2(ctx),
-            (0, 8) => self.read_name_3(ctx),
-            (0, 9) => self.read_name_4(ctx),
-            (0, 0xa) => self.read_name_5(ctx),
-            (0, 0xb) => self.read_name_6(ctx),
-            (0, 0xc) => self.read_name_7(ctx),
-            (0, 0xd) => self.read_name_8(ctx),
-            (0, 0xe) => self.read_name_9(ctx),
-            (0, 0xf) => self.read_name_10(ctx),
-            (0, 0x10) => self.read_name_11(ctx),
-            (0, 0x11) => self.read_name_12(ctx),
-            (0, 0x12) => self.read_name_13(ctx),
-            (0, 0x13) => self.read_name_14(ctx),
-            (0, 0x14) => self.read_name_15(ctx),
-            (0, 0x15) => self.read_name_16(ctx),
-            (0, 0x16) => self.read_name_17(ctx),
-            (0, 0x17) => self.read_name_18(ctx),
-            (0, 0x18) => self.read_name_19(ctx),
-            (0, 0x19) => self.read_name_20(ctx),
-            (0, 0x1a) => self.read_name_21(ctx),
-            (0, 0x1b) => self.read_name_22(ctx),
-            (0, 0x1c) => self.read_name_23(ctx),
-            (0, 0x1d) => self.read_name_24(ctx),
+            (0, 5) => {
+                let index = ctx.array_index();
+                self.read_name(ctx, index)
+            }
             (1, 0) => self.read_io_test(ctx),
             (1, 1) => self.read_io_width(ctx),
             (1, 2) => self.read_io_offset(ctx),
             (1, 3) => self.read_io_data(ctx),
             (1, 4) => self.read_io_count(ctx),
-            (1, 5) => self.read_io_name_0(ctx),
-            (1, 6) => self.read_io_name_1(ctx),
-            (1, 7) => self.read_io_name_2(ctx),
-            (1, 8) => self.read_io_name_3(ctx),
-            (1, 9) => self.read_io_name_4(ctx),
-            (1, 0xa) => self.read_io_name_5(ctx),
-            (1, 0xb) => self.read_io_name_6(ctx),
-            (1, 0xc) => self.read_io_name_7(ctx),
-            (1, 0xd) => self.read_io_name_8(ctx),
-            (1, 0xe) => self.read_io_name_9(ctx),
-            (1, 0xf) => self.read_io_name_10(ctx),
-            (1, 0x10) => self.read_io_name_11(ctx),
-            (1, 0x11) => self.read_io_name_12(ctx),
-            (1, 0x12) => self.read_io_name_13(ctx),
-            (1, 0x13) => self.read_io_name_14(ctx),
-            (1, 0x14) => self.read_io_name_15(ctx),
-            (1, 0x15) => self.read_io_name_16(ctx),
-            (1, 0x16) => self.read_io_name_17(ctx),
-            (1, 0x17) => self.read_io_name_18(ctx),
-            (1, 0x18) => self.read_io_name_19(ctx),
-            (1, 0x19) => self.read_io_name_20(ctx),
-            (1, 0x1a) => self.read_io_name_21(ctx),
-            (1, 0x1b) => self.read_io_name_22(ctx),
-            (1, 0x1c) => self.read_io_name_23(ctx),
-            (1, 0x1d) => self.read_io_name_24(ctx),
+            (1, 5) => {
+                let index = ctx.array_index();
+                self.read_io_name(ctx, index)
+            }
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -925,20 +546,23 @@ impl<H: Hooks> Registers for Device<H> {
         let mask = pcidev_runtime::ops::lanes_mask(lanes);
         match (bar, reg) {
             (0, 0) => self.write_test(ctx, value, mask),
-            (0, 0x1e) => self.write_portio_no_eventfd(ctx, value, mask),
-            (0, 0x21) => self.write_mmio_no_eventfd(ctx, value, mask),
+            (0, 6) => self.write_portio_no_eventfd(ctx, value, mask),
+            (0, 9) => self.write_mmio_no_eventfd(ctx, value, mask),
             (1, 0) => self.write_io_test(ctx, value, mask),
-            (1, 0x1e) => self.write_io_portio_no_eventfd(ctx, value, mask),
+            (1, 6) => self.write_io_portio_no_eventfd(ctx, value, mask),
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
         use pcidev_runtime::scenario::Probe;
         match probe {
@@ -947,9 +571,11 @@ impl<H: Hooks> Registers for Device<H> {
             _ => None,
         }
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
@@ -962,6 +588,7 @@ impl<H: Hooks> Registers for Device<H> {
             Vec::new(),
         )
     }
+
     fn restore_state(
         &mut self,
         states: &[pcidev_runtime::StateValue],
@@ -972,17 +599,21 @@ impl<H: Hooks> Registers for Device<H> {
         pcidev_runtime::snapshot::copy_bytes(states, 2, &mut self.state.names);
     }
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, bar1, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `mmio_no_eventfd`: test 0, as rust_driver_pci runs it.
     pub static MMIO_NO_EVENTFD: Scenario = Scenario {
         name: "mmio_no_eventfd",
@@ -991,7 +622,7 @@ pub mod scenarios {
                 100,
                 "expect TEST == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::TEST, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1000,13 +631,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 101,
                 "write TEST = 0;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 102,
                 "expect WIDTH == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::WIDTH, 1),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1016,7 +647,7 @@ pub mod scenarios {
                 103,
                 "expect OFFSET == 0x800;",
                 Step::Expect {
-                    loc: Loc::bar(0, 4, 4),
+                    loc: Loc::bar(0, bar0::OFFSET, 4),
                     value: StepValue::new(0x800),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1026,7 +657,7 @@ pub mod scenarios {
                 104,
                 "expect DATA == 0xfa;",
                 Step::Expect {
-                    loc: Loc::bar(0, 8, 1),
+                    loc: Loc::bar(0, bar0::DATA, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1036,7 +667,7 @@ pub mod scenarios {
                 105,
                 "expect COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1046,7 +677,7 @@ pub mod scenarios {
                 106,
                 "expect NAME_0 == 0x6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x10, 1),
+                    loc: Loc::bar(0, bar0::NAME, 1),
                     value: StepValue::new(0x6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1056,7 +687,7 @@ pub mod scenarios {
                 107,
                 "expect NAME_14 == 0x64;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x1e, 1),
+                    loc: Loc::bar(0, bar0::NAME + 0xe, 1),
                     value: StepValue::new(0x64),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1066,7 +697,7 @@ pub mod scenarios {
                 108,
                 "expect NAME_15 == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x1f, 1),
+                    loc: Loc::bar(0, bar0::NAME + 0xf, 1),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1076,7 +707,7 @@ pub mod scenarios {
                 109,
                 "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0x10, 4),
+                    loc: Loc::bar(0, bar0::NAME, 4),
                     value: StepValue::new(0x6f696d6d),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1085,13 +716,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 110,
                 "write bar 0 @ 0x800 : u8 = 0xfa;",
-                Step::Write(Loc::bar(0, 0x800, 1), StepValue::new(0xfa)),
+                Step::Write(Loc::bar(0, bar0::MMIO_NO_EVENTFD, 1), StepValue::new(0xfa)),
             ),
             ScenarioStep::new(
                 111,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1100,13 +731,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 112,
                 "write bar 0 @ 0x800 : u8 = 0x01;",
-                Step::Write(Loc::bar(0, 0x800, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::MMIO_NO_EVENTFD, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 113,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1115,13 +746,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 114,
                 "write TEST = 0;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(0, bar0::TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 115,
                 "expect COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1129,6 +760,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
     pub static PORTIO: Scenario = Scenario {
         name: "portio",
@@ -1136,13 +768,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 120,
                 "write IO_TEST = 0;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(0)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(0)),
             ),
             ScenarioStep::new(
                 121,
                 "expect IO_TEST == 3;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0, 1),
+                    loc: Loc::bar(1, bar1::IO_TEST, 1),
                     value: StepValue::new(3),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1152,7 +784,7 @@ pub mod scenarios {
                 122,
                 "expect IO_OFFSET == 0x83;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0x83),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1162,7 +794,7 @@ pub mod scenarios {
                 123,
                 "expect IO_NAME_0 == 0x70;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0x10, 1),
+                    loc: Loc::bar(1, bar1::IO_NAME, 1),
                     value: StepValue::new(0x70),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1171,13 +803,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 124,
                 "write bar 1 @ 0x83 : u8 = 0xfa;",
-                Step::Write(Loc::bar(1, 0x83, 1), StepValue::new(0xfa)),
+                Step::Write(
+                    Loc::bar(1, bar1::IO_PORTIO_NO_EVENTFD, 1),
+                    StepValue::new(0xfa),
+                ),
             ),
             ScenarioStep::new(
                 125,
                 "expect IO_COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0xc, 4),
+                    loc: Loc::bar(1, bar1::IO_COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1187,7 +822,7 @@ pub mod scenarios {
                 126,
                 "expect COUNT == 1;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0xc, 4),
+                    loc: Loc::bar(0, bar0::COUNT, 4),
                     value: StepValue::new(1),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1196,13 +831,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 127,
                 "write IO_TEST = 2;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 128,
                 "expect IO_OFFSET == 0x85;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0x85),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1212,7 +847,7 @@ pub mod scenarios {
                 129,
                 "expect IO_DATA == 0xfa;",
                 Step::Expect {
-                    loc: Loc::bar(1, 8, 1),
+                    loc: Loc::bar(1, bar1::IO_DATA, 1),
                     value: StepValue::new(0xfa),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1221,13 +856,16 @@ pub mod scenarios {
             ScenarioStep::new(
                 130,
                 "write bar 1 @ 0x85 : u8 = 0xfa;",
-                Step::Write(Loc::bar(1, 0x85, 1), StepValue::new(0xfa)),
+                Step::Write(
+                    Loc::bar(1, bar1::IO_PORTIO_DATAMATCH, 1),
+                    StepValue::new(0xfa),
+                ),
             ),
             ScenarioStep::new(
                 131,
                 "expect IO_COUNT == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 0xc, 4),
+                    loc: Loc::bar(1, bar1::IO_COUNT, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1236,13 +874,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 132,
                 "write IO_TEST = 3;",
-                Step::Write(Loc::bar(1, 0, 1), StepValue::new(3)),
+                Step::Write(Loc::bar(1, bar1::IO_TEST, 1), StepValue::new(3)),
             ),
             ScenarioStep::new(
                 133,
                 "expect IO_OFFSET == 0;",
                 Step::Expect {
-                    loc: Loc::bar(1, 4, 4),
+                    loc: Loc::bar(1, bar1::IO_OFFSET, 4),
                     value: StepValue::new(0),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -1250,8 +888,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&MMIO_NO_EVENTFD, &PORTIO];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -1262,11 +902,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_mmio_no_eventfd() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -1274,6 +916,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_portio() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -6,10 +6,12 @@
 //! Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
+
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
     Model, RegisterLayout, Registers, Unmapped,
 };
+
 /// Identity, BARs, access policies and register layout.
 pub const INFO: DeviceInfo = DeviceInfo {
     name: "pvpanic_pci",
@@ -44,36 +46,54 @@ pub const INFO: DeviceInfo = DeviceInfo {
     config_registers: &[],
     vendor_capabilities: &[],
 };
+
+/// Register offsets in BAR 0 (32-bit memory, 16 bytes), and their fields.
+pub mod bar0 {
+    /// `EVENTS`: 1 byte.
+    pub const EVENTS: u64 = 0;
+
+    /// `EVENTS_HI`: 1 byte.
+    pub const EVENTS_HI: u64 = 1;
+}
+
 /// Behaviour left to Rust code. This spec declares no hooks.
 pub trait Hooks: Send + 'static {}
+
 /// The hooks of a spec that declares none.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct NoHooks;
+
 impl Hooks for NoHooks {}
+
 /// The device's variables (the spec's `state` items).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct State {}
+
 impl Default for State {
     /// Reset values.
     fn default() -> Self {
         State {}
     }
 }
+
 /// Values of the registers that hold one (those with an access kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Storage {}
+
 impl Default for Storage {
     /// Reset values.
     fn default() -> Self {
         Storage {}
     }
 }
+
 /// What a snapshot of this device saves besides the runtime's state:
 /// every `state` item, then every register with storage.
 pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
     states: &[],
     storage: &[],
 };
+
 /// `pvpanic_pci`: registers and behaviour. A host uses it as `Model<Device<H>>`.
 #[derive(Debug)]
 pub struct Device<H: Hooks = NoHooks> {
@@ -81,6 +101,7 @@ pub struct Device<H: Hooks = NoHooks> {
     pub storage: Storage,
     pub hooks: H,
 }
+
 impl<H: Hooks> Device<H> {
     /// The device in its reset state.
     pub fn new(hooks: H) -> Self {
@@ -90,6 +111,7 @@ impl<H: Hooks> Device<H> {
             hooks,
         }
     }
+
     /// The spec's `fn event_of`.
     fn fn_event_of(v: u8) -> u8 {
         (if u64::from(v) & 1 != 0 {
@@ -102,10 +124,12 @@ impl<H: Hooks> Device<H> {
             0
         }) as u8
     }
+
     /// Guest read of `EVENTS` (BAR 0 + 0x0, 1 bytes).
     fn read_events(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         7
     }
+
     /// Guest write of `EVENTS` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_events(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(Self::fn_event_of(value as u8)) == 1 {
@@ -116,10 +140,12 @@ impl<H: Hooks> Device<H> {
             ctx.vmm_request(pcidev_runtime::VmmRequest::PowerOff);
         }
     }
+
     /// Guest read of `EVENTS_HI` (BAR 0 + 0x1, 1 bytes).
     fn read_events_hi(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         7
     }
+
     /// Guest write of `EVENTS_HI` (BAR 0 + 0x1); `mask` covers the bytes written.
     fn write_events_hi(&mut self, ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         if u64::from(Self::fn_event_of(value as u8)) == 1 {
@@ -130,15 +156,84 @@ impl<H: Hooks> Device<H> {
             ctx.vmm_request(pcidev_runtime::VmmRequest::PowerOff);
         }
     }
+
+    /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
+    /// `None` for any other access (the runtime splits it over the registers).
+    fn bar0_read(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        if len != 1 {
+            return None;
+        }
+        let value = match offset {
+            bar0::EVENTS => self.read_events(ctx),
+            bar0::EVENTS_HI => self.read_events_hi(ctx),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
+    /// `offset`. False for any other access (the runtime splits it over the registers).
+    fn bar0_write(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        if len != 1 {
+            return false;
+        }
+        match offset {
+            bar0::EVENTS => self.write_events(ctx, value, 0xff),
+            bar0::EVENTS_HI => self.write_events_hi(ctx, value, 0xff),
+            _ => return false,
+        }
+        true
+    }
 }
+
 /// A complete PCI function in its reset state.
 pub fn model() -> Model<Device> {
     Model::new(Device::new(NoHooks))
 }
+
 impl<H: Hooks> Registers for Device<H> {
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
+
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<u64> {
+        match bar {
+            0 => self.bar0_read(ctx, offset, len),
+            _ => None,
+        }
+    }
+
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        match bar {
+            0 => self.bar0_write(ctx, offset, len, value),
+            _ => false,
+        }
+    }
+
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
         match (bar, reg) {
             (0, 0) => self.read_events(ctx),
@@ -146,6 +241,7 @@ impl<H: Hooks> Registers for Device<H> {
             _ => 0,
         }
     }
+
     fn write_register(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -161,38 +257,47 @@ impl<H: Hooks> Registers for Device<H> {
             _ => {}
         }
     }
+
     fn interrupt_level(&self, _ctx: &DeviceCtx) -> bool {
         false
     }
+
     fn reset(&mut self) {
         self.state = State::default();
         self.storage = Storage::default();
     }
+
     fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
         Some(&SNAPSHOT_LAYOUT)
     }
+
     fn save_state(
         &self,
     ) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {
         (Vec::new(), Vec::new())
     }
+
     fn restore_state(
         &mut self,
         _states: &[pcidev_runtime::StateValue],
         _storage: &[pcidev_runtime::StateValue],
     ) {}
 }
+
 /// The spec's scenarios, for `pcidev_runtime::scenario` (the same steps
 /// the generated driver runs in its probe self-test).
 pub mod scenarios {
-    use super::{Device, Hooks};
+    use super::{bar0, Device, Hooks};
     use pcidev_runtime::scenario::{
         Cmp, Handler, Loc, Scenario, ScenarioFailure, ScenarioStep, Step, StepValue,
     };
+
     /// Size of the DMA buffer the scenarios use (`dma.addr`).
     pub const DMA_BUFFER: u64 = 0x1000;
+
     /// How the driver recognises and acknowledges its interrupt.
     pub static HANDLER: Handler = Handler { handle: None };
+
     /// Scenario `panic`: the guest reports a panic.
     pub static PANIC: Scenario = Scenario {
         name: "panic",
@@ -201,7 +306,7 @@ pub mod scenarios {
                 65,
                 "expect EVENTS == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::EVENTS, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -211,7 +316,7 @@ pub mod scenarios {
                 66,
                 "expect EVENTS_HI == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 1, 1),
+                    loc: Loc::bar(0, bar0::EVENTS_HI, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -221,7 +326,7 @@ pub mod scenarios {
                 67,
                 "expect bar 0 @ 0x0 : u16 == 0x0707;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 2),
+                    loc: Loc::bar(0, bar0::EVENTS, 2),
                     value: StepValue::new(0x707),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -230,7 +335,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 68,
                 "write EVENTS = 0x01;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(1)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(1)),
             ),
             ScenarioStep::new(
                 69,
@@ -240,7 +345,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 71,
                 "write EVENTS = 0x07;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(7)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(7)),
             ),
             ScenarioStep::new(
                 72,
@@ -249,6 +354,7 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Scenario `crash_loaded_and_shutdown`: kdump and pvpanic shutdown.
     pub static CRASH_LOADED_AND_SHUTDOWN: Scenario = Scenario {
         name: "crash_loaded_and_shutdown",
@@ -256,7 +362,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 76,
                 "write EVENTS = 0x02;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(2)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(2)),
             ),
             ScenarioStep::new(
                 77,
@@ -266,7 +372,7 @@ pub mod scenarios {
             ScenarioStep::new(
                 78,
                 "write EVENTS_HI = 0x04;",
-                Step::Write(Loc::bar(0, 1, 1), StepValue::new(4)),
+                Step::Write(Loc::bar(0, bar0::EVENTS_HI, 1), StepValue::new(4)),
             ),
             ScenarioStep::new(
                 79,
@@ -276,13 +382,13 @@ pub mod scenarios {
             ScenarioStep::new(
                 81,
                 "write EVENTS = 0xf8;",
-                Step::Write(Loc::bar(0, 0, 1), StepValue::new(0xf8)),
+                Step::Write(Loc::bar(0, bar0::EVENTS, 1), StepValue::new(0xf8)),
             ),
             ScenarioStep::new(
                 82,
                 "expect EVENTS == 0x07;",
                 Step::Expect {
-                    loc: Loc::bar(0, 0, 1),
+                    loc: Loc::bar(0, bar0::EVENTS, 1),
                     value: StepValue::new(7),
                     mask: u64::MAX,
                     cmp: Cmp::Eq,
@@ -290,8 +396,10 @@ pub mod scenarios {
             ),
         ],
     };
+
     /// Every scenario, in spec order.
     pub static ALL: &[&Scenario] = &[&PANIC, &CRASH_LOADED_AND_SHUTDOWN];
+
     /// Run every scenario on a fresh device (from `new_hooks`) each.
     pub fn run_all<H: Hooks>(
         mut new_hooks: impl FnMut() -> H,
@@ -302,11 +410,13 @@ pub mod scenarios {
         }
         Ok(())
     }
+
     #[cfg(test)]
     mod tests {
         use super::super::{Device, NoHooks};
         use super::*;
         use pcidev_runtime::scenario::Harness;
+
         #[test]
         fn scenario_panic() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);
@@ -314,6 +424,7 @@ pub mod scenarios {
                 panic!("{e}");
             }
         }
+
         #[test]
         fn scenario_crash_loaded_and_shutdown() {
             let mut h = Harness::new(Device::new(NoHooks), DMA_BUFFER);

@@ -70,6 +70,7 @@ const fn r32(name: &'static str, offset: u64) -> RegisterLayout {
         offset,
         width: 4,
         sizes: AccessSizes(0),
+        count: 1,
     }
 }
 

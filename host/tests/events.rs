@@ -31,6 +31,7 @@ const fn reg(name: &'static str, offset: u64) -> RegisterLayout {
         offset,
         width: 1,
         sizes: AccessSizes(0),
+        count: 1,
     }
 }
 

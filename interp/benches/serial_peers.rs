@@ -22,15 +22,20 @@
 //! Run: `cargo bench -p pcidev-interp --bench serial_peers`; medians are in
 //! `target/criterion/<group>/<peer>/new/estimates.json`. Report the ratios
 //! generated / vm_superio and interpreted / vm_superio.
+//!
+//! Instructions per iteration, independent of machine load: with
+//! `SERIAL_PEERS_LOOP=<group>:<peer>:<iterations>` the binary runs just that
+//! many iterations of one mix on one peer, no criterion; under
+//! `valgrind --tool=callgrind`, the difference between two iteration counts
+//! divided by their difference is the cost of one iteration (setup and
+//! spec loading cancel out). See the README's Benchmarks.
 
 use std::hint::black_box;
 use std::io::Sink;
 use std::path::Path;
 
-use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
-};
-use pcidev_interp::{DefaultHooks, Spec};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, measurement::WallTime};
+use pcidev_interp::{DefaultHooks, Interp, Spec};
 use pcidev_models::pci_serial;
 use pcidev_runtime::{COMMAND_IO_SPACE, Model, Registers};
 use vm_superio::{Serial, Trigger, serial::NoEvents};
@@ -132,12 +137,47 @@ fn handler<U: Uart>(u: &mut U) {
     black_box(u.read(MSR));
 }
 
-fn bench(c: &mut Criterion) {
-    let mut superio = configured(Serial::new(NoTrigger, std::io::sink()));
-    let mut generated = configured(ModelUart::new(pci_serial::model()));
+type Superio = Serial<NoTrigger, NoEvents, Sink>;
+
+/// The three peers, configured.
+fn peers() -> (Superio, ModelUart<pci_serial::Device>, ModelUart<Interp>) {
+    let superio = configured(Serial::new(NoTrigger, std::io::sink()));
+    let generated = configured(ModelUart::new(pci_serial::model()));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/pci_serial.pcidev");
     let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let mut interpreted = configured(ModelUart::new(spec.model(Box::new(DefaultHooks::quiet()))));
+    let interpreted = configured(ModelUart::new(spec.model(Box::new(DefaultHooks::quiet()))));
+    (superio, generated, interpreted)
+}
+
+/// `SERIAL_PEERS_LOOP=<group>:<peer>:<iterations>` (see the module docs).
+fn run_loop(what: &str) {
+    let parts: Vec<&str> = what.split(':').collect();
+    let [group, peer, n] = parts[..] else {
+        panic!("SERIAL_PEERS_LOOP=<group>:<peer>:<iterations>, not {what:?}");
+    };
+    let n: u64 = n.parse().unwrap_or_else(|e| panic!("{n:?}: {e}"));
+    fn go<U: Uart>(u: &mut U, group: &str, n: u64) {
+        let mix: fn(&mut U) = match group {
+            "serial_tx" => tx,
+            "serial_irq_poll" => irq_poll,
+            "serial_handler" => handler,
+            _ => panic!("unknown group {group:?}"),
+        };
+        for _ in 0..n {
+            mix(black_box(&mut *u));
+        }
+    }
+    let (mut superio, mut generated, mut interpreted) = peers();
+    match peer {
+        "vm_superio" => go(&mut superio, group, n),
+        "generated" => go(&mut generated, group, n),
+        "interpreted" => go(&mut interpreted, group, n),
+        _ => panic!("unknown peer {peer:?}"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let (mut superio, mut generated, mut interpreted) = peers();
     macro_rules! group {
         ($name:literal, $mix:ident) => {{
             let mut g = c.benchmark_group($name);
@@ -153,4 +193,12 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(what) = std::env::var("SERIAL_PEERS_LOOP") {
+        run_loop(&what);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

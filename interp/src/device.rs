@@ -140,6 +140,7 @@ impl Interp {
         }
         let r = spec.device.register(id);
         let (mut run, data) = self.run(ctx, 0, 0);
+        run.index = r.index_value();
         let value = match &r.read {
             Some(e) => run.eval(data, e),
             None => data.storage[id.0] & plan.readable,
@@ -161,6 +162,7 @@ impl Interp {
         }
         let r = spec.device.register(id);
         let (mut run, data) = self.run(ctx, value, 0);
+        run.index = r.index_value();
         if plan.stores {
             let mask = lanes_mask(lanes);
             let slot = &mut data.storage[id.0];
@@ -179,14 +181,14 @@ impl Registers for Interp {
     }
 
     fn read_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize) -> u64 {
-        match self.spec.reg_at(bar, reg) {
+        match self.spec.reg_at(bar, reg, ctx.array_index()) {
             Some(id) => self.read_id(ctx, id),
             None => 0,
         }
     }
 
     fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8) {
-        if let Some(id) = self.spec.reg_at(bar, reg) {
+        if let Some(id) = self.spec.reg_at(bar, reg, ctx.array_index()) {
             self.write_id(ctx, id, value, lanes);
         }
     }
@@ -379,9 +381,21 @@ impl std::fmt::Debug for StorageView<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let dev = &self.0.spec.device;
         let mut s = f.debug_struct("Storage");
-        for (r, v) in dev.registers.iter().zip(&self.0.data.storage) {
-            if r.has_storage() {
-                s.field(&r.name.to_ascii_lowercase(), v);
+        let storage = &self.0.data.storage;
+        for (i, r) in dev.registers.iter().enumerate() {
+            if !r.has_storage() || r.is_array_tail() {
+                continue;
+            }
+            let name = r.item_name().to_ascii_lowercase();
+            match r.array_head() {
+                // An array is one `[uW; N]` field, as in the generated model.
+                Some(a) => {
+                    let end = (i + a.count as usize).min(storage.len());
+                    s.field(&name, &&storage[i..end]);
+                }
+                None => {
+                    s.field(&name, &storage[i]);
+                }
             }
         }
         s.finish()

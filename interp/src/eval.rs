@@ -195,6 +195,8 @@ pub(crate) struct Run<'a> {
     pub value: u64,
     /// `byte` in a stream's `on input`; 0 elsewhere.
     pub byte: u64,
+    /// `index` in an array element's behaviour: its element number.
+    pub index: u64,
     /// Arguments of the `fn` calls being evaluated (innermost last), and
     /// where the innermost call's start.
     params: Vec<u64>,
@@ -216,6 +218,7 @@ impl<'a> Run<'a> {
             hooks,
             value,
             byte,
+            index: 0,
             params: Vec::new(),
             param_base: 0,
         }
@@ -292,6 +295,7 @@ impl Run<'_> {
             }
             Expr::AccessSize => self.ctx.get().access_size(),
             Expr::AccessMask => self.ctx.get().access_mask(),
+            Expr::Index => self.index,
             Expr::TimerRunning(t) => u64::from(self.ctx.get().timer_running(t.0)),
             Expr::TimerRemaining(t) => self.ctx.get().timer_remaining(t.0),
             Expr::FifoLen(s) => data.fifo(*s).map_or(0, DynFifo::count),

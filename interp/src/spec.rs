@@ -210,7 +210,7 @@ impl Spec {
         let mut bar_regs: [Vec<RegId>; 6] = Default::default();
         for b in &device.bars {
             if let Some(slot) = bar_regs.get_mut(usize::from(b.index)) {
-                slot.clone_from(&b.registers);
+                *slot = device.layout_registers(b).collect();
             }
         }
         let plans = device.registers.iter().map(RegPlan::new).collect();
@@ -256,9 +256,13 @@ impl Spec {
         &self.device.name
     }
 
-    /// The register the runtime means by (`bar`, `reg`).
-    pub(crate) fn reg_at(&self, bar: u8, reg: usize) -> Option<RegId> {
-        self.bar_regs.get(usize::from(bar))?.get(reg).copied()
+    /// The register the runtime means by (`bar`, `reg`) and, for an array
+    /// entry, `element` ([`DeviceCtx::array_index`]).
+    ///
+    /// [`DeviceCtx::array_index`]: pcidev_runtime::DeviceCtx::array_index
+    pub(crate) fn reg_at(&self, bar: u8, reg: usize, element: u64) -> Option<RegId> {
+        let head = self.bar_regs.get(usize::from(bar))?.get(reg).copied()?;
+        self.device.element(head, element)
     }
 }
 
@@ -269,8 +273,10 @@ fn device_info(d: &Device) -> DeviceInfo {
         .bars
         .iter()
         .map(|b| {
-            let registers: Vec<RegisterLayout> =
-                b.registers.iter().map(|r| layout(d.register(*r))).collect();
+            let registers: Vec<RegisterLayout> = d
+                .layout_registers(b)
+                .map(|r| layout(d.register(r)))
+                .collect();
             BarInfo {
                 index: b.index,
                 kind: b.kind,
@@ -320,7 +326,11 @@ fn device_info(d: &Device) -> DeviceInfo {
 
 /// A register's layout entry, as the model backend writes it.
 fn layout(reg: &Register) -> RegisterLayout {
-    let layout = RegisterLayout::new(leak_str(&reg.name), reg.offset, reg.width);
+    let mut layout = RegisterLayout::new(leak_str(reg.item_name()), reg.offset, reg.width);
+    if let Some(a) = reg.array_head() {
+        // MAX_ARRAY fits in u32.
+        layout = layout.array(a.count as u32);
+    }
     match reg.sizes {
         None => layout,
         Some(m) => layout.with_sizes(m),

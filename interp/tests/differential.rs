@@ -397,6 +397,10 @@ mod corpus {
     #[derive(Debug, Default)]
     pub struct Msix;
 
+    #[pci_device(spec = "../dsl/tests/valid/arrays.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct Arrays;
+
     #[pci_device(spec = "../dsl/tests/valid/qemu_features.pcidev")]
     #[derive(Debug, Default)]
     pub struct QemuFeatures;
@@ -598,6 +602,19 @@ fn corpus_qemu_features() {
         "dsl/tests/valid/qemu_features.pcidev",
         || Model::new(qemu_features::Device::new(QemuFeatures)),
         gen_state!(corpus::qemu_features),
+        quiet,
+    );
+}
+
+/// Register arrays: per-element storage and fields, `index` in reads and
+/// actions, accesses spanning elements.
+#[test]
+fn corpus_arrays() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/arrays.pcidev",
+        || Model::new(arrays::Device::new(Arrays)),
+        gen_state!(corpus::arrays),
         quiet,
     );
 }

@@ -51,7 +51,7 @@ fn module_source(m: &syn::ItemMod) -> String {
         .filter(|a| matches!(a.style, syn::AttrStyle::Inner(_)))
         .cloned()
         .collect();
-    prettyplease::unparse(&syn::File {
+    pcidevc_codegen::model::unparse(&syn::File {
         shebang: None,
         frontmatter: None,
         attrs: inner,

@@ -50,6 +50,7 @@ impl Timers {
     }
 
     /// The clock, in ns.
+    #[inline]
     pub fn now(&self) -> u64 {
         self.now
     }
@@ -83,11 +84,13 @@ impl Timers {
     }
 
     /// Is timer `id` armed?
+    #[inline]
     pub fn running(&self, id: usize) -> bool {
         self.slots.get(id).is_some_and(|s| s.deadline.is_some())
     }
 
     /// Nanoseconds until timer `id` fires; 0 when stopped (or due).
+    #[inline]
     pub fn remaining(&self, id: usize) -> u64 {
         self.slots
             .get(id)

@@ -275,6 +275,10 @@ fn high_mask(bar: &BarInfo) -> u32 {
 pub struct ConfigSpace {
     info: &'static DeviceInfo,
     slots: [Slot; 6],
+    /// Bit `i` set: slot `i` holds an I/O BAR (its lower slot), resp. a
+    /// memory BAR: what [`Self::bar_decodes`] tests with COMMAND.
+    io_bars: u8,
+    mem_bars: u8,
     command: u16,
     interrupt_status: bool,
     /// Raw BAR dwords, already masked to their writable bits.
@@ -320,11 +324,21 @@ impl ConfigSpace {
                 slots[i + 1] = Slot::High(bar);
             }
         }
+        let (mut io_bars, mut mem_bars) = (0u8, 0u8);
+        for (i, slot) in slots.iter().enumerate() {
+            match slot {
+                Slot::Low(bar) if bar.kind.is_io() => io_bars |= 1 << i,
+                Slot::Low(_) => mem_bars |= 1 << i,
+                _ => {}
+            }
+        }
         let caps = place_capabilities(info);
         let owner = place_registers(info.config_registers, &caps);
         ConfigSpace {
             info,
             slots,
+            io_bars,
+            mem_bars,
             command: 0,
             interrupt_status: false,
             bars: [0; 6],
@@ -439,6 +453,21 @@ impl ConfigSpace {
     /// COMMAND.MEM: memory BARs decode.
     pub fn mem_enabled(&self) -> bool {
         self.command & COMMAND_MEMORY_SPACE != 0
+    }
+
+    /// Does BAR `index` exist and decode now (COMMAND.IO for an I/O BAR,
+    /// COMMAND.MEM for a memory BAR)? What [`Self::bar_info`] and the two
+    /// enables say, in a few instructions: it runs on every BAR access.
+    #[inline]
+    pub fn bar_decodes(&self, index: u8) -> bool {
+        let mut decoding = 0;
+        if self.io_enabled() {
+            decoding |= self.io_bars;
+        }
+        if self.mem_enabled() {
+            decoding |= self.mem_bars;
+        }
+        index < 8 && decoding & (1 << index) != 0
     }
 
     /// COMMAND.BUS_MASTER: DMA allowed.

@@ -68,6 +68,8 @@ pub struct DeviceCtx {
     /// The guest access under way: (bytes, register bits it covers); (0, 0)
     /// outside register calls.
     access: (u64, u64),
+    /// The array element the guest access under way reaches (0 outside).
+    element: u64,
 }
 
 impl std::fmt::Debug for DeviceCtx {
@@ -104,6 +106,7 @@ impl DeviceCtx {
             vmm: Vec::new(),
             msix_masking_by_vmm: false,
             access: (0, 0),
+            element: 0,
         }
     }
 
@@ -111,6 +114,7 @@ impl DeviceCtx {
 
     /// `access.size`: bytes of the guest access running the current
     /// register read or write (1, 2, 4 or 8); 0 outside one.
+    #[inline]
     pub fn access_size(&self) -> u64 {
         self.access.0
     }
@@ -118,12 +122,27 @@ impl DeviceCtx {
     /// `access.mask`: the bits of the current register the guest access
     /// covers (a 1-byte access at offset 1 of a u16 register: `0xff00`);
     /// 0 outside one.
+    #[inline]
     pub fn access_mask(&self) -> u64 {
         self.access.1
     }
 
+    #[inline]
     pub(crate) fn set_access(&mut self, size: u64, mask: u64) {
         self.access = (size, mask);
+    }
+
+    /// `index`: the element of the register array the current register
+    /// read or write reaches (see [`RegisterLayout::count`]); 0 outside an
+    /// array or an access.
+    ///
+    /// [`RegisterLayout::count`]: crate::RegisterLayout::count
+    pub fn array_index(&self) -> u64 {
+        self.element
+    }
+
+    pub(crate) fn set_array_index(&mut self, element: u64) {
+        self.element = element;
     }
 
     /// Give the context the spec's timers and streams (by name, in
@@ -143,6 +162,7 @@ impl DeviceCtx {
 
     /// The model's clock, in ns (virtual in scenarios, see
     /// [`Model::advance`](crate::Model::advance)).
+    #[inline]
     pub fn now(&self) -> u64 {
         self.timers.now()
     }
@@ -159,11 +179,13 @@ impl DeviceCtx {
     }
 
     /// `T.running`.
+    #[inline]
     pub fn timer_running(&self, id: usize) -> bool {
         self.timers.running(id)
     }
 
     /// `T.remaining`: ns until timer `id` fires, 0 when stopped.
+    #[inline]
     pub fn timer_remaining(&self, id: usize) -> u64 {
         self.timers.remaining(id)
     }
@@ -188,6 +210,7 @@ impl DeviceCtx {
 
     /// `send S v;`: queue one byte on stream `stream`. Dropped (and traced
     /// as an overflow) when the queue is full.
+    #[inline]
     pub fn send(&mut self, stream: usize, byte: u8) {
         let queued = self.outputs.push(stream, byte);
         self.trace_with(|| TraceEvent::StreamOut {
@@ -198,6 +221,7 @@ impl DeviceCtx {
     }
 
     /// `S.space`: bytes stream `stream`'s output queue can still take.
+    #[inline]
     pub fn stream_space(&self, stream: usize) -> u64 {
         self.outputs.space(stream) as u64
     }
@@ -240,12 +264,14 @@ impl DeviceCtx {
     }
 
     /// Whether a trace sink is installed (to skip building costly events).
+    #[inline]
     pub fn tracing(&self) -> bool {
         self.trace.is_some()
     }
 
     /// Record an event if a trace sink is installed; `event` is only built
     /// when needed.
+    #[inline]
     pub fn trace_with(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = self.trace.as_mut() {
             trace.record(&event());
@@ -496,6 +522,7 @@ impl DeviceCtx {
     }
 
     /// The latched interrupt level.
+    #[inline]
     pub fn latched_irq(&self) -> bool {
         self.latched_irq
     }
@@ -530,6 +557,12 @@ impl DeviceCtx {
     /// The INTx line as the host sees it now.
     pub fn intx_asserted(&self) -> bool {
         self.line
+    }
+
+    /// The device's interrupt level at the last [`Self::update_intx`].
+    #[inline]
+    pub(crate) fn level(&self) -> bool {
+        self.level
     }
 
     /// Take the device's interrupt `level`: update STATUS.interrupt and, on an

@@ -140,6 +140,10 @@ pub struct RegisterLayout {
     /// (an access overlapping it with another length is invalid);
     /// `AccessSizes(0)` means "whatever the BAR allows".
     pub sizes: AccessSizes,
+    /// Elements of a register array (`register NAME[N]`): `count` registers
+    /// of `width` bytes, back to back from `offset`, one entry for all (so
+    /// the layout does not grow with the array). 0 and 1: one register.
+    pub count: u32,
 }
 
 impl RegisterLayout {
@@ -151,6 +155,21 @@ impl RegisterLayout {
             offset,
             width,
             sizes: AccessSizes(0),
+            count: 1,
+        }
+    }
+
+    /// The same register as an array of `count` elements (`NAME[count]`).
+    pub const fn array(self, count: u32) -> Self {
+        RegisterLayout { count, ..self }
+    }
+
+    /// Elements: `count`, at least 1.
+    pub const fn elements(&self) -> u64 {
+        if self.count == 0 {
+            1
+        } else {
+            self.count as u64
         }
     }
 
@@ -169,9 +188,11 @@ impl RegisterLayout {
         }
     }
 
-    /// One past the last byte of the register (saturating).
+    /// One past the last byte of the register, or of the array's last
+    /// element (saturating).
     pub const fn end(&self) -> u64 {
-        self.offset.saturating_add(self.clamped_width())
+        self.offset
+            .saturating_add(self.clamped_width().saturating_mul(self.elements()))
     }
 }
 

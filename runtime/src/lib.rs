@@ -77,8 +77,8 @@
 //!         size: 64,
 //!         policy: AccessPolicy { sizes: AccessSizes::B4, aligned: true, invalid: InvalidAccess::Ignore, unmapped: Unmapped::Zero },
 //!         registers: &[
-//!             RegisterLayout { name: "IRQ", offset: 0, width: 4, sizes: AccessSizes(0) },
-//!             RegisterLayout { name: "ID", offset: 4, width: 4, sizes: AccessSizes(0) },
+//!             RegisterLayout { name: "IRQ", offset: 0, width: 4, sizes: AccessSizes(0), count: 1 },
+//!             RegisterLayout { name: "ID", offset: 4, width: 4, sizes: AccessSizes(0), count: 1 },
 //!         ],
 //!     }],
 //!     msi: None,
@@ -119,6 +119,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bus;
 mod clock;
 mod config;
 mod ctx;
@@ -136,6 +137,7 @@ mod window;
 pub use vm_device;
 pub use vm_memory;
 
+pub use bus::{BusError, MappedBar, program_bars, register_bars};
 pub use clock::Timers;
 pub use config::{
     COMMAND_BUS_MASTER, COMMAND_INTX_DISABLE, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE,

@@ -10,7 +10,7 @@ use vm_device::{MutDeviceMmio, MutDevicePio};
 use crate::GuestMem;
 use crate::config::ConfigSpace;
 use crate::ctx::{DeviceCtx, InterruptSink};
-use crate::info::{BarInfo, DeviceInfo, InvalidAccess};
+use crate::info::{BarInfo, DeviceInfo, InvalidAccess, RegisterLayout};
 use crate::snapshot::{SnapshotError, StateLayout, StateValue, Target};
 use crate::trace::{AccessOutcome, InvalidReason, TraceEvent, TraceSink, le_value};
 use crate::window::{Bytes, WindowInfo};
@@ -33,6 +33,38 @@ pub trait Registers: Send + 'static {
     /// register is written; `value` is positioned in the register (bytes not
     /// enabled are 0).
     fn write_register(&mut self, ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8);
+
+    /// Serve a BAR read that is exactly one whole register, the common
+    /// access: `len` bytes at `offset` of BAR `bar`, where a register of
+    /// `len` bytes starts, valid under the BAR's and the register's access
+    /// sizes and alignment, outside every window and MSI-X structure.
+    /// Returns the register's value (its read, with side effects), or
+    /// `None` without doing anything for any other access, which the
+    /// runtime then checks against the policy and splits over
+    /// [`Self::read_register`]. `Some` must be exactly what that generic
+    /// path would do. The runtime calls it only while the BAR decodes, with
+    /// `access.size`/`access.mask` set for a whole-register access.
+    /// Generated models decode `offset` with a `match` on the register
+    /// offsets; the default serves nothing.
+    fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+        let _ = (ctx, bar, offset, len);
+        None
+    }
+
+    /// As [`Self::read_whole`], for a write of `value` (the `len` bytes,
+    /// little-endian): true when served (as [`Self::write_register`] with
+    /// every byte lane), false without doing anything otherwise.
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        let _ = (ctx, bar, offset, len, value);
+        false
+    }
 
     /// Full-register read of configuration register `reg` (an index into
     /// [`DeviceInfo::config_registers`]), with its side effects; as
@@ -288,7 +320,46 @@ impl<R: Registers> Model<R> {
     /// Read `data.len()` bytes at `offset` of BAR `bar`. See the crate docs
     /// for validity, decode gating and register splitting. Never panics;
     /// `data` is always filled.
+    #[inline]
     pub fn bar_read(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
+        if self.read_whole(bar, offset, data) {
+            return Ok(());
+        }
+        self.bar_read_split(bar, offset, data)
+    }
+
+    /// [`Self::bar_read`]'s fast path: one whole register, decoded by the
+    /// model ([`Registers::read_whole`]). False, having done nothing, for
+    /// any other access.
+    #[inline]
+    fn read_whole(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> bool {
+        let len = data.len();
+        if !(1..=8).contains(&len) || !self.ctx.config.bar_decodes(bar) {
+            return false;
+        }
+        self.ctx.set_access(len as u64, access_mask(0, len as u64));
+        let value = self.regs.read_whole(&mut self.ctx, bar, offset, len);
+        self.ctx.set_access(0, 0);
+        let Some(value) = value else {
+            return false;
+        };
+        data.copy_from_slice(&value.to_le_bytes()[..len]);
+        self.ctx.trace_with(|| TraceEvent::BarRead {
+            bar,
+            offset,
+            size: len,
+            value: le_value(data),
+            outcome: AccessOutcome::Done,
+        });
+        self.settle_interrupt();
+        true
+    }
+
+    /// [`Self::bar_read`] for any access: the access policy, MSI-X, the
+    /// access split over the registers and windows it overlaps. Kept out
+    /// of line so that the fast path stays small where it is inlined.
+    #[inline(never)]
+    fn bar_read_split(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_read(bar, offset, data)
         } else {
@@ -329,7 +400,46 @@ impl<R: Registers> Model<R> {
     }
 
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
+    #[inline]
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
+        if self.write_whole(bar, offset, data) {
+            return Ok(());
+        }
+        self.bar_write_split(bar, offset, data)
+    }
+
+    /// [`Self::bar_write`]'s fast path, as [`Self::read_whole`].
+    #[inline]
+    fn write_whole(&mut self, bar: u8, offset: u64, data: &[u8]) -> bool {
+        let len = data.len();
+        if !(1..=8).contains(&len) || !self.ctx.config.bar_decodes(bar) {
+            return false;
+        }
+        let mut bytes = [0; 8];
+        bytes[..len].copy_from_slice(data);
+        let value = u64::from_le_bytes(bytes);
+        self.ctx.set_access(len as u64, access_mask(0, len as u64));
+        let served = self
+            .regs
+            .write_whole(&mut self.ctx, bar, offset, len, value);
+        self.ctx.set_access(0, 0);
+        if !served {
+            return false;
+        }
+        self.ctx.trace_with(|| TraceEvent::BarWrite {
+            bar,
+            offset,
+            size: len,
+            value: le_value(data),
+            outcome: AccessOutcome::Done,
+        });
+        self.settle_interrupt();
+        true
+    }
+
+    /// [`Self::bar_write`] for any access, as [`Self::bar_read_split`].
+    #[inline(never)]
+    fn bar_write_split(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_write(bar, offset, data)
         } else {
@@ -375,6 +485,19 @@ impl<R: Registers> Model<R> {
     pub fn refresh_interrupt(&mut self) {
         let level = self.regs.interrupt_level(&self.ctx);
         self.ctx.update_intx(level);
+    }
+
+    /// [`Self::refresh_interrupt`] after a whole-register access: the line,
+    /// STATUS.interrupt and MSI follow the level only when it changed.
+    /// Equivalent, since what else they depend on (COMMAND, the MSI and
+    /// MSI-X enables) changes only in a config write or a reset, each of
+    /// which refreshes in full.
+    #[inline]
+    fn settle_interrupt(&mut self) {
+        let level = self.regs.interrupt_level(&self.ctx);
+        if level != self.ctx.level() {
+            self.ctx.update_intx(level);
+        }
     }
 
     /// The INTx line as the host sees it now.
@@ -693,7 +816,7 @@ impl<R: Registers> Model<R> {
         let overlaps = Overlaps::find(info, offset, end);
         // Registers may narrow the BAR's sizes (e.g. edu: 4 bytes below 0x80,
         // 4 or 8 above).
-        let narrowed = overlaps.iter(info).any(|(i, _, _)| {
+        let narrowed = overlaps.iter(info).any(|(i, _, _, _)| {
             let sizes = info.registers[i].sizes;
             sizes.0 != 0 && !sizes.contains(len)
         });
@@ -712,12 +835,14 @@ impl<R: Registers> Model<R> {
     ) {
         // Bytes no register covers read as the policy says.
         data.fill(info.policy.unmapped.fill());
-        for (reg, lo, hi) in overlaps.iter(info) {
-            let base = info.registers[reg].offset;
+        for (reg, element, lo, hi) in overlaps.iter(info) {
+            let base = element_base(&info.registers[reg], element);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            self.ctx.set_array_index(element);
             let value = self.regs.read_register(&mut self.ctx, info.index, reg);
             self.ctx.set_access(0, 0);
+            self.ctx.set_array_index(0);
             for b in lo..hi {
                 // b - base < 8: the overlap lies inside the (clamped) register.
                 data[(b - offset) as usize] = (value >> ((b - base) * 8)) as u8;
@@ -765,14 +890,16 @@ impl<R: Registers> Model<R> {
         offset: u64,
         data: &[u8],
     ) {
-        for (reg, lo, hi) in overlaps.iter(info) {
-            let base = info.registers[reg].offset;
+        for (reg, element, lo, hi) in overlaps.iter(info) {
+            let base = element_base(&info.registers[reg], element);
             let (value, lanes) = gather_lanes(data, offset, base, lo, hi);
             self.ctx
                 .set_access(data.len() as u64, access_mask(lo - base, hi - base));
+            self.ctx.set_array_index(element);
             self.regs
                 .write_register(&mut self.ctx, info.index, reg, value, lanes);
             self.ctx.set_access(0, 0);
+            self.ctx.set_array_index(0);
         }
         self.windows_io(info.index, offset, WindowIo::Write(data));
     }
@@ -785,8 +912,11 @@ enum WindowIo<'a> {
 }
 
 /// The registers a valid access `[offset, end)` overlaps, each with the
+/// element of an array entry it reaches (0 for a plain register) and the
 /// overlapping byte range `[lo, hi)`. The binary search for the first one
-/// runs once per access; the policy check and the dispatch both iterate.
+/// runs once per access (O(log n) in layout entries, an array being one);
+/// the element is computed, not searched; the policy check and the
+/// dispatch both iterate.
 #[derive(Debug, Clone, Copy)]
 struct Overlaps {
     first: usize,
@@ -801,19 +931,36 @@ impl Overlaps {
         Overlaps { first, offset, end }
     }
 
-    fn iter(self, info: &'static BarInfo) -> impl Iterator<Item = (usize, u64, u64)> {
+    fn iter(self, info: &'static BarInfo) -> impl Iterator<Item = (usize, u64, u64, u64)> {
         let Overlaps { first, offset, end } = self;
         info.registers
             .iter()
             .enumerate()
             .skip(first)
             .take_while(move |(_, r)| r.offset < end)
-            .filter_map(move |(i, r)| {
+            .flat_map(move |(i, r)| {
                 let lo = offset.max(r.offset);
                 let hi = end.min(r.end());
-                (lo < hi).then_some((i, lo, hi))
+                // The elements `[lo, hi)` reaches: at most 8 (an access is
+                // at most 8 bytes); none when the ranges do not meet.
+                let w = r.clamped_width();
+                let (from, to) = if lo < hi {
+                    ((lo - r.offset) / w, (hi - 1 - r.offset) / w + 1)
+                } else {
+                    (0, 0)
+                };
+                (from..to).map(move |e| {
+                    let base = element_base(r, e);
+                    (i, e, lo.max(base), hi.min(base.saturating_add(w)))
+                })
             })
     }
+}
+
+/// Offset of element `element` of a layout entry (the entry's own for a
+/// plain register). In range: elements come from the entry's `end()`.
+fn element_base(r: &RegisterLayout, element: u64) -> u64 {
+    r.offset + element * r.clamped_width()
 }
 
 /// How an access to the MSI-X table or PBA ended: done, or invalid (a size

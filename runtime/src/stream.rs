@@ -28,6 +28,7 @@ impl Outputs {
 
     /// Append `byte` to stream `stream`; false when the queue is full (or
     /// the stream does not exist) and the byte was dropped.
+    #[inline]
     pub fn push(&mut self, stream: usize, byte: u8) -> bool {
         match self.queues.get_mut(stream) {
             Some(q) if q.len() < QUEUE_BYTES => {
@@ -39,6 +40,7 @@ impl Outputs {
     }
 
     /// Bytes stream `stream`'s queue can still take.
+    #[inline]
     pub fn space(&self, stream: usize) -> usize {
         self.queues.get(stream).map_or(0, |q| QUEUE_BYTES - q.len())
     }

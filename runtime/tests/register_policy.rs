@@ -9,12 +9,14 @@ const REGS: &[RegisterLayout] = &[
         offset: 0,
         width: 4,
         sizes: AccessSizes::B4,
+        count: 1,
     },
     RegisterLayout {
         name: "WIDE",
         offset: 0x80,
         width: 8,
         sizes: AccessSizes::B4.with(AccessSizes::B8),
+        count: 1,
     },
 ];
 

@@ -42,6 +42,9 @@ pub fn host_checks(ui: &Ui) -> Result<()> {
         cargo(&args)
             .context("generated/ is stale: run `cargo run -p pcidevc -- specs/*.pcidev` and commit")
     })?;
+    ui.plain_step("a 10,000-register model compiles", |_| {
+        crate::scale::model_compiles(ui, crate::scale::REGISTERS)
+    })?;
     Ok(())
 }
 

@@ -25,6 +25,7 @@
 //! from tests.
 
 pub mod apt;
+pub mod array_scale;
 pub mod bench;
 pub mod browser;
 pub mod cache;
@@ -38,6 +39,7 @@ pub mod initramfs;
 pub mod provision;
 pub mod qemu;
 pub mod qmp;
+pub mod scale;
 pub mod smoke;
 pub mod stock;
 pub mod toolchain;

@@ -70,6 +70,21 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         registers: usize,
     },
+    /// Generated size (model, Rust and C drivers) and compile time of a
+    /// 64 KiB BAR described by one register array, at each element count:
+    /// flat, since arrays stay arrays.
+    ArrayScale {
+        /// Element counts (powers of two up to 65536).
+        #[arg(long, value_delimiter = ',', default_values_t = [1024u64, 16384, 65536])]
+        counts: Vec<u64>,
+    },
+    /// The generated model of a synthetic spec of N registers compiles
+    /// (`cargo check`; part of `ci`'s host checks at 10,000).
+    Scale {
+        /// Registers of the synthetic spec.
+        #[arg(long, default_value_t = xtask::scale::REGISTERS)]
+        registers: usize,
+    },
     /// The generated documentation pages in headless Chromium (installed
     /// with apt-get when missing): no console error, no network request,
     /// one diagram per register, the search filter, a screenshot.
@@ -355,6 +370,7 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             ui.info(format!("screenshots in {}", shots.display()));
             Ok(())
         }
+        Cmd::Scale { registers } => xtask::scale::model_compiles(ui, registers),
         Cmd::Loc { registers } => {
             println!(
                 "{:<16} {:>8} {:>8} {:>8}",
@@ -362,6 +378,37 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
             );
             for (name, spec, model, driver) in xtask::bench::lines_of_code(registers)? {
                 println!("{name:<16} {spec:>8} {model:>8} {driver:>8}");
+            }
+            Ok(())
+        }
+        Cmd::ArrayScale { counts } => {
+            println!(
+                "{:>8} {:>5} {:>9} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7} {:>9}",
+                "elements",
+                "bytes",
+                "pcidevc",
+                "model B",
+                "lines",
+                "driver B",
+                "lines",
+                "C B",
+                "lines",
+                "check"
+            );
+            for f in xtask::array_scale::run(&counts)? {
+                println!(
+                    "{:>8} {:>5} {:>8.2}s {:>10} {:>7} {:>10} {:>7} {:>10} {:>7} {:>8.2}s",
+                    f.count,
+                    f.width,
+                    f.compile.as_secs_f64(),
+                    f.model.0,
+                    f.model.1,
+                    f.driver.0,
+                    f.driver.1,
+                    f.c.0,
+                    f.c.1,
+                    f.check.as_secs_f64()
+                );
             }
             Ok(())
         }

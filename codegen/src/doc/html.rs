@@ -97,7 +97,7 @@ pub fn para_html(dev: &Device, p: &Para) -> String {
                 let name = &dev.register(*r).name;
                 s.push_str(&format!(
                     "<a href=\"#{}\"><code>{}</code></a>",
-                    esc(&super::model::anchor(name)),
+                    esc(&super::model::anchor(dev.register(*r).item_name())),
                     esc(name)
                 ));
             }

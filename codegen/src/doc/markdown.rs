@@ -114,7 +114,11 @@ pub fn para_md(dev: &Device, p: &Para) -> String {
             Inline::Code(c) => code(c),
             Inline::Reg(r) => {
                 let name = &dev.register(*r).name;
-                format!("[{}](#{})", code(name), super::model::anchor(name))
+                format!(
+                    "[{}](#{})",
+                    code(name),
+                    super::model::anchor(dev.register(*r).item_name())
+                )
             }
         })
         .collect()

@@ -459,7 +459,7 @@ fn bar(dev: &Device, b: &ir::Bar) -> SpaceDoc {
         title: format!("BAR {}", b.index),
         what: bar_what(b),
         policy,
-        registers: b.registers.iter().map(|r| register(dev, *r)).collect(),
+        registers: dev.layout_registers(b).map(|r| register(dev, r)).collect(),
     }
 }
 
@@ -481,8 +481,8 @@ fn register(dev: &Device, id: RegId) -> RegisterDoc {
     fields.sort_by_key(|f| std::cmp::Reverse(f.lo));
     RegisterDoc {
         id,
-        name: reg.name.clone(),
-        anchor: anchor(&reg.name),
+        name: crate::summary::item_label(reg),
+        anchor: anchor(reg.item_name()),
         offset: reg.offset,
         bits: reg.bits(),
         access: prose::access_label(reg),
@@ -494,7 +494,8 @@ fn register(dev: &Device, id: RegId) -> RegisterDoc {
     }
 }
 
-/// The anchor of register `name`.
+/// The anchor of register `name` (an array element links to its array's,
+/// `anchor(reg.item_name())`).
 pub fn anchor(name: &str) -> String {
     format!("r-{name}")
 }

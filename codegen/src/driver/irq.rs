@@ -268,9 +268,6 @@ pub fn used_registers(int: &ir::Interrupt) -> Vec<ir::RegId> {
 }
 
 fn reg_ref(reg: &ir::Register) -> RegRef {
-    RegRef {
-        // status and ack are BAR registers (the checker guarantees it).
-        bar: reg.bar().unwrap_or_default(),
-        name: reg.name.clone(),
-    }
+    // status and ack are BAR registers (the checker guarantees it).
+    RegRef::of(reg.bar().unwrap_or_default(), reg)
 }

@@ -19,11 +19,11 @@
 //! A field whose name would collide with a helper of its register, or with
 //! what `register!` reserves, is renamed `f_NAME`.
 //!
-//! The front end expands `register NAME[N]` into N registers for now. When
-//! it keeps arrays, a [`RegView`] gets the element count (rendered as
-//! `NAME(u32)[N] @ OFFSET` in the template) and [`RegRef`] an index
-//! (`barK::NAME::at(i)`); steps and the handler already name registers only
-//! through [`RegRef`].
+//! A register array `register NAME[N]` is one [`RegView`] with its element
+//! count (rendered as `NAME(u32)[N] @ OFFSET`, the kernel's array form) and
+//! no helpers (an element is `io.read(barK::NAME::at(i))`); a [`RegRef`] to
+//! an element carries its index (`barK::NAME::at(i)`). Steps and the
+//! handler name registers only through [`RegRef`].
 
 use super::text::{self, Doc, Names, SUPPORTED_NAME_LEN};
 use crate::summary;
@@ -31,16 +31,40 @@ use pcidevc_dsl::ir::{self, AccessKind, BarKind, Device, InvalidAccess, Register
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A register as the code names it: `barK::NAME`.
+/// A register as the code names it: its location `barK::NAME`, or for an
+/// array element `barK::NAME::at(i)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegRef {
     pub bar: u8,
+    /// The register's type: the array's for an element.
     pub name: String,
+    /// The element, for an array element.
+    pub index: Option<u64>,
+}
+
+impl RegRef {
+    /// How code names `reg` of BAR `bar`.
+    pub fn of(bar: u8, reg: &Register) -> RegRef {
+        RegRef {
+            bar,
+            name: reg.item_name().to_string(),
+            index: reg.array.as_ref().map(|a| a.index),
+        }
+    }
+
+    /// The register's type path, `barK::NAME` (for `from_raw`).
+    pub fn ty(&self) -> String {
+        format!("bar{}::{}", self.bar, self.name)
+    }
 }
 
 impl fmt::Display for RegRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bar{}::{}", self.bar, self.name)
+        write!(f, "bar{}::{}", self.bar, self.name)?;
+        match self.index {
+            Some(i) => write!(f, "::at({i})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -68,6 +92,8 @@ pub struct RegView {
     pub name: String,
     pub storage: &'static str,
     pub offset: String,
+    /// Elements, for a register array (`NAME(u8)[N] @ OFFSET`).
+    pub count: Option<u64>,
     /// High bits first, as `register!` wants them.
     pub fields: Vec<FieldView>,
     pub helpers: Vec<HelperView>,
@@ -203,7 +229,7 @@ pub fn bars(dev: &Device) -> Vec<BarView> {
 }
 
 fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
-    let regs: Vec<&Register> = bar.registers.iter().map(|r| dev.register(*r)).collect();
+    let regs: Vec<&Register> = dev.layout_registers(bar).map(|r| dev.register(r)).collect();
     let mut enum_names = Names::default();
     // Names the module already uses (its own items, and what `use super::*`
     // and the enum impls rely on).
@@ -233,7 +259,7 @@ fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
         enum_names.take(format!("Bar{i}"));
     }
     for r in &regs {
-        enum_names.take(r.name.clone());
+        enum_names.take(r.item_name().to_string());
     }
     // A field's enum is named after the field, or after register and field
     // when several fields of this BAR share a name.
@@ -321,7 +347,13 @@ fn field_enum(reg: &Register, field: &ir::Field, shared: bool, names: &mut Names
 
 /// The register's entry and helpers; field enums are attached by the caller.
 fn reg_view(dev: &Device, bar: &ir::Bar, reg: &Register) -> RegView {
-    let helpers = helpers(dev, reg);
+    // An array's elements are reached through `at(i)`; helpers name one
+    // fixed location, so an array has none.
+    let helpers = if reg.array.is_some() {
+        Vec::new()
+    } else {
+        helpers(dev, reg)
+    };
     let taken: Vec<&str> = helpers.iter().map(|h| h.name.as_str()).collect();
     let mut fields: Vec<FieldView> = reg
         .fields
@@ -354,9 +386,10 @@ fn reg_view(dev: &Device, bar: &ir::Bar, reg: &Register) -> RegView {
     }
     RegView {
         doc: Doc(reg_doc(dev, bar, reg)),
-        name: reg.name.clone(),
+        name: reg.item_name().to_string(),
         storage: text::uint(reg.width),
         offset: text::hex(reg.offset),
+        count: reg.array.as_ref().map(|a| a.count),
         fields,
         helpers,
         access: Accessors::of(bar, reg.width),
@@ -381,12 +414,25 @@ pub fn field_ident(name: &str, helpers: &[&str]) -> String {
 }
 
 fn reg_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
-    let mut s = format!(
-        "`{}` at BAR {} + {}",
-        reg.name,
-        bar.index,
-        text::hex(reg.offset)
-    );
+    let mut s = match &reg.array {
+        Some(a) => format!(
+            "`{}[{}]` at BAR {} + {} (`{}_0` .. `{}_{}`, one every {} bytes; `index` is the element)",
+            a.array,
+            a.count,
+            bar.index,
+            text::hex(reg.offset),
+            a.array,
+            a.array,
+            a.count - 1,
+            a.stride
+        ),
+        None => format!(
+            "`{}` at BAR {} + {}",
+            reg.name,
+            bar.index,
+            text::hex(reg.offset)
+        ),
+    };
     if reg.has_storage() {
         let access = reg
             .access

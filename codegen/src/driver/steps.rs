@@ -77,6 +77,19 @@ pub struct StepView {
     pub action: Action,
 }
 
+impl Action {
+    /// The register the step names, if it names one.
+    pub fn reg(&self) -> Option<&RegRef> {
+        match self {
+            Action::Read { reg, .. }
+            | Action::Write { reg, .. }
+            | Action::Expect { reg, .. }
+            | Action::Wait { reg, .. } => Some(reg),
+            _ => None,
+        }
+    }
+}
+
 /// What a step does after `t.step(..)`.
 #[derive(Debug)]
 pub enum Action {
@@ -266,10 +279,7 @@ fn access(dev: &Device, loc: &Loc, raw: bool) -> Access {
     };
     if let (Some(r), false) = (dev.register_at(loc), raw) {
         return Access::Reg {
-            reg: RegRef {
-                bar: bar.index,
-                name: dev.register(r).name.clone(),
-            },
+            reg: RegRef::of(bar.index, dev.register(r)),
             fallible: fallible(bar, loc.width),
         };
     }
@@ -480,6 +490,7 @@ mod tests {
         RegRef {
             bar,
             name: name.into(),
+            index: None,
         }
     }
 

@@ -49,23 +49,68 @@ fn storage_type(r: &Register) -> ir::Type {
     ir::Type::Uint(r.bits().clamp(8, 64).next_power_of_two())
 }
 
-/// `pub const SNAPSHOT_LAYOUT`, an item of the model module.
+/// Does the device store a register array? Its snapshot layout is then
+/// built by a loop at first use, so generated size stays flat in the
+/// element count.
+fn has_arrays(dev: &Device) -> bool {
+    stored(dev).iter().any(|r| r.array.is_some())
+}
+
+/// `pub const SNAPSHOT_LAYOUT` (or, with register arrays, `pub fn
+/// snapshot_layout()`), an item of the model module.
 pub(super) fn layout_const(dev: &Device) -> TokenStream {
     let decl = |name: &str, ty: ir::Type| {
         let k = kind(ty);
         quote!(pcidev_runtime::StateDecl::new(#name, #k))
     };
     let states = dev.states.iter().map(|s| decl(&s.name, s.ty));
-    let storage = stored(dev)
-        .into_iter()
-        .map(|r| decl(&r.name, storage_type(r)));
+    if !has_arrays(dev) {
+        let storage = stored(dev)
+            .into_iter()
+            .map(|r| decl(&r.name, storage_type(r)));
+        return quote! {
+            /// What a snapshot of this device saves besides the runtime's state:
+            /// every `state` item, then every register with storage.
+            pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+                states: &[#(#states),*],
+                storage: &[#(#storage),*],
+            };
+        };
+    }
+    let pushes = stored(dev).into_iter().filter(|r| !r.is_array_tail()).map(|r| {
+        let k = kind(storage_type(r));
+        match r.array_head() {
+            None => {
+                let name = &r.name;
+                quote!(storage.push(pcidev_runtime::StateDecl::new(#name, #k));)
+            }
+            Some(a) => {
+                let count = Literal::u64_unsuffixed(a.count);
+                let fmt = format!("{}_{{i}}", a.array);
+                quote! {
+                    for i in 0..#count {
+                        storage.push(pcidev_runtime::StateDecl::new(String::leak(format!(#fmt)), #k));
+                    }
+                }
+            }
+        }
+    });
+    let total = Literal::usize_unsuffixed(stored(dev).len());
     quote! {
         /// What a snapshot of this device saves besides the runtime's state:
-        /// every `state` item, then every register with storage.
-        pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
-            states: &[#(#states),*],
-            storage: &[#(#storage),*],
-        };
+        /// every `state` item, then every register with storage (an array's
+        /// elements one by one, `NAME_0 ..`). Built once, at first use.
+        pub fn snapshot_layout() -> &'static pcidev_runtime::StateLayout {
+            static LAYOUT: std::sync::OnceLock<pcidev_runtime::StateLayout> = std::sync::OnceLock::new();
+            LAYOUT.get_or_init(|| {
+                let mut storage = Vec::with_capacity(#total);
+                #(#pushes)*
+                pcidev_runtime::StateLayout {
+                    states: &[#(#states),*],
+                    storage: Vec::leak(storage),
+                }
+            })
+        }
     }
 }
 
@@ -134,14 +179,42 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
             state_io(quote!(self.state.#f), s.ty, &states_list, i)
         })
         .unzip();
-    let (storage_saves, storage_restores): (Vec<_>, Vec<_>) = stored(dev)
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let f = field_ident(&r.name);
-            state_io(quote!(self.storage.#f), storage_type(r), &storage_list, i)
-        })
-        .unzip();
+    // Position in the storage list: an array's elements take one each.
+    let mut at = 0usize;
+    let mut plain_saves = Vec::new();
+    let mut storage_saves = Vec::new();
+    let mut storage_restores = Vec::new();
+    for r in stored(dev).into_iter().filter(|r| !r.is_array_tail()) {
+        let ty = storage_type(r);
+        match r.array_head() {
+            None => {
+                let f = field_ident(&r.name);
+                let (save, restore) = state_io(quote!(self.storage.#f), ty, &storage_list, at);
+                plain_saves.push(save.clone());
+                storage_saves.push(quote!(storage.push(#save);));
+                storage_restores.push(restore);
+                at += 1;
+            }
+            Some(a) => {
+                let f = field_ident(r.item_name());
+                let base = Literal::usize_unsuffixed(at);
+                let save = to_u64(quote!(*v), ty);
+                let value = from_u64(
+                    quote!(pcidev_runtime::snapshot::uint(#storage_list, #base + i)),
+                    ty,
+                );
+                storage_saves.push(quote! {
+                    storage.extend(self.storage.#f.iter().map(|v| pcidev_runtime::StateValue::Uint(#save)));
+                });
+                storage_restores.push(quote! {
+                    for (i, slot) in self.storage.#f.iter_mut().enumerate() {
+                        *slot = #value;
+                    }
+                });
+                at = at.saturating_add(usize::try_from(a.count).unwrap_or(usize::MAX));
+            }
+        }
+    }
     let list = |saves: &[TokenStream]| {
         if saves.is_empty() {
             quote!(Vec::new())
@@ -149,7 +222,23 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
             quote!(vec![#(#saves),*])
         }
     };
-    let (save_states, save_storage) = (list(&state_saves), list(&storage_saves));
+    let save_states = list(&state_saves);
+    let save_storage = if has_arrays(dev) {
+        // Capacity: every element; never fewer than the pushes (clippy).
+        let total = Literal::usize_unsuffixed(at);
+        quote! {{
+            let mut storage = Vec::with_capacity(#total);
+            #(#storage_saves)*
+            storage
+        }}
+    } else {
+        list(&plain_saves)
+    };
+    let layout = if has_arrays(dev) {
+        quote!(snapshot_layout())
+    } else {
+        quote!(&SNAPSHOT_LAYOUT)
+    };
     let param = |name: &str, used: bool| {
         if used {
             format_ident!("{}", name)
@@ -161,7 +250,7 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
     let storage_param = param("storage", !storage_restores.is_empty());
     quote! {
         fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
-            Some(&SNAPSHOT_LAYOUT)
+            Some(#layout)
         }
 
         fn save_state(&self) -> (Vec<pcidev_runtime::StateValue>, Vec<pcidev_runtime::StateValue>) {

@@ -29,7 +29,7 @@ mod bar{{ bar.index }} {
 {%- if !loop.first %}
 {% endif %}
 {{ r.doc.at(8) }}
-        pub(super) {{ r.name }}({{ r.storage }}) @ {{ r.offset }} {
+        pub(super) {{ r.name }}({{ r.storage }}){% if let Some(n) = r.count %}[{{ n }}]{% endif %} @ {{ r.offset }} {
 {%- for f in r.fields %}
 {%- if let Some(doc) = f.doc %}
 {{ doc.at(12) }}

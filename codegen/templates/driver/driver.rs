@@ -180,24 +180,32 @@ impl irq::Handler for IrqHandler<'_> {
 {%- endif %}
 {%- match ack.value %}
 {%- when AckValue::Const(v) %}
-{{ ack.pad }}let ack = {{ ack.reg }}::from_raw({{ v }});
+{{ ack.pad }}let ack = {{ ack.reg.ty() }}::from_raw({{ v }});
 {%- when AckValue::Expr { expr, cast } %}
 {{ ack.pad }}let ack: u64 = {{ expr }};
 {%- if let Some(cast) = cast %}
 {{ ack.pad }}// CAST: the register keeps the low {{ ack.bits }} bits, as the device does.
-{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(ack as {{ cast }});
+{{ ack.pad }}let ack = {{ ack.reg.ty() }}::from_raw(ack as {{ cast }});
 {%- else %}
-{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(ack);
+{{ ack.pad }}let ack = {{ ack.reg.ty() }}::from_raw(ack);
 {%- endif %}
 {%- when AckValue::Unexpressible %}
 {{ ack.pad }}// (not expressible in the driver; acknowledging with 0)
-{{ ack.pad }}let ack = {{ ack.reg }}::from_raw(0x0);
+{{ ack.pad }}let ack = {{ ack.reg.ty() }}::from_raw(0x0);
 {%- endmatch %}
 {%- if ack.fallible %}
 {{ ack.pad }}// In bounds and aligned (pcidevc checked), so this cannot fail.
+{%- if ack.reg.index.is_some() %}
+{{ ack.pad }}let _ = io{{ ack.reg.bar }}.try_write({{ ack.reg }}, ack);
+{%- else %}
 {{ ack.pad }}let _ = io{{ ack.reg.bar }}.try_write_reg(ack);
+{%- endif %}
+{%- else %}
+{%- if ack.reg.index.is_some() %}
+{{ ack.pad }}io{{ ack.reg.bar }}.write({{ ack.reg }}, ack);
 {%- else %}
 {{ ack.pad }}io{{ ack.reg.bar }}.write_reg(ack);
+{%- endif %}
 {%- endif %}
 {%- if ack.when.is_some() %}
         }

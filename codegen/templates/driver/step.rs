@@ -86,12 +86,20 @@
 
 {#- Writes `value` to register `reg`, `indent` deeper than the step. #}
 {%- macro reg_write(reg, value, fallible, indent) %}
-{{ indent }}        let v = {{ reg }}::from_raw({{ value }});
+{{ indent }}        let v = {{ reg.ty() }}::from_raw({{ value }});
 {%- if fallible %}
+{%- if reg.index.is_some() %}
+{{ indent }}        let done = io{{ reg.bar }}.try_write({{ reg }}, v);
+{%- else %}
 {{ indent }}        let done = io{{ reg.bar }}.try_write_reg(v);
+{%- endif %}
 {{ indent }}        t.done(done);
 {%- else %}
+{%- if reg.index.is_some() %}
+{{ indent }}        io{{ reg.bar }}.write({{ reg }}, v);
+{%- else %}
 {{ indent }}        io{{ reg.bar }}.write_reg(v);
+{%- endif %}
 {{ indent }}        t.pass();
 {%- endif %}
 {%- endmacro %}

@@ -1,22 +1,50 @@
-//! Register arrays: `register NAME[N]` becomes N registers `NAME_0 ..
+//! Register arrays: `register NAME[N]` is listed as N registers `NAME_0 ..
 //! NAME_{N-1}` before any other check runs, each `width` bytes after the
-//! previous, with `index` replaced by the element number. Later passes see
-//! only plain registers.
+//! previous, so names, placement and scenarios see elements. Their
+//! behaviour keeps `index` ([`ir::Expr::Index`]), and each element records
+//! where it sits ([`ir::ArrayElem`]): backends emit one item per array.
 //!
-//! Emits E0104 (an array of 0 or more than [`MAX_ARRAY`] registers).
+//! Emits E0104 (an array of 0 or more than [`MAX_ARRAY`] registers, or an
+//! array in configuration space).
 
-use crate::ast::{self, DeviceItem, ExprKind};
+use crate::ast::{self, DeviceItem};
 use crate::diag::{self, Diagnostic};
+use crate::ir;
+use std::collections::HashMap;
 
-/// Largest `register NAME[N]` array.
-pub const MAX_ARRAY: u64 = 4096;
+/// Largest `register NAME[N]` array: a 64 KiB BAR of `u8` registers.
+pub const MAX_ARRAY: u64 = 65536;
 
-/// Replace every `register NAME[N]` by N registers `NAME_0 .. NAME_{N-1}`,
-/// each `width` bytes after the previous, with `index` replaced by the
-/// element number.
-pub(super) fn expand_arrays(d: &ast::DeviceAst, diags: &mut Vec<Diagnostic>) -> ast::DeviceAst {
+/// List every `register NAME[N]` as N registers `NAME_0 .. NAME_{N-1}`,
+/// each `width` bytes after the previous. Returns the spec so listed and
+/// each element's place in its array, by element name.
+pub(super) fn expand_arrays(
+    d: &ast::DeviceAst,
+    diags: &mut Vec<Diagnostic>,
+) -> (ast::DeviceAst, HashMap<String, ir::ArrayElem>) {
     let mut d = d.clone();
+    let mut elements = HashMap::new();
     for item in &mut d.items {
+        if let DeviceItem::Config(c) = item {
+            // Configuration space is at most 192 bytes of registers, and its
+            // backends list registers one by one: arrays are for BARs.
+            let regs = c
+                .registers
+                .iter()
+                .chain(c.capabilities.iter().flat_map(|cap| &cap.registers));
+            for count in regs.filter_map(|r| r.count) {
+                diags.push(
+                    Diagnostic::error(
+                        diag::OUT_OF_RANGE,
+                        count.span,
+                        "a register array in configuration space",
+                    )
+                    .label("arrays are for BAR registers")
+                    .hint("declare the registers one by one: `register X_0 @ 0x40 : u8; register X_1 @ 0x41 : u8;`"),
+                );
+            }
+            continue;
+        }
         let DeviceItem::Bar(bar) = item else { continue };
         let mut out = Vec::with_capacity(bar.registers.len());
         for r in bar.registers.drain(..) {
@@ -42,114 +70,19 @@ pub(super) fn expand_arrays(d: &ast::DeviceAst, diags: &mut Vec<Diagnostic>) -> 
                 e.count = None;
                 e.name.name = format!("{}_{i}", r.name.name);
                 e.offset.value = r.offset.value.saturating_add(i.saturating_mul(stride));
-                for (x, _) in &mut e.read {
-                    subst_index(x, i);
-                }
-                for (b, _) in e.on_read.iter_mut().chain(e.on_write.iter_mut()) {
-                    subst_index_stmts(b, i);
-                }
+                elements.insert(
+                    e.name.name.clone(),
+                    ir::ArrayElem {
+                        array: r.name.name.clone(),
+                        index: i,
+                        count: count.value,
+                        stride,
+                    },
+                );
                 out.push(e);
             }
         }
         bar.registers = out;
     }
-    d
-}
-
-fn subst_index(e: &mut ast::Expr, i: u64) {
-    match &mut e.kind {
-        ExprKind::Index => e.kind = ExprKind::Num(i),
-        ExprKind::Place(p) => subst_index_place(p, i),
-        ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| subst_index(a, i)),
-        ExprKind::Unary(_, x) => subst_index(x, i),
-        ExprKind::Binary(_, a, b) => {
-            subst_index(a, i);
-            subst_index(b, i);
-        }
-        ExprKind::Cond(c, a, b) => {
-            subst_index(c, i);
-            subst_index(a, i);
-            subst_index(b, i);
-        }
-        ExprKind::Num(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Value
-        | ExprKind::DmaAddr
-        | ExprKind::Byte
-        | ExprKind::AccessSize
-        | ExprKind::AccessMask => {}
-    }
-}
-
-fn subst_index_place(p: &mut ast::Place, i: u64) {
-    if let Some(x) = &mut p.index {
-        subst_index(x, i);
-    }
-}
-
-fn subst_index_source(s: &mut ast::Source, i: u64) {
-    match &mut s.kind {
-        ast::SourceKind::Random(e) | ast::SourceKind::Pattern(e) | ast::SourceKind::Word(e) => {
-            subst_index(e, i)
-        }
-        ast::SourceKind::Place(p) => subst_index_place(p, i),
-    }
-}
-
-fn subst_index_stmts(stmts: &mut [ast::Stmt], i: u64) {
-    for s in stmts {
-        match &mut s.kind {
-            ast::StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                subst_index(cond, i);
-                subst_index_stmts(then, i);
-                subst_index_stmts(otherwise, i);
-            }
-            ast::StmtKind::Irq(_) => {}
-            ast::StmtKind::Msi(e) => subst_index(e, i),
-            ast::StmtKind::DmaWrite {
-                addr,
-                len,
-                source,
-                status,
-            } => {
-                subst_index(addr, i);
-                subst_index(len, i);
-                subst_index_source(source, i);
-                if let Some(p) = status {
-                    subst_index_place(p, i);
-                }
-            }
-            ast::StmtKind::DmaRead {
-                addr,
-                len,
-                into,
-                status,
-            } => {
-                subst_index(addr, i);
-                subst_index(len, i);
-                subst_index_place(into, i);
-                if let Some(p) = status {
-                    subst_index_place(p, i);
-                }
-            }
-            ast::StmtKind::Assign { place, value, .. } => {
-                subst_index_place(place, i);
-                subst_index(value, i);
-            }
-            ast::StmtKind::Call { args, .. } => args.iter_mut().for_each(|a| subst_index(a, i)),
-            ast::StmtKind::Start { duration: e, .. } | ast::StmtKind::Send { value: e, .. } => {
-                subst_index(e, i)
-            }
-            ast::StmtKind::Method { arg, .. } => {
-                if let Some(e) = arg {
-                    subst_index(e, i)
-                }
-            }
-            ast::StmtKind::Stop(_) | ast::StmtKind::Vmm(_) => {}
-        }
-    }
+    (d, elements)
 }

@@ -147,6 +147,7 @@ impl<'a> Checker<'a> {
                 }
                 ir::Expr::Call(id, args)
             }
+            ExprKind::Index if self.array_elem.is_some() => ir::Expr::Index,
             ExprKind::Index => {
                 self.err(
                     Diagnostic::error(diag::WRONG_KIND, e.span, "`index` is only defined in an array register")

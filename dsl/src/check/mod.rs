@@ -12,7 +12,7 @@
 //! | file | checks | main codes |
 //! | --- | --- | --- |
 //! | `identity.rs` | one device; `id`, `class`, ... once each; declares every name | E0101-E0105 |
-//! | `arrays.rs` | `register NAME[N]` expanded to N registers | E0104 |
+//! | `arrays.rs` | `register NAME[N]` listed as N registers (elements) | E0104 |
 //! | `names.rs` | name forms, the namespace, lookups (used by every pass) | E0106, E0401-E0403 |
 //! | `states.rs` | state types, resets, buffer contents; hook signatures | E0104, E0305, E0401 |
 //! | `bars.rs` | BAR index, kind, size, access policy | E0201-E0206 |
@@ -85,6 +85,10 @@ struct Checker<'a> {
     /// Checking a register's `read`, `on read` or `on write`: the only
     /// places a guest access is under way (`access.size`, `access.mask`).
     in_access: bool,
+    /// Each array element's place in its array, by element name.
+    elements: HashMap<String, ir::ArrayElem>,
+    /// Checking an array element's behaviour: `index` is defined.
+    array_elem: Option<ir::ArrayElem>,
     /// Fields resolved per register (filled before expressions are checked).
     fields: Vec<Vec<ir::Field>>,
     used_states: HashSet<usize>,
@@ -107,7 +111,7 @@ pub fn check(
         return None;
     }
     let device = identity::the_device(spec, sources, diags)?;
-    let expanded = expand_arrays(device, diags);
+    let (expanded, elements) = expand_arrays(device, diags);
     let device = &expanded;
     let bad_numbers = diags
         .iter()
@@ -128,6 +132,8 @@ pub fn check(
         let_calls_hook: Vec::new(),
         fn_scope: None,
         in_access: false,
+        elements,
+        array_elem: None,
         fields: Vec::new(),
         used_states: HashSet::new(),
         irq_stmt_sites: Vec::new(),

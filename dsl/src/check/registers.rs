@@ -122,8 +122,10 @@ impl<'a> Checker<'a> {
                 read: None,
                 on_read: Vec::new(),
                 on_write: Vec::new(),
+                array: self.elements.get(&r.name.name).cloned(),
                 span: r.span,
             };
+            self.array_elem = reg.array.clone();
             if let Some(((e, _), rest)) = r.read.split_first() {
                 for (_, again) in rest {
                     self.dup_item(*again, r.read[0].1, "read");
@@ -148,6 +150,7 @@ impl<'a> Checker<'a> {
                 reg.on_write = self.block(b, ExprCx::Write);
                 self.in_access = false;
             }
+            self.array_elem = None;
             regs.push(reg);
         }
         // Placement within BARs. A BAR index given twice (E0202) mixes two

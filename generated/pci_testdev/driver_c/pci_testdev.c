@@ -58,13 +58,13 @@ static void pci_testdev_scenario_mmio_no_eventfd(struct pci_testdev *d, struct p
 	pcidevc_check(t, ioread32(d->bar0 + PCI_TESTDEV_BAR0_COUNT), 0x0, U64_MAX);
 
 	pcidevc_step(t, 106, "expect NAME_0 == 0x6d;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME_0), 0x6d, U64_MAX);
+	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME(0)), 0x6d, U64_MAX);
 
 	pcidevc_step(t, 107, "expect NAME_14 == 0x64;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME_14), 0x64, U64_MAX);
+	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME(14)), 0x64, U64_MAX);
 
 	pcidevc_step(t, 108, "expect NAME_15 == 0;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME_15), 0x0, U64_MAX);
+	pcidevc_check(t, ioread8(d->bar0 + PCI_TESTDEV_BAR0_NAME(15)), 0x0, U64_MAX);
 
 	pcidevc_step(t, 109, "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;");
 	pcidevc_check(t, ioread32(d->bar0 + 0x10), 0x6f696d6d, U64_MAX);
@@ -107,7 +107,7 @@ static void pci_testdev_scenario_portio(struct pci_testdev *d, struct pcidevc_ta
 	pcidevc_check(t, ioread32(d->bar1 + PCI_TESTDEV_BAR1_IO_OFFSET), 0x83, U64_MAX);
 
 	pcidevc_step(t, 123, "expect IO_NAME_0 == 0x70;");
-	pcidevc_check(t, ioread8(d->bar1 + PCI_TESTDEV_BAR1_IO_NAME_0), 0x70, U64_MAX);
+	pcidevc_check(t, ioread8(d->bar1 + PCI_TESTDEV_BAR1_IO_NAME(0)), 0x70, U64_MAX);
 
 	pcidevc_step(t, 124, "write bar 1 @ 0x83 : u8 = 0xfa;");
 	iowrite8(0xfa, d->bar1 + PCI_TESTDEV_BAR1_IO_PORTIO_NO_EVENTFD);

@@ -1,0 +1,368 @@
+//! `Device<H>`: its constructor, one read and one write method per
+//! register, and the methods behind `let`s, `fn`s, timers, streams and hook
+//! calls.
+
+use super::expr::{self, Ctx, Rendered, Ty, any_expr, bool_expr, u64_expr};
+use super::usage::{called_hooks, used_fns, used_lets};
+use super::{Model, arrays, lit_hex, lit_str, scalar_type, where_};
+use pcidevc_dsl::ir::{self, AccessKind, Register};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+impl Model<'_> {
+    pub(super) fn device(&self) -> TokenStream {
+        let d = self.dev;
+        let name = &d.name;
+        let doc =
+            format!(" `{name}`: registers and behaviour. A host uses it as `Model<Device<H>>`.");
+        let methods = d
+            .registers
+            .iter()
+            .flat_map(|r| [self.read_method(r), self.write_method(r)]);
+        let hook_wrappers = called_hooks(d).into_iter().map(|h| {
+            let hook = d.hook(h);
+            let name = format_ident!("{}", hook.name);
+            let wrapper = format_ident!("hook_{}", hook.name);
+            let lit = lit_str(&hook.name);
+            let params: Vec<Ident> = hook
+                .params
+                .iter()
+                .map(|(n, _)| format_ident!("{}", n))
+                .collect();
+            let typed = hook.params.iter().map(|(n, t)| {
+                let n = format_ident!("{}", n);
+                let t = scalar_type(*t);
+                quote!(#n: #t)
+            });
+            let ret = match hook.ret {
+                Some(t) => {
+                    let t = scalar_type(t);
+                    quote!(-> #t)
+                }
+                None => quote!(),
+            };
+            let doc = format!(" Run hook `{}`, traced.", hook.name);
+            quote! {
+                #[doc = #doc]
+                fn #wrapper(&mut self, ctx: &mut DeviceCtx, #(#typed),*) #ret {
+                    ctx.hook(#lit);
+                    self.hooks.#name(#(#params),*)
+                }
+            }
+        });
+        let whole = self.whole_methods();
+        let lets = used_lets(d).into_iter().map(|l| self.let_method(l));
+        let fns = used_fns(d).into_iter().map(|f| self.fn_method(f));
+        let timers = d.timers.iter().map(|t| self.timer_method(t));
+        let streams = d.streams.iter().map(|s| self.stream_method(s));
+        let default_hooks = if d.hooks.is_empty() {
+            quote!(= NoHooks)
+        } else {
+            quote!()
+        };
+        let model_fn = if d.hooks.is_empty() {
+            quote! {
+                /// A complete PCI function in its reset state.
+                pub fn model() -> Model<Device> {
+                    Model::new(Device::new(NoHooks))
+                }
+            }
+        } else {
+            quote! {
+                /// A complete PCI function in its reset state, with your hooks.
+                pub fn model<H: Hooks>(hooks: H) -> Model<Device<H>> {
+                    Model::new(Device::new(hooks))
+                }
+            }
+        };
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug)]
+            pub struct Device<H: Hooks #default_hooks> {
+                pub state: State,
+                pub storage: Storage,
+                pub hooks: H,
+            }
+
+            impl<H: Hooks> Device<H> {
+                /// The device in its reset state.
+                pub fn new(hooks: H) -> Self {
+                    Device { state: State::default(), storage: Storage::default(), hooks }
+                }
+
+                #(#hook_wrappers)*
+
+                #(#lets)*
+
+                #(#fns)*
+
+                #(#methods)*
+
+                #whole
+
+                #(#timers)*
+
+                #(#streams)*
+            }
+
+            #model_fn
+        }
+    }
+
+    /// `let NAME = EXPR;` as a method: `&self` unless it calls a hook.
+    pub(super) fn let_method(&self, id: ir::LetId) -> TokenStream {
+        let l = self.dev.let_(id);
+        let name = format_ident!("let_{}", l.name);
+        let doc = format!(" The spec's `let {}`.", l.name);
+        let mut cx = Ctx::new(self.dev);
+        cx.read_only = !l.calls_hook;
+        let r = any_expr(&mut cx, &l.value);
+        let ty = match r.ty() {
+            Ty::Bool => quote!(bool),
+            Ty::U64 => quote!(u64),
+        };
+        let body = r.into_tokens();
+        let ctx = cx.ctx_param();
+        if l.calls_hook {
+            quote! {
+                #[doc = #doc]
+                fn #name(&mut self, #ctx: &mut DeviceCtx) -> #ty {
+                    #body
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                fn #name(&self, #ctx: &DeviceCtx) -> #ty {
+                    #body
+                }
+            }
+        }
+    }
+
+    /// `fn NAME(params) -> T = EXPR;` as an associated function.
+    pub(super) fn fn_method(&self, id: ir::FnId) -> TokenStream {
+        let f = self.dev.function(id);
+        let name = format_ident!("fn_{}", f.name);
+        let doc = format!(" The spec's `fn {}`.", f.name);
+        let mut cx = Ctx::for_fn(self.dev, f);
+        let body = match f.ret {
+            ir::Type::Bool => bool_expr(&mut cx, &f.body).into_tokens(),
+            ir::Type::Uint(b) => expr::narrow_rendered(u64_expr(&mut cx, &f.body), b),
+            _ => quote!(0),
+        };
+        let params = f.params.iter().enumerate().map(|(i, (n, t))| {
+            let n = if cx.used_params.get(i).copied().unwrap_or(false) {
+                format_ident!("{}", n)
+            } else {
+                format_ident!("_{}", n)
+            };
+            let t = scalar_type(*t);
+            quote!(#n: #t)
+        });
+        let ret = scalar_type(f.ret);
+        quote! {
+            #[doc = #doc]
+            fn #name(#(#params),*) -> #ret {
+                #body
+            }
+        }
+    }
+
+    /// A timer's fire block.
+    pub(super) fn timer_method(&self, t: &ir::Timer) -> TokenStream {
+        let name = format_ident!("fire_{}", t.name);
+        let doc = format!(" Timer `{}` fired.", t.name);
+        let mut cx = Ctx::new(self.dev);
+        let body = expr::stmts(&mut cx, &t.on_fire);
+        let ctx = cx.ctx_param();
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #ctx: &mut DeviceCtx) {
+                #body
+            }
+        }
+    }
+
+    /// A stream's `ready` and `on input`.
+    pub(super) fn stream_method(&self, st: &ir::Stream) -> TokenStream {
+        let input = format_ident!("input_{}", st.name);
+        let doc = format!(" One byte arrived on stream `{}`.", st.name);
+        let mut cx = Ctx::new(self.dev);
+        let body = expr::stmts(&mut cx, &st.on_input);
+        let ctx = cx.ctx_param();
+        let byte = if cx.used_byte {
+            quote!(byte)
+        } else {
+            quote!(_byte)
+        };
+        let ready = match &st.ready {
+            Some(e) => {
+                let name = format_ident!("ready_{}", st.name);
+                let doc = format!(
+                    " May the outside world deliver a byte on `{}` now?",
+                    st.name
+                );
+                let mut cx = Ctx::new(self.dev);
+                cx.read_only = true;
+                let r = bool_expr(&mut cx, e).into_tokens();
+                let ctx = cx.ctx_param();
+                quote! {
+                    #[doc = #doc]
+                    fn #name(&self, #ctx: &DeviceCtx) -> bool {
+                        #r
+                    }
+                }
+            }
+            None => quote!(),
+        };
+        quote! {
+            #ready
+
+            #[doc = #doc]
+            fn #input(&mut self, #ctx: &mut DeviceCtx, #byte: u8) {
+                #body
+            }
+        }
+    }
+
+    pub(super) fn reg_ident(r: &Register, what: &str) -> Ident {
+        format_ident!("{}_{}", what, r.item_name().to_ascii_lowercase())
+    }
+
+    /// Does a guest read of `r` do or return anything?
+    pub(super) fn read_matters(r: &Register) -> bool {
+        r.read.is_some()
+            || !r.on_read.is_empty()
+            || r.fields
+                .iter()
+                .any(|f| f.access.readable() || f.access == AccessKind::Rclr)
+    }
+
+    pub(super) fn write_matters(r: &Register) -> bool {
+        !r.on_write.is_empty() || r.fields.iter().any(|f| f.access.writable())
+    }
+
+    pub(super) fn read_method(&self, r: &Register) -> TokenStream {
+        if !Self::read_matters(r) || !arrays::emits(r) {
+            return quote!();
+        }
+        let name = Self::reg_ident(r, "read");
+        let doc = format!(
+            " Guest read of `{}` ({} + {:#x}, {} bytes).",
+            arrays::doc_name(r),
+            where_(r),
+            r.offset,
+            r.width
+        );
+        let mut cx = Ctx::new(self.dev);
+        let own = arrays::own_storage(r);
+        let mut uses_own = false;
+        let value = match &r.read {
+            Some(e) => u64_expr(&mut cx, e).into_tokens(),
+            None => {
+                uses_own = true;
+                let readable = r
+                    .fields
+                    .iter()
+                    .filter(|f| f.access.readable())
+                    .fold(0u64, |m, f| m | f.mask());
+                if readable == ir::low_mask(r.bits()) {
+                    Rendered::from_u64_of(own.clone(), r.bits()).into_tokens()
+                } else {
+                    let m = lit_hex(readable);
+                    let v = Rendered::from_u64_of(own.clone(), r.bits());
+                    let v = v.wrap(expr::prec::BITAND);
+                    quote!(#v & #m)
+                }
+            }
+        };
+        let rclr = r
+            .fields
+            .iter()
+            .filter(|f| f.access == AccessKind::Rclr)
+            .fold(0u64, |m, f| m | f.mask());
+        let clear = if rclr != 0 {
+            uses_own = true;
+            let keep = lit_hex(!rclr & ir::low_mask(r.bits()));
+            quote!(#own &= #keep;)
+        } else {
+            quote!()
+        };
+        let actions = expr::stmts(&mut cx, &r.on_read);
+        let index = arrays::index_param(r, uses_own || cx.used_index);
+        let ctx = cx.ctx_param();
+        let body = if clear.is_empty() && actions.is_empty() {
+            quote!(#value)
+        } else {
+            quote! {
+                let value = #value;
+                #clear
+                #actions
+                value
+            }
+        };
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #ctx: &mut DeviceCtx #index) -> u64 {
+                #body
+            }
+        }
+    }
+
+    pub(super) fn write_method(&self, r: &Register) -> TokenStream {
+        if !Self::write_matters(r) || !arrays::emits(r) {
+            return quote!();
+        }
+        let name = Self::reg_ident(r, "write");
+        let doc = format!(
+            " Guest write of `{}` ({} + {:#x}); `mask` covers the bytes written.",
+            arrays::doc_name(r),
+            where_(r),
+            r.offset
+        );
+        let mut cx = Ctx::new(self.dev);
+        cx.in_write = true;
+        let mut uses_value_mask = false;
+        let own = arrays::own_storage(r);
+        let store = if r.fields.iter().any(|f| f.access.writable()) {
+            uses_value_mask = true;
+            let by = |k: &[AccessKind]| {
+                lit_hex(
+                    r.fields
+                        .iter()
+                        .filter(|f| k.contains(&f.access))
+                        .fold(0u64, |m, f| m | f.mask()),
+                )
+            };
+            let (rw, w1c, w1s) = (
+                by(&[AccessKind::Rw, AccessKind::Wo]),
+                by(&[AccessKind::W1c]),
+                by(&[AccessKind::W1s]),
+            );
+            quote!(pcidev_runtime::ops::write(&mut #own, value, mask, #rw, #w1c, #w1s);)
+        } else {
+            quote!()
+        };
+        let actions = expr::stmts(&mut cx, &r.on_write);
+        let index = arrays::index_param(r, uses_value_mask || cx.used_index);
+        let ctx = cx.ctx_param();
+        let value = if uses_value_mask || cx.used_value {
+            quote!(value)
+        } else {
+            quote!(_value)
+        };
+        let mask = if uses_value_mask {
+            quote!(mask)
+        } else {
+            quote!(_mask)
+        };
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #ctx: &mut DeviceCtx #index, #value: u64, #mask: u64) {
+                #store
+                #actions
+            }
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! The `pcidev_runtime::Registers` impl: register dispatch, the interrupt
+//! level, reset, timers, streams, windows and state probes.
+
+use super::consts::offset_path;
+use super::expr::{Ctx, bool_expr};
+use super::{Model, arrays, lit_dec, lit_hex, lit_str};
+use pcidevc_dsl::ir;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+impl Model<'_> {
+    pub(super) fn registers_impl(&self) -> TokenStream {
+        let d = self.dev;
+        let mut read_arms = Vec::new();
+        let mut write_arms = Vec::new();
+        let mut write_targets = Vec::new();
+        for bar in &d.bars {
+            for (i, r) in d.layout_registers(bar).enumerate() {
+                let reg = d.register(r);
+                let b = lit_dec(bar.index.into());
+                let i = lit_dec(i as u64);
+                if Self::read_matters(reg) {
+                    let m = Self::reg_ident(reg, "read");
+                    let call = arrays::dispatch_call(reg, &m, &[]);
+                    read_arms.push(quote!((#b, #i) => #call,));
+                }
+                if Self::write_matters(reg) {
+                    let m = Self::reg_ident(reg, "write");
+                    let call = arrays::dispatch_call(reg, &m, &[quote!(value), quote!(mask)]);
+                    write_targets.push((b.clone(), i.clone(), call.clone()));
+                    write_arms.push(quote!((#b, #i) => #call,));
+                }
+            }
+        }
+        let (read_params, read_body) = if read_arms.is_empty() {
+            (
+                quote!(_ctx: &mut DeviceCtx, _bar: u8, _reg: usize),
+                quote!(0),
+            )
+        } else {
+            (
+                quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize),
+                quote!(match (bar, reg) { #(#read_arms)* _ => 0, }),
+            )
+        };
+        let (write_params, write_body) = if write_arms.is_empty() {
+            (
+                quote!(_ctx: &mut DeviceCtx, _bar: u8, _reg: usize, _value: u64, _lanes: u8),
+                quote!(),
+            )
+        } else {
+            (
+                quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8),
+                if let [(b, i, call)] = &write_targets[..] {
+                    // One writable register: an `if`, not a one-arm
+                    // `match` (clippy's `single_match`).
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        if (bar, reg) == (#b, #i) { #call; }
+                    }
+                } else {
+                    quote! {
+                        let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                        match (bar, reg) { #(#write_arms)* _ => {} }
+                    }
+                },
+            )
+        };
+        let config = self.config_registers_impl();
+        let irq = &d.interrupt;
+        let (level, level_ctx) = match (&irq.level, irq.any()) {
+            (Some(e), _) => {
+                let mut cx = Ctx::new(d);
+                cx.read_only = true;
+                let level = bool_expr(&mut cx, e).into_tokens();
+                (level, cx.ctx_param())
+            }
+            (None, true) => (quote!(ctx.latched_irq()), quote!(ctx)),
+            (None, false) => (quote!(false), quote!(_ctx)),
+        };
+        let v2 = self.registers_v2();
+        let whole = self.whole_trait_methods();
+        let reset = self.reset_body();
+        let snapshot = super::snapshot::registers_methods(d);
+        quote! {
+            impl<H: Hooks> Registers for Device<H> {
+                fn info(&self) -> &'static DeviceInfo {
+                    &INFO
+                }
+
+                #whole
+
+                fn read_register(&mut self, #read_params) -> u64 {
+                    #read_body
+                }
+
+                fn write_register(&mut self, #write_params) {
+                    #write_body
+                }
+
+                #config
+
+                fn interrupt_level(&self, #level_ctx: &DeviceCtx) -> bool {
+                    #level
+                }
+
+                fn reset(&mut self) {
+                    #reset
+                }
+
+                #v2
+
+                #snapshot
+            }
+        }
+    }
+
+    /// `read_config_register` / `write_config_register`, when the device
+    /// has configuration-space registers (the trait's defaults otherwise).
+    pub(super) fn config_registers_impl(&self) -> TokenStream {
+        let d = self.dev;
+        let mut read_arms = Vec::new();
+        let mut write_arms = Vec::new();
+        for (i, r) in d.config_registers.iter().enumerate() {
+            let reg = d.register(*r);
+            let i = lit_dec(i as u64);
+            if Self::read_matters(reg) {
+                let m = Self::reg_ident(reg, "read");
+                read_arms.push(quote!(#i => self.#m(ctx),));
+            }
+            if Self::write_matters(reg) {
+                let m = Self::reg_ident(reg, "write");
+                write_arms.push(quote!(#i => self.#m(ctx, value, mask),));
+            }
+        }
+        let read = if read_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
+                    match reg { #(#read_arms)* _ => 0, }
+                }
+            }
+        };
+        let write = if write_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn write_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize, value: u64, lanes: u8) {
+                    let mask = pcidev_runtime::ops::lanes_mask(lanes);
+                    match reg { #(#write_arms)* _ => {} }
+                }
+            }
+        };
+        quote!(#read #write)
+    }
+
+    /// `reset`: state and storage back to reset values, sticky states kept.
+    pub(super) fn reset_body(&self) -> TokenStream {
+        let d = self.dev;
+        // Windowed buffers are kept and reset in place: one shared with the
+        // VMM stays shared.
+        let windowed: Vec<&ir::State> = (0..d.states.len())
+            .filter(|&i| d.windowed(ir::StateId(i)) && !d.states[i].sticky)
+            .map(|i| &d.states[i])
+            .collect();
+        let sticky: Vec<&ir::State> = d
+            .states
+            .iter()
+            .filter(|s| s.sticky || windowed.iter().any(|w| std::ptr::eq(*w, *s)))
+            .collect();
+        let in_place = windowed.iter().map(|s| {
+            let n = format_ident!("{}", s.name);
+            let bytes = proc_macro2::Literal::byte_string(&s.init);
+            quote!(self.state.#n.reset(#bytes);)
+        });
+        let state = if sticky.is_empty() {
+            quote!(self.state = State::default();)
+        } else if sticky.len() == d.states.len() {
+            quote!()
+        } else {
+            let keep = sticky.iter().map(|s| {
+                let n = format_ident!("{}", s.name);
+                quote!(#n: std::mem::take(&mut self.state.#n),)
+            });
+            quote!(self.state = State { #(#keep)* ..State::default() };)
+        };
+        quote! {
+            #state
+            #(#in_place)*
+            self.storage = Storage::default();
+        }
+    }
+
+    /// Timers, streams and state probes (language v2); nothing for specs
+    /// without them (the trait's defaults apply).
+    pub(super) fn registers_v2(&self) -> TokenStream {
+        let d = self.dev;
+        let mut out = TokenStream::new();
+        if d.windows().next().is_some() {
+            let arms = d.windows().enumerate().map(|(i, (_, w))| {
+                let i = lit_dec(i as u64);
+                let n = format_ident!("{}", d.state(w.state).name);
+                quote!(#i => Some(&mut self.state.#n),)
+            });
+            out.extend(quote! {
+                fn windows(&self) -> &'static [WindowInfo] {
+                    WINDOWS
+                }
+
+                fn window(&mut self, window: usize) -> Option<&mut Bytes> {
+                    match window {
+                        #(#arms)*
+                        _ => None,
+                    }
+                }
+            });
+        }
+        if !d.timers.is_empty() {
+            let names = d.timers.iter().map(|t| lit_str(&t.name));
+            let fires: Vec<Ident> = d
+                .timers
+                .iter()
+                .map(|t| format_ident!("fire_{}", t.name))
+                .collect();
+            let dispatch = if fires.len() == 1 {
+                let f = &fires[0];
+                quote!(if timer == 0 { self.#f(ctx); })
+            } else {
+                let arms = fires.iter().enumerate().map(|(i, f)| {
+                    let i = lit_dec(i as u64);
+                    quote!(#i => self.#f(ctx),)
+                });
+                quote!(match timer { #(#arms)* _ => {} })
+            };
+            out.extend(quote! {
+                fn timers(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
+
+                fn timer_expired(&mut self, ctx: &mut DeviceCtx, timer: usize) {
+                    #dispatch
+                }
+            });
+        }
+        if !d.streams.is_empty() {
+            let names = d.streams.iter().map(|s| lit_str(&s.name));
+            let inputs: Vec<Ident> = d
+                .streams
+                .iter()
+                .map(|s| format_ident!("input_{}", s.name))
+                .collect();
+            let dispatch = if inputs.len() == 1 {
+                let f = &inputs[0];
+                quote!(if stream == 0 { self.#f(ctx, byte); })
+            } else {
+                let arms = inputs.iter().enumerate().map(|(i, f)| {
+                    let i = lit_dec(i as u64);
+                    quote!(#i => self.#f(ctx, byte),)
+                });
+                quote!(match stream { #(#arms)* _ => {} })
+            };
+            out.extend(quote! {
+                fn streams(&self) -> &'static [&'static str] {
+                    &[#(#names),*]
+                }
+
+                fn stream_input(&mut self, ctx: &mut DeviceCtx, stream: usize, byte: u8) {
+                    #dispatch
+                }
+            });
+            let ready: Vec<(usize, Ident)> = d
+                .streams
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.ready.is_some())
+                .map(|(i, s)| (i, format_ident!("ready_{}", s.name)))
+                .collect();
+            if !ready.is_empty() {
+                let body = if d.streams.len() == 1 {
+                    let f = &ready[0].1;
+                    quote!(stream != 0 || self.#f(ctx))
+                } else {
+                    let arms = ready.iter().map(|(i, f)| {
+                        let i = lit_dec(*i as u64);
+                        quote!(#i => self.#f(ctx),)
+                    });
+                    quote!(match stream { #(#arms)* _ => true })
+                };
+                out.extend(quote! {
+                    fn stream_ready(&self, ctx: &DeviceCtx, stream: usize) -> bool {
+                        #body
+                    }
+                });
+            }
+        }
+        let probes: Vec<TokenStream> = d
+            .states
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let n = format_ident!("{}", s.name);
+                let i = proc_macro2::Literal::u32_unsuffixed(i as u32);
+                match s.ty {
+                    ir::Type::Bool | ir::Type::Uint(64) => {
+                        let v = if s.ty == ir::Type::Bool {
+                            quote!(u64::from(self.state.#n))
+                        } else {
+                            quote!(self.state.#n)
+                        };
+                        vec![quote!(Probe::State(#i) => Some(#v),)]
+                    }
+                    ir::Type::Uint(_) => {
+                        vec![quote!(Probe::State(#i) => Some(u64::from(self.state.#n)),)]
+                    }
+                    ir::Type::Fifo { .. } => vec![
+                        quote!(Probe::FifoLen(#i) => Some(self.state.#n.count()),),
+                        quote!(Probe::FifoFront(#i) => Some(self.state.#n.front()),),
+                    ],
+                    ir::Type::Buffer(_) => vec![],
+                }
+            })
+            .collect();
+        if !probes.is_empty() {
+            out.extend(quote! {
+                fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+                    use pcidev_runtime::scenario::Probe;
+                    match probe {
+                        #(#probes)*
+                        _ => None,
+                    }
+                }
+            });
+        }
+        out
+    }
+}
+
+/// Does a guest access of exactly `r`'s width at its offset pass every
+/// check of the runtime's generic path (the BAR's sizes and alignment, the
+/// register's sizes, inside the BAR) and reach `r` alone (no window, no
+/// MSI-X structure)? Then the model serves it directly
+/// (`Registers::read_whole` / `write_whole`).
+fn whole_access_ok(d: &ir::Device, bar: &ir::Bar, r: &ir::Register) -> bool {
+    let len = u64::from(r.width);
+    let end = r.offset.saturating_add(len);
+    let clear = |start: u64, size: u64| end <= start || r.offset >= start.saturating_add(size);
+    let msix_clear = d.interrupt.msix.as_ref().is_none_or(|m| {
+        (m.table_bar != bar.index || clear(m.table_offset & !7, m.table_len()))
+            && (m.pba_bar != bar.index || clear(m.pba_offset & !7, m.pba_len()))
+    });
+    bar.policy.sizes.contains(len as usize)
+        && (!bar.policy.aligned || r.offset.is_multiple_of(len))
+        && r.sizes.is_none_or(|s| s.0 == 0 || s.contains(len as usize))
+        && end <= bar.size
+        && bar.windows.iter().all(|w| clear(w.offset, w.len))
+        && msix_clear
+}
+
+impl Model<'_> {
+    /// `bar0_read` / `bar0_write` per BAR: a whole-register access decoded
+    /// by a `match` on the register offsets (`bar0::CTRL => ...`); `None`
+    /// / `false` for any other access, which the runtime splits over
+    /// `read_register` / `write_register`.
+    pub(super) fn whole_methods(&self) -> TokenStream {
+        let d = self.dev;
+        let mut out = TokenStream::new();
+        for bar in &d.bars {
+            let regs: Vec<&ir::Register> = bar
+                .registers
+                .iter()
+                .map(|r| d.register(*r))
+                // Arrays take the generic path (the runtime computes the
+                // element); the fast path is for single registers.
+                .filter(|r| r.array.is_none() && whole_access_ok(d, bar, r))
+                .collect();
+            if regs.is_empty() {
+                continue;
+            }
+            // One width for all: test `len` once, as a hand-written model
+            // whose registers are all bytes would.
+            let width = regs
+                .iter()
+                .all(|r| r.width == regs[0].width)
+                .then_some(regs[0].width);
+            let guard = |r: &ir::Register| match width {
+                Some(_) => quote!(),
+                None => {
+                    let w = lit_hex(r.width.into());
+                    quote!(if len == #w)
+                }
+            };
+            let len_check = |fail: TokenStream| match width {
+                Some(w) => {
+                    let w = lit_hex(w.into());
+                    quote!(if len != #w { return #fail; })
+                }
+                None => quote!(),
+            };
+            let read_name = format_ident!("bar{}_read", bar.index);
+            let write_name = format_ident!("bar{}_write", bar.index);
+            // Reads: a register whose read returns 0 and does nothing has
+            // no method; such registers share one arm.
+            let mut arms = Vec::new();
+            let mut zero = Vec::new();
+            let mut ctx_used = false;
+            for r in &regs {
+                let o = offset_path(r);
+                let g = guard(r);
+                if Self::read_matters(r) {
+                    let m = Self::reg_ident(r, "read");
+                    ctx_used = true;
+                    arms.push(quote!(#o #g => self.#m(ctx),));
+                } else if width.is_some() {
+                    zero.push(o);
+                } else {
+                    arms.push(quote!(#o #g => 0,));
+                }
+            }
+            if !zero.is_empty() {
+                arms.push(quote!(#(#zero)|* => 0,));
+            }
+            let ctx = if ctx_used { quote!(ctx) } else { quote!(_ctx) };
+            let check = len_check(quote!(None));
+            let read_doc = format!(
+                " A guest read of one whole register of BAR {}: `len` bytes at `offset`.",
+                bar.index
+            );
+            out.extend(quote! {
+                #[doc = #read_doc]
+                #[doc = " `None` for any other access (the runtime splits it over the registers)."]
+                fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
+                    #check
+                    let value = match offset {
+                        #(#arms)*
+                        _ => return None,
+                    };
+                    Some(value)
+                }
+            });
+            // Writes: registers a write does nothing to share one arm.
+            let mut arms = Vec::new();
+            let mut inert = Vec::new();
+            let mut value_used = false;
+            for r in &regs {
+                let o = offset_path(r);
+                let g = guard(r);
+                if Self::write_matters(r) {
+                    let m = Self::reg_ident(r, "write");
+                    let mask = if r.width >= 8 {
+                        quote!(u64::MAX)
+                    } else {
+                        lit_hex(ir::low_mask(r.bits()))
+                    };
+                    value_used = true;
+                    arms.push(quote!(#o #g => self.#m(ctx, value, #mask),));
+                } else if width.is_some() {
+                    inert.push(o);
+                } else {
+                    arms.push(quote!(#o #g => {}));
+                }
+            }
+            let write_doc = format!(
+                " A guest write of one whole register of BAR {}: `value` is the `len` bytes at",
+                bar.index
+            );
+            let check = len_check(quote!(false));
+            let body = if arms.is_empty() {
+                // Writes do nothing to any of them.
+                match width {
+                    Some(_) => quote!(#check matches!(offset, #(#inert)|*)),
+                    None => quote!(false),
+                }
+            } else {
+                if !inert.is_empty() {
+                    arms.push(quote!(#(#inert)|* => {}));
+                }
+                quote! {
+                    #check
+                    match offset {
+                        #(#arms)*
+                        _ => return false,
+                    }
+                    true
+                }
+            };
+            let (ctx, value) = if value_used {
+                (quote!(ctx), quote!(value))
+            } else {
+                (quote!(_ctx), quote!(_value))
+            };
+            out.extend(quote! {
+                #[doc = #write_doc]
+                #[doc = " `offset`. False for any other access (the runtime splits it over the registers)."]
+                fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> bool {
+                    #body
+                }
+            });
+        }
+        out
+    }
+
+    /// `read_whole` / `write_whole`: the BAR's `bar0_read` / `bar0_write`.
+    fn whole_trait_methods(&self) -> TokenStream {
+        let d = self.dev;
+        let bars: Vec<u8> = d
+            .bars
+            .iter()
+            .filter(|b| {
+                b.registers
+                    .iter()
+                    .any(|r| whole_access_ok(d, b, d.register(*r)))
+            })
+            .map(|b| b.index)
+            .collect();
+        if bars.is_empty() {
+            return quote!();
+        }
+        let reads = bars.iter().map(|b| {
+            let m = format_ident!("bar{}_read", b);
+            let b = lit_hex((*b).into());
+            quote!(#b => self.#m(ctx, offset, len),)
+        });
+        let writes = bars.iter().map(|b| {
+            let m = format_ident!("bar{}_write", b);
+            let b = lit_hex((*b).into());
+            quote!(#b => self.#m(ctx, offset, len, value),)
+        });
+        quote! {
+            fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+                match bar {
+                    #(#reads)*
+                    _ => None,
+                }
+            }
+
+            fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> bool {
+                match bar {
+                    #(#writes)*
+                    _ => false,
+                }
+            }
+        }
+    }
+}

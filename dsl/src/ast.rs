@@ -332,9 +332,9 @@ pub struct TimerAst {
 pub struct StreamAst {
     /// The stream's name (`send NAME`, `NAME.space`, `input NAME`).
     pub name: Ident,
-    /// `ready EXPR;` items (at most one is allowed, the checker says).
+    /// `ready EXPR;` items (a second one is E0105).
     pub ready: Vec<(Expr, Span)>,
-    /// `on input { ... }` blocks (at most one), each with its span.
+    /// `on input { ... }` blocks, each with its span (a second one is E0105).
     pub on_input: Vec<(Vec<Stmt>, Span)>,
     /// The whole item.
     pub span: Span,
@@ -412,9 +412,9 @@ pub struct BarAst {
     pub prefetchable: Option<Span>,
     /// Size in bytes (a power of two).
     pub size: Num,
-    /// `access` items (one allowed, the checker says).
+    /// `access` items (a second one is E0105).
     pub access: Vec<AccessAst>,
-    /// `invalid` items (one allowed), with their spans.
+    /// `invalid` items, with their spans (a second one is E0105).
     pub invalid: Vec<(InvalidKindAst, Span)>,
     /// `unmapped ones;` (true) / `unmapped zero;`.
     pub unmapped: Vec<(bool, Span)>,
@@ -506,11 +506,11 @@ pub struct RegisterAst {
     pub fields: Vec<FieldAst>,
     /// `access SIZES;` inside the register: narrows the BAR's sizes.
     pub access_sizes: Vec<AccessAst>,
-    /// `read EXPR;` items: the computed read value (one allowed).
+    /// `read EXPR;` items: the computed read value (a second one is E0105).
     pub read: Vec<(Expr, Span)>,
-    /// `on read { ... }` blocks (one allowed).
+    /// `on read { ... }` blocks (a second one is E0105).
     pub on_read: Vec<(Vec<Stmt>, Span)>,
-    /// `on write { ... }` blocks (one allowed).
+    /// `on write { ... }` blocks (a second one is E0105).
     pub on_write: Vec<(Vec<Stmt>, Span)>,
     /// The whole item.
     pub span: Span,

@@ -90,8 +90,7 @@ pub struct Device {
     pub interrupt: Interrupt,
     /// States, in declaration order (the [`StateId`] order).
     pub states: Vec<State>,
-    /// Hooks, in declaration order (the order of the `Hooks` trait's
-    /// methods).
+    /// Hooks, in declaration order.
     pub hooks: Vec<Hook>,
     /// BARs, sorted by index.
     pub bars: Vec<Bar>,
@@ -294,7 +293,7 @@ pub struct Interrupt {
 /// `ack REG = VALUE [when COND];`
 #[derive(Debug, Clone)]
 pub struct Ack {
-    /// The register written (a BAR register, writable).
+    /// The register written (a BAR register; the handler writes BARs only).
     pub register: RegId,
     /// The value written, computed from the values the handler read.
     pub value: Expr,
@@ -425,7 +424,7 @@ impl Type {
 /// A `state`: a variable of the device, reset with it unless `sticky`.
 #[derive(Debug, Clone)]
 pub struct State {
-    /// lower_snake_case; unique among states.
+    /// lower_snake_case, unique in its namespace.
     pub name: String,
     /// Scalar, buffer or FIFO.
     pub ty: Type,
@@ -446,7 +445,7 @@ pub struct State {
 /// running timer re-arms it.
 #[derive(Debug, Clone)]
 pub struct Timer {
-    /// lower_snake_case; unique among timers.
+    /// lower_snake_case, unique in its namespace.
     pub name: String,
     /// Actions run each time the timer fires.
     pub on_fire: Vec<Stmt>,
@@ -457,7 +456,7 @@ pub struct Timer {
 /// A byte stream to the outside world.
 #[derive(Debug, Clone)]
 pub struct Stream {
-    /// lower_snake_case; unique among streams.
+    /// lower_snake_case, unique in its namespace.
     pub name: String,
     /// May the host deliver a byte now? `None`: always.
     pub ready: Option<Expr>,
@@ -471,7 +470,7 @@ pub struct Stream {
 /// expression sees states and registers, never `value`/`byte`/`index`.
 #[derive(Debug, Clone)]
 pub struct Let {
-    /// lower_snake_case; unique among the device's names.
+    /// lower_snake_case, unique in its namespace.
     pub name: String,
     /// The expression it stands for.
     pub value: Expr,
@@ -486,7 +485,7 @@ pub struct Let {
 /// parameter types before the body runs, the result to `ret`.
 #[derive(Debug, Clone)]
 pub struct Function {
-    /// lower_snake_case; unique among the device's names.
+    /// lower_snake_case, unique in its namespace.
     pub name: String,
     /// Parameter names and types, in order ([`Expr::Param`] indexes them).
     pub params: Vec<(String, Type)>,

@@ -366,3 +366,24 @@ fn another_layout_is_refused_by_name() {
         .unwrap_err();
     assert_eq!(e, SnapshotError::Version { found: 2 }, "{e}");
 }
+
+/// Register arrays with storage (the corpus spec `arrays.pcidev`): the
+/// generated model saves and restores an array's elements by a loop and
+/// declares them one by one, as the interpreter does.
+mod arrays_corpus {
+    use pcidevc_macros::pci_device;
+
+    #[pci_device(spec = "../dsl/tests/valid/arrays.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct Arrays;
+}
+
+#[test]
+fn register_arrays_corpus() {
+    use arrays_corpus::*;
+    run_spec(
+        "dsl/tests/valid/arrays.pcidev",
+        || Model::new(arrays::Device::new(Arrays)),
+        quiet,
+    );
+}

@@ -253,6 +253,8 @@ pub fn run(ui: &Ui, sizes: &[usize], runs: usize, compile: Option<usize>) -> Res
                 || {
                     measured(
                         Command::new(&svd2rust)
+                            // Not one "missing description" warning per register.
+                            .env("RUST_LOG", "error")
                             .arg("-i")
                             .arg(&svd)
                             .args(["--target", "none", "-o"])
@@ -313,6 +315,7 @@ fn compile_times(
     )?;
     measured(
         Command::new(svd2rust)
+            .env("RUST_LOG", "error")
             .arg("-i")
             .arg(&svd)
             .args(["--target", "none", "-o"])

@@ -105,8 +105,9 @@ pub(super) fn layout_const(dev: &Device) -> TokenStream {
             LAYOUT.get_or_init(|| {
                 let mut storage = Vec::with_capacity(#total);
                 #(#pushes)*
+                const STATES: &[pcidev_runtime::StateDecl] = &[#(#states),*];
                 pcidev_runtime::StateLayout {
-                    states: &[#(#states),*],
+                    states: STATES,
                     storage: Vec::leak(storage),
                 }
             })

@@ -1,8 +1,8 @@
 //! Scale: the generated model of a 10,000-register spec compiles with stock
 //! rustc and its default stack.
 //!
-//! [`model_compiles`] writes the synthetic spec of [`crate::bench::synthetic_spec`]
-//! (one BAR, register kinds mixed like real specs), compiles it with the
+//! [`model_compiles`] writes the synthetic spec of [`pcidevc_dsl::synthetic::spec`]
+//! (three BARs, register kinds mixed like real specs), compiles it with the
 //! debug `pcidevc`, and runs `cargo check` on a scratch crate holding the
 //! model with `pcidev-runtime` as a path dependency (sharing the
 //! workspace's target directory, so only the model itself is checked). A

@@ -336,6 +336,15 @@ impl Model<'_> {
     }
 }
 
+/// Does `r` get an arm in its BAR's whole-register fast path? Arrays take
+/// the generic path (the runtime computes the element); the fast path is
+/// for single registers the generic path would serve identically. The
+/// per-BAR methods and the trait's `read_whole`/`write_whole` both ask
+/// this, so a BAR has a fast-path method exactly when it is dispatched to.
+fn on_fast_path(d: &ir::Device, bar: &ir::Bar, r: &ir::Register) -> bool {
+    r.array.is_none() && whole_access_ok(d, bar, r)
+}
+
 /// Does a guest access of exactly `r`'s width at its offset pass every
 /// check of the runtime's generic path (the BAR's sizes and alignment, the
 /// register's sizes, inside the BAR) and reach `r` alone (no window, no
@@ -370,9 +379,7 @@ impl Model<'_> {
                 .registers
                 .iter()
                 .map(|r| d.register(*r))
-                // Arrays take the generic path (the runtime computes the
-                // element); the fast path is for single registers.
-                .filter(|r| r.array.is_none() && whole_access_ok(d, bar, r))
+                .filter(|r| on_fast_path(d, bar, r))
                 .collect();
             if regs.is_empty() {
                 continue;
@@ -509,7 +516,7 @@ impl Model<'_> {
             .filter(|b| {
                 b.registers
                     .iter()
-                    .any(|r| whole_access_ok(d, b, d.register(*r)))
+                    .any(|r| on_fast_path(d, b, d.register(*r)))
             })
             .map(|b| b.index)
             .collect();

@@ -198,10 +198,16 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
             }
             Some(a) => {
                 let f = field_ident(r.item_name());
-                let base = Literal::usize_unsuffixed(at);
+                // `0 + i` would be clippy's identity_op.
+                let position = if at == 0 {
+                    quote!(i)
+                } else {
+                    let base = Literal::usize_unsuffixed(at);
+                    quote!(#base + i)
+                };
                 let save = to_u64(quote!(*v), ty);
                 let value = from_u64(
-                    quote!(pcidev_runtime::snapshot::uint(#storage_list, #base + i)),
+                    quote!(pcidev_runtime::snapshot::uint(#storage_list, #position)),
                     ty,
                 );
                 storage_saves.push(quote! {

@@ -468,7 +468,8 @@ pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// The registers (name, offset) of a spec, in document order (BARs by
-/// index, each BAR's registers by offset, then configuration space's).
+/// index, each BAR's registers by offset, then configuration space's), as
+/// the page names them: an array once, as `NAME[0..N]`.
 pub fn registers(spec: &Path) -> Result<Vec<(String, u64)>> {
     let c = pcidevc_dsl::compile_file(spec);
     let dev = c
@@ -479,9 +480,11 @@ pub fn registers(spec: &Path) -> Result<Vec<(String, u64)>> {
         .iter()
         .flat_map(|b| b.registers.iter())
         .chain(dev.config_registers.iter())
-        .map(|r| {
-            let r = dev.register(*r);
-            (r.name.clone(), r.offset)
+        .map(|r| dev.register(*r))
+        .filter(|r| !r.is_array_tail())
+        .map(|r| match &r.array {
+            Some(a) => (format!("{}[0..{}]", a.array, a.count), r.offset),
+            None => (r.name.clone(), r.offset),
         })
         .collect())
 }

@@ -189,13 +189,13 @@ pub fn svd_of(d: &ir::Device) -> String {
     s
 }
 
-fn median(mut v: Vec<Cost>) -> Cost {
-    v.sort_by_key(|c| c.wall);
-    let wall = v[v.len() / 2].wall;
+/// The median wall time and the median peak of `v` (each on its own).
+fn median(v: Vec<Cost>) -> Cost {
+    let walls: Vec<Duration> = v.iter().map(|c| c.wall).collect();
     let mut peaks: Vec<u64> = v.iter().map(|c| c.peak).collect();
     peaks.sort_unstable();
     Cost {
-        wall,
+        wall: crate::bench::median(&walls),
         peak: peaks[peaks.len() / 2],
     }
 }

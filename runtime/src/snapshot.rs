@@ -22,7 +22,7 @@
 //! The snapshot names the device and carries its *layout*: one line per
 //! thing the state depends on (ids, BARs, registers, MSI/MSI-X, states
 //! with their types, stored registers, timers, streams, windows) and an
-//! FNV-1a 64 fingerprint of those lines. [`restore`] refuses a snapshot
+//! FNV-1a 64 fingerprint of those lines. [`Model::restore_snapshot`](crate::Model::restore_snapshot) refuses a snapshot
 //! whose format version, device or layout differs, naming the lines that
 //! differ; there is no migration.
 //!
@@ -383,7 +383,7 @@ struct Header {
 }
 
 /// The most bytes a snapshot of a model with this layout takes, with
-/// generous room for whitespace: the input bound [`restore`] checks
+/// generous room for whitespace: the input bound [`Model::restore_snapshot`](crate::Model::restore_snapshot) checks
 /// before parsing.
 pub fn max_encoded_len(
     info: &DeviceInfo,

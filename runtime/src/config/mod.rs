@@ -72,12 +72,17 @@
 //! Bytes of 0x40..0x100 that neither a capability nor a register claims are
 //! plain memory, writable, as QEMU's PCI core has them (`pci_init_wmask`).
 
-use crate::info::{BarInfo, BarKind, DeviceInfo, RegisterLayout};
+mod bars;
+mod capabilities;
+
+use bars::{Slot, flag_bits, high_mask, low_mask};
+pub use capabilities::{CapKind, PlacedCapability};
+use capabilities::{place_capabilities, place_registers};
+
+use crate::info::{BarInfo, BarKind, DeviceInfo};
 use crate::msix::MsixState;
 pub use pcidev_core::config::{CONFIG_SPACE_SIZE, DEVICE_SPECIFIC, MSI_CAP_ID, MSI_CAP_OFFSET};
-use pcidev_core::config::{
-    MSI_CAP_LEN, MSIX_CAP_LEN, MSIX_CAP_OFFSET, VENDOR_CAP_HEADER, VENDOR_CAP_ID,
-};
+use pcidev_core::config::{MSIX_CAP_OFFSET, VENDOR_CAP_ID};
 
 /// COMMAND: respond to I/O space accesses.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;
@@ -115,159 +120,6 @@ pub struct MsiMessage {
     pub address: u64,
     /// Message data (the 16-bit data register, with the vector in its low bits).
     pub data: u32,
-}
-
-/// What a placed capability is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CapKind {
-    /// MSI (id 0x05), served from the MSI registers of [`ConfigSpace`].
-    Msi,
-    /// MSI-X (id 0x11), served from the [`MsixState`] of [`ConfigSpace`].
-    Msix,
-    /// Vendor-specific (id 0x09): header from the runtime, the rest the
-    /// device's registers.
-    Vendor,
-}
-
-/// One capability in the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlacedCapability {
-    /// What it is.
-    pub kind: CapKind,
-    /// Offset in configuration space.
-    pub offset: u8,
-    /// Bytes it occupies.
-    pub len: u8,
-    /// Offset of the next capability in the list, 0 for the last.
-    pub next: u8,
-}
-
-impl PlacedCapability {
-    fn contains(&self, off: u64) -> bool {
-        (u64::from(self.offset)..u64::from(self.offset) + u64::from(self.len)).contains(&off)
-    }
-    /// The bytes the runtime owns: a vendor capability's header, all of MSI.
-    fn header_contains(&self, off: u64) -> bool {
-        let len = match self.kind {
-            CapKind::Msi | CapKind::Msix => self.len,
-            CapKind::Vendor => VENDOR_CAP_HEADER,
-        };
-        (u64::from(self.offset)..u64::from(self.offset) + u64::from(len)).contains(&off)
-    }
-}
-
-/// The capability list of `info`, in offset order and chained.
-fn place_capabilities(info: &DeviceInfo) -> Vec<PlacedCapability> {
-    let mut caps: Vec<PlacedCapability> = Vec::new();
-    if info.msi.is_some() {
-        caps.push(PlacedCapability {
-            kind: CapKind::Msi,
-            offset: MSI_CAP_OFFSET,
-            len: MSI_CAP_LEN,
-            next: 0,
-        });
-    }
-    if info.msix.is_some() {
-        caps.push(PlacedCapability {
-            kind: CapKind::Msix,
-            offset: MSIX_CAP_OFFSET,
-            len: MSIX_CAP_LEN,
-            next: 0,
-        });
-    }
-    for v in info.vendor_capabilities {
-        let end = u64::from(v.offset) + u64::from(v.len);
-        let fits = u64::from(v.offset) >= DEVICE_SPECIFIC
-            && v.offset % 4 == 0
-            && v.len >= VENDOR_CAP_HEADER
-            && end <= CONFIG_SPACE_SIZE;
-        let free = caps.iter().all(|c| {
-            end <= u64::from(c.offset)
-                || u64::from(c.offset) + u64::from(c.len) <= u64::from(v.offset)
-        });
-        if fits && free {
-            caps.push(PlacedCapability {
-                kind: CapKind::Vendor,
-                offset: v.offset,
-                len: v.len,
-                next: 0,
-            });
-        }
-    }
-    caps.sort_by_key(|c| c.offset);
-    for i in 1..caps.len() {
-        caps[i - 1].next = caps[i].offset;
-    }
-    caps
-}
-
-/// For each byte of the device-specific area, 1 + the index of the
-/// configuration register that owns it (0: none).
-fn place_registers(regs: &[RegisterLayout], caps: &[PlacedCapability]) -> [u8; AREA] {
-    let mut owner = [0u8; AREA];
-    for (i, r) in regs.iter().enumerate().take(AREA) {
-        let end = r.offset.saturating_add(u64::from(r.width));
-        let ok = (1..=4).contains(&r.width)
-            && r.offset >= DEVICE_SPECIFIC
-            && end <= CONFIG_SPACE_SIZE
-            && (r.offset..end).all(|off| {
-                owner[(off - DEVICE_SPECIFIC) as usize] == 0
-                    && !caps.iter().any(|c| c.header_contains(off))
-            });
-        if ok {
-            for off in r.offset..end {
-                // i < AREA (take above), so i + 1 fits in a u8.
-                owner[(off - DEVICE_SPECIFIC) as usize] = i as u8 + 1;
-            }
-        }
-    }
-    owner
-}
-
-/// What occupies one of the six BAR slots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Unused,
-    /// An I/O or 32-bit BAR, or the lower dword of a 64-bit BAR.
-    Low(&'static BarInfo),
-    /// The upper dword of the 64-bit BAR in the previous slot.
-    High(&'static BarInfo),
-}
-
-/// Size of the address window a BAR decodes: the declared size rounded up to
-/// a power of two and to the PCI minimum (4 bytes for I/O, 16 for memory).
-fn decode_size(bar: &BarInfo) -> u64 {
-    let min = if bar.kind.is_io() { 4 } else { 16 };
-    bar.size
-        .max(min)
-        .checked_next_power_of_two()
-        .unwrap_or(1 << 63)
-}
-
-/// Address bits of a whole (up to 64-bit) BAR that software can set.
-fn address_mask(bar: &BarInfo) -> u64 {
-    !(decode_size(bar) - 1)
-}
-
-/// The read-only flag bits in the low dword of a BAR.
-fn flag_bits(kind: BarKind) -> u32 {
-    match kind {
-        BarKind::Io => 0x1,
-        BarKind::Mem32 { prefetchable } => u32::from(prefetchable) << 3,
-        BarKind::Mem64 { prefetchable } => 0x4 | u32::from(prefetchable) << 3,
-    }
-}
-
-/// Writable mask of the low dword of a BAR (flag bits excluded).
-fn low_mask(bar: &BarInfo) -> u32 {
-    let flags = if bar.kind.is_io() { 0x3 } else { 0xf };
-    // Truncation keeps the low dword of the 64-bit mask.
-    (address_mask(bar) as u32) & !flags
-}
-
-/// Writable mask of the upper dword of a 64-bit BAR.
-fn high_mask(bar: &BarInfo) -> u32 {
-    (address_mask(bar) >> 32) as u32
 }
 
 /// The configuration space of one function. See the module docs for layout.

@@ -9,7 +9,7 @@
 //! Designed so that language v2 slots in without a new shape: a
 //! configuration-space register block is one more [`SpaceDoc`] (kind
 //! `Config`), capabilities and MSI-X are more [`Document::config`] rows,
-//! windows become [`SpaceDoc::windows`] rows, timers and streams are more
+//! windows are more [`SpaceDoc::policy`] lines, timers and streams are more
 //! entries of [`Document::sections`] (a titled list of paragraphs).
 
 use crate::prose::{self, AccessLabel, Behaviour, Para};

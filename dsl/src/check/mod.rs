@@ -27,7 +27,7 @@
 //! | `timers.rs` | timer fire blocks, `start`/`stop`, `.running`/`.remaining` | E0403, E0905 |
 //! | `streams.rs` | streams (`ready`, `on input`, `byte`), `send`, `.space`, `vmm` | E0105, E0403, E0904, E0905 |
 //! | `fifos.rs` | FIFO states' properties and methods | E0403, E0905 |
-//! | `scenarios.rs` | steps, locations, values, DMA ranges, repeats, host-only steps | E0601, E0602, E0701-E0705, W0002 |
+//! | `scenarios/` | steps and repeats (`mod.rs`), locations and state probes, values, DMA ranges | E0601, E0602, E0701-E0705, W0002 |
 //! | `windows.rs` | `window` items: buffer states shown in a BAR | E1001-E1003 |
 //! | `lints.rs` | warnings on the finished IR | W0001, W0003 |
 

@@ -176,6 +176,7 @@ mod tests {
     #[test]
     fn the_floor_is_measured_against_a_live_responder() {
         let f = measure(200).unwrap();
+        eprintln!("floor: median {} ns, min {} ns", f.median_ns, f.min_ns);
         assert_eq!(f.round_trips, 200);
         assert!(f.min_ns > 0 && f.min_ns <= f.median_ns, "{f:?}");
     }

@@ -13,9 +13,9 @@
 //! So the server does not face the client directly. The relay reads every
 //! client message whole (header, body and at most one file descriptor, the
 //! `max_msg_fds` the server announces; see [`crate::inbox`]: one `recvmsg`
-//! into a reused buffer per message, or fewer), checks it against its command's
-//! layout and forwards only messages the server handles exactly, over an
-//! internal socket. Anything else ends the connection with
+//! into a reused buffer per message, or fewer), checks it against its
+//! command's layout and forwards only messages the server handles exactly,
+//! over an internal socket. Anything else ends the connection with
 //! [`HostError::Malformed`] before a byte of it reaches the server. Commands
 //! the server does not implement (`GET_REGION_IO_FDS`, `DMA_READ`, …,
 //! unknown numbers) are forwarded as their bare header, which the server
@@ -26,9 +26,10 @@
 //! model is called and the reply built in a reused buffer and sent with one
 //! write, so a guest MMIO access costs the host one `recvmsg`, one write and
 //! no allocation. Replies to forwarded commands flow back through a second
-//! thread that copies them message by message. The `vfio_user` crate reports a failing backend with an error
-//! reply whose errno is 0, which QEMU would read as success (`-0`); the
-//! relay turns such an errno into `EIO`.
+//! thread that copies them message by message. The `vfio_user` crate
+//! reports a failing backend with an error reply whose errno is 0, which
+//! QEMU would read as success (`-0`); the relay turns such an errno into
+//! `EIO`.
 //!
 //! Message sizes follow QEMU 11.1's client (`hw/vfio-user/device.c`,
 //! `container.c`, `proxy.c`) and docs/interop/vfio-user.rst.

@@ -92,6 +92,11 @@ impl RawClient {
         assert_eq!(h.flags & (REPLY | ERROR), REPLY, "write answered");
     }
 
+    /// The socket, for messages these helpers do not build.
+    pub fn stream(&mut self) -> &mut UnixStream {
+        &mut self.stream
+    }
+
     /// The socket, to close it.
     pub fn into_stream(self) -> UnixStream {
         self.stream

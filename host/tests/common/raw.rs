@@ -2,6 +2,8 @@
 //! and writes built in a stack buffer, written whole, and the reply read
 //! into another. For tests that count what the server does per access (the
 //! `vfio_user` crate's `Client` allocates per message itself).
+// Each test binary including this module uses a part of it.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

@@ -12,18 +12,24 @@
 //!
 //! So the server does not face the client directly. The relay reads every
 //! client message whole (header, body and at most one file descriptor, the
-//! `max_msg_fds` the server announces), checks it against its command's
-//! layout and forwards only messages the server handles exactly, over an
-//! internal socket. Anything else ends the connection with
+//! `max_msg_fds` the server announces; see [`crate::inbox`]: one `recvmsg`
+//! into a reused buffer per message, or fewer), checks it against its
+//! command's layout and forwards only messages the server handles exactly,
+//! over an internal socket. Anything else ends the connection with
 //! [`HostError::Malformed`] before a byte of it reaches the server. Commands
 //! the server does not implement (`GET_REGION_IO_FDS`, `DMA_READ`, …,
 //! unknown numbers) are forwarded as their bare header, which the server
 //! answers with an error reply, so the stream stays in step.
 //!
-//! Replies flow back through a second thread that copies them message by
-//! message. The `vfio_user` crate reports a failing backend with an error
-//! reply whose errno is 0, which QEMU would read as success (`-0`); the
-//! relay turns such an errno into `EIO`.
+//! Region reads and writes are answered on the relay's own thread when
+//! nothing forwarded is still in flight (the fast path, see `Outbox`): the
+//! model is called and the reply built in a reused buffer and sent with one
+//! write, so a guest MMIO access costs the host one `recvmsg`, one write and
+//! no allocation. Replies to forwarded commands flow back through a second
+//! thread that copies them message by message. The `vfio_user` crate
+//! reports a failing backend with an error reply whose errno is 0, which
+//! QEMU would read as success (`-0`); the relay turns such an errno into
+//! `EIO`.
 //!
 //! Message sizes follow QEMU 11.1's client (`hw/vfio-user/device.c`,
 //! `container.c`, `proxy.c`) and docs/interop/vfio-user.rst.
@@ -39,6 +45,7 @@ use std::thread;
 use vmm_sys_util::sock_ctrl_msg::ScmSocket;
 
 use crate::error::HostError;
+use crate::inbox::{Inbox, Message};
 
 /// Size of the vfio-user message header.
 pub const HEADER_SIZE: usize = 16;
@@ -292,13 +299,17 @@ impl Outbox {
 }
 
 /// Serve a region read or write from the guard's thread and reply, or say
-/// (`Ok(false)`) that it must be forwarded after all.
+/// (`Ok(false)`) that it must be forwarded after all. The reply is built
+/// in `reply` (kept across messages: it grows to the largest read served
+/// and stays) and sent with one write; a read's data is read into it in
+/// place.
 fn fast_region_access(
     mut client: &UnixStream,
     header: &Header,
     body: &[u8],
     outbox: &Outbox,
     fast: &dyn RegionAccess,
+    reply: &mut Vec<u8>,
 ) -> Result<bool, HostError> {
     let pending = outbox.lock();
     if pending.in_flight != 0 {
@@ -309,20 +320,24 @@ fn fast_region_access(
     let u32_at = |i: usize| u32::from_ne_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
     let offset = u64::from_ne_bytes(body[0..8].try_into().unwrap_or_default());
     let (region, count) = (u32_at(8), u32_at(12));
-    let mut data = Vec::new();
-    let result = if header.command == command::REGION_READ {
-        data = vec![0u8; count as usize];
-        fast.region_read(region, offset, &mut data)
+    const FIXED: usize = REGION_ACCESS_SIZE as usize;
+    let (result, data_len) = if header.command == command::REGION_READ {
+        let len = FIXED + count as usize;
+        if reply.len() < len {
+            reply.resize(len, 0);
+        }
+        let data = &mut reply[FIXED..len];
+        data.fill(0);
+        (fast.region_read(region, offset, data), count)
     } else {
-        fast.region_write(region, offset, &body[16..])
+        (fast.region_write(region, offset, &body[16..]), 0)
     };
     if header.flags & FLAG_NO_REPLY != 0 {
         return Ok(true);
     }
-    let mut reply = Vec::with_capacity(REGION_ACCESS_SIZE as usize + data.len());
-    match result {
+    let len = match result {
         Ok(()) => {
-            let size = REGION_ACCESS_SIZE + data.len() as u32;
+            let size = REGION_ACCESS_SIZE + data_len;
             let h = Header {
                 id: header.id,
                 command: header.command,
@@ -330,9 +345,9 @@ fn fast_region_access(
                 flags: 1,
                 error: 0,
             };
-            reply.extend_from_slice(&h.to_bytes());
-            reply.extend_from_slice(&body[0..16]);
-            reply.extend_from_slice(&data);
+            reply[..HEADER_SIZE].copy_from_slice(&h.to_bytes());
+            reply[HEADER_SIZE..FIXED].copy_from_slice(&body[0..16]);
+            size as usize
         }
         Err(e) => {
             let errno = e
@@ -349,13 +364,18 @@ fn fast_region_access(
                 flags: 1 | FLAG_ERROR,
                 error: errno as u32,
             };
-            reply.extend_from_slice(&h.to_bytes());
+            reply[..HEADER_SIZE].copy_from_slice(&h.to_bytes());
+            HEADER_SIZE
         }
-    }
-    client.write_all(&reply)?;
+    };
+    client.write_all(&reply[..len])?;
     drop(pending);
     Ok(true)
 }
+
+/// The fast path's reply buffer to start with: a region access reply with
+/// up to 4 KiB of data.
+const REPLY_BUFFER: usize = REGION_ACCESS_SIZE as usize + 4096;
 
 fn forward_requests(
     client: &UnixStream,
@@ -363,45 +383,38 @@ fn forward_requests(
     outbox: &Outbox,
     fast: Option<&dyn RegionAccess>,
 ) -> Result<Closed, HostError> {
+    let mut inbox = Inbox::new();
+    let mut reply = vec![0u8; REPLY_BUFFER];
     loop {
-        let mut raw = [0u8; HEADER_SIZE];
-        let (got, fd) = match client.recv_with_fd(&mut raw) {
-            Ok(r) => r,
-            Err(e) if e.errno() == libc::EINTR => continue,
-            Err(e) if e.errno() == libc::ENOBUFS => {
-                let h = Header::parse(&raw);
-                return Err(HostError::Malformed {
-                    command: h.command,
-                    size: h.size,
-                    reason: "more file descriptors than max_msg_fds (1)",
-                });
-            }
-            Err(e) => return Err(io::Error::from_raw_os_error(e.errno()).into()),
+        let checked = |h: &Header| {
+            check_header(h).map_err(|reason| HostError::Malformed {
+                command: h.command,
+                size: h.size,
+                reason,
+            })
         };
-        if got == 0 {
+        let Some(Message { header, bytes, fd }) = inbox.next(client, checked)? else {
             return Ok(Closed);
-        }
-        read_rest(client, &mut raw[got..], got, HEADER_SIZE)?;
-        let header = Header::parse(&raw);
+        };
         let malformed = |reason| HostError::Malformed {
             command: header.command,
             size: header.size,
             reason,
         };
-        check_header(&header).map_err(malformed)?;
-        let mut message = vec![0u8; header.size as usize];
-        message[..HEADER_SIZE].copy_from_slice(&raw);
-        read_rest(
-            client,
-            &mut message[HEADER_SIZE..],
-            HEADER_SIZE,
-            header.size as usize,
-        )?;
-        let verdict = check_message(&header, &message[HEADER_SIZE..]).map_err(malformed)?;
+        let verdict = check_message(&header, &bytes[HEADER_SIZE..]).map_err(malformed)?;
         if let Some(fast) = fast
             && matches!(header.command, command::REGION_READ | command::REGION_WRITE)
-            && fast_region_access(client, &header, &message[HEADER_SIZE..], outbox, fast)?
+            && fast_region_access(
+                client,
+                &header,
+                &bytes[HEADER_SIZE..],
+                outbox,
+                fast,
+                &mut reply,
+            )?
         {
+            // A descriptor sent with a region access is closed here.
+            drop(fd);
             continue;
         }
         {
@@ -410,54 +423,29 @@ fn forward_requests(
             if header.flags & FLAG_NO_REPLY != 0 {
                 pending.swallow.insert(header.id);
                 let flags = (header.flags & !FLAG_NO_REPLY).to_ne_bytes();
-                message[8..12].copy_from_slice(&flags);
+                bytes[8..12].copy_from_slice(&flags);
             }
         }
         match verdict {
             Verdict::Forward { takes_fd: true } if fd.is_some() => {
                 let fd = fd.as_ref().map_or(-1, |f| f.as_raw_fd());
                 let sent = internal
-                    .send_with_fd(&message[..], fd)
+                    .send_with_fd(&bytes[..], fd)
                     .map_err(|e| io::Error::from_raw_os_error(e.errno()))?;
-                internal.write_all(&message[sent..])?;
+                internal.write_all(&bytes[sent..])?;
             }
-            Verdict::Forward { .. } => internal.write_all(&message)?,
+            Verdict::Forward { .. } => internal.write_all(bytes)?,
             Verdict::HeaderOnly => {
                 log::warn!(
                     "command {} is not implemented; answering with an error",
                     header.command
                 );
-                internal.write_all(&message[..HEADER_SIZE])?;
+                internal.write_all(&bytes[..HEADER_SIZE])?;
             }
         }
         // A descriptor the command does not take is closed here.
         drop(fd);
     }
-}
-
-/// Read `buf` whole; end-of-file is a truncated message of `expected` bytes
-/// of which `before + (what was read)` arrived.
-fn read_rest(
-    mut stream: &UnixStream,
-    buf: &mut [u8],
-    before: usize,
-    expected: usize,
-) -> Result<(), HostError> {
-    let mut done = 0;
-    while done < buf.len() {
-        match stream.read(&mut buf[done..]) {
-            Ok(0) => {
-                return Err(HostError::Truncated {
-                    got: before + done,
-                    expected,
-                });
-            }
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }
 
 /// Copy the server's replies to the client, message by message, until the

@@ -25,7 +25,9 @@
 //! connection with [`HostError::Malformed`] when it does not fit. Region
 //! reads and writes (guest MMIO and config accesses, the hot path) are then
 //! answered by the guard's thread itself when no earlier command is still in
-//! the crate's server; everything else is forwarded to it.
+//! the crate's server (one `recvmsg` into a reused buffer, [`inbox`], and one
+//! write of a reply built in another: no allocation per access);
+//! everything else is forwarded to it.
 //!
 //! [`registry`] lists the models the `pcidev-host` binary can serve by name;
 //! [`toy`] is a small test model.
@@ -44,6 +46,7 @@ mod dma;
 mod error;
 pub mod events;
 pub mod guard;
+pub mod inbox;
 pub mod irq;
 pub mod jail;
 pub mod lateness;

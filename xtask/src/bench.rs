@@ -1,6 +1,10 @@
 //! End-to-end benchmarks (`cargo xtask bench`): boot-to-self-test time of
 //! hello_tic, and the round trip of one guest MMIO read to a vfio-user
 //! served model against QEMU's built-in pci-testdev in the same boot.
+//! The same read's floor, a bare request/response of the same sizes over
+//! a Unix socket to a forked responder ([`crate::floor`]), is measured on
+//! the host in the same run; the model/built-in and model/floor ratios are
+//! printed.
 //! A third part compares guest reads of ivshmem_plain's shared-memory window
 //! offered mmap-able with the same reads served over the socket.
 //! Figures are medians; no test asserts absolute times.
@@ -254,19 +258,17 @@ pub fn window(
 pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Result<()> {
     let t = boot_times(ui, guest, qemu, runs)?;
     let (model, testdev) = mmio(ui, guest, qemu, reads)?;
+    let floor = ui.step("floor: bare socket round trip", |_| {
+        crate::floor::measure(reads)
+    })?;
     let (mapped, socket, reg) = window(ui, guest, qemu, reads)?;
     ui.info(format!(
-        "\nhello_tic boot to self-test verdict, {runs} runs: median {} wall (QEMU start to exit), {} guest time\n  wall runs: {}\n\
-         one guest MMIO read (median of 10 batches of {reads}):\n  vfio-user model  {}: {} ns\n  built-in device  {}: {} ns\n  ratio: {:.1}",
+        "\nhello_tic boot to self-test verdict, {runs} runs: median {} wall (QEMU start to exit), {} guest time\n  wall runs: {}",
         fmt_duration(median(&t.wall)),
         fmt_duration(median(&t.guest)),
         t.wall.iter().map(|d| fmt_duration(*d)).collect::<Vec<_>>().join(", "),
-        model.what,
-        model.median_ns,
-        testdev.what,
-        testdev.median_ns,
-        model.median_ns as f64 / testdev.median_ns.max(1) as f64
     ));
+    ui.info(round_trip_report(&model, &testdev, &floor, reads));
     ui.info(format!(
         "one guest read of ivshmem_plain's 1 MiB window (BAR 2 + 0):\n  offered mmap-able    : {} ns\n  served over the socket: {} ns\n  ratio: {:.1}\n  (a BAR 0 register, always over the socket: {} ns)",
         mapped.median_ns,
@@ -275,6 +277,37 @@ pub fn run(ui: &Ui, guest: &Guest, qemu: &Qemu, runs: usize, reads: u32) -> Resu
         reg.median_ns
     ));
     Ok(())
+}
+
+/// The round-trip lines of `cargo xtask bench`: the guest read through
+/// `pcidev-host`, on QEMU's built-in device, and the floor, with the
+/// ratios model/built-in and model/floor.
+pub fn round_trip_report(
+    model: &MmioFigure,
+    testdev: &MmioFigure,
+    floor: &crate::floor::Floor,
+    reads: u32,
+) -> String {
+    let ratio = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+    format!(
+        "one guest MMIO read (median of 10 batches of {reads}; min in brackets):\n  \
+         vfio-user model  {}: {} ns ({})\n  \
+         built-in device  {}: {} ns ({})\n  \
+         floor (host: {}-byte request, {}-byte reply over a Unix socket to a forked responder): {} ns ({})\n  \
+         ratios: model/built-in {:.1}, model/floor {:.1}",
+        model.what,
+        model.median_ns,
+        model.min_ns,
+        testdev.what,
+        testdev.median_ns,
+        testdev.min_ns,
+        crate::floor::REQUEST,
+        crate::floor::REPLY,
+        floor.median_ns,
+        floor.min_ns,
+        ratio(model.median_ns, testdev.median_ns),
+        ratio(model.median_ns, floor.median_ns),
+    )
 }
 
 /// Lines of generated model and driver for every spec and for a synthetic
@@ -324,6 +357,20 @@ mod tests {
         assert_eq!(f[0].what, "1337:0001 bar1+0x4");
         assert_eq!((f[0].median_ns, f[0].min_ns), (25000, 24000));
         assert_eq!(f[1].value, "0x0");
+        let floor = crate::floor::Floor {
+            round_trips: 100,
+            median_ns: 5000,
+            min_ns: 4000,
+        };
+        let report = round_trip_report(&f[0], &f[1], &floor, 100);
+        assert!(
+            report.contains("32-byte request, 36-byte reply"),
+            "{report}"
+        );
+        assert!(
+            report.contains("ratios: model/built-in 27.8, model/floor 5.0"),
+            "{report}"
+        );
         assert_eq!(
             median(&[
                 Duration::from_secs(3),

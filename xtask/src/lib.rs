@@ -35,6 +35,7 @@ pub mod codegen_bench;
 pub mod confspace;
 pub mod e2e;
 pub mod exec;
+pub mod floor;
 pub mod initramfs;
 pub mod provision;
 pub mod qemu;

@@ -15,7 +15,7 @@
 //! | `expect irq` / `expect no irq` | `pcidevc_expect_irq(t);` / `pcidevc_expect_no_irq(t);` |
 //! | `expect dma[A..B] == D` / `fill dma[A..B] = D` | `pcidevc_expect_dma(...)` / `pcidevc_fill_dma(...)` |
 //! | `advance N UNIT` | `pcidevc_advance(t, US);` (sleeps, microseconds rounded up) |
-//! | `repeat N { .. }` | its body, N times (unrolled) |
+//! | `repeat N { .. }` | `for (int i = 0; i < N; i++) { .. }` around its body (a nested repeat is unrolled in it) |
 //!
 //! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
 //! for a raw location. Configuration-space locations use
@@ -43,16 +43,25 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
     dev.scenarios
         .iter()
         .map(|s| {
-            let steps: Vec<Vec<String>> = crate::unrolled_steps(&s.steps)
-                .into_iter()
-                .map(|st| step(dev, names, st))
-                .collect();
-            let lines = steps
-                .iter()
-                .flat_map(|st| {
-                    std::iter::once(String::new()).chain(st.iter().map(|l| format!("\t{l}")))
-                })
-                .collect();
+            let mut lines = Vec::new();
+            for (repeat, steps) in crate::driver::steps::blocks(&s.steps) {
+                let indent = if repeat.is_some() { 2 } else { 1 };
+                let tabs = "\t".repeat(indent);
+                if let Some(n) = repeat {
+                    lines.push(String::new());
+                    lines.push(format!("\tfor (int i = 0; i < {n}; i++) {{"));
+                }
+                for (k, st) in steps.into_iter().enumerate() {
+                    if repeat.is_none() || k > 0 {
+                        lines.push(String::new());
+                    }
+                    let code = step(dev, names, st, indent);
+                    lines.extend(code.iter().map(|l| format!("{tabs}{l}")));
+                }
+                if repeat.is_some() {
+                    lines.push("\t}".into());
+                }
+            }
             ScenarioC {
                 name: s.name.clone(),
                 description: super::comment_safe(&s.description),
@@ -129,18 +138,20 @@ fn data(d: &Data) -> String {
     }
 }
 
-fn skip(out: &mut Vec<String>, why: &str) {
+fn skip(out: &mut Vec<String>, indent: usize, why: &str) {
     out.extend(call(
-        1,
+        indent,
         "pcidevc_skip",
         &["t".into(), format!("\"{why}\"")],
         ";",
     ));
 }
 
-fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
+/// A step's lines, without their leading `indent` tabs (the width rules
+/// count them).
+fn step(dev: &Device, names: &Names, st: &ir::Step, indent: usize) -> Vec<String> {
     let mut out = call(
-        1,
+        indent,
         "pcidevc_step",
         &[
             "t".into(),
@@ -160,10 +171,10 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 out.push(format!("(void){};", cfg_read(&off, width)));
                 out.push("pcidevc_pass(t);".into());
             }
-            Access::Skip(why) => skip(&mut out, why),
+            Access::Skip(why) => skip(&mut out, indent, why),
         },
-        StepKind::Write(loc, v) => write(dev, names, &mut out, loc, v, false),
-        StepKind::InvalidWrite(loc, v) => write(dev, names, &mut out, loc, v, true),
+        StepKind::Write(loc, v) => write(dev, names, &mut out, loc, v, false, indent),
+        StepKind::InvalidWrite(loc, v) => write(dev, names, &mut out, loc, v, true, indent),
         StepKind::Expect {
             loc,
             value: v,
@@ -176,7 +187,7 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                     ir::Cmp::Ne => "pcidevc_check_ne",
                 };
                 out.extend(call(
-                    1,
+                    indent,
                     f,
                     &["t".into(), read_at(&addr, width, io), value(v), num(*mask)],
                     ";",
@@ -188,13 +199,13 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                     ir::Cmp::Ne => "pcidevc_check_ne",
                 };
                 out.extend(call(
-                    1,
+                    indent,
                     f,
                     &["t".into(), cfg_read(&off, width), value(v), num(*mask)],
                     ";",
                 ));
             }
-            Access::Skip(why) => skip(&mut out, why),
+            Access::Skip(why) => skip(&mut out, indent, why),
         },
         StepKind::Wait {
             loc,
@@ -202,13 +213,13 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
             mask,
         } => match access(dev, names, loc, false) {
             Access::At { addr, width, .. } => out.extend(call(
-                1,
+                indent,
                 "pcidevc_wait",
                 &["t".into(), addr, width.to_string(), value(v), num(*mask)],
                 ";",
             )),
             Access::Config { off, width } => out.extend(call(
-                1,
+                indent,
                 "pcidevc_cfg_wait",
                 &[
                     "t".into(),
@@ -220,11 +231,11 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 ],
                 ";",
             )),
-            Access::Skip(why) => skip(&mut out, why),
+            Access::Skip(why) => skip(&mut out, indent, why),
         },
         StepKind::InvalidRead { loc, expect } => match access(dev, names, loc, true) {
             Access::At { addr, width, io } => out.extend(call(
-                1,
+                indent,
                 "pcidevc_check",
                 &[
                     "t".into(),
@@ -235,10 +246,14 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
                 ";",
             )),
             // The checker rejects `invalid` on configuration space.
-            Access::Config { .. } => skip(&mut out, "configuration accesses are never invalid"),
-            Access::Skip(why) => skip(&mut out, why),
+            Access::Config { .. } => {
+                skip(&mut out, indent, "configuration accesses are never invalid")
+            }
+            Access::Skip(why) => skip(&mut out, indent, why),
         },
-        StepKind::ExpectIrq(_) if !has_irq => skip(&mut out, "the spec declares no interrupt"),
+        StepKind::ExpectIrq(_) if !has_irq => {
+            skip(&mut out, indent, "the spec declares no interrupt")
+        }
         StepKind::ExpectIrq(true) => out.push("pcidevc_expect_irq(t);".into()),
         StepKind::ExpectIrq(false) => out.push("pcidevc_expect_no_irq(t);".into()),
         StepKind::ExpectDma {
@@ -252,14 +267,14 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
             data: d,
         } if dev.dma_buffer.is_none() => {
             let _ = (start, end, d);
-            skip(&mut out, "the spec declares no dma_buffer");
+            skip(&mut out, indent, "the spec declares no dma_buffer");
         }
         StepKind::ExpectDma {
             start,
             end,
             data: d,
         } => out.extend(call(
-            1,
+            indent,
             "pcidevc_expect_dma",
             &[
                 "t".into(),
@@ -276,7 +291,7 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
             end,
             data: d,
         } => out.extend(call(
-            1,
+            indent,
             "pcidevc_fill_dma",
             &[
                 "t".into(),
@@ -297,14 +312,15 @@ fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
         )),
         StepKind::ExpectMsi(_) => skip(
             &mut out,
+            indent,
             "one vector: the driver counts interrupts, not vectors",
         ),
-        // Unrolled before steps are rendered.
-        StepKind::Repeat { .. } => skip(&mut out, "internal: a repeat header"),
+        // Grouped or unrolled by `blocks` before steps are rendered.
+        StepKind::Repeat { .. } => skip(&mut out, indent, "internal: a repeat header"),
         StepKind::ExpectState { .. }
         | StepKind::Input { .. }
         | StepKind::ExpectOutput { .. }
-        | StepKind::ExpectVmm(_) => skip(&mut out, crate::driver::steps::HOST_ONLY),
+        | StepKind::ExpectVmm(_) => skip(&mut out, indent, crate::driver::steps::HOST_ONLY),
     }
     out
 }
@@ -316,11 +332,12 @@ fn write(
     loc: &Loc,
     v: &StepValue,
     invalid: bool,
+    indent: usize,
 ) {
     let (addr, width, io) = match access(dev, names, loc, invalid) {
         Access::At { addr, width, io } => (addr, width, io),
-        Access::Config { off, width } => return cfg_write(out, &off, width, v),
-        Access::Skip(why) => return skip(out, why),
+        Access::Config { off, width } => return cfg_write(out, &off, width, v, indent),
+        Access::Skip(why) => return skip(out, indent, why),
     };
     let cast = match width {
         1 => "(u8)",
@@ -332,35 +349,35 @@ fn write(
         // The bus address must fit the register (it does under the DMA
         // mask the IR asks for); the step fails if it does not.
         out.extend(call(
-            1,
+            indent,
             "if (pcidevc_fits",
             &["t".into(), value(v), (u32::from(width) * 8).to_string()],
             ") {",
         ));
         let val = format!("{cast}({})", value(v));
         out.extend(
-            write_lines(2, &addr, width, io, &val)
+            write_lines(indent + 1, &addr, width, io, &val)
                 .into_iter()
                 .map(|l| format!("\t{l}")),
         );
         out.push("\tpcidevc_pass(t);".into());
         out.push("}".into());
     } else {
-        out.extend(write_lines(1, &addr, width, io, &value(v)));
+        out.extend(write_lines(indent, &addr, width, io, &value(v)));
         out.push("pcidevc_pass(t);".into());
     }
 }
 
 /// A configuration-space write (`pci_write_config_*` through
 /// `pcidevc_cfg_write`, which reports the kernel's error).
-fn cfg_write(out: &mut Vec<String>, off: &str, width: u8, v: &StepValue) {
+fn cfg_write(out: &mut Vec<String>, off: &str, width: u8, v: &StepValue, indent: usize) {
     let val = if v.plus_dma_addr {
         format!("(u32)({})", value(v))
     } else {
         value(v)
     };
     out.extend(call(
-        1,
+        indent,
         "pcidevc_cfg_write",
         &[
             "t".into(),

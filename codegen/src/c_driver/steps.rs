@@ -463,4 +463,20 @@ mod tests {
         );
         assert_eq!(code("expect no irq;"), "pcidevc_expect_no_irq(t);");
     }
+
+    #[test]
+    fn top_level_repeats_are_loops() {
+        let d = dev("repeat 2 { write R = 5; expect R == 5; } expect irq;");
+        let (_, names) = crate::c_header::groups(&d);
+        let text = scenarios(&d, &names)[0].lines.join("\n");
+        let body =
+            "\t\tiowrite32(0x5, d->bar0 + T_BAR0_R);\n\t\tpcidevc_pass(t);\n\n\t\tpcidevc_step(";
+        assert!(
+            text.starts_with("\n\tfor (int i = 0; i < 2; i++) {\n\t\tpcidevc_step(t, "),
+            "{text}"
+        );
+        assert!(text.contains(body), "{text}");
+        assert!(text.contains("U64_MAX);\n\t}\n\n\tpcidevc_step("), "{text}");
+        assert_eq!(text.matches("iowrite32").count(), 1, "{text}");
+    }
 }

@@ -711,4 +711,29 @@ mod tests {
         assert_eq!(views[0].method, "scenario_s");
         assert_eq!(views[0].bars, [0]);
     }
+
+    #[test]
+    fn top_level_repeats_become_loops() {
+        let d = dev(
+            "write R = 1; repeat 3 { read R; repeat 2 { expect R == 1; } } \
+             repeat 1 { write R = 2; } expect irq;",
+        );
+        let groups: Vec<(Option<u32>, Vec<&str>)> = blocks(&d.scenarios[0].steps)
+            .into_iter()
+            .map(|(n, steps)| (n, steps.iter().map(|s| s.text.as_str()).collect()))
+            .collect();
+        // The loop holds its nested repeat unrolled; `repeat 1` is its body,
+        // joined with the plain steps around it.
+        assert_eq!(
+            groups,
+            [
+                (None, vec!["write R = 1;"]),
+                (Some(3), vec!["read R;", "expect R == 1;", "expect R == 1;"]),
+                (None, vec!["write R = 2;", "expect irq;"]),
+            ]
+        );
+        let (views, _) = scenarios(&d);
+        assert_eq!(views[0].blocks[1].repeat, Some(3));
+        assert_eq!(views[0].steps().count(), 6);
+    }
 }

@@ -381,6 +381,25 @@ fn long_names_stay_rustfmt_clean() {
     assert_rustfmt_clean("long", &driver::render(&dev), &dev);
 }
 
+/// The same steps inside a top-level `repeat`, a loop four columns deeper.
+#[test]
+fn long_names_in_a_loop_stay_rustfmt_clean() {
+    let text = long_names();
+    let open = text.find("    scenario ").expect("scenario");
+    let body = open + text[open..].find("{\n").expect("scenario body") + 2;
+    let close = text.rfind("    }\n}").expect("end of scenario");
+    let looped = format!(
+        "{}repeat 2 {{\n{}}}\n{}",
+        &text[..body],
+        &text[body..close],
+        &text[close..]
+    );
+    let dev = compile("long_loop", &looped);
+    let src = driver_source(&dev);
+    assert!(src.contains("        for _ in 0..2 {\n"), "no loop:\n{src}");
+    assert_rustfmt_clean("long_loop", &driver::render(&dev), &dev);
+}
+
 #[test]
 fn output_is_deterministic_relative_and_complete() {
     let path = specs_dir().join("hello_tic.pcidev");

@@ -2,7 +2,11 @@
 //! as the Rust one (`driver.rs`), for the kernel developers who write C.
 //!
 //! [`render`] writes, relative to the device's output directory:
-//! - `driver_c/<name>.c`: the driver (template `templates/c/driver.c`);
+//! - `driver_c/<name>.c`: the driver (template `templates/c/driver.c`;
+//!   the interrupt handler's body and the accessors in
+//!   `templates/c/items.c`, each scenario step in `templates/c/step.c`,
+//!   rendered one statement a line and wrapped to 100 columns by
+//!   [`wrap_calls`]);
 //! - `driver_c/pcidevc_selftest.h`: self-test support, the same file for
 //!   every device (tally and log lines, polling, interrupt counting, the
 //!   xorshift32/pattern/word DMA data), emitted verbatim;
@@ -251,127 +255,129 @@ fn irq(dev: &Device, names: &Names) -> Option<IrqC> {
         ),
         None => (comment, types.to_string()),
     };
-    let mut lines = handler(dev, names);
-    if multi {
-        // A message-signalled vector is never shared: when the `mine` test
-        // says "not ours" it is still ours (acks are skipped, as in the Rust
-        // driver).
-        if let Some(i) = lines
-            .iter()
-            .position(|l| l == "\treturn IRQ_NONE;")
-            .filter(|&i| i > 0)
-        {
-            let test = lines[i - 1].clone();
-            lines.splice(
-                i - 1..=i,
-                [
-                    format!("{test} {{"),
-                    "\tif (!v->exclusive)".to_string(),
-                    "\t\treturn IRQ_NONE;".to_string(),
-                    "\t/* A message-signalled vector is ours even when the test says otherwise. */"
-                        .to_string(),
-                    "} else {".to_string(),
-                ],
-            );
-            let end = lines.len();
-            for l in &mut lines[i + 4..end] {
-                if !l.is_empty() {
-                    *l = format!("\t{l}");
-                }
-            }
-            lines.push("}".to_string());
+    let lines = wrap_calls(&crate::finish_text(
+        HandlerTemplate {
+            h: &handler(dev, names, multi),
         }
-    }
+        .render(),
+    ));
     Some(IrqC {
         comment,
         vectors: int.max_vectors(),
         types,
         multi,
-        handler: lines
-            .into_iter()
-            .map(|l| if l.is_empty() { l } else { format!("\t{l}") })
-            .collect(),
+        handler: lines,
     })
 }
 
-/// The handler's body before the count (the protocol of
-/// `ir::Interrupt::handler_reads`): read the registers the `mine` test
-/// needs into `rN` locals, `IRQ_NONE` when it is 0, read the registers
-/// only the acks need, write each ack whose `when` holds.
-fn handler(dev: &Device, names: &Names) -> Vec<String> {
+/// A BAR location: the address expression (`d->barN + OFFSET`), the
+/// access width in bytes, and whether the BAR is port I/O. The accessors
+/// for it are in `templates/c/items.c` (`read`, `write`).
+#[derive(Debug)]
+pub(crate) struct At {
+    pub(crate) addr: String,
+    pub(crate) width: u8,
+    pub(crate) io: bool,
+}
+
+/// The interrupt handler's body before the count, as data for the
+/// `handler` macro of `templates/c/items.c` (the protocol of
+/// `ir::Interrupt::handler_reads`).
+struct HandlerC {
+    /// The `rN` locals, comma-separated (none: no declaration).
+    decl: Option<String>,
+    /// Registers read before the `mine` test.
+    first: Vec<ReadC>,
+    mine: Option<MineC>,
+    /// Several vectors (a message-signalled one is never shared).
+    multi: bool,
+    /// Registers read once the interrupt is ours, for the acks.
+    then: Vec<ReadC>,
+    acks: Vec<AckC>,
+}
+
+/// `rN = read(REG);`.
+struct ReadC {
+    var: String,
+    name: String,
+    /// Why it is read first (only for `first`).
+    why: &'static str,
+    at: At,
+    /// Not used by the test or the acks: `(void)rN;`.
+    unused: bool,
+}
+
+struct MineC {
+    /// The test in the spec's words (comment-safe).
+    prose: String,
+    /// The test as a C expression over the `rN` locals.
+    test: String,
+}
+
+struct AckC {
+    /// The ack in the spec's words (comment-safe).
+    text: String,
+    /// Its `when` condition, if any, as a C expression.
+    when: Option<String>,
+    at: At,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(
+    source = "{%- import \"c/items.c\" as items -%}{% call items::handler(h) %}{% endcall %}",
+    ext = "c",
+    escape = "none"
+)]
+struct HandlerTemplate<'a> {
+    h: &'a HandlerC,
+}
+
+fn handler(dev: &Device, names: &Names, multi: bool) -> HandlerC {
     let int = &dev.interrupt;
-    let mut out = Vec::new();
     let (first, then) = int.handler_reads();
     let used = crate::driver::irq::used_registers(int);
     let var = |r: &ir::RegId| crate::driver::ack::reg_var(dev, *r);
-    let all: Vec<ir::RegId> = first.iter().chain(&then).copied().collect();
-    if !all.is_empty() {
-        out.push(format!(
-            "u64 {};",
-            all.iter().map(var).collect::<Vec<_>>().join(", ")
-        ));
-        out.push(String::new());
+    let all: Vec<String> = first.iter().chain(&then).map(var).collect();
+    let read = |r: &ir::RegId, why: &'static str| ReadC {
+        var: var(r),
+        name: dev.register(*r).name.clone(),
+        why,
+        at: reg_at(dev, names, *r),
+        unused: !used.contains(r),
+    };
+    HandlerC {
+        decl: (!all.is_empty()).then(|| all.join(", ")),
+        first: first
+            .iter()
+            .map(|r| {
+                read(
+                    r,
+                    if Some(*r) == int.status {
+                        "the spec's `status`, read first"
+                    } else {
+                        "read once, for the `mine` test"
+                    },
+                )
+            })
+            .collect(),
+        mine: int.mine.as_ref().map(|m| MineC {
+            prose: comment_safe(&crate::prose::expr(dev, m)),
+            test: c_expr_in(Some(dev), m),
+        }),
+        multi,
+        then: then.iter().map(|r| read(r, "")).collect(),
+        acks: int
+            .acks
+            .iter()
+            .map(|a| AckC {
+                text: comment_safe(&crate::summary::ack_text(dev, a)),
+                when: a.when.as_ref().map(|w| c_expr_in(Some(dev), w)),
+                at: reg_at(dev, names, a.register),
+                value: c_expr_in(Some(dev), &a.value),
+            })
+            .collect(),
     }
-    for r in &first {
-        let why = if Some(*r) == int.status {
-            "the spec's `status`, read first"
-        } else {
-            "read once, for the `mine` test"
-        };
-        out.push(format!(
-            "/* `{}`: `{}`, {why}. */",
-            var(r),
-            dev.register(*r).name
-        ));
-        out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
-        if !used.contains(r) {
-            out.push(format!("(void){};", var(r)));
-        }
-    }
-    match &int.mine {
-        Some(m) => {
-            out.push(format!(
-                "/* The spec's `mine {}`: otherwise another device's interrupt. */",
-                comment_safe(&crate::prose::expr(dev, m))
-            ));
-            out.push(format!("if (!({}))", c_expr_in(Some(dev), m)));
-            out.push("\treturn IRQ_NONE;".into());
-        }
-        None => out
-            .push("/* The spec gives no `status`/`mine` test: every interrupt is ours. */".into()),
-    }
-    for r in &then {
-        out.push(format!(
-            "/* `{}`: `{}`, read once (the interrupt is ours), for the acks. */",
-            var(r),
-            dev.register(*r).name
-        ));
-        out.push(format!("{} = {};", var(r), read_expr(dev, names, *r)));
-    }
-    for a in &int.acks {
-        out.push(format!(
-            "/* The spec's `ack {}`. */",
-            comment_safe(&crate::summary::ack_text(dev, a))
-        ));
-        let value = c_expr_in(Some(dev), &a.value);
-        match &a.when {
-            Some(w) => {
-                out.push(format!("if ({})", c_expr_in(Some(dev), w)));
-                let mut lines = write_reg(dev, names, 2, a.register, &value);
-                if let Some(l) = lines.first_mut() {
-                    l.insert(0, '\t');
-                }
-                out.extend(lines);
-            }
-            None => out.extend(write_reg(dev, names, 1, a.register, &value)),
-        }
-    }
-    if int.acks.is_empty() && int.mine.is_some() {
-        out.push(
-            "/* The spec declares no `ack`: the device stops interrupting by itself. */".into(),
-        );
-    }
-    out
 }
 
 /// The register's offset: its header macro.
@@ -392,63 +398,17 @@ fn reg_addr(dev: &Device, names: &Names, r: ir::RegId) -> String {
     format!("d->bar{} + {off}", reg.bar().unwrap_or_default())
 }
 
-/// A read of register `r` as a C expression.
-fn read_expr(dev: &Device, names: &Names, r: ir::RegId) -> String {
+/// Register `r` as a BAR location.
+fn reg_at(dev: &Device, names: &Names, r: ir::RegId) -> At {
     let reg = dev.register(r);
-    let io = reg
-        .bar()
-        .and_then(|b| dev.bar(b))
-        .is_some_and(|b| b.kind.is_io());
-    read_at(&reg_addr(dev, names, r), reg.width, io)
-}
-
-/// A write of `value` to register `r`, at `indent` tabs.
-fn write_reg(dev: &Device, names: &Names, indent: usize, r: ir::RegId, value: &str) -> Vec<String> {
-    let reg = dev.register(r);
-    let io = reg
-        .bar()
-        .and_then(|b| dev.bar(b))
-        .is_some_and(|b| b.kind.is_io());
-    write_lines(indent, &reg_addr(dev, names, r), reg.width, io, value)
-}
-
-/// `ioread32(addr)`; 8 bytes: `readq` on memory, two 4-byte reads on I/O
-/// (port I/O has no 8-byte accesses).
-pub fn read_at(addr: &str, width: u8, io: bool) -> String {
-    match (width, io) {
-        (1, _) => format!("ioread8({addr})"),
-        (2, _) => format!("ioread16({addr})"),
-        (4, _) => format!("ioread32({addr})"),
-        (_, false) => format!("readq({addr})"),
-        (_, true) => format!("ioread32({addr}) | (u64)ioread32({addr} + 4) << 32"),
+    At {
+        addr: reg_addr(dev, names, r),
+        width: reg.width,
+        io: reg
+            .bar()
+            .and_then(|b| dev.bar(b))
+            .is_some_and(|b| b.kind.is_io()),
     }
-}
-
-/// The statement(s) writing `value` at `addr`, laid out at `indent` tabs;
-/// see [`read_at`].
-pub fn write_lines(indent: usize, addr: &str, width: u8, io: bool, value: &str) -> Vec<String> {
-    let (f, v) = match (width, io) {
-        (1, _) => ("iowrite8", value.to_string()),
-        (2, _) => ("iowrite16", value.to_string()),
-        (4, _) => ("iowrite32", value.to_string()),
-        (_, false) => ("writeq", value.to_string()),
-        (_, true) => {
-            let mut out = call(
-                indent,
-                "iowrite32",
-                &[format!("lower_32_bits({value})"), addr.to_string()],
-                ";",
-            );
-            out.extend(call(
-                indent,
-                "iowrite32",
-                &[format!("upper_32_bits({value})"), format!("{addr} + 4")],
-                ";",
-            ));
-            return out;
-        }
-    };
-    call(indent, f, &[v, addr.to_string()], ";")
 }
 
 /// A constant: `0x1337`, `0x100000000ULL`, `U64_MAX`.
@@ -609,6 +569,73 @@ pub fn call(indent: usize, func: &str, args: &[String], end: &str) -> Vec<String
     out
 }
 
+/// `text` (rendered C) as lines, a line wider than [`MAX_COLUMNS`] that
+/// holds a call wrapped at that call's arguments ([`call`]): the first call
+/// on the line (`f(` after a name; `if (f(..)) {` wraps `f`'s arguments),
+/// arguments split at its top-level commas outside string literals.
+/// Comments and lines without a call are left as they are; leading blank
+/// lines (a template's first newline) are dropped.
+pub fn wrap_calls(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.trim_start_matches('\n').lines() {
+        match split_call(line) {
+            Some((indent, func, args, end)) if columns(line) > MAX_COLUMNS => {
+                let tabs = "\t".repeat(indent);
+                out.extend(
+                    call(indent, func, &args, end)
+                        .into_iter()
+                        .map(|l| format!("{tabs}{l}")),
+                );
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// A line as (leading tabs, text up to the call's `(`, its arguments, what
+/// follows its `)`), or `None` for a comment or a line without a call.
+fn split_call(line: &str) -> Option<(usize, &str, Vec<String>, &str)> {
+    let body = line.trim_start_matches('\t');
+    let indent = line.len() - body.len();
+    if body.starts_with("/*") || body.starts_with('*') {
+        return None;
+    }
+    let bytes = body.as_bytes();
+    let open = (1..bytes.len()).find(|&i| {
+        bytes[i] == b'(' && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_')
+    })?;
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    let mut args = Vec::new();
+    let mut start = open + 1;
+    for (i, c) in body.char_indices().skip_while(|&(i, _)| i <= open) {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                args.push(body[start..i].trim().to_string());
+                return Some((indent, &body[..open], args, &body[i + 1..]));
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(body[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,5 +678,45 @@ mod tests {
         assert!(call(1, "f", &["a".into()], ";") == ["f(a);"]);
         assert_eq!(c_string("a\"b\\c\n"), "a\\\"b\\\\c\\n");
         assert_eq!(columns("\tab"), 10);
+    }
+
+    #[test]
+    fn long_lines_wrap_at_their_calls_arguments() {
+        let long = format!("\tpcidevc_check(t, {}, 0x1, U64_MAX);", "x".repeat(70));
+        let args = vec!["t".into(), "x".repeat(70), "0x1".into(), "U64_MAX".into()];
+        let want: Vec<String> = call(1, "pcidevc_check", &args, ";")
+            .into_iter()
+            .map(|l| format!("\t{l}"))
+            .collect();
+        assert_eq!(wrap_calls(&long), want);
+        // Commas in a string literal do not split; `if (f(..)) {` wraps `f`.
+        let text = format!("\t\tpcidevc_step(t, 1, \"a, b\\\", {}\");", "y".repeat(90));
+        let lines = wrap_calls(&text);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].trim_start().starts_with("\"a, b"), "{lines:?}");
+        let fits = format!(
+            "\tif (pcidevc_fits(t, d->dma_addr + {}, 32)) {{",
+            "9".repeat(80)
+        );
+        let want: Vec<String> = call(
+            1,
+            "if (pcidevc_fits",
+            &[
+                "t".into(),
+                format!("d->dma_addr + {}", "9".repeat(80)),
+                "32".into(),
+            ],
+            ") {",
+        )
+        .into_iter()
+        .map(|l| format!("\t{l}"))
+        .collect();
+        assert_eq!(wrap_calls(&fits), want);
+        // Short lines and comments stay as they are.
+        let short = "\tiowrite8(0x1, d->bar0 + 0x0);\n\n\t/* a, b */";
+        assert_eq!(
+            wrap_calls(short),
+            ["\tiowrite8(0x1, d->bar0 + 0x0);", "", "\t/* a, b */"]
+        );
     }
 }

@@ -283,7 +283,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
     let at_element = |r: &regs::RegRef| r.index.is_some();
     let uses_array = scenarios
         .iter()
-        .flat_map(|s| &s.steps)
+        .flat_map(|s| s.steps())
         .filter_map(|st| st.action.reg())
         .any(at_element)
         || irq.as_ref().is_some_and(|i| {

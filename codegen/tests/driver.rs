@@ -267,6 +267,26 @@ device fill_only {
     bar 0 mem32 size 16 { register R @ 0x0 : u32 rw; }
     scenario s { fill dma[0 .. 8] = random(7); write R = dma.addr; }
 }"#;
+    // MSI-X and MSI both: probe asks for either, and the vector lines stay rustfmt-clean.
+    let msix_msi = r#"
+device msix_msi {
+    id 0x1234:0x0005;
+    class 0xff:0x00:0x00;
+    state st: u32 = 0;
+    interrupt {
+        pin A;
+        level st != 0;
+        status ST;
+        msi 4;
+        msix 4 table bar 1 @ 0x0 pba bar 1 @ 0x800;
+    }
+    bar 0 mem32 size 256 {
+        register ST @ 0x4 : u32 { read st; on write { st = value; } }
+        register DOORBELL @ 0x0 : u32 wo { on write { msi value & 0x3; } }
+    }
+    bar 1 mem32 size 4K {}
+    scenario s { write DOORBELL = 1; expect msi 1; repeat 2 { write DOORBELL = 0; expect msi 0; } }
+}"#;
     vec![
         ("minimal", minimal.to_string()),
         ("no_bars", no_bars.to_string()),
@@ -274,6 +294,7 @@ device fill_only {
         ("intx_io", intx_io.to_string()),
         ("fill_only", fill_only.to_string()),
         ("sink", SINK.to_string()),
+        ("msix_msi", msix_msi.to_string()),
     ]
 }
 
@@ -358,6 +379,25 @@ fn feature_combinations_render_rustfmt_clean_drivers() {
 fn long_names_stay_rustfmt_clean() {
     let dev = compile("long", &long_names());
     assert_rustfmt_clean("long", &driver::render(&dev), &dev);
+}
+
+/// The same steps inside a top-level `repeat`, a loop four columns deeper.
+#[test]
+fn long_names_in_a_loop_stay_rustfmt_clean() {
+    let text = long_names();
+    let open = text.find("    scenario ").expect("scenario");
+    let body = open + text[open..].find("{\n").expect("scenario body") + 2;
+    let close = text.rfind("    }\n}").expect("end of scenario");
+    let looped = format!(
+        "{}repeat 2 {{\n{}}}\n{}",
+        &text[..body],
+        &text[body..close],
+        &text[close..]
+    );
+    let dev = compile("long_loop", &looped);
+    let src = driver_source(&dev);
+    assert!(src.contains("        for _ in 0..2 {\n"), "no loop:\n{src}");
+    assert_rustfmt_clean("long_loop", &driver::render(&dev), &dev);
 }
 
 #[test]
@@ -483,15 +523,15 @@ fn hello_tic_driver_has_the_promised_shape() {
     let step_has = |text: &str, code: &str| has(&format!("{}{code}", step(text)));
     step_has(
         "expect ID == 0x1337;",
-        "        let got = io1.read(bar1::ID);\n        t.check_reg(Ok(got), 0x1337, u64::MAX);",
+        "        t.check_reg(Ok(io1.read(bar1::ID)), 0x1337, u64::MAX);",
     );
     step_has(
         "write ID = 0x4567;",
-        "        let v = bar1::ID::from_raw(0x4567);\n        io1.write_reg(v);\n        t.pass();",
+        "        io1.write_reg(bar1::ID::from_raw(0x4567));\n        t.pass();",
     );
     step_has(
         "invalid write bar 0 @ 0x0 : u8 = 1;",
-        "        let done = io0.try_write8(0x1, 0x0);\n        t.done(done);",
+        "        t.done(io0.try_write8(0x1, 0x0));",
     );
     step_has(
         "expect no irq;",

@@ -1,5 +1,7 @@
 //! Scenarios as the C driver's probe self-test: one function per scenario,
-//! a few lines per step, with the helpers of `pcidevc_selftest.h`.
+//! a few lines per step, with the helpers of `pcidevc_selftest.h`. This
+//! file computes each step's data (`StepC`); `templates/c/step.c` holds
+//! the code shapes.
 //!
 //! Every step starts with `pcidevc_step(t, LINE, "TEXT");` and ends by
 //! passing, failing or skipping it (the log line):
@@ -15,7 +17,7 @@
 //! | `expect irq` / `expect no irq` | `pcidevc_expect_irq(t);` / `pcidevc_expect_no_irq(t);` |
 //! | `expect dma[A..B] == D` / `fill dma[A..B] = D` | `pcidevc_expect_dma(...)` / `pcidevc_fill_dma(...)` |
 //! | `advance N UNIT` | `pcidevc_advance(t, US);` (sleeps, microseconds rounded up) |
-//! | `repeat N { .. }` | its body, N times (unrolled) |
+//! | `repeat N { .. }` | `for (int i = 0; i < N; i++) { .. }` around its body (a nested repeat is unrolled in it) |
 //!
 //! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
 //! for a raw location. Configuration-space locations use
@@ -27,7 +29,8 @@
 //! I/O) and steps only a host can run are skipped, logged and counted as
 //! skipped (the verdict adds `, S skipped`).
 
-use super::{Names, c_string, call, num, read_at, write_lines};
+use super::{At, Names, c_string, num, wrap_calls};
+use askama::Template;
 use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind, StepValue};
 
 /// One scenario function.
@@ -43,16 +46,23 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
     dev.scenarios
         .iter()
         .map(|s| {
-            let steps: Vec<Vec<String>> = crate::unrolled_steps(&s.steps)
-                .into_iter()
-                .map(|st| step(dev, names, st))
-                .collect();
-            let lines = steps
-                .iter()
-                .flat_map(|st| {
-                    std::iter::once(String::new()).chain(st.iter().map(|l| format!("\t{l}")))
-                })
-                .collect();
+            let mut lines = Vec::new();
+            for (repeat, steps) in crate::driver::steps::blocks(&s.steps) {
+                let indent = if repeat.is_some() { 2 } else { 1 };
+                if let Some(n) = repeat {
+                    lines.push(String::new());
+                    lines.push(format!("\tfor (int i = 0; i < {n}; i++) {{"));
+                }
+                for (k, st) in steps.into_iter().enumerate() {
+                    if repeat.is_none() || k > 0 {
+                        lines.push(String::new());
+                    }
+                    lines.extend(step(dev, names, st, indent));
+                }
+                if repeat.is_some() {
+                    lines.push("\t}".into());
+                }
+            }
             ScenarioC {
                 name: s.name.clone(),
                 description: super::comment_safe(&s.description),
@@ -64,8 +74,8 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
 
 /// How a step reaches its location.
 enum Access {
-    /// Address expression, width, I/O BAR.
-    At { addr: String, width: u8, io: bool },
+    /// A BAR location.
+    At(At),
     /// Configuration space: offset expression, width (1, 2 or 4).
     Config { off: String, width: u8 },
     /// Cannot be issued; the reason.
@@ -88,11 +98,11 @@ fn access(dev: &Device, names: &Names, loc: &Loc, raw: bool) -> Access {
     };
     let io = bar.kind.is_io();
     if let (Some(r), false) = (dev.register_at(loc), raw) {
-        return Access::At {
+        return Access::At(At {
             addr: super::reg_addr(dev, names, r),
             width: loc.width,
             io,
-        };
+        });
     }
     if !matches!(loc.width, 1 | 2 | 4 | 8) || !loc.offset.is_multiple_of(loc.width as u64) {
         return Access::Skip("Linux I/O accessors cannot issue misaligned accesses");
@@ -100,16 +110,11 @@ fn access(dev: &Device, names: &Names, loc: &Loc, raw: bool) -> Access {
     if loc.width == 8 && io {
         return Access::Skip("port I/O has no 8-byte accesses");
     }
-    Access::At {
+    Access::At(At {
         addr: format!("d->bar{} + {:#x}", bar.index, loc.offset),
         width: loc.width,
         io,
-    }
-}
-
-/// A read of `width` bytes at configuration offset `off`.
-fn cfg_read(off: &str, width: u8) -> String {
-    format!("pcidevc_cfg_read(d->pdev, {off}, {width})")
+    })
 }
 
 /// A scenario value as a C expression.
@@ -129,248 +134,226 @@ fn data(d: &Data) -> String {
     }
 }
 
-fn skip(out: &mut Vec<String>, why: &str) {
-    out.extend(call(
-        1,
-        "pcidevc_skip",
-        &["t".into(), format!("\"{why}\"")],
-        ";",
-    ));
+/// One step, as data for `templates/c/step.c`.
+#[derive(Template)]
+#[template(path = "c/step.c", escape = "none")]
+struct StepC {
+    /// The tabs every line starts with.
+    ind: String,
+    line: usize,
+    /// The step's text, escaped for a C string literal.
+    text: String,
+    action: ActionC,
 }
 
-fn step(dev: &Device, names: &Names, st: &ir::Step) -> Vec<String> {
-    let mut out = call(
-        1,
-        "pcidevc_step",
-        &[
-            "t".into(),
-            st.line.to_string(),
-            format!("\"{}\"", c_string(&st.text)),
-        ],
-        ";",
-    );
+/// What a step does after `pcidevc_step(..)`.
+enum ActionC {
+    Read(At),
+    CfgRead {
+        off: String,
+        width: u8,
+    },
+    Write {
+        at: At,
+        value: String,
+    },
+    /// A write of `dma.addr + C`, if it fits the register (`cast` to its
+    /// width).
+    WriteFits {
+        at: At,
+        value: String,
+        cast: &'static str,
+    },
+    CfgWrite {
+        off: String,
+        width: u8,
+        value: String,
+    },
+    Check {
+        ne: bool,
+        at: At,
+        want: String,
+        mask: String,
+    },
+    CfgCheck {
+        ne: bool,
+        off: String,
+        width: u8,
+        want: String,
+        mask: String,
+    },
+    Wait {
+        at: At,
+        want: String,
+        mask: String,
+    },
+    CfgWait {
+        off: String,
+        width: u8,
+        want: String,
+        mask: String,
+    },
+    ExpectIrq,
+    ExpectNoIrq,
+    ExpectMsi(u32),
+    /// `fill dma` (`fill`) or `expect dma`.
+    Dma {
+        fill: bool,
+        size: String,
+        start: String,
+        end: String,
+        data: String,
+    },
+    /// Microseconds.
+    Advance(u64),
+    Skip(&'static str),
+}
+
+/// A step's lines, each starting with `indent` tabs, wrapped to 100
+/// columns.
+fn step(dev: &Device, names: &Names, st: &ir::Step, indent: usize) -> Vec<String> {
+    let view = StepC {
+        ind: "\t".repeat(indent),
+        line: st.line,
+        text: c_string(&st.text),
+        action: action(dev, names, st),
+    };
+    wrap_calls(&crate::finish_text(view.render()))
+}
+
+fn action(dev: &Device, names: &Names, st: &ir::Step) -> ActionC {
     let has_irq = dev.interrupt.any();
+    let dma_size = || format!("{}_DMA_BUFFER_SIZE", crate::c_header::prefix(dev));
     match &st.kind {
         StepKind::Read(loc) => match access(dev, names, loc, false) {
-            Access::At { addr, width, io } => {
-                out.push(format!("(void){};", read_at(&addr, width, io)));
-                out.push("pcidevc_pass(t);".into());
-            }
-            Access::Config { off, width } => {
-                out.push(format!("(void){};", cfg_read(&off, width)));
-                out.push("pcidevc_pass(t);".into());
-            }
-            Access::Skip(why) => skip(&mut out, why),
+            Access::At(at) => ActionC::Read(at),
+            Access::Config { off, width } => ActionC::CfgRead { off, width },
+            Access::Skip(why) => ActionC::Skip(why),
         },
-        StepKind::Write(loc, v) => write(dev, names, &mut out, loc, v, false),
-        StepKind::InvalidWrite(loc, v) => write(dev, names, &mut out, loc, v, true),
+        StepKind::Write(loc, v) => write(dev, names, loc, v, false),
+        StepKind::InvalidWrite(loc, v) => write(dev, names, loc, v, true),
         StepKind::Expect {
             loc,
             value: v,
             mask,
             cmp,
-        } => match access(dev, names, loc, false) {
-            Access::At { addr, width, io } => {
-                let f = match cmp {
-                    ir::Cmp::Eq => "pcidevc_check",
-                    ir::Cmp::Ne => "pcidevc_check_ne",
-                };
-                out.extend(call(
-                    1,
-                    f,
-                    &["t".into(), read_at(&addr, width, io), value(v), num(*mask)],
-                    ";",
-                ));
+        } => {
+            let ne = *cmp == ir::Cmp::Ne;
+            let (want, mask) = (value(v), num(*mask));
+            match access(dev, names, loc, false) {
+                Access::At(at) => ActionC::Check { ne, at, want, mask },
+                Access::Config { off, width } => ActionC::CfgCheck {
+                    ne,
+                    off,
+                    width,
+                    want,
+                    mask,
+                },
+                Access::Skip(why) => ActionC::Skip(why),
             }
-            Access::Config { off, width } => {
-                let f = match cmp {
-                    ir::Cmp::Eq => "pcidevc_check",
-                    ir::Cmp::Ne => "pcidevc_check_ne",
-                };
-                out.extend(call(
-                    1,
-                    f,
-                    &["t".into(), cfg_read(&off, width), value(v), num(*mask)],
-                    ";",
-                ));
-            }
-            Access::Skip(why) => skip(&mut out, why),
-        },
+        }
         StepKind::Wait {
             loc,
             value: v,
             mask,
-        } => match access(dev, names, loc, false) {
-            Access::At { addr, width, .. } => out.extend(call(
-                1,
-                "pcidevc_wait",
-                &["t".into(), addr, width.to_string(), value(v), num(*mask)],
-                ";",
-            )),
-            Access::Config { off, width } => out.extend(call(
-                1,
-                "pcidevc_cfg_wait",
-                &[
-                    "t".into(),
-                    "d->pdev".into(),
+        } => {
+            let (want, mask) = (value(v), num(*mask));
+            match access(dev, names, loc, false) {
+                Access::At(at) => ActionC::Wait { at, want, mask },
+                Access::Config { off, width } => ActionC::CfgWait {
                     off,
-                    width.to_string(),
-                    value(v),
-                    num(*mask),
-                ],
-                ";",
-            )),
-            Access::Skip(why) => skip(&mut out, why),
-        },
+                    width,
+                    want,
+                    mask,
+                },
+                Access::Skip(why) => ActionC::Skip(why),
+            }
+        }
         StepKind::InvalidRead { loc, expect } => match access(dev, names, loc, true) {
-            Access::At { addr, width, io } => out.extend(call(
-                1,
-                "pcidevc_check",
-                &[
-                    "t".into(),
-                    read_at(&addr, width, io),
-                    num(*expect),
-                    "U64_MAX".into(),
-                ],
-                ";",
-            )),
+            Access::At(at) => ActionC::Check {
+                ne: false,
+                at,
+                want: num(*expect),
+                mask: "U64_MAX".into(),
+            },
             // The checker rejects `invalid` on configuration space.
-            Access::Config { .. } => skip(&mut out, "configuration accesses are never invalid"),
-            Access::Skip(why) => skip(&mut out, why),
+            Access::Config { .. } => ActionC::Skip("configuration accesses are never invalid"),
+            Access::Skip(why) => ActionC::Skip(why),
         },
-        StepKind::ExpectIrq(_) if !has_irq => skip(&mut out, "the spec declares no interrupt"),
-        StepKind::ExpectIrq(true) => out.push("pcidevc_expect_irq(t);".into()),
-        StepKind::ExpectIrq(false) => out.push("pcidevc_expect_no_irq(t);".into()),
-        StepKind::ExpectDma {
-            start,
-            end,
-            data: d,
-        }
-        | StepKind::Fill {
-            start,
-            end,
-            data: d,
-        } if dev.dma_buffer.is_none() => {
-            let _ = (start, end, d);
-            skip(&mut out, "the spec declares no dma_buffer");
+        StepKind::ExpectIrq(_) if !has_irq => ActionC::Skip("the spec declares no interrupt"),
+        StepKind::ExpectIrq(true) => ActionC::ExpectIrq,
+        StepKind::ExpectIrq(false) => ActionC::ExpectNoIrq,
+        StepKind::ExpectDma { .. } | StepKind::Fill { .. } if dev.dma_buffer.is_none() => {
+            ActionC::Skip("the spec declares no dma_buffer")
         }
         StepKind::ExpectDma {
             start,
             end,
             data: d,
-        } => out.extend(call(
-            1,
-            "pcidevc_expect_dma",
-            &[
-                "t".into(),
-                "d->dma".into(),
-                format!("{}_DMA_BUFFER_SIZE", crate::c_header::prefix(dev)),
-                num(*start),
-                num(*end),
-                data(d),
-            ],
-            ";",
-        )),
+        } => ActionC::Dma {
+            fill: false,
+            size: dma_size(),
+            start: num(*start),
+            end: num(*end),
+            data: data(d),
+        },
         StepKind::Fill {
             start,
             end,
             data: d,
-        } => out.extend(call(
-            1,
-            "pcidevc_fill_dma",
-            &[
-                "t".into(),
-                "d->dma".into(),
-                format!("{}_DMA_BUFFER_SIZE", crate::c_header::prefix(dev)),
-                num(*start),
-                num(*end),
-                data(d),
-            ],
-            ";",
-        )),
-        StepKind::Advance(ns) => out.push(format!(
-            "pcidevc_advance(t, {}ULL);",
-            crate::driver::steps::advance_us(*ns)
-        )),
-        StepKind::ExpectMsi(v) if crate::driver::irq_multi_vector(dev) => out.push(format!(
-            "pcidevc_expect_msi(t, &d->vec[{v}].irqs, &d->vec[{v}].consumed, {v});"
-        )),
-        StepKind::ExpectMsi(_) => skip(
-            &mut out,
-            "one vector: the driver counts interrupts, not vectors",
-        ),
-        // Unrolled before steps are rendered.
-        StepKind::Repeat { .. } => skip(&mut out, "internal: a repeat header"),
+        } => ActionC::Dma {
+            fill: true,
+            size: dma_size(),
+            start: num(*start),
+            end: num(*end),
+            data: data(d),
+        },
+        StepKind::Advance(ns) => ActionC::Advance(crate::driver::steps::advance_us(*ns)),
+        StepKind::ExpectMsi(v) if crate::driver::irq_multi_vector(dev) => {
+            ActionC::ExpectMsi(u32::from(*v))
+        }
+        StepKind::ExpectMsi(_) => {
+            ActionC::Skip("one vector: the driver counts interrupts, not vectors")
+        }
+        // Grouped or unrolled by `blocks` before steps are rendered.
+        StepKind::Repeat { .. } => ActionC::Skip("internal: a repeat header"),
         StepKind::ExpectState { .. }
         | StepKind::Input { .. }
         | StepKind::ExpectOutput { .. }
-        | StepKind::ExpectVmm(_) => skip(&mut out, crate::driver::steps::HOST_ONLY),
-    }
-    out
-}
-
-fn write(
-    dev: &Device,
-    names: &Names,
-    out: &mut Vec<String>,
-    loc: &Loc,
-    v: &StepValue,
-    invalid: bool,
-) {
-    let (addr, width, io) = match access(dev, names, loc, invalid) {
-        Access::At { addr, width, io } => (addr, width, io),
-        Access::Config { off, width } => return cfg_write(out, &off, width, v),
-        Access::Skip(why) => return skip(out, why),
-    };
-    let cast = match width {
-        1 => "(u8)",
-        2 => "(u16)",
-        4 => "(u32)",
-        _ => "",
-    };
-    if v.plus_dma_addr {
-        // The bus address must fit the register (it does under the DMA
-        // mask the IR asks for); the step fails if it does not.
-        out.extend(call(
-            1,
-            "if (pcidevc_fits",
-            &["t".into(), value(v), (u32::from(width) * 8).to_string()],
-            ") {",
-        ));
-        let val = format!("{cast}({})", value(v));
-        out.extend(
-            write_lines(2, &addr, width, io, &val)
-                .into_iter()
-                .map(|l| format!("\t{l}")),
-        );
-        out.push("\tpcidevc_pass(t);".into());
-        out.push("}".into());
-    } else {
-        out.extend(write_lines(1, &addr, width, io, &value(v)));
-        out.push("pcidevc_pass(t);".into());
+        | StepKind::ExpectVmm(_) => ActionC::Skip(crate::driver::steps::HOST_ONLY),
     }
 }
 
-/// A configuration-space write (`pci_write_config_*` through
-/// `pcidevc_cfg_write`, which reports the kernel's error).
-fn cfg_write(out: &mut Vec<String>, off: &str, width: u8, v: &StepValue) {
-    let val = if v.plus_dma_addr {
-        format!("(u32)({})", value(v))
-    } else {
-        value(v)
-    };
-    out.extend(call(
-        1,
-        "pcidevc_cfg_write",
-        &[
-            "t".into(),
-            "d->pdev".into(),
-            off.into(),
-            width.to_string(),
-            val,
-        ],
-        ";",
-    ));
+/// A write step: to a BAR (a value relative to the DMA buffer checked to
+/// fit first), or to configuration space (`pcidevc_cfg_write`, which
+/// reports the kernel's error).
+fn write(dev: &Device, names: &Names, loc: &Loc, v: &StepValue, invalid: bool) -> ActionC {
+    match access(dev, names, loc, invalid) {
+        Access::At(at) if v.plus_dma_addr => ActionC::WriteFits {
+            cast: match at.width {
+                1 => "(u8)",
+                2 => "(u16)",
+                4 => "(u32)",
+                _ => "",
+            },
+            at,
+            value: value(v),
+        },
+        Access::At(at) => ActionC::Write {
+            at,
+            value: value(v),
+        },
+        Access::Config { off, width } => ActionC::CfgWrite {
+            off,
+            width,
+            value: if v.plus_dma_addr {
+                format!("(u32)({})", value(v))
+            } else {
+                value(v)
+            },
+        },
+        Access::Skip(why) => ActionC::Skip(why),
+    }
 }
 
 #[cfg(test)]
@@ -479,5 +462,21 @@ mod tests {
             "pcidevc_expect_dma(t, d->dma, T_DMA_BUFFER_SIZE, 0x8, 0x10, pcidevc_random(0x3));"
         );
         assert_eq!(code("expect no irq;"), "pcidevc_expect_no_irq(t);");
+    }
+
+    #[test]
+    fn top_level_repeats_are_loops() {
+        let d = dev("repeat 2 { write R = 5; expect R == 5; } expect irq;");
+        let (_, names) = crate::c_header::groups(&d);
+        let text = scenarios(&d, &names)[0].lines.join("\n");
+        let body =
+            "\t\tiowrite32(0x5, d->bar0 + T_BAR0_R);\n\t\tpcidevc_pass(t);\n\n\t\tpcidevc_step(";
+        assert!(
+            text.starts_with("\n\tfor (int i = 0; i < 2; i++) {\n\t\tpcidevc_step(t, "),
+            "{text}"
+        );
+        assert!(text.contains(body), "{text}");
+        assert!(text.contains("U64_MAX);\n\t}\n\n\tpcidevc_step("), "{text}");
+        assert_eq!(text.matches("iowrite32").count(), 1, "{text}");
     }
 }

@@ -37,8 +37,10 @@ pub struct MultiView {
     pub vectors: u16,
     /// `vectors - 1`: the handlers besides vector 0's.
     pub more: u16,
-    /// The `IrqTypes` expression of the all-vectors attempt.
-    pub types: String,
+    /// The all-vectors attempt asks for MSI-X.
+    pub msix: bool,
+    /// The all-vectors attempt asks for MSI (it declares as many vectors).
+    pub msi: bool,
 }
 
 /// Whether the driver registers one handler per vector: the spec declares
@@ -105,17 +107,11 @@ pub fn view(dev: &Device) -> Option<IrqView> {
     let (msi, intx) = (int.msi_vectors.is_some(), int.pin.is_some());
     let multi = multi_vector(dev).then(|| {
         let vectors = int.max_vectors();
-        let mut types = String::from("pci::IrqTypes::default()");
-        if int.msix.is_some() {
-            types.push_str(".with(pci::IrqType::MsiX)");
-        }
-        if int.msi_vectors.is_some_and(|n| u16::from(n) >= vectors) {
-            types.push_str(".with(pci::IrqType::Msi)");
-        }
         MultiView {
             vectors,
             more: vectors - 1,
-            types,
+            msix: int.msix.is_some(),
+            msi: int.msi_vectors.is_some_and(|n| u16::from(n) >= vectors),
         }
     });
     let what = match (msi, int.pin) {
@@ -218,7 +214,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         Some(m) => format!(
             "{} {} vectors, a handler each; else {}",
             m.vectors,
-            match (int.msix.is_some(), m.types.contains("Msi)")) {
+            match (m.msix, m.msi) {
                 (true, true) => "MSI-X or MSI",
                 (true, false) => "MSI-X",
                 _ => "MSI",

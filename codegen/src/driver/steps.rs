@@ -21,8 +21,13 @@
 //! | `fill dma[A..B] = D` | `let data = DmaContents::..; t.fill_dma(&self.dma, A, B, data);` |
 //! | `expect REG != V` | as `==`, with `t.check_reg_ne` / `t.check_ne` |
 //! | `advance N UNIT` | `t.advance(US);`: sleeps, in microseconds rounded up |
-//! | `repeat N { .. }` | its body, N times (unrolled) |
+//! | `repeat N { .. }` | `for _ in 0..N { .. }` around its body (a nested repeat is unrolled in it) |
 //! | host-only steps (`input`, `expect output`, `expect vmm`, `expect STATE`) | `t.skip(..)`: logged, counted as skipped |
+//!
+//! A step whose code is one statement of at most [`INLINE_WIDTH`] columns
+//! is written as that statement (`t.check_reg(Ok(io0.read(bar0::R)), 0x1,
+//! u64::MAX);`, shapes in `templates/driver/inline_step.rs`); a longer one
+//! binds its parts first, as in the table.
 //!
 //! A value `dma.addr + C` is `self.dma_plus(C)`; written to a register it
 //! first goes through `t.fits(..)`, which fails the step if the bus address
@@ -33,7 +38,13 @@
 
 use super::regs::{RegRef, fallible};
 use super::text::{self, Doc, Names};
+use askama::Template;
 use pcidevc_dsl::ir::{self, Data, Device, Loc, StepKind};
+
+/// Widest statement (without its `;`) written on one line in place of a
+/// step's longer form: rustfmt's `chain_width` and `fn_call_width` (60), so
+/// rustfmt never breaks such a line, at any indentation the steps use.
+pub const INLINE_WIDTH: usize = 60;
 
 /// What the crate root needs for the steps.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +74,53 @@ pub struct ScenarioView {
     pub bars: Vec<u8>,
     /// Does a step access configuration space (a `cfg` binding)?
     pub config: bool,
+    /// The steps, top-level `repeat`s grouped as loops.
+    pub blocks: Vec<BlockView>,
+}
+
+impl ScenarioView {
+    /// Every step view, each once (a loop's body once).
+    pub fn steps(&self) -> impl Iterator<Item = &StepView> {
+        self.blocks.iter().flat_map(|b| &b.steps)
+    }
+}
+
+/// Steps run once, or a top-level `repeat N { .. }` as a loop.
+#[derive(Debug)]
+pub struct BlockView {
+    /// `Some(N)`: the steps are the body of `for _ in 0..N` (N >= 2).
+    pub repeat: Option<u32>,
     pub steps: Vec<StepView>,
+}
+
+/// A scenario's top-level steps grouped: runs of plain steps (`None`) and
+/// top-level `repeat`s (`Some(count)`, with the body unrolled, nested
+/// repeats included). A repeat of 0 is dropped and one of 1 is its body, so
+/// every loop runs at least twice. Both drivers emit loops from this.
+pub(crate) fn blocks(steps: &[ir::Step]) -> Vec<(Option<u32>, Vec<&ir::Step>)> {
+    let mut out: Vec<(Option<u32>, Vec<&ir::Step>)> = Vec::new();
+    let mut i = 0;
+    while let Some(st) = steps.get(i) {
+        let (repeat, body) = if let StepKind::Repeat { count, len } = st.kind {
+            let end = (i + 1 + len as usize).min(steps.len());
+            let body = crate::unrolled_steps(&steps[i + 1..end]);
+            i = end;
+            match count {
+                0 => continue,
+                1 => (None, body),
+                n => (Some(n), body),
+            }
+        } else {
+            i += 1;
+            (None, vec![st])
+        };
+        match (repeat, out.last_mut()) {
+            _ if body.is_empty() => {}
+            (None, Some((None, run))) => run.extend(body),
+            _ => out.push((repeat, body)),
+        }
+    }
+    out
 }
 
 /// One step.
@@ -74,7 +131,36 @@ pub struct StepView {
     pub text: String,
     /// `t.step(LINE, "TEXT");` fits on one line (else one argument a line).
     pub one_line: bool,
+    /// The step's code as short lines (one statement, or an access and
+    /// `t.pass();`), when they fit in [`INLINE_WIDTH`]; else empty and the
+    /// template writes the longer form of `action`.
+    pub inline: Vec<String>,
     pub action: Action,
+}
+
+/// The one-statement shapes of a step (`templates/driver/inline_step.rs`).
+#[derive(Template)]
+#[template(path = "driver/inline_step.rs", escape = "none")]
+struct InlineStep<'a> {
+    action: &'a Action,
+}
+
+/// `action` as short lines, or nothing when it has no such shape or a
+/// line would be wider than [`INLINE_WIDTH`].
+fn inline(action: &Action) -> Vec<String> {
+    let text = InlineStep { action }.render().unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    let fits = |l: &String| l.trim_end_matches(';').len() <= INLINE_WIDTH;
+    if lines.iter().all(fits) {
+        lines
+    } else {
+        Vec::new()
+    }
 }
 
 impl Action {
@@ -195,15 +281,19 @@ fn scenario(
     needs: &mut Needs,
     methods: &mut Names,
 ) -> ScenarioView {
-    let steps: Vec<StepView> = crate::unrolled_steps(&sc.steps)
+    let blocks: Vec<BlockView> = blocks(&sc.steps)
         .into_iter()
-        .map(|st| step(dev, st, needs))
+        .map(|(repeat, steps)| BlockView {
+            repeat,
+            steps: steps.into_iter().map(|st| step(dev, st, needs)).collect(),
+        })
         .collect();
-    let mut bars: Vec<u8> = steps.iter().filter_map(|s| s.action.bar()).collect();
+    let steps = || blocks.iter().flat_map(|b| &b.steps);
+    let mut bars: Vec<u8> = steps().filter_map(|s| s.action.bar()).collect();
     bars.sort_unstable();
     bars.dedup();
     needs.io |= !bars.is_empty();
-    let config = steps.iter().any(|s| s.action.config());
+    let config = steps().any(|s| s.action.config());
     needs.config |= config;
     let desc = if sc.description.is_empty() {
         String::new()
@@ -216,7 +306,7 @@ fn scenario(
         name_lit: text::str_lit(&sc.name),
         bars,
         config,
-        steps,
+        blocks,
     }
 }
 
@@ -439,7 +529,7 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
             Action::ExpectMsi(v.to_string())
         }
         StepKind::ExpectMsi(_) => skip("one vector: the driver counts interrupts, not vectors"),
-        // Unrolled by `crate::unrolled_steps` before steps are rendered.
+        // Grouped or unrolled by `blocks` before steps are rendered.
         StepKind::Repeat { .. } => skip("internal: a repeat header"),
         StepKind::ExpectState { .. }
         | StepKind::Input { .. }
@@ -452,6 +542,7 @@ fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
         line: st.line,
         one_line: text::fits_call_width(&[&line, &text]),
         text,
+        inline: inline(&action),
         action,
     }
 }
@@ -482,7 +573,7 @@ mod tests {
     fn action(body: &str) -> (Action, Needs) {
         let d = dev(body);
         let (mut views, needs) = scenarios(&d);
-        let step = views.remove(0).steps.remove(0);
+        let step = views.remove(0).blocks.remove(0).steps.remove(0);
         (step.action, needs)
     }
 
@@ -613,11 +704,36 @@ mod tests {
         let d = dev("write R = 1; expect irq;");
         let (views, _) = scenarios(&d);
         let lines: Vec<usize> = d.scenarios[0].steps.iter().map(|s| s.line).collect();
-        let steps = &views[0].steps;
+        let steps = &views[0].blocks[0].steps;
         assert_eq!(steps[0].line, lines[0]);
         assert_eq!(steps[0].text, "\"write R = 1;\"");
         assert!(steps[0].one_line);
         assert_eq!(views[0].method, "scenario_s");
         assert_eq!(views[0].bars, [0]);
+    }
+
+    #[test]
+    fn top_level_repeats_become_loops() {
+        let d = dev(
+            "write R = 1; repeat 3 { read R; repeat 2 { expect R == 1; } } \
+             repeat 1 { write R = 2; } expect irq;",
+        );
+        let groups: Vec<(Option<u32>, Vec<&str>)> = blocks(&d.scenarios[0].steps)
+            .into_iter()
+            .map(|(n, steps)| (n, steps.iter().map(|s| s.text.as_str()).collect()))
+            .collect();
+        // The loop holds its nested repeat unrolled; `repeat 1` is its body,
+        // joined with the plain steps around it.
+        assert_eq!(
+            groups,
+            [
+                (None, vec!["write R = 1;"]),
+                (Some(3), vec!["read R;", "expect R == 1;", "expect R == 1;"]),
+                (None, vec!["write R = 2;", "expect irq;"]),
+            ]
+        );
+        let (views, _) = scenarios(&d);
+        assert_eq!(views[0].blocks[1].repeat, Some(3));
+        assert_eq!(views[0].steps().count(), 6);
     }
 }

@@ -1,9 +1,9 @@
 {#-
   The C Linux PCI driver skeleton. Rendered by codegen/src/c_driver.rs from a
-  `DriverC` view; spec-dependent lines (accessors, scenario steps, the
-  handler) are computed there, indented and laid out (`lines`, `handler`:
-  complete lines, empty for a blank one), so this file reads as the driver
-  it produces.
+  `DriverC` view. The handler's body and the scenario steps come from the
+  shapes of items.c and step.c, rendered there and wrapped to 100 columns
+  (`lines`, `handler`: complete lines, empty for a blank one), so this file
+  reads as the driver it produces.
   Kernel style: tabs, lines within 100 columns, checked with checkpatch.pl.
 -#}
 // SPDX-License-Identifier: GPL-2.0

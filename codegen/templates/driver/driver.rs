@@ -283,9 +283,23 @@ impl {{ camel }}Data<'_> {
 {%- if s.config %}
         let cfg = self.pdev.config_space();
 {%- endif %}
-{%- for step in s.steps %}
+{%- for b in s.blocks %}
+{%- if let Some(n) = b.repeat %}
 {# #}
-{%- call step_macros::step(step) %}{% endcall %}
+        for _ in 0..{{ n }} {
+{%- for step in b.steps %}
+{%- if !loop.first %}
+{# #}
+{%- endif %}
+{%- call step_macros::step(step, "    ") %}{% endcall %}
+{%- endfor %}
+        }
+{%- else %}
+{%- for step in b.steps %}
+{# #}
+{%- call step_macros::step(step, "") %}{% endcall %}
+{%- endfor %}
+{%- endif %}
 {%- endfor %}
     }
 {%- endfor %}
@@ -380,7 +394,17 @@ impl pci::Driver for {{ camel }}Driver {
 
             // {{ irq.what }}
 {%- if let Some(m) = irq.multi %}
-            let all = {{ m.types }};
+{%- if m.msix && m.msi %}
+            let all = pci::IrqTypes::default()
+                .with(pci::IrqType::MsiX)
+                .with(pci::IrqType::Msi);
+{%- else if m.msix %}
+            let all = pci::IrqTypes::default().with(pci::IrqType::MsiX);
+{%- else if m.msi %}
+            let all = pci::IrqTypes::default().with(pci::IrqType::Msi);
+{%- else %}
+            let all = pci::IrqTypes::default();
+{%- endif %}
 {%- if irq.msi || irq.intx %}
 {%- if irq.msi && irq.intx %}
             let types = pci::IrqTypes::default()

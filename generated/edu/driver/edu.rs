@@ -322,12 +322,10 @@ impl EduData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(109, "expect ID == 0x010000ed;");
-        let got = io0.read(bar0::ID);
-        t.check_reg(Ok(got), 0x10000ed, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::ID)), 0x10000ed, u64::MAX);
 
         t.step(110, "write LIVENESS = 0x12345678;");
-        let v = bar0::LIVENESS::from_raw(0x12345678);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LIVENESS::from_raw(0x12345678));
         t.pass();
 
         t.step(111, "expect LIVENESS == 0xedcba987;");
@@ -335,8 +333,7 @@ impl EduData<'_> {
         t.check_reg(Ok(got), 0xedcba987, u64::MAX);
 
         t.step(112, "expect bar 0 @ 0x10 : u32 == 0xffffffff;");
-        let got = io0.try_read32(0x10);
-        t.check(got, 0xffffffff, u64::MAX);
+        t.check(io0.try_read32(0x10), 0xffffffff, u64::MAX);
     }
 
     /// Scenario `factorial_twice`: factorial, polled and with its interrupt.
@@ -345,52 +342,42 @@ impl EduData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(116, "write STATUS = 0;");
-        let v = bar0::STATUS::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::STATUS::from_raw(0x0));
         t.pass();
 
         t.step(117, "write FACT = 5;");
-        let v = bar0::FACT::from_raw(0x5);
-        io0.write_reg(v);
+        io0.write_reg(bar0::FACT::from_raw(0x5));
         t.pass();
 
         t.step(118, "wait STATUS == 0 mask 1;");
-        let read = || io0.try_read(bar0::STATUS);
-        t.wait_reg(read, 0x0, 0x1);
+        t.wait_reg(|| io0.try_read(bar0::STATUS), 0x0, 0x1);
 
         t.step(119, "expect FACT == 120;");
-        let got = io0.read(bar0::FACT);
-        t.check_reg(Ok(got), 0x78, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::FACT)), 0x78, u64::MAX);
 
         t.step(120, "write STATUS = 0x80;");
-        let v = bar0::STATUS::from_raw(0x80);
-        io0.write_reg(v);
+        io0.write_reg(bar0::STATUS::from_raw(0x80));
         t.pass();
 
         t.step(121, "write FACT = 10;");
-        let v = bar0::FACT::from_raw(0xa);
-        io0.write_reg(v);
+        io0.write_reg(bar0::FACT::from_raw(0xa));
         t.pass();
 
         t.step(122, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
         t.step(123, "wait STATUS == 0x80 mask 0x81;");
-        let read = || io0.try_read(bar0::STATUS);
-        t.wait_reg(read, 0x80, 0x81);
+        t.wait_reg(|| io0.try_read(bar0::STATUS), 0x80, 0x81);
 
         t.step(124, "expect FACT == 3628800;");
-        let got = io0.read(bar0::FACT);
-        t.check_reg(Ok(got), 0x375f00, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::FACT)), 0x375f00, u64::MAX);
 
         t.step(125, "write STATUS = 0;");
-        let v = bar0::STATUS::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::STATUS::from_raw(0x0));
         t.pass();
 
         t.step(126, "expect IRQ_STATUS == 0;");
-        let got = io0.read(bar0::IRQ_STATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IRQ_STATUS)), 0x0, u64::MAX);
     }
 
     /// Scenario `interrupts`: raise and acknowledge.
@@ -399,16 +386,14 @@ impl EduData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(130, "write IRQ_RAISE = 0x1234;");
-        let v = bar0::IRQ_RAISE::from_raw(0x1234);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IRQ_RAISE::from_raw(0x1234));
         t.pass();
 
         t.step(131, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
         t.step(132, "expect IRQ_STATUS == 0;");
-        let got = io0.read(bar0::IRQ_STATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IRQ_STATUS)), 0x0, u64::MAX);
 
         t.step(133, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
@@ -435,28 +420,19 @@ impl EduData<'_> {
         }
 
         t.step(140, "write DMA_DST = 0x40000;");
-        let v = bar0::DMA_DST::from_raw(0x40000);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_DST::from_raw(0x40000)));
 
         t.step(141, "write DMA_CNT = 2048;");
-        let v = bar0::DMA_CNT::from_raw(0x800);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_CNT::from_raw(0x800)));
 
         t.step(142, "write DMA_CMD = 1;");
-        let v = bar0::DMA_CMD::from_raw(0x1);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_CMD::from_raw(0x1)));
 
         t.step(143, "wait DMA_CMD == 0 mask 1;");
-        let read = || io0.try_read(bar0::DMA_CMD);
-        t.wait_reg(read, 0x0, 0x1);
+        t.wait_reg(|| io0.try_read(bar0::DMA_CMD), 0x0, 0x1);
 
         t.step(144, "write DMA_SRC = 0x40000;");
-        let v = bar0::DMA_SRC::from_raw(0x40000);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_SRC::from_raw(0x40000)));
 
         t.step(145, "write DMA_DST = dma.addr + 2048;");
         if let Some(raw) = t.fits(self.dma_plus(0x800)) {
@@ -466,21 +442,16 @@ impl EduData<'_> {
         }
 
         t.step(146, "write DMA_CNT = 2048;");
-        let v = bar0::DMA_CNT::from_raw(0x800);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_CNT::from_raw(0x800)));
 
         t.step(147, "write DMA_CMD = 7;");
-        let v = bar0::DMA_CMD::from_raw(0x7);
-        let done = io0.try_write_reg(v);
-        t.done(done);
+        t.done(io0.try_write_reg(bar0::DMA_CMD::from_raw(0x7)));
 
         t.step(148, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
         t.step(149, "wait DMA_CMD == 0 mask 1;");
-        let read = || io0.try_read(bar0::DMA_CMD);
-        t.wait_reg(read, 0x0, 0x1);
+        t.wait_reg(|| io0.try_read(bar0::DMA_CMD), 0x0, 0x1);
 
         t.step(150, "expect dma[2048 .. 4096] == random(0xed0);");
         let data = DmaContents::Random(0xed0);

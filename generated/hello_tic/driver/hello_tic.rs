@@ -258,53 +258,43 @@ impl HelloTicData<'_> {
         let io1 = &self.bars.bar1;
 
         t.step(115, "expect ID == 0x1337;");
-        let got = io1.read(bar1::ID);
-        t.check_reg(Ok(got), 0x1337, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::ID)), 0x1337, u64::MAX);
 
         t.step(116, "write ID = 0x4567;");
-        let v = bar1::ID::from_raw(0x4567);
-        io1.write_reg(v);
+        io1.write_reg(bar1::ID::from_raw(0x4567));
         t.pass();
 
         t.step(117, "expect ID == 0x4567;");
-        let got = io1.read(bar1::ID);
-        t.check_reg(Ok(got), 0x4567, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::ID)), 0x4567, u64::MAX);
 
         t.step(120, "invalid write bar 0 @ 0x0 : u8 = 1;");
-        let done = io0.try_write8(0x1, 0x0);
-        t.done(done);
+        t.done(io0.try_write8(0x1, 0x0));
 
         t.step(121, "expect IRQ == 0;");
-        let got = io0.read(bar0::IRQ);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IRQ)), 0x0, u64::MAX);
 
         t.step(122, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
         t.step(125, "write IRQ = 1;");
-        let v = bar0::IRQ::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IRQ::from_raw(0x1));
         t.pass();
 
         t.step(126, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
         t.step(127, "expect IRQ_STATUS == 0;");
-        let got = io1.read(bar1::IRQ_STATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IRQ_STATUS)), 0x0, u64::MAX);
 
         t.step(129, "write DMA_START = 1;");
-        let v = bar0::DMA_START::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DMA_START::from_raw(0x1));
         t.pass();
 
         t.step(130, "expect DMA_STATUS == 4;");
-        let got = io0.read(bar0::DMA_STATUS);
-        t.check_reg(Ok(got), 0x4, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::DMA_STATUS)), 0x4, u64::MAX);
 
         t.step(134, "write ID = 0x1337;");
-        let v = bar1::ID::from_raw(0x1337);
-        io1.write_reg(v);
+        io1.write_reg(bar1::ID::from_raw(0x1337));
         t.pass();
     }
 
@@ -321,21 +311,18 @@ impl HelloTicData<'_> {
         }
 
         t.step(140, "write DMA_START = 1;");
-        let v = bar0::DMA_START::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DMA_START::from_raw(0x1));
         t.pass();
 
         t.step(141, "expect DMA_STATUS == 1;");
-        let got = io0.read(bar0::DMA_STATUS);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::DMA_STATUS)), 0x1, u64::MAX);
 
         t.step(142, "expect dma[0 .. 0x1ffff] == random(0x5eed);");
         let data = DmaContents::Random(0x5eed);
         t.expect_dma(&self.dma, 0x0, 0x1ffff, data);
 
         t.step(145, "write DMA_ADDR = 0xa0000;");
-        let v = bar0::DMA_ADDR::from_raw(0xa0000);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DMA_ADDR::from_raw(0xa0000));
         t.pass();
     }
 

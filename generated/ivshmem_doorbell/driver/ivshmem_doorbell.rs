@@ -221,20 +221,16 @@ impl IvshmemDoorbellData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(73, "expect IVPOSITION == 0;");
-        let got = io0.read(bar0::IVPOSITION);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IVPOSITION)), 0x0, u64::MAX);
 
         t.step(74, "expect INTRMASK == 0;");
-        let got = io0.read(bar0::INTRMASK);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRMASK)), 0x0, u64::MAX);
 
         t.step(75, "expect INTRSTATUS == 0;");
-        let got = io0.read(bar0::INTRSTATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRSTATUS)), 0x0, u64::MAX);
 
         t.step(76, "write INTRMASK = 0xffffffff;");
-        let v = bar0::INTRMASK::from_raw(0xffffffff);
-        io0.write_reg(v);
+        io0.write_reg(bar0::INTRMASK::from_raw(0xffffffff));
         t.pass();
 
         t.step(77, "expect INTRMASK == 0xffffffff;");
@@ -242,8 +238,7 @@ impl IvshmemDoorbellData<'_> {
         t.check_reg(Ok(got), 0xffffffff, u64::MAX);
 
         t.step(78, "write INTRMASK = 0;");
-        let v = bar0::INTRMASK::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::INTRMASK::from_raw(0x0));
         t.pass();
     }
 
@@ -253,50 +248,43 @@ impl IvshmemDoorbellData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(82, "write DOORBELL = 0;");
-        let v = bar0::DOORBELL::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x0));
         t.pass();
 
         t.step(83, "expect msi 0;");
         self.expect_msi(t, 0);
 
         t.step(84, "write DOORBELL = 1;");
-        let v = bar0::DOORBELL::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x1));
         t.pass();
 
         t.step(85, "expect msi 1;");
         self.expect_msi(t, 1);
 
         t.step(86, "write DOORBELL = 2;");
-        let v = bar0::DOORBELL::from_raw(0x2);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x2));
         t.pass();
 
         t.step(87, "expect msi 2;");
         self.expect_msi(t, 2);
 
         t.step(88, "write DOORBELL = 3;");
-        let v = bar0::DOORBELL::from_raw(0x3);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x3));
         t.pass();
 
         t.step(89, "expect msi 3;");
         self.expect_msi(t, 3);
 
         t.step(91, "write DOORBELL = 0x10001;");
-        let v = bar0::DOORBELL::from_raw(0x10001);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x10001));
         t.pass();
 
         t.step(92, "write DOORBELL = 4;");
-        let v = bar0::DOORBELL::from_raw(0x4);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x4));
         t.pass();
 
         t.step(93, "write DOORBELL = 0x0102;");
-        let v = bar0::DOORBELL::from_raw(0x102);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x102));
         t.pass();
 
         t.step(94, "expect msi 2;");
@@ -310,32 +298,27 @@ impl IvshmemDoorbellData<'_> {
         let io1 = &self.bars.bar1;
 
         t.step(99, "write bar 1 @ 0x1c : u32 = 1;");
-        let done = io1.try_write32(0x1, 0x1c);
-        t.done(done);
+        t.done(io1.try_write32(0x1, 0x1c));
 
         t.step(100, "write DOORBELL = 1;");
-        let v = bar0::DOORBELL::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x1));
         t.pass();
 
         t.step(101, "write DOORBELL = 3;");
-        let v = bar0::DOORBELL::from_raw(0x3);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x3));
         t.pass();
 
         t.step(102, "expect msi 3;");
         self.expect_msi(t, 3);
 
         t.step(104, "write bar 1 @ 0x1c : u32 = 0;");
-        let done = io1.try_write32(0x0, 0x1c);
-        t.done(done);
+        t.done(io1.try_write32(0x0, 0x1c));
 
         t.step(105, "expect msi 1;");
         self.expect_msi(t, 1);
 
         t.step(106, "expect bar 1 @ 0x1c : u32 == 0;");
-        let got = io1.try_read32(0x1c);
-        t.check(got, 0x0, u64::MAX);
+        t.check(io1.try_read32(0x1c), 0x0, u64::MAX);
     }
 
     /// Interrupts handled so far.

@@ -174,29 +174,23 @@ impl IvshmemPlainData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(82, "expect INTRMASK == 0;");
-        let got = io0.read(bar0::INTRMASK);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRMASK)), 0x0, u64::MAX);
 
         t.step(83, "expect INTRSTATUS == 0;");
-        let got = io0.read(bar0::INTRSTATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRSTATUS)), 0x0, u64::MAX);
 
         t.step(84, "expect IVPOSITION == 0;");
-        let got = io0.read(bar0::IVPOSITION);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IVPOSITION)), 0x0, u64::MAX);
 
         t.step(85, "expect DOORBELL == 0;");
-        let got = io0.read(bar0::DOORBELL);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::DOORBELL)), 0x0, u64::MAX);
 
         t.step(86, "write DOORBELL = 0x10001;");
-        let v = bar0::DOORBELL::from_raw(0x10001);
-        io0.write_reg(v);
+        io0.write_reg(bar0::DOORBELL::from_raw(0x10001));
         t.pass();
 
         t.step(87, "expect DOORBELL == 0;");
-        let got = io0.read(bar0::DOORBELL);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::DOORBELL)), 0x0, u64::MAX);
     }
 
     /// Scenario `partial_accesses`: byte accesses to 4-byte registers, as QEMU answers them.
@@ -205,8 +199,7 @@ impl IvshmemPlainData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(91, "write INTRMASK = 0xffffffff;");
-        let v = bar0::INTRMASK::from_raw(0xffffffff);
-        io0.write_reg(v);
+        io0.write_reg(bar0::INTRMASK::from_raw(0xffffffff));
         t.pass();
 
         t.step(92, "expect INTRMASK == 0xffffffff;");
@@ -214,53 +207,41 @@ impl IvshmemPlainData<'_> {
         t.check_reg(Ok(got), 0xffffffff, u64::MAX);
 
         t.step(93, "expect bar 0 @ 0x0 : u16 == 0xffff;");
-        let got = io0.try_read16(0x0);
-        t.check(got, 0xffff, u64::MAX);
+        t.check(io0.try_read16(0x0), 0xffff, u64::MAX);
 
         t.step(94, "expect bar 0 @ 0x2 : u16 == 0;");
-        let got = io0.try_read16(0x2);
-        t.check(got, 0x0, u64::MAX);
+        t.check(io0.try_read16(0x2), 0x0, u64::MAX);
 
         t.step(95, "expect bar 0 @ 0x3 : u8 == 0;");
-        let got = io0.try_read8(0x3);
-        t.check(got, 0x0, u64::MAX);
+        t.check(io0.try_read8(0x3), 0x0, u64::MAX);
 
         t.step(96, "write bar 0 @ 0x1 : u8 = 0xab;");
-        let done = io0.try_write8(0xab, 0x1);
-        t.done(done);
+        t.done(io0.try_write8(0xab, 0x1));
 
         t.step(97, "expect INTRMASK == 0xab;");
-        let got = io0.read(bar0::INTRMASK);
-        t.check_reg(Ok(got), 0xab, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRMASK)), 0xab, u64::MAX);
 
         t.step(98, "write bar 0 @ 0x2 : u16 = 0x1234;");
-        let done = io0.try_write16(0x1234, 0x2);
-        t.done(done);
+        t.done(io0.try_write16(0x1234, 0x2));
 
         t.step(99, "expect INTRMASK == 0x1234;");
-        let got = io0.read(bar0::INTRMASK);
-        t.check_reg(Ok(got), 0x1234, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRMASK)), 0x1234, u64::MAX);
 
         t.step(100, "write INTRSTATUS = 0x105;");
-        let v = bar0::INTRSTATUS::from_raw(0x105);
-        io0.write_reg(v);
+        io0.write_reg(bar0::INTRSTATUS::from_raw(0x105));
         t.pass();
 
         t.step(101, "expect bar 0 @ 0x5 : u8 == 0;");
-        let got = io0.try_read8(0x5);
-        t.check(got, 0x0, u64::MAX);
+        t.check(io0.try_read8(0x5), 0x0, u64::MAX);
 
         t.step(102, "expect bar 0 @ 0x4 : u8 == 0x05;");
-        let got = io0.try_read8(0x4);
-        t.check(got, 0x5, u64::MAX);
+        t.check(io0.try_read8(0x4), 0x5, u64::MAX);
 
         t.step(103, "expect INTRSTATUS == 0;");
-        let got = io0.read(bar0::INTRSTATUS);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::INTRSTATUS)), 0x0, u64::MAX);
 
         t.step(104, "write INTRMASK = 0;");
-        let v = bar0::INTRMASK::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::INTRMASK::from_raw(0x0));
         t.pass();
     }
 
@@ -272,57 +253,44 @@ impl IvshmemPlainData<'_> {
         let io2 = &self.bars.bar2;
 
         t.step(108, "write bar 2 @ 0x0 : u32 = 0x12345678;");
-        let done = io2.try_write32(0x12345678, 0x0);
-        t.done(done);
+        t.done(io2.try_write32(0x12345678, 0x0));
 
         t.step(109, "expect bar 2 @ 0x1 : u8 == 0x56;");
-        let got = io2.try_read8(0x1);
-        t.check(got, 0x56, u64::MAX);
+        t.check(io2.try_read8(0x1), 0x56, u64::MAX);
 
         t.step(110, "expect bar 2 @ 0x2 : u16 == 0x1234;");
-        let got = io2.try_read16(0x2);
-        t.check(got, 0x1234, u64::MAX);
+        t.check(io2.try_read16(0x2), 0x1234, u64::MAX);
 
         t.step(111, "write PEER_PING = 1;");
-        let v = bar0::PEER_PING::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::PEER_PING::from_raw(0x1));
         t.pass();
 
         t.step(112, "expect bar 2 @ 0x4 : u32 == 0xedcba987;");
-        let got = io2.try_read32(0x4);
-        t.check(got, 0xedcba987, u64::MAX);
+        t.check(io2.try_read32(0x4), 0xedcba987, u64::MAX);
 
         t.step(113, "expect bar 2 @ 0x0 : u64 == 0xedcba98712345678;");
-        let got = io2.try_read64(0x0);
-        t.check(got, 0xedcba98712345678, u64::MAX);
+        t.check(io2.try_read64(0x0), 0xedcba98712345678, u64::MAX);
 
         t.step(114, "expect bar 2 @ 0x8 : u8 == 1;");
-        let got = io2.try_read8(0x8);
-        t.check(got, 0x1, u64::MAX);
+        t.check(io2.try_read8(0x8), 0x1, u64::MAX);
 
         t.step(115, "write bar 2 @ 0xffff8 : u64 = 0x0807060504030201;");
-        let done = io2.try_write64(0x807060504030201, 0xffff8);
-        t.done(done);
+        t.done(io2.try_write64(0x807060504030201, 0xffff8));
 
         t.step(116, "expect bar 2 @ 0xfffff : u8 == 0x08;");
-        let got = io2.try_read8(0xfffff);
-        t.check(got, 0x8, u64::MAX);
+        t.check(io2.try_read8(0xfffff), 0x8, u64::MAX);
 
         t.step(117, "expect bar 2 @ 0xffffc : u32 == 0x08070605;");
-        let got = io2.try_read32(0xffffc);
-        t.check(got, 0x8070605, u64::MAX);
+        t.check(io2.try_read32(0xffffc), 0x8070605, u64::MAX);
 
         t.step(118, "write bar 2 @ 0xffff8 : u64 = 0;");
-        let done = io2.try_write64(0x0, 0xffff8);
-        t.done(done);
+        t.done(io2.try_write64(0x0, 0xffff8));
 
         t.step(119, "write bar 2 @ 0x0 : u64 = 0;");
-        let done = io2.try_write64(0x0, 0x0);
-        t.done(done);
+        t.done(io2.try_write64(0x0, 0x0));
 
         t.step(120, "write bar 2 @ 0x8 : u8 = 0;");
-        let done = io2.try_write8(0x0, 0x8);
-        t.done(done);
+        t.done(io2.try_write8(0x0, 0x8));
     }
 
     /// pcidevc: extension point, called at the end of probe (after the self-test): start the

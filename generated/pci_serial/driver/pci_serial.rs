@@ -285,108 +285,85 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(266, "expect IER == 0x00;");
-        let got = io0.read(bar0::IER);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IER)), 0x0, u64::MAX);
 
         t.step(267, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(268, "expect IER == 0x00 mask 0x0f;");
-        let got = io0.read(bar0::IER);
-        t.check_reg(Ok(got), 0x0, 0xf);
+        t.check_reg(Ok(io0.read(bar0::IER)), 0x0, 0xf);
 
         t.step(269, "write IER = 0x0f;");
-        let v = bar0::IER::from_raw(0xf);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0xf));
         t.pass();
 
         t.step(270, "expect IER == 0x0f mask 0x0f;");
-        let got = io0.read(bar0::IER);
-        t.check_reg(Ok(got), 0xf, 0xf);
+        t.check_reg(Ok(io0.read(bar0::IER)), 0xf, 0xf);
 
         t.step(271, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(273, "expect MCR == 0x08;");
-        let got = io0.read(bar0::MCR);
-        t.check_reg(Ok(got), 0x8, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::MCR)), 0x8, u64::MAX);
 
         t.step(274, "expect LCR == 0x00;");
-        let got = io0.read(bar0::LCR);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LCR)), 0x0, u64::MAX);
 
         t.step(275, "write MCR = 0x1a;");
-        let v = bar0::MCR::from_raw(0x1a);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x1a));
         t.pass();
 
         t.step(276, "expect MSR == 0x90 mask 0xf0;");
-        let got = io0.read(bar0::MSR);
-        t.check_reg(Ok(got), 0x90, 0xf0);
+        t.check_reg(Ok(io0.read(bar0::MSR)), 0x90, 0xf0);
 
         t.step(277, "write MCR = 0x08;");
-        let v = bar0::MCR::from_raw(0x8);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x8));
         t.pass();
 
         t.step(279, "write LCR = 0xbf;");
-        let v = bar0::LCR::from_raw(0xbf);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0xbf));
         t.pass();
 
         t.step(280, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
 
         t.step(281, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(283, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(284, "expect IIR_FCR == 0xc0 mask 0xc0;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc0, 0xc0);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc0, 0xc0);
 
         t.step(286, "write LCR = 0x80;");
-        let v = bar0::LCR::from_raw(0x80);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x80));
         t.pass();
 
         t.step(287, "expect IIR_FCR != 0x00;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg_ne(Ok(got), 0x0, u64::MAX);
+        t.check_reg_ne(Ok(io0.read(bar0::IIR_FCR)), 0x0, u64::MAX);
 
         t.step(289, "write LCR = 0xbf;");
-        let v = bar0::LCR::from_raw(0xbf);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0xbf));
         t.pass();
 
         t.step(290, "expect IIR_FCR != 0x00;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg_ne(Ok(got), 0x0, u64::MAX);
+        t.check_reg_ne(Ok(io0.read(bar0::IIR_FCR)), 0x0, u64::MAX);
 
         t.step(292, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(293, "expect MCR == 0x08;");
-        let got = io0.read(bar0::MCR);
-        t.check_reg(Ok(got), 0x8, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::MCR)), 0x8, u64::MAX);
 
         t.step(294, "write LCR = 0xe0;");
-        let v = bar0::LCR::from_raw(0xe0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0xe0));
         t.pass();
 
         t.step(295, "read IIR_FCR;");
@@ -394,18 +371,15 @@ impl PciSerialData<'_> {
         t.pass();
 
         t.step(296, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(297, "write MCR = 0x18;");
-        let v = bar0::MCR::from_raw(0x18);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x18));
         t.pass();
 
         t.step(298, "write LCR = 0xe0;");
-        let v = bar0::LCR::from_raw(0xe0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0xe0));
         t.pass();
 
         t.step(299, "read IIR_FCR;");
@@ -413,90 +387,72 @@ impl PciSerialData<'_> {
         t.pass();
 
         t.step(300, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(301, "write MCR = 0x08;");
-        let v = bar0::MCR::from_raw(0x8);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x8));
         t.pass();
 
         t.step(303, "write IIR_FCR = 0x21;");
-        let v = bar0::IIR_FCR::from_raw(0x21);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x21));
         t.pass();
 
         t.step(304, "expect IIR_FCR == 0xc0 mask 0xe0;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc0, 0xe0);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc0, 0xe0);
 
         t.step(305, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(306, "write LCR = 0x80;");
-        let v = bar0::LCR::from_raw(0x80);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x80));
         t.pass();
 
         t.step(307, "write IIR_FCR = 0x21;");
-        let v = bar0::IIR_FCR::from_raw(0x21);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x21));
         t.pass();
 
         t.step(308, "expect IIR_FCR == 0xc0 mask 0xe0;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc0, 0xe0);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc0, 0xe0);
 
         t.step(309, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(310, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(312, "write IER = 0x40;");
-        let v = bar0::IER::from_raw(0x40);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x40));
         t.pass();
 
         t.step(313, "expect IER == 0x00;");
-        let got = io0.read(bar0::IER);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IER)), 0x0, u64::MAX);
 
         t.step(314, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(316, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
 
         t.step(317, "write MCR = 0x08;");
-        let v = bar0::MCR::from_raw(0x8);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x8));
         t.pass();
 
         t.step(318, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(319, "write IIR_FCR = 0x07;");
-        let v = bar0::IIR_FCR::from_raw(0x7);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x7));
         t.pass();
 
         t.step(320, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
 
         t.step(321, "read RBR_THR;");
@@ -504,17 +460,14 @@ impl PciSerialData<'_> {
         t.pass();
 
         t.step(322, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(323, "expect IIR_FCR == 0x01;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0x1, u64::MAX);
 
         t.step(324, "expect LSR == 0x60;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x60, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x60, u64::MAX);
     }
 
     /// Scenario `fifo_depth`: a 16-byte receive FIFO.
@@ -523,194 +476,52 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(329, "write IIR_FCR = 0x07;");
-        let v = bar0::IIR_FCR::from_raw(0x7);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x7));
         t.pass();
 
         t.step(330, "write MCR = 0x18;");
-        let v = bar0::MCR::from_raw(0x18);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x18));
         t.pass();
 
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
-
-        t.step(331, "write RBR_THR = 0x5a;");
-        let v = bar0::RBR_THR::from_raw(0x5a);
-        io0.write_reg(v);
-        t.pass();
+        for _ in 0..16 {
+            t.step(331, "write RBR_THR = 0x5a;");
+            io0.write_reg(bar0::RBR_THR::from_raw(0x5a));
+            t.pass();
+        }
 
         t.step(332, "expect LSR == 0x61;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
 
         t.step(333, "expect rx.len == 16;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(334, "write RBR_THR = 0xa5;");
-        let v = bar0::RBR_THR::from_raw(0xa5);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0xa5));
         t.pass();
 
         t.step(335, "expect LSR == 0x63;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x63, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x63, u64::MAX);
 
         t.step(336, "expect LSR == 0x61;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
 
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
-
-        t.step(337, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
+        for _ in 0..16 {
+            t.step(337, "expect RBR_THR == 0x5a;");
+            t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x5a, u64::MAX);
+        }
 
         t.step(338, "expect LSR == 0x60;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x60, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x60, u64::MAX);
 
         t.step(339, "expect output line \"\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(340, "write MCR = 0x08;");
-        let v = bar0::MCR::from_raw(0x8);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MCR::from_raw(0x8));
         t.pass();
 
         t.step(341, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
     }
 
@@ -720,58 +531,49 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(346, "write RBR_THR = 0x68;");
-        let v = bar0::RBR_THR::from_raw(0x68);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0x68));
         t.pass();
 
         t.step(347, "write RBR_THR = 0x69;");
-        let v = bar0::RBR_THR::from_raw(0x69);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0x69));
         t.pass();
 
         t.step(348, "expect output line \"hi\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(349, "expect LSR == 0x60;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x60, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x60, u64::MAX);
 
         t.step(350, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(351, "write RBR_THR = 0x21;");
-        let v = bar0::RBR_THR::from_raw(0x21);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0x21));
         t.pass();
 
         t.step(352, "expect output line \"!\";");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(354, "write IER = 0x02;");
-        let v = bar0::IER::from_raw(0x2);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x2));
         t.pass();
 
         t.step(355, "expect irq;");
         t.expect_irq(|| self.irq_count());
 
         t.step(356, "expect IIR_FCR == 0xc1;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
 
         t.step(357, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
         t.step(358, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(359, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
     }
 
@@ -781,13 +583,11 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(365, "write IIR_FCR = 0xc1;");
-        let v = bar0::IIR_FCR::from_raw(0xc1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0xc1));
         t.pass();
 
         t.step(366, "write IER = 0x01;");
-        let v = bar0::IER::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x1));
         t.pass();
 
         t.step(367, "input line \"abc\";");
@@ -797,15 +597,13 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(369, "expect LSR == 0x61;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
 
         t.step(370, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
         t.step(371, "expect IIR_FCR == 0xc1;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
 
         t.step(372, "advance 4 ms;");
         t.advance(4000);
@@ -820,16 +618,13 @@ impl PciSerialData<'_> {
         t.expect_irq(|| self.irq_count());
 
         t.step(376, "expect IIR_FCR == 0xcc;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xcc, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xcc, u64::MAX);
 
         t.step(377, "expect RBR_THR == 0x61;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x61, u64::MAX);
 
         t.step(378, "expect IIR_FCR == 0xc1;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
 
         t.step(379, "expect char_timeout.running == 1;");
         t.skip("host only (device state, stream bytes or VMM requests)");
@@ -838,16 +633,13 @@ impl PciSerialData<'_> {
         t.advance(5000);
 
         t.step(381, "expect IIR_FCR == 0xcc;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xcc, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xcc, u64::MAX);
 
         t.step(382, "expect RBR_THR == 0x62;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x62, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x62, u64::MAX);
 
         t.step(383, "expect RBR_THR == 0x63;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x63, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x63, u64::MAX);
 
         t.step(384, "expect char_timeout.running == 1;");
         t.skip("host only (device state, stream bytes or VMM requests)");
@@ -856,20 +648,17 @@ impl PciSerialData<'_> {
         t.advance(5000);
 
         t.step(386, "expect IIR_FCR == 0xc1;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
 
         t.step(387, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
         t.step(388, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(389, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
     }
 
@@ -879,8 +668,7 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(394, "write IIR_FCR = 0x01;");
-        let v = bar0::IIR_FCR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x1));
         t.pass();
 
         t.step(395, "input line \"0123456789abcdefXYZ\";");
@@ -890,95 +678,31 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(397, "expect LSR == 0x61;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x61, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
 
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(398, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
+        for _ in 0..16 {
+            t.step(398, "read RBR_THR;");
+            let _ = io0.read(bar0::RBR_THR);
+            t.pass();
+        }
 
         t.step(399, "expect rx.len == 3;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(400, "expect RBR_THR == 0x58;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x58, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x58, u64::MAX);
 
         t.step(401, "expect RBR_THR == 0x59;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x59, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x59, u64::MAX);
 
         t.step(402, "expect RBR_THR == 0x5a;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x5a, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x5a, u64::MAX);
 
         t.step(403, "expect LSR == 0x60;");
-        let got = io0.read(bar0::LSR);
-        t.check_reg(Ok(got), 0x60, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::LSR)), 0x60, u64::MAX);
 
         t.step(404, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
     }
 
@@ -988,44 +712,36 @@ impl PciSerialData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(410, "write LCR = 0x83;");
-        let v = bar0::LCR::from_raw(0x83);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x83));
         t.pass();
 
         t.step(411, "write RBR_THR = 0x01;");
-        let v = bar0::RBR_THR::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0x1));
         t.pass();
 
         t.step(412, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(413, "expect RBR_THR == 0x01;");
-        let got = io0.read(bar0::RBR_THR);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x1, u64::MAX);
 
         t.step(414, "expect IER == 0x00;");
-        let got = io0.read(bar0::IER);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IER)), 0x0, u64::MAX);
 
         t.step(415, "write LCR = 0x03;");
-        let v = bar0::LCR::from_raw(0x3);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x3));
         t.pass();
 
         t.step(416, "expect char_ns == 86800;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(417, "write IIR_FCR = 0x41;");
-        let v = bar0::IIR_FCR::from_raw(0x41);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x41));
         t.pass();
 
         t.step(418, "write IER = 0x01;");
-        let v = bar0::IER::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x1));
         t.pass();
 
         t.step(419, "input line [0x10, 0x20, 0x30];");
@@ -1041,51 +757,35 @@ impl PciSerialData<'_> {
         t.expect_irq(|| self.irq_count());
 
         t.step(423, "expect IIR_FCR == 0xc4;");
-        let got = io0.read(bar0::IIR_FCR);
-        t.check_reg(Ok(got), 0xc4, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc4, u64::MAX);
 
-        t.step(424, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(424, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(424, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
-
-        t.step(424, "read RBR_THR;");
-        let _ = io0.read(bar0::RBR_THR);
-        t.pass();
+        for _ in 0..4 {
+            t.step(424, "read RBR_THR;");
+            let _ = io0.read(bar0::RBR_THR);
+            t.pass();
+        }
 
         t.step(425, "expect no irq;");
         t.expect_no_irq(|| self.irq_count());
 
         t.step(426, "write IER = 0x00;");
-        let v = bar0::IER::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IER::from_raw(0x0));
         t.pass();
 
         t.step(427, "write IIR_FCR = 0x00;");
-        let v = bar0::IIR_FCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
         t.pass();
 
         t.step(428, "write LCR = 0x83;");
-        let v = bar0::LCR::from_raw(0x83);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x83));
         t.pass();
 
         t.step(429, "write RBR_THR = 0x0c;");
-        let v = bar0::RBR_THR::from_raw(0xc);
-        io0.write_reg(v);
+        io0.write_reg(bar0::RBR_THR::from_raw(0xc));
         t.pass();
 
         t.step(430, "write LCR = 0x00;");
-        let v = bar0::LCR::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::LCR::from_raw(0x0));
         t.pass();
     }
 

@@ -253,69 +253,11 @@ static void pci_serial_scenario_fifo_depth(struct pci_serial *d, struct pcidevc_
 	iowrite8(0x18, d->bar0 + PCI_SERIAL_BAR0_MCR);
 	pcidevc_pass(t);
 
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
-	iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
+	for (int i = 0; i < 16; i++) {
+		pcidevc_step(t, 331, "write RBR_THR = 0x5a;");
+		iowrite8(0x5a, d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+		pcidevc_pass(t);
+	}
 
 	pcidevc_step(t, 332, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
@@ -333,53 +275,10 @@ static void pci_serial_scenario_fifo_depth(struct pci_serial *d, struct pcidevc_
 	pcidevc_step(t, 336, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
-
-	pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
-	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
+	for (int i = 0; i < 16; i++) {
+		pcidevc_step(t, 337, "expect RBR_THR == 0x5a;");
+		pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR), 0x5a, U64_MAX);
+	}
 
 	pcidevc_step(t, 338, "expect LSR == 0x60;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x60, U64_MAX);
@@ -551,69 +450,11 @@ static void pci_serial_scenario_back_pressure(struct pci_serial *d, struct pcide
 	pcidevc_step(t, 397, "expect LSR == 0x61;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_LSR), 0x61, U64_MAX);
 
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 398, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
+	for (int i = 0; i < 16; i++) {
+		pcidevc_step(t, 398, "read RBR_THR;");
+		(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+		pcidevc_pass(t);
+	}
 
 	pcidevc_step(t, 399, "expect rx.len == 3;");
 	pcidevc_skip(t, "host only (device state, stream bytes or VMM requests)");
@@ -688,21 +529,11 @@ static void pci_serial_scenario_rx_trigger(struct pci_serial *d, struct pcidevc_
 	pcidevc_step(t, 423, "expect IIR_FCR == 0xc4;");
 	pcidevc_check(t, ioread8(d->bar0 + PCI_SERIAL_BAR0_IIR_FCR), 0xc4, U64_MAX);
 
-	pcidevc_step(t, 424, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 424, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 424, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
-
-	pcidevc_step(t, 424, "read RBR_THR;");
-	(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
-	pcidevc_pass(t);
+	for (int i = 0; i < 4; i++) {
+		pcidevc_step(t, 424, "read RBR_THR;");
+		(void)ioread8(d->bar0 + PCI_SERIAL_BAR0_RBR_THR);
+		pcidevc_pass(t);
+	}
 
 	pcidevc_step(t, 425, "expect no irq;");
 	pcidevc_expect_no_irq(t);

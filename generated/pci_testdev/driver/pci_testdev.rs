@@ -347,72 +347,57 @@ impl PciTestdevData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(100, "expect TEST == 0;");
-        let got = io0.read(bar0::TEST);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::TEST)), 0x0, u64::MAX);
 
         t.step(101, "write TEST = 0;");
-        let v = bar0::TEST::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::TEST::from_raw(0x0));
         t.pass();
 
         t.step(102, "expect WIDTH == 1;");
-        let got = io0.read(bar0::WIDTH);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::WIDTH)), 0x1, u64::MAX);
 
         t.step(103, "expect OFFSET == 0x800;");
-        let got = io0.read(bar0::OFFSET);
-        t.check_reg(Ok(got), 0x800, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::OFFSET)), 0x800, u64::MAX);
 
         t.step(104, "expect DATA == 0xfa;");
-        let got = io0.read(bar0::DATA);
-        t.check_reg(Ok(got), 0xfa, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::DATA)), 0xfa, u64::MAX);
 
         t.step(105, "expect COUNT == 0;");
-        let got = io0.read(bar0::COUNT);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::COUNT)), 0x0, u64::MAX);
 
         t.step(106, "expect NAME_0 == 0x6d;");
-        let got = io0.read(bar0::NAME::at(0));
-        t.check_reg(Ok(got), 0x6d, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::NAME::at(0))), 0x6d, u64::MAX);
 
         t.step(107, "expect NAME_14 == 0x64;");
         let got = io0.read(bar0::NAME::at(14));
         t.check_reg(Ok(got), 0x64, u64::MAX);
 
         t.step(108, "expect NAME_15 == 0;");
-        let got = io0.read(bar0::NAME::at(15));
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::NAME::at(15))), 0x0, u64::MAX);
 
         t.step(109, "expect bar 0 @ 0x10 : u32 == 0x6f696d6d;");
-        let got = io0.try_read32(0x10);
-        t.check(got, 0x6f696d6d, u64::MAX);
+        t.check(io0.try_read32(0x10), 0x6f696d6d, u64::MAX);
 
         t.step(110, "write bar 0 @ 0x800 : u8 = 0xfa;");
-        let v = bar0::MMIO_NO_EVENTFD::from_raw(0xfa);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MMIO_NO_EVENTFD::from_raw(0xfa));
         t.pass();
 
         t.step(111, "expect COUNT == 1;");
-        let got = io0.read(bar0::COUNT);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::COUNT)), 0x1, u64::MAX);
 
         t.step(112, "write bar 0 @ 0x800 : u8 = 0x01;");
-        let v = bar0::MMIO_NO_EVENTFD::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::MMIO_NO_EVENTFD::from_raw(0x1));
         t.pass();
 
         t.step(113, "expect COUNT == 1;");
-        let got = io0.read(bar0::COUNT);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::COUNT)), 0x1, u64::MAX);
 
         t.step(114, "write TEST = 0;");
-        let v = bar0::TEST::from_raw(0x0);
-        io0.write_reg(v);
+        io0.write_reg(bar0::TEST::from_raw(0x0));
         t.pass();
 
         t.step(115, "expect COUNT == 0;");
-        let got = io0.read(bar0::COUNT);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::COUNT)), 0x0, u64::MAX);
     }
 
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
@@ -422,65 +407,52 @@ impl PciTestdevData<'_> {
         let io1 = &self.bars.bar1;
 
         t.step(120, "write IO_TEST = 0;");
-        let v = bar1::IO_TEST::from_raw(0x0);
-        io1.write_reg(v);
+        io1.write_reg(bar1::IO_TEST::from_raw(0x0));
         t.pass();
 
         t.step(121, "expect IO_TEST == 3;");
-        let got = io1.read(bar1::IO_TEST);
-        t.check_reg(Ok(got), 0x3, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_TEST)), 0x3, u64::MAX);
 
         t.step(122, "expect IO_OFFSET == 0x83;");
-        let got = io1.read(bar1::IO_OFFSET);
-        t.check_reg(Ok(got), 0x83, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_OFFSET)), 0x83, u64::MAX);
 
         t.step(123, "expect IO_NAME_0 == 0x70;");
         let got = io1.read(bar1::IO_NAME::at(0));
         t.check_reg(Ok(got), 0x70, u64::MAX);
 
         t.step(124, "write bar 1 @ 0x83 : u8 = 0xfa;");
-        let v = bar1::IO_PORTIO_NO_EVENTFD::from_raw(0xfa);
-        io1.write_reg(v);
+        io1.write_reg(bar1::IO_PORTIO_NO_EVENTFD::from_raw(0xfa));
         t.pass();
 
         t.step(125, "expect IO_COUNT == 1;");
-        let got = io1.read(bar1::IO_COUNT);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_COUNT)), 0x1, u64::MAX);
 
         t.step(126, "expect COUNT == 1;");
-        let got = io0.read(bar0::COUNT);
-        t.check_reg(Ok(got), 0x1, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::COUNT)), 0x1, u64::MAX);
 
         t.step(127, "write IO_TEST = 2;");
-        let v = bar1::IO_TEST::from_raw(0x2);
-        io1.write_reg(v);
+        io1.write_reg(bar1::IO_TEST::from_raw(0x2));
         t.pass();
 
         t.step(128, "expect IO_OFFSET == 0x85;");
-        let got = io1.read(bar1::IO_OFFSET);
-        t.check_reg(Ok(got), 0x85, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_OFFSET)), 0x85, u64::MAX);
 
         t.step(129, "expect IO_DATA == 0xfa;");
-        let got = io1.read(bar1::IO_DATA);
-        t.check_reg(Ok(got), 0xfa, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_DATA)), 0xfa, u64::MAX);
 
         t.step(130, "write bar 1 @ 0x85 : u8 = 0xfa;");
-        let v = bar1::IO_PORTIO_DATAMATCH::from_raw(0xfa);
-        io1.write_reg(v);
+        io1.write_reg(bar1::IO_PORTIO_DATAMATCH::from_raw(0xfa));
         t.pass();
 
         t.step(131, "expect IO_COUNT == 0;");
-        let got = io1.read(bar1::IO_COUNT);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_COUNT)), 0x0, u64::MAX);
 
         t.step(132, "write IO_TEST = 3;");
-        let v = bar1::IO_TEST::from_raw(0x3);
-        io1.write_reg(v);
+        io1.write_reg(bar1::IO_TEST::from_raw(0x3));
         t.pass();
 
         t.step(133, "expect IO_OFFSET == 0;");
-        let got = io1.read(bar1::IO_OFFSET);
-        t.check_reg(Ok(got), 0x0, u64::MAX);
+        t.check_reg(Ok(io1.read(bar1::IO_OFFSET)), 0x0, u64::MAX);
     }
 
     /// pcidevc: extension point, called at the end of probe (after the self-test): start the

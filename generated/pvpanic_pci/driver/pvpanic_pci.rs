@@ -130,28 +130,23 @@ impl PvpanicPciData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(65, "expect EVENTS == 0x07;");
-        let got = io0.read(bar0::EVENTS);
-        t.check_reg(Ok(got), 0x7, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::EVENTS)), 0x7, u64::MAX);
 
         t.step(66, "expect EVENTS_HI == 0x07;");
-        let got = io0.read(bar0::EVENTS_HI);
-        t.check_reg(Ok(got), 0x7, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::EVENTS_HI)), 0x7, u64::MAX);
 
         t.step(67, "expect bar 0 @ 0x0 : u16 == 0x0707;");
-        let got = io0.try_read16(0x0);
-        t.check(got, 0x707, u64::MAX);
+        t.check(io0.try_read16(0x0), 0x707, u64::MAX);
 
         t.step(68, "write EVENTS = 0x01;");
-        let v = bar0::EVENTS::from_raw(0x1);
-        io0.write_reg(v);
+        io0.write_reg(bar0::EVENTS::from_raw(0x1));
         t.pass();
 
         t.step(69, "expect vmm panic;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(71, "write EVENTS = 0x07;");
-        let v = bar0::EVENTS::from_raw(0x7);
-        io0.write_reg(v);
+        io0.write_reg(bar0::EVENTS::from_raw(0x7));
         t.pass();
 
         t.step(72, "expect vmm panic;");
@@ -164,29 +159,25 @@ impl PvpanicPciData<'_> {
         let io0 = &self.bars.bar0;
 
         t.step(76, "write EVENTS = 0x02;");
-        let v = bar0::EVENTS::from_raw(0x2);
-        io0.write_reg(v);
+        io0.write_reg(bar0::EVENTS::from_raw(0x2));
         t.pass();
 
         t.step(77, "expect vmm crashloaded;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(78, "write EVENTS_HI = 0x04;");
-        let v = bar0::EVENTS_HI::from_raw(0x4);
-        io0.write_reg(v);
+        io0.write_reg(bar0::EVENTS_HI::from_raw(0x4));
         t.pass();
 
         t.step(79, "expect vmm poweroff;");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(81, "write EVENTS = 0xf8;");
-        let v = bar0::EVENTS::from_raw(0xf8);
-        io0.write_reg(v);
+        io0.write_reg(bar0::EVENTS::from_raw(0xf8));
         t.pass();
 
         t.step(82, "expect EVENTS == 0x07;");
-        let got = io0.read(bar0::EVENTS);
-        t.check_reg(Ok(got), 0x7, u64::MAX);
+        t.check_reg(Ok(io0.read(bar0::EVENTS)), 0x7, u64::MAX);
     }
 
     /// pcidevc: extension point, called at the end of probe (after the self-test): start the

@@ -115,9 +115,9 @@ pub(super) fn expand_arrays(
     (d, elements)
 }
 
-/// Is `r` an element after the first of a register array, as
-/// [`expand_arrays`] lists it: without fields or behaviour of its own?
-pub(super) fn is_array_tail(r: &ast::RegisterAst) -> bool {
+/// Has `r` no fields and no behaviour of its own, as [`expand_arrays`]
+/// lists an array's elements after the first?
+fn is_bare(r: &ast::RegisterAst) -> bool {
     r.fields.is_empty() && r.read.is_empty() && r.on_read.is_empty() && r.on_write.is_empty()
 }
 
@@ -135,6 +135,6 @@ impl Checker<'_> {
             .elements
             .get(&h.name.name)
             .is_some_and(|e| e.index == 0 && e.array == elem.array);
-        (is_head && is_array_tail(r)).then_some(head)
+        (is_head && is_bare(r)).then_some(head)
     }
 }

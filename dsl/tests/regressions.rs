@@ -338,3 +338,23 @@ fn overlap_hint_for_banked_registers_shows_the_working_pattern() {
         "{partial}"
     );
 }
+
+/// An array's fields and behaviour are checked once, on its head: an error
+/// in them was reported once per element (65536 times for the largest
+/// array), each naming its element.
+#[test]
+fn an_array_error_is_reported_once_not_per_element() {
+    let spec = device(
+        "    class 0x00:0xff:0x00;\n    bar 0 mem32 size 4K {\n        register R[3] @ 0x0 : u8 = 5 {\n            on write { nosuch = value; }\n        }\n    }\n",
+    );
+    let d = diags(&spec);
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert!(
+        d[0].contains("error[E0312]: register `R_0` has a reset value but no storage"),
+        "{d:#?}"
+    );
+    assert!(
+        d[1].contains("error[E0402]: unknown name `nosuch`"),
+        "{d:#?}"
+    );
+}

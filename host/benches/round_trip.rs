@@ -10,18 +10,15 @@
 //! memory load, no message).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pcidev_host::{DeviceServer, toy};
-use vfio_user::Client;
+use pcidev_host::toy;
+
+#[path = "../tests/common/served.rs"]
+mod served;
+use served::Serving;
 
 fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.sock");
-    let server = DeviceServer::bind(&path).expect("bind");
-    let thread = std::thread::spawn(move || {
-        let mut model = toy::model();
-        let _ = server.serve(&mut model);
-    });
-    let mut client = Client::new(&path).expect("connect");
+    let serving = Serving::start(toy::model());
+    let mut client = serving.client();
     // COMMAND: memory and I/O decoding on.
     client
         .region_write(7, 0x04, &3u16.to_le_bytes())
@@ -43,19 +40,13 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     drop(client);
-    let _ = thread.join();
+    let _ = serving.join();
     window(c);
 }
 
 fn window(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("window.sock");
-    let server = DeviceServer::bind(&path).expect("bind");
-    let thread = std::thread::spawn(move || {
-        let mut model = pcidev_models::ivshmem_plain::model();
-        let _ = server.serve(&mut model);
-    });
-    let mut client = Client::new(&path).expect("connect");
+    let serving = Serving::start(pcidev_models::ivshmem_plain::model());
+    let mut client = serving.client();
     client
         .region_write(7, 0x04, &2u16.to_le_bytes())
         .expect("enable");
@@ -101,7 +92,7 @@ fn window(c: &mut Criterion) {
         libc::munmap(base, len);
     }
     drop(client);
-    let _ = thread.join();
+    let _ = serving.join();
 }
 
 criterion_group!(benches, bench);

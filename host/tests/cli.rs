@@ -2,32 +2,14 @@
 //! socket file's removal on disconnect and on SIGTERM, and refusals.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pcidev_host::toy::{TOY_ID, reg};
 use rustix::process::{Pid, Signal, kill_process};
 use vfio_user::Client;
 
-fn host() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pcidev-host"));
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Wait until `path` exists (the server is listening), at most 10 s.
-fn wait_for(path: &Path, child: &mut Child) {
-    let start = Instant::now();
-    while !path.exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("pcidev-host exited early: {status}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
+mod common;
+use common::process::{host, wait_for};
 
 #[test]
 fn serves_toy_and_writes_the_trace() {
@@ -42,7 +24,7 @@ fn serves_toy_and_writes_the_trace() {
         .arg("toy")
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(10));
     let mut client = Client::new(&sock).unwrap();
     client.region_write(7, 4, &2u16.to_le_bytes()).unwrap();
     let mut id = [0; 4];
@@ -73,7 +55,7 @@ fn sigterm_removes_the_socket() {
         .arg("toy")
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(10));
     let pid = Pid::from_child(&child);
     kill_process(pid, Signal::TERM).unwrap();
     let status = child.wait().unwrap();
@@ -92,7 +74,7 @@ fn malformed_client_fails_the_run_and_removes_the_socket() {
         .arg("toy")
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(10));
     let mut stream = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     stream.write_all(&[0u8; 16]).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -184,7 +166,7 @@ fn serves_a_spec_file_through_the_interpreter() {
         .arg(&spec)
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(10));
     let mut client = Client::new(&sock).unwrap();
     let mut ids = [0; 4];
     client.region_read(7, 0, &mut ids).unwrap();
@@ -261,7 +243,7 @@ fn serves_pci_serial_through_the_interpreter_with_a_stream() {
         .arg(&spec)
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(10));
     // The host connected to the line before listening.
     listener.set_nonblocking(true).unwrap();
     let start = Instant::now();

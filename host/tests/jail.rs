@@ -11,13 +11,12 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use pcidev_host::toy::{TOY_ID, reg};
 use pcidev_runtime::{COMMAND_BUS_MASTER, COMMAND_MEMORY_SPACE, MSI_CAP_OFFSET, random_bytes};
 use proptest::prelude::*;
-use rustix::event::{EventfdFlags, eventfd};
 use rustix::fs::{MemfdFlags, memfd_create};
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_DATA_EVENTFD,
@@ -26,8 +25,8 @@ use vfio_bindings::bindings::vfio::{
 use vfio_user::Client;
 
 mod common;
-
-const CONFIG: u32 = 7;
+use common::client::{CONFIG, new_eventfd, read32, signals, write32};
+use common::process::{host, wait_for};
 
 /// A host serving on a fresh socket, waited for until it listens.
 struct Host {
@@ -40,16 +39,13 @@ impl Host {
     fn start(args: &[&str]) -> Host {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("dev.sock");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pcidev-host"))
+        let mut child = host()
             .arg("--socket")
             .arg(&sock)
             .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for(&sock, &mut child);
+        wait_for(&sock, &mut child, Duration::from_secs(10));
         Host {
             _dir: dir,
             sock,
@@ -71,37 +67,6 @@ impl Host {
         let log = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!self.sock.exists(), "socket left behind");
         (out.status, log)
-    }
-}
-
-fn wait_for(path: &Path, child: &mut Child) {
-    let start = Instant::now();
-    while !path.exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("pcidev-host exited early: {status}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn read32(client: &mut Client, region: u32, offset: u64) -> u32 {
-    let mut data = [0; 4];
-    client.region_read(region, offset, &mut data).unwrap();
-    u32::from_le_bytes(data)
-}
-
-fn write32(client: &mut Client, region: u32, offset: u64, value: u32) {
-    client
-        .region_write(region, offset, &value.to_le_bytes())
-        .unwrap();
-}
-
-fn signals(mut efd: &File) -> u64 {
-    let mut buf = [0; 8];
-    match efd.read(&mut buf) {
-        Ok(8) => u64::from_ne_bytes(buf),
-        _ => 0,
     }
 }
 
@@ -157,7 +122,7 @@ fn a_vmm_s_traffic_is_served_under_the_filter() {
     assert_eq!(landed, random_bytes(42, 0x100));
 
     // INTx and MSI over eventfds.
-    let intx = File::from(eventfd(0, EventfdFlags::NONBLOCK).unwrap());
+    let intx = new_eventfd();
     let trigger = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
     client
         .set_irqs(0, trigger, 0, 1, &[intx.as_raw_fd()])
@@ -187,7 +152,7 @@ fn a_vmm_s_traffic_is_served_under_the_filter() {
             &pcidev_runtime::MSI_CONTROL_ENABLE.to_le_bytes(),
         )
         .unwrap();
-    let msi = File::from(eventfd(0, EventfdFlags::NONBLOCK).unwrap());
+    let msi = new_eventfd();
     client
         .set_irqs(1, trigger, 0, 1, &[msi.as_raw_fd()])
         .unwrap();

@@ -6,34 +6,22 @@
 //! `ivshmem_doorbell` (4 MSI-X vectors, doorbell at BAR0 + 0xc).
 
 use std::fs::File;
-use std::io::Read;
 use std::os::fd::AsRawFd;
 
 use pcidev_host::DeviceServer;
 use pcidev_runtime::{COMMAND_MEMORY_SPACE, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, PciModel};
-use rustix::event::{EventfdFlags, eventfd};
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_NORESIZE, VFIO_IRQ_SET_ACTION_MASK,
     VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
 };
 use vfio_user::Client;
 
-const CONFIG: u32 = 7;
+mod common;
+use common::client::{CONFIG, new_eventfd, signals};
+
 const MSIX: u32 = 2;
 const DOORBELL: u64 = 0xc;
 const TRIGGER_EVENTFD: u32 = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
-
-fn new_eventfd() -> File {
-    File::from(eventfd(0, EventfdFlags::NONBLOCK).unwrap())
-}
-
-fn signals(mut efd: &File) -> u64 {
-    let mut buf = [0; 8];
-    match efd.read(&mut buf) {
-        Ok(8) => u64::from_ne_bytes(buf),
-        _ => 0,
-    }
-}
 
 fn ring(client: &mut Client, value: u32) {
     client

@@ -11,9 +11,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pcidev_interp::diff::{Access, AccessGen};
 use pcidev_runtime::vm_memory::{Bytes, GuestAddress};
@@ -22,35 +21,14 @@ use rustix::fs::{MemfdFlags, memfd_create};
 use rustix::process::{Pid, Signal, kill_process};
 use vfio_user::Client;
 
-const CONFIG: u32 = 7;
+mod common;
+use common::client::CONFIG;
+use common::process::{host, wait_for};
+
 /// Guest RAM: (guest address, length), backed by one memfd in this order.
 const RAM: &[(u64, u64)] = &[(0, 0x1_0000), (0x10_0000, 0x1_0000)];
 const ACTIONS: usize = 4000;
 const CUT: usize = 2000;
-
-fn host() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pcidev-host"));
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Wait until `path` exists, at most 20 s.
-fn wait_for(path: &Path, child: &mut Child) {
-    let start = Instant::now();
-    while !path.exists() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("pcidev-host exited early: {status}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// The accesses a vfio-user client can make: config and BAR reads and
 /// writes of 1, 2, 4 or 8 bytes inside the region.
@@ -254,7 +232,7 @@ fn a_snapshot_taken_by_one_process_continues_in_another() {
         .arg("edu")
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(20));
     let mut client = connect(&sock, &ram);
     for (i, a) in seq[..CUT].iter().enumerate() {
         let got = over_client(&mut client, a);
@@ -263,7 +241,7 @@ fn a_snapshot_taken_by_one_process_continues_in_another() {
     }
     let pid = Pid::from_raw(child.id() as i32).unwrap();
     kill_process(pid, Signal::USR1).unwrap();
-    wait_for(&snap, &mut child);
+    wait_for(&snap, &mut child, Duration::from_secs(20));
     drop(client);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -284,7 +262,7 @@ fn a_snapshot_taken_by_one_process_continues_in_another() {
         .arg("edu")
         .spawn()
         .unwrap();
-    wait_for(&sock, &mut child);
+    wait_for(&sock, &mut child, Duration::from_secs(20));
     let mut client = connect(&sock, &ram);
     let mut first_difference = None;
     for (i, a) in seq.iter().enumerate().skip(CUT) {

@@ -7,17 +7,15 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
+use std::path::Path;
 
 use pcidev_host::guard::{HEADER_SIZE, Header, command};
 use pcidev_host::toy::{self, TOY_ID, Toy, reg};
-use pcidev_host::{DeviceServer, Disconnect, HostError};
+use pcidev_host::{DeviceServer, HostError};
 use pcidev_runtime::{
     COMMAND_BUS_MASTER, COMMAND_IO_SPACE, COMMAND_MEMORY_SPACE, JsonLinesTrace, MSI_CAP_OFFSET,
     MSI_CONTROL_ENABLE, Model, random_bytes,
 };
-use rustix::event::{EventfdFlags, eventfd};
 use rustix::fs::{MemfdFlags, memfd_create};
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK,
@@ -26,91 +24,17 @@ use vfio_bindings::bindings::vfio::{
 };
 use vfio_user::Client;
 
-const CONFIG: u32 = 7;
+mod common;
+use common::client::{CONFIG, enable, new_eventfd, read32, signals, write32};
+use common::served::Serving;
+
 const TRIGGER_EVENTFD: u32 = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD;
 const UNMASK: u32 = VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_NONE;
 const MASK: u32 = VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE;
 
-type Served = (Result<Disconnect, HostError>, Model<Toy>);
-
-/// A toy model being served on a fresh socket.
-struct Serving {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    thread: JoinHandle<Served>,
-}
-
-impl Serving {
-    fn start() -> Self {
-        Self::start_with(toy::model())
-    }
-
-    fn start_with(mut model: Model<Toy>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("toy.sock");
-        let server = DeviceServer::bind(&path).unwrap();
-        let thread = std::thread::spawn(move || {
-            let result = server.serve(&mut model);
-            (result, model)
-        });
-        Serving {
-            _dir: dir,
-            path,
-            thread,
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.path).unwrap()
-    }
-
-    fn raw(&self) -> UnixStream {
-        UnixStream::connect(&self.path).unwrap()
-    }
-
-    /// Wait for the connection to end; the socket file must be gone.
-    fn finish(self) -> Served {
-        let served = self.thread.join().expect("server thread panicked");
-        assert!(!self.path.exists(), "socket file left behind");
-        served
-    }
-}
-
-fn read32(client: &mut Client, region: u32, offset: u64) -> u32 {
-    let mut data = [0; 4];
-    client.region_read(region, offset, &mut data).unwrap();
-    u32::from_le_bytes(data)
-}
-
-fn write32(client: &mut Client, region: u32, offset: u64, value: u32) {
-    client
-        .region_write(region, offset, &value.to_le_bytes())
-        .unwrap();
-}
-
-fn enable(client: &mut Client, command: u16) {
-    client
-        .region_write(CONFIG, 4, &command.to_le_bytes())
-        .unwrap();
-}
-
-/// A non-blocking eventfd.
-fn new_eventfd() -> File {
-    File::from(eventfd(0, EventfdFlags::NONBLOCK).unwrap())
-}
-
-/// Signals since the last call.
-fn signals(mut efd: &File) -> u64 {
-    let mut buf = [0; 8];
-    match efd.read(&mut buf) {
-        Ok(8) => u64::from_ne_bytes(buf),
-        _ => 0,
-    }
-}
-
 #[test]
 fn negotiates_and_describes_the_device() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     let rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     let bar0 = client.region(0).unwrap();
@@ -132,7 +56,7 @@ fn negotiates_and_describes_the_device() {
 
 #[test]
 fn config_space_shows_the_identity() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     assert_eq!(read32(&mut client, CONFIG, 0), 0x7070_1337);
     let mut pin = [0; 1];
@@ -149,7 +73,7 @@ fn config_space_shows_the_identity() {
 
 #[test]
 fn bar_accesses_reach_the_model() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     enable(&mut client, COMMAND_IO_SPACE | COMMAND_MEMORY_SPACE);
     assert_eq!(read32(&mut client, 0, reg::ID), TOY_ID);
@@ -175,7 +99,7 @@ fn bar_accesses_reach_the_model() {
 
 #[test]
 fn intx_is_a_level_over_eventfd_and_unmask() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     enable(&mut client, COMMAND_IO_SPACE | COMMAND_MEMORY_SPACE);
     let efd = new_eventfd();
@@ -217,7 +141,7 @@ fn intx_is_a_level_over_eventfd_and_unmask() {
 
 #[test]
 fn msi_goes_to_the_vector_eventfd() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     enable(&mut client, COMMAND_MEMORY_SPACE);
     let cap = u64::from(MSI_CAP_OFFSET);
@@ -246,7 +170,7 @@ fn msi_goes_to_the_vector_eventfd() {
 #[test]
 fn dma_lands_in_the_mapped_memfd() {
     const IOVA: u64 = 0x10_0000;
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     let mut memfd = File::from(memfd_create("guest-ram", MemfdFlags::CLOEXEC).unwrap());
     memfd.set_len(0x4000).unwrap();
@@ -289,7 +213,7 @@ fn trace_records_the_model_side() {
     model.set_trace(Some(Box::new(JsonLinesTrace::new(
         File::create(&trace_path).unwrap(),
     ))));
-    let serving = Serving::start_with(model);
+    let serving = Serving::start(model);
     let mut client = serving.client();
     enable(&mut client, COMMAND_MEMORY_SPACE);
     write32(&mut client, 0, reg::IRQ, 1);
@@ -334,7 +258,7 @@ fn read_reply(stream: &mut UnixStream) -> (Header, Vec<u8>) {
 
 /// The connection must end with `Malformed`, the client must see EOF, and
 /// the model must not have been touched.
-fn assert_ends_malformed(serving: Serving, mut stream: UnixStream) {
+fn assert_ends_malformed(serving: Serving<Model<Toy>>, mut stream: UnixStream) {
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
     let (result, model) = serving.finish();
@@ -347,7 +271,7 @@ fn assert_ends_malformed(serving: Serving, mut stream: UnixStream) {
 
 #[test]
 fn version_shorter_than_its_header_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     stream
         .write_all(&raw_header(command::VERSION, 8, 0))
@@ -357,7 +281,7 @@ fn version_shorter_than_its_header_ends_the_connection() {
 
 #[test]
 fn version_without_nul_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     let caps = b"{\"capabilities\":{}}";
     let mut msg = raw_header(command::VERSION, (20 + caps.len()) as u32, 0).to_vec();
@@ -369,7 +293,7 @@ fn version_without_nul_ends_the_connection() {
 
 #[test]
 fn oversized_read_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     let mut msg = raw_header(command::REGION_READ, 32, 0).to_vec();
     msg.extend_from_slice(&0u64.to_ne_bytes());
@@ -381,7 +305,7 @@ fn oversized_read_ends_the_connection() {
 
 #[test]
 fn write_whose_count_disagrees_with_its_size_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     let mut msg = raw_header(command::REGION_WRITE, 36, 0).to_vec();
     msg.extend_from_slice(&reg::SCRATCH.to_ne_bytes());
@@ -394,7 +318,7 @@ fn write_whose_count_disagrees_with_its_size_ends_the_connection() {
 
 #[test]
 fn garbage_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     stream.write_all(&[0xff; 64]).unwrap();
     assert_ends_malformed(serving, stream);
@@ -402,7 +326,7 @@ fn garbage_ends_the_connection() {
 
 #[test]
 fn unimplemented_command_is_answered_and_the_stream_stays_in_step() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     // DMA_READ with a body the server never reads.
     let mut msg = raw_header(11, 16 + 24, 0).to_vec();
@@ -426,7 +350,7 @@ fn unimplemented_command_is_answered_and_the_stream_stays_in_step() {
 
 #[test]
 fn disconnect_mid_message_ends_the_connection() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut stream = serving.raw();
     let mut msg = raw_header(command::DMA_UNMAP, 40, 0).to_vec();
     msg.extend_from_slice(&[0; 10]);
@@ -447,7 +371,7 @@ fn disconnect_mid_message_ends_the_connection() {
 
 #[test]
 fn clean_disconnect_ends_the_connection_and_releases_the_model() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut client = serving.client();
     let memfd = File::from(memfd_create("guest-ram", MemfdFlags::CLOEXEC).unwrap());
     memfd.set_len(0x1000).unwrap();
@@ -465,7 +389,7 @@ fn clean_disconnect_ends_the_connection_and_releases_the_model() {
 
 #[test]
 fn a_second_client_is_refused() {
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let client = serving.client();
     assert!(UnixStream::connect(&serving.path).is_err());
     drop(client);
@@ -535,7 +459,7 @@ fn region_msg(
 #[test]
 fn a_region_access_never_overtakes_an_earlier_command() {
     const NO_REPLY: u32 = 1 << 4;
-    let serving = Serving::start();
+    let serving = Serving::start(toy::model());
     let mut s = serving.raw();
     let enable = region_msg(
         1,

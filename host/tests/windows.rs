@@ -12,14 +12,14 @@
 //!   BAR 0 stays message-only.
 
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::thread::JoinHandle;
 
-use pcidev_host::{DeviceServer, Disconnect, HostError};
 use pcidev_models::ivshmem_plain;
 use pcidev_runtime::{COMMAND_MEMORY_SPACE, Model};
 use vfio_bindings::bindings::vfio::VFIO_REGION_INFO_FLAG_MMAP;
 use vfio_user::Client;
+
+mod common;
+use common::served::Serving;
 
 type Ivshmem = Model<ivshmem_plain::Device<ivshmem_plain::NoHooks>>;
 
@@ -130,31 +130,6 @@ fn hostile_offsets_never_touch_the_buffer() {
 
 // ------------------------------------------------------------------ vfio-user
 
-type Served = (Result<Disconnect, HostError>, Ivshmem);
-
-struct Serving {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    thread: JoinHandle<Served>,
-}
-
-impl Serving {
-    fn start(mut model: Ivshmem) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ivshmem.sock");
-        let server = DeviceServer::bind(&path).unwrap();
-        let thread = std::thread::spawn(move || {
-            let result = server.serve(&mut model);
-            (result, model)
-        });
-        Serving {
-            _dir: dir,
-            path,
-            thread,
-        }
-    }
-}
-
 #[test]
 fn the_window_is_offered_mmap_able_and_shared_both_ways() {
     let mut m = model();
@@ -240,7 +215,7 @@ fn the_window_is_offered_mmap_able_and_shared_both_ways() {
     assert_eq!(unsafe { libc::munmap(ptr, SHM as usize) }, 0);
 
     drop(client);
-    let (result, model) = serving.thread.join().unwrap();
+    let (result, model) = serving.join();
     result.unwrap();
     assert_eq!(model.regs.state.shm[0x8000], 0x77);
     assert_eq!(&model.regs.state.shm[4..8], &0xedcb_a987u32.to_le_bytes());

@@ -3,10 +3,14 @@
 //! previous, so names, placement and scenarios see elements. Their
 //! behaviour keeps `index` ([`ir::Expr::Index`]), and each element records
 //! where it sits ([`ir::ArrayElem`]): backends emit one item per array.
+//! Elements after the first are listed without fields or behaviour: the
+//! checker checks the head's once and gives every element a copy, so an
+//! error in them is reported once, not once per element.
 //!
 //! Emits E0104 (an array of 0 or more than [`MAX_ARRAY`] registers, or an
 //! array in configuration space).
 
+use super::Checker;
 use crate::ast::{self, DeviceItem};
 use crate::diag::{self, Diagnostic};
 use crate::ir;
@@ -65,15 +69,39 @@ pub(super) fn expand_arrays(
                 continue;
             }
             let stride = u64::from(r.width.0.bits() / 8).max(1);
+            let array = r.name.name.clone();
+            // Elements after the first share the head's fields and
+            // behaviour, which the checker takes from the head (see
+            // `Checker::array_head_of`): list them without, so that the
+            // spec's behaviour is not copied `count` times.
+            let mut head = r;
+            head.count = None;
+            let tail = ast::RegisterAst {
+                fields: Vec::new(),
+                read: Vec::new(),
+                on_read: Vec::new(),
+                on_write: Vec::new(),
+                name: head.name.clone(),
+                count: None,
+                offset: head.offset,
+                width: head.width,
+                access: head.access,
+                reset: head.reset,
+                access_sizes: head.access_sizes.clone(),
+                span: head.span,
+            };
+            let mut head = Some(head);
             for i in 0..count.value {
-                let mut e = r.clone();
-                e.count = None;
-                e.name.name = format!("{}_{i}", r.name.name);
-                e.offset.value = r.offset.value.saturating_add(i.saturating_mul(stride));
+                let mut e = match head.take() {
+                    Some(h) => h,
+                    None => tail.clone(),
+                };
+                e.name.name = format!("{array}_{i}");
+                e.offset.value = tail.offset.value.saturating_add(i.saturating_mul(stride));
                 elements.insert(
                     e.name.name.clone(),
                     ir::ArrayElem {
-                        array: r.name.name.clone(),
+                        array: array.clone(),
                         index: i,
                         count: count.value,
                         stride,
@@ -85,4 +113,28 @@ pub(super) fn expand_arrays(
         bar.registers = out;
     }
     (d, elements)
+}
+
+/// Has `r` no fields and no behaviour of its own, as [`expand_arrays`]
+/// lists an array's elements after the first?
+fn is_bare(r: &ast::RegisterAst) -> bool {
+    r.fields.is_empty() && r.read.is_empty() && r.on_read.is_empty() && r.on_write.is_empty()
+}
+
+impl Checker<'_> {
+    /// For register `i`, an element after the first of a register array:
+    /// its array's head (element 0), whose fields and behaviour it shares
+    /// and which comes `index` registers before it. `None` for every other
+    /// register.
+    pub(super) fn array_head_of(&self, i: usize) -> Option<usize> {
+        let (r, _) = self.reg_asts[i];
+        let elem = self.elements.get(&r.name.name).filter(|e| e.index > 0)?;
+        let head = i.checked_sub(usize::try_from(elem.index).ok()?)?;
+        let (h, _) = self.reg_asts[head];
+        let is_head = self
+            .elements
+            .get(&h.name.name)
+            .is_some_and(|e| e.index == 0 && e.array == elem.array);
+        (is_head && is_bare(r)).then_some(head)
+    }
 }

@@ -221,7 +221,8 @@ impl<'a> Checker<'a> {
 
     /// Can the driver read something other than 0 from `r`?
     fn register_readable(&self, r: ir::RegId) -> bool {
-        let (ra, _) = self.reg_asts[r.0];
+        // An array element's `read` is its head's (arrays.rs).
+        let (ra, _) = self.reg_asts[self.array_head_of(r.0).unwrap_or(r.0)];
         !ra.read.is_empty() || self.fields[r.0].iter().any(|f| f.access.readable())
     }
 

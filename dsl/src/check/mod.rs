@@ -187,12 +187,14 @@ impl<'a> Checker<'a> {
             .collect();
         dev.bars = self.bars(&bar_asts);
         // Fields first: expressions may name any register's fields.
-        self.fields = self
-            .reg_asts
-            .clone()
-            .into_iter()
-            .map(|(r, _)| self.fields_of(r))
-            .collect();
+        // An array's elements share their head's fields (arrays.rs).
+        for i in 0..self.reg_asts.len() {
+            let fields = match self.array_head_of(i) {
+                Some(head) => self.fields[head].clone(),
+                None => self.fields_of(self.reg_asts[i].0),
+            };
+            self.fields.push(fields);
+        }
         // Named expressions and functions: used by any behaviour below.
         (dev.lets, dev.fns) = self.lets_and_fns();
         // Registers with their behaviour (exprs.rs, actions.rs).

@@ -125,6 +125,15 @@ impl<'a> Checker<'a> {
                 array: self.elements.get(&r.name.name).cloned(),
                 span: r.span,
             };
+            // An array's elements after the first share the head's
+            // behaviour, checked once (arrays.rs): copy it.
+            if let Some(head) = self.array_head_of(i) {
+                let h: &ir::Register = &regs[head];
+                (reg.read, reg.on_read, reg.on_write) =
+                    (h.read.clone(), h.on_read.clone(), h.on_write.clone());
+                regs.push(reg);
+                continue;
+            }
             self.array_elem = reg.array.clone();
             if let Some(((e, _), rest)) = r.read.split_first() {
                 for (_, again) in rest {

@@ -17,7 +17,8 @@ pub struct Device {
     /// The spec file's name as given (for headers of generated files).
     pub source_name: String,
     /// The language version the spec was read as (its `language N;`, or
-    /// [`LANGUAGE_VERSION`](super::LANGUAGE_VERSION)); named in the header of every generated file.
+    /// [`LANGUAGE_VERSION`](super::LANGUAGE_VERSION)); named in the header
+    /// of every generated file.
     pub language: u64,
     /// PCI vendor id (never 0x0000 or 0xffff).
     pub vendor_id: u16,

@@ -55,7 +55,8 @@ pub struct Register {
 
 /// Where a register sits in its array. The checker lists every element of
 /// `register NAME[N]` as its own register `NAME_i` (names, placement and
-/// scenarios see elements), consecutive in [`Device::registers`](super::Device::registers), all with
+/// scenarios see elements), consecutive in
+/// [`Device::registers`](super::Device::registers), all with
 /// the same behaviour in which [`Expr::Index`] stands for the element
 /// number. Backends emit one item per array from its head (element 0, see
 /// [`Register::array_head`]) so generated code does not grow with `count`.

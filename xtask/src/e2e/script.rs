@@ -5,10 +5,15 @@
 
 use std::time::Duration;
 
-/// The guest test script: claim the device `vendor:device` for the
-/// driver (see [`claim_device`]), load the driver (a module file in
+/// The guest test script: check no module of the driver's name is in the
+/// kernel yet, claim the device `vendor:device` for the driver (see
+/// [`claim_device`]), load the driver (a module file in
 /// `/lib/modules/`, not loaded by init), wait for its verdict, reload it
-/// `reloads` times, and fail on any oops or warning.
+/// `reloads` times, and fail on any oops or warning. A module of the same
+/// name already in the kernel (a built-in driver named like the device,
+/// such as `i6300esb` or `pvpanic_pci`) fails the run with that reason,
+/// before the device is taken from its driver, where `insmod` would
+/// refuse the module.
 ///
 /// `module` is the module's name, which is also the name the generated
 /// drivers register their `pci_driver` under (`KBUILD_MODNAME` in C, the
@@ -17,6 +22,9 @@ pub fn guest_script(module: &str, vendor: u16, device: u16, reloads: usize) -> S
     format!(
         r#"
 m={module}
+if [ -e /sys/module/$m ]; then
+	fail "the guest kernel already has a module named $m (built in): the generated $m.ko cannot load under that name"
+fi
 {claim}
 echo "pcidevc: insmod $m.ko"
 insmod /lib/modules/$m.ko || fail "insmod $m"
@@ -187,7 +195,8 @@ mod tests {
         let claim = s.find("driver_override").unwrap();
         let insmod = s.find("insmod /lib/modules/$m.ko").unwrap();
         let verdict = s.find("wait_dmesg \"selftest: \"").unwrap();
-        assert!(claim < insmod && insmod < verdict, "{s}");
+        let clash = s.find("[ -e /sys/module/$m ]").unwrap();
+        assert!(clash < claim && claim < insmod && insmod < verdict, "{s}");
         assert!(s.contains("= \"0x1b36\" ] && [ \"$(cat \"$d/device\")\" = \"0x0002\""));
     }
 

@@ -55,6 +55,15 @@ pub fn compile(pcidevc: &Path, spec: &Path, out: &Path) -> Result<PathBuf> {
     dirs.pop().context("pcidevc wrote no device directory")
 }
 
+/// The PCI vendor and device id `spec` declares (its `id` line).
+pub fn spec_id(spec: &Path) -> Result<(u16, u16)> {
+    let compiled = pcidevc_dsl::compile_file(spec);
+    let dev = compiled
+        .device
+        .with_context(|| format!("{} does not compile", spec.display()))?;
+    Ok((dev.vendor_id, dev.device_id))
+}
+
 /// The user's module: a `.ko` as is, or the one module a Kbuild directory
 /// builds against the provisioned tree. Returns the `.ko` and the module
 /// name as the kernel spells it (`-` becomes `_`).

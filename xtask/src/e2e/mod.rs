@@ -3,8 +3,9 @@
 //!
 //! [`boot`] compiles the spec with the real `pcidevc` binary, builds the
 //! driver module against the provisioned kernel tree (zero warnings
-//! required), packs an initramfs whose test script loads the module, waits
-//! for the driver's self-test verdict and reloads it (`reloads` more
+//! required), packs an initramfs whose test script takes the spec's device
+//! from any guest driver that bound it at boot (`driver_override`, unbind),
+//! loads the module, waits for the driver's self-test verdict and reloads it (`reloads` more
 //! times), starts `pcidev-host` serving the model on a Unix socket with a
 //! JSON-lines trace, and boots QEMU (TCG, shared memfd RAM, a
 //! `vfio-user-pci` device on that socket). Every process and the socket are
@@ -41,6 +42,7 @@ pub mod trace;
 
 pub use build::{
     CDriverCheck, DriverBuild, build_tools, check_c_driver, check_driver, compile, own_module,
+    spec_id,
 };
 pub use host::{HOST_USER, HostGuard, ServeOptions, Served, host_exit_problem, serve, serve_with};
 pub use script::{OWN_DRIVER_SETTLE_SECS, guest_script, own_driver_script, verdicts};
@@ -217,14 +219,23 @@ pub fn boot(guest: &Guest, qemu: &Qemu, opts: &E2eOptions) -> Result<E2eRun> {
                 .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
                 .context("module not built")?
                 .clone();
-            (ko, guest_script(&device, opts.reloads), warnings)
+            let (vendor, device_id) = spec_id(&opts.spec)?;
+            (
+                ko,
+                guest_script(&device, vendor, device_id, opts.reloads),
+                warnings,
+            )
         }
     };
     let initrd = work.path().join("initramfs.cpio.gz");
-    Builder::new()
-        .module(&ko)
-        .script(script)
-        .write_to(&initrd)?;
+    // The generated driver's script loads the module itself, after
+    // claiming the device from any driver that bound it at boot; init loads
+    // a user's own module.
+    let builder = match &opts.module {
+        Some(_) => Builder::new().module(&ko),
+        None => Builder::new().module_file(&ko),
+    };
+    builder.script(script).write_to(&initrd)?;
 
     let spec_abs = std::path::absolute(&opts.spec)?;
     let model = match opts.model {

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{
     DriverKind, HostModel, ModelKind, build_tools, compile, guest_script, host_exit_problem, serve,
-    verdicts,
+    spec_id, verdicts,
 };
 use crate::initramfs::Builder;
 use crate::provision::Guest;
@@ -185,9 +185,10 @@ pub fn driver_on_qemu_device(
         .find(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
         .context("module not built")?;
     let initrd = work.path().join("reverse.cpio.gz");
+    let (vendor, device_id) = spec_id(spec)?;
     Builder::new()
-        .module(ko)
-        .script(guest_script(&device, 1))
+        .module_file(ko)
+        .script(guest_script(&device, vendor, device_id, 1))
         .write_to(&initrd)?;
     let mut b = Boot::new(&guest.kernel_image, &initrd).args(["-device", qemu_device]);
     b.timeout = Duration::from_secs(240);

@@ -264,6 +264,8 @@ pub fn model() -> Model<Device> {
 }
 
 impl<H: Hooks> Registers for Device<H> {
+    const ACCESS_CONTEXT: bool = false;
+
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }

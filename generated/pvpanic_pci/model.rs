@@ -203,6 +203,8 @@ pub fn model() -> Model<Device> {
 }
 
 impl<H: Hooks> Registers for Device<H> {
+    const ACCESS_CONTEXT: bool = false;
+
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }

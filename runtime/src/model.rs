@@ -28,7 +28,6 @@ use access::{access_mask, gather_lanes};
 pub use pci_model::PciModel;
 pub use registers::Registers;
 
-
 /// A BAR access that failed under an [`InvalidAccess::Error`] policy (or hit
 /// a BAR the device does not have).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -220,7 +219,6 @@ impl<R: Registers> Model<R> {
         true
     }
 
-
     /// Write `data` at `offset` of BAR `bar`. See [`Self::bar_read`].
     #[inline]
     pub fn bar_write(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
@@ -262,7 +260,6 @@ impl<R: Registers> Model<R> {
         self.settle_interrupt();
         true
     }
-
 
     /// Reset the registers (sticky state survives), the writable config
     /// space (COMMAND, BAR addresses, interrupt line, MSI) and the latched

@@ -82,8 +82,19 @@ impl Model<'_> {
         let whole = self.whole_trait_methods();
         let reset = self.reset_body();
         let snapshot = super::snapshot::registers_methods(d);
+        // The runtime sets `access.size`/`access.mask` per access only
+        // for models that may read them.
+        let access_context = if super::usage::uses_access_context(d) {
+            quote!()
+        } else {
+            quote!(
+                const ACCESS_CONTEXT: bool = false;
+            )
+        };
         quote! {
             impl<H: Hooks> Registers for Device<H> {
+                #access_context
+
                 fn info(&self) -> &'static DeviceInfo {
                     &INFO
                 }

@@ -13,7 +13,12 @@ impl<R: Registers> Model<R> {
     /// access split over the registers and windows it overlaps. Kept out
     /// of line so that the fast path stays small where it is inlined.
     #[inline(never)]
-    pub(super) fn bar_read_split(&mut self, bar: u8, offset: u64, data: &mut [u8]) -> Result<(), AccessError> {
+    pub(super) fn bar_read_split(
+        &mut self,
+        bar: u8,
+        offset: u64,
+        data: &mut [u8],
+    ) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_read(bar, offset, data)
         } else {
@@ -55,7 +60,12 @@ impl<R: Registers> Model<R> {
 
     /// [`Self::bar_write`] for any access, as [`Self::bar_read_split`].
     #[inline(never)]
-    pub(super) fn bar_write_split(&mut self, bar: u8, offset: u64, data: &[u8]) -> Result<(), AccessError> {
+    pub(super) fn bar_write_split(
+        &mut self,
+        bar: u8,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), AccessError> {
         let msix = if self.msix_decodes(bar, offset, data.len()) {
             self.ctx.msix_write(bar, offset, data)
         } else {
@@ -227,7 +237,6 @@ impl<R: Registers> Model<R> {
         self.windows_io(info.index, offset, WindowIo::Write(data));
     }
 }
-
 
 /// The guest's side of a window access.
 enum WindowIo<'a> {

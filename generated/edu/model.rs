@@ -407,6 +407,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -420,6 +421,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -373,6 +373,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -386,6 +387,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -296,6 +296,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -309,6 +310,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -484,6 +484,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -498,6 +499,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -209,6 +209,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -222,6 +223,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -544,7 +544,10 @@ impl Model<'_> {
             let b = lit_hex((*b).into());
             quote!(#b => self.#m(ctx, offset, len, value),)
         });
+        // Inlined into the runtime's fast path (`Model::bar_read`): a
+        // small match whose call would cost as much as its work.
         quote! {
+            #[inline]
             fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
                 match bar {
                     #(#reads)*
@@ -552,6 +555,7 @@ impl Model<'_> {
                 }
             }
 
+            #[inline]
             fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> bool {
                 match bar {
                     #(#writes)*

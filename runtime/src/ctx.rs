@@ -121,7 +121,10 @@ impl DeviceCtx {
     // ------------------------------------------------------------- access
 
     /// `access.size`: bytes of the guest access running the current
-    /// register read or write (1, 2, 4 or 8); 0 outside one.
+    /// register read or write (1, 2, 4 or 8); 0 outside one (and in a
+    /// whole-register access of a model whose
+    /// [`Registers::ACCESS_CONTEXT`](crate::Registers::ACCESS_CONTEXT) is
+    /// false: nothing there reads it).
     #[inline]
     pub fn access_size(&self) -> u64 {
         self.access.0
@@ -129,7 +132,7 @@ impl DeviceCtx {
 
     /// `access.mask`: the bits of the current register the guest access
     /// covers (a 1-byte access at offset 1 of a u16 register: `0xff00`);
-    /// 0 outside one.
+    /// 0 outside one (as [`Self::access_size`]).
     #[inline]
     pub fn access_mask(&self) -> u64 {
         self.access.1

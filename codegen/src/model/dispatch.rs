@@ -447,6 +447,7 @@ impl Model<'_> {
             out.extend(quote! {
                 #[doc = #read_doc]
                 #[doc = " `None` for any other access (the runtime splits it over the registers)."]
+                #[inline]
                 fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
                     #check
                     let value = match offset {
@@ -510,6 +511,7 @@ impl Model<'_> {
             out.extend(quote! {
                 #[doc = #write_doc]
                 #[doc = " `offset`. False for any other access (the runtime splits it over the registers)."]
+                #[inline]
                 fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> bool {
                     #body
                 }

@@ -211,16 +211,8 @@ fn reads(d: &Device, e: &ir::Expr) -> Option<std::collections::BTreeSet<Res>> {
                 out.insert(Res::Stream(s.0));
             }
             ir::Expr::Call(..) => hook = true,
-            ir::Expr::Let(l) => {
-                if seen_lets.insert(*l) {
-                    todo.push(&d.let_(*l).value);
-                }
-            }
-            ir::Expr::Fn(f, _) => {
-                if seen_fns.insert(*f) {
-                    todo.push(&d.function(*f).body);
-                }
-            }
+            ir::Expr::Let(l) if seen_lets.insert(*l) => todo.push(&d.let_(*l).value),
+            ir::Expr::Fn(f, _) if seen_fns.insert(*f) => todo.push(&d.function(*f).body),
             _ => {}
         });
     }

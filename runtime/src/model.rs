@@ -28,8 +28,9 @@ use access::{access_mask, gather_lanes};
 pub use pci_model::PciModel;
 pub use registers::Registers;
 
-/// A BAR access that failed under an [`InvalidAccess::Error`] policy (or hit
-/// a BAR the device does not have).
+/// A BAR access that failed under an
+/// [`InvalidAccess::Error`](crate::InvalidAccess::Error) policy (or hit a
+/// BAR the device does not have).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct AccessError {
     /// BAR index as requested.

@@ -93,13 +93,13 @@ pub trait Registers: Send + 'static {
     /// The spec's timers by name, in declaration order (their ids).
     /// Generated models return a literal; the interpreter the names of the
     /// loaded spec. Like [`Self::info`], it must not change over the
-    /// model's life: [`Model::new`] sizes the timer table from it once.
+    /// model's life: [`Model::new`](super::Model::new) sizes the timer table from it once.
     fn timers(&self) -> &'static [&'static str] {
         &[]
     }
 
     /// The spec's byte streams by name, in declaration order (their ids).
-    /// Read once by [`Model::new`], as [`Self::timers`].
+    /// Read once by [`Model::new`](super::Model::new), as [`Self::timers`].
     fn streams(&self) -> &'static [&'static str] {
         &[]
     }

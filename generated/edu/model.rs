@@ -347,6 +347,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -372,6 +373,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
     /// `offset`. False for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_write(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -407,6 +409,7 @@ impl<H: Hooks> Registers for Device<H> {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -420,6 +423,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -286,6 +286,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -304,6 +305,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
     /// `offset`. False for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_write(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -367,10 +369,13 @@ pub fn model() -> Model<Device> {
 }
 
 impl<H: Hooks> Registers for Device<H> {
+    const ACCESS_CONTEXT: bool = false;
+
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -384,6 +389,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

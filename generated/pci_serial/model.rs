@@ -276,15 +276,17 @@ impl<H: Hooks> Device<H> {
 
     /// Guest read of `RBR_THR` (BAR 0 + 0x0, 1 bytes).
     fn read_rbr_thr(&mut self, ctx: &mut DeviceCtx) -> u64 {
-        let value = if self.let_dlab(ctx) {
+        let let_dlab = self.let_dlab(ctx);
+        let let_fifo_on = self.let_fifo_on(ctx);
+        let value = if let_dlab {
             u64::from(self.state.divider) & 0xff
-        } else if self.let_fifo_on(ctx) {
+        } else if let_fifo_on {
             self.state.rx.front()
         } else {
             u64::from(self.state.rbr)
         };
-        if !self.let_dlab(ctx) {
-            if self.let_fifo_on(ctx) {
+        if !let_dlab {
+            if let_fifo_on {
                 self.state.rx.pop();
                 if self.state.rx.is_empty() {
                     self.state.lsr = (u64::from(self.state.lsr) & 0xee) as u8;
@@ -407,8 +409,9 @@ impl<H: Hooks> Device<H> {
 
     /// Guest read of `IIR_FCR` (BAR 0 + 0x2, 1 bytes).
     fn read_iir_fcr(&mut self, ctx: &mut DeviceCtx) -> u64 {
-        let value = self.let_iir_id(ctx) | (if self.state.iir_fe { 0xc0 } else { 0 });
-        if self.let_iir_id(ctx) == 2 {
+        let let_iir_id = self.let_iir_id(ctx);
+        let value = let_iir_id | (if self.state.iir_fe { 0xc0 } else { 0 });
+        if let_iir_id == 2 {
             self.state.thr_ipending = false;
         }
         value
@@ -469,14 +472,15 @@ impl<H: Hooks> Device<H> {
 
     /// Guest read of `MSR` (BAR 0 + 0x6, 1 bytes).
     fn read_msr(&mut self, ctx: &mut DeviceCtx) -> u64 {
-        let value = if self.let_loopback(ctx) {
+        let let_loopback = self.let_loopback(ctx);
+        let value = if let_loopback {
             pcidev_runtime::ops::shl(u64::from(self.state.mcr) & 0xc, 4)
                 | pcidev_runtime::ops::shl(u64::from(self.state.mcr) & 2, 3)
                 | pcidev_runtime::ops::shl(u64::from(self.state.mcr) & 1, 5)
         } else {
             u64::from(self.state.msr)
         };
-        if !self.let_loopback(ctx) && u64::from(self.state.msr) & 0xf != 0 {
+        if !let_loopback && u64::from(self.state.msr) & 0xf != 0 {
             self.state.msr = (u64::from(self.state.msr) & 0xf0) as u8;
         }
         value
@@ -494,6 +498,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -519,6 +524,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
     /// `offset`. False for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_write(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -622,10 +628,13 @@ pub fn model() -> Model<Device> {
 }
 
 impl<H: Hooks> Registers for Device<H> {
+    const ACCESS_CONTEXT: bool = false;
+
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -639,6 +648,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

@@ -371,6 +371,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -396,6 +397,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
     /// `offset`. False for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar0_write(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -426,6 +428,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar1_read(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -448,6 +451,7 @@ impl<H: Hooks> Device<H> {
 
     /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
     /// `offset`. False for any other access (the runtime splits it over the registers).
+    #[inline]
     fn bar1_write(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -478,10 +482,13 @@ pub fn model() -> Model<Device> {
 }
 
 impl<H: Hooks> Registers for Device<H> {
+    const ACCESS_CONTEXT: bool = false;
+
     fn info(&self) -> &'static DeviceInfo {
         &INFO
     }
 
+    #[inline]
     fn read_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -496,6 +503,7 @@ impl<H: Hooks> Registers for Device<H> {
         }
     }
 
+    #[inline]
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,

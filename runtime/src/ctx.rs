@@ -55,6 +55,12 @@ pub struct DeviceCtx {
     level: bool,
     /// The INTx line as last reported to the sink.
     line: bool,
+    /// Where the level goes, as the last [`Self::update_intx`] found it
+    /// (config writes, resets and restores change it, and each recomputes
+    /// it): INTx may reach the line ([`Self::intx_allowed`]).
+    route_intx: bool,
+    /// ... and a rising edge sends vector 0 (MSI-X or MSI enabled).
+    route_msi: bool,
     /// The clock and the spec's timers.
     timers: Timers,
     timer_names: &'static [&'static str],
@@ -99,6 +105,8 @@ impl DeviceCtx {
             latched_irq: false,
             level: false,
             line: false,
+            route_intx: false,
+            route_msi: false,
             timers: Timers::new(0),
             timer_names: &[],
             outputs: Outputs::new(0),
@@ -113,7 +121,10 @@ impl DeviceCtx {
     // ------------------------------------------------------------- access
 
     /// `access.size`: bytes of the guest access running the current
-    /// register read or write (1, 2, 4 or 8); 0 outside one.
+    /// register read or write (1, 2, 4 or 8); 0 outside one (and in a
+    /// whole-register access of a model whose
+    /// [`Registers::ACCESS_CONTEXT`](crate::Registers::ACCESS_CONTEXT) is
+    /// false: nothing there reads it).
     #[inline]
     pub fn access_size(&self) -> u64 {
         self.access.0
@@ -121,7 +132,7 @@ impl DeviceCtx {
 
     /// `access.mask`: the bits of the current register the guest access
     /// covers (a 1-byte access at offset 1 of a u16 register: `0xff00`);
-    /// 0 outside one.
+    /// 0 outside one (as [`Self::access_size`]).
     #[inline]
     pub fn access_mask(&self) -> u64 {
         self.access.1
@@ -559,24 +570,48 @@ impl DeviceCtx {
         self.line
     }
 
-    /// The device's interrupt level at the last [`Self::update_intx`].
-    #[inline]
-    pub(crate) fn level(&self) -> bool {
-        self.level
-    }
-
     /// Take the device's interrupt `level`: update STATUS.interrupt and, on an
     /// edge of the resulting line, tell the sink and trace it. When the guest
     /// enabled MSI-X or MSI, a rising edge of the level sends vector 0
     /// instead (the same level-derived interrupt, delivered as a message).
     pub(crate) fn update_intx(&mut self, level: bool) {
+        self.refresh_route();
         let rising = level && !self.level;
         self.level = level;
-        if rising && (self.config.msix_enabled() || self.config.msi_enabled()) {
+        if rising && self.route_msi {
             self.msi_notify(0);
         }
         self.config.set_interrupt_status(level);
-        let line = level && self.intx_allowed();
+        self.set_line(level && self.route_intx);
+    }
+
+    /// [`Self::update_intx`] by the route the last one found, doing
+    /// nothing when the level is unchanged: after an access that cannot
+    /// have changed the route (a BAR access served by the model's
+    /// whole-register fast path).
+    #[inline]
+    pub(crate) fn settle_level(&mut self, level: bool) {
+        if level == self.level {
+            return;
+        }
+        self.level = level;
+        // Changed: rising exactly when it is now high.
+        if level && self.route_msi {
+            self.msi_notify(0);
+        }
+        self.config.set_interrupt_status(level);
+        self.set_line(level && self.route_intx);
+    }
+
+    /// Recompute where the level goes from the config space.
+    fn refresh_route(&mut self) {
+        self.route_intx = self.intx_allowed();
+        self.route_msi = self.config.msix_enabled() || self.config.msi_enabled();
+    }
+
+    /// The INTx line is `line` now: on an edge, tell the sink and trace it.
+    #[inline]
+    fn set_line(&mut self, line: bool) {
         if line != self.line {
             self.line = line;
             if let Some(sink) = self.sink.as_mut() {
@@ -690,6 +725,7 @@ impl DeviceCtx {
                 sink.set_intx(saved.line);
             }
         }
+        self.refresh_route();
         self.access = (0, 0);
     }
 }

@@ -19,6 +19,7 @@ struct Ring {
 }
 
 impl Ring {
+    #[inline]
     fn push<T>(&mut self, buf: &mut [T], value: T) {
         let n = buf.len();
         if self.len < n {
@@ -27,6 +28,7 @@ impl Ring {
         }
     }
 
+    #[inline]
     fn pop(&mut self, capacity: usize) {
         if self.len > 0 {
             self.head = (self.head + 1) % capacity;
@@ -34,10 +36,12 @@ impl Ring {
         }
     }
 
+    #[inline]
     fn clear(&mut self) {
         *self = Ring::default();
     }
 
+    #[inline]
     fn front<T: Copy>(&self, buf: &[T]) -> Option<T> {
         (self.len > 0).then(|| buf[self.head])
     }
@@ -63,12 +67,14 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Default for Fifo<T, N> {
 
 impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     /// `NAME.push(v)`: append; nothing when full.
+    #[inline]
     pub fn push(&mut self, value: T) {
         let mut ring = self.ring();
         ring.push(&mut self.buf, value);
         self.set_ring(ring);
     }
 
+    #[inline]
     fn ring(&self) -> Ring {
         Ring {
             head: self.head,
@@ -76,12 +82,14 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
         }
     }
 
+    #[inline]
     fn set_ring(&mut self, ring: Ring) {
         self.head = ring.head;
         self.len = ring.len;
     }
 
     /// `NAME.pop()`: drop the first element; nothing when empty.
+    #[inline]
     pub fn pop(&mut self) {
         let mut ring = self.ring();
         ring.pop(N);
@@ -89,6 +97,7 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     }
 
     /// `NAME.clear()`.
+    #[inline]
     pub fn clear(&mut self) {
         let mut ring = self.ring();
         ring.clear();
@@ -96,22 +105,26 @@ impl<T: Copy + Default + Into<u64>, const N: usize> Fifo<T, N> {
     }
 
     /// `NAME.front`: the first element, 0 when empty.
+    #[inline]
     pub fn front(&self) -> u64 {
         self.ring().front(&self.buf).map_or(0, Into::into)
     }
 
     /// `NAME.len`. (Not `len()`: generated code compares it with numbers,
     /// and clippy would ask for `is_empty` where a spec wrote `len != 0`.)
+    #[inline]
     pub fn count(&self) -> u64 {
         self.len as u64
     }
 
     /// `NAME.empty`.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// `NAME.full`.
+    #[inline]
     pub fn is_full(&self) -> bool {
         self.len == N
     }

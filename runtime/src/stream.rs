@@ -8,21 +8,21 @@
 //! cannot make the host use unbounded memory. `NAME.space` is what a queue
 //! can still take.
 
-use std::collections::VecDeque;
-
 pub use pcidev_core::stream::{MAX_INPUT_CHUNK, QUEUE_BYTES};
 
-/// One bounded queue per declared stream.
+/// One bounded queue per declared stream. A queue is only appended to
+/// and drained whole, so a `Vec` serves: a push is a store, a drain one
+/// copy.
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
-    queues: Vec<VecDeque<u8>>,
+    queues: Vec<Vec<u8>>,
 }
 
 impl Outputs {
     /// `count` empty queues.
     pub fn new(count: usize) -> Self {
         Outputs {
-            queues: vec![VecDeque::new(); count],
+            queues: vec![Vec::new(); count],
         }
     }
 
@@ -32,7 +32,7 @@ impl Outputs {
     pub fn push(&mut self, stream: usize, byte: u8) -> bool {
         match self.queues.get_mut(stream) {
             Some(q) if q.len() < QUEUE_BYTES => {
-                q.push_back(byte);
+                q.push(byte);
                 true
             }
             _ => false,
@@ -46,21 +46,24 @@ impl Outputs {
     }
 
     /// Everything queued on `stream`, oldest first, emptying the queue.
+    #[inline]
     pub fn take(&mut self, stream: usize) -> Vec<u8> {
-        self.queues
-            .get_mut(stream)
-            .map(|q| q.drain(..).collect())
-            .unwrap_or_default()
+        match self.queues.get_mut(stream) {
+            // One copy; the queue keeps its allocation for what comes next.
+            Some(q) => {
+                let out = q.as_slice().to_vec();
+                q.clear();
+                out
+            }
+            None => Vec::new(),
+        }
     }
 }
 
 impl Outputs {
     /// Each queue's bytes, oldest first (for snapshots).
     pub(crate) fn save(&self) -> Vec<Vec<u8>> {
-        self.queues
-            .iter()
-            .map(|q| q.iter().copied().collect())
-            .collect()
+        self.queues.clone()
     }
 
     /// Is `saved` valid for `count` streams (each within [`QUEUE_BYTES`])?
@@ -80,7 +83,7 @@ impl Outputs {
     /// The queues of a checked `saved`.
     pub(crate) fn restore(&mut self, saved: &[crate::snapshot::Hex]) {
         for (q, s) in self.queues.iter_mut().zip(saved) {
-            *q = s.0.iter().copied().collect();
+            q.clone_from(&s.0);
         }
     }
 }

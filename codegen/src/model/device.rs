@@ -256,6 +256,17 @@ impl Model<'_> {
             r.width
         );
         let mut cx = Ctx::new(self.dev);
+        // `let`s used more than once, computed once (see `read_once_lets`).
+        cx.once_lets = super::usage::read_once_lets(self.dev, r);
+        let once: Vec<TokenStream> = cx
+            .once_lets
+            .iter()
+            .map(|l| {
+                let name = format_ident!("let_{}", self.dev.let_(*l).name);
+                quote!(let #name = self.#name(ctx);)
+            })
+            .collect();
+        cx.used_ctx |= !once.is_empty();
         let own = arrays::own_storage(r);
         let mut uses_own = false;
         let value = match &r.read {
@@ -293,9 +304,10 @@ impl Model<'_> {
         let index = arrays::index_param(r, uses_own || cx.used_index);
         let ctx = cx.ctx_param();
         let body = if clear.is_empty() && actions.is_empty() {
-            quote!(#value)
+            quote!(#(#once)* #value)
         } else {
             quote! {
+                #(#once)*
                 let value = #value;
                 #clear
                 #actions

@@ -82,8 +82,19 @@ impl Model<'_> {
         let whole = self.whole_trait_methods();
         let reset = self.reset_body();
         let snapshot = super::snapshot::registers_methods(d);
+        // The runtime sets `access.size`/`access.mask` per access only
+        // for models that may read them.
+        let access_context = if super::usage::uses_access_context(d) {
+            quote!()
+        } else {
+            quote!(
+                const ACCESS_CONTEXT: bool = false;
+            )
+        };
         quote! {
             impl<H: Hooks> Registers for Device<H> {
+                #access_context
+
                 fn info(&self) -> &'static DeviceInfo {
                     &INFO
                 }
@@ -436,6 +447,7 @@ impl Model<'_> {
             out.extend(quote! {
                 #[doc = #read_doc]
                 #[doc = " `None` for any other access (the runtime splits it over the registers)."]
+                #[inline]
                 fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
                     #check
                     let value = match offset {
@@ -499,6 +511,7 @@ impl Model<'_> {
             out.extend(quote! {
                 #[doc = #write_doc]
                 #[doc = " `offset`. False for any other access (the runtime splits it over the registers)."]
+                #[inline]
                 fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> bool {
                     #body
                 }
@@ -533,7 +546,10 @@ impl Model<'_> {
             let b = lit_hex((*b).into());
             quote!(#b => self.#m(ctx, offset, len, value),)
         });
+        // Inlined into the runtime's fast path (`Model::bar_read`): a
+        // small match whose call would cost as much as its work.
         quote! {
+            #[inline]
             fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
                 match bar {
                     #(#reads)*
@@ -541,6 +557,7 @@ impl Model<'_> {
                 }
             }
 
+            #[inline]
             fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> bool {
                 match bar {
                     #(#writes)*

@@ -175,6 +175,10 @@ pub struct Ctx<'a> {
     let_tys: Vec<Ty>,
     /// `index` (an array's methods' parameter) was used.
     pub used_index: bool,
+    /// `let`s computed once into a local of the method's name
+    /// (`let_NAME`) before the body, read from it (see
+    /// `usage::read_once_lets`).
+    pub once_lets: Vec<ir::LetId>,
 }
 
 impl<'a> Ctx<'a> {
@@ -195,6 +199,7 @@ impl<'a> Ctx<'a> {
             used_params: Vec::new(),
             let_tys,
             used_index: false,
+            once_lets: Vec::new(),
         }
     }
 
@@ -432,8 +437,11 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             Rendered::atom(quote!(u64::from(byte)), Ty::U64)
         }
         Expr::Let(l) => {
-            cx.used_ctx = true;
             let name = format_ident!("let_{}", cx.dev.let_(*l).name);
+            if cx.once_lets.contains(l) {
+                return Rendered::atom(quote!(#name), cx.let_ty(*l));
+            }
+            cx.used_ctx = true;
             Rendered::atom(quote!(self.#name(ctx)), cx.let_ty(*l))
         }
         Expr::Fn(f, args) => {

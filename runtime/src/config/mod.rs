@@ -132,6 +132,9 @@ pub struct ConfigSpace {
     io_bars: u8,
     mem_bars: u8,
     command: u16,
+    /// Bit `i` set: BAR `i` decodes under `command` (kept by
+    /// [`Self::set_command`]; what [`Self::bar_decodes`] reads).
+    decoding: u8,
     interrupt_status: bool,
     /// Raw BAR dwords, already masked to their writable bits.
     bars: [u32; 6],
@@ -192,6 +195,7 @@ impl ConfigSpace {
             io_bars,
             mem_bars,
             command: 0,
+            decoding: 0,
             interrupt_status: false,
             bars: [0; 6],
             interrupt_line: 0,
@@ -309,9 +313,16 @@ impl ConfigSpace {
 
     /// Does BAR `index` exist and decode now (COMMAND.IO for an I/O BAR,
     /// COMMAND.MEM for a memory BAR)? What [`Self::bar_info`] and the two
-    /// enables say, in a few instructions: it runs on every BAR access.
+    /// enables say, in a few instructions: it runs on every BAR access,
+    /// so the answer is kept per BAR whenever COMMAND changes.
     #[inline]
     pub fn bar_decodes(&self, index: u8) -> bool {
+        index < 8 && self.decoding & (1 << index) != 0
+    }
+
+    /// COMMAND is `command` now; which BARs decode follows.
+    fn set_command(&mut self, command: u16) {
+        self.command = command;
         let mut decoding = 0;
         if self.io_enabled() {
             decoding |= self.io_bars;
@@ -319,7 +330,7 @@ impl ConfigSpace {
         if self.mem_enabled() {
             decoding |= self.mem_bars;
         }
-        index < 8 && decoding & (1 << index) != 0
+        self.decoding = decoding;
     }
 
     /// COMMAND.BUS_MASTER: DMA allowed.
@@ -544,7 +555,9 @@ impl ConfigSpace {
             |old: u32, writable: u32| (old & !(mask & writable)) | (value & mask & writable);
         match index {
             1 => {
-                self.command = merge(u32::from(self.command), u32::from(COMMAND_WRITABLE)) as u16;
+                self.set_command(
+                    merge(u32::from(self.command), u32::from(COMMAND_WRITABLE)) as u16,
+                );
             }
             3 => self.cache_line = merge(u32::from(self.cache_line), 0xff) as u8,
             4..=9 => {
@@ -714,7 +727,7 @@ impl ConfigSpace {
 
     /// The state of a checked `saved`.
     pub(crate) fn restore(&mut self, saved: &ConfigState) {
-        self.command = saved.command;
+        self.set_command(saved.command);
         self.interrupt_status = saved.interrupt_status;
         self.bars = saved.bars;
         self.interrupt_line = saved.interrupt_line;

@@ -359,9 +359,9 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
         let (Some(dev), Some(target)) = (&compiled.device, target) else {
             continue;
         };
-        let files = pcidevc_codegen::generate(dev);
         let dir = target.dir.join(&dev.name);
         let result = if target.check {
+            let files = pcidevc_codegen::generate(dev);
             output::check(&dir, &files).map(|drift| {
                 if !drift.is_empty() {
                     reporter.drift(&dir, spec, target.dir, &drift);
@@ -369,7 +369,10 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
                 }
             })
         } else {
-            output::write(&dir, &files, target.quiet)
+            // Each file written as soon as it is generated, then dropped.
+            pcidevc_codegen::generate_each(dev, |f| {
+                output::write(&dir, std::slice::from_ref(&f), target.quiet)
+            })
         };
         if let Err(e) = result {
             reporter.remark(&Remark::new(

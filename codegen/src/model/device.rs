@@ -26,20 +26,19 @@ impl Model<'_> {
             }),
         };
         let bars = std::rc::Rc::new(self.whole_bars());
+        let parts = self.device_parts();
         let mut lists = vec![methods];
         lists.extend(Self::whole_lists(&bars));
         Piece {
             lists,
-            build: Box::new(move |fill| self.device_tokens(&bars, fill)),
+            build: Box::new(move |fill| self.device_tokens(&bars, parts.clone(), fill)),
         }
     }
 
-    fn device_tokens(&self, bars: &[super::dispatch::WholeBar], fill: Fill) -> TokenStream {
+    /// The methods of `Device` besides the registers' (built once: they
+    /// walk the whole spec): hook wrappers, `let`s, `fn`s, timers, streams.
+    fn device_parts(&self) -> [TokenStream; 5] {
         let d = self.dev;
-        let name = &d.name;
-        let doc =
-            format!(" `{name}`: registers and behaviour. A host uses it as `Model<Device<H>>`.");
-        let methods = fill(0);
         let hook_wrappers = called_hooks(d).into_iter().map(|h| {
             let hook = d.hook(h);
             let name = format_ident!("{}", hook.name);
@@ -71,11 +70,32 @@ impl Model<'_> {
                 }
             }
         });
-        let whole = Self::whole_methods(bars, &|s| fill(1 + s));
         let lets = used_lets(d).into_iter().map(|l| self.let_method(l));
         let fns = used_fns(d).into_iter().map(|f| self.fn_method(f));
         let timers = d.timers.iter().map(|t| self.timer_method(t));
         let streams = d.streams.iter().map(|s| self.stream_method(s));
+        [
+            hook_wrappers.collect(),
+            lets.collect(),
+            fns.collect(),
+            timers.collect(),
+            streams.collect(),
+        ]
+    }
+
+    fn device_tokens(
+        &self,
+        bars: &[super::dispatch::WholeBar],
+        parts: [TokenStream; 5],
+        fill: Fill,
+    ) -> TokenStream {
+        let d = self.dev;
+        let name = &d.name;
+        let doc =
+            format!(" `{name}`: registers and behaviour. A host uses it as `Model<Device<H>>`.");
+        let methods = fill(0);
+        let whole = Self::whole_methods(bars, &|s| fill(1 + s));
+        let [hook_wrappers, lets, fns, timers, streams] = parts;
         let default_hooks = if d.hooks.is_empty() {
             quote!(= NoHooks)
         } else {
@@ -111,19 +131,19 @@ impl Model<'_> {
                     Device { state: State::default(), storage: Storage::default(), hooks }
                 }
 
-                #(#hook_wrappers)*
+                #hook_wrappers
 
-                #(#lets)*
+                #lets
 
-                #(#fns)*
+                #fns
 
                 #methods
 
                 #whole
 
-                #(#timers)*
+                #timers
 
-                #(#streams)*
+                #streams
             }
 
             #model_fn

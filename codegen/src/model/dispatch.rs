@@ -76,10 +76,22 @@ impl Model<'_> {
             _ => None,
         };
         let any_write = !writes.is_empty();
+        // What does not depend on the lists, built once.
+        let fixed = [
+            self.config_registers_impl(),
+            self.whole_trait_methods(),
+            self.reset_body(),
+        ];
+        let snapshot = super::snapshot::Facts::of(d);
         Piece {
             lists,
             build: Box::new(move |fill| {
-                self.registers_impl_tokens(fill, any_read, any_write, single_write.clone())
+                let heads = Heads {
+                    any_read,
+                    any_write,
+                    single_write: single_write.clone(),
+                };
+                self.registers_impl_tokens(fill, heads, fixed.clone(), &snapshot)
             }),
         }
     }
@@ -100,11 +112,17 @@ impl Model<'_> {
     fn registers_impl_tokens(
         &self,
         fill: Fill,
-        any_read: bool,
-        any_write: bool,
-        single_write: Option<(TokenStream, TokenStream, TokenStream)>,
+        heads: Heads,
+        fixed: [TokenStream; 3],
+        snapshot: &super::snapshot::Facts,
     ) -> TokenStream {
         let d = self.dev;
+        let Heads {
+            any_read,
+            any_write,
+            single_write,
+        } = heads;
+        let [config, whole, reset] = fixed;
         let (read_params, read_body) = if !any_read {
             (
                 quote!(_ctx: &mut DeviceCtx, _bar: u8, _reg: usize),
@@ -141,7 +159,6 @@ impl Model<'_> {
                 },
             )
         };
-        let config = self.config_registers_impl();
         let irq = &d.interrupt;
         let (level, level_ctx) = match (&irq.level, irq.any()) {
             (Some(e), _) => {
@@ -154,9 +171,7 @@ impl Model<'_> {
             (None, false) => (quote!(false), quote!(_ctx)),
         };
         let v2 = self.registers_v2(&|s| fill(2 + s));
-        let whole = self.whole_trait_methods();
-        let reset = self.reset_body();
-        let snapshot = super::snapshot::registers_methods(d, &|s| fill(3 + s));
+        let snapshot = super::snapshot::registers_methods(snapshot, &|s| fill(3 + s));
         quote! {
             impl<H: Hooks> Registers for Device<H> {
                 fn info(&self) -> &'static DeviceInfo {
@@ -411,12 +426,27 @@ fn probe_arms(i: usize, s: &ir::State) -> TokenStream {
     }
 }
 
+/// What the register dispatch needs to know of all registers.
+struct Heads {
+    any_read: bool,
+    any_write: bool,
+    /// The only register a write is dispatched to, if just one.
+    single_write: Option<(TokenStream, TokenStream, TokenStream)>,
+}
+
 /// A BAR with registers on the whole-register fast path.
 pub(super) struct WholeBar<'d> {
     index: u8,
     regs: Vec<&'d ir::Register>,
     /// The registers' width when they all have the same.
     width: Option<u8>,
+    /// With one width: the offsets of the registers a read (a write) does
+    /// nothing to, which share one arm.
+    zero: Vec<TokenStream>,
+    inert: Vec<TokenStream>,
+    /// Does a read (a write) call any register's method?
+    ctx_used: bool,
+    value_used: bool,
 }
 
 impl WholeBar<'_> {
@@ -482,10 +512,26 @@ impl Model<'_> {
                 // One width for all: test `len` once, as a hand-written model
                 // whose registers are all bytes would.
                 let width = regs.iter().all(|r| r.width == first).then_some(first);
+                let offsets = |keep: fn(&ir::Register) -> bool| -> Vec<TokenStream> {
+                    match width {
+                        Some(_) => regs
+                            .iter()
+                            .filter(|r| keep(r))
+                            .map(|r| offset_path(r))
+                            .collect(),
+                        None => Vec::new(),
+                    }
+                };
+                let zero = offsets(|r| !Self::read_matters(r));
+                let inert = offsets(|r| !Self::write_matters(r));
                 Some(WholeBar {
                     index: bar.index,
+                    ctx_used: regs.iter().any(|r| Self::read_matters(r)),
+                    value_used: regs.iter().any(|r| Self::write_matters(r)),
                     regs,
                     width,
+                    zero,
+                    inert,
                 })
             })
             .collect()
@@ -558,7 +604,7 @@ impl Model<'_> {
     pub(super) fn whole_methods(bars: &[WholeBar], fill: Fill) -> TokenStream {
         let mut out = TokenStream::new();
         for (k, wb) in bars.iter().enumerate() {
-            let (regs, width) = (&wb.regs, wb.width);
+            let width = wb.width;
             let len_check = |fail: TokenStream| match width {
                 Some(w) => {
                     let w = lit_hex(w.into());
@@ -571,16 +617,9 @@ impl Model<'_> {
             // Reads: a register whose read returns 0 and does nothing has
             // no method; such registers share one arm.
             let arms = fill(2 * k);
-            let zero: Vec<TokenStream> = match width {
-                Some(_) => regs
-                    .iter()
-                    .filter(|r| !Self::read_matters(r))
-                    .map(|r| offset_path(r))
-                    .collect(),
-                None => Vec::new(),
-            };
+            let zero = &wb.zero;
             let zero = (!zero.is_empty()).then(|| quote!(#(#zero)|* => 0,));
-            let ctx_used = regs.iter().any(|r| Self::read_matters(r));
+            let ctx_used = wb.ctx_used;
             let ctx = if ctx_used { quote!(ctx) } else { quote!(_ctx) };
             let check = len_check(quote!(None));
             let read_doc = format!(
@@ -601,15 +640,8 @@ impl Model<'_> {
                 }
             });
             // Writes: registers a write does nothing to share one arm.
-            let inert: Vec<TokenStream> = match width {
-                Some(_) => regs
-                    .iter()
-                    .filter(|r| !Self::write_matters(r))
-                    .map(|r| offset_path(r))
-                    .collect(),
-                None => Vec::new(),
-            };
-            let value_used = regs.iter().any(|r| Self::write_matters(r));
+            let inert = &wb.inert;
+            let value_used = wb.value_used;
             let no_arms = width.is_some() && !value_used;
             let write_doc = format!(
                 " A guest write of one whole register of BAR {}: `value` is the `len` bytes at",

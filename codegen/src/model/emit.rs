@@ -42,6 +42,9 @@ pub(super) enum Kind {
     /// Comma-separated expressions (array or `vec!` elements), each
     /// element's tokens ending in `,`.
     Expr,
+    /// Comma-separated expressions without a trailing comma (`vec!`
+    /// elements: prettyplease prints a macro's commas as written).
+    Separated,
     /// Comma-separated fields of a struct expression, each ending in `,`.
     FieldValue,
     /// Named fields of a struct definition.
@@ -102,6 +105,10 @@ fn marker(kind: Kind, name: &str) -> TokenStream {
         Kind::Expr | Kind::FieldValue => {
             let i = Ident::new(&long, Span::call_site());
             quote!(#i,)
+        }
+        Kind::Separated => {
+            let i = Ident::new(&long, Span::call_site());
+            quote!(#i)
         }
         Kind::Field => {
             let i = Ident::new(name, Span::call_site());
@@ -216,9 +223,12 @@ pub(super) fn emit(piece: &Piece, out: &mut Out) -> Result<(), syn::Error> {
             let last = end == list.len;
             let fill = |x: usize| {
                 if x == s {
+                    let comma = (list.kind == Kind::Separated).then(|| quote!(,));
                     let mut t = marker(list.kind, PAD_START);
+                    t.extend(comma.clone());
                     t.extend((list.elems)(start..end));
                     if !last {
+                        t.extend(comma);
                         t.extend(marker(list.kind, PAD_END));
                     }
                     t

@@ -232,21 +232,21 @@ pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
     vec![
         List {
             len: s1.len(),
-            kind: Kind::Expr,
+            kind: Kind::Separated,
             elems: Box::new(move |r| {
                 let saves = r.map(|i| state_io_of(i, &s1[i]).0);
-                quote!(#(#saves,)*)
+                quote!(#(#saves),*)
             }),
         },
         List {
             len: regs.len(),
-            kind: if arrays { Kind::Stmt } else { Kind::Expr },
+            kind: if arrays { Kind::Stmt } else { Kind::Separated },
             elems: Box::new(move |r| {
                 let saves = r1[r].iter().map(|(r, at)| storage_io(r, *at).0);
                 if arrays {
                     quote!(#(#saves)*)
                 } else {
-                    quote!(#(#saves,)*)
+                    quote!(#(#saves),*)
                 }
             }),
         },
@@ -301,11 +301,29 @@ fn storage_io(r: &Register, at: usize) -> (TokenStream, TokenStream) {
     }
 }
 
+/// What [`registers_methods`] needs of the whole device (computed once).
+pub(super) struct Facts {
+    has_states: bool,
+    has_storage: bool,
+    has_arrays: bool,
+    storage_len: usize,
+}
+
+impl Facts {
+    pub fn of(dev: &Device) -> Self {
+        Facts {
+            has_states: !dev.states.is_empty(),
+            has_storage: !stored(dev).is_empty(),
+            has_arrays: has_arrays(dev),
+            storage_len: storage_len(dev),
+        }
+    }
+}
+
 /// `snapshot_layout`, `save_state` and `restore_state` for the
 /// `Registers` impl, with [`registers_lists`]' slots filled by `fill`.
-pub(super) fn registers_methods(dev: &Device, fill: Fill) -> TokenStream {
-    let has_states = !dev.states.is_empty();
-    let has_storage = !stored(dev).is_empty();
+pub(super) fn registers_methods(facts: &Facts, fill: Fill) -> TokenStream {
+    let (has_states, has_storage) = (facts.has_states, facts.has_storage);
     let (state_saves, storage_saves) = (fill(0), fill(1));
     let (state_restores, storage_restores) = (fill(2), fill(3));
     let list = |saves: TokenStream, any: bool| {
@@ -316,9 +334,9 @@ pub(super) fn registers_methods(dev: &Device, fill: Fill) -> TokenStream {
         }
     };
     let save_states = list(state_saves, has_states);
-    let save_storage = if has_arrays(dev) {
+    let save_storage = if facts.has_arrays {
         // Capacity: every element; never fewer than the pushes (clippy).
-        let total = Literal::usize_unsuffixed(storage_len(dev));
+        let total = Literal::usize_unsuffixed(facts.storage_len);
         quote! {{
             let mut storage = Vec::with_capacity(#total);
             #storage_saves
@@ -327,7 +345,7 @@ pub(super) fn registers_methods(dev: &Device, fill: Fill) -> TokenStream {
     } else {
         list(storage_saves, has_storage)
     };
-    let layout = if has_arrays(dev) {
+    let layout = if facts.has_arrays {
         quote!(snapshot_layout())
     } else {
         quote!(&SNAPSHOT_LAYOUT)

@@ -81,9 +81,7 @@ pub fn generate_each<E>(
         path: PathBuf::from("summary.txt"),
         contents: summary::render(dev),
     })?;
-    for f in doc::render(dev) {
-        each(f)?;
-    }
+    doc::render_each(dev, &mut each)?;
     each(c_header::render(dev))?;
     for f in c_driver::render(dev) {
         each(f)?;

@@ -356,9 +356,14 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
             worst = worst.max(EXIT_SPEC);
             continue;
         }
-        let (Some(dev), Some(target)) = (&compiled.device, target) else {
+        let (Some(dev), Some(target)) = (compiled.device, target) else {
             continue;
         };
+        // The syntax tree and the sources are not needed past the
+        // diagnostics: free them before generating (a large spec's
+        // tree is hundreds of megabytes).
+        drop((compiled.ast, compiled.sources, diagnostics));
+        let dev = &dev;
         let dir = target.dir.join(&dev.name);
         let result = if target.check {
             let files = pcidevc_codegen::generate(dev);

@@ -26,15 +26,28 @@ use std::path::PathBuf;
 
 /// `doc/index.html` and `doc/<device>.md`.
 pub fn render(dev: &Device) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    render_each(dev, |f| {
+        files.push(f);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    files
+}
+
+/// [`render`]'s files one at a time, each handed to `each` before the next
+/// is rendered (a large device's page is a hundred megabytes).
+pub fn render_each<E>(
+    dev: &Device,
+    mut each: impl FnMut(OutputFile) -> Result<(), E>,
+) -> Result<(), E> {
     let doc = model::build(dev);
-    vec![
-        OutputFile {
-            path: PathBuf::from("doc/index.html"),
-            contents: html::render(dev, &doc),
-        },
-        OutputFile {
-            path: PathBuf::from(format!("doc/{}.md", dev.name)),
-            contents: markdown::render(dev, &doc),
-        },
-    ]
+    each(OutputFile {
+        path: PathBuf::from("doc/index.html"),
+        contents: html::render(dev, &doc),
+    })?;
+    each(OutputFile {
+        path: PathBuf::from(format!("doc/{}.md", dev.name)),
+        contents: markdown::render(dev, &doc),
+    })
 }

@@ -57,16 +57,36 @@ pub struct OutputFile {
 /// `driver/{<name>.rs, <support modules>.rs, Kbuild, Makefile}` and
 /// `summary.txt`.
 pub fn generate(dev: &ir::Device) -> Vec<OutputFile> {
-    let mut files = vec![model::render(dev)];
-    files.extend(driver::render(dev));
-    files.push(OutputFile {
+    let mut files = Vec::new();
+    generate_each(dev, |f| {
+        files.push(f);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    files
+}
+
+/// [`generate`]'s files one at a time, in the same order, each handed to
+/// `each` as soon as it is produced (so a caller writing them holds one
+/// file at a time, not all). Stops at `each`'s first error.
+pub fn generate_each<E>(
+    dev: &ir::Device,
+    mut each: impl FnMut(OutputFile) -> Result<(), E>,
+) -> Result<(), E> {
+    each(model::render(dev))?;
+    for f in driver::render(dev) {
+        each(f)?;
+    }
+    each(OutputFile {
         path: PathBuf::from("summary.txt"),
         contents: summary::render(dev),
-    });
-    files.extend(doc::render(dev));
-    files.push(c_header::render(dev));
-    files.extend(c_driver::render(dev));
-    files
+    })?;
+    doc::render_each(dev, &mut each)?;
+    each(c_header::render(dev))?;
+    for f in c_driver::render(dev) {
+        each(f)?;
+    }
+    Ok(())
 }
 
 /// A scenario's steps with every `repeat` unrolled (the `Repeat` markers

@@ -23,6 +23,7 @@ mod arrays;
 mod consts;
 mod device;
 mod dispatch;
+mod emit;
 mod expr;
 mod info;
 mod scenarios;
@@ -46,8 +47,23 @@ pub fn render(dev: &Device) -> OutputFile {
     }
 }
 
-/// The model module's source text (formatted, with its header comment).
+/// The model module's source text (formatted, with its header comment),
+/// printed a piece at a time (see `emit`); the same text as formatting
+/// [`tokens`] whole.
 pub fn render_source(dev: &Device) -> String {
+    let model = Model::new(dev);
+    let mut out = emit::Out::new();
+    for piece in model.pieces() {
+        if emit::emit(&piece, &mut out).is_err() {
+            // The whole module's error message, as below.
+            return render_whole(dev);
+        }
+    }
+    out.finish()
+}
+
+/// The model module's source text, formatted whole.
+fn render_whole(dev: &Device) -> String {
     let tokens = tokens(dev);
     let file: syn::File = match syn::parse2(tokens) {
         Ok(f) => f,
@@ -116,6 +132,15 @@ impl<'a> Model<'a> {
     }
 
     fn file(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for p in self.pieces() {
+            out.extend(p.tokens());
+        }
+        out
+    }
+
+    /// The module's items in order, as pieces to print one at a time.
+    fn pieces(&self) -> Vec<emit::Piece<'_>> {
         let dev = self.dev;
         let doc_title = format!(
             " Device model of `{}`{}.",
@@ -131,15 +156,6 @@ impl<'a> Model<'a> {
             crate::generator(dev),
             crate::summary::file_name(&dev.source_name)
         );
-        let info = self.info();
-        let map = self.register_map();
-        let hooks = self.hooks();
-        let state = self.state_struct();
-        let storage = self.storage_struct();
-        let snapshot_layout = snapshot::layout_const(dev);
-        let device = self.device();
-        let registers_impl = self.registers_impl();
-        let scenarios = self.scenarios();
         // Import exactly what this device uses: generated code is warning-free.
         let mut names = vec!["DeviceCtx", "DeviceInfo", "Model", "Registers"];
         if !dev.bars.is_empty() {
@@ -179,7 +195,7 @@ impl<'a> Model<'a> {
         }
         names.sort_unstable();
         let imports = names.iter().map(|n| format_ident!("{}", n));
-        quote! {
+        let header = quote! {
             #![doc = #doc_title]
             #![doc = ""]
             #![doc = #doc_src]
@@ -190,17 +206,17 @@ impl<'a> Model<'a> {
             #![doc = " base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace)."]
 
             use pcidev_runtime::{#(#imports),*};
-
-            #info
-            #map
-            #hooks
-            #state
-            #storage
-            #snapshot_layout
-            #device
-            #registers_impl
-            #scenarios
-        }
+        };
+        let mut pieces = vec![emit::Piece::plain(header), self.info()];
+        pieces.extend(self.register_map());
+        pieces.push(emit::Piece::plain(self.hooks()));
+        pieces.push(self.state_struct());
+        pieces.push(self.storage_struct());
+        pieces.push(snapshot::layout_const(dev));
+        pieces.push(self.device());
+        pieces.push(self.registers_impl());
+        pieces.push(emit::Piece::plain(self.scenarios()));
+        pieces
     }
 }
 

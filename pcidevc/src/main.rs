@@ -356,12 +356,17 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
             worst = worst.max(EXIT_SPEC);
             continue;
         }
-        let (Some(dev), Some(target)) = (&compiled.device, target) else {
+        let (Some(dev), Some(target)) = (compiled.device, target) else {
             continue;
         };
-        let files = pcidevc_codegen::generate(dev);
+        // The syntax tree and the sources are not needed past the
+        // diagnostics: free them before generating (a large spec's
+        // tree is hundreds of megabytes).
+        drop((compiled.ast, compiled.sources, diagnostics));
+        let dev = &dev;
         let dir = target.dir.join(&dev.name);
         let result = if target.check {
+            let files = pcidevc_codegen::generate(dev);
             output::check(&dir, &files).map(|drift| {
                 if !drift.is_empty() {
                     reporter.drift(&dir, spec, target.dir, &drift);
@@ -369,7 +374,10 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
                 }
             })
         } else {
-            output::write(&dir, &files, target.quiet)
+            // Each file written as soon as it is generated, then dropped.
+            pcidevc_codegen::generate_each(dev, |f| {
+                output::write(&dir, std::slice::from_ref(&f), target.quiet)
+            })
         };
         if let Err(e) = result {
             reporter.remark(&Remark::new(

@@ -10,6 +10,7 @@
 //! no renaming: offsets are UPPER_SNAKE constants, field modules and
 //! accessors lower_snake, enums CamelCase.
 
+use super::emit::{Kind, List, Piece};
 use super::{Model, field_ident, lit_hex, uint_type, where_};
 use pcidevc_dsl::ir::{self, Register};
 use proc_macro2::{Ident, TokenStream};
@@ -63,9 +64,9 @@ fn bytes(n: u64) -> String {
 impl Model<'_> {
     /// `pub mod bar0 { ... }` per BAR with registers, and `pub mod config`
     /// when the device has configuration-space registers.
-    pub(super) fn register_map(&self) -> TokenStream {
+    pub(super) fn register_map(&self) -> Vec<Piece<'_>> {
         let d = self.dev;
-        let mut out = TokenStream::new();
+        let mut out = Vec::new();
         for bar in &d.bars {
             if bar.registers.is_empty() {
                 continue;
@@ -78,19 +79,50 @@ impl Model<'_> {
             );
             // One entry per array (its head), as in the layout.
             let regs: Vec<&Register> = d.layout_registers(bar).map(|r| d.register(r)).collect();
-            out.extend(Self::space_mod(&m, &doc, &regs));
+            out.push(Self::space_mod(m, doc, regs));
         }
         if !d.config_registers.is_empty() {
             let m = format_ident!("config");
             let doc = " Offsets of the configuration-space registers, and their fields.";
             let regs: Vec<&Register> = d.config_registers.iter().map(|r| d.register(*r)).collect();
-            out.extend(Self::space_mod(&m, doc, &regs));
+            out.push(Self::space_mod(m, doc.to_owned(), regs));
         }
         out
     }
 
-    fn space_mod(m: &Ident, doc: &str, regs: &[&Register]) -> TokenStream {
-        let items = regs.iter().map(|r| {
+    /// `pub mod NAME { ... }`: the offsets, then the field modules, each a
+    /// list.
+    fn space_mod<'r>(m: Ident, doc: String, regs: Vec<&'r Register>) -> Piece<'r> {
+        let regs = std::rc::Rc::new(regs);
+        let (r1, r2) = (regs.clone(), regs.clone());
+        let items = List {
+            len: regs.len(),
+            kind: Kind::ModItem,
+            elems: Box::new(move |range| Self::offset_items(&r1, range)),
+        };
+        let fields = List {
+            len: regs.len(),
+            kind: Kind::ModItem,
+            elems: Box::new(move |range| r2[range].iter().map(|r| Self::fields_mod(r)).collect()),
+        };
+        Piece {
+            lists: vec![items, fields],
+            build: Box::new(move |fill| {
+                let (items, fields) = (fill(0), fill(1));
+                quote! {
+                    #[doc = #doc]
+                    pub mod #m {
+                        #items
+                        #fields
+                    }
+                }
+            }),
+        }
+    }
+
+    /// The offset constants of `regs[range]`.
+    fn offset_items(regs: &[&Register], range: std::ops::Range<usize>) -> TokenStream {
+        let items = regs[range].iter().map(|r| {
             let c = format_ident!("{}", r.item_name());
             let offset = lit_hex(r.offset);
             match r.array_head() {
@@ -126,14 +158,7 @@ impl Model<'_> {
                 }
             }
         });
-        let fields = regs.iter().map(|r| Self::fields_mod(r));
-        quote! {
-            #[doc = #doc]
-            pub mod #m {
-                #(#items)*
-                #(#fields)*
-            }
-        }
+        quote!(#(#items)*)
     }
 
     /// A register's fields: mask constants (in register position), an

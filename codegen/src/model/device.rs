@@ -2,6 +2,7 @@
 //! register, and the methods behind `let`s, `fn`s, timers, streams and hook
 //! calls.
 
+use super::emit::{Fill, Kind, List, Piece};
 use super::expr::{self, Ctx, Rendered, Ty, any_expr, bool_expr, u64_expr};
 use super::usage::{called_hooks, used_fns, used_lets};
 use super::{Model, arrays, lit_hex, lit_str, scalar_type, where_};
@@ -10,15 +11,34 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 impl Model<'_> {
-    pub(super) fn device(&self) -> TokenStream {
+    /// `Device<H>`, its methods and `model()`; the register methods and the
+    /// fast path's arms are lists.
+    pub(super) fn device(&self) -> Piece<'_> {
         let d = self.dev;
-        let name = &d.name;
-        let doc =
-            format!(" `{name}`: registers and behaviour. A host uses it as `Model<Device<H>>`.");
-        let methods = d
-            .registers
-            .iter()
-            .flat_map(|r| [self.read_method(r), self.write_method(r)]);
+        let methods = List {
+            len: d.registers.len(),
+            kind: Kind::ImplItem,
+            elems: Box::new(move |range| {
+                d.registers[range]
+                    .iter()
+                    .flat_map(|r| [self.read_method(r), self.write_method(r)])
+                    .collect()
+            }),
+        };
+        let bars = std::rc::Rc::new(self.whole_bars());
+        let parts = self.device_parts();
+        let mut lists = vec![methods];
+        lists.extend(Self::whole_lists(&bars));
+        Piece {
+            lists,
+            build: Box::new(move |fill| self.device_tokens(&bars, parts.clone(), fill)),
+        }
+    }
+
+    /// The methods of `Device` besides the registers' (built once: they
+    /// walk the whole spec): hook wrappers, `let`s, `fn`s, timers, streams.
+    fn device_parts(&self) -> [TokenStream; 5] {
+        let d = self.dev;
         let hook_wrappers = called_hooks(d).into_iter().map(|h| {
             let hook = d.hook(h);
             let name = format_ident!("{}", hook.name);
@@ -50,11 +70,32 @@ impl Model<'_> {
                 }
             }
         });
-        let whole = self.whole_methods();
         let lets = used_lets(d).into_iter().map(|l| self.let_method(l));
         let fns = used_fns(d).into_iter().map(|f| self.fn_method(f));
         let timers = d.timers.iter().map(|t| self.timer_method(t));
         let streams = d.streams.iter().map(|s| self.stream_method(s));
+        [
+            hook_wrappers.collect(),
+            lets.collect(),
+            fns.collect(),
+            timers.collect(),
+            streams.collect(),
+        ]
+    }
+
+    fn device_tokens(
+        &self,
+        bars: &[super::dispatch::WholeBar],
+        parts: [TokenStream; 5],
+        fill: Fill,
+    ) -> TokenStream {
+        let d = self.dev;
+        let name = &d.name;
+        let doc =
+            format!(" `{name}`: registers and behaviour. A host uses it as `Model<Device<H>>`.");
+        let methods = fill(0);
+        let whole = Self::whole_methods(bars, &|s| fill(1 + s));
+        let [hook_wrappers, lets, fns, timers, streams] = parts;
         let default_hooks = if d.hooks.is_empty() {
             quote!(= NoHooks)
         } else {
@@ -90,19 +131,19 @@ impl Model<'_> {
                     Device { state: State::default(), storage: Storage::default(), hooks }
                 }
 
-                #(#hook_wrappers)*
+                #hook_wrappers
 
-                #(#lets)*
+                #lets
 
-                #(#fns)*
+                #fns
 
-                #(#methods)*
+                #methods
 
                 #whole
 
-                #(#timers)*
+                #timers
 
-                #(#streams)*
+                #streams
             }
 
             #model_fn

@@ -2,6 +2,7 @@
 //! level, reset, timers, streams, windows and state probes.
 
 use super::consts::offset_path;
+use super::emit::{Fill, Kind, List, Piece};
 use super::expr::{Ctx, bool_expr};
 use super::{Model, arrays, lit_dec, lit_hex, lit_str};
 use pcidevc_dsl::ir;
@@ -9,41 +10,146 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 impl Model<'_> {
-    pub(super) fn registers_impl(&self) -> TokenStream {
+    /// The `Registers` impl; the register dispatch's arms, the probes and
+    /// the snapshot's saves and restores are lists.
+    pub(super) fn registers_impl(&self) -> Piece<'_> {
         let d = self.dev;
-        let mut read_arms = Vec::new();
-        let mut write_arms = Vec::new();
-        let mut write_targets = Vec::new();
-        for bar in &d.bars {
-            for (i, r) in d.layout_registers(bar).enumerate() {
-                let reg = d.register(r);
-                let b = lit_dec(bar.index.into());
-                let i = lit_dec(i as u64);
-                if Self::read_matters(reg) {
-                    let m = Self::reg_ident(reg, "read");
-                    let call = arrays::dispatch_call(reg, &m, &[]);
-                    read_arms.push(quote!((#b, #i) => #call,));
-                }
-                if Self::write_matters(reg) {
-                    let m = Self::reg_ident(reg, "write");
-                    let call = arrays::dispatch_call(reg, &m, &[quote!(value), quote!(mask)]);
-                    write_targets.push((b.clone(), i.clone(), call.clone()));
-                    write_arms.push(quote!((#b, #i) => #call,));
-                }
-            }
+        let entries: std::rc::Rc<Vec<(u8, usize, ir::RegId)>> = std::rc::Rc::new(
+            d.bars
+                .iter()
+                .flat_map(|bar| {
+                    d.layout_registers(bar)
+                        .enumerate()
+                        .map(move |(i, r)| (bar.index, i, r))
+                })
+                .collect(),
+        );
+        let (e1, e2) = (entries.clone(), entries.clone());
+        let read_arms = List {
+            len: entries.len(),
+            kind: Kind::Arm,
+            elems: Box::new(move |range| {
+                e1[range]
+                    .iter()
+                    .filter(|(_, _, r)| Self::read_matters(d.register(*r)))
+                    .map(|(b, i, r)| {
+                        let reg = d.register(*r);
+                        let (b, i) = (lit_dec((*b).into()), lit_dec(*i as u64));
+                        let m = Self::reg_ident(reg, "read");
+                        let call = arrays::dispatch_call(reg, &m, &[]);
+                        quote!((#b, #i) => #call,)
+                    })
+                    .collect()
+            }),
+        };
+        let write_arms = List {
+            len: entries.len(),
+            kind: Kind::Arm,
+            elems: Box::new(move |range| {
+                e2[range]
+                    .iter()
+                    .filter(|(_, _, r)| Self::write_matters(d.register(*r)))
+                    .map(|(b, i, r)| {
+                        let (b, i, call) = Self::write_target(d, *b, *i, *r);
+                        quote!((#b, #i) => #call,)
+                    })
+                    .collect()
+            }),
+        };
+        let probes = List {
+            len: d.states.len(),
+            kind: Kind::Arm,
+            elems: Box::new(move |range| range.map(|i| probe_arms(i, &d.states[i])).collect()),
+        };
+        let mut lists = vec![read_arms, write_arms, probes];
+        lists.extend(super::snapshot::registers_lists(d));
+        let any_read = entries
+            .iter()
+            .any(|(_, _, r)| Self::read_matters(d.register(*r)));
+        let writes: Vec<&(u8, usize, ir::RegId)> = entries
+            .iter()
+            .filter(|(_, _, r)| Self::write_matters(d.register(*r)))
+            .take(2)
+            .collect();
+        let single_write = match writes[..] {
+            [(b, i, r)] => Some(Self::write_target(d, *b, *i, *r)),
+            _ => None,
+        };
+        let any_write = !writes.is_empty();
+        // What does not depend on the lists, built once.
+        let fixed = [
+            self.config_registers_impl(),
+            self.whole_trait_methods(),
+            self.reset_body(),
+            Self::access_context(d),
+        ];
+        let snapshot = super::snapshot::Facts::of(d);
+        Piece {
+            lists,
+            build: Box::new(move |fill| {
+                let heads = Heads {
+                    any_read,
+                    any_write,
+                    single_write: single_write.clone(),
+                };
+                self.registers_impl_tokens(fill, heads, fixed.clone(), &snapshot)
+            }),
         }
-        let (read_params, read_body) = if read_arms.is_empty() {
+    }
+
+    /// `const ACCESS_CONTEXT: bool = false;` when nothing in the spec reads
+    /// `access.size`/`access.mask` (the runtime then skips setting them per
+    /// access); nothing otherwise.
+    fn access_context(d: &ir::Device) -> TokenStream {
+        if super::usage::uses_access_context(d) {
+            quote!()
+        } else {
+            quote!(
+                const ACCESS_CONTEXT: bool = false;
+            )
+        }
+    }
+
+    /// The bar, index and call of a write dispatched to register `r`.
+    fn write_target(
+        d: &ir::Device,
+        bar: u8,
+        i: usize,
+        r: ir::RegId,
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let reg = d.register(r);
+        let m = Self::reg_ident(reg, "write");
+        let call = arrays::dispatch_call(reg, &m, &[quote!(value), quote!(mask)]);
+        (lit_dec(bar.into()), lit_dec(i as u64), call)
+    }
+
+    fn registers_impl_tokens(
+        &self,
+        fill: Fill,
+        heads: Heads,
+        fixed: [TokenStream; 4],
+        snapshot: &super::snapshot::Facts,
+    ) -> TokenStream {
+        let d = self.dev;
+        let Heads {
+            any_read,
+            any_write,
+            single_write,
+        } = heads;
+        let [config, whole, reset, access_context] = fixed;
+        let (read_params, read_body) = if !any_read {
             (
                 quote!(_ctx: &mut DeviceCtx, _bar: u8, _reg: usize),
                 quote!(0),
             )
         } else {
+            let read_arms = fill(0);
             (
                 quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize),
-                quote!(match (bar, reg) { #(#read_arms)* _ => 0, }),
+                quote!(match (bar, reg) { #read_arms _ => 0, }),
             )
         };
-        let (write_params, write_body) = if write_arms.is_empty() {
+        let (write_params, write_body) = if !any_write {
             (
                 quote!(_ctx: &mut DeviceCtx, _bar: u8, _reg: usize, _value: u64, _lanes: u8),
                 quote!(),
@@ -51,7 +157,7 @@ impl Model<'_> {
         } else {
             (
                 quote!(ctx: &mut DeviceCtx, bar: u8, reg: usize, value: u64, lanes: u8),
-                if let [(b, i, call)] = &write_targets[..] {
+                if let Some((b, i, call)) = single_write {
                     // One writable register: an `if`, not a one-arm
                     // `match` (clippy's `single_match`).
                     quote! {
@@ -59,14 +165,14 @@ impl Model<'_> {
                         if (bar, reg) == (#b, #i) { #call; }
                     }
                 } else {
+                    let write_arms = fill(1);
                     quote! {
                         let mask = pcidev_runtime::ops::lanes_mask(lanes);
-                        match (bar, reg) { #(#write_arms)* _ => {} }
+                        match (bar, reg) { #write_arms _ => {} }
                     }
                 },
             )
         };
-        let config = self.config_registers_impl();
         let irq = &d.interrupt;
         let (level, level_ctx) = match (&irq.level, irq.any()) {
             (Some(e), _) => {
@@ -78,19 +184,8 @@ impl Model<'_> {
             (None, true) => (quote!(ctx.latched_irq()), quote!(ctx)),
             (None, false) => (quote!(false), quote!(_ctx)),
         };
-        let v2 = self.registers_v2();
-        let whole = self.whole_trait_methods();
-        let reset = self.reset_body();
-        let snapshot = super::snapshot::registers_methods(d);
-        // The runtime sets `access.size`/`access.mask` per access only
-        // for models that may read them.
-        let access_context = if super::usage::uses_access_context(d) {
-            quote!()
-        } else {
-            quote!(
-                const ACCESS_CONTEXT: bool = false;
-            )
-        };
+        let v2 = self.registers_v2(&|s| fill(2 + s));
+        let snapshot = super::snapshot::registers_methods(snapshot, &|s| fill(3 + s));
         quote! {
             impl<H: Hooks> Registers for Device<H> {
                 #access_context
@@ -205,7 +300,7 @@ impl Model<'_> {
 
     /// Timers, streams and state probes (language v2); nothing for specs
     /// without them (the trait's defaults apply).
-    pub(super) fn registers_v2(&self) -> TokenStream {
+    pub(super) fn registers_v2(&self, fill: Fill) -> TokenStream {
         let d = self.dev;
         let mut out = TokenStream::new();
         if d.windows().next().is_some() {
@@ -305,45 +400,81 @@ impl Model<'_> {
                 });
             }
         }
-        let probes: Vec<TokenStream> = d
+        let probes = d
             .states
             .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                let n = format_ident!("{}", s.name);
-                let i = proc_macro2::Literal::u32_unsuffixed(i as u32);
-                match s.ty {
-                    ir::Type::Bool | ir::Type::Uint(64) => {
-                        let v = if s.ty == ir::Type::Bool {
-                            quote!(u64::from(self.state.#n))
-                        } else {
-                            quote!(self.state.#n)
-                        };
-                        vec![quote!(Probe::State(#i) => Some(#v),)]
-                    }
-                    ir::Type::Uint(_) => {
-                        vec![quote!(Probe::State(#i) => Some(u64::from(self.state.#n)),)]
-                    }
-                    ir::Type::Fifo { .. } => vec![
-                        quote!(Probe::FifoLen(#i) => Some(self.state.#n.count()),),
-                        quote!(Probe::FifoFront(#i) => Some(self.state.#n.front()),),
-                    ],
-                    ir::Type::Buffer(_) => vec![],
-                }
-            })
-            .collect();
-        if !probes.is_empty() {
+            .any(|s| !matches!(s.ty, ir::Type::Buffer(_)))
+            .then(|| fill(0));
+        if let Some(probes) = probes {
             out.extend(quote! {
                 fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
                     use pcidev_runtime::scenario::Probe;
                     match probe {
-                        #(#probes)*
+                        #probes
                         _ => None,
                     }
                 }
             });
         }
         out
+    }
+}
+
+/// The probe arms of state `i`: its value, or a FIFO's length and front.
+fn probe_arms(i: usize, s: &ir::State) -> TokenStream {
+    let n = format_ident!("{}", s.name);
+    let i = proc_macro2::Literal::u32_unsuffixed(i as u32);
+    match s.ty {
+        ir::Type::Bool | ir::Type::Uint(64) => {
+            let v = if s.ty == ir::Type::Bool {
+                quote!(u64::from(self.state.#n))
+            } else {
+                quote!(self.state.#n)
+            };
+            quote!(Probe::State(#i) => Some(#v),)
+        }
+        ir::Type::Uint(_) => quote!(Probe::State(#i) => Some(u64::from(self.state.#n)),),
+        ir::Type::Fifo { .. } => quote! {
+            Probe::FifoLen(#i) => Some(self.state.#n.count()),
+            Probe::FifoFront(#i) => Some(self.state.#n.front()),
+        },
+        ir::Type::Buffer(_) => quote!(),
+    }
+}
+
+/// What the register dispatch needs to know of all registers.
+struct Heads {
+    any_read: bool,
+    any_write: bool,
+    /// The only register a write is dispatched to, if just one.
+    single_write: Option<(TokenStream, TokenStream, TokenStream)>,
+}
+
+/// A BAR with registers on the whole-register fast path.
+pub(super) struct WholeBar<'d> {
+    index: u8,
+    regs: Vec<&'d ir::Register>,
+    /// The registers' width when they all have the same.
+    width: Option<u8>,
+    /// With one width: the offsets of the registers a read (a write) does
+    /// nothing to, which share one arm.
+    zero: Vec<TokenStream>,
+    inert: Vec<TokenStream>,
+    /// Does a read (a write) call any register's method?
+    ctx_used: bool,
+    value_used: bool,
+}
+
+impl WholeBar<'_> {
+    /// `if len == W` on an arm when the registers' widths differ.
+    fn guard(&self, r: &ir::Register) -> TokenStream {
+        match self.width {
+            Some(_) => quote!(),
+            None => {
+                let w = lit_hex(r.width.into());
+                quote!(if len == #w)
+            }
+        }
     }
 }
 
@@ -382,32 +513,114 @@ impl Model<'_> {
     /// by a `match` on the register offsets (`bar0::CTRL => ...`); `None`
     /// / `false` for any other access, which the runtime splits over
     /// `read_register` / `write_register`.
-    pub(super) fn whole_methods(&self) -> TokenStream {
+    pub(super) fn whole_bars(&self) -> Vec<WholeBar<'_>> {
         let d = self.dev;
+        d.bars
+            .iter()
+            .filter_map(|bar| {
+                let regs: Vec<&ir::Register> = bar
+                    .registers
+                    .iter()
+                    .map(|r| d.register(*r))
+                    .filter(|r| on_fast_path(d, bar, r))
+                    .collect();
+                let first = regs.first()?.width;
+                // One width for all: test `len` once, as a hand-written model
+                // whose registers are all bytes would.
+                let width = regs.iter().all(|r| r.width == first).then_some(first);
+                let offsets = |keep: fn(&ir::Register) -> bool| -> Vec<TokenStream> {
+                    match width {
+                        Some(_) => regs
+                            .iter()
+                            .filter(|r| keep(r))
+                            .map(|r| offset_path(r))
+                            .collect(),
+                        None => Vec::new(),
+                    }
+                };
+                let zero = offsets(|r| !Self::read_matters(r));
+                let inert = offsets(|r| !Self::write_matters(r));
+                Some(WholeBar {
+                    index: bar.index,
+                    ctx_used: regs.iter().any(|r| Self::read_matters(r)),
+                    value_used: regs.iter().any(|r| Self::write_matters(r)),
+                    regs,
+                    width,
+                    zero,
+                    inert,
+                })
+            })
+            .collect()
+    }
+
+    /// The arms of each fast-path BAR's read and write `match`, as lists
+    /// (two per BAR, in [`Self::whole_bars`]' order).
+    pub(super) fn whole_lists<'s>(bars: &std::rc::Rc<Vec<WholeBar<'s>>>) -> Vec<List<'s>> {
+        let mut lists = Vec::new();
+        for k in 0..bars.len() {
+            let (b1, b2) = (bars.clone(), bars.clone());
+            lists.push(List {
+                len: bars[k].regs.len(),
+                kind: Kind::Arm,
+                elems: Box::new(move |range| {
+                    let wb = &b1[k];
+                    wb.regs[range]
+                        .iter()
+                        .map(|r| {
+                            let o = offset_path(r);
+                            let g = wb.guard(r);
+                            if Self::read_matters(r) {
+                                let m = Self::reg_ident(r, "read");
+                                quote!(#o #g => self.#m(ctx),)
+                            } else if wb.width.is_some() {
+                                quote!()
+                            } else {
+                                quote!(#o #g => 0,)
+                            }
+                        })
+                        .collect()
+                }),
+            });
+            lists.push(List {
+                len: bars[k].regs.len(),
+                kind: Kind::Arm,
+                elems: Box::new(move |range| {
+                    let wb = &b2[k];
+                    wb.regs[range]
+                        .iter()
+                        .map(|r| {
+                            let o = offset_path(r);
+                            let g = wb.guard(r);
+                            if Self::write_matters(r) {
+                                let m = Self::reg_ident(r, "write");
+                                let mask = if r.width >= 8 {
+                                    quote!(u64::MAX)
+                                } else {
+                                    lit_hex(ir::low_mask(r.bits()))
+                                };
+                                quote!(#o #g => self.#m(ctx, value, #mask),)
+                            } else if wb.width.is_some() {
+                                quote!()
+                            } else {
+                                quote!(#o #g => {})
+                            }
+                        })
+                        .collect()
+                }),
+            });
+        }
+        lists
+    }
+
+    /// `bar0_read` / `bar0_write` per BAR: a whole-register access decoded
+    /// by a `match` on the register offsets (`bar0::CTRL => ...`); `None`
+    /// / `false` for any other access, which the runtime splits over
+    /// `read_register` / `write_register`. The arms are [`Self::whole_lists`]'
+    /// slots, filled by `fill`.
+    pub(super) fn whole_methods(bars: &[WholeBar], fill: Fill) -> TokenStream {
         let mut out = TokenStream::new();
-        for bar in &d.bars {
-            let regs: Vec<&ir::Register> = bar
-                .registers
-                .iter()
-                .map(|r| d.register(*r))
-                .filter(|r| on_fast_path(d, bar, r))
-                .collect();
-            if regs.is_empty() {
-                continue;
-            }
-            // One width for all: test `len` once, as a hand-written model
-            // whose registers are all bytes would.
-            let width = regs
-                .iter()
-                .all(|r| r.width == regs[0].width)
-                .then_some(regs[0].width);
-            let guard = |r: &ir::Register| match width {
-                Some(_) => quote!(),
-                None => {
-                    let w = lit_hex(r.width.into());
-                    quote!(if len == #w)
-                }
-            };
+        for (k, wb) in bars.iter().enumerate() {
+            let width = wb.width;
             let len_check = |fail: TokenStream| match width {
                 Some(w) => {
                     let w = lit_hex(w.into());
@@ -415,34 +628,19 @@ impl Model<'_> {
                 }
                 None => quote!(),
             };
-            let read_name = format_ident!("bar{}_read", bar.index);
-            let write_name = format_ident!("bar{}_write", bar.index);
+            let read_name = format_ident!("bar{}_read", wb.index);
+            let write_name = format_ident!("bar{}_write", wb.index);
             // Reads: a register whose read returns 0 and does nothing has
             // no method; such registers share one arm.
-            let mut arms = Vec::new();
-            let mut zero = Vec::new();
-            let mut ctx_used = false;
-            for r in &regs {
-                let o = offset_path(r);
-                let g = guard(r);
-                if Self::read_matters(r) {
-                    let m = Self::reg_ident(r, "read");
-                    ctx_used = true;
-                    arms.push(quote!(#o #g => self.#m(ctx),));
-                } else if width.is_some() {
-                    zero.push(o);
-                } else {
-                    arms.push(quote!(#o #g => 0,));
-                }
-            }
-            if !zero.is_empty() {
-                arms.push(quote!(#(#zero)|* => 0,));
-            }
+            let arms = fill(2 * k);
+            let zero = &wb.zero;
+            let zero = (!zero.is_empty()).then(|| quote!(#(#zero)|* => 0,));
+            let ctx_used = wb.ctx_used;
             let ctx = if ctx_used { quote!(ctx) } else { quote!(_ctx) };
             let check = len_check(quote!(None));
             let read_doc = format!(
                 " A guest read of one whole register of BAR {}: `len` bytes at `offset`.",
-                bar.index
+                wb.index
             );
             out.extend(quote! {
                 #[doc = #read_doc]
@@ -451,53 +649,36 @@ impl Model<'_> {
                 fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
                     #check
                     let value = match offset {
-                        #(#arms)*
+                        #arms
+                        #zero
                         _ => return None,
                     };
                     Some(value)
                 }
             });
             // Writes: registers a write does nothing to share one arm.
-            let mut arms = Vec::new();
-            let mut inert = Vec::new();
-            let mut value_used = false;
-            for r in &regs {
-                let o = offset_path(r);
-                let g = guard(r);
-                if Self::write_matters(r) {
-                    let m = Self::reg_ident(r, "write");
-                    let mask = if r.width >= 8 {
-                        quote!(u64::MAX)
-                    } else {
-                        lit_hex(ir::low_mask(r.bits()))
-                    };
-                    value_used = true;
-                    arms.push(quote!(#o #g => self.#m(ctx, value, #mask),));
-                } else if width.is_some() {
-                    inert.push(o);
-                } else {
-                    arms.push(quote!(#o #g => {}));
-                }
-            }
+            let inert = &wb.inert;
+            let value_used = wb.value_used;
+            let no_arms = width.is_some() && !value_used;
             let write_doc = format!(
                 " A guest write of one whole register of BAR {}: `value` is the `len` bytes at",
-                bar.index
+                wb.index
             );
             let check = len_check(quote!(false));
-            let body = if arms.is_empty() {
+            let body = if no_arms {
                 // Writes do nothing to any of them.
                 match width {
                     Some(_) => quote!(#check matches!(offset, #(#inert)|*)),
                     None => quote!(false),
                 }
             } else {
-                if !inert.is_empty() {
-                    arms.push(quote!(#(#inert)|* => {}));
-                }
+                let arms = fill(2 * k + 1);
+                let inert = (!inert.is_empty()).then(|| quote!(#(#inert)|* => {}));
                 quote! {
                     #check
                     match offset {
-                        #(#arms)*
+                        #arms
+                        #inert
                         _ => return false,
                     }
                     true

@@ -1,12 +1,40 @@
 //! `INFO` (identity, BARs, access policies, register layout) and `WINDOWS`.
 
+use super::emit::{Kind, List, Piece};
 use super::{Model, lit_hex, lit_str, register_layout};
 use pcidevc_dsl::ir;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 impl Model<'_> {
-    pub(super) fn info(&self) -> TokenStream {
+    /// `INFO` and `WINDOWS`; each BAR's registers (and the configuration
+    /// registers) a list.
+    pub(super) fn info(&self) -> Piece<'_> {
+        let d = self.dev;
+        let layouts = |regs: Vec<ir::RegId>| {
+            let len = regs.len();
+            List {
+                len,
+                kind: Kind::Expr,
+                elems: Box::new(move |range| {
+                    let regs = regs[range].iter().map(|r| register_layout(d.register(*r)));
+                    quote!(#(#regs,)*)
+                }),
+            }
+        };
+        let mut lists: Vec<List> = d
+            .bars
+            .iter()
+            .map(|b| layouts(d.layout_registers(b).collect()))
+            .collect();
+        lists.push(layouts(d.config_registers.clone()));
+        Piece {
+            lists,
+            build: Box::new(move |fill| self.info_tokens(fill)),
+        }
+    }
+
+    fn info_tokens(&self, fill: super::emit::Fill) -> TokenStream {
         let d = self.dev;
         let name = lit_str(&d.name);
         let (vendor, device, revision) = (
@@ -48,7 +76,7 @@ impl Model<'_> {
                 }))
             }
         };
-        let bars = d.bars.iter().map(|b| {
+        let bars = d.bars.iter().enumerate().map(|(slot, b)| {
             let index = lit_hex(b.index.into());
             let kind = match b.kind {
                 ir::BarKind::Io => quote!(BarKind::Io),
@@ -67,22 +95,19 @@ impl Model<'_> {
                 ir::Unmapped::Ones => quote!(Unmapped::Ones),
                 ir::Unmapped::Zero => quote!(Unmapped::Zero),
             };
-            let regs = d.layout_registers(b).map(|r| register_layout(d.register(r)));
+            let regs = fill(slot);
             quote! {
                 BarInfo {
                     index: #index,
                     kind: #kind,
                     size: #size,
                     policy: AccessPolicy { sizes: AccessSizes(#sizes), aligned: #aligned, invalid: #invalid, unmapped: #unmapped },
-                    registers: &[#(#regs),*],
+                    registers: &[#regs],
                 }
             }
         });
         let windows = self.windows_const();
-        let config_regs = d
-            .config_registers
-            .iter()
-            .map(|r| register_layout(d.register(*r)));
+        let config_regs = fill(d.bars.len());
         let caps = d.capabilities.iter().map(|c| {
             let offset = lit_hex(c.offset.into());
             let len = lit_hex(c.size.into());
@@ -104,7 +129,7 @@ impl Model<'_> {
                 bars: &[#(#bars),*],
                 msi: #msi,
                 msix: #msix,
-                config_registers: &[#(#config_regs),*],
+                config_registers: &[#config_regs],
                 vendor_capabilities: &[#(#caps),*],
             };
             #windows

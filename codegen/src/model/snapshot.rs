@@ -10,6 +10,7 @@
 //! (`snapshot::uint`, `copy_bytes`, `fifo`, `Fifo::restore_items`) do
 //! nothing harmful on values they were not meant for.
 
+use super::emit::{Fill, Kind, List, Piece};
 use super::{field_ident, lit_hex};
 use pcidevc_dsl::ir::{self, Device, Register};
 use proc_macro2::{Literal, TokenStream};
@@ -57,61 +58,100 @@ fn has_arrays(dev: &Device) -> bool {
 }
 
 /// `pub const SNAPSHOT_LAYOUT` (or, with register arrays, `pub fn
-/// snapshot_layout()`), an item of the model module.
-pub(super) fn layout_const(dev: &Device) -> TokenStream {
-    let decl = |name: &str, ty: ir::Type| {
+/// snapshot_layout()`), an item of the model module; its states and its
+/// registers are lists.
+pub(super) fn layout_const(dev: &Device) -> Piece<'_> {
+    fn decl(name: &str, ty: ir::Type) -> TokenStream {
         let k = kind(ty);
         quote!(pcidev_runtime::StateDecl::new(#name, #k))
+    }
+    let states = List {
+        len: dev.states.len(),
+        kind: Kind::Expr,
+        elems: Box::new(move |r| {
+            let s = dev.states[r].iter().map(|s| decl(&s.name, s.ty));
+            quote!(#(#s,)*)
+        }),
     };
-    let states = dev.states.iter().map(|s| decl(&s.name, s.ty));
     if !has_arrays(dev) {
-        let storage = stored(dev)
-            .into_iter()
-            .map(|r| decl(&r.name, storage_type(r)));
-        return quote! {
-            /// What a snapshot of this device saves besides the runtime's state:
-            /// every `state` item, then every register with storage.
-            pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
-                states: &[#(#states),*],
-                storage: &[#(#storage),*],
-            };
+        let regs = stored(dev);
+        let storage = List {
+            len: regs.len(),
+            kind: Kind::Expr,
+            elems: Box::new(move |r| {
+                let s = regs[r].iter().map(|r| decl(&r.name, storage_type(r)));
+                quote!(#(#s,)*)
+            }),
+        };
+        return Piece {
+            lists: vec![states, storage],
+            build: Box::new(|fill| {
+                let (states, storage) = (fill(0), fill(1));
+                quote! {
+                    /// What a snapshot of this device saves besides the runtime's state:
+                    /// every `state` item, then every register with storage.
+                    pub const SNAPSHOT_LAYOUT: pcidev_runtime::StateLayout = pcidev_runtime::StateLayout {
+                        states: &[#states],
+                        storage: &[#storage],
+                    };
+                }
+            }),
         };
     }
-    let pushes = stored(dev).into_iter().filter(|r| !r.is_array_tail()).map(|r| {
-        let k = kind(storage_type(r));
-        match r.array_head() {
-            None => {
-                let name = &r.name;
-                quote!(storage.push(pcidev_runtime::StateDecl::new(#name, #k));)
-            }
-            Some(a) => {
-                let count = Literal::u64_unsuffixed(a.count);
-                let fmt = format!("{}_{{i}}", a.array);
-                quote! {
-                    for i in 0..#count {
-                        storage.push(pcidev_runtime::StateDecl::new(String::leak(format!(#fmt)), #k));
+    let heads: Vec<&Register> = stored(dev)
+        .into_iter()
+        .filter(|r| !r.is_array_tail())
+        .collect();
+    let pushes = List {
+        len: heads.len(),
+        kind: Kind::Stmt,
+        elems: Box::new(move |r| {
+            heads[r]
+                .iter()
+                .map(|r| {
+                    let k = kind(storage_type(r));
+                    match r.array_head() {
+                        None => {
+                            let name = &r.name;
+                            quote!(storage.push(pcidev_runtime::StateDecl::new(#name, #k));)
+                        }
+                        Some(a) => {
+                            let count = Literal::u64_unsuffixed(a.count);
+                            let fmt = format!("{}_{{i}}", a.array);
+                            quote! {
+                                for i in 0..#count {
+                                    storage.push(pcidev_runtime::StateDecl::new(String::leak(format!(#fmt)), #k));
+                                }
+                            }
+                        }
                     }
+                })
+                .collect()
+        }),
+    };
+    let total = Literal::usize_unsuffixed(stored(dev).len());
+    Piece {
+        lists: vec![states, pushes],
+        build: Box::new(move |fill| {
+            let (states, pushes) = (fill(0), fill(1));
+            quote! {
+                /// What a snapshot of this device saves besides the runtime's state:
+                /// every `state` item, then every register with storage (an array's
+                /// elements one by one, `NAME_0 ..`). Built once, at first use.
+                pub fn snapshot_layout() -> &'static pcidev_runtime::StateLayout {
+                    static LAYOUT: std::sync::OnceLock<pcidev_runtime::StateLayout> = std::sync::OnceLock::new();
+                    LAYOUT.get_or_init(|| {
+                        let mut storage = Vec::with_capacity(#total);
+                        #pushes
+                        const STATES: &[pcidev_runtime::StateDecl] = &[#states];
+                        pcidev_runtime::StateLayout {
+                            states: STATES,
+                            storage: Vec::leak(storage),
+                        }
+                    })
                 }
             }
-        }
-    });
-    let total = Literal::usize_unsuffixed(stored(dev).len());
-    quote! {
-        /// What a snapshot of this device saves besides the runtime's state:
-        /// every `state` item, then every register with storage (an array's
-        /// elements one by one, `NAME_0 ..`). Built once, at first use.
-        pub fn snapshot_layout() -> &'static pcidev_runtime::StateLayout {
-            static LAYOUT: std::sync::OnceLock<pcidev_runtime::StateLayout> = std::sync::OnceLock::new();
-            LAYOUT.get_or_init(|| {
-                let mut storage = Vec::with_capacity(#total);
-                #(#pushes)*
-                const STATES: &[pcidev_runtime::StateDecl] = &[#(#states),*];
-                pcidev_runtime::StateLayout {
-                    states: STATES,
-                    storage: Vec::leak(storage),
-                }
-            })
-        }
+        }),
     }
 }
 
@@ -166,82 +206,146 @@ fn state_io(
     }
 }
 
-/// `snapshot_layout`, `save_state` and `restore_state` for the
-/// `Registers` impl.
-pub(super) fn registers_methods(dev: &Device) -> TokenStream {
-    let states_list = quote!(states);
-    let storage_list = quote!(storage);
-    let (state_saves, state_restores): (Vec<_>, Vec<_>) = dev
-        .states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let f = format_ident!("{}", s.name);
-            state_io(quote!(self.state.#f), s.ty, &states_list, i)
-        })
-        .unzip();
-    // Position in the storage list: an array's elements take one each.
+/// The lists of [`registers_methods`], in its slot order: state saves,
+/// storage saves, state restores, storage restores.
+pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
+    let states = &dev.states;
+    // Each stored register (an array once, by its head) with its position
+    // in the storage list: an array's elements take one each.
     let mut at = 0usize;
-    let mut plain_saves = Vec::new();
-    let mut storage_saves = Vec::new();
-    let mut storage_restores = Vec::new();
+    let mut regs: Vec<(&Register, usize)> = Vec::new();
     for r in stored(dev).into_iter().filter(|r| !r.is_array_tail()) {
-        let ty = storage_type(r);
-        match r.array_head() {
-            None => {
-                let f = field_ident(&r.name);
-                let (save, restore) = state_io(quote!(self.storage.#f), ty, &storage_list, at);
-                plain_saves.push(save.clone());
-                storage_saves.push(quote!(storage.push(#save);));
-                storage_restores.push(restore);
-                at += 1;
-            }
-            Some(a) => {
-                let f = field_ident(r.item_name());
-                // `0 + i` would be clippy's identity_op.
-                let position = if at == 0 {
-                    quote!(i)
+        regs.push((r, at));
+        at = match r.array_head() {
+            None => at + 1,
+            Some(a) => at.saturating_add(usize::try_from(a.count).unwrap_or(usize::MAX)),
+        };
+    }
+    let regs = std::rc::Rc::new(regs);
+    let arrays = has_arrays(dev);
+    let state_io_of = |i: usize, s: &ir::State| {
+        let f = format_ident!("{}", s.name);
+        state_io(quote!(self.state.#f), s.ty, &quote!(states), i)
+    };
+    let (s1, s2) = (states, states);
+    let (r1, r2) = (regs.clone(), regs.clone());
+    vec![
+        List {
+            len: s1.len(),
+            kind: Kind::Separated,
+            elems: Box::new(move |r| {
+                let saves = r.map(|i| state_io_of(i, &s1[i]).0);
+                quote!(#(#saves),*)
+            }),
+        },
+        List {
+            len: regs.len(),
+            kind: if arrays { Kind::Stmt } else { Kind::Separated },
+            elems: Box::new(move |r| {
+                let saves = r1[r].iter().map(|(r, at)| storage_io(r, *at).0);
+                if arrays {
+                    quote!(#(#saves)*)
                 } else {
-                    let base = Literal::usize_unsuffixed(at);
-                    quote!(#base + i)
-                };
-                let save = to_u64(quote!(*v), ty);
-                let value = from_u64(
-                    quote!(pcidev_runtime::snapshot::uint(#storage_list, #position)),
-                    ty,
-                );
-                storage_saves.push(quote! {
+                    quote!(#(#saves),*)
+                }
+            }),
+        },
+        List {
+            len: s2.len(),
+            kind: Kind::Stmt,
+            elems: Box::new(move |r| r.map(|i| state_io_of(i, &s2[i]).1).collect()),
+        },
+        List {
+            len: regs.len(),
+            kind: Kind::Stmt,
+            elems: Box::new(move |r| r2[r].iter().map(|(r, at)| storage_io(r, *at).1).collect()),
+        },
+    ]
+}
+
+/// A stored register's save (an expression for the `vec!`, or with
+/// arrays a statement) and restore statement, at `at` in the storage list.
+fn storage_io(r: &Register, at: usize) -> (TokenStream, TokenStream) {
+    let storage_list = quote!(storage);
+    let ty = storage_type(r);
+    match r.array_head() {
+        None => {
+            let f = field_ident(&r.name);
+            state_io(quote!(self.storage.#f), ty, &storage_list, at)
+        }
+        Some(_) => {
+            let f = field_ident(r.item_name());
+            // `0 + i` would be clippy's identity_op.
+            let position = if at == 0 {
+                quote!(i)
+            } else {
+                let base = Literal::usize_unsuffixed(at);
+                quote!(#base + i)
+            };
+            let save = to_u64(quote!(*v), ty);
+            let value = from_u64(
+                quote!(pcidev_runtime::snapshot::uint(#storage_list, #position)),
+                ty,
+            );
+            (
+                quote! {
                     storage.extend(self.storage.#f.iter().map(|v| pcidev_runtime::StateValue::Uint(#save)));
-                });
-                storage_restores.push(quote! {
+                },
+                quote! {
                     for (i, slot) in self.storage.#f.iter_mut().enumerate() {
                         *slot = #value;
                     }
-                });
-                at = at.saturating_add(usize::try_from(a.count).unwrap_or(usize::MAX));
-            }
+                },
+            )
         }
     }
-    let list = |saves: &[TokenStream]| {
-        if saves.is_empty() {
-            quote!(Vec::new())
+}
+
+/// What [`registers_methods`] needs of the whole device (computed once).
+pub(super) struct Facts {
+    has_states: bool,
+    has_storage: bool,
+    has_arrays: bool,
+    storage_len: usize,
+}
+
+impl Facts {
+    pub fn of(dev: &Device) -> Self {
+        Facts {
+            has_states: !dev.states.is_empty(),
+            has_storage: !stored(dev).is_empty(),
+            has_arrays: has_arrays(dev),
+            storage_len: storage_len(dev),
+        }
+    }
+}
+
+/// `snapshot_layout`, `save_state` and `restore_state` for the
+/// `Registers` impl, with [`registers_lists`]' slots filled by `fill`.
+pub(super) fn registers_methods(facts: &Facts, fill: Fill) -> TokenStream {
+    let (has_states, has_storage) = (facts.has_states, facts.has_storage);
+    let (state_saves, storage_saves) = (fill(0), fill(1));
+    let (state_restores, storage_restores) = (fill(2), fill(3));
+    let list = |saves: TokenStream, any: bool| {
+        if any {
+            quote!(vec![#saves])
         } else {
-            quote!(vec![#(#saves),*])
+            quote!(Vec::new())
         }
     };
-    let save_states = list(&state_saves);
-    let save_storage = if has_arrays(dev) {
+    let save_states = list(state_saves, has_states);
+    let save_storage = if facts.has_arrays {
         // Capacity: every element; never fewer than the pushes (clippy).
-        let total = Literal::usize_unsuffixed(at);
+        let total = Literal::usize_unsuffixed(facts.storage_len);
         quote! {{
             let mut storage = Vec::with_capacity(#total);
-            #(#storage_saves)*
+            #storage_saves
             storage
         }}
     } else {
-        list(&plain_saves)
+        list(storage_saves, has_storage)
     };
-    let layout = if has_arrays(dev) {
+    let layout = if facts.has_arrays {
         quote!(snapshot_layout())
     } else {
         quote!(&SNAPSHOT_LAYOUT)
@@ -253,8 +357,8 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
             format_ident!("_{}", name)
         }
     };
-    let states_param = param("states", !state_restores.is_empty());
-    let storage_param = param("storage", !storage_restores.is_empty());
+    let states_param = param("states", has_states);
+    let storage_param = param("storage", has_storage);
     quote! {
         fn snapshot_layout(&self) -> Option<&'static pcidev_runtime::StateLayout> {
             Some(#layout)
@@ -269,8 +373,19 @@ pub(super) fn registers_methods(dev: &Device) -> TokenStream {
             #states_param: &[pcidev_runtime::StateValue],
             #storage_param: &[pcidev_runtime::StateValue],
         ) {
-            #(#state_restores)*
-            #(#storage_restores)*
+            #state_restores
+            #storage_restores
         }
     }
+}
+
+/// Entries of the storage list: an array's elements one each.
+fn storage_len(dev: &Device) -> usize {
+    stored(dev)
+        .into_iter()
+        .filter(|r| !r.is_array_tail())
+        .fold(0usize, |at, r| match r.array_head() {
+            None => at + 1,
+            Some(a) => at.saturating_add(usize::try_from(a.count).unwrap_or(usize::MAX)),
+        })
 }

@@ -53,7 +53,7 @@ fn ends_item(p: &str) -> bool {
         })
 }
 
-fn blank_between(prev: &str, line: &str) -> bool {
+pub(super) fn blank_between(prev: &str, line: &str) -> bool {
     let (p, l) = (prev.trim_start(), line.trim_start());
     if l.is_empty() || p.is_empty() {
         return false;

@@ -1,5 +1,6 @@
 //! The device's data types: `Hooks`, `State` and `Storage`.
 
+use super::emit::{Kind, List, Piece};
 use super::{Model, arrays, field_ident, lit_hex, scalar_type, state_type, uint_type, where_};
 use pcidevc_dsl::ir::{self, Register};
 use proc_macro2::TokenStream;
@@ -45,17 +46,13 @@ impl Model<'_> {
         }
     }
 
-    pub(super) fn state_struct(&self) -> TokenStream {
+    /// `State` and its `Default`; fields and initializers are lists.
+    pub(super) fn state_struct(&self) -> Piece<'_> {
         let d = self.dev;
-        let windowed = |s: &ir::State| {
-            d.states
-                .iter()
-                .position(|x| std::ptr::eq(x, s))
-                .is_some_and(|i| d.windowed(ir::StateId(i)))
-        };
-        let fields = d.states.iter().map(|s| {
+        let windowed = move |i: usize| d.windowed(ir::StateId(i));
+        let field = move |i: usize, s: &ir::State| {
             let n = format_ident!("{}", s.name);
-            let t = if windowed(s) {
+            let t = if windowed(i) {
                 quote!(Bytes)
             } else {
                 state_type(s.ty)
@@ -65,8 +62,8 @@ impl Model<'_> {
             } else {
                 quote!(pub #n: #t,)
             }
-        });
-        let inits = d.states.iter().map(|s| {
+        };
+        let init = move |i: usize, s: &ir::State| {
             let n = format_ident!("{}", s.name);
             let v = match s.ty {
                 ir::Type::Bool => {
@@ -75,7 +72,7 @@ impl Model<'_> {
                 }
                 ir::Type::Uint(_) => lit_hex(s.reset),
                 ir::Type::Fifo { .. } => quote!(pcidev_runtime::Fifo::default()),
-                ir::Type::Buffer(len) if windowed(s) => {
+                ir::Type::Buffer(len) if windowed(i) => {
                     let len = lit_hex(len);
                     let bytes = proc_macro2::Literal::byte_string(&s.init);
                     quote!(Bytes::new(#len, #bytes))
@@ -91,7 +88,17 @@ impl Model<'_> {
                 }
             };
             quote!(#n: #v,)
-        });
+        };
+        let fields = List {
+            len: d.states.len(),
+            kind: Kind::Field,
+            elems: Box::new(move |r| r.map(|i| field(i, &d.states[i])).collect()),
+        };
+        let inits = List {
+            len: d.states.len(),
+            kind: Kind::FieldValue,
+            elems: Box::new(move |r| r.map(|i| init(i, &d.states[i])).collect()),
+        };
         // No `PartialEq`: derived for n fields it is one `&&` chain n deep,
         // which overflows rustc's stack near 10,000 fields. Likewise `Storage`.
         let derives = if d.states.iter().any(|s| matches!(s.ty, ir::Type::Buffer(_))) {
@@ -99,30 +106,38 @@ impl Model<'_> {
         } else {
             quote!(#[derive(Debug, Clone, Copy)])
         };
-        quote! {
-            /// The device's variables (the spec's `state` items).
-            #derives
-            pub struct State {
-                #(#fields)*
-            }
+        Piece {
+            lists: vec![fields, inits],
+            build: Box::new(move |fill| {
+                let (fields, inits) = (fill(0), fill(1));
+                quote! {
+                    /// The device's variables (the spec's `state` items).
+                    #derives
+                    pub struct State {
+                        #fields
+                    }
 
-            impl Default for State {
-                /// Reset values.
-                fn default() -> Self {
-                    State { #(#inits)* }
+                    impl Default for State {
+                        /// Reset values.
+                        fn default() -> Self {
+                            State { #inits }
+                        }
+                    }
                 }
-            }
+            }),
         }
     }
 
-    pub(super) fn storage_struct(&self) -> TokenStream {
+    /// `Storage` and its `Default`; fields and initializers are lists.
+    pub(super) fn storage_struct(&self) -> Piece<'_> {
         let d = self.dev;
-        let stored: Vec<&Register> = d
-            .registers
-            .iter()
-            .filter(|r| r.has_storage() && arrays::emits(r))
-            .collect();
-        let fields = stored.iter().map(|r| {
+        let stored: std::rc::Rc<Vec<&Register>> = std::rc::Rc::new(
+            d.registers
+                .iter()
+                .filter(|r| r.has_storage() && arrays::emits(r))
+                .collect(),
+        );
+        let field = |r: &Register| {
             let n = field_ident(r.item_name());
             let t = uint_type(r.bits());
             let t = arrays::storage_type(r, quote!(#t));
@@ -133,25 +148,42 @@ impl Model<'_> {
                 r.offset
             );
             quote!(#[doc = #doc] pub #n: #t,)
-        });
-        let inits = stored.iter().map(|r| {
+        };
+        let init = |r: &Register| {
             let n = field_ident(r.item_name());
             let v = arrays::storage_init(r);
             quote!(#n: #v,)
-        });
-        quote! {
-            /// Values of the registers that hold one (those with an access kind).
-            #[derive(Debug, Clone, Copy)]
-            pub struct Storage {
-                #(#fields)*
-            }
+        };
+        let (s1, s2) = (stored.clone(), stored.clone());
+        let fields = List {
+            len: stored.len(),
+            kind: Kind::Field,
+            elems: Box::new(move |r| s1[r].iter().map(|r| field(r)).collect()),
+        };
+        let inits = List {
+            len: stored.len(),
+            kind: Kind::FieldValue,
+            elems: Box::new(move |r| s2[r].iter().map(|r| init(r)).collect()),
+        };
+        Piece {
+            lists: vec![fields, inits],
+            build: Box::new(move |fill| {
+                let (fields, inits) = (fill(0), fill(1));
+                quote! {
+                    /// Values of the registers that hold one (those with an access kind).
+                    #[derive(Debug, Clone, Copy)]
+                    pub struct Storage {
+                        #fields
+                    }
 
-            impl Default for Storage {
-                /// Reset values.
-                fn default() -> Self {
-                    Storage { #(#inits)* }
+                    impl Default for Storage {
+                        /// Reset values.
+                        fn default() -> Self {
+                            Storage { #inits }
+                        }
+                    }
                 }
-            }
+            }),
         }
     }
 }

@@ -19,6 +19,13 @@
 //! | `advance N UNIT` | `pcidevc_advance(t, US);` (sleeps, microseconds rounded up) |
 //! | `repeat N { .. }` | `for (int i = 0; i < N; i++) { .. }` around its body (a nested repeat is unrolled in it) |
 //!
+//! | a judging step (`expect`, `wait`, `invalid read`, `expect irq` / `msi` / `dma`) after a skipped `input` | `pcidevc_skip(t, "after host-only input");` |
+//!
+//! The last row follows the rule of `driver::steps` (decided there, the
+//! same for both drivers): once a scenario skips an `input`, its later
+//! steps that judge are skipped, those that only act still run; an `input`
+//! in a loop's body taints the whole body.
+//!
 //! `ADDR` is `d->barN + <OFFSET MACRO>` for a register, `d->barN + 0xOFF`
 //! for a raw location. Configuration-space locations use
 //! `pcidevc_cfg_read(d->pdev, OFF, WIDTH)`, `pcidevc_cfg_write(t, d->pdev,
@@ -47,17 +54,19 @@ pub fn scenarios(dev: &Device, names: &Names) -> Vec<ScenarioC> {
         .iter()
         .map(|s| {
             let mut lines = Vec::new();
-            for (repeat, steps) in crate::driver::steps::blocks(&s.steps) {
+            let groups = crate::driver::steps::blocks(&s.steps);
+            let skips = crate::driver::steps::after_input(&groups);
+            for ((repeat, steps), skips) in groups.into_iter().zip(skips) {
                 let indent = if repeat.is_some() { 2 } else { 1 };
                 if let Some(n) = repeat {
                     lines.push(String::new());
                     lines.push(format!("\tfor (int i = 0; i < {n}; i++) {{"));
                 }
-                for (k, st) in steps.into_iter().enumerate() {
+                for (k, (st, after_input)) in steps.into_iter().zip(skips).enumerate() {
                     if repeat.is_none() || k > 0 {
                         lines.push(String::new());
                     }
-                    lines.extend(step(dev, names, st, indent));
+                    lines.extend(step(dev, names, st, after_input, indent));
                 }
                 if repeat.is_some() {
                     lines.push("\t}".into());
@@ -210,13 +219,25 @@ enum ActionC {
 }
 
 /// A step's lines, each starting with `indent` tabs, wrapped to 100
-/// columns.
-fn step(dev: &Device, names: &Names, st: &ir::Step, indent: usize) -> Vec<String> {
+/// columns; `after_input`: a judging step skipped because an earlier
+/// `input` was (`driver::steps::after_input`).
+fn step(
+    dev: &Device,
+    names: &Names,
+    st: &ir::Step,
+    after_input: bool,
+    indent: usize,
+) -> Vec<String> {
+    let action = if after_input {
+        ActionC::Skip(crate::driver::steps::AFTER_INPUT)
+    } else {
+        action(dev, names, st)
+    };
     let view = StepC {
         ind: "\t".repeat(indent),
         line: st.line,
         text: c_string(&st.text),
-        action: action(dev, names, st),
+        action,
     };
     wrap_calls(&crate::finish_text(view.render()))
 }
@@ -371,6 +392,7 @@ mod tests {
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
              config {{ register CFG @ 0x60 : u16 rw; }}
+             stream line {{ on input {{ st = byte; }} }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -478,5 +500,29 @@ mod tests {
         assert!(text.contains(body), "{text}");
         assert!(text.contains("U64_MAX);\n\t}\n\n\tpcidevc_step("), "{text}");
         assert_eq!(text.matches("iowrite32").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn judging_steps_after_an_input_are_skipped() {
+        let d = dev("input line \"a\"; expect R == 1; write R = 0; expect no irq;");
+        let (_, names) = crate::c_header::groups(&d);
+        let lines = scenarios(&d, &names).remove(0).lines;
+        let code: Vec<&str> = lines
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && !l.starts_with("pcidevc_step"))
+            .collect();
+        let host = format!("pcidevc_skip(t, \"{}\");", crate::driver::steps::HOST_ONLY);
+        let after = "pcidevc_skip(t, \"after host-only input\");";
+        assert_eq!(
+            code,
+            [
+                host.as_str(),
+                after,
+                "iowrite32(0x0, d->bar0 + T_BAR0_R);",
+                "pcidevc_pass(t);",
+                after,
+            ]
+        );
     }
 }

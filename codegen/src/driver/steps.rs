@@ -23,6 +23,15 @@
 //! | `advance N UNIT` | `t.advance(US);`: sleeps, in microseconds rounded up |
 //! | `repeat N { .. }` | `for _ in 0..N { .. }` around its body (a nested repeat is unrolled in it) |
 //! | host-only steps (`input`, `expect output`, `expect vmm`, `expect STATE`) | `t.skip(..)`: logged, counted as skipped |
+//! | a step that judges (`expect`, `wait`, `invalid read`, `expect irq` / `no irq` / `msi` / `dma`) after a skipped `input` of its scenario | `t.skip("after host-only input")`: the device's state is not what the scenario expects |
+//!
+//! The last row is decided here, from the scenario's steps: once a step
+//! that changes the device's state from outside (`input`; the other
+//! host-only steps only observe) is skipped, every later step of the
+//! scenario that judges is skipped too, while steps that only act (`read`,
+//! `write`, `invalid write`, `fill dma`, `advance`) still run, so setup and
+//! cleanup writes still happen. An `input` in a loop's body taints the whole
+//! body (it runs again after the input) and everything after the loop.
 //!
 //! A step whose code is one statement of at most [`INLINE_WIDTH`] columns
 //! is written as that statement (`t.check_reg(Ok(io0.read(bar0::R)), 0x1,
@@ -121,6 +130,65 @@ pub(crate) fn blocks(steps: &[ir::Step]) -> Vec<(Option<u32>, Vec<&ir::Step>)> {
         }
     }
     out
+}
+
+/// A step a guest cannot perform that changes the device's state from
+/// outside (`input`). The other host-only steps only observe.
+pub(crate) fn changes_state_from_outside(kind: &StepKind) -> bool {
+    kind.host_only() && matches!(kind, StepKind::Input { .. })
+}
+
+/// A step that judges the device (compares what it reads or sees with
+/// what the scenario says), as opposed to one that only acts (`read`,
+/// `write`, `invalid write`, `fill dma`, `advance`).
+pub(crate) fn judges(kind: &StepKind) -> bool {
+    match kind {
+        StepKind::Expect { .. }
+        | StepKind::Wait { .. }
+        | StepKind::InvalidRead { .. }
+        | StepKind::ExpectIrq(_)
+        | StepKind::ExpectMsi(_)
+        | StepKind::ExpectDma { .. }
+        | StepKind::ExpectState { .. }
+        | StepKind::ExpectOutput { .. }
+        | StepKind::ExpectVmm(_) => true,
+        StepKind::Read(_)
+        | StepKind::Write(..)
+        | StepKind::InvalidWrite(..)
+        | StepKind::Fill { .. }
+        | StepKind::Advance(_)
+        | StepKind::Repeat { .. }
+        | StepKind::Input { .. } => false,
+    }
+}
+
+/// Why a judging step after a skipped `input` is skipped (both drivers).
+pub(crate) const AFTER_INPUT: &str = "after host-only input";
+
+/// For each step of `blocks`, in order: is it a judging step the drivers
+/// skip because an earlier step of the scenario changed the device's state
+/// from outside and was skipped? A loop's body is written once and runs
+/// again after its own steps, so such a step anywhere in a loop's body
+/// taints every judging step of the body as well as all that follow.
+pub(crate) fn after_input(blocks: &[(Option<u32>, Vec<&ir::Step>)]) -> Vec<Vec<bool>> {
+    let mut tainted = false;
+    blocks
+        .iter()
+        .map(|(repeat, steps)| {
+            if repeat.is_some() {
+                tainted |= steps.iter().any(|st| changes_state_from_outside(&st.kind));
+            }
+            steps
+                .iter()
+                .map(|st| {
+                    // A host-only step keeps its own reason.
+                    let skip = tainted && judges(&st.kind) && !st.kind.host_only();
+                    tainted |= changes_state_from_outside(&st.kind);
+                    skip
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// One step.
@@ -281,11 +349,18 @@ fn scenario(
     needs: &mut Needs,
     methods: &mut Names,
 ) -> ScenarioView {
-    let blocks: Vec<BlockView> = blocks(&sc.steps)
+    let groups = blocks(&sc.steps);
+    let skips = after_input(&groups);
+    let blocks: Vec<BlockView> = groups
         .into_iter()
-        .map(|(repeat, steps)| BlockView {
+        .zip(skips)
+        .map(|((repeat, steps), skips)| BlockView {
             repeat,
-            steps: steps.into_iter().map(|st| step(dev, st, needs)).collect(),
+            steps: steps
+                .into_iter()
+                .zip(skips)
+                .map(|(st, after_input)| step(dev, st, after_input, needs))
+                .collect(),
         })
         .collect();
     let steps = || blocks.iter().flat_map(|b| &b.steps);
@@ -420,9 +495,12 @@ fn skip(why: &str) -> Action {
     Action::Skip(text::str_lit(why))
 }
 
-fn step(dev: &Device, st: &ir::Step, needs: &mut Needs) -> StepView {
+/// A step's view; `after_input`: a judging step skipped because an
+/// earlier `input` was (see [`after_input`]).
+fn step(dev: &Device, st: &ir::Step, after_input: bool, needs: &mut Needs) -> StepView {
     needs.steps = true;
     let action = match &st.kind {
+        _ if after_input => skip(AFTER_INPUT),
         StepKind::Read(loc) => match access(dev, loc, false) {
             Access::Reg { reg, fallible } => Action::Read { reg, fallible },
             Access::Raw(raw) => Action::ReadRaw(raw),
@@ -562,6 +640,7 @@ mod tests {
              }}
              bar 2 io size 16 {{ access 2; register P @ 0x0 : u16 rw; }}
              config {{ register CFG @ 0x60 : u16 rw; }}
+             stream line {{ on input {{ st = byte; }} }}
              scenario s {{ {body} }} }}"
         );
         let c = pcidevc_dsl::compile_str("t.pcidev", &text);
@@ -735,5 +814,74 @@ mod tests {
         let (views, _) = scenarios(&d);
         assert_eq!(views[0].blocks[1].repeat, Some(3));
         assert_eq!(views[0].steps().count(), 6);
+    }
+
+    /// Each step's text and whether the driver skips it after an input.
+    fn after_input_of(body: &str) -> Vec<(String, bool)> {
+        let d = dev(body);
+        let groups = blocks(&d.scenarios[0].steps);
+        let skips = after_input(&groups);
+        groups
+            .iter()
+            .zip(&skips)
+            .flat_map(|((_, steps), skips)| steps.iter().zip(skips))
+            .map(|(st, skip)| (st.text.clone(), *skip))
+            .collect()
+    }
+
+    #[test]
+    fn judging_steps_after_an_input_are_skipped() {
+        let got = after_input_of(
+            "expect R == 0; write R = 1; input line \"a\"; expect st == 1; \
+             expect R == 0x61; read R; wait R == 1; expect irq; write R = 0; \
+             expect no irq; invalid read bar 2 @ 0x1 : u8; fill dma[0 .. 4] = pattern(1); \
+             expect dma[0 .. 4] == pattern(1); advance 1 us; invalid write bar 2 @ 0x1 : u8 = 1;",
+        );
+        let skipped: Vec<(&str, bool)> = got.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("expect R == 0;", false),
+                ("write R = 1;", false),
+                ("input line \"a\";", false),
+                // Host only: skipped for that reason, not this one.
+                ("expect st == 1;", false),
+                ("expect R == 0x61;", true),
+                ("read R;", false),
+                ("wait R == 1;", true),
+                ("expect irq;", true),
+                ("write R = 0;", false),
+                ("expect no irq;", true),
+                ("invalid read bar 2 @ 0x1 : u8;", true),
+                ("fill dma[0 .. 4] = pattern(1);", false),
+                ("expect dma[0 .. 4] == pattern(1);", true),
+                ("advance 1 us;", false),
+                ("invalid write bar 2 @ 0x1 : u8 = 1;", false),
+            ]
+        );
+        let d = dev("input line \"a\"; expect R == 1; write R = 0;");
+        let (views, n) = scenarios(&d);
+        let actions: Vec<&Action> = views[0].steps().map(|s| &s.action).collect();
+        assert!(
+            matches!(actions[..], [Action::Skip(a), Action::Skip(b), Action::Write { .. }]
+                if a.contains("host only") && b == "\"after host-only input\""),
+            "{actions:?}"
+        );
+        // A skipped step needs nothing from the crate root.
+        let (_, n2) = scenarios(&dev("input line \"a\"; expect dma[0 .. 4] == pattern(1);"));
+        assert!(n.io && !n2.dma_data, "{n:?} {n2:?}");
+    }
+
+    #[test]
+    fn an_input_in_a_loop_taints_its_whole_body_and_what_follows() {
+        let got = after_input_of(
+            "expect R == 0; repeat 2 { expect R == 1; input line \"a\"; write R = 1; \
+             expect R == 2; } expect irq; write R = 0;",
+        );
+        let skipped: Vec<bool> = got.iter().map(|(_, s)| *s).collect();
+        assert_eq!(skipped, [false, true, false, false, true, true, false]);
+        // Observing host-only steps taint nothing.
+        let got = after_input_of("expect output line \"a\"; expect st == 0; expect R == 0;");
+        assert!(got.iter().all(|(_, s)| !s), "{got:?}");
     }
 }

@@ -597,34 +597,34 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(369, "expect LSR == 0x61;");
-        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(370, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(371, "expect IIR_FCR == 0xc1;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(372, "advance 4 ms;");
         t.advance(4000);
 
         t.step(373, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(374, "advance 200 us;");
         t.advance(200);
 
         t.step(375, "expect irq;");
-        t.expect_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(376, "expect IIR_FCR == 0xcc;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xcc, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(377, "expect RBR_THR == 0x61;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x61, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(378, "expect IIR_FCR == 0xc1;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(379, "expect char_timeout.running == 1;");
         t.skip("host only (device state, stream bytes or VMM requests)");
@@ -633,13 +633,13 @@ impl PciSerialData<'_> {
         t.advance(5000);
 
         t.step(381, "expect IIR_FCR == 0xcc;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xcc, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(382, "expect RBR_THR == 0x62;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x62, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(383, "expect RBR_THR == 0x63;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x63, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(384, "expect char_timeout.running == 1;");
         t.skip("host only (device state, stream bytes or VMM requests)");
@@ -648,10 +648,10 @@ impl PciSerialData<'_> {
         t.advance(5000);
 
         t.step(386, "expect IIR_FCR == 0xc1;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc1, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(387, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(388, "write IER = 0x00;");
         io0.write_reg(bar0::IER::from_raw(0x0));
@@ -678,7 +678,7 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(397, "expect LSR == 0x61;");
-        t.check_reg(Ok(io0.read(bar0::LSR)), 0x61, u64::MAX);
+        t.skip("after host-only input");
 
         for _ in 0..16 {
             t.step(398, "read RBR_THR;");
@@ -690,16 +690,16 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(400, "expect RBR_THR == 0x58;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x58, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(401, "expect RBR_THR == 0x59;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x59, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(402, "expect RBR_THR == 0x5a;");
-        t.check_reg(Ok(io0.read(bar0::RBR_THR)), 0x5a, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(403, "expect LSR == 0x60;");
-        t.check_reg(Ok(io0.read(bar0::LSR)), 0x60, u64::MAX);
+        t.skip("after host-only input");
 
         t.step(404, "write IIR_FCR = 0x00;");
         io0.write_reg(bar0::IIR_FCR::from_raw(0x0));
@@ -748,16 +748,16 @@ impl PciSerialData<'_> {
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(420, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(421, "input line [0x40];");
         t.skip("host only (device state, stream bytes or VMM requests)");
 
         t.step(422, "expect irq;");
-        t.expect_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(423, "expect IIR_FCR == 0xc4;");
-        t.check_reg(Ok(io0.read(bar0::IIR_FCR)), 0xc4, u64::MAX);
+        t.skip("after host-only input");
 
         for _ in 0..4 {
             t.step(424, "read RBR_THR;");
@@ -766,7 +766,7 @@ impl PciSerialData<'_> {
         }
 
         t.step(425, "expect no irq;");
-        t.expect_no_irq(|| self.irq_count());
+        t.skip("after host-only input");
 
         t.step(426, "write IER = 0x00;");
         io0.write_reg(bar0::IER::from_raw(0x0));

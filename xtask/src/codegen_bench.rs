@@ -214,8 +214,35 @@ fn alternate(
     Ok((median(ca), median(cb)))
 }
 
-/// The spec and SVD of the synthetic map of `n` registers, in `dir`.
-fn write_inputs(dir: &Path, n: usize) -> Result<(PathBuf, PathBuf)> {
+/// The spec and SVD of the synthetic map of `n` registers, written into
+/// `dir` by a child process (`xtask codegen-bench-inputs`).
+///
+/// Not in this process: compiling a 100k-register spec and writing its SVD
+/// takes hundreds of MiB, and Linux records a process's high-water RSS in
+/// the `ru_maxrss` of every child it spawns afterwards (exec keeps the
+/// larger of the old image's and the new one's), so every later figure
+/// would show this process's peak instead of the tool's.
+fn inputs(dir: &Path, n: usize) -> Result<(PathBuf, PathBuf)> {
+    let exe = std::env::current_exe().context("finding the xtask executable")?;
+    crate::exec::capture(
+        Command::new(exe)
+            .arg("codegen-bench-inputs")
+            .arg(dir)
+            .arg(n.to_string()),
+    )?;
+    Ok(input_paths(dir, n))
+}
+
+fn input_paths(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    (
+        dir.join(format!("synthetic_{n}.pcidev")),
+        dir.join(format!("synthetic_{n}.svd")),
+    )
+}
+
+/// Writes the spec and SVD of the synthetic map of `n` registers into
+/// `dir` (run by [`inputs`] in a process of its own).
+pub fn write_inputs(dir: &Path, n: usize) -> Result<(PathBuf, PathBuf)> {
     let text = pcidevc_dsl::synthetic::spec(n);
     let compiled = pcidevc_dsl::compile_str("synthetic.pcidev", &text);
     let Some(device) = compiled
@@ -224,8 +251,7 @@ fn write_inputs(dir: &Path, n: usize) -> Result<(PathBuf, PathBuf)> {
     else {
         bail!("the synthetic spec of {n} registers does not compile");
     };
-    let spec = dir.join(format!("synthetic_{n}.pcidev"));
-    let svd = dir.join(format!("synthetic_{n}.svd"));
+    let (spec, svd) = input_paths(dir, n);
     std::fs::write(&spec, text)?;
     std::fs::write(&svd, svd_of(&device))?;
     Ok((spec, svd))
@@ -242,7 +268,7 @@ pub fn run(ui: &Ui, sizes: &[usize], runs: usize, compile: Option<usize>) -> Res
         "registers", "pcidevc", "peak", "svd2rust", "peak", "time ratio"
     )];
     for &n in sizes {
-        let (spec, svd) = write_inputs(tmp.path(), n)?;
+        let (spec, svd) = inputs(tmp.path(), n)?;
         let out_p = tmp.path().join(format!("pcidevc_{n}"));
         let out_s = tmp.path().join(format!("svd2rust_{n}"));
         std::fs::create_dir_all(&out_s)?;
@@ -293,7 +319,7 @@ fn compile_times(
     n: usize,
     runs: usize,
 ) -> Result<()> {
-    let (spec, svd) = write_inputs(dir, n)?;
+    let (spec, svd) = inputs(dir, n)?;
     let model_crate = dir.join(format!("model_crate_{n}"));
     let svd_crate = dir.join(format!("svd_crate_{n}"));
     for c in [&model_crate, &svd_crate] {

@@ -63,6 +63,15 @@ enum Cmd {
     /// synthetic maps, wall time and peak memory, with the ratio; `--compile
     /// N` also times compiling both crates at N registers.
     CodegenBench(CodegenBenchArgs),
+    /// (Internal to codegen-bench) write the synthetic spec and SVD of N
+    /// registers into DIR, in a process of its own.
+    #[command(hide = true)]
+    CodegenBenchInputs {
+        /// Directory to write into.
+        dir: std::path::PathBuf,
+        /// Registers of the synthetic map.
+        registers: usize,
+    },
     /// Lines of spec, generated model and driver for every spec and for a
     /// synthetic spec of N registers.
     Loc {
@@ -414,6 +423,9 @@ fn run(ui: &Ui, cmd: Cmd) -> Result<()> {
         }
         Cmd::CodegenBench(args) => {
             xtask::codegen_bench::run(ui, &args.sizes, args.runs, args.compile)
+        }
+        Cmd::CodegenBenchInputs { dir, registers } => {
+            xtask::codegen_bench::write_inputs(&dir, registers).map(|_| ())
         }
         Cmd::Bench(args) => {
             let guest = provision::guest(ui, &GuestOptions::from_env()?)?;

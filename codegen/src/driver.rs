@@ -49,6 +49,7 @@
 
 pub(crate) mod ack;
 pub(crate) mod irq;
+mod plan;
 
 /// Whether the drivers register one handler per vector (see
 /// `irq::multi_vector`): the C driver follows the Rust one.

@@ -100,14 +100,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn total_semantics() {
-        assert_eq!(div(7, 0), 0);
-        assert_eq!(rem(7, 0), 0);
-        assert_eq!(div(7, 2), 3);
-        assert_eq!(shl(1, 64), 0);
-        assert_eq!(shl(1, u64::MAX), 0);
-        assert_eq!(shr(u64::MAX, 63), 1);
-        assert_eq!(shr(1, 1 << 40), 0);
+    fn buffers_are_total() {
+        // The operators are tested where they are defined (pcidev_core::ops).
         let mut b = [1u8, 2, 3];
         assert_eq!(buf_get(&b, 2), 3);
         assert_eq!(buf_get(&b, 3), 0);

@@ -501,21 +501,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
     if let (Some(x), Some(y)) = (a.konst, b.konst) {
         let v = eval_binary(op, x, y);
         let r = Rendered::konst(v);
-        return if matches!(
-            op,
-            BinOp::Or
-                | BinOp::And
-                | BinOp::Eq
-                | BinOp::Ne
-                | BinOp::Lt
-                | BinOp::Le
-                | BinOp::Gt
-                | BinOp::Ge
-        ) {
-            r.into_bool()
-        } else {
-            r
-        };
+        return if op.is_boolean() { r.into_bool() } else { r };
     }
     let infix = |a: TokenStream, b: TokenStream, p: u8, ty: Ty, op: TokenStream| {
         Rendered::op(quote!(#a #op #b), p, ty)

@@ -276,7 +276,7 @@ impl {{ camel }}Data<'_> {
 
 {{ s.doc.at(4) }}
     fn {{ s.method }}(&self, t: &mut Tally) {
-        t.scenario({{ s.name_lit }});
+        t.scenario({{ s.name_lit }}, {% if irq.is_some() %}self.irq_count(){% else %}0{% endif %});
 {%- for b in s.bars %}
         let io{{ b }} = &self.bars.bar{{ b }};
 {%- endfor %}

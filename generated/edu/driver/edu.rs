@@ -318,7 +318,7 @@ impl EduData<'_> {
 
     /// Scenario `identity`: card id and liveness.
     fn scenario_identity(&self, t: &mut Tally) {
-        t.scenario("identity");
+        t.scenario("identity", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(109, "expect ID == 0x010000ed;");
@@ -338,7 +338,7 @@ impl EduData<'_> {
 
     /// Scenario `factorial_twice`: factorial, polled and with its interrupt.
     fn scenario_factorial_twice(&self, t: &mut Tally) {
-        t.scenario("factorial_twice");
+        t.scenario("factorial_twice", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(116, "write STATUS = 0;");
@@ -382,7 +382,7 @@ impl EduData<'_> {
 
     /// Scenario `interrupts`: raise and acknowledge.
     fn scenario_interrupts(&self, t: &mut Tally) {
-        t.scenario("interrupts");
+        t.scenario("interrupts", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(130, "write IRQ_RAISE = 0x1234;");
@@ -401,7 +401,7 @@ impl EduData<'_> {
 
     /// Scenario `dma_both_ways`: DMA both ways through the 4 KiB buffer.
     fn scenario_dma_both_ways(&self, t: &mut Tally) {
-        t.scenario("dma_both_ways");
+        t.scenario("dma_both_ways", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(137, "fill dma[0 .. 2048] = random(0xed0);");

@@ -253,7 +253,7 @@ impl HelloTicData<'_> {
 
     /// Scenario `probe`: the seed driver's probe sequence.
     fn scenario_probe(&self, t: &mut Tally) {
-        t.scenario("probe");
+        t.scenario("probe", self.irq_count());
         let io0 = &self.bars.bar0;
         let io1 = &self.bars.bar1;
 
@@ -300,7 +300,7 @@ impl HelloTicData<'_> {
 
     /// Scenario `dma_to_buffer`: DMA into the driver's buffer.
     fn scenario_dma_to_buffer(&self, t: &mut Tally) {
-        t.scenario("dma_to_buffer");
+        t.scenario("dma_to_buffer", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(139, "write DMA_ADDR = dma.addr;");

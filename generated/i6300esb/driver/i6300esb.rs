@@ -162,7 +162,7 @@ impl I6300esbData<'_> {
 
     /// Scenario `expiry`: stage 1, stage 2, machine reset.
     fn scenario_expiry(&self, t: &mut Tally) {
-        t.scenario("expiry");
+        t.scenario("expiry", 0);
         let io0 = &self.bars.bar0;
         let cfg = self.pdev.config_space();
 
@@ -250,7 +250,7 @@ impl I6300esbData<'_> {
 
     /// Scenario `ping`: a pinged watchdog does not fire.
     fn scenario_ping(&self, t: &mut Tally) {
-        t.scenario("ping");
+        t.scenario("ping", 0);
         let io0 = &self.bars.bar0;
         let cfg = self.pdev.config_space();
 
@@ -317,7 +317,7 @@ impl I6300esbData<'_> {
 
     /// Scenario `locked_free_running`: nowayout, no reboot, free-running.
     fn scenario_locked_free_running(&self, t: &mut Tally) {
-        t.scenario("locked_free_running");
+        t.scenario("locked_free_running", 0);
         let io0 = &self.bars.bar0;
         let cfg = self.pdev.config_space();
 
@@ -378,7 +378,7 @@ impl I6300esbData<'_> {
 
     /// Scenario `config_access`: ESB_CONFIG and ESB_LOCK only at their own size.
     fn scenario_config_access(&self, t: &mut Tally) {
-        t.scenario("config_access");
+        t.scenario("config_access", 0);
         let cfg = self.pdev.config_space();
 
         t.step(257, "expect config @ 0x60 : u16 == 0x0000;");

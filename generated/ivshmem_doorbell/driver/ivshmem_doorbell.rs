@@ -217,7 +217,7 @@ impl IvshmemDoorbellData<'_> {
 
     /// Scenario `identity`: registers at reset.
     fn scenario_identity(&self, t: &mut Tally) {
-        t.scenario("identity");
+        t.scenario("identity", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(73, "expect IVPOSITION == 0;");
@@ -244,7 +244,7 @@ impl IvshmemDoorbellData<'_> {
 
     /// Scenario `doorbells`: each vector rung by the doorbell arrives as its MSI-X vector.
     fn scenario_doorbells(&self, t: &mut Tally) {
-        t.scenario("doorbells");
+        t.scenario("doorbells", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(82, "write DOORBELL = 0;");
@@ -293,7 +293,7 @@ impl IvshmemDoorbellData<'_> {
 
     /// Scenario `masked`: a masked vector stays pending until it is unmasked.
     fn scenario_masked(&self, t: &mut Tally) {
-        t.scenario("masked");
+        t.scenario("masked", self.irq_count());
         let io0 = &self.bars.bar0;
         let io1 = &self.bars.bar1;
 

@@ -170,7 +170,7 @@ impl IvshmemPlainData<'_> {
 
     /// Scenario `registers`: registers after reset.
     fn scenario_registers(&self, t: &mut Tally) {
-        t.scenario("registers");
+        t.scenario("registers", 0);
         let io0 = &self.bars.bar0;
 
         t.step(82, "expect INTRMASK == 0;");
@@ -195,7 +195,7 @@ impl IvshmemPlainData<'_> {
 
     /// Scenario `partial_accesses`: byte accesses to 4-byte registers, as QEMU answers them.
     fn scenario_partial_accesses(&self, t: &mut Tally) {
-        t.scenario("partial_accesses");
+        t.scenario("partial_accesses", 0);
         let io0 = &self.bars.bar0;
 
         t.step(91, "write INTRMASK = 0xffffffff;");
@@ -248,7 +248,7 @@ impl IvshmemPlainData<'_> {
     /// Scenario `shared_memory`: guest writes seen by the peer, the peer's answers seen by the
     /// guest.
     fn scenario_shared_memory(&self, t: &mut Tally) {
-        t.scenario("shared_memory");
+        t.scenario("shared_memory", 0);
         let io0 = &self.bars.bar0;
         let io2 = &self.bars.bar2;
 

@@ -281,7 +281,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `autoconfig`: Linux 8250 autoconfig finds a 16550A.
     fn scenario_autoconfig(&self, t: &mut Tally) {
-        t.scenario("autoconfig");
+        t.scenario("autoconfig", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(266, "expect IER == 0x00;");
@@ -472,7 +472,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `fifo_depth`: a 16-byte receive FIFO.
     fn scenario_fifo_depth(&self, t: &mut Tally) {
-        t.scenario("fifo_depth");
+        t.scenario("fifo_depth", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(329, "write IIR_FCR = 0x07;");
@@ -527,7 +527,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `transmit`: THR to the byte stream.
     fn scenario_transmit(&self, t: &mut Tally) {
-        t.scenario("transmit");
+        t.scenario("transmit", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(346, "write RBR_THR = 0x68;");
@@ -579,7 +579,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `receive_timeout`: the receive timeout interrupt.
     fn scenario_receive_timeout(&self, t: &mut Tally) {
-        t.scenario("receive_timeout");
+        t.scenario("receive_timeout", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(365, "write IIR_FCR = 0xc1;");
@@ -664,7 +664,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `back_pressure`: input waits while the FIFO is full.
     fn scenario_back_pressure(&self, t: &mut Tally) {
-        t.scenario("back_pressure");
+        t.scenario("back_pressure", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(394, "write IIR_FCR = 0x01;");
@@ -708,7 +708,7 @@ impl PciSerialData<'_> {
 
     /// Scenario `rx_trigger`: received-data interrupt at the trigger level.
     fn scenario_rx_trigger(&self, t: &mut Tally) {
-        t.scenario("rx_trigger");
+        t.scenario("rx_trigger", self.irq_count());
         let io0 = &self.bars.bar0;
 
         t.step(410, "write LCR = 0x83;");

@@ -68,10 +68,14 @@ impl Tally {
         }
     }
 
-    /// Starts scenario `name`.
-    pub(crate) fn scenario(&mut self, name: &'static str) {
+    /// Starts scenario `name`; `irqs` is the interrupt handler's count now
+    /// (0 without a handler). Interrupts handled before a scenario starts
+    /// do not count for its `expect irq` / `expect no irq`, as in host
+    /// tests, where they look at the line as the scenario left it.
+    pub(crate) fn scenario(&mut self, name: &'static str, irqs: u32) {
         self.scenario = name;
         self.index = 0;
+        self.irqs = irqs;
     }
 
     /// Starts the next step: `text`, at `line` of the spec.

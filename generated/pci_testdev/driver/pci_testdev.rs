@@ -343,7 +343,7 @@ impl PciTestdevData<'_> {
 
     /// Scenario `mmio_no_eventfd`: test 0, as rust_driver_pci runs it.
     fn scenario_mmio_no_eventfd(&self, t: &mut Tally) {
-        t.scenario("mmio_no_eventfd");
+        t.scenario("mmio_no_eventfd", 0);
         let io0 = &self.bars.bar0;
 
         t.step(100, "expect TEST == 0;");
@@ -402,7 +402,7 @@ impl PciTestdevData<'_> {
 
     /// Scenario `portio`: tests 3 and 5 through the I/O BAR.
     fn scenario_portio(&self, t: &mut Tally) {
-        t.scenario("portio");
+        t.scenario("portio", 0);
         let io0 = &self.bars.bar0;
         let io1 = &self.bars.bar1;
 

@@ -126,7 +126,7 @@ impl PvpanicPciData<'_> {
 
     /// Scenario `panic`: the guest reports a panic.
     fn scenario_panic(&self, t: &mut Tally) {
-        t.scenario("panic");
+        t.scenario("panic", 0);
         let io0 = &self.bars.bar0;
 
         t.step(65, "expect EVENTS == 0x07;");
@@ -155,7 +155,7 @@ impl PvpanicPciData<'_> {
 
     /// Scenario `crash_loaded_and_shutdown`: kdump and pvpanic shutdown.
     fn scenario_crash_loaded_and_shutdown(&self, t: &mut Tally) {
-        t.scenario("crash_loaded_and_shutdown");
+        t.scenario("crash_loaded_and_shutdown", 0);
         let io0 = &self.bars.bar0;
 
         t.step(76, "write EVENTS = 0x02;");

@@ -205,7 +205,7 @@ pub fn build(dev: &Device) -> Document {
             .iter()
             .map(|s| {
                 let (ty, mut init) = match s.ty {
-                    ir::Type::Fifo { .. } => (type_text(s.ty), "empty".into()),
+                    ir::Type::Fifo { .. } => (prose::type_name(s.ty), "empty".into()),
                     ir::Type::Uint(b) => (format!("u{b}"), hex(s.reset)),
                     ir::Type::Bool => ("bool".into(), (s.reset != 0).to_string()),
                     ir::Type::Buffer(n) => (
@@ -230,11 +230,11 @@ pub fn build(dev: &Device) -> Document {
                 let params: Vec<String> = h
                     .params
                     .iter()
-                    .map(|(n, t)| format!("{n}: {}", type_text(*t)))
+                    .map(|(n, t)| format!("{n}: {}", prose::type_name(*t)))
                     .collect();
                 let ret = h
                     .ret
-                    .map(|t| format!(" -> {}", type_text(t)))
+                    .map(|t| format!(" -> {}", prose::type_name(t)))
                     .unwrap_or_default();
                 (
                     h.name.clone(),
@@ -257,18 +257,6 @@ pub fn build(dev: &Device) -> Document {
                     .collect(),
             })
             .collect(),
-    }
-}
-
-fn type_text(t: ir::Type) -> String {
-    match t {
-        ir::Type::Uint(b) => format!("u{b}"),
-        ir::Type::Bool => "bool".into(),
-        ir::Type::Buffer(n) => format!("[u8; {n}]"),
-        ir::Type::Fifo {
-            elem_bits,
-            capacity,
-        } => format!("fifo[u{elem_bits}; {capacity}]"),
     }
 }
 

@@ -161,21 +161,7 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
         let start = Instant::now();
         let build = guest.build_module_with(&driver, vars)?;
         times.push(start.elapsed());
-        let warnings = build.warnings();
-        if !warnings.is_empty() {
-            bail!(
-                "{device}: driver build {} has warnings:\n{}",
-                vars.join(" "),
-                warnings.join("\n")
-            );
-        }
-        if !build
-            .modules
-            .iter()
-            .any(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
-        {
-            bail!("{device}: {device}.ko was not built");
-        }
+        built_clean(&build, &device, &format!("driver build {}", vars.join(" ")))?;
     }
     Ok(DriverBuild {
         device,
@@ -184,6 +170,23 @@ pub fn check_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<Driver
         build_time: times[0],
         clippy_time: times[1],
     })
+}
+
+/// Fails unless `build` (`what`, for the message) has no warnings and
+/// produced `<device>.ko`.
+fn built_clean(build: &crate::provision::ModuleBuild, device: &str, what: &str) -> Result<()> {
+    let warnings = build.warnings();
+    if !warnings.is_empty() {
+        bail!("{device}: {what} has warnings:\n{}", warnings.join("\n"));
+    }
+    if !build
+        .modules
+        .iter()
+        .any(|m| m.file_stem().is_some_and(|s| s == device))
+    {
+        bail!("{device}: {device}.ko was not built");
+    }
+    Ok(())
 }
 
 /// What checking one spec's generated C driver showed.
@@ -218,20 +221,7 @@ pub fn check_c_driver(guest: &Guest, pcidevc: &Path, spec: &Path) -> Result<CDri
     let start = Instant::now();
     let build = guest.build_module_with(&driver, DriverKind::C.make_vars())?;
     let build_time = start.elapsed();
-    let warnings = build.warnings();
-    if !warnings.is_empty() {
-        bail!(
-            "{device}: C driver build with W=1 has warnings:\n{}",
-            warnings.join("\n")
-        );
-    }
-    if !build
-        .modules
-        .iter()
-        .any(|m| m.file_stem().is_some_and(|s| s == device.as_str()))
-    {
-        bail!("{device}: {device}.ko was not built");
-    }
+    built_clean(&build, &device, "C driver build with W=1")?;
     let checkpatch = guest.source_tree.join("scripts/checkpatch.pl");
     let mut totals = Vec::new();
     for file in [format!("{device}.c"), "pcidevc_selftest.h".to_string()] {

@@ -193,6 +193,32 @@ impl Registers for Interp {
         }
     }
 
+    /// The generated `read_whole`: the registers of [`Spec::whole_at`],
+    /// read as the generic path reads them.
+    fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+        let id = self.spec.whole_at(bar, offset, len)?;
+        Some(self.read_id(ctx, id))
+    }
+
+    /// The generated `write_whole`, as [`Self::read_whole`]: every byte
+    /// lane of the register written.
+    fn write_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+        value: u64,
+    ) -> bool {
+        let Some(id) = self.spec.whole_at(bar, offset, len) else {
+            return false;
+        };
+        // 1..=8: `len` is the register's width.
+        let lanes = u8::MAX >> (8 - len.clamp(1, 8));
+        self.write_id(ctx, id, value, lanes);
+        true
+    }
+
     fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {
         match self.spec.device.config_registers.get(reg) {
             Some(&id) => self.read_id(ctx, id),

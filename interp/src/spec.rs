@@ -81,6 +81,11 @@ pub struct Spec {
     /// Per BAR index (0..=5): the registers in the BAR's layout order (the
     /// runtime's `reg` argument indexes this).
     pub(crate) bar_regs: [Vec<RegId>; 6],
+    /// Per BAR index (0..=5): the registers a whole-register access is
+    /// served for directly ([`Device::on_fast_path`], the generated
+    /// `bar<N>_read`/`_write` arms), as (offset, width, register) sorted
+    /// by offset.
+    pub(crate) fast: [Vec<(u64, u8, RegId)>; 6],
     /// Per register (indexed by `RegId`).
     pub(crate) plans: Vec<RegPlan>,
     /// Hook names as the trace records them.
@@ -208,9 +213,20 @@ impl Spec {
     fn new(device: Device) -> Spec {
         let info = Box::leak(Box::new(device_info(&device)));
         let mut bar_regs: [Vec<RegId>; 6] = Default::default();
+        let mut fast: [Vec<(u64, u8, RegId)>; 6] = Default::default();
         for b in &device.bars {
             if let Some(slot) = bar_regs.get_mut(usize::from(b.index)) {
                 *slot = device.layout_registers(b).collect();
+            }
+            if let Some(slot) = fast.get_mut(usize::from(b.index)) {
+                *slot = b
+                    .registers
+                    .iter()
+                    .map(|id| (*id, device.register(*id)))
+                    .filter(|(_, r)| device.on_fast_path(b, r))
+                    .map(|(id, r)| (r.offset, r.width, id))
+                    .collect();
+                slot.sort_unstable_by_key(|(offset, _, _)| *offset);
             }
         }
         let plans = device.registers.iter().map(RegPlan::new).collect();
@@ -236,6 +252,7 @@ impl Spec {
             device,
             info,
             bar_regs,
+            fast,
             plans,
             hook_names,
             windows: Box::leak(windows.into_boxed_slice()),
@@ -254,6 +271,16 @@ impl Spec {
     /// The device's name.
     pub fn name(&self) -> &str {
         &self.device.name
+    }
+
+    /// The register a whole-register access of `len` bytes at `offset` of
+    /// BAR `bar` is served for directly, if any (see [`Self::fast`]).
+    #[inline]
+    pub(crate) fn whole_at(&self, bar: u8, offset: u64, len: usize) -> Option<RegId> {
+        let regs = self.fast.get(usize::from(bar))?;
+        let i = regs.binary_search_by_key(&offset, |(o, _, _)| *o).ok()?;
+        let (_, width, id) = regs[i];
+        (usize::from(width) == len).then_some(id)
     }
 
     /// The register the runtime means by (`bar`, `reg`) and, for an array

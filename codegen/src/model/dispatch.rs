@@ -478,36 +478,6 @@ impl WholeBar<'_> {
     }
 }
 
-/// Does `r` get an arm in its BAR's whole-register fast path? Arrays take
-/// the generic path (the runtime computes the element); the fast path is
-/// for single registers the generic path would serve identically. The
-/// per-BAR methods and the trait's `read_whole`/`write_whole` both ask
-/// this, so a BAR has a fast-path method exactly when it is dispatched to.
-fn on_fast_path(d: &ir::Device, bar: &ir::Bar, r: &ir::Register) -> bool {
-    r.array.is_none() && whole_access_ok(d, bar, r)
-}
-
-/// Does a guest access of exactly `r`'s width at its offset pass every
-/// check of the runtime's generic path (the BAR's sizes and alignment, the
-/// register's sizes, inside the BAR) and reach `r` alone (no window, no
-/// MSI-X structure)? Then the model serves it directly
-/// (`Registers::read_whole` / `write_whole`).
-fn whole_access_ok(d: &ir::Device, bar: &ir::Bar, r: &ir::Register) -> bool {
-    let len = u64::from(r.width);
-    let end = r.offset.saturating_add(len);
-    let clear = |start: u64, size: u64| end <= start || r.offset >= start.saturating_add(size);
-    let msix_clear = d.interrupt.msix.as_ref().is_none_or(|m| {
-        (m.table_bar != bar.index || clear(m.table_offset & !7, m.table_len()))
-            && (m.pba_bar != bar.index || clear(m.pba_offset & !7, m.pba_len()))
-    });
-    bar.policy.sizes.contains(len as usize)
-        && (!bar.policy.aligned || r.offset.is_multiple_of(len))
-        && r.sizes.is_none_or(|s| s.0 == 0 || s.contains(len as usize))
-        && end <= bar.size
-        && bar.windows.iter().all(|w| clear(w.offset, w.len))
-        && msix_clear
-}
-
 impl Model<'_> {
     /// `bar0_read` / `bar0_write` per BAR: a whole-register access decoded
     /// by a `match` on the register offsets (`bar0::CTRL => ...`); `None`
@@ -522,7 +492,7 @@ impl Model<'_> {
                     .registers
                     .iter()
                     .map(|r| d.register(*r))
-                    .filter(|r| on_fast_path(d, bar, r))
+                    .filter(|r| d.on_fast_path(bar, r))
                     .collect();
                 let first = regs.first()?.width;
                 // One width for all: test `len` once, as a hand-written model
@@ -710,7 +680,7 @@ impl Model<'_> {
             .filter(|b| {
                 b.registers
                     .iter()
-                    .any(|r| on_fast_path(d, b, d.register(*r)))
+                    .any(|r| d.on_fast_path(b, d.register(*r)))
             })
             .map(|b| b.index)
             .collect();

@@ -139,6 +139,32 @@ impl Device {
         })
     }
 
+    /// Is `r` served by the whole-register fast path of its BAR `bar`?
+    /// That is: a plain register (arrays take the generic path, where the
+    /// runtime computes the element), and a guest access of exactly its
+    /// width at its offset passes every check of the runtime's generic path
+    /// (the BAR's sizes and alignment, the register's sizes, inside the
+    /// BAR) and reaches `r` alone (no window, no MSI-X structure). Generated
+    /// models give such registers an arm in their `bar<N>_read`/`_write`
+    /// `match`; the interpreter looks them up in a table built from the
+    /// same rule; both then serve the access as the generic path would.
+    pub fn on_fast_path(&self, bar: &Bar, r: &Register) -> bool {
+        let len = u64::from(r.width);
+        let end = r.offset.saturating_add(len);
+        let clear = |start: u64, size: u64| end <= start || r.offset >= start.saturating_add(size);
+        let msix_clear = self.interrupt.msix.as_ref().is_none_or(|m| {
+            (m.table_bar != bar.index || clear(m.table_offset & !7, m.table_len()))
+                && (m.pba_bar != bar.index || clear(m.pba_offset & !7, m.pba_len()))
+        });
+        r.array.is_none()
+            && bar.policy.sizes.contains(len as usize)
+            && (!bar.policy.aligned || r.offset.is_multiple_of(len))
+            && r.sizes.is_none_or(|s| s.0 == 0 || s.contains(len as usize))
+            && end <= bar.size
+            && bar.windows.iter().all(|w| clear(w.offset, w.len))
+            && msix_clear
+    }
+
     /// A BAR's registers as generated code lists them, by offset: plain
     /// registers, and one entry per array (its head, element 0; the
     /// elements of an array are consecutive registers, see [`ArrayElem`](super::ArrayElem)).

@@ -181,6 +181,14 @@ impl<'a> Model<'a> {
         if !dev.capabilities.is_empty() {
             names.push("VendorCapInfo");
         }
+        let fast_path = dev.bars.iter().any(|b| {
+            b.registers
+                .iter()
+                .any(|r| dev.on_fast_path(b, dev.register(*r)))
+        });
+        if fast_path {
+            names.push("Level");
+        }
         if dev.interrupt.pin.is_some() {
             names.push("IntxPin");
         }

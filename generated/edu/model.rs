@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
-    InvalidAccess, Model, MsiInfo, RegisterLayout, Registers, Unmapped,
+    InvalidAccess, Level, Model, MsiInfo, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -347,32 +347,34 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
-        let value = match offset {
-            bar0::ID if len == 4 => self.read_id(ctx),
-            bar0::LIVENESS if len == 4 => self.read_liveness(ctx),
-            bar0::FACT if len == 4 => self.read_fact(ctx),
-            bar0::STATUS if len == 4 => self.read_status(ctx),
-            bar0::IRQ_STATUS if len == 4 => self.read_irq_status(ctx),
-            bar0::IRQ_RAISE if len == 4 => 0,
-            bar0::IRQ_ACK if len == 4 => 0,
-            bar0::DMA_SRC if len == 8 => self.read_dma_src(ctx),
-            bar0::DMA_DST if len == 8 => self.read_dma_dst(ctx),
-            bar0::DMA_CNT if len == 8 => self.read_dma_cnt(ctx),
-            bar0::DMA_CMD if len == 8 => self.read_dma_cmd(ctx),
+    ) -> Option<(u64, Level)> {
+        let read = match offset {
+            bar0::ID if len == 4 => (self.read_id(ctx), Level::Unchanged),
+            bar0::LIVENESS if len == 4 => (self.read_liveness(ctx), Level::Unchanged),
+            bar0::FACT if len == 4 => (self.read_fact(ctx), Level::Unchanged),
+            bar0::STATUS if len == 4 => (self.read_status(ctx), Level::Unchanged),
+            bar0::IRQ_STATUS if len == 4 => (self.read_irq_status(ctx), Level::Unchanged),
+            bar0::IRQ_RAISE if len == 4 => (0, Level::Unchanged),
+            bar0::IRQ_ACK if len == 4 => (0, Level::Unchanged),
+            bar0::DMA_SRC if len == 8 => (self.read_dma_src(ctx), Level::Unchanged),
+            bar0::DMA_DST if len == 8 => (self.read_dma_dst(ctx), Level::Unchanged),
+            bar0::DMA_CNT if len == 8 => (self.read_dma_cnt(ctx), Level::Unchanged),
+            bar0::DMA_CMD if len == 8 => (self.read_dma_cmd(ctx), Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -380,22 +382,37 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match offset {
-            bar0::ID if len == 4 => {}
-            bar0::LIVENESS if len == 4 => self.write_liveness(ctx, value, 0xffffffff),
+            bar0::ID if len == 4 => return Some(Level::Unchanged),
+            bar0::LIVENESS if len == 4 => {
+                self.write_liveness(ctx, value, 0xffffffff);
+                return Some(Level::Unchanged);
+            }
             bar0::FACT if len == 4 => self.write_fact(ctx, value, 0xffffffff),
-            bar0::STATUS if len == 4 => self.write_status(ctx, value, 0xffffffff),
-            bar0::IRQ_STATUS if len == 4 => {}
+            bar0::STATUS if len == 4 => {
+                self.write_status(ctx, value, 0xffffffff);
+                return Some(Level::Unchanged);
+            }
+            bar0::IRQ_STATUS if len == 4 => return Some(Level::Unchanged),
             bar0::IRQ_RAISE if len == 4 => self.write_irq_raise(ctx, value, 0xffffffff),
             bar0::IRQ_ACK if len == 4 => self.write_irq_ack(ctx, value, 0xffffffff),
-            bar0::DMA_SRC if len == 8 => self.write_dma_src(ctx, value, u64::MAX),
-            bar0::DMA_DST if len == 8 => self.write_dma_dst(ctx, value, u64::MAX),
-            bar0::DMA_CNT if len == 8 => self.write_dma_cnt(ctx, value, u64::MAX),
+            bar0::DMA_SRC if len == 8 => {
+                self.write_dma_src(ctx, value, u64::MAX);
+                return Some(Level::Unchanged);
+            }
+            bar0::DMA_DST if len == 8 => {
+                self.write_dma_dst(ctx, value, u64::MAX);
+                return Some(Level::Unchanged);
+            }
+            bar0::DMA_CNT if len == 8 => {
+                self.write_dma_cnt(ctx, value, u64::MAX);
+                return Some(Level::Unchanged);
+            }
             bar0::DMA_CMD if len == 8 => self.write_dma_cmd(ctx, value, u64::MAX),
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::MayChange)
     }
 }
 
@@ -416,7 +433,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -431,10 +448,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
-    InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
+    InvalidAccess, Level, Model, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -225,28 +225,30 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 4 {
             return None;
         }
-        let value = match offset {
-            bar0::IRQ => self.read_irq(ctx),
-            bar0::DMA_ADDR => self.read_dma_addr(ctx),
-            bar0::DMA_STATUS => self.read_dma_status(ctx),
-            bar0::DMA_START => 0,
+        let read = match offset {
+            bar0::IRQ => (self.read_irq(ctx), Level::Unchanged),
+            bar0::DMA_ADDR => (self.read_dma_addr(ctx), Level::Unchanged),
+            bar0::DMA_STATUS => (self.read_dma_status(ctx), Level::Unchanged),
+            bar0::DMA_START => (0, Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -254,42 +256,50 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 4 {
-            return false;
+            return None;
         }
         match offset {
             bar0::IRQ => self.write_irq(ctx, value, 0xffffffff),
-            bar0::DMA_START => self.write_dma_start(ctx, value, 0xffffffff),
-            bar0::DMA_ADDR => self.write_dma_addr(ctx, value, 0xffffffff),
-            bar0::DMA_STATUS => {}
-            _ => return false,
+            bar0::DMA_START => {
+                self.write_dma_start(ctx, value, 0xffffffff);
+                return Some(Level::Unchanged);
+            }
+            bar0::DMA_ADDR => {
+                self.write_dma_addr(ctx, value, 0xffffffff);
+                return Some(Level::Unchanged);
+            }
+            bar0::DMA_STATUS => return Some(Level::Unchanged),
+            _ => return None,
         }
-        true
+        Some(Level::MayChange)
     }
 
     /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar1_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 4 {
             return None;
         }
-        let value = match offset {
-            bar1::IRQ_STATUS => self.read_irq_status(ctx),
-            bar1::ID => self.read_id(ctx),
+        let read = match offset {
+            bar1::IRQ_STATUS => (self.read_irq_status(ctx), Level::Unchanged),
+            bar1::ID => (self.read_id(ctx), Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar1_write(
         &mut self,
@@ -297,16 +307,16 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 4 {
-            return false;
+            return None;
         }
         match offset {
             bar1::ID => self.write_id(ctx, value, 0xffffffff),
             bar1::IRQ_STATUS => {}
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 }
 
@@ -329,7 +339,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             1 => self.bar1_read(ctx, offset, len),
@@ -345,11 +355,11 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
             1 => self.bar1_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
-    Model, RegisterLayout, Registers, Unmapped,
+    Level, Model, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -286,25 +286,27 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
-        let value = match offset {
-            bar0::TIMER1 if len == 4 => 0,
-            bar0::TIMER2 if len == 4 => 0,
-            bar0::GINTSR if len == 4 => 0,
-            bar0::RELOAD if len == 2 => self.read_reload(ctx),
+    ) -> Option<(u64, Level)> {
+        let read = match offset {
+            bar0::TIMER1 if len == 4 => (0, Level::Unchanged),
+            bar0::TIMER2 if len == 4 => (0, Level::Unchanged),
+            bar0::GINTSR if len == 4 => (0, Level::Unchanged),
+            bar0::RELOAD if len == 2 => (self.read_reload(ctx), Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -312,15 +314,15 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match offset {
             bar0::TIMER1 if len == 4 => self.write_timer1(ctx, value, 0xffffffff),
             bar0::TIMER2 if len == 4 => self.write_timer2(ctx, value, 0xffffffff),
             bar0::GINTSR if len == 4 => self.write_gintsr(ctx, value, 0xffffffff),
             bar0::RELOAD if len == 2 => self.write_reload(ctx, value, 0xffff),
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 
     /// Timer `wdt` fired.
@@ -382,7 +384,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -397,10 +399,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
-    InvalidAccess, Model, MsixInfo, RegisterLayout, Registers, Unmapped,
+    InvalidAccess, Level, Model, MsixInfo, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -216,28 +216,30 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 4 {
             return None;
         }
-        let value = match offset {
-            bar0::INTRMASK => self.read_intrmask(ctx),
-            bar0::INTRSTATUS => self.read_intrstatus(ctx),
-            bar0::IVPOSITION => self.read_ivposition(ctx),
-            bar0::DOORBELL => 0,
+        let read = match offset {
+            bar0::INTRMASK => (self.read_intrmask(ctx), Level::Unchanged),
+            bar0::INTRSTATUS => (self.read_intrstatus(ctx), Level::MayChange),
+            bar0::IVPOSITION => (self.read_ivposition(ctx), Level::Unchanged),
+            bar0::DOORBELL => (0, Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -245,18 +247,21 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 4 {
-            return false;
+            return None;
         }
         match offset {
             bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
             bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
-            bar0::DOORBELL => self.write_doorbell(ctx, value, 0xffffffff),
-            bar0::IVPOSITION => {}
-            _ => return false,
+            bar0::DOORBELL => {
+                self.write_doorbell(ctx, value, 0xffffffff);
+                return Some(Level::Unchanged);
+            }
+            bar0::IVPOSITION => return Some(Level::Unchanged),
+            _ => return None,
         }
-        true
+        Some(Level::MayChange)
     }
 }
 
@@ -279,7 +284,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -294,10 +299,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, Bytes, DeviceCtx, DeviceInfo,
-    InvalidAccess, Model, RegisterLayout, Registers, Unmapped, WindowInfo,
+    InvalidAccess, Level, Model, RegisterLayout, Registers, Unmapped, WindowInfo,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -244,28 +244,30 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 4 {
             return None;
         }
-        let value = match offset {
-            bar0::INTRMASK => self.read_intrmask(ctx),
-            bar0::INTRSTATUS => self.read_intrstatus(ctx),
-            bar0::IVPOSITION => self.read_ivposition(ctx),
-            bar0::DOORBELL | bar0::PEER_PING => 0,
+        let read = match offset {
+            bar0::INTRMASK => (self.read_intrmask(ctx), Level::Unchanged),
+            bar0::INTRSTATUS => (self.read_intrstatus(ctx), Level::Unchanged),
+            bar0::IVPOSITION => (self.read_ivposition(ctx), Level::Unchanged),
+            bar0::DOORBELL | bar0::PEER_PING => (0, Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -273,18 +275,18 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 4 {
-            return false;
+            return None;
         }
         match offset {
             bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
             bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
             bar0::PEER_PING => self.write_peer_ping(ctx, value, 0xffffffff),
             bar0::IVPOSITION | bar0::DOORBELL => {}
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 }
 
@@ -305,7 +307,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -320,10 +322,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
-    InvalidAccess, Model, RegisterLayout, Registers, Unmapped,
+    InvalidAccess, Level, Model, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -498,32 +498,34 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 1 {
             return None;
         }
-        let value = match offset {
-            bar0::RBR_THR => self.read_rbr_thr(ctx),
-            bar0::IER => self.read_ier(ctx),
-            bar0::IIR_FCR => self.read_iir_fcr(ctx),
-            bar0::LCR => self.read_lcr(ctx),
-            bar0::MCR => self.read_mcr(ctx),
-            bar0::LSR => self.read_lsr(ctx),
-            bar0::MSR => self.read_msr(ctx),
-            bar0::SCR => self.read_scr(ctx),
+        let read = match offset {
+            bar0::RBR_THR => (self.read_rbr_thr(ctx), Level::MayChange),
+            bar0::IER => (self.read_ier(ctx), Level::Unchanged),
+            bar0::IIR_FCR => (self.read_iir_fcr(ctx), Level::MayChange),
+            bar0::LCR => (self.read_lcr(ctx), Level::Unchanged),
+            bar0::MCR => (self.read_mcr(ctx), Level::Unchanged),
+            bar0::LSR => (self.read_lsr(ctx), Level::MayChange),
+            bar0::MSR => (self.read_msr(ctx), Level::MayChange),
+            bar0::SCR => (self.read_scr(ctx), Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -531,21 +533,30 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 1 {
-            return false;
+            return None;
         }
         match offset {
             bar0::RBR_THR => self.write_rbr_thr(ctx, value, 0xff),
             bar0::IER => self.write_ier(ctx, value, 0xff),
             bar0::IIR_FCR => self.write_iir_fcr(ctx, value, 0xff),
-            bar0::LCR => self.write_lcr(ctx, value, 0xff),
-            bar0::MCR => self.write_mcr(ctx, value, 0xff),
-            bar0::SCR => self.write_scr(ctx, value, 0xff),
-            bar0::LSR | bar0::MSR => {}
-            _ => return false,
+            bar0::LCR => {
+                self.write_lcr(ctx, value, 0xff);
+                return Some(Level::Unchanged);
+            }
+            bar0::MCR => {
+                self.write_mcr(ctx, value, 0xff);
+                return Some(Level::Unchanged);
+            }
+            bar0::SCR => {
+                self.write_scr(ctx, value, 0xff);
+                return Some(Level::Unchanged);
+            }
+            bar0::LSR | bar0::MSR => return Some(Level::Unchanged),
+            _ => return None,
         }
-        true
+        Some(Level::MayChange)
     }
 
     /// Timer `char_timeout` fired.
@@ -641,7 +652,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -656,10 +667,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
-    Model, RegisterLayout, Registers, Unmapped,
+    Level, Model, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -371,32 +371,34 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
-        let value = match offset {
-            bar0::TEST if len == 1 => self.read_test(ctx),
-            bar0::WIDTH if len == 1 => self.read_width(ctx),
-            bar0::OFFSET if len == 4 => self.read_offset(ctx),
-            bar0::DATA if len == 1 => self.read_data(ctx),
-            bar0::COUNT if len == 4 => self.read_count(ctx),
-            bar0::PORTIO_NO_EVENTFD if len == 1 => 0,
-            bar0::PORTIO_WILDCARD if len == 1 => 0,
-            bar0::PORTIO_DATAMATCH if len == 1 => 0,
-            bar0::MMIO_NO_EVENTFD if len == 1 => 0,
-            bar0::MMIO_WILDCARD if len == 1 => 0,
-            bar0::MMIO_DATAMATCH if len == 1 => 0,
+    ) -> Option<(u64, Level)> {
+        let read = match offset {
+            bar0::TEST if len == 1 => (self.read_test(ctx), Level::Unchanged),
+            bar0::WIDTH if len == 1 => (self.read_width(ctx), Level::Unchanged),
+            bar0::OFFSET if len == 4 => (self.read_offset(ctx), Level::Unchanged),
+            bar0::DATA if len == 1 => (self.read_data(ctx), Level::Unchanged),
+            bar0::COUNT if len == 4 => (self.read_count(ctx), Level::Unchanged),
+            bar0::PORTIO_NO_EVENTFD if len == 1 => (0, Level::Unchanged),
+            bar0::PORTIO_WILDCARD if len == 1 => (0, Level::Unchanged),
+            bar0::PORTIO_DATAMATCH if len == 1 => (0, Level::Unchanged),
+            bar0::MMIO_NO_EVENTFD if len == 1 => (0, Level::Unchanged),
+            bar0::MMIO_WILDCARD if len == 1 => (0, Level::Unchanged),
+            bar0::MMIO_DATAMATCH if len == 1 => (0, Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -404,7 +406,7 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match offset {
             bar0::TEST if len == 1 => self.write_test(ctx, value, 0xff),
             bar0::WIDTH if len == 1 => {}
@@ -421,36 +423,38 @@ impl<H: Hooks> Device<H> {
             }
             bar0::MMIO_WILDCARD if len == 1 => {}
             bar0::MMIO_DATAMATCH if len == 1 => {}
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 
     /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar1_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
-        let value = match offset {
-            bar1::IO_TEST if len == 1 => self.read_io_test(ctx),
-            bar1::IO_WIDTH if len == 1 => self.read_io_width(ctx),
-            bar1::IO_OFFSET if len == 4 => self.read_io_offset(ctx),
-            bar1::IO_DATA if len == 1 => self.read_io_data(ctx),
-            bar1::IO_COUNT if len == 4 => self.read_io_count(ctx),
-            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => 0,
-            bar1::IO_PORTIO_WILDCARD if len == 1 => 0,
-            bar1::IO_PORTIO_DATAMATCH if len == 1 => 0,
+    ) -> Option<(u64, Level)> {
+        let read = match offset {
+            bar1::IO_TEST if len == 1 => (self.read_io_test(ctx), Level::Unchanged),
+            bar1::IO_WIDTH if len == 1 => (self.read_io_width(ctx), Level::Unchanged),
+            bar1::IO_OFFSET if len == 4 => (self.read_io_offset(ctx), Level::Unchanged),
+            bar1::IO_DATA if len == 1 => (self.read_io_data(ctx), Level::Unchanged),
+            bar1::IO_COUNT if len == 4 => (self.read_io_count(ctx), Level::Unchanged),
+            bar1::IO_PORTIO_NO_EVENTFD if len == 1 => (0, Level::Unchanged),
+            bar1::IO_PORTIO_WILDCARD if len == 1 => (0, Level::Unchanged),
+            bar1::IO_PORTIO_DATAMATCH if len == 1 => (0, Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 1: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar1_write(
         &mut self,
@@ -458,7 +462,7 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match offset {
             bar1::IO_TEST if len == 1 => self.write_io_test(ctx, value, 0xff),
             bar1::IO_WIDTH if len == 1 => {}
@@ -470,9 +474,9 @@ impl<H: Hooks> Device<H> {
             }
             bar1::IO_PORTIO_WILDCARD if len == 1 => {}
             bar1::IO_PORTIO_DATAMATCH if len == 1 => {}
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 }
 
@@ -495,7 +499,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             1 => self.bar1_read(ctx, offset, len),
@@ -511,11 +515,11 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
             1 => self.bar1_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, InvalidAccess,
-    Model, RegisterLayout, Registers, Unmapped,
+    Level, Model, RegisterLayout, Registers, Unmapped,
 };
 
 /// Identity, BARs, access policies and register layout.
@@ -159,26 +159,28 @@ impl<H: Hooks> Device<H> {
 
     /// A guest read of one whole register of BAR 0: `len` bytes at `offset`.
     /// `None` for any other access (the runtime splits it over the registers).
+    /// With the value: whether the read may change the interrupt level.
     #[inline]
     fn bar0_read(
         &mut self,
         ctx: &mut DeviceCtx,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         if len != 1 {
             return None;
         }
-        let value = match offset {
-            bar0::EVENTS => self.read_events(ctx),
-            bar0::EVENTS_HI => self.read_events_hi(ctx),
+        let read = match offset {
+            bar0::EVENTS => (self.read_events(ctx), Level::Unchanged),
+            bar0::EVENTS_HI => (self.read_events_hi(ctx), Level::Unchanged),
             _ => return None,
         };
-        Some(value)
+        Some(read)
     }
 
     /// A guest write of one whole register of BAR 0: `value` is the `len` bytes at
-    /// `offset`. False for any other access (the runtime splits it over the registers).
+    /// `offset`. `None` for any other access (the runtime splits it over the registers);
+    /// else whether the write may change the interrupt level.
     #[inline]
     fn bar0_write(
         &mut self,
@@ -186,16 +188,16 @@ impl<H: Hooks> Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         if len != 1 {
-            return false;
+            return None;
         }
         match offset {
             bar0::EVENTS => self.write_events(ctx, value, 0xff),
             bar0::EVENTS_HI => self.write_events_hi(ctx, value, 0xff),
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Level::Unchanged)
     }
 }
 
@@ -218,7 +220,7 @@ impl<H: Hooks> Registers for Device<H> {
         bar: u8,
         offset: u64,
         len: usize,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Level)> {
         match bar {
             0 => self.bar0_read(ctx, offset, len),
             _ => None,
@@ -233,10 +235,10 @@ impl<H: Hooks> Registers for Device<H> {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         match bar {
             0 => self.bar0_write(ctx, offset, len, value),
-            _ => false,
+            _ => None,
         }
     }
 

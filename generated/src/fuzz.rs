@@ -18,7 +18,9 @@ pub const RECORD: usize = 16;
 pub const RAM: &[(u64, usize)] = &[(0, 0x1_0000), (0x10_0000, 0x2_0000)];
 
 /// Run `records` (whole records; a trailing partial one is ignored) against
-/// a fresh `name` model; `Ok(accesses done)`, or what went wrong. A panic
+/// a fresh `name` model; `Ok(accesses done)`, or what went wrong: guest
+/// memory changed outside a DMA, or an INTx line that a recomputation of
+/// the interrupt level would change. A panic
 /// in the model is the caller's to see (the fuzzer reports it).
 pub fn run_records(name: &str, records: &[u8]) -> Result<usize, String> {
     let mut model = crate::by_name(name).ok_or_else(|| format!("no model {name}"))?;
@@ -50,6 +52,16 @@ pub fn run_records(name: &str, records: &[u8]) -> Result<usize, String> {
                 let _ = model.bar_read(bar, offset, &mut buf);
             }
             _ => model.reset(),
+        }
+        // The line the model kept equals the one recomputed from scratch:
+        // no access that skipped recomputing the level (`Level::Unchanged`)
+        // changed it.
+        let line = model.interrupt_asserted();
+        model.refresh_interrupt();
+        if model.interrupt_asserted() != line {
+            return Err(format!(
+                "{name}: after record {done} the INTx line was {line}, the level says otherwise"
+            ));
         }
         done += 1;
     }

@@ -17,7 +17,10 @@
 //!   LSR, write THR;
 //! - `serial_irq_poll`: read IIR (the interrupt handler's first access);
 //! - `serial_handler`: the 8250 interrupt handler's pattern for one
-//!   transmitted byte: read IIR, read LSR, write THR, read MSR.
+//!   transmitted byte: read IIR, read LSR, write THR, read MSR;
+//! - `serial_line_control`: read and rewrite LCR and MCR, as the driver's
+//!   `set_termios`/`set_mctrl` do (accesses that cannot change the
+//!   interrupt level).
 //!
 //! Run: `cargo bench -p pcidev-interp --bench serial_peers`; medians are in
 //! `target/criterion/<group>/<peer>/new/estimates.json`. Report the ratios
@@ -45,6 +48,7 @@ const THR: u8 = 0;
 const IER: u8 = 1;
 const IIR_FCR: u8 = 2;
 const LCR: u8 = 3;
+const MCR: u8 = 4;
 const LSR: u8 = 5;
 const MSR: u8 = 6;
 
@@ -130,6 +134,16 @@ fn irq_poll<U: Uart>(u: &mut U) {
     black_box(u.read(IIR_FCR));
 }
 
+/// Line settings, as the 8250 driver's `set_termios`/`set_mctrl` touch
+/// them between transfers: registers none of whose accesses can change the
+/// interrupt level (the generated model skips recomputing it there).
+fn line_control<U: Uart>(u: &mut U) {
+    let lcr = u.read(LCR);
+    u.write(LCR, black_box(lcr));
+    let mcr = u.read(MCR);
+    u.write(MCR, black_box(mcr));
+}
+
 fn handler<U: Uart>(u: &mut U) {
     black_box(u.read(IIR_FCR));
     black_box(u.read(LSR));
@@ -161,6 +175,7 @@ fn run_loop(what: &str) {
             "serial_tx" => tx,
             "serial_irq_poll" => irq_poll,
             "serial_handler" => handler,
+            "serial_line_control" => line_control,
             _ => panic!("unknown group {group:?}"),
         };
         for _ in 0..n {
@@ -190,6 +205,7 @@ fn bench(c: &mut Criterion) {
     group!("serial_tx", tx);
     group!("serial_irq_poll", irq_poll);
     group!("serial_handler", handler);
+    group!("serial_line_control", line_control);
 }
 
 criterion_group!(benches, bench);

@@ -21,7 +21,9 @@
 use pcidev_core::access::{lanes_mask, write_fields};
 use pcidev_core::ops::truncate;
 use pcidev_core::scenario::Probe;
-use pcidev_runtime::{DeviceCtx, DeviceInfo, Model, Registers, StateLayout, StateValue, snapshot};
+use pcidev_runtime::{
+    DeviceCtx, DeviceInfo, Level, Model, Registers, StateLayout, StateValue, snapshot,
+};
 use pcidevc_dsl::ir::{self, RegId};
 
 use crate::eval::{Data, Run, Slot, World};
@@ -195,9 +197,15 @@ impl Registers for Interp {
 
     /// The generated `read_whole`: the registers of [`Spec::whole_at`],
     /// read as the generic path reads them.
-    fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<(u64, Level)> {
         let id = self.spec.whole_at(bar, offset, len)?;
-        Some(self.read_id(ctx, id))
+        Some((self.read_id(ctx, id), self.spec.plans[id.0].read_level))
     }
 
     /// The generated `write_whole`, as [`Self::read_whole`]: every byte
@@ -209,14 +217,12 @@ impl Registers for Interp {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
-        let Some(id) = self.spec.whole_at(bar, offset, len) else {
-            return false;
-        };
+    ) -> Option<Level> {
+        let id = self.spec.whole_at(bar, offset, len)?;
         // 1..=8: `len` is the register's width.
         let lanes = u8::MAX >> (8 - len.clamp(1, 8));
         self.write_id(ctx, id, value, lanes);
-        true
+        Some(self.spec.plans[id.0].write_level)
     }
 
     fn read_config_register(&mut self, ctx: &mut DeviceCtx, reg: usize) -> u64 {

@@ -411,6 +411,12 @@ pub struct Side<R: Registers> {
 impl<R: Registers> Side<R> {
     /// Wrap `model` with fresh RAM (filled with 0x5a), a trace and an
     /// interrupt recorder; `state` formats the device state for comparison.
+    /// Is the interrupt level the model keeps (STATUS.interrupt) the one
+    /// its registers give now?
+    fn level_kept(&self) -> bool {
+        self.model.regs.interrupt_level(self.model.ctx()) == self.model.config().interrupt_status()
+    }
+
     pub fn new(mut model: Model<R>, state: fn(&R) -> String) -> Self {
         let ranges: Vec<_> = RAM.iter().map(|&(a, l)| (GuestAddress(a), l)).collect();
         let mem = Arc::new(GuestMem::from_ranges(&ranges).unwrap_or_default());
@@ -674,6 +680,21 @@ impl<A: Registers, B: Registers> Pair<A, B> {
         let (ea, eb) = (self.a.effects(), self.b.effects());
         if ea != eb {
             return Err(self.differ(Some(access), format!("effects {ea} vs {eb}")));
+        }
+        // Each side's kept level (STATUS.interrupt) is the level recomputed
+        // from scratch: no access that skipped recomputing it
+        // (`Level::Unchanged`) changed it. The two sides share that
+        // analysis, so comparing them would not show its mistakes.
+        for (side, kept) in [
+            ("generated", self.a.level_kept()),
+            ("interpreted", self.b.level_kept()),
+        ] {
+            if !kept {
+                return Err(self.differ(
+                    Some(access),
+                    format!("the {side} model's kept interrupt level is stale"),
+                ));
+            }
         }
         self.events += ta.len() as u64;
         for e in &ta {

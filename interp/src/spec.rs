@@ -12,8 +12,8 @@
 use std::path::Path;
 
 use pcidev_runtime::{
-    BarInfo, DeviceInfo, MsiInfo, MsixInfo, RegisterLayout, StateDecl, StateKind, StateLayout,
-    VendorCapInfo, WindowInfo,
+    BarInfo, DeviceInfo, Level, MsiInfo, MsixInfo, RegisterLayout, StateDecl, StateKind,
+    StateLayout, VendorCapInfo, WindowInfo,
 };
 use pcidevc_dsl::ir::{self, AccessKind, Device, RegId, Register};
 
@@ -37,10 +37,21 @@ pub(crate) struct RegPlan {
     pub write_matters: bool,
     /// Does a write store into fields (any writable field)?
     pub stores: bool,
+    /// May a guest read (write) of it change the interrupt level
+    /// ([`ir::LevelInputs::changed_by`], as generated models answer)?
+    pub read_level: Level,
+    pub write_level: Level,
 }
 
 impl RegPlan {
-    fn new(r: &Register) -> Self {
+    fn new(id: RegId, r: &Register, level: &ir::LevelInputs) -> Self {
+        let changes = |write| {
+            if level.changed_by(id, r, write) {
+                Level::MayChange
+            } else {
+                Level::Unchanged
+            }
+        };
         let by = |kinds: &[AccessKind]| {
             r.fields
                 .iter()
@@ -67,6 +78,8 @@ impl RegPlan {
                     .any(|f| f.access.readable() || f.access == AccessKind::Rclr),
             write_matters: !r.on_write.is_empty() || stores,
             stores,
+            read_level: changes(false),
+            write_level: changes(true),
         }
     }
 }
@@ -229,7 +242,13 @@ impl Spec {
                 slot.sort_unstable_by_key(|(offset, _, _)| *offset);
             }
         }
-        let plans = device.registers.iter().map(RegPlan::new).collect();
+        let level = device.level_inputs();
+        let plans = device
+            .registers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RegPlan::new(RegId(i), r, &level))
+            .collect();
         let hook_names = device.hooks.iter().map(|h| leak_str(&h.name)).collect();
         let windows: Vec<WindowInfo> = device
             .windows()

@@ -151,7 +151,7 @@ pub use info::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceInfo, IntxPin, InvalidAccess, MsiInfo,
     MsixInfo, RegisterLayout, Unmapped, VendorCapInfo,
 };
-pub use model::{AccessError, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
+pub use model::{AccessError, Level, MAX_ADVANCE_FIRINGS, Model, NO_BAR, PciModel, Registers};
 pub use msix::{
     MSIX_CAP_ID, MSIX_CAP_OFFSET, MSIX_CONTROL_ENABLE, MSIX_CONTROL_FUNCTION_MASK, MSIX_ENTRY_SIZE,
     MSIX_MAX_VECTORS, MsixArea, MsixSend, MsixState,

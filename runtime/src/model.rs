@@ -26,7 +26,7 @@ mod registers;
 
 use access::{access_mask, gather_lanes};
 pub use pci_model::PciModel;
-pub use registers::Registers;
+pub use registers::{Level, Registers};
 
 /// A BAR access that failed under an
 /// [`InvalidAccess::Error`](crate::InvalidAccess::Error) policy (or hit a
@@ -205,7 +205,7 @@ impl<R: Registers> Model<R> {
         if R::ACCESS_CONTEXT {
             self.ctx.set_access(0, 0);
         }
-        let Some(value) = value else {
+        let Some((value, level)) = value else {
             return false;
         };
         data.copy_from_slice(&value.to_le_bytes()[..len]);
@@ -216,7 +216,9 @@ impl<R: Registers> Model<R> {
             value: le_value(data),
             outcome: AccessOutcome::Done,
         });
-        self.settle_interrupt();
+        if level == Level::MayChange {
+            self.settle_interrupt();
+        }
         true
     }
 
@@ -248,9 +250,9 @@ impl<R: Registers> Model<R> {
         if R::ACCESS_CONTEXT {
             self.ctx.set_access(0, 0);
         }
-        if !served {
+        let Some(level) = served else {
             return false;
-        }
+        };
         self.ctx.trace_with(|| TraceEvent::BarWrite {
             bar,
             offset,
@@ -258,7 +260,9 @@ impl<R: Registers> Model<R> {
             value: le_value(data),
             outcome: AccessOutcome::Done,
         });
-        self.settle_interrupt();
+        if level == Level::MayChange {
+            self.settle_interrupt();
+        }
         true
     }
 
@@ -275,7 +279,8 @@ impl<R: Registers> Model<R> {
     }
 
     /// Recompute the interrupt level and line now. The runtime does this
-    /// after every BAR access and config write; call it after changing
+    /// after every BAR access that may change the level and every config
+    /// write; call it after changing
     /// device state from outside an access (e.g. a host timer).
     pub fn refresh_interrupt(&mut self) {
         let level = self.regs.interrupt_level(&self.ctx);

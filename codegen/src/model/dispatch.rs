@@ -454,6 +454,14 @@ struct Heads {
 pub(super) struct WholeBar<'d> {
     index: u8,
     regs: Vec<&'d ir::Register>,
+    /// Per register of `regs`: may a read (a write) of it change the
+    /// interrupt level ([`ir::LevelInputs::changed_by`])?
+    read_changes: Vec<bool>,
+    write_changes: Vec<bool>,
+    /// The level a write answers unless its arm says otherwise: may
+    /// change (true) when some write may change it, else unchanged (then
+    /// no arm returns early, and no `return` leaves the tail unreachable).
+    write_default: bool,
     /// The registers' width when they all have the same.
     width: Option<u8>,
     /// With one width: the offsets of the registers a read (a write) does
@@ -485,15 +493,22 @@ impl Model<'_> {
     /// `read_register` / `write_register`.
     pub(super) fn whole_bars(&self) -> Vec<WholeBar<'_>> {
         let d = self.dev;
+        let level = d.level_inputs();
         d.bars
             .iter()
             .filter_map(|bar| {
-                let regs: Vec<&ir::Register> = bar
+                let ids: Vec<ir::RegId> = bar
                     .registers
                     .iter()
-                    .map(|r| d.register(*r))
-                    .filter(|r| d.on_fast_path(bar, r))
+                    .copied()
+                    .filter(|r| d.on_fast_path(bar, d.register(*r)))
                     .collect();
+                let regs: Vec<&ir::Register> = ids.iter().map(|r| d.register(*r)).collect();
+                let changes = |write| -> Vec<bool> {
+                    ids.iter()
+                        .map(|id| level.changed_by(*id, d.register(*id), write))
+                        .collect()
+                };
                 let first = regs.first()?.width;
                 // One width for all: test `len` once, as a hand-written model
                 // whose registers are all bytes would.
@@ -510,8 +525,16 @@ impl Model<'_> {
                 };
                 let zero = offsets(|r| !Self::read_matters(r));
                 let inert = offsets(|r| !Self::write_matters(r));
+                let write_changes = changes(true);
+                let write_default = regs
+                    .iter()
+                    .zip(&write_changes)
+                    .any(|(r, c)| *c && Self::write_matters(r));
                 Some(WholeBar {
                     index: bar.index,
+                    read_changes: changes(false),
+                    write_changes,
+                    write_default,
                     ctx_used: regs.iter().any(|r| Self::read_matters(r)),
                     value_used: regs.iter().any(|r| Self::write_matters(r)),
                     regs,
@@ -534,18 +557,20 @@ impl Model<'_> {
                 kind: Kind::Arm,
                 elems: Box::new(move |range| {
                     let wb = &b1[k];
-                    wb.regs[range]
+                    wb.regs[range.clone()]
                         .iter()
-                        .map(|r| {
+                        .zip(&wb.read_changes[range])
+                        .map(|(r, changes)| {
                             let o = offset_path(r);
                             let g = wb.guard(r);
+                            let level = level_path(*changes);
                             if Self::read_matters(r) {
                                 let m = Self::reg_ident(r, "read");
-                                quote!(#o #g => self.#m(ctx),)
+                                quote!(#o #g => (self.#m(ctx), #level),)
                             } else if wb.width.is_some() {
                                 quote!()
                             } else {
-                                quote!(#o #g => 0,)
+                                quote!(#o #g => (0, #level),)
                             }
                         })
                         .collect()
@@ -556,9 +581,10 @@ impl Model<'_> {
                 kind: Kind::Arm,
                 elems: Box::new(move |range| {
                     let wb = &b2[k];
-                    wb.regs[range]
+                    wb.regs[range.clone()]
                         .iter()
-                        .map(|r| {
+                        .zip(&wb.write_changes[range])
+                        .map(|(r, changes)| {
                             let o = offset_path(r);
                             let g = wb.guard(r);
                             if Self::write_matters(r) {
@@ -568,9 +594,22 @@ impl Model<'_> {
                                 } else {
                                     lit_hex(ir::low_mask(r.bits()))
                                 };
-                                quote!(#o #g => self.#m(ctx, value, #mask),)
+                                let write = quote!(self.#m(ctx, value, #mask));
+                                // Writes of the default level fall through
+                                // to the common tail.
+                                if *changes == wb.write_default {
+                                    quote!(#o #g => #write,)
+                                } else {
+                                    let level = level_path(*changes);
+                                    quote!(#o #g => {
+                                        #write;
+                                        return Some(#level);
+                                    })
+                                }
                             } else if wb.width.is_some() {
                                 quote!()
+                            } else if wb.write_default {
+                                quote!(#o #g => return Some(Level::Unchanged),)
                             } else {
                                 quote!(#o #g => {})
                             }
@@ -604,7 +643,7 @@ impl Model<'_> {
             // no method; such registers share one arm.
             let arms = fill(2 * k);
             let zero = &wb.zero;
-            let zero = (!zero.is_empty()).then(|| quote!(#(#zero)|* => 0,));
+            let zero = (!zero.is_empty()).then(|| quote!(#(#zero)|* => (0, Level::Unchanged),));
             let ctx_used = wb.ctx_used;
             let ctx = if ctx_used { quote!(ctx) } else { quote!(_ctx) };
             let check = len_check(quote!(None));
@@ -615,15 +654,16 @@ impl Model<'_> {
             out.extend(quote! {
                 #[doc = #read_doc]
                 #[doc = " `None` for any other access (the runtime splits it over the registers)."]
+                #[doc = " With the value: whether the read may change the interrupt level."]
                 #[inline]
-                fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<u64> {
+                fn #read_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize) -> Option<(u64, Level)> {
                     #check
-                    let value = match offset {
+                    let read = match offset {
                         #arms
                         #zero
                         _ => return None,
                     };
-                    Some(value)
+                    Some(read)
                 }
             });
             // Writes: registers a write does nothing to share one arm.
@@ -634,24 +674,33 @@ impl Model<'_> {
                 " A guest write of one whole register of BAR {}: `value` is the `len` bytes at",
                 wb.index
             );
-            let check = len_check(quote!(false));
+            let check = len_check(quote!(None));
             let body = if no_arms {
                 // Writes do nothing to any of them.
                 match width {
-                    Some(_) => quote!(#check matches!(offset, #(#inert)|*)),
-                    None => quote!(false),
+                    Some(_) => {
+                        quote!(#check matches!(offset, #(#inert)|*).then_some(Level::Unchanged))
+                    }
+                    None => quote!(None),
                 }
             } else {
                 let arms = fill(2 * k + 1);
-                let inert = (!inert.is_empty()).then(|| quote!(#(#inert)|* => {}));
+                let inert = (!inert.is_empty()).then(|| {
+                    if wb.write_default {
+                        quote!(#(#inert)|* => return Some(Level::Unchanged),)
+                    } else {
+                        quote!(#(#inert)|* => {})
+                    }
+                });
+                let tail = level_path(wb.write_default);
                 quote! {
                     #check
                     match offset {
                         #arms
                         #inert
-                        _ => return false,
+                        _ => return None,
                     }
-                    true
+                    Some(#tail)
                 }
             };
             let (ctx, value) = if value_used {
@@ -661,9 +710,10 @@ impl Model<'_> {
             };
             out.extend(quote! {
                 #[doc = #write_doc]
-                #[doc = " `offset`. False for any other access (the runtime splits it over the registers)."]
+                #[doc = " `offset`. `None` for any other access (the runtime splits it over the registers);"]
+                #[doc = " else whether the write may change the interrupt level."]
                 #[inline]
-                fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> bool {
+                fn #write_name(&mut self, #ctx: &mut DeviceCtx, offset: u64, len: usize, #value: u64) -> Option<Level> {
                     #body
                 }
             });
@@ -701,7 +751,7 @@ impl Model<'_> {
         // small match whose call would cost as much as its work.
         quote! {
             #[inline]
-            fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+            fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<(u64, Level)> {
                 match bar {
                     #(#reads)*
                     _ => None,
@@ -709,12 +759,22 @@ impl Model<'_> {
             }
 
             #[inline]
-            fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> bool {
+            fn write_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize, value: u64) -> Option<Level> {
                 match bar {
                     #(#writes)*
-                    _ => false,
+                    _ => None,
                 }
             }
         }
+    }
+}
+
+/// `Level::MayChange` or `Level::Unchanged`: may the access change the
+/// interrupt level?
+fn level_path(changes: bool) -> TokenStream {
+    if changes {
+        quote!(Level::MayChange)
+    } else {
+        quote!(Level::Unchanged)
     }
 }

@@ -7,6 +7,20 @@ use crate::snapshot::{StateLayout, StateValue};
 use crate::window::{Bytes, WindowInfo};
 use pcidev_core::scenario::Probe;
 
+/// Whether a whole-register access the model served
+/// ([`Registers::read_whole`], [`Registers::write_whole`]) may have changed
+/// the device's interrupt level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// It may have: the runtime recomputes the level
+    /// ([`Registers::interrupt_level`]) and follows it.
+    MayChange,
+    /// It cannot have: the access wrote nothing the level reads (see
+    /// `pcidevc_dsl::ir::LevelInputs`), so the runtime keeps the level it
+    /// has.
+    Unchanged,
+}
+
 /// The device-specific part of a model, implemented by generated code.
 pub trait Registers: Send + 'static {
     /// The static description of the device. Generated models return a
@@ -37,23 +51,31 @@ pub trait Registers: Send + 'static {
     /// access: `len` bytes at `offset` of BAR `bar`, where a register of
     /// `len` bytes starts, valid under the BAR's and the register's access
     /// sizes and alignment, outside every window and MSI-X structure.
-    /// Returns the register's value (its read, with side effects), or
-    /// `None` without doing anything for any other access, which the
-    /// runtime then checks against the policy and splits over
-    /// [`Self::read_register`]. `Some` must be exactly what that generic
-    /// path would do. The runtime calls it only while the BAR decodes, with
+    /// Returns the register's value (its read, with side effects) and
+    /// whether the read may have changed the interrupt level ([`Level`]:
+    /// `Unchanged` only when it certainly did not), or `None` without doing
+    /// anything for any other access, which the runtime then checks
+    /// against the policy and splits over [`Self::read_register`]. `Some`
+    /// must be exactly what that generic path would do. The runtime calls it only while the BAR decodes, with
     /// `access.size`/`access.mask` set for a whole-register access (unless
     /// [`Self::ACCESS_CONTEXT`] is false).
     /// Generated models decode `offset` with a `match` on the register
     /// offsets; the default serves nothing.
-    fn read_whole(&mut self, ctx: &mut DeviceCtx, bar: u8, offset: u64, len: usize) -> Option<u64> {
+    fn read_whole(
+        &mut self,
+        ctx: &mut DeviceCtx,
+        bar: u8,
+        offset: u64,
+        len: usize,
+    ) -> Option<(u64, Level)> {
         let _ = (ctx, bar, offset, len);
         None
     }
 
     /// As [`Self::read_whole`], for a write of `value` (the `len` bytes,
-    /// little-endian): true when served (as [`Self::write_register`] with
-    /// every byte lane), false without doing anything otherwise.
+    /// little-endian): `Some` with its [`Level`] when served (as
+    /// [`Self::write_register`] with every byte lane), `None` without doing
+    /// anything otherwise.
     fn write_whole(
         &mut self,
         ctx: &mut DeviceCtx,
@@ -61,9 +83,9 @@ pub trait Registers: Send + 'static {
         offset: u64,
         len: usize,
         value: u64,
-    ) -> bool {
+    ) -> Option<Level> {
         let _ = (ctx, bar, offset, len, value);
-        false
+        None
     }
 
     /// Full-register read of configuration register `reg` (an index into
@@ -83,7 +105,8 @@ pub trait Registers: Send + 'static {
     }
 
     /// The device's interrupt level, recomputed by the runtime after every
-    /// BAR access and config write (a derived expression, or
+    /// BAR access (but a whole-register one that answered
+    /// [`Level::Unchanged`]) and config write (a derived expression, or
     /// `ctx.latched_irq()` for specs that raise and lower explicitly).
     fn interrupt_level(&self, ctx: &DeviceCtx) -> bool;
 

@@ -99,9 +99,14 @@ struct Makefile<'a> {
 
 /// The driver's files.
 pub fn render(dev: &Device) -> Vec<OutputFile> {
+    render_names(dev, &c_header::groups(dev).1)
+}
+
+/// The driver's files, naming the header's macros by `names` (from
+/// [`c_header::groups`], computed once for the header and the driver).
+pub fn render_names(dev: &Device, names: &c_header::Names) -> Vec<OutputFile> {
     let source = crate::summary::file_name(&dev.source_name).to_string();
     let generator = crate::generator(dev);
-    let (_, names) = c_header::groups(dev);
     let file = |p: &str, contents: String| OutputFile {
         path: PathBuf::from(format!("driver_c/{p}")),
         contents,
@@ -109,7 +114,7 @@ pub fn render(dev: &Device) -> Vec<OutputFile> {
     vec![
         file(
             &format!("{}.c", dev.name),
-            crate::finish_text(driver(dev, &names, &source).render()),
+            crate::finish_text(driver(dev, names, &source).render()),
         ),
         file(
             "pcidevc_selftest.h",

@@ -427,7 +427,12 @@ struct Header {
 
 /// `<device>.h`.
 pub fn render(dev: &Device) -> crate::OutputFile {
-    let (groups, _) = groups(dev);
+    render_groups(dev, &groups(dev).0)
+}
+
+/// `<device>.h` from its [`groups`] (computed once when the C driver,
+/// which needs their [`Names`], is generated too).
+pub fn render_groups(dev: &Device, groups: &[Group]) -> crate::OutputFile {
     let longest = groups
         .iter()
         .flat_map(|g| &g.defines)

@@ -82,8 +82,11 @@ pub fn generate_each<E>(
         contents: summary::render(dev),
     })?;
     doc::render_each(dev, &mut each)?;
-    each(c_header::render(dev))?;
-    for f in c_driver::render(dev) {
+    // The header's macros, computed once: the C driver names them.
+    let (groups, names) = c_header::groups(dev);
+    each(c_header::render_groups(dev, &groups))?;
+    drop(groups);
+    for f in c_driver::render_names(dev, &names) {
         each(f)?;
     }
     Ok(())

@@ -187,15 +187,19 @@ fn format(tokens: TokenStream) -> Result<String, syn::Error> {
 /// Print `piece` into `out` (see the module docs).
 pub(super) fn emit(piece: &Piece, out: &mut Out) -> Result<(), syn::Error> {
     let batch = BATCH.with(Cell::get).max(1);
-    let big: Vec<bool> = piece
+    if !piece
         .lists
         .iter()
-        .map(|l| l.len >= SPLICE_MIN && l.len > batch)
-        .collect();
-    if !big.contains(&true) {
+        .any(|l| l.len >= SPLICE_MIN && l.len > batch)
+    {
         out.lines(&format(piece.tokens())?);
         return Ok(());
     }
+    // The piece is printed in batches; then every list long enough to
+    // splice is spliced, even one that fits in a single batch: left whole,
+    // it would be built, parsed and printed again with every batch of the
+    // other lists.
+    let big: Vec<bool> = piece.lists.iter().map(|l| l.len >= SPLICE_MIN).collect();
     let whole = |s: usize| {
         let l = &piece.lists[s];
         (l.elems)(0..l.len)

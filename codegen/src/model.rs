@@ -181,12 +181,11 @@ impl<'a> Model<'a> {
         if !dev.capabilities.is_empty() {
             names.push("VendorCapInfo");
         }
-        let fast_path = dev.bars.iter().any(|b| {
-            b.registers
-                .iter()
-                .any(|r| dev.on_fast_path(b, dev.register(*r)))
-        });
-        if fast_path {
+        if dev
+            .bars
+            .iter()
+            .any(|b| dev.fast_path_registers(b).next().is_some())
+        {
             names.push("Level");
         }
         if dev.interrupt.pin.is_some() {

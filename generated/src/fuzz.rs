@@ -20,8 +20,8 @@ pub const RAM: &[(u64, usize)] = &[(0, 0x1_0000), (0x10_0000, 0x2_0000)];
 /// Run `records` (whole records; a trailing partial one is ignored) against
 /// a fresh `name` model; `Ok(accesses done)`, or what went wrong: guest
 /// memory changed outside a DMA, or an INTx line that a recomputation of
-/// the interrupt level would change. A panic
-/// in the model is the caller's to see (the fuzzer reports it).
+/// the interrupt level would change. A panic in the model is the caller's
+/// to see (the fuzzer reports it).
 pub fn run_records(name: &str, records: &[u8]) -> Result<usize, String> {
     let mut model = crate::by_name(name).ok_or_else(|| format!("no model {name}"))?;
     let ranges: Vec<(GuestAddress, usize)> =

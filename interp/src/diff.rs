@@ -409,14 +409,14 @@ pub struct Side<R: Registers> {
 }
 
 impl<R: Registers> Side<R> {
-    /// Wrap `model` with fresh RAM (filled with 0x5a), a trace and an
-    /// interrupt recorder; `state` formats the device state for comparison.
     /// Is the interrupt level the model keeps (STATUS.interrupt) the one
     /// its registers give now?
     fn level_kept(&self) -> bool {
         self.model.regs.interrupt_level(self.model.ctx()) == self.model.config().interrupt_status()
     }
 
+    /// Wrap `model` with fresh RAM (filled with 0x5a), a trace and an
+    /// interrupt recorder; `state` formats the device state for comparison.
     pub fn new(mut model: Model<R>, state: fn(&R) -> String) -> Self {
         let ranges: Vec<_> = RAM.iter().map(|&(a, l)| (GuestAddress(a), l)).collect();
         let mem = Arc::new(GuestMem::from_ranges(&ranges).unwrap_or_default());

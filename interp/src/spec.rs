@@ -232,14 +232,11 @@ impl Spec {
                 *slot = device.layout_registers(b).collect();
             }
             if let Some(slot) = fast.get_mut(usize::from(b.index)) {
-                *slot = b
-                    .registers
-                    .iter()
-                    .map(|id| (*id, device.register(*id)))
-                    .filter(|(_, r)| device.on_fast_path(b, r))
-                    .map(|(id, r)| (r.offset, r.width, id))
+                // By offset, as a BAR lists its registers.
+                *slot = device
+                    .fast_path_registers(b)
+                    .map(|id| (device.register(id).offset, device.register(id).width, id))
                     .collect();
-                slot.sort_unstable_by_key(|(offset, _, _)| *offset);
             }
         }
         let level = device.level_inputs();

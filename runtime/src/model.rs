@@ -280,8 +280,8 @@ impl<R: Registers> Model<R> {
 
     /// Recompute the interrupt level and line now. The runtime does this
     /// after every BAR access that may change the level and every config
-    /// write; call it after changing
-    /// device state from outside an access (e.g. a host timer).
+    /// write; call it after changing device state from outside an access
+    /// (e.g. a host timer).
     pub fn refresh_interrupt(&mut self) {
         let level = self.regs.interrupt_level(&self.ctx);
         self.ctx.update_intx(level);

@@ -497,12 +497,7 @@ impl Model<'_> {
         d.bars
             .iter()
             .filter_map(|bar| {
-                let ids: Vec<ir::RegId> = bar
-                    .registers
-                    .iter()
-                    .copied()
-                    .filter(|r| d.on_fast_path(bar, d.register(*r)))
-                    .collect();
+                let ids: Vec<ir::RegId> = d.fast_path_registers(bar).collect();
                 let regs: Vec<&ir::Register> = ids.iter().map(|r| d.register(*r)).collect();
                 let changes = |write| -> Vec<bool> {
                     ids.iter()
@@ -727,11 +722,7 @@ impl Model<'_> {
         let bars: Vec<u8> = d
             .bars
             .iter()
-            .filter(|b| {
-                b.registers
-                    .iter()
-                    .any(|r| d.on_fast_path(b, d.register(*r)))
-            })
+            .filter(|b| d.fast_path_registers(b).next().is_some())
             .map(|b| b.index)
             .collect();
         if bars.is_empty() {

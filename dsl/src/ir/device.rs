@@ -165,6 +165,15 @@ impl Device {
             && msix_clear
     }
 
+    /// The registers of BAR `bar` on its whole-register fast path
+    /// ([`Self::on_fast_path`]), by offset.
+    pub fn fast_path_registers<'a>(&'a self, bar: &'a Bar) -> impl Iterator<Item = RegId> + 'a {
+        bar.registers
+            .iter()
+            .copied()
+            .filter(move |r| self.on_fast_path(bar, self.register(*r)))
+    }
+
     /// A BAR's registers as generated code lists them, by offset: plain
     /// registers, and one entry per array (its head, element 0; the
     /// elements of an array are consecutive registers, see [`ArrayElem`](super::ArrayElem)).

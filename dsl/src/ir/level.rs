@@ -15,7 +15,7 @@
 //! hooks see only their arguments (a level that calls a hook may change
 //! any time, and is treated so).
 
-use super::{AccessKind, Device, DmaDest, Expr, IrqOp, Place, RegId, Register, Stmt};
+use super::{AccessKind, Device, DmaDest, Expr, Place, RegId, Register, Stmt};
 
 /// What a device's interrupt level reads. Every `match` here names each
 /// IR variant: a new construct is a compile error until it is classified.
@@ -112,10 +112,9 @@ impl LevelInputs {
     }
 
     /// May a guest read (`write` false) or write of register `r` (whose id
-    /// is `id`) change
-    /// the level? False only when nothing the access does (its stores
-    /// into the register's fields, `rclr` clears, `on read`/`on write`
-    /// statements) writes anything the level reads.
+    /// is `id`) change the level? False only when nothing the access does
+    /// (its stores into the register's fields, `rclr` clears, `on read`/
+    /// `on write` statements) writes anything the level reads.
     pub fn changed_by(&self, id: RegId, r: &Register, write: bool) -> bool {
         if self.always {
             return true;
@@ -146,9 +145,7 @@ impl LevelInputs {
         let status = |p: &Option<Place>| p.as_ref().is_some_and(place);
         match s {
             Stmt::Assign { place: p, .. } => place(p),
-            Stmt::Irq(op) => {
-                self.latched && matches!(op, IrqOp::Raise | IrqOp::Lower | IrqOp::Pulse)
-            }
+            Stmt::Irq(_) => self.latched,
             Stmt::FifoPush(f, _) | Stmt::FifoPop(f) | Stmt::FifoClear(f) => get(&self.states, f.0),
             Stmt::TimerStart { timer, .. } | Stmt::TimerStop(timer) => get(&self.timers, timer.0),
             Stmt::Send(stream, _) => get(&self.streams, stream.0),

@@ -56,9 +56,10 @@ pub trait Registers: Send + 'static {
     /// `Unchanged` only when it certainly did not), or `None` without doing
     /// anything for any other access, which the runtime then checks
     /// against the policy and splits over [`Self::read_register`]. `Some`
-    /// must be exactly what that generic path would do. The runtime calls it only while the BAR decodes, with
-    /// `access.size`/`access.mask` set for a whole-register access (unless
-    /// [`Self::ACCESS_CONTEXT`] is false).
+    /// must be exactly what that generic path would do. The runtime calls
+    /// it only while the BAR decodes, with `access.size`/`access.mask` set
+    /// for a whole-register access (unless [`Self::ACCESS_CONTEXT`] is
+    /// false).
     /// Generated models decode `offset` with a `match` on the register
     /// offsets; the default serves nothing.
     fn read_whole(

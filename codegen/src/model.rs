@@ -20,12 +20,15 @@
 //! division, shifts and buffer indexing go through `pcidev_runtime::ops`.
 
 mod arrays;
+mod chunks;
 mod consts;
 mod device;
 mod dispatch;
 mod emit;
 mod expr;
+mod fast_path;
 mod info;
+mod parts;
 mod scenarios;
 mod snapshot;
 mod spacing;
@@ -220,7 +223,9 @@ impl<'a> Model<'a> {
         pieces.push(self.state_struct());
         pieces.push(self.storage_struct());
         pieces.push(snapshot::layout_const(dev));
-        pieces.push(self.device());
+        let fast = std::rc::Rc::new(self.fast_path());
+        pieces.push(self.device(&fast));
+        pieces.extend(self.dispatch_runs(fast));
         pieces.push(self.registers_impl());
         pieces.push(emit::Piece::plain(self.scenarios()));
         pieces

@@ -405,6 +405,10 @@ mod corpus {
     #[derive(Debug, Default)]
     pub struct QemuFeatures;
 
+    #[pci_device(spec = "../dsl/tests/valid/big_spec.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct BigSpec;
+
     /// Hooks with answers that exercise conversions: the interpreter's
     /// side returns the same numbers untruncated (see `kitchen_hooks`).
     #[pci_device(spec = "../dsl/tests/valid/kitchen_sink.pcidev")]
@@ -615,6 +619,21 @@ fn corpus_arrays() {
         "dsl/tests/valid/arrays.pcidev",
         || Model::new(arrays::Device::new(Arrays)),
         gen_state!(corpus::arrays),
+        quiet,
+    );
+}
+
+/// A spec big enough for the generated model's runs and parts (the fast
+/// path and the register dispatch in methods per run of registers, `State`
+/// and `Storage` in parts with a flat `Debug`, a sticky state kept by reset
+/// across parts).
+#[test]
+fn corpus_big_spec() {
+    use corpus::*;
+    compare(
+        "dsl/tests/valid/big_spec.pcidev",
+        || Model::new(big_spec::Device::new(BigSpec)),
+        gen_state!(corpus::big_spec),
         quiet,
     );
 }

@@ -376,6 +376,21 @@ mod arrays_corpus {
     #[pci_device(spec = "../dsl/tests/valid/arrays.pcidev")]
     #[derive(Debug, Default)]
     pub struct Arrays;
+
+    #[pci_device(spec = "../dsl/tests/valid/big_spec.pcidev")]
+    #[derive(Debug, Default)]
+    pub struct BigSpec;
+}
+
+/// A big spec: states and storage saved and restored in runs, in parts.
+#[test]
+fn big_spec_corpus() {
+    use arrays_corpus::*;
+    run_spec(
+        "dsl/tests/valid/big_spec.pcidev",
+        || Model::new(big_spec::Device::new(BigSpec)),
+        quiet,
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //! offset and hands it over as `ctx.array_index()`.
 
 use super::{field_ident, lit_hex};
-use pcidevc_dsl::ir::Register;
+use pcidevc_dsl::ir::{self, Register};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -19,34 +19,47 @@ pub(crate) fn emits(r: &Register) -> bool {
     !r.is_array_tail()
 }
 
-/// Where `r`'s stored value lives when a method of the register itself
-/// names it: `self.storage.name`, or for an array, the element the method
-/// was called for (`self.storage.name[index]`).
-pub(crate) fn own_storage(r: &Register) -> TokenStream {
+/// Where register `id`'s stored value lives when a method of the register
+/// itself names it: `self.storage.name`, or for an array, the element the
+/// method was called for (`self.storage.name[index]`); in a part of
+/// `Storage` for a big spec ([`super::parts`]).
+pub(crate) fn own_storage(d: &ir::Device, id: ir::RegId) -> TokenStream {
+    let r = d.register(id);
     let f = field_ident(r.item_name());
+    let base = super::parts::storage_base(d, head(d, id));
     match &r.array {
         // `index` < N already (the runtime derives it from this array's
         // layout entry, whose count is the field's length); `% N` keeps
         // the generated code free of any indexing that could panic.
         Some(a) => {
             let n = proc_macro2::Literal::usize_unsuffixed(a.count as usize);
-            quote!(self.storage.#f[index as usize % #n])
+            quote!(#base.#f[index as usize % #n])
         }
-        None => quote!(self.storage.#f),
+        None => quote!(#base.#f),
     }
 }
 
-/// Where `r`'s stored value lives when another register's behaviour (or
-/// an interrupt expression) names it: a fixed element for an array.
-pub(crate) fn storage_of(r: &Register) -> TokenStream {
+/// Where register `id`'s stored value lives when another register's
+/// behaviour (or an interrupt expression) names it: a fixed element for an
+/// array.
+pub(crate) fn storage_of(d: &ir::Device, id: ir::RegId) -> TokenStream {
+    let r = d.register(id);
     let f = field_ident(r.item_name());
+    let base = super::parts::storage_base(d, head(d, id));
     match &r.array {
         Some(a) => {
             let i = proc_macro2::Literal::usize_unsuffixed(a.index as usize);
-            quote!(self.storage.#f[#i])
+            quote!(#base.#f[#i])
         }
-        None => quote!(self.storage.#f),
+        None => quote!(#base.#f),
     }
+}
+
+/// The register declaring `id`'s `Storage` field: itself, or its array's
+/// head.
+pub(crate) fn head(d: &ir::Device, id: ir::RegId) -> ir::RegId {
+    let index = d.register(id).array.as_ref().map_or(0, |a| a.index);
+    ir::RegId(id.0.saturating_sub(usize::try_from(index).unwrap_or(0)))
 }
 
 /// `Storage`'s field type for `r` (its head for an array): `uW` or

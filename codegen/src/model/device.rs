@@ -13,19 +13,23 @@ use quote::{format_ident, quote};
 impl Model<'_> {
     /// `Device<H>`, its methods and `model()`; the register methods and the
     /// fast path's arms are lists.
-    pub(super) fn device(&self) -> Piece<'_> {
+    pub(super) fn device<'m>(
+        &'m self,
+        fast: &std::rc::Rc<super::fast_path::FastPath<'m>>,
+    ) -> Piece<'m> {
         let d = self.dev;
         let methods = List {
             len: d.registers.len(),
             kind: Kind::ImplItem,
+            weight: 1,
             elems: Box::new(move |range| {
-                d.registers[range]
-                    .iter()
-                    .flat_map(|r| [self.read_method(r), self.write_method(r)])
+                range
+                    .map(ir::RegId)
+                    .flat_map(|id| [self.read_method(id), self.write_method(id)])
                     .collect()
             }),
         };
-        let bars = std::rc::Rc::new(self.whole_bars());
+        let bars = fast.clone();
         let parts = self.device_parts();
         let mut lists = vec![methods];
         lists.extend(Self::whole_lists(&bars));
@@ -85,7 +89,7 @@ impl Model<'_> {
 
     fn device_tokens(
         &self,
-        bars: &[super::dispatch::WholeBar],
+        bars: &super::fast_path::FastPath,
         parts: [TokenStream; 5],
         fill: Fill,
     ) -> TokenStream {
@@ -284,7 +288,8 @@ impl Model<'_> {
         !r.on_write.is_empty() || r.fields.iter().any(|f| f.access.writable())
     }
 
-    pub(super) fn read_method(&self, r: &Register) -> TokenStream {
+    pub(super) fn read_method(&self, id: ir::RegId) -> TokenStream {
+        let r = self.dev.register(id);
         if !Self::read_matters(r) || !arrays::emits(r) {
             return quote!();
         }
@@ -308,7 +313,7 @@ impl Model<'_> {
             })
             .collect();
         cx.used_ctx |= !once.is_empty();
-        let own = arrays::own_storage(r);
+        let own = arrays::own_storage(self.dev, id);
         let mut uses_own = false;
         let value = match &r.read {
             Some(e) => u64_expr(&mut cx, e).into_tokens(),
@@ -363,7 +368,8 @@ impl Model<'_> {
         }
     }
 
-    pub(super) fn write_method(&self, r: &Register) -> TokenStream {
+    pub(super) fn write_method(&self, id: ir::RegId) -> TokenStream {
+        let r = self.dev.register(id);
         if !Self::write_matters(r) || !arrays::emits(r) {
             return quote!();
         }
@@ -377,7 +383,7 @@ impl Model<'_> {
         let mut cx = Ctx::new(self.dev);
         cx.in_write = true;
         let mut uses_value_mask = false;
-        let own = arrays::own_storage(r);
+        let own = arrays::own_storage(self.dev, id);
         let store = if r.fields.iter().any(|f| f.access.writable()) {
             uses_value_mask = true;
             let by = |k: &[AccessKind]| {

@@ -63,6 +63,9 @@ pub(super) enum Kind {
 pub(super) struct List<'a> {
     pub len: usize,
     pub kind: Kind,
+    /// Ordinary elements (an arm, a field) one element is worth: a batch
+    /// holds that many times fewer (a run method of 256 arms is 256).
+    pub weight: usize,
     /// The tokens of elements `range`, in order.
     pub elems: Box<dyn Fn(Range<usize>) -> TokenStream + 'a>,
 }
@@ -187,10 +190,12 @@ fn format(tokens: TokenStream) -> Result<String, syn::Error> {
 /// Print `piece` into `out` (see the module docs).
 pub(super) fn emit(piece: &Piece, out: &mut Out) -> Result<(), syn::Error> {
     let batch = BATCH.with(Cell::get).max(1);
+    let per_batch = |l: &List| (batch / l.weight.max(1)).max(1);
+    let splices = |l: &List| l.len.saturating_mul(l.weight.max(1)) >= SPLICE_MIN;
     if !piece
         .lists
         .iter()
-        .any(|l| l.len >= SPLICE_MIN && l.len > batch)
+        .any(|l| splices(l) && l.len > per_batch(l))
     {
         out.lines(&format(piece.tokens())?);
         return Ok(());
@@ -199,7 +204,7 @@ pub(super) fn emit(piece: &Piece, out: &mut Out) -> Result<(), syn::Error> {
     // splice is spliced, even one that fits in a single batch: left whole,
     // it would be built, parsed and printed again with every batch of the
     // other lists.
-    let big: Vec<bool> = piece.lists.iter().map(|l| l.len >= SPLICE_MIN).collect();
+    let big: Vec<bool> = piece.lists.iter().map(splices).collect();
     let whole = |s: usize| {
         let l = &piece.lists[s];
         (l.elems)(0..l.len)
@@ -219,6 +224,7 @@ pub(super) fn emit(piece: &Piece, out: &mut Out) -> Result<(), syn::Error> {
             continue;
         };
         let list = &piece.lists[s];
+        let batch = per_batch(list);
         // Lines after the list's elements: the skeleton's after the marker.
         let after = lines.len() - at - 1;
         let mut start = 0;

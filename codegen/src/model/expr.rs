@@ -293,12 +293,11 @@ pub fn narrow_rendered(r: Rendered, bits: u32) -> TokenStream {
 }
 
 fn state_place(cx: &Ctx<'_>, s: ir::StateId) -> TokenStream {
-    let n = format_ident!("{}", cx.dev.state(s).name);
-    quote!(self.state.#n)
+    super::parts::state_place(cx.dev, s)
 }
 
 fn storage_place(cx: &Ctx<'_>, r: ir::RegId) -> TokenStream {
-    super::arrays::storage_of(cx.dev.register(r))
+    super::arrays::storage_of(cx.dev, r)
 }
 
 fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {

@@ -16,6 +16,7 @@ impl Model<'_> {
             List {
                 len,
                 kind: Kind::Expr,
+                weight: 1,
                 elems: Box::new(move |range| {
                     let regs = regs[range].iter().map(|r| register_layout(d.register(*r)));
                     quote!(#(#regs,)*)

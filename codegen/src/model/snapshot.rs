@@ -10,6 +10,7 @@
 //! (`snapshot::uint`, `copy_bytes`, `fifo`, `Fifo::restore_items`) do
 //! nothing harmful on values they were not meant for.
 
+use super::chunks::CHUNK;
 use super::emit::{Fill, Kind, List, Piece};
 use super::{field_ident, lit_hex};
 use pcidevc_dsl::ir::{self, Device, Register};
@@ -68,6 +69,7 @@ pub(super) fn layout_const(dev: &Device) -> Piece<'_> {
     let states = List {
         len: dev.states.len(),
         kind: Kind::Expr,
+        weight: 1,
         elems: Box::new(move |r| {
             let s = dev.states[r].iter().map(|s| decl(&s.name, s.ty));
             quote!(#(#s,)*)
@@ -78,6 +80,7 @@ pub(super) fn layout_const(dev: &Device) -> Piece<'_> {
         let storage = List {
             len: regs.len(),
             kind: Kind::Expr,
+            weight: 1,
             elems: Box::new(move |r| {
                 let s = regs[r].iter().map(|r| decl(&r.name, storage_type(r)));
                 quote!(#(#s,)*)
@@ -105,6 +108,7 @@ pub(super) fn layout_const(dev: &Device) -> Piece<'_> {
     let pushes = List {
         len: heads.len(),
         kind: Kind::Stmt,
+        weight: 1,
         elems: Box::new(move |r| {
             heads[r]
                 .iter()
@@ -206,43 +210,83 @@ fn state_io(
     }
 }
 
-/// The lists of [`registers_methods`], in its slot order: state saves,
-/// storage saves, state restores, storage restores.
-pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
-    let states = &dev.states;
-    // Each stored register (an array once, by its head) with its position
-    // in the storage list: an array's elements take one each.
+/// Each stored register (an array once, by its head) with its position in
+/// the storage list: an array's elements take one each.
+fn stored_at(dev: &Device) -> Vec<(ir::RegId, usize)> {
     let mut at = 0usize;
-    let mut regs: Vec<(&Register, usize)> = Vec::new();
-    for r in stored(dev).into_iter().filter(|r| !r.is_array_tail()) {
-        regs.push((r, at));
+    let mut regs: Vec<(ir::RegId, usize)> = Vec::new();
+    for (id, r) in dev.registers.iter().enumerate() {
+        if !r.has_storage() || r.is_array_tail() {
+            continue;
+        }
+        regs.push((ir::RegId(id), at));
         at = match r.array_head() {
             None => at + 1,
             Some(a) => at.saturating_add(usize::try_from(a.count).unwrap_or(usize::MAX)),
         };
     }
-    let regs = std::rc::Rc::new(regs);
+    regs
+}
+
+/// State `i`'s save expression and restore statement.
+fn state_io_of(dev: &Device, i: usize) -> (TokenStream, TokenStream) {
+    let place = super::parts::state_place(dev, ir::StateId(i));
+    state_io(place, dev.states[i].ty, &quote!(states), i)
+}
+
+/// The lists of [`registers_methods`], in its slot order: state saves,
+/// storage saves, state restores, storage restores (for a spec saved in
+/// [`Runs`], the calls of the runs' methods).
+pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
+    let runs = Runs::of(dev);
+    if runs.any() {
+        let calls = |what: &'static str, list: &'static str, len: usize| List {
+            len,
+            kind: Kind::Stmt,
+            weight: 1,
+            elems: Box::new(move |range| {
+                let arg = format_ident!("{list}");
+                range
+                    .map(|k| {
+                        let m = run_method(what, list, k);
+                        if what == "save" {
+                            quote!(self.#m(&mut #arg);)
+                        } else {
+                            quote!(self.#m(#arg);)
+                        }
+                    })
+                    .collect()
+            }),
+        };
+        let (s, g) = (runs.state_runs(), runs.storage_runs());
+        return vec![
+            calls("save", "states", s),
+            calls("save", "storage", g),
+            calls("restore", "states", s),
+            calls("restore", "storage", g),
+        ];
+    }
+    let states = &dev.states;
+    let regs = std::rc::Rc::new(stored_at(dev));
     let arrays = has_arrays(dev);
-    let state_io_of = |i: usize, s: &ir::State| {
-        let f = format_ident!("{}", s.name);
-        state_io(quote!(self.state.#f), s.ty, &quote!(states), i)
-    };
     let (s1, s2) = (states, states);
     let (r1, r2) = (regs.clone(), regs.clone());
     vec![
         List {
             len: s1.len(),
             kind: Kind::Separated,
+            weight: 1,
             elems: Box::new(move |r| {
-                let saves = r.map(|i| state_io_of(i, &s1[i]).0);
+                let saves = r.map(|i| state_io_of(dev, i).0);
                 quote!(#(#saves),*)
             }),
         },
         List {
             len: regs.len(),
             kind: if arrays { Kind::Stmt } else { Kind::Separated },
+            weight: 1,
             elems: Box::new(move |r| {
-                let saves = r1[r].iter().map(|(r, at)| storage_io(r, *at).0);
+                let saves = r1[r].iter().map(|(id, at)| storage_io(dev, *id, *at).0);
                 if arrays {
                     quote!(#(#saves)*)
                 } else {
@@ -253,25 +297,34 @@ pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
         List {
             len: s2.len(),
             kind: Kind::Stmt,
-            elems: Box::new(move |r| r.map(|i| state_io_of(i, &s2[i]).1).collect()),
+            weight: 1,
+            elems: Box::new(move |r| r.map(|i| state_io_of(dev, i).1).collect()),
         },
         List {
             len: regs.len(),
             kind: Kind::Stmt,
-            elems: Box::new(move |r| r2[r].iter().map(|(r, at)| storage_io(r, *at).1).collect()),
+            weight: 1,
+            elems: Box::new(move |r| {
+                r2[r]
+                    .iter()
+                    .map(|(id, at)| storage_io(dev, *id, *at).1)
+                    .collect()
+            }),
         },
     ]
 }
 
 /// A stored register's save (an expression for the `vec!`, or with
 /// arrays a statement) and restore statement, at `at` in the storage list.
-fn storage_io(r: &Register, at: usize) -> (TokenStream, TokenStream) {
+fn storage_io(dev: &Device, id: ir::RegId, at: usize) -> (TokenStream, TokenStream) {
+    let r = dev.register(id);
     let storage_list = quote!(storage);
     let ty = storage_type(r);
+    let base = super::parts::storage_base(dev, id);
     match r.array_head() {
         None => {
             let f = field_ident(&r.name);
-            state_io(quote!(self.storage.#f), ty, &storage_list, at)
+            state_io(quote!(#base.#f), ty, &storage_list, at)
         }
         Some(_) => {
             let f = field_ident(r.item_name());
@@ -289,14 +342,114 @@ fn storage_io(r: &Register, at: usize) -> (TokenStream, TokenStream) {
             );
             (
                 quote! {
-                    storage.extend(self.storage.#f.iter().map(|v| pcidev_runtime::StateValue::Uint(#save)));
+                    storage.extend(#base.#f.iter().map(|v| pcidev_runtime::StateValue::Uint(#save)));
                 },
                 quote! {
-                    for (i, slot) in self.storage.#f.iter_mut().enumerate() {
+                    for (i, slot) in #base.#f.iter_mut().enumerate() {
                         *slot = #value;
                     }
                 },
             )
+        }
+    }
+}
+
+/// The saves and restores of a spec with more than [`CHUNK`] states or
+/// stored registers, in methods of at most [`CHUNK`] each: one function
+/// saving or restoring everything is checked by rustc slower than
+/// linearly (`save_state` took 1.4 s of a 10,000-register model's `cargo
+/// check`, 6 s at 20,000).
+pub(super) struct Runs<'d> {
+    dev: &'d Device,
+    regs: Vec<(ir::RegId, usize)>,
+}
+
+impl<'d> Runs<'d> {
+    pub fn of(dev: &'d Device) -> Self {
+        let regs = stored_at(dev);
+        Runs { dev, regs }
+    }
+
+    /// Is the snapshot saved in runs?
+    pub fn any(&self) -> bool {
+        self.dev.states.len() > CHUNK || self.regs.len() > CHUNK
+    }
+
+    fn state_runs(&self) -> usize {
+        self.dev.states.len().div_ceil(CHUNK)
+    }
+
+    fn storage_runs(&self) -> usize {
+        self.regs.len().div_ceil(CHUNK)
+    }
+
+    /// The runs [`Self::methods`] prints (none when not saved in runs).
+    pub fn len(&self) -> usize {
+        if self.any() {
+            self.state_runs() + self.storage_runs()
+        } else {
+            0
+        }
+    }
+
+    /// The save and restore methods of run `i`: the states' runs, then the
+    /// storage's.
+    pub fn methods(&self, i: usize) -> TokenStream {
+        let mut saves = Vec::new();
+        let mut restores = Vec::new();
+        let state_runs = self.state_runs();
+        if i < state_runs {
+            let range = i * CHUNK..((i + 1) * CHUNK).min(self.dev.states.len());
+            for j in range.clone() {
+                let (save, restore) = state_io_of(self.dev, j);
+                saves.push(quote!(states.push(#save);));
+                restores.push(restore);
+            }
+            let doc = format!("states {}..={}", range.start, range.end - 1);
+            return run_pair(("states", i), &doc, saves, restores);
+        }
+        let k = i - state_runs;
+        let range = k * CHUNK..((k + 1) * CHUNK).min(self.regs.len());
+        for (id, at) in &self.regs[range.clone()] {
+            let (save, restore) = storage_io(self.dev, *id, *at);
+            saves.push(match self.dev.register(*id).array_head() {
+                // An array's save is a statement already.
+                Some(_) => save,
+                None => quote!(storage.push(#save);),
+            });
+            restores.push(restore);
+        }
+        let doc = format!("stored registers {}..={}", range.start, range.end - 1);
+        run_pair(("storage", k), &doc, saves, restores)
+    }
+}
+
+/// Run `k` of `list`'s (`states` or `storage`) save and restore methods:
+/// `save_states_0`, `restore_states_0`.
+fn run_method(what: &str, list: &str, k: usize) -> proc_macro2::Ident {
+    format_ident!("{what}_{list}_{k}")
+}
+
+/// A run's save and restore methods, of `doc` (which items).
+fn run_pair(
+    (list, k): (&str, usize),
+    doc: &str,
+    saves: Vec<TokenStream>,
+    restores: Vec<TokenStream>,
+) -> TokenStream {
+    let (save, restore) = (run_method("save", list, k), run_method("restore", list, k));
+    let list = format_ident!("{list}");
+    let save_doc = format!(" `save_state` of {doc}.");
+    let restore_doc = format!(" `restore_state` of {doc}.");
+    quote! {
+        #[doc = #save_doc]
+        fn #save(&self, #list: &mut Vec<pcidev_runtime::StateValue>) {
+            #(#saves)*
+        }
+
+        #[doc = #restore_doc]
+        fn #restore(&mut self, #list: &[pcidev_runtime::StateValue]) {
+            #(#restores)*
         }
     }
 }
@@ -307,6 +460,9 @@ pub(super) struct Facts {
     has_storage: bool,
     has_arrays: bool,
     storage_len: usize,
+    states_len: usize,
+    /// Saved in [`Runs`]: the lists are calls of the runs' methods.
+    runs: bool,
 }
 
 impl Facts {
@@ -316,6 +472,8 @@ impl Facts {
             has_storage: !stored(dev).is_empty(),
             has_arrays: has_arrays(dev),
             storage_len: storage_len(dev),
+            states_len: dev.states.len(),
+            runs: Runs::of(dev).any(),
         }
     }
 }
@@ -333,8 +491,17 @@ pub(super) fn registers_methods(facts: &Facts, fill: Fill) -> TokenStream {
             quote!(Vec::new())
         }
     };
-    let save_states = list(state_saves, has_states);
-    let save_storage = if facts.has_arrays {
+    let save_states = if facts.runs && has_states {
+        let total = Literal::usize_unsuffixed(facts.states_len);
+        quote! {{
+            let mut states = Vec::with_capacity(#total);
+            #state_saves
+            states
+        }}
+    } else {
+        list(state_saves, has_states)
+    };
+    let save_storage = if (facts.runs || facts.has_arrays) && has_storage {
         // Capacity: every element; never fewer than the pushes (clippy).
         let total = Literal::usize_unsuffixed(facts.storage_len);
         quote! {{

@@ -22,7 +22,7 @@
 //!   fields with named values get an enum) and the register types' access
 //!   helpers, derived from access kinds and actions (`driver/regs.rs`);
 //! - probe: enable (`PciEnable` when there is an I/O BAR, else
-//!   `enable_device_mem`), bus mastering when [`ir::Device::does_dma`] or
+//!   `enable_device_mem`), bus mastering when [`pcidevc_dsl::ir::Device::does_dma`] or
 //!   the spec declares MSI (an MSI is a memory write by the device: QEMU
 //!   drops it without bus mastering), the DMA mask `dma_mask_bits` and a
 //!   coherent buffer of `dma_buffer` bytes, every BAR mapped with its size

@@ -13,6 +13,12 @@
 //! - `scenarios`: the spec's scenarios as static step tables for
 //!   `pcidev_runtime::scenario`, and a `#[cfg(test)]` test per scenario.
 //!
+//! A big spec (a BAR of more than 256 registers, more than 256 registers
+//! or states) gets the same model in pieces rustc checks in linear time:
+//! the fast path and the register dispatch in runs of 256 registers
+//! (`fast_path`, `chunks`), `State` / `Storage` in parts (`parts`),
+//! the snapshot's saves in runs (`snapshot::Runs`).
+//!
 //! Everything generic (config space, BAR policy, splitting accesses over
 //! registers, the interrupt line, DMA, tracing) lives in the runtime; see
 //! `pcidev_runtime`'s docs for the semantics. Generated code contains no

@@ -17,7 +17,8 @@
 //! or states) gets the same model in pieces rustc checks in linear time:
 //! the fast path and the register dispatch in runs of 256 registers
 //! (`fast_path`, `chunks`), `State` / `Storage` in parts (`parts`),
-//! the snapshot's saves in runs (`snapshot::Runs`).
+//! the snapshot's saves and the state probes in runs (`snapshot::Runs`,
+//! `dispatch::probe_runs`).
 //!
 //! Everything generic (config space, BAR policy, splitting accesses over
 //! registers, the interrupt line, DMA, tracing) lives in the runtime; see

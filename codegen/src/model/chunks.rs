@@ -192,8 +192,8 @@ fn units(entries: &[Entry]) -> Vec<Unit> {
 
 impl Model<'_> {
     /// The methods of the runs of big BARs, in an `impl` of their own: the
-    /// fast path's, both dispatches', then the snapshot's saves and
-    /// restores ([`super::snapshot::Runs`]); none for a spec without a BAR
+    /// fast path's, both dispatches', the snapshot's saves and restores
+    /// ([`super::snapshot::Runs`]), then the state probes'; none for a spec without a BAR
     /// of more than [`CHUNK`] registers or as many states or stored
     /// registers.
     pub(super) fn dispatch_runs<'m>(&'m self, fast: Rc<FastPath<'m>>) -> Option<Piece<'m>> {
@@ -205,8 +205,10 @@ impl Model<'_> {
             .flat_map(|(k, x)| x.runs().map(move |r| (k, r.clone())))
             .collect();
         let snapshot = super::snapshot::Runs::of(d);
+        let probes = super::dispatch::probe_runs(d).unwrap_or_default();
         let (fast_runs, dispatch_runs) = (fast.runs.len(), runs.len());
-        let len = fast_runs + dispatch_runs + snapshot.len();
+        let snapshot_runs = snapshot.len();
+        let len = fast_runs + dispatch_runs + snapshot_runs + probes.len();
         if len == 0 {
             return None;
         }
@@ -223,8 +225,11 @@ impl Model<'_> {
                         } else if i < fast_runs + dispatch_runs {
                             let (k, run) = &runs[i - fast_runs];
                             both[*k].run_method(d, run)
-                        } else {
+                        } else if i < fast_runs + dispatch_runs + snapshot_runs {
                             snapshot.methods(i - fast_runs - dispatch_runs)
+                        } else {
+                            let k = probes[i - fast_runs - dispatch_runs - snapshot_runs];
+                            super::dispatch::probe_run_method(d, k)
                         }
                     })
                     .collect()

@@ -1,7 +1,7 @@
 //! The `pcidev_runtime::Registers` impl: register dispatch, the interrupt
 //! level, reset, timers, streams, windows and state probes.
 
-use super::chunks::{Dir, Dispatch};
+use super::chunks::{CHUNK, Dir, Dispatch};
 use super::emit::{Fill, Kind, List, Piece};
 use super::expr::{Ctx, bool_expr};
 use super::{Model, lit_dec, lit_str};
@@ -29,8 +29,10 @@ impl Model<'_> {
             weight: 1,
             elems: Box::new(move |range| w.arms(d, range)),
         };
+        // A spec whose states are in parts probes them in runs (`probe_runs`).
+        let flat_probes = probe_runs(d).is_none();
         let probes = List {
-            len: d.states.len(),
+            len: if flat_probes { d.states.len() } else { 0 },
             kind: Kind::Arm,
             weight: 1,
             elems: Box::new(move |range| range.map(|i| probe_arms(d, i)).collect()),
@@ -369,6 +371,29 @@ impl Model<'_> {
                 });
             }
         }
+        if let Some(runs) = probe_runs(d) {
+            let chunk = lit_dec(CHUNK as u64);
+            let arms = runs.iter().map(|&k| {
+                let m = probe_run_name(k);
+                let k = lit_dec(k as u64);
+                quote!(#k => self.#m(probe),)
+            });
+            if !runs.is_empty() {
+                out.extend(quote! {
+                    fn probe(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+                        use pcidev_runtime::scenario::Probe;
+                        let (Probe::State(i) | Probe::FifoLen(i) | Probe::FifoFront(i)) = probe else {
+                            return None;
+                        };
+                        match i / #chunk {
+                            #(#arms)*
+                            _ => None,
+                        }
+                    }
+                });
+            }
+            return out;
+        }
         let probes = d
             .states
             .iter()
@@ -386,6 +411,45 @@ impl Model<'_> {
             });
         }
         out
+    }
+}
+
+/// For a spec whose `State` is in parts ([`super::parts`]): the runs of
+/// [`CHUNK`] states `probe` calls a method for (those with a state a probe
+/// can name: not only buffers); `None` for other specs, whose `probe` is
+/// one `match`.
+pub(super) fn probe_runs(d: &ir::Device) -> Option<Vec<usize>> {
+    super::parts::state_part(d, ir::StateId(0))?;
+    Some(
+        (0..d.states.len().div_ceil(CHUNK))
+            .filter(|k| {
+                d.states[k * CHUNK..((k + 1) * CHUNK).min(d.states.len())]
+                    .iter()
+                    .any(|s| !matches!(s.ty, ir::Type::Buffer(_)))
+            })
+            .collect(),
+    )
+}
+
+fn probe_run_name(k: usize) -> Ident {
+    format_ident!("probe_states_{k}")
+}
+
+/// The method probing run `k` of the states ([`probe_runs`]).
+pub(super) fn probe_run_method(d: &ir::Device, k: usize) -> TokenStream {
+    let range = k * CHUNK..((k + 1) * CHUNK).min(d.states.len());
+    let doc = format!(" `probe` of states {}..={}.", range.start, range.end - 1);
+    let m = probe_run_name(k);
+    let arms = range.map(|i| probe_arms(d, i));
+    quote! {
+        #[doc = #doc]
+        fn #m(&self, probe: pcidev_runtime::scenario::Probe) -> Option<u64> {
+            use pcidev_runtime::scenario::Probe;
+            match probe {
+                #(#arms)*
+                _ => None,
+            }
+        }
     }
 }
 

@@ -231,9 +231,13 @@ impl<'a> Model<'a> {
         pieces.push(self.storage_struct());
         pieces.push(snapshot::layout_const(dev));
         let fast = std::rc::Rc::new(self.fast_path());
+        let dispatch = std::rc::Rc::new([
+            chunks::Dispatch::of(dev, chunks::Dir::Read),
+            chunks::Dispatch::of(dev, chunks::Dir::Write),
+        ]);
         pieces.push(self.device(&fast));
-        pieces.extend(self.dispatch_runs(fast));
-        pieces.push(self.registers_impl());
+        pieces.extend(self.dispatch_runs(fast, dispatch.clone()));
+        pieces.push(self.registers_impl(dispatch));
         pieces.push(emit::Piece::plain(self.scenarios()));
         pieces
     }

@@ -22,6 +22,18 @@ use std::rc::Rc;
 /// Most arms in one generated dispatch method.
 pub(super) const CHUNK: usize = 256;
 
+/// Items `k * CHUNK..` of `len` items cut into runs of [`CHUNK`]: run `k`.
+pub(super) fn run_range(k: usize, len: usize) -> Range<usize> {
+    k * CHUNK..((k + 1) * CHUNK).min(len)
+}
+
+/// Items per run when `n` items are cut into runs of even size, at most
+/// [`CHUNK`] each (at least `CHUNK / 2` when `n > CHUNK`, so no run method
+/// is a one-arm `match`).
+pub(super) fn even_run(n: usize) -> usize {
+    n.div_ceil(n.div_ceil(CHUNK).max(1))
+}
+
 /// One register the dispatch serves: BAR index, index in the BAR's layout,
 /// register.
 pub(super) type Entry = (u8, usize, RegId);
@@ -165,8 +177,7 @@ pub(super) fn call(d: &ir::Device, dir: Dir, r: RegId) -> TokenStream {
 }
 
 /// `entries` (in BAR order) as arms: a BAR with at most [`CHUNK`] entries
-/// one arm per entry, a bigger one runs of even size (at least
-/// `CHUNK / 2`, so no run method is a one-arm `match`).
+/// one arm per entry, a bigger one runs of [`even_run`] size.
 fn units(entries: &[Entry]) -> Vec<Unit> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -177,7 +188,7 @@ fn units(entries: &[Entry]) -> Vec<Unit> {
         if n <= CHUNK {
             out.extend((start..end).map(Unit::One));
         } else {
-            let size = n.div_ceil(n.div_ceil(CHUNK));
+            let size = even_run(n);
             let mut s = start;
             while s < end {
                 let e = (s + size).min(end);
@@ -191,14 +202,17 @@ fn units(entries: &[Entry]) -> Vec<Unit> {
 }
 
 impl Model<'_> {
-    /// The methods of the runs of big BARs, in an `impl` of their own: the
-    /// fast path's, both dispatches', the snapshot's saves and restores
-    /// ([`super::snapshot::Runs`]), then the state probes'; none for a spec without a BAR
-    /// of more than [`CHUNK`] registers or as many states or stored
-    /// registers.
-    pub(super) fn dispatch_runs<'m>(&'m self, fast: Rc<FastPath<'m>>) -> Option<Piece<'m>> {
+    /// The methods of the runs of a big spec, in an `impl` of their own:
+    /// the fast path's, both dispatches' (`both`: reads, writes), the
+    /// snapshot's saves and restores ([`super::snapshot::Runs`]), then the
+    /// state probes'; none for a spec without a BAR of more than [`CHUNK`]
+    /// registers or as many states or stored registers.
+    pub(super) fn dispatch_runs<'m>(
+        &'m self,
+        fast: Rc<FastPath<'m>>,
+        both: Rc<[Dispatch; 2]>,
+    ) -> Option<Piece<'m>> {
         let d = self.dev;
-        let both = Rc::new([Dispatch::of(d, Dir::Read), Dispatch::of(d, Dir::Write)]);
         let runs: Vec<(usize, Range<usize>)> = both
             .iter()
             .enumerate()
@@ -244,8 +258,8 @@ impl Model<'_> {
                 );
                 quote! {
                     #[doc = #doc]
-                    #[doc = " register dispatch and the snapshot of this big spec call (one function of"]
-                    #[doc = " every register compiles slowly)."]
+                    #[doc = " register dispatch, the snapshot and the state probes of this big spec call"]
+                    #[doc = " (one function over every register compiles slowly)."]
                     impl<H: Hooks> Device<H> {
                         #methods
                     }

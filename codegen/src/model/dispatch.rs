@@ -1,7 +1,7 @@
 //! The `pcidev_runtime::Registers` impl: register dispatch, the interrupt
 //! level, reset, timers, streams, windows and state probes.
 
-use super::chunks::{CHUNK, Dir, Dispatch};
+use super::chunks::{CHUNK, Dir, Dispatch, run_range};
 use super::emit::{Fill, Kind, List, Piece};
 use super::expr::{Ctx, bool_expr};
 use super::{Model, lit_dec, lit_str};
@@ -12,23 +12,20 @@ use quote::{format_ident, quote};
 impl Model<'_> {
     /// The `Registers` impl; the register dispatch's arms, the probes and
     /// the snapshot's saves and restores are lists.
-    pub(super) fn registers_impl(&self) -> Piece<'_> {
+    /// `dispatch`: the read and the write dispatch.
+    pub(super) fn registers_impl(&self, dispatch: std::rc::Rc<[Dispatch; 2]>) -> Piece<'_> {
         let d = self.dev;
-        let reads = std::rc::Rc::new(Dispatch::of(d, Dir::Read));
-        let writes = std::rc::Rc::new(Dispatch::of(d, Dir::Write));
-        let (r, w) = (reads.clone(), writes.clone());
-        let read_arms = List {
-            len: reads.units.len(),
-            kind: Kind::Arm,
-            weight: 1,
-            elems: Box::new(move |range| r.arms(d, range)),
+        let arms = |k: usize| {
+            let x = dispatch.clone();
+            List {
+                len: dispatch[k].units.len(),
+                kind: Kind::Arm,
+                weight: 1,
+                elems: Box::new(move |range| x[k].arms(d, range)),
+            }
         };
-        let write_arms = List {
-            len: writes.units.len(),
-            kind: Kind::Arm,
-            weight: 1,
-            elems: Box::new(move |range| w.arms(d, range)),
-        };
+        let (read_arms, write_arms) = (arms(0), arms(1));
+        let [reads, writes] = &*dispatch;
         // A spec whose states are in parts probes them in runs (`probe_runs`).
         let flat_probes = probe_runs(d).is_none();
         let probes = List {
@@ -423,7 +420,7 @@ pub(super) fn probe_runs(d: &ir::Device) -> Option<Vec<usize>> {
     Some(
         (0..d.states.len().div_ceil(CHUNK))
             .filter(|k| {
-                d.states[k * CHUNK..((k + 1) * CHUNK).min(d.states.len())]
+                d.states[run_range(*k, d.states.len())]
                     .iter()
                     .any(|s| !matches!(s.ty, ir::Type::Buffer(_)))
             })
@@ -437,7 +434,7 @@ fn probe_run_name(k: usize) -> Ident {
 
 /// The method probing run `k` of the states ([`probe_runs`]).
 pub(super) fn probe_run_method(d: &ir::Device, k: usize) -> TokenStream {
-    let range = k * CHUNK..((k + 1) * CHUNK).min(d.states.len());
+    let range = run_range(k, d.states.len());
     let doc = format!(" `probe` of states {}..={}.", range.start, range.end - 1);
     let m = probe_run_name(k);
     let arms = range.map(|i| probe_arms(d, i));

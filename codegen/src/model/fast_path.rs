@@ -76,10 +76,10 @@ pub(super) struct FastPath<'d> {
     pub runs: Vec<WholeBar<'d>>,
 }
 
-impl FastPath<'_> {
+impl<'d> FastPath<'d> {
     /// The BARs served whole, in order: list slots `2k` (reads) and
     /// `2k + 1` (writes) of [`Model::whole_lists`] are the `k`th's.
-    fn whole(&self) -> impl Iterator<Item = &WholeBar<'_>> {
+    fn whole(&self) -> impl Iterator<Item = &WholeBar<'d>> {
         self.bars.iter().filter_map(|b| match b {
             Served::Whole(w) => Some(w),
             Served::Runs { .. } => None,
@@ -106,7 +106,7 @@ impl Model<'_> {
                 );
                 continue;
             }
-            let size = ids.len().div_ceil(ids.len().div_ceil(CHUNK));
+            let size = super::chunks::even_run(ids.len());
             let first = out.runs.len();
             out.runs.extend(
                 ids.chunks(size)
@@ -195,29 +195,23 @@ impl Model<'_> {
     /// The arms of each BAR served whole, as lists: two per BAR (reads,
     /// writes), in [`FastPath::whole`]'s order.
     pub(super) fn whole_lists<'s>(fast: &std::rc::Rc<FastPath<'s>>) -> Vec<List<'s>> {
+        let both: [fn(&WholeBar<'s>, std::ops::Range<usize>) -> TokenStream; 2] =
+            [WholeBar::read_arms, WholeBar::write_arms];
         let mut lists = Vec::new();
         for (k, wb) in fast.whole().enumerate() {
-            let (f1, f2) = (fast.clone(), fast.clone());
-            lists.push(List {
-                len: wb.regs.len(),
-                kind: Kind::Arm,
-                weight: 1,
-                elems: Box::new(move |range| {
-                    f1.whole()
-                        .nth(k)
-                        .map_or_else(TokenStream::new, |wb| wb.read_arms(range))
-                }),
-            });
-            lists.push(List {
-                len: wb.regs.len(),
-                kind: Kind::Arm,
-                weight: 1,
-                elems: Box::new(move |range| {
-                    f2.whole()
-                        .nth(k)
-                        .map_or_else(TokenStream::new, |wb| wb.write_arms(range))
-                }),
-            });
+            for arms in both {
+                let f = fast.clone();
+                lists.push(List {
+                    len: wb.regs.len(),
+                    kind: Kind::Arm,
+                    weight: 1,
+                    elems: Box::new(move |range| {
+                        f.whole()
+                            .nth(k)
+                            .map_or_else(TokenStream::new, |wb| arms(wb, range))
+                    }),
+                });
+            }
         }
         lists
     }
@@ -309,18 +303,17 @@ fn level_path(changes: bool) -> TokenStream {
 impl WholeBar<'_> {
     /// The read `match`'s arms of registers `range`.
     fn read_arms(&self, range: std::ops::Range<usize>) -> TokenStream {
-        let wb = self;
-        wb.regs[range.clone()]
+        self.regs[range.clone()]
             .iter()
-            .zip(&wb.read_changes[range])
+            .zip(&self.read_changes[range])
             .map(|(r, changes)| {
                 let o = offset_path(r);
-                let g = wb.guard(r);
+                let g = self.guard(r);
                 let level = level_path(*changes);
                 if Model::read_matters(r) {
                     let m = Model::reg_ident(r, "read");
                     quote!(#o #g => (self.#m(ctx), #level),)
-                } else if wb.width.is_some() {
+                } else if self.width.is_some() {
                     quote!()
                 } else {
                     quote!(#o #g => (0, #level),)
@@ -331,13 +324,12 @@ impl WholeBar<'_> {
 
     /// The write `match`'s arms of registers `range`.
     fn write_arms(&self, range: std::ops::Range<usize>) -> TokenStream {
-        let wb = self;
-        wb.regs[range.clone()]
+        self.regs[range.clone()]
             .iter()
-            .zip(&wb.write_changes[range])
+            .zip(&self.write_changes[range])
             .map(|(r, changes)| {
                 let o = offset_path(r);
-                let g = wb.guard(r);
+                let g = self.guard(r);
                 if Model::write_matters(r) {
                     let m = Model::reg_ident(r, "write");
                     let mask = if r.width >= 8 {
@@ -348,7 +340,7 @@ impl WholeBar<'_> {
                     let write = quote!(self.#m(ctx, value, #mask));
                     // Writes of the default level fall through
                     // to the common tail.
-                    if *changes == wb.write_default {
+                    if *changes == self.write_default {
                         quote!(#o #g => #write,)
                     } else {
                         let level = level_path(*changes);
@@ -357,9 +349,9 @@ impl WholeBar<'_> {
                             return Some(#level);
                         })
                     }
-                } else if wb.width.is_some() {
+                } else if self.width.is_some() {
                     quote!()
-                } else if wb.write_default {
+                } else if self.write_default {
                     quote!(#o #g => return Some(Level::Unchanged),)
                 } else {
                     quote!(#o #g => {})

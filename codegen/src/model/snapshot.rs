@@ -10,7 +10,7 @@
 //! (`snapshot::uint`, `copy_bytes`, `fifo`, `Fifo::restore_items`) do
 //! nothing harmful on values they were not meant for.
 
-use super::chunks::CHUNK;
+use super::chunks::{CHUNK, run_range};
 use super::emit::{Fill, Kind, List, Piece};
 use super::{field_ident, lit_hex};
 use pcidevc_dsl::ir::{self, Device, Register};
@@ -399,7 +399,7 @@ impl<'d> Runs<'d> {
         let mut restores = Vec::new();
         let state_runs = self.state_runs();
         if i < state_runs {
-            let range = i * CHUNK..((i + 1) * CHUNK).min(self.dev.states.len());
+            let range = run_range(i, self.dev.states.len());
             for j in range.clone() {
                 let (save, restore) = state_io_of(self.dev, j);
                 saves.push(quote!(states.push(#save);));
@@ -409,7 +409,7 @@ impl<'d> Runs<'d> {
             return run_pair(("states", i), &doc, saves, restores);
         }
         let k = i - state_runs;
-        let range = k * CHUNK..((k + 1) * CHUNK).min(self.regs.len());
+        let range = run_range(k, self.regs.len());
         for (id, at) in &self.regs[range.clone()] {
             let (save, restore) = storage_io(self.dev, *id, *at);
             saves.push(match self.dev.register(*id).array_head() {
@@ -491,24 +491,23 @@ pub(super) fn registers_methods(facts: &Facts, fill: Fill) -> TokenStream {
             quote!(Vec::new())
         }
     };
-    let save_states = if facts.runs && has_states {
-        let total = Literal::usize_unsuffixed(facts.states_len);
+    // A list filled by statements (pushes, run methods' calls), with
+    // capacity for every element: never fewer than the pushes (clippy).
+    let filled = |name: &str, total: usize, saves: TokenStream| {
+        let (v, total) = (format_ident!("{name}"), Literal::usize_unsuffixed(total));
         quote! {{
-            let mut states = Vec::with_capacity(#total);
-            #state_saves
-            states
+            let mut #v = Vec::with_capacity(#total);
+            #saves
+            #v
         }}
+    };
+    let save_states = if facts.runs && has_states {
+        filled("states", facts.states_len, state_saves)
     } else {
         list(state_saves, has_states)
     };
     let save_storage = if (facts.runs || facts.has_arrays) && has_storage {
-        // Capacity: every element; never fewer than the pushes (clippy).
-        let total = Literal::usize_unsuffixed(facts.storage_len);
-        quote! {{
-            let mut storage = Vec::with_capacity(#total);
-            #storage_saves
-            storage
-        }}
+        filled("storage", facts.storage_len, storage_saves)
     } else {
         list(storage_saves, has_storage)
     };

@@ -1,6 +1,6 @@
 //! The device's data types: `Hooks`, `State` and `Storage`.
 
-use super::chunks::CHUNK;
+use super::chunks::{CHUNK, run_range};
 use super::emit::{Kind, List, Piece};
 use super::{Model, arrays, field_ident, lit_hex, scalar_type, state_type, uint_type, where_};
 use pcidevc_dsl::ir;
@@ -187,32 +187,23 @@ impl<'a> Members<'a> {
         // The fields' items, so that a list's elements are its fields.
         let items: std::rc::Rc<Vec<usize>> =
             std::rc::Rc::new((0..self.len).filter(|&i| (self.present)(i)).collect());
-        let (m1, m2) = (self.member.clone(), self.member.clone());
-        let (i1, i2) = (items.clone(), items.clone());
-        let fields = List {
-            len: items.len(),
-            kind: Kind::Field,
-            weight: 1,
-            elems: Box::new(move |r| {
-                i1[r]
-                    .iter()
-                    .filter_map(|&i| m1(i))
-                    .map(|m| m.field)
-                    .collect()
-            }),
+        let list = |kind: Kind, pick: fn(Member) -> TokenStream| {
+            let (member, items) = (self.member.clone(), items.clone());
+            List {
+                len: items.len(),
+                kind,
+                weight: 1,
+                elems: Box::new(move |r| {
+                    items[r]
+                        .iter()
+                        .filter_map(|&i| member(i))
+                        .map(pick)
+                        .collect()
+                }),
+            }
         };
-        let inits = List {
-            len: items.len(),
-            kind: Kind::FieldValue,
-            weight: 1,
-            elems: Box::new(move |r| {
-                i2[r]
-                    .iter()
-                    .filter_map(|&i| m2(i))
-                    .map(|m| m.init)
-                    .collect()
-            }),
-        };
+        let fields = list(Kind::Field, |m| m.field);
+        let inits = list(Kind::FieldValue, |m| m.init);
         let derives = self.derives(true);
         let (ty, doc) = (format_ident!("{}", self.ty), format!(" {}", self.doc));
         Piece {
@@ -240,7 +231,7 @@ impl<'a> Members<'a> {
     /// The parts holding at least one field, by number.
     fn parts(&self) -> Vec<usize> {
         (0..self.len.div_ceil(CHUNK))
-            .filter(|k| (k * CHUNK..((k + 1) * CHUNK).min(self.len)).any(|i| (self.present)(i)))
+            .filter(|&k| run_range(k, self.len).any(|i| (self.present)(i)))
             .collect()
     }
 
@@ -311,16 +302,15 @@ impl<'a> Members<'a> {
 
     /// Part `k`: its struct, `Default` and fields' `Debug`.
     fn part(&self, k: usize) -> TokenStream {
-        let members: Vec<Member> = (k * CHUNK..((k + 1) * CHUNK).min(self.len))
-            .filter_map(|i| (self.member)(i))
-            .collect();
+        let range = run_range(k, self.len);
+        let members: Vec<Member> = range.clone().filter_map(|i| (self.member)(i)).collect();
         let t = super::parts::part_type(self.ty, k);
         let doc = format!(
             " The fields of [`{}`] of {} {} to {} (in declaration order).",
             self.ty,
             self.what,
-            k * CHUNK,
-            ((k + 1) * CHUNK).min(self.len) - 1,
+            range.start,
+            range.end - 1,
         );
         let derives = self.derives(true);
         let fields = members.iter().map(|m| &m.field);

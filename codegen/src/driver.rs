@@ -20,7 +20,10 @@
 //! - per BAR: its size, a type (`pci::Bar`, or `PortIo` for I/O BARs), and a
 //!   module `barN` with one `register!` block (offsets, widths, fields;
 //!   fields with named values get an enum) and the register types' access
-//!   helpers, derived from access kinds and actions (`driver/regs.rs`);
+//!   helpers, derived from access kinds and actions (`driver/regs.rs`); a
+//!   BAR of more than 256 registers types only those the driver names, the
+//!   others are offsets in `barN::offsets` (a `register!` type costs the
+//!   kernel build ~1 MB);
 //! - probe: enable (`PciEnable` when there is an I/O BAR, else
 //!   `enable_device_mem`), bus mastering when [`pcidevc_dsl::ir::Device::does_dma`] or
 //!   the spec declares MSI (an MSI is a memory write by the device: QEMU
@@ -32,8 +35,9 @@
 //! - the interrupt handler: reads `interrupt.status`; 0 means "not ours"
 //!   (`IrqReturn::None`); else writes `interrupt.ack` and counts
 //!   (`driver/irq.rs`);
-//! - the self-test: every scenario as a method, run at the end of probe
-//!   (module parameter `selftest`, default on), see `driver/steps.rs`;
+//! - the self-test: every scenario as a method (a long one calls methods of
+//!   at most 256 steps each), run at the end of probe (module parameter
+//!   `selftest`, default on), see `driver/steps.rs`;
 //! - teardown by field order of the driver data: IRQ, vectors, BARs, device
 //!   enable, DMA buffer; `unbind` is where the author quiesces the device.
 //!
@@ -246,9 +250,23 @@ struct DmaView {
 }
 
 fn driver_rs(dev: &Device, source: &str) -> DriverRs {
-    let bars = regs::bars(dev);
     let (scenarios, needs) = steps::scenarios(dev);
     let irq = irq::view(dev);
+    // Every register the driver's code names: scenario steps, the handler's
+    // reads and acknowledgements.
+    let named: Vec<&regs::RegRef> = scenarios
+        .iter()
+        .flat_map(|s| s.steps())
+        .filter_map(|st| st.action.reg())
+        .chain(irq.iter().flat_map(|i| {
+            i.reads_first
+                .iter()
+                .chain(&i.reads_then)
+                .map(|r| &r.reg)
+                .chain(i.acks.iter().map(|a| &a.reg))
+        }))
+        .collect();
+    let bars = regs::bars(dev, &regs::NamedRegisters::of(named.iter().copied()));
     let pio = dev.bars.iter().any(|b| b.kind == BarKind::Io);
     let mem_bars = dev.bars.iter().any(|b| b.kind != BarKind::Io);
     let dma = dev.dma_buffer.map(|len| DmaView {
@@ -281,22 +299,9 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         .collect();
 
     // `barK::NAME::at(i)` (an array element) needs the `Array` trait.
-    let at_element = |r: &regs::RegRef| r.index.is_some();
-    let uses_array = scenarios
-        .iter()
-        .flat_map(|s| s.steps())
-        .filter_map(|st| st.action.reg())
-        .any(at_element)
-        || irq.as_ref().is_some_and(|i| {
-            i.reads_first
-                .iter()
-                .chain(&i.reads_then)
-                .map(|r| &r.reg)
-                .chain(i.acks.iter().map(|a| &a.reg))
-                .any(at_element)
-        });
+    let uses_array = named.iter().any(|r| r.index.is_some());
     let io: Vec<&str> = [
-        ("register", !bars.is_empty()),
+        ("register", bars.iter().any(|b| !b.registers.is_empty())),
         ("register::Array", uses_array),
         ("Io", uses_io),
     ]

@@ -785,3 +785,137 @@ fn generated_dma_data_matches_the_runtime() {
     }
     assert_eq!(text.lines().count(), cases.len());
 }
+
+/// Register names of a driver: those with a `register!` type (`NAME(uN)`
+/// entries) and those declared as offsets (`const NAME: usize`).
+fn typed_and_offsets(src: &str) -> (Vec<String>, Vec<String>) {
+    let mut typed = Vec::new();
+    let mut offsets = Vec::new();
+    for line in src.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("pub(super) ")
+            && let Some((name, _)) = rest.split_once("(u")
+            && rest.contains(" @ ")
+        {
+            typed.push(name.to_string());
+        }
+        if let Some(rest) = line.strip_prefix("pub(crate) const ")
+            && let Some((name, _)) = rest.split_once(": usize")
+        {
+            offsets.push(name.to_string());
+        }
+    }
+    (typed, offsets)
+}
+
+/// The `barK::NAME` registers the driver's code outside the BAR modules
+/// names (steps, handler).
+fn named_in_code(src: &str) -> std::collections::BTreeSet<String> {
+    let code = &src[src.find("/// The device's mapped BARs.").expect("Bars")..];
+    let mut named = std::collections::BTreeSet::new();
+    for (i, _) in code.match_indices("::") {
+        let before = &code[..i];
+        let bar = before.rsplit(|c: char| !c.is_ascii_alphanumeric()).next();
+        if !bar.is_some_and(|b| b.starts_with("bar") && b[3..].parse::<u8>().is_ok()) {
+            continue;
+        }
+        let after = &code[i + 2..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if after[..end] != *"offsets" {
+            named.insert(after[..end].to_string());
+        }
+    }
+    named
+}
+
+#[test]
+fn a_big_bar_types_only_the_registers_the_driver_names() {
+    // 1,200 registers over three BARs (400 each, more than 256); the scenario
+    // names every 40th, the handler R0.
+    let text = pcidevc_dsl::synthetic::spec(1200);
+    let dev = compile("synthetic.pcidev", &text);
+    let files = driver::render(&dev);
+    let src = file(&files, "driver/synthetic_1200.rs");
+    let (typed, offsets) = typed_and_offsets(src);
+    let named = named_in_code(src);
+    let mut all: Vec<&String> = typed.iter().chain(&offsets).collect();
+    all.sort_by_key(|n| n[1..].parse::<usize>().unwrap_or(usize::MAX));
+    let want: Vec<String> = (0..1200).map(|i| format!("R{i}")).collect();
+    assert_eq!(
+        all.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        want,
+        "every register declared once"
+    );
+    let typed_set: std::collections::BTreeSet<String> = typed.iter().cloned().collect();
+    assert_eq!(typed_set, named, "typed = the registers the code names");
+    assert!(typed.len() < 100 && offsets.len() > 1100, "{}", typed.len());
+    assert!(
+        src.contains("pub(crate) const R4: usize = 0x20;"),
+        "offsets"
+    );
+    let flat = src.replace("\n        /// ", " ");
+    assert!(
+        flat.contains("Fields: `ev` 16 (w1c), `lvl` 15:8 (ro), `mode` 3:1 (rw), `en` 0 (rw)."),
+        "an offset's doc lists its fields"
+    );
+    assert_rustfmt_clean("big_bar", &files, &dev);
+
+    // Without the scenario only R0 (the handler's status) is named: BARs 2
+    // and 4 have no typed register, so no `register!` block and no
+    // `use super::*` there.
+    let head = text.split("    scenario smoke").next().expect("text");
+    let dev = compile("untyped.pcidev", &format!("{head}}}\n"));
+    let files = driver::render(&dev);
+    let src = file(&files, "driver/synthetic_1200.rs");
+    let (typed, offsets) = typed_and_offsets(src);
+    assert_eq!(typed, ["R0"]);
+    assert_eq!(offsets.len(), 1199);
+    assert_eq!(src.matches("register! {").count(), 1, "BAR 0's only");
+    assert_eq!(src.matches("use super::*;").count(), 1, "BAR 0's only");
+    assert_rustfmt_clean("big_bar_untyped", &files, &dev);
+}
+
+#[test]
+fn bars_up_to_256_registers_are_fully_typed() {
+    // 768 registers: 256 per BAR.
+    let dev = compile("s.pcidev", &pcidevc_dsl::synthetic::spec(768));
+    let src = driver_source(&dev);
+    let (typed, offsets) = typed_and_offsets(&src);
+    assert_eq!((typed.len(), offsets.len()), (768, 0));
+    assert!(!src.contains("mod offsets"));
+    // One more, and BAR 0 (257 registers) is big.
+    let dev = compile("s.pcidev", &pcidevc_dsl::synthetic::spec(771));
+    let (typed, offsets) = typed_and_offsets(&driver_source(&dev));
+    assert_eq!(typed.len() + offsets.len(), 771);
+    assert!(offsets.len() > 700, "{}", offsets.len());
+}
+
+#[test]
+fn a_long_scenario_is_rendered_in_parts() {
+    // 4,000 registers: the scenario has 300 steps (three on every 40th).
+    let dev = compile("s.pcidev", &pcidevc_dsl::synthetic::spec(4000));
+    let files = driver::render(&dev);
+    let src = file(&files, "driver/synthetic_4000.rs");
+    let body = impl_fn(src, "scenario_smoke");
+    assert!(
+        body.contains(
+            "self.scenario_smoke_part1(t);\n        self.scenario_smoke_part2(t);\n    }"
+        ),
+        "{body}"
+    );
+    let part1 = impl_fn(src, "scenario_smoke_part1");
+    let part2 = impl_fn(src, "scenario_smoke_part2");
+    assert_eq!(part1.matches("t.step(").count(), 256);
+    assert_eq!(part2.matches("t.step(").count(), 300 - 256);
+    assert!(part2.contains("let io4 = &self.bars.bar4;") && !part2.contains("let io0"));
+    assert_rustfmt_clean("long_scenario", &files, &dev);
+}
+
+/// The text of `fn NAME(` up to its closing brace at method indentation.
+fn impl_fn<'a>(src: &'a str, name: &str) -> &'a str {
+    let head = format!("    fn {name}(");
+    let start = src.find(&head).unwrap_or_else(|| panic!("no fn {name}"));
+    let end = src[start..].find("\n    }\n").expect("end of fn") + start;
+    &src[start..end + 6]
+}

@@ -629,6 +629,7 @@ fn ci(ui: &Ui, args: CiArgs) -> Result<()> {
         xtask::ci::msix(ui, &guest, &q)?;
         xtask::ci::windows(ui, &guest, &q)?;
         xtask::ci::interpreted(ui, &guest, &q)?;
+        xtask::ci::big_drivers(ui, &guest, &q)?;
         xtask::ci::stock_drivers(ui, &guest, &q)?;
     }
     ui.info(format!("\nci passed\n\ntimings:\n{}", ui.summary()));

@@ -16,6 +16,15 @@
 //!   in that field only, read-modify-write when the register also has `rw`
 //!   fields (so they keep their value).
 //!
+//! A BAR of more than [`TYPED_REGISTERS_MAX`] registers (an array counts
+//! once) is a big one: only the registers the driver's own code names (the
+//! scenario steps, the interrupt handler) get a `register!` type and
+//! helpers; the others are offset constants in `barK::offsets`
+//! ([`OffsetView`]). A `register!` type costs the kernel build about 1 MB of
+//! rustc memory (its expansion, and the trait impls every type adds to
+//! coherence checking), so a driver of 100,000 typed registers would need
+//! about 100 GB; a constant costs next to nothing.
+//!
 //! A field whose name would collide with a helper of its register, or with
 //! what `register!` reserves, is renamed `f_NAME`.
 //!
@@ -28,7 +37,7 @@
 use super::text::{self, Doc, Names, SUPPORTED_NAME_LEN};
 use crate::summary;
 use pcidevc_dsl::ir::{self, AccessKind, BarKind, Device, InvalidAccess, Register, Stmt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A register as the code names it: its location `barK::NAME`, or for an
@@ -68,6 +77,25 @@ impl fmt::Display for RegRef {
     }
 }
 
+/// A BAR with more registers than this is a big one (see the module docs).
+pub const TYPED_REGISTERS_MAX: usize = 256;
+
+/// The registers the driver's code names, by BAR and type name: on a big
+/// BAR, the only ones with a `register!` type.
+#[derive(Debug, Default)]
+pub struct NamedRegisters(BTreeSet<(u8, String)>);
+
+impl NamedRegisters {
+    /// The registers `refs` name (an array element names its array).
+    pub fn of<'a>(refs: impl IntoIterator<Item = &'a RegRef>) -> NamedRegisters {
+        NamedRegisters(refs.into_iter().map(|r| (r.bar, r.name.clone())).collect())
+    }
+
+    fn contains(&self, bar: u8, name: &str) -> bool {
+        self.0.contains(&(bar, name.to_string()))
+    }
+}
+
 /// One BAR.
 #[derive(Debug)]
 pub struct BarView {
@@ -81,8 +109,24 @@ pub struct BarView {
     pub size_doc: Doc,
     /// The register module's doc.
     pub doc: Doc,
+    /// The registers with a `register!` type: all of them, or on a big BAR
+    /// those the driver names.
     pub registers: Vec<RegView>,
+    /// On a big BAR, the other registers, as offsets.
+    pub offsets: Vec<OffsetView>,
+    /// The `offsets` module's doc.
+    pub offsets_doc: Doc,
     pub enums: Vec<EnumView>,
+}
+
+/// A register of a big BAR the driver does not name:
+/// `pub(crate) const NAME: usize = OFFSET;` with the register's doc and its
+/// fields.
+#[derive(Debug)]
+pub struct OffsetView {
+    pub doc: Doc,
+    pub name: String,
+    pub offset: String,
 }
 
 /// One register: its `register!` entry and its helpers.
@@ -223,13 +267,20 @@ fn policy_text(bar: &ir::Bar) -> String {
     format!("{align}{sizes}-byte accesses; others are {invalid}")
 }
 
-/// Every BAR's view.
-pub fn bars(dev: &Device) -> Vec<BarView> {
-    dev.bars.iter().map(|bar| bar_view(dev, bar)).collect()
+/// Every BAR's view; `named` are the registers the driver's code names.
+pub fn bars(dev: &Device, named: &NamedRegisters) -> Vec<BarView> {
+    dev.bars
+        .iter()
+        .map(|bar| bar_view(dev, bar, named))
+        .collect()
 }
 
-fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
-    let regs: Vec<&Register> = dev.layout_registers(bar).map(|r| dev.register(r)).collect();
+fn bar_view(dev: &Device, bar: &ir::Bar, named: &NamedRegisters) -> BarView {
+    let all: Vec<&Register> = dev.layout_registers(bar).map(|r| dev.register(r)).collect();
+    let big = all.len() > TYPED_REGISTERS_MAX;
+    let (regs, untyped): (Vec<&Register>, Vec<&Register>) = all
+        .iter()
+        .partition(|r| !big || named.contains(bar.index, r.item_name()));
     let mut enum_names = Names::default();
     // Names the module already uses (its own items, and what `use super::*`
     // and the enum impls rely on).
@@ -258,7 +309,7 @@ fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
     for i in 0..6 {
         enum_names.take(format!("Bar{i}"));
     }
-    for r in &regs {
+    for r in &all {
         enum_names.take(r.item_name().to_string());
     }
     // A field's enum is named after the field, or after register and field
@@ -310,8 +361,49 @@ fn bar_view(dev: &Device, bar: &ir::Bar) -> BarView {
             policy_text(bar)
         )),
         registers,
+        offsets: untyped
+            .iter()
+            .map(|reg| OffsetView {
+                doc: Doc(offset_doc(dev, bar, reg)),
+                name: reg.item_name().to_string(),
+                offset: text::hex(reg.offset),
+            })
+            .collect(),
+        offsets_doc: Doc(format!(
+            "Offsets of the {} registers of BAR {} the driver does not name: the BAR has more than \
+             {TYPED_REGISTERS_MAX} registers, so only those the driver names have a `register!` \
+             type (a type costs the kernel build about 1 MB of memory). Access one with `Io`'s \
+             plain accessors, e.g. `io.read32(bar{}::offsets::NAME)`.",
+            untyped.len(),
+            bar.index,
+            bar.index
+        )),
         enums,
     }
+}
+
+/// An untyped register's doc: its `register!` doc, its width and its fields.
+fn offset_doc(dev: &Device, bar: &ir::Bar, reg: &Register) -> String {
+    let mut s = reg_doc(dev, bar, reg);
+    s.push_str(&format!(" Width `{}`.", text::uint(reg.width)));
+    let mut fields: Vec<&ir::Field> = reg.fields.iter().filter(|f| !f.implicit).collect();
+    // High bits first, as the typed registers list them.
+    fields.sort_by(|a, b| b.hi.cmp(&a.hi).then(b.lo.cmp(&a.lo)));
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let bits = if f.hi == f.lo {
+                f.lo.to_string()
+            } else {
+                format!("{}:{}", f.hi, f.lo)
+            };
+            format!("`{}` {bits} ({})", f.name, f.access.keyword())
+        })
+        .collect();
+    if !fields.is_empty() {
+        s.push_str(&format!(" Fields: {}.", fields.join(", ")));
+    }
+    s
 }
 
 /// The enum of `field`'s named values. Its name is the field's in
@@ -611,7 +703,7 @@ mod tests {
 
     /// `REG::helper` for every helper, in BAR and offset order.
     fn helper_names(d: &Device) -> Vec<String> {
-        bars(d)
+        bars(d, &NamedRegisters::default())
             .iter()
             .flat_map(|b| &b.registers)
             .flat_map(|r| {
@@ -653,7 +745,7 @@ mod tests {
                 "I::set_go",
             ]
         );
-        let views = bars(&d);
+        let views = bars(&d, &NamedRegisters::default());
         let reg = |n: &str| {
             views[0]
                 .registers
@@ -714,7 +806,7 @@ mod tests {
                  field go [0] w1s;
              }
              register STAT @ 0x20 : u32 { field mode [1:0] ro { a = 0, b = 1, c = 2, d = 3 } }");
-        let views = bars(&d);
+        let views = bars(&d, &NamedRegisters::default());
         let b = &views[0];
         assert_eq!((b.index, b.size.as_str()), (0, "4096"));
         let ctrl = &b.registers[0];
@@ -751,7 +843,7 @@ mod tests {
         let d = dev(
             "register R @ 0x0 : u32 { field go [0] w1s; field done [1] w1c; field clear_done [2] rw; }",
         );
-        let names: Vec<String> = bars(&d)[0].registers[0]
+        let names: Vec<String> = bars(&d, &NamedRegisters::default())[0].registers[0]
             .fields
             .iter()
             .map(|f| f.name.clone())

@@ -74,12 +74,30 @@ pub struct Needs {
     pub config: bool,
 }
 
+/// A scenario of more steps than this runs in parts of at most this many
+/// (a top-level `repeat` stays whole), one method each: LLVM's promotion of
+/// locals to registers takes time quadratic in a function's size, and the
+/// 7,500 steps of one method kept the kernel build busy for minutes.
+pub const STEPS_PER_PART: usize = 256;
+
 /// One scenario method.
 #[derive(Debug)]
 pub struct ScenarioView {
     pub doc: Doc,
     pub method: String,
     pub name_lit: String,
+    /// The steps: one part, in the scenario's method, or more than one,
+    /// each in a method of its own the scenario's method calls in order.
+    pub parts: Vec<PartView>,
+}
+
+/// Consecutive steps of a scenario, in one method.
+#[derive(Debug)]
+pub struct PartView {
+    /// The part's method (unused for a scenario of one part).
+    pub method: String,
+    /// The part's method's doc.
+    pub doc: Doc,
     /// The BARs its steps access (an `ioN` binding each).
     pub bars: Vec<u8>,
     /// Does a step access configuration space (a `cfg` binding)?
@@ -91,7 +109,10 @@ pub struct ScenarioView {
 impl ScenarioView {
     /// Every step view, each once (a loop's body once).
     pub fn steps(&self) -> impl Iterator<Item = &StepView> {
-        self.blocks.iter().flat_map(|b| &b.steps)
+        self.parts
+            .iter()
+            .flat_map(|p| &p.blocks)
+            .flat_map(|b| &b.steps)
     }
 }
 
@@ -275,26 +296,91 @@ fn scenario(
                 .collect(),
         })
         .collect();
-    let steps = || blocks.iter().flat_map(|b| &b.steps);
-    let mut bars: Vec<u8> = steps().filter_map(|s| s.action.bar()).collect();
-    bars.sort_unstable();
-    bars.dedup();
-    needs.io |= !bars.is_empty();
-    let config = steps().any(|s| s.action.config());
-    needs.config |= config;
     let desc = if sc.description.is_empty() {
         String::new()
     } else {
         format!(": {}", sc.description)
     };
+    let method = methods.take(format!("scenario_{}", sc.name));
+    let split = split_blocks(blocks, STEPS_PER_PART);
+    let count = split.len();
+    let parts = split
+        .into_iter()
+        .enumerate()
+        .map(|(i, blocks)| {
+            let steps = || blocks.iter().flat_map(|b| &b.steps);
+            let mut bars: Vec<u8> = steps().filter_map(|s| s.action.bar()).collect();
+            bars.sort_unstable();
+            bars.dedup();
+            needs.io |= !bars.is_empty();
+            let config = steps().any(|s| s.action.config());
+            needs.config |= config;
+            let first = steps().map(|s| s.line).min().unwrap_or_default();
+            let last = steps().map(|s| s.line).max().unwrap_or_default();
+            PartView {
+                method: if count > 1 {
+                    methods.take(format!("{method}_part{}", i + 1))
+                } else {
+                    String::new()
+                },
+                doc: Doc(format!(
+                    "Part {} of {count} of scenario `{}`: the steps of lines {}-{}.",
+                    i + 1,
+                    sc.name,
+                    first,
+                    last
+                )),
+                bars,
+                config,
+                blocks,
+            }
+        })
+        .collect();
     ScenarioView {
         doc: Doc(format!("Scenario `{}`{desc}.", sc.name)),
-        method: methods.take(format!("scenario_{}", sc.name)),
+        method,
         name_lit: text::str_lit(&sc.name),
-        bars,
-        config,
-        blocks,
+        parts,
     }
+}
+
+/// `blocks` in parts of at most `max` (>= 1) steps, in order; a loop is
+/// never split (a loop longer than `max` is a part of its own). At least
+/// one part.
+fn split_blocks(blocks: Vec<BlockView>, max: usize) -> Vec<Vec<BlockView>> {
+    let mut parts = Vec::new();
+    let mut part: Vec<BlockView> = Vec::new();
+    // Steps in `part`.
+    let mut len = 0;
+    for block in blocks {
+        if block.repeat.is_some() {
+            let n = block.steps.len();
+            if len > 0 && len + n > max {
+                parts.push(std::mem::take(&mut part));
+                len = 0;
+            }
+            part.push(block);
+            len += n;
+            continue;
+        }
+        let mut steps = block.steps.into_iter().peekable();
+        while steps.peek().is_some() {
+            if len >= max {
+                parts.push(std::mem::take(&mut part));
+                len = 0;
+            }
+            let piece: Vec<StepView> = steps.by_ref().take(max - len).collect();
+            len += piece.len();
+            part.push(BlockView {
+                repeat: None,
+                steps: piece,
+            });
+        }
+    }
+    if !part.is_empty() || parts.is_empty() {
+        parts.push(part);
+    }
+    parts
 }
 
 impl Action {
@@ -564,7 +650,14 @@ mod tests {
     fn action(body: &str) -> (Action, Needs) {
         let d = dev(body);
         let (mut views, needs) = scenarios(&d);
-        let step = views.remove(0).blocks.remove(0).steps.remove(0);
+        let step = views
+            .remove(0)
+            .parts
+            .remove(0)
+            .blocks
+            .remove(0)
+            .steps
+            .remove(0);
         (step.action, needs)
     }
 
@@ -695,12 +788,12 @@ mod tests {
         let d = dev("write R = 1; expect irq;");
         let (views, _) = scenarios(&d);
         let lines: Vec<usize> = d.scenarios[0].steps.iter().map(|s| s.line).collect();
-        let steps = &views[0].blocks[0].steps;
+        let steps = &views[0].parts[0].blocks[0].steps;
         assert_eq!(steps[0].line, lines[0]);
         assert_eq!(steps[0].text, "\"write R = 1;\"");
         assert!(steps[0].one_line);
         assert_eq!(views[0].method, "scenario_s");
-        assert_eq!(views[0].bars, [0]);
+        assert_eq!(views[0].parts[0].bars, [0]);
     }
 
     #[test]
@@ -724,7 +817,7 @@ mod tests {
             ]
         );
         let (views, _) = scenarios(&d);
-        assert_eq!(views[0].blocks[1].repeat, Some(3));
+        assert_eq!(views[0].parts[0].blocks[1].repeat, Some(3));
         assert_eq!(views[0].steps().count(), 6);
     }
 
@@ -795,5 +888,52 @@ mod tests {
         // Observing host-only steps taint nothing.
         let got = after_input_of("expect output line \"a\"; expect st == 0; expect R == 0;");
         assert!(got.iter().all(|(_, s)| !s), "{got:?}");
+    }
+
+    #[test]
+    fn long_scenarios_run_in_parts_of_whole_loops() {
+        let sizes = |body: &str| -> Vec<Vec<(Option<u32>, usize)>> {
+            let (views, _) = scenarios(&dev(body));
+            views[0]
+                .parts
+                .iter()
+                .map(|p| p.blocks.iter().map(|b| (b.repeat, b.steps.len())).collect())
+                .collect()
+        };
+        let once = "write Q = 1; ";
+        // Up to STEPS_PER_PART steps: one part.
+        assert_eq!(sizes(&once.repeat(STEPS_PER_PART)), [[(None, 256)]]);
+        // One more: two parts, in order.
+        assert_eq!(
+            sizes(&once.repeat(STEPS_PER_PART + 1)),
+            [vec![(None, 256)], vec![(None, 1)]]
+        );
+        // A loop is never split: it starts a part when it does not fit, and
+        // the steps after it fill that part.
+        let body = format!(
+            "{}repeat 2 {{ write Q = 2; read Q; expect Q == 2; }}{}",
+            once.repeat(255),
+            once.repeat(300)
+        );
+        assert_eq!(
+            sizes(&body),
+            [
+                vec![(None, 255)],
+                vec![(Some(2), 3), (None, 253)],
+                vec![(None, 47)]
+            ]
+        );
+        let (views, _) = scenarios(&dev(&body));
+        let methods: Vec<&str> = views[0].parts.iter().map(|p| p.method.as_str()).collect();
+        assert_eq!(
+            methods,
+            ["scenario_s_part1", "scenario_s_part2", "scenario_s_part3"]
+        );
+        let lines: Vec<usize> = views[0].steps().map(|s| s.line).collect();
+        assert!(
+            lines.windows(2).all(|w| w[0] <= w[1]),
+            "steps stay in order"
+        );
+        assert_eq!(lines.len(), 255 + 3 + 300);
     }
 }

@@ -7,6 +7,9 @@
   `value.write(io)` / `value.trigger(io)` (a write that makes the device act), `CTRL::clear_done(io)`
   / `CTRL::set_go(io)` for write-1-to-clear / write-1-to-set fields. Their signatures name no
   register, so their width does not depend on the spec.
+
+  A big BAR (more than `TYPED_REGISTERS_MAX` registers) types only the registers the driver names;
+  the others are offset constants in a nested `offsets` module.
 -#}
 {%- macro module(bar) %}
 {{ bar.doc.at(0) }}
@@ -15,7 +18,9 @@
 #[allow(clippy::enum_variant_names, reason = "value names come from the spec")]
 {%- endif %}
 mod bar{{ bar.index }} {
+{%- if !bar.registers.is_empty() %}
     use super::*;
+{%- endif %}
 {%- if !bar.enums.is_empty() %}
     use kernel::num::Bounded;
 {%- endif %}
@@ -23,6 +28,7 @@ mod bar{{ bar.index }} {
 {# #}
 {%- call field_enum(e) %}{% endcall %}
 {%- endfor %}
+{%- if !bar.registers.is_empty() %}
 
     register! {
 {%- for r in bar.registers %}
@@ -39,12 +45,25 @@ mod bar{{ bar.index }} {
         }
 {%- endfor %}
     }
+{%- endif %}
 {%- for r in bar.registers %}
 {%- if !r.helpers.is_empty() %}
 {# #}
 {%- call helpers(bar, r) %}{% endcall %}
 {%- endif %}
 {%- endfor %}
+{%- if !bar.offsets.is_empty() %}
+
+{{ bar.offsets_doc.at(4) }}
+    pub(super) mod offsets {
+{%- for o in bar.offsets %}
+{%- if !loop.first %}
+{% endif %}
+{{ o.doc.at(8) }}
+        pub(crate) const {{ o.name }}: usize = {{ o.offset }};
+{%- endfor %}
+    }
+{%- endif %}
 }
 {%- endmacro %}
 

@@ -80,7 +80,7 @@ mod config {
 }
 {%- endif %}
 {%- for bar in bars %}
-{%- if !bar.registers.is_empty() %}
+{%- if !bar.registers.is_empty() || !bar.offsets.is_empty() %}
 {# #}
 {%- call bar_macros::module(bar) %}{% endcall %}
 {%- endif %}
@@ -277,31 +277,22 @@ impl {{ camel }}Data<'_> {
 {{ s.doc.at(4) }}
     fn {{ s.method }}(&self, t: &mut Tally) {
         t.scenario({{ s.name_lit }}, {% if irq.is_some() %}self.irq_count(){% else %}0{% endif %});
-{%- for b in s.bars %}
-        let io{{ b }} = &self.bars.bar{{ b }};
-{%- endfor %}
-{%- if s.config %}
-        let cfg = self.pdev.config_space();
-{%- endif %}
-{%- for b in s.blocks %}
-{%- if let Some(n) = b.repeat %}
-{# #}
-        for _ in 0..{{ n }} {
-{%- for step in b.steps %}
-{%- if !loop.first %}
-{# #}
-{%- endif %}
-{%- call step_macros::step(step, "    ") %}{% endcall %}
-{%- endfor %}
-        }
+{%- if let [part] = s.parts.as_slice() %}
+{%- call step_macros::part(part) %}{% endcall %}
+    }
 {%- else %}
-{%- for step in b.steps %}
-{# #}
-{%- call step_macros::step(step, "") %}{% endcall %}
-{%- endfor %}
-{%- endif %}
+{%- for part in s.parts %}
+        self.{{ part.method }}(t);
 {%- endfor %}
     }
+{%- for part in s.parts %}
+
+{{ part.doc.at(4) }}
+    fn {{ part.method }}(&self, t: &mut Tally) {
+{%- call step_macros::part(part) %}{% endcall %}
+    }
+{%- endfor %}
+{%- endif %}
 {%- endfor %}
 {%- if irq.is_some() %}
 

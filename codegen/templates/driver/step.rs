@@ -9,6 +9,37 @@
   to `want` before a check, or converted with `t.fits(..)` before a write (which fails the step if
   the address does not fit the register).
 -#}
+{#-
+  The body of a scenario method: `ioN` / `cfg` bindings, then the steps of one part
+  (`PartView`), a top-level `repeat` as a `for` loop.
+-#}
+{%- macro part(p) %}
+{%- for b in p.bars %}
+        let io{{ b }} = &self.bars.bar{{ b }};
+{%- endfor %}
+{%- if p.config %}
+        let cfg = self.pdev.config_space();
+{%- endif %}
+{%- for b in p.blocks %}
+{%- if let Some(n) = b.repeat %}
+{# #}
+        for _ in 0..{{ n }} {
+{%- for st in b.steps %}
+{%- if !loop.first %}
+{# #}
+{%- endif %}
+{%- call step(st, "    ") %}{% endcall %}
+{%- endfor %}
+        }
+{%- else %}
+{%- for st in b.steps %}
+{# #}
+{%- call step(st, "") %}{% endcall %}
+{%- endfor %}
+{%- endif %}
+{%- endfor %}
+{%- endmacro %}
+
 {%- macro step(s, ind) %}
 {%- if s.one_line %}
 {{ ind }}        t.step({{ s.line }}, {{ s.text }});

@@ -143,6 +143,23 @@ pub struct E2eOptions {
     pub artifacts: Option<PathBuf>,
 }
 
+impl E2eOptions {
+    /// `spec` served interpreted, its generated Rust driver loaded once.
+    pub fn interpreted(spec: PathBuf) -> E2eOptions {
+        E2eOptions {
+            spec,
+            driver: DriverKind::Rust,
+            module: None,
+            model: ModelKind::Interpreted,
+            reloads: 0,
+            timeout: Duration::from_secs(240),
+            echo: false,
+            kill_host_after: None,
+            artifacts: None,
+        }
+    }
+}
+
 /// What one end-to-end boot produced.
 #[derive(Debug)]
 pub struct E2eRun {

@@ -266,7 +266,15 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
                 .chain(i.acks.iter().map(|a| &a.reg))
         }))
         .collect();
-    let bars = regs::bars(dev, &regs::NamedRegisters::of(named.iter().copied()));
+    let mut bars = regs::bars(dev, &regs::NamedRegisters::of(named.iter().copied()));
+    // The BARs whose `Bars` field the steps or the handler read.
+    for bar in &mut bars {
+        bar.read = scenarios
+            .iter()
+            .flat_map(|s| &s.parts)
+            .any(|p| p.bars.contains(&bar.index))
+            || irq.as_ref().is_some_and(|i| i.ios.contains(&bar.index));
+    }
     let pio = dev.bars.iter().any(|b| b.kind == BarKind::Io);
     let mem_bars = dev.bars.iter().any(|b| b.kind != BarKind::Io);
     let dma = dev.dma_buffer.map(|len| DmaView {
@@ -277,7 +285,7 @@ fn driver_rs(dev: &Device, source: &str) -> DriverRs {
         .iter()
         .flat_map(|b| &b.registers)
         .any(|r| !r.helpers.is_empty());
-    let bars_read = needs.io || irq.as_ref().is_some_and(|i| !i.ios.is_empty());
+    let bars_read = bars.iter().any(|b| b.read);
     let uses_io = bars_read || helpers || needs.config;
     let config_regs = dev
         .config_registers

@@ -117,6 +117,9 @@ pub struct BarView {
     /// The `offsets` module's doc.
     pub offsets_doc: Doc,
     pub enums: Vec<EnumView>,
+    /// Does the driver's code (steps, handler) read its `Bars` field? Set
+    /// by the caller.
+    pub read: bool,
 }
 
 /// A register of a big BAR the driver does not name:
@@ -379,6 +382,7 @@ fn bar_view(dev: &Device, bar: &ir::Bar, named: &NamedRegisters) -> BarView {
             bar.index
         )),
         enums,
+        read: false,
     }
 }
 

@@ -94,6 +94,9 @@ mod config {
 struct Bars<'a> {
 {%- for bar in bars %}
     /// BAR {{ bar.index }} ({{ bar.what }}).
+{%- if bars_read && !bar.read %}
+    #[allow(dead_code, reason = "kept mapped for the driver author's code")]
+{%- endif %}
     bar{{ bar.index }}: Bar{{ bar.index }}<'a>,
 {%- endfor %}
 }

@@ -92,9 +92,33 @@ pub fn tokens(dev: &Device) -> TokenStream {
 
 struct Model<'a> {
     dev: &'a Device,
+    /// The interrupt level's inputs when the level is tracked: what it
+    /// reads changes only through guest accesses' statements and stores
+    /// ([`pcidevc_dsl::ir::LevelInputs::tracked`]) and some fast-path
+    /// access changes it only through statements. Then those statements
+    /// note the change and the fast path recomputes the level only after
+    /// one did (`fast_path::Change::Noted`).
+    tracked_level: Option<std::rc::Rc<pcidevc_dsl::ir::LevelInputs>>,
     /// The register-map modules (`bar0`, `config`) the scenarios name
     /// offsets from, to import exactly those.
     scenario_maps: std::cell::RefCell<std::collections::BTreeSet<String>>,
+}
+
+/// See [`Model::tracked_level`].
+fn tracked_level(dev: &Device) -> Option<pcidevc_dsl::ir::LevelInputs> {
+    let inputs = dev.level_inputs();
+    if dev.interrupt.level.is_none() || !inputs.tracked() {
+        return None;
+    }
+    let noted = |id: pcidevc_dsl::ir::RegId, write: bool| {
+        let r = dev.register(id);
+        inputs.changed_by(id, r, write) && !inputs.stored_by(id, r, write)
+    };
+    dev.bars
+        .iter()
+        .flat_map(|b| dev.fast_path_registers(b))
+        .any(|id| noted(id, false) || noted(id, true))
+        .then_some(inputs)
 }
 
 /// An unsuffixed integer literal: decimal below 10, hex otherwise.
@@ -138,6 +162,7 @@ impl<'a> Model<'a> {
         Model {
             dev,
             scenario_maps: Default::default(),
+            tracked_level: tracked_level(dev).map(std::rc::Rc::new),
         }
     }
 

@@ -198,6 +198,9 @@ pub struct Device<H: Hooks> {
     pub state: State,
     pub storage: Storage,
     pub hooks: H,
+    /// Did a statement change something the interrupt level reads
+    /// since the fast path last asked ([`Self::level_moved`])?
+    level_dirty: bool,
 }
 
 impl<H: Hooks> Device<H> {
@@ -207,6 +210,19 @@ impl<H: Hooks> Device<H> {
             state: State::default(),
             storage: Storage::default(),
             hooks,
+            level_dirty: false,
+        }
+    }
+
+    /// Whether a guest access served by the fast path may have changed
+    /// the interrupt level: only if one of its statements wrote
+    /// something the level reads (else the runtime need not recompute it).
+    #[inline]
+    fn level_moved(&mut self) -> Level {
+        if std::mem::take(&mut self.level_dirty) {
+            Level::MayChange
+        } else {
+            Level::Unchanged
         }
     }
 
@@ -242,6 +258,7 @@ impl<H: Hooks> Device<H> {
             self.state.fact = u64::from(self.hook_factorial(ctx, value as u32)) as u32;
             if u64::from(self.storage.status) >> 7 & 1 != 0 {
                 self.state.irq_status = (u64::from(self.state.irq_status) | 1) as u32;
+                self.level_dirty = true;
             }
         }
     }
@@ -264,11 +281,13 @@ impl<H: Hooks> Device<H> {
     /// Guest write of `IRQ_RAISE` (BAR 0 + 0x60); `mask` covers the bytes written.
     fn write_irq_raise(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) | value) as u32;
+        self.level_dirty = true;
     }
 
     /// Guest write of `IRQ_ACK` (BAR 0 + 0x64); `mask` covers the bytes written.
     fn write_irq_ack(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_status = (u64::from(self.state.irq_status) & !value) as u32;
+        self.level_dirty = true;
     }
 
     /// Guest read of `DMA_SRC` (BAR 0 + 0x80, 8 bytes).
@@ -341,6 +360,7 @@ impl<H: Hooks> Device<H> {
             if value & 4 != 0 {
                 self.state.irq_status = (u64::from(self.state.irq_status) | 0x100)
                     as u32;
+                self.level_dirty = true;
             }
         }
     }
@@ -412,7 +432,7 @@ impl<H: Hooks> Device<H> {
             bar0::DMA_CMD if len == 8 => self.write_dma_cmd(ctx, value, u64::MAX),
             _ => return None,
         }
-        Some(Level::MayChange)
+        Some(self.level_moved())
     }
 }
 

@@ -154,6 +154,9 @@ pub struct Device<H: Hooks = NoHooks> {
     pub state: State,
     pub storage: Storage,
     pub hooks: H,
+    /// Did a statement change something the interrupt level reads
+    /// since the fast path last asked ([`Self::level_moved`])?
+    level_dirty: bool,
 }
 
 impl<H: Hooks> Device<H> {
@@ -163,6 +166,19 @@ impl<H: Hooks> Device<H> {
             state: State::default(),
             storage: Storage::default(),
             hooks,
+            level_dirty: false,
+        }
+    }
+
+    /// Whether a guest access served by the fast path may have changed
+    /// the interrupt level: only if one of its statements wrote
+    /// something the level reads (else the runtime need not recompute it).
+    #[inline]
+    fn level_moved(&mut self) -> Level {
+        if std::mem::take(&mut self.level_dirty) {
+            Level::MayChange
+        } else {
+            Level::Unchanged
         }
     }
 
@@ -174,6 +190,7 @@ impl<H: Hooks> Device<H> {
     /// Guest write of `IRQ` (BAR 0 + 0x0); `mask` covers the bytes written.
     fn write_irq(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.state.irq_flag = value != 0;
+        self.level_dirty = true;
     }
 
     /// Guest write of `DMA_START` (BAR 0 + 0x4); `mask` covers the bytes written.
@@ -273,7 +290,7 @@ impl<H: Hooks> Device<H> {
             bar0::DMA_STATUS => return Some(Level::Unchanged),
             _ => return None,
         }
-        Some(Level::MayChange)
+        Some(self.level_moved())
     }
 
     /// A guest read of one whole register of BAR 1: `len` bytes at `offset`.

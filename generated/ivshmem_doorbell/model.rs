@@ -153,6 +153,9 @@ pub struct Device<H: Hooks = NoHooks> {
     pub state: State,
     pub storage: Storage,
     pub hooks: H,
+    /// Did a statement change something the interrupt level reads
+    /// since the fast path last asked ([`Self::level_moved`])?
+    level_dirty: bool,
 }
 
 impl<H: Hooks> Device<H> {
@@ -162,6 +165,19 @@ impl<H: Hooks> Device<H> {
             state: State::default(),
             storage: Storage::default(),
             hooks,
+            level_dirty: false,
+        }
+    }
+
+    /// Whether a guest access served by the fast path may have changed
+    /// the interrupt level: only if one of its statements wrote
+    /// something the level reads (else the runtime need not recompute it).
+    #[inline]
+    fn level_moved(&mut self) -> Level {
+        if std::mem::take(&mut self.level_dirty) {
+            Level::MayChange
+        } else {
+            Level::Unchanged
         }
     }
 
@@ -192,6 +208,7 @@ impl<H: Hooks> Device<H> {
     /// Guest write of `INTRSTATUS` (BAR 0 + 0x4); `mask` covers the bytes written.
     fn write_intrstatus(&mut self, _ctx: &mut DeviceCtx, value: u64, _mask: u64) {
         self.storage.intrstatus = value as u32;
+        self.level_dirty = true;
     }
 
     /// Guest read of `IVPOSITION` (BAR 0 + 0x8, 4 bytes).
@@ -252,7 +269,10 @@ impl<H: Hooks> Device<H> {
             return None;
         }
         match offset {
-            bar0::INTRMASK => self.write_intrmask(ctx, value, 0xffffffff),
+            bar0::INTRMASK => {
+                self.write_intrmask(ctx, value, 0xffffffff);
+                return Some(Level::MayChange);
+            }
             bar0::INTRSTATUS => self.write_intrstatus(ctx, value, 0xffffffff),
             bar0::DOORBELL => {
                 self.write_doorbell(ctx, value, 0xffffffff);
@@ -261,7 +281,7 @@ impl<H: Hooks> Device<H> {
             bar0::IVPOSITION => return Some(Level::Unchanged),
             _ => return None,
         }
-        Some(Level::MayChange)
+        Some(self.level_moved())
     }
 }
 

@@ -193,6 +193,9 @@ pub struct Device<H: Hooks = NoHooks> {
     pub state: State,
     pub storage: Storage,
     pub hooks: H,
+    /// Did a statement change something the interrupt level reads
+    /// since the fast path last asked ([`Self::level_moved`])?
+    level_dirty: bool,
 }
 
 impl<H: Hooks> Device<H> {
@@ -202,6 +205,19 @@ impl<H: Hooks> Device<H> {
             state: State::default(),
             storage: Storage::default(),
             hooks,
+            level_dirty: false,
+        }
+    }
+
+    /// Whether a guest access served by the fast path may have changed
+    /// the interrupt level: only if one of its statements wrote
+    /// something the level reads (else the runtime need not recompute it).
+    #[inline]
+    fn level_moved(&mut self) -> Level {
+        if std::mem::take(&mut self.level_dirty) {
+            Level::MayChange
+        } else {
+            Level::Unchanged
         }
     }
 
@@ -297,8 +313,10 @@ impl<H: Hooks> Device<H> {
                     }
                 }
                 self.state.timeout_ipending = false;
+                self.level_dirty = true;
             } else {
                 self.state.lsr = (u64::from(self.state.lsr) & 0xee) as u8;
+                self.level_dirty = true;
             }
         }
         value
@@ -375,6 +393,7 @@ impl<H: Hooks> Device<H> {
                 self.state.lsr = (u64::from(self.state.lsr) | 0x60) as u8;
                 self.state.thr_ipending = true;
             }
+            self.level_dirty = true;
         }
     }
 
@@ -404,6 +423,7 @@ impl<H: Hooks> Device<H> {
                     && u64::from(self.state.lsr) & 0x20 != 0;
             }
             self.state.ier = (value & 0xf) as u8;
+            self.level_dirty = true;
         }
     }
 
@@ -413,6 +433,7 @@ impl<H: Hooks> Device<H> {
         let value = let_iir_id | (if self.state.iir_fe { 0xc0 } else { 0 });
         if let_iir_id == 2 {
             self.state.thr_ipending = false;
+            self.level_dirty = true;
         }
         value
     }
@@ -435,6 +456,7 @@ impl<H: Hooks> Device<H> {
         if value & 1 != 0 {
             self.state.itl = u64::from(Self::fn_trigger_level(value as u8)) as u8;
         }
+        self.level_dirty = true;
     }
 
     /// Guest read of `LCR` (BAR 0 + 0x3, 1 bytes).
@@ -467,6 +489,7 @@ impl<H: Hooks> Device<H> {
     fn read_lsr(&mut self, _ctx: &mut DeviceCtx) -> u64 {
         let value = u64::from(self.state.lsr);
         self.state.lsr = (u64::from(self.state.lsr) & 0xed) as u8;
+        self.level_dirty = true;
         value
     }
 
@@ -482,6 +505,7 @@ impl<H: Hooks> Device<H> {
         };
         if !let_loopback && u64::from(self.state.msr) & 0xf != 0 {
             self.state.msr = (u64::from(self.state.msr) & 0xf0) as u8;
+            self.level_dirty = true;
         }
         value
     }
@@ -510,13 +534,13 @@ impl<H: Hooks> Device<H> {
             return None;
         }
         let read = match offset {
-            bar0::RBR_THR => (self.read_rbr_thr(ctx), Level::MayChange),
+            bar0::RBR_THR => (self.read_rbr_thr(ctx), self.level_moved()),
             bar0::IER => (self.read_ier(ctx), Level::Unchanged),
-            bar0::IIR_FCR => (self.read_iir_fcr(ctx), Level::MayChange),
+            bar0::IIR_FCR => (self.read_iir_fcr(ctx), self.level_moved()),
             bar0::LCR => (self.read_lcr(ctx), Level::Unchanged),
             bar0::MCR => (self.read_mcr(ctx), Level::Unchanged),
-            bar0::LSR => (self.read_lsr(ctx), Level::MayChange),
-            bar0::MSR => (self.read_msr(ctx), Level::MayChange),
+            bar0::LSR => (self.read_lsr(ctx), self.level_moved()),
+            bar0::MSR => (self.read_msr(ctx), self.level_moved()),
             bar0::SCR => (self.read_scr(ctx), Level::Unchanged),
             _ => return None,
         };
@@ -556,7 +580,7 @@ impl<H: Hooks> Device<H> {
             bar0::LSR | bar0::MSR => return Some(Level::Unchanged),
             _ => return None,
         }
-        Some(Level::MayChange)
+        Some(self.level_moved())
     }
 
     /// Timer `char_timeout` fired.

@@ -120,6 +120,33 @@ impl Model<'_> {
                 }
             }
         };
+        // A tracked level: statements note what they change in
+        // `level_dirty`, and the fast path asks `level_moved`.
+        let (dirty_field, dirty_init, level_moved) = if self.tracked_level.is_some() {
+            (
+                quote! {
+                    /// Did a statement change something the interrupt level reads
+                    /// since the fast path last asked ([`Self::level_moved`])?
+                    level_dirty: bool,
+                },
+                quote!(level_dirty: false,),
+                quote! {
+                    /// Whether a guest access served by the fast path may have changed
+                    /// the interrupt level: only if one of its statements wrote
+                    /// something the level reads (else the runtime need not recompute it).
+                    #[inline]
+                    fn level_moved(&mut self) -> Level {
+                        if std::mem::take(&mut self.level_dirty) {
+                            Level::MayChange
+                        } else {
+                            Level::Unchanged
+                        }
+                    }
+                },
+            )
+        } else {
+            (quote!(), quote!(), quote!())
+        };
         quote! {
             #[doc = #doc]
             #[derive(Debug)]
@@ -127,13 +154,16 @@ impl Model<'_> {
                 pub state: State,
                 pub storage: Storage,
                 pub hooks: H,
+                #dirty_field
             }
 
             impl<H: Hooks> Device<H> {
                 /// The device in its reset state.
                 pub fn new(hooks: H) -> Self {
-                    Device { state: State::default(), storage: Storage::default(), hooks }
+                    Device { state: State::default(), storage: Storage::default(), hooks, #dirty_init }
                 }
+
+                #level_moved
 
                 #hook_wrappers
 
@@ -302,6 +332,7 @@ impl Model<'_> {
             r.width
         );
         let mut cx = Ctx::new(self.dev);
+        cx.level = self.tracked_level.clone();
         // `let`s used more than once, computed once (see `read_once_lets`).
         cx.once_lets = super::usage::read_once_lets(self.dev, r);
         let once: Vec<TokenStream> = cx
@@ -382,6 +413,7 @@ impl Model<'_> {
         );
         let mut cx = Ctx::new(self.dev);
         cx.in_write = true;
+        cx.level = self.tracked_level.clone();
         let mut uses_value_mask = false;
         let own = arrays::own_storage(self.dev, id);
         let store = if r.fields.iter().any(|f| f.access.writable()) {

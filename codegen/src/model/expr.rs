@@ -179,6 +179,9 @@ pub struct Ctx<'a> {
     /// (`let_NAME`) before the body, read from it (see
     /// `usage::read_once_lets`).
     pub once_lets: Vec<ir::LetId>,
+    /// A tracked interrupt level's inputs, in a guest access's methods: a
+    /// statement that writes one notes it (`self.level_dirty = true`).
+    pub level: Option<std::rc::Rc<ir::LevelInputs>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -200,6 +203,7 @@ impl<'a> Ctx<'a> {
             let_tys,
             used_index: false,
             once_lets: Vec::new(),
+            level: None,
         }
     }
 

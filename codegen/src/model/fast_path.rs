@@ -25,14 +25,15 @@ pub(super) struct WholeBar<'d> {
     /// What the methods' docs say they serve: `BAR 0`, or `BAR 0 from R254 to R507`.
     subject: String,
     regs: Vec<&'d ir::Register>,
-    /// Per register of `regs`: may a read (a write) of it change the
-    /// interrupt level ([`ir::LevelInputs::changed_by`])?
-    read_changes: Vec<bool>,
-    write_changes: Vec<bool>,
-    /// The level a write answers unless its arm says otherwise: may
-    /// change (true) when some write may change it, else unchanged (then
-    /// no arm returns early, and no `return` leaves the tail unreachable).
-    write_default: bool,
+    /// Per register of `regs`: how a read (a write) of it may change the
+    /// interrupt level.
+    read_changes: Vec<Change>,
+    write_changes: Vec<Change>,
+    /// The level a write answers unless its arm says otherwise: noted when
+    /// some write's is, else may change when some write may change it, else
+    /// unchanged (then no arm returns early, and no `return` leaves the
+    /// tail unreachable).
+    write_default: Change,
     /// The registers' width when they all have the same.
     width: Option<u8>,
     /// With one width: the offsets of the registers a read (a write) does
@@ -42,6 +43,36 @@ pub(super) struct WholeBar<'d> {
     /// Does a read (a write) call any register's method?
     ctx_used: bool,
     value_used: bool,
+}
+
+/// How a guest access of a register may change the interrupt level, and
+/// so what its fast-path arm answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Change {
+    /// It cannot ([`ir::LevelInputs::changed_by`]): `Level::Unchanged`.
+    No,
+    /// Only through its statements, which note a change in the device's
+    /// `level_dirty` (a tracked level, [`Model::tracked_level`]):
+    /// `self.level_moved()`, so an access that changed nothing the level
+    /// reads does not recompute it.
+    Noted,
+    /// It may: `Level::MayChange`.
+    May,
+}
+
+impl Model<'_> {
+    /// How a read (`write` false) or write of register `id` may change the
+    /// interrupt level.
+    pub(super) fn change(&self, level: &ir::LevelInputs, id: ir::RegId, write: bool) -> Change {
+        let r = self.dev.register(id);
+        if !level.changed_by(id, r, write) {
+            Change::No
+        } else if self.tracked_level.is_some() && !level.stored_by(id, r, write) {
+            Change::Noted
+        } else {
+            Change::May
+        }
+    }
 }
 
 impl WholeBar<'_> {
@@ -131,9 +162,9 @@ impl Model<'_> {
     ) -> Option<WholeBar<'_>> {
         let d = self.dev;
         let regs: Vec<&ir::Register> = ids.iter().map(|r| d.register(*r)).collect();
-        let changes = |write| -> Vec<bool> {
+        let changes = |write| -> Vec<Change> {
             ids.iter()
-                .map(|id| level.changed_by(*id, d.register(*id), write))
+                .map(|id| self.change(level, *id, write))
                 .collect()
         };
         let first = regs.first()?.width;
@@ -153,10 +184,18 @@ impl Model<'_> {
         let zero = offsets(|r| !Self::read_matters(r));
         let inert = offsets(|r| !Self::write_matters(r));
         let write_changes = changes(true);
-        let write_default = regs
-            .iter()
-            .zip(&write_changes)
-            .any(|(r, c)| *c && Self::write_matters(r));
+        let some_write = |want: Change| {
+            regs.iter()
+                .zip(&write_changes)
+                .any(|(r, c)| *c == want && Self::write_matters(r))
+        };
+        let write_default = if some_write(Change::Noted) {
+            Change::Noted
+        } else if some_write(Change::May) {
+            Change::May
+        } else {
+            Change::No
+        };
         let (read_name, write_name, subject) = if run {
             let (a, b) = (regs.first()?, regs.last()?);
             let stem = a.item_name().to_ascii_lowercase();
@@ -292,11 +331,11 @@ impl Model<'_> {
 
 /// `Level::MayChange` or `Level::Unchanged`: may the access change the
 /// interrupt level?
-fn level_path(changes: bool) -> TokenStream {
-    if changes {
-        quote!(Level::MayChange)
-    } else {
-        quote!(Level::Unchanged)
+fn level_path(change: Change) -> TokenStream {
+    match change {
+        Change::No => quote!(Level::Unchanged),
+        Change::Noted => quote!(self.level_moved()),
+        Change::May => quote!(Level::MayChange),
     }
 }
 
@@ -351,7 +390,7 @@ impl WholeBar<'_> {
                     }
                 } else if self.width.is_some() {
                     quote!()
-                } else if self.write_default {
+                } else if self.write_default != Change::No {
                     quote!(#o #g => return Some(Level::Unchanged),)
                 } else {
                     quote!(#o #g => {})
@@ -426,7 +465,7 @@ fn whole_pair(
     } else {
         let arms = write_arms;
         let inert = (!inert.is_empty()).then(|| {
-            if wb.write_default {
+            if wb.write_default != Change::No {
                 quote!(#(#inert)|* => return Some(Level::Unchanged),)
             } else {
                 quote!(#(#inert)|* => {})

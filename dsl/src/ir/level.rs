@@ -8,6 +8,12 @@
 //! [`LevelInputs::changed_by`] answers, conservatively, whether a read or
 //! write of a register may write any of it. Generated models and the
 //! interpreter both ask it, so they skip the same recomputations.
+//! Generated models go one step further when the level is
+//! [`LevelInputs::tracked`]: statements that write its inputs
+//! ([`LevelInputs::written_by`]) note it as they run, and an access whose
+//! register store cannot change the level ([`LevelInputs::stored_by`])
+//! recomputes it only when one did. Skipping a recomputation whose inputs
+//! did not change changes nothing a guest or host can see.
 //!
 //! Nothing the level can read changes without a statement or a register
 //! store of the access itself: the clock stands still during an access,
@@ -116,27 +122,40 @@ impl LevelInputs {
     /// (its stores into the register's fields, `rclr` clears, `on read`/
     /// `on write` statements) writes anything the level reads.
     pub fn changed_by(&self, id: RegId, r: &Register, write: bool) -> bool {
-        if self.always {
+        if self.always || self.stored_by(id, r, write) {
             return true;
         }
-        let reg = id.0;
-        let (stores, block) = if write {
-            (r.fields.iter().any(|f| f.access.writable()), &r.on_write)
-        } else {
-            let clears = r.fields.iter().any(|f| f.access == AccessKind::Rclr);
-            (clears, &r.on_read)
-        };
-        if stores && self.registers.get(reg).copied().unwrap_or(false) {
-            return true;
-        }
+        let block = if write { &r.on_write } else { &r.on_read };
         let mut changes = false;
         Stmt::walk_all(block, &mut |s| changes |= self.written_by(s));
         changes
     }
 
+    /// May the register store of a guest read (`rclr` clears) or write (its
+    /// writable fields) of register `r` change the level, before any
+    /// statement runs?
+    pub fn stored_by(&self, id: RegId, r: &Register, write: bool) -> bool {
+        let stores = if write {
+            r.fields.iter().any(|f| f.access.writable())
+        } else {
+            r.fields.iter().any(|f| f.access == AccessKind::Rclr)
+        };
+        stores && self.registers.get(id.0).copied().unwrap_or(false)
+    }
+
+    /// Is every change of what the level reads made by a statement or a
+    /// register store of a guest access, so that a model can note changes
+    /// as they happen ([`Self::written_by`]) and recompute the level only
+    /// after an access that made one? Not when the level reads a timer (the
+    /// clock runs between accesses) or a stream's space (the host drains
+    /// it), or calls a hook.
+    pub fn tracked(&self) -> bool {
+        !self.always && !self.timers.contains(&true) && !self.streams.contains(&true)
+    }
+
     /// Does statement `s` itself (not its nested statements) write
     /// anything the level reads?
-    fn written_by(&self, s: &Stmt) -> bool {
+    pub fn written_by(&self, s: &Stmt) -> bool {
         let get = |v: &[bool], i: usize| v.get(i).copied().unwrap_or(false);
         let place = |p: &Place| match p {
             Place::State(s) | Place::BufferByte(s, _) => get(&self.states, s.0),
@@ -249,5 +268,25 @@ mod tests {
              \x20       register A @ 0x0 : u32 { on write { a = value; } }\n    }",
         );
         assert_eq!(changes(&d, "A"), (false, false));
+    }
+
+    #[test]
+    fn a_level_is_tracked_unless_the_clock_or_the_host_can_move_it() {
+        let tracked = |level: &str| {
+            device(&format!(
+                "    state a: u8 = 0;\n    timer t {{ }}\n    stream s;\n\
+                 \x20   interrupt {{ pin A; level {level}; mine 1; }}\n\
+                 \x20   bar 0 mem32 size 4K {{ register R @ 0x0 : u32 rw = 0; }}"
+            ))
+            .level_inputs()
+            .tracked()
+        };
+        assert!(tracked("a != 0 || R != 0"));
+        assert!(
+            !tracked("a != 0 || t.running"),
+            "a timer expires between accesses"
+        );
+        assert!(!tracked("t.remaining > 5"), "the clock runs");
+        assert!(!tracked("s.space == 0"), "the host drains a stream");
     }
 }

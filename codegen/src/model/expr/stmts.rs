@@ -4,10 +4,22 @@
 
 use super::*;
 
-/// Render a block of actions.
+/// Render a block of actions. With a tracked level, a block one of whose
+/// own statements (not those of a nested `if`) writes the level's inputs
+/// notes it once, at its end (actions never leave a block early); the
+/// blocks nested in it then need not.
 pub fn stmts(cx: &mut Ctx<'_>, stmts: &[Stmt]) -> TokenStream {
+    let noted = cx
+        .level
+        .as_ref()
+        .is_some_and(|l| stmts.iter().any(|s| l.written_by(s)));
+    let level = if noted { cx.level.take() } else { None };
     let items = stmts.iter().map(|s| stmt(cx, s)).collect::<Vec<_>>();
-    quote!(#(#items)*)
+    let note = noted.then(|| quote!(self.level_dirty = true;));
+    if noted {
+        cx.level = level;
+    }
+    quote!(#(#items)* #note)
 }
 
 fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {

@@ -135,16 +135,12 @@ pub fn end_to_end(
             ),
             |_| boot(guest, qemu, &opts),
         )?;
-        if let Err(e) = run
-            .ensure_passed(1 + reloads)
-            .and_then(|()| check_hello_tic_trace(&run.trace, 1 + reloads))
-        {
-            ui.info(format!(
-                "guest console:\n{}\nhost log:\n{}",
-                run.boot.console, run.host_log
-            ));
-            return Err(e);
-        }
+        reported(
+            ui,
+            &run,
+            run.ensure_passed(1 + reloads)
+                .and_then(|()| check_hello_tic_trace(&run.trace, 1 + reloads)),
+        )?;
         ui.info(format!(
             "  verdicts {:?}, boot to first verdict {}, {} trace events",
             run.verdicts,
@@ -224,13 +220,7 @@ pub fn cross_validation(
                 ),
                 |_| boot(guest, qemu, &opts),
             )?;
-            if let Err(e) = run.ensure_passed(4) {
-                ui.info(format!(
-                    "guest console:\n{}\nhost log:\n{}",
-                    run.boot.console, run.host_log
-                ));
-                return Err(e);
-            }
+            reported(ui, &run, run.ensure_passed(4))?;
             ui.info(format!("  verdicts {:?}", run.verdicts));
         }
     }
@@ -300,13 +290,7 @@ fn boot_both_drivers(
             ),
             |_| boot(guest, qemu, &opts),
         )?;
-        if let Err(e) = run.ensure_passed(2) {
-            ui.info(format!(
-                "guest console:\n{}\nhost log:\n{}",
-                run.boot.console, run.host_log
-            ));
-            return Err(e);
-        }
+        reported(ui, &run, run.ensure_passed(2))?;
         let extra = check(&run)?;
         ui.info(format!("  verdicts {:?}{extra}", run.verdicts));
     }
@@ -428,13 +412,7 @@ pub fn interpreted(
                 Ok(())
             }
         });
-        if let Err(e) = checked {
-            ui.info(format!(
-                "guest console:\n{}\nhost log:\n{}",
-                run.boot.console, run.host_log
-            ));
-            return Err(e);
-        }
+        reported(ui, &run, checked)?;
         if !run.host_log.contains("(interpreted from") {
             bail!(
                 "the host did not serve the spec interpreted:\n{}",
@@ -515,16 +493,22 @@ pub fn big_drivers(
             &format!("{name}: generated Rust driver on the interpreted model"),
             |_| boot(guest, qemu, &opts),
         )?;
-        if let Err(e) = run.ensure_passed(1) {
-            ui.info(format!(
-                "guest console:\n{}\nhost log:\n{}",
-                run.boot.console, run.host_log
-            ));
-            return Err(e);
-        }
+        reported(ui, &run, run.ensure_passed(1))?;
         ui.info(format!("  verdicts {:?}", run.verdicts));
     }
     Ok(())
+}
+
+/// `checked` (what was checked of `run`); on failure the run's guest
+/// console and host log are shown first.
+fn reported(ui: &Ui, run: &crate::e2e::E2eRun, checked: Result<()>) -> Result<()> {
+    if checked.is_err() {
+        ui.info(format!(
+            "guest console:\n{}\nhost log:\n{}",
+            run.boot.console, run.host_log
+        ));
+    }
+    checked
 }
 
 /// `git status --porcelain` of the repository (untracked files included).

@@ -92,33 +92,31 @@ pub fn tokens(dev: &Device) -> TokenStream {
 
 struct Model<'a> {
     dev: &'a Device,
-    /// The interrupt level's inputs when the level is tracked: what it
-    /// reads changes only through guest accesses' statements and stores
-    /// ([`pcidevc_dsl::ir::LevelInputs::tracked`]) and some fast-path
-    /// access changes it only through statements. Then those statements
+    /// What the interrupt level reads.
+    level: std::rc::Rc<ir::LevelInputs>,
+    /// Is the level tracked: does what it reads change only through guest
+    /// accesses' statements and stores
+    /// ([`pcidevc_dsl::ir::LevelInputs::tracked`]), and some fast-path
+    /// access change it only through statements? Then those statements
     /// note the change and the fast path recomputes the level only after
     /// one did (`fast_path::Change::Noted`).
-    tracked_level: Option<std::rc::Rc<pcidevc_dsl::ir::LevelInputs>>,
+    level_tracked: bool,
     /// The register-map modules (`bar0`, `config`) the scenarios name
     /// offsets from, to import exactly those.
     scenario_maps: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
-/// See [`Model::tracked_level`].
-fn tracked_level(dev: &Device) -> Option<pcidevc_dsl::ir::LevelInputs> {
-    let inputs = dev.level_inputs();
-    if dev.interrupt.level.is_none() || !inputs.tracked() {
-        return None;
-    }
-    let noted = |id: pcidevc_dsl::ir::RegId, write: bool| {
-        let r = dev.register(id);
-        inputs.changed_by(id, r, write) && !inputs.stored_by(id, r, write)
-    };
-    dev.bars
-        .iter()
-        .flat_map(|b| dev.fast_path_registers(b))
-        .any(|id| noted(id, false) || noted(id, true))
-        .then_some(inputs)
+/// See [`Model::level_tracked`].
+fn level_tracked(dev: &Device, level: &ir::LevelInputs) -> bool {
+    let noted =
+        |id, write| fast_path::change(dev, level, true, id, write) == fast_path::Change::Noted;
+    dev.interrupt.level.is_some()
+        && level.tracked()
+        && dev
+            .bars
+            .iter()
+            .flat_map(|b| dev.fast_path_registers(b))
+            .any(|id| noted(id, false) || noted(id, true))
 }
 
 /// An unsuffixed integer literal: decimal below 10, hex otherwise.
@@ -159,10 +157,12 @@ pub(crate) fn field_ident(name: &str) -> Ident {
 
 impl<'a> Model<'a> {
     fn new(dev: &'a Device) -> Self {
+        let level = dev.level_inputs();
         Model {
             dev,
             scenario_maps: Default::default(),
-            tracked_level: tracked_level(dev).map(std::rc::Rc::new),
+            level_tracked: level_tracked(dev, &level),
+            level: std::rc::Rc::new(level),
         }
     }
 

@@ -122,7 +122,7 @@ impl Model<'_> {
         };
         // A tracked level: statements note what they change in
         // `level_dirty`, and the fast path asks `level_moved`.
-        let (dirty_field, dirty_init, level_moved) = if self.tracked_level.is_some() {
+        let (dirty_field, dirty_init, level_moved) = if self.level_tracked {
             (
                 quote! {
                     /// Did a statement change something the interrupt level reads
@@ -332,7 +332,7 @@ impl Model<'_> {
             r.width
         );
         let mut cx = Ctx::new(self.dev);
-        cx.level = self.tracked_level.clone();
+        cx.level = self.level_tracked.then(|| self.level.clone());
         // `let`s used more than once, computed once (see `read_once_lets`).
         cx.once_lets = super::usage::read_once_lets(self.dev, r);
         let once: Vec<TokenStream> = cx
@@ -413,7 +413,7 @@ impl Model<'_> {
         );
         let mut cx = Ctx::new(self.dev);
         cx.in_write = true;
-        cx.level = self.tracked_level.clone();
+        cx.level = self.level_tracked.then(|| self.level.clone());
         let mut uses_value_mask = false;
         let own = arrays::own_storage(self.dev, id);
         let store = if r.fields.iter().any(|f| f.access.writable()) {

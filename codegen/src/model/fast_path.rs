@@ -52,7 +52,7 @@ pub(super) enum Change {
     /// It cannot ([`ir::LevelInputs::changed_by`]): `Level::Unchanged`.
     No,
     /// Only through its statements, which note a change in the device's
-    /// `level_dirty` (a tracked level, [`Model::tracked_level`]):
+    /// `level_dirty` (a tracked level, [`Model::level_tracked`]):
     /// `self.level_moved()`, so an access that changed nothing the level
     /// reads does not recompute it.
     Noted,
@@ -60,18 +60,22 @@ pub(super) enum Change {
     May,
 }
 
-impl Model<'_> {
-    /// How a read (`write` false) or write of register `id` may change the
-    /// interrupt level.
-    pub(super) fn change(&self, level: &ir::LevelInputs, id: ir::RegId, write: bool) -> Change {
-        let r = self.dev.register(id);
-        if !level.changed_by(id, r, write) {
-            Change::No
-        } else if self.tracked_level.is_some() && !level.stored_by(id, r, write) {
-            Change::Noted
-        } else {
-            Change::May
-        }
+/// How a read (`write` false) or write of register `id` may change the
+/// interrupt level `level` reads, when the level is `tracked` or not.
+pub(super) fn change(
+    dev: &ir::Device,
+    level: &ir::LevelInputs,
+    tracked: bool,
+    id: ir::RegId,
+    write: bool,
+) -> Change {
+    let r = dev.register(id);
+    if !level.changed_by(id, r, write) {
+        Change::No
+    } else if tracked && !level.stored_by(id, r, write) {
+        Change::Noted
+    } else {
+        Change::May
     }
 }
 
@@ -123,7 +127,6 @@ impl Model<'_> {
     /// [`CHUNK`] such registers whole, a bigger one in runs of even size.
     pub(super) fn fast_path(&self) -> FastPath<'_> {
         let d = self.dev;
-        let level = d.level_inputs();
         let mut out = FastPath {
             bars: Vec::new(),
             runs: Vec::new(),
@@ -131,17 +134,15 @@ impl Model<'_> {
         for bar in &d.bars {
             let ids: Vec<ir::RegId> = d.fast_path_registers(bar).collect();
             if ids.len() <= CHUNK {
-                out.bars.extend(
-                    self.whole_bar(&level, bar.index, &ids, false)
-                        .map(Served::Whole),
-                );
+                out.bars
+                    .extend(self.whole_bar(bar.index, &ids, false).map(Served::Whole));
                 continue;
             }
             let size = super::chunks::even_run(ids.len());
             let first = out.runs.len();
             out.runs.extend(
                 ids.chunks(size)
-                    .filter_map(|run| self.whole_bar(&level, bar.index, run, true)),
+                    .filter_map(|run| self.whole_bar(bar.index, run, true)),
             );
             out.bars.push(Served::Runs {
                 index: bar.index,
@@ -153,18 +154,12 @@ impl Model<'_> {
 
     /// The fast path of registers `ids` of BAR `index` (all of them, or a
     /// run when `run`); `None` without registers.
-    fn whole_bar(
-        &self,
-        level: &ir::LevelInputs,
-        index: u8,
-        ids: &[ir::RegId],
-        run: bool,
-    ) -> Option<WholeBar<'_>> {
+    fn whole_bar(&self, index: u8, ids: &[ir::RegId], run: bool) -> Option<WholeBar<'_>> {
         let d = self.dev;
         let regs: Vec<&ir::Register> = ids.iter().map(|r| d.register(*r)).collect();
         let changes = |write| -> Vec<Change> {
             ids.iter()
-                .map(|id| self.change(level, *id, write))
+                .map(|id| change(d, &self.level, self.level_tracked, *id, write))
                 .collect()
         };
         let first = regs.first()?.width;

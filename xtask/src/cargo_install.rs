@@ -20,6 +20,11 @@ pub struct Tool {
     pub version: &'static str,
     pub exe: &'static str,
     pub dir: &'static str,
+    /// Build without optimisation (`opt-level = 0`, no debug info), for a
+    /// tool whose runs here take well under a second: tree-sitter-cli
+    /// builds in about 70 s so instead of over 7 minutes of a cold CI
+    /// run. False for a tool whose speed is measured (svd2rust).
+    pub unoptimised: bool,
 }
 
 /// Ensures `tool` is in the cache; returns the path of its binary.
@@ -45,6 +50,10 @@ pub fn provision(ui: &Ui, cache: &Cache, tool: &Tool) -> Result<PathBuf> {
             .args(["install", "--locked", "--root"])
             .arg(&tmp)
             .args([tool.krate, "--version", tool.version]);
+        if tool.unoptimised {
+            cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+                .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+        }
         run_logged(step, &mut cmd, &log).with_context(|| format!("building {}", tool.krate))?;
         crate::cache::remove_tree(&root)?;
         std::fs::rename(&tmp, &root)

@@ -41,6 +41,7 @@ pub const SVD2RUST: Tool = Tool {
     version: "0.37.1",
     exe: "svd2rust",
     dir: "svd2rust",
+    unoptimised: false,
 };
 
 /// One process's cost.

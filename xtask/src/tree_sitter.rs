@@ -35,6 +35,7 @@ pub fn provision(ui: &Ui, cache: &Cache) -> Result<PathBuf> {
             version: TREE_SITTER_VERSION,
             exe: "tree-sitter",
             dir: "tree-sitter",
+            unoptimised: true,
         },
     )
 }

@@ -65,8 +65,6 @@ pub struct Needs {
     pub dma_data: bool,
     /// The `dma_plus` method.
     pub dma_plus: bool,
-    /// An access through a BAR (the `Io` trait).
-    pub io: bool,
     /// An `expect msi` step run by the driver (the `expect_msi` method).
     pub expect_msi: bool,
     /// An access to configuration space (`pdev.config_space()`, the `Io`
@@ -312,7 +310,6 @@ fn scenario(
             let mut bars: Vec<u8> = steps().filter_map(|s| s.action.bar()).collect();
             bars.sort_unstable();
             bars.dedup();
-            needs.io |= !bars.is_empty();
             let config = steps().any(|s| s.action.config());
             needs.config |= config;
             let first = steps().map(|s| s.line).min().unwrap_or_default();
@@ -661,6 +658,11 @@ mod tests {
         (step.action, needs)
     }
 
+    /// The BARs the first part of the only scenario binds (`ioN`).
+    fn bars(body: &str) -> Vec<u8> {
+        scenarios(&dev(body)).0.remove(0).parts.remove(0).bars
+    }
+
     fn reg(bar: u8, name: &str) -> RegRef {
         RegRef {
             bar,
@@ -683,7 +685,8 @@ mod tests {
             matches!(&a, Action::Write { reg: r, value, fallible: false } if *r == reg(0, "R") && *value == konst("0x5")),
             "{a:?}"
         );
-        assert!(n.steps && n.io && !n.dma_plus, "{n:?}");
+        assert!(n.steps && !n.dma_plus, "{n:?}");
+        assert_eq!(bars("write R = 5;"), [0]);
         let (a, _) = action("expect R == 1 mask 0xf;");
         assert!(
             matches!(&a, Action::Expect { fallible: false, want, mask, .. } if *want == konst("0x1") && mask == "0xf"),
@@ -747,7 +750,8 @@ mod tests {
             matches!(&a, Action::WriteRaw { raw: r, value } if *r == cfg(16, "config::CFG") && *value == konst("0x5")),
             "{a:?}"
         );
-        assert!(n.config && !n.io, "{n:?}");
+        assert!(n.config, "{n:?}");
+        assert!(bars("write CFG = 5;").is_empty());
         let (a, _) = action("expect config @ 0x62 : u8 == 1;");
         assert!(
             matches!(&a, Action::ExpectRaw { raw: r, .. } if *r == cfg(8, "0x62")),
@@ -773,7 +777,8 @@ mod tests {
             matches!(&a, Action::FillDma { start, end, data } if start == "0x0" && end == "0x8" && data.variant == "Word" && data.arg == "0x1122"),
             "{a:?}"
         );
-        assert!(n.dma_data && !n.io);
+        assert!(n.dma_data);
+        assert!(bars("fill dma[0 .. 8] = word(0x1122);").is_empty());
         let (a, _) = action("expect dma[8 .. 16] == random(3);");
         assert!(
             matches!(&a, Action::ExpectDma { data, .. } if data.variant == "Random" && data.arg == "0x3"),
@@ -874,7 +879,8 @@ mod tests {
         );
         // A skipped step needs nothing from the crate root.
         let (_, n2) = scenarios(&dev("input line \"a\"; expect dma[0 .. 4] == pattern(1);"));
-        assert!(n.io && !n2.dma_data, "{n:?} {n2:?}");
+        assert!(!n2.dma_data, "{n2:?}");
+        assert_eq!(views[0].parts[0].bars, [0], "{n:?}");
     }
 
     #[test]

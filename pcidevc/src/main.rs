@@ -509,10 +509,22 @@ impl Reporter {
         }
         if !drift.stray.is_empty() {
             let mut delete = "delete the stray files".to_string();
-            if drift.stray.iter().any(|s| s.starts_with("driver")) {
+            // A kernel build leaves its products beside a driver's sources;
+            // its own `clean` removes them (with the KDIR it was built with).
+            let built: Vec<String> = ["driver", "driver_c"]
+                .into_iter()
+                .filter(|d| drift.stray.iter().any(|s| s.starts_with(d)))
+                .map(|d| {
+                    format!(
+                        "`make -C {} KDIR=<kernel build tree> clean`",
+                        dir.join(d).display()
+                    )
+                })
+                .collect();
+            if !built.is_empty() {
                 delete.push_str(&format!(
-                    " (`make -C {} clean` removes the driver's build products)",
-                    dir.join("driver").display()
+                    " ({} removes the build products of a driver built there)",
+                    built.join(" and ")
                 ));
             }
             help.push(delete);

@@ -417,6 +417,18 @@ fn drift_check_reports_stray_and_missing_files() {
     std::fs::remove_file(dev.join("notes.txt")).unwrap();
     std::fs::remove_dir_all(dev.join("old")).unwrap();
     assert_eq!(compile(&["--check"]).status.code(), Some(0), "clean again");
+    // A kernel build's products beside each driver: the hint names the
+    // clean of each directory that has some, with the KDIR it needs.
+    std::fs::write(dev.join("driver/hello_tic.ko"), "").unwrap();
+    std::fs::write(dev.join("driver_c/.hello_tic.o.cmd"), "").unwrap();
+    let err = String::from_utf8_lossy(&compile(&["--check"]).stderr).into_owned();
+    for d in ["driver", "driver_c"] {
+        let clean = format!(
+            "`make -C {} KDIR=<kernel build tree> clean`",
+            dev.join(d).display()
+        );
+        assert!(err.contains(&clean), "{clean}: {err}");
+    }
 }
 
 #[test]

@@ -44,6 +44,15 @@ pub fn type_name(t: ir::Type) -> String {
     }
 }
 
+/// An expression that counts something (a duration): a constant in
+/// decimal (`100`, not `0x64`), anything else as [`expr`].
+pub fn count(dev: &Device, e: &Expr) -> String {
+    match e {
+        Expr::Const(v) => v.to_string(),
+        e => expr(dev, e),
+    }
+}
+
 fn expr_in(dev: &Device, params: &[String], e: &Expr) -> String {
     let expr = |dev: &Device, e: &Expr| expr_in(dev, params, e);
     let args_text = |dev: &Device, args: &[Expr]| {
@@ -175,7 +184,7 @@ pub fn stmt_line(dev: &Device, s: &Stmt) -> String {
             "start {} {} {} {}",
             dev.timer(*timer).name,
             if *periodic { "every" } else { "after" },
-            expr(dev, duration),
+            count(dev, duration),
             unit.keyword()
         ),
         Stmt::TimerStop(t) => format!("stop {}", dev.timer(*t).name),

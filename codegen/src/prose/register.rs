@@ -6,7 +6,7 @@ use pcidevc_dsl::ir::{
     self, AccessKind, Device, DmaOutcome, Expr, Field, RegId, Register, StateId, Stmt,
 };
 
-use super::code::{dest_text, source_text};
+use super::code::{count, dest_text, source_text};
 use super::{Para, expr, place};
 
 /// What a register does, in sentences.
@@ -309,7 +309,7 @@ pub(super) fn effects(dev: &Device, reg: &Register) -> Vec<Para> {
                     } else {
                         ", firing once after "
                     })
-                    .code(format!("{} {}", expr(dev, duration), unit.keyword()))
+                    .code(format!("{} {}", count(dev, duration), unit.keyword()))
                     .text(" (re-armed if running; clamped to 100 µs .. 2^63 ns)."),
             ),
             Stmt::TimerStop(t) => push(

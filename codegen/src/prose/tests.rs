@@ -81,3 +81,19 @@ fn blocks_indent_branches() {
         ["  if (value == 1):", "    s = 1", "  else:", "    s += 2"]
     );
 }
+
+#[test]
+fn durations_read_as_counts() {
+    let d = dev("device t { id 0x1234:0x5678; state n: u8 = 0;
+        timer tick { n = 1; start tick after 100 us; }
+        bar 0 io size 16 { register R @ 0x0 : u8 { read n; on write { start tick every 2000 ns; } } } }");
+    assert_eq!(
+        stmt_line(&d, &d.timers[0].on_fire[1]),
+        "start tick after 100 us"
+    );
+    let effects = behaviour(&d, reg(&d, "R")).effects;
+    let text: Vec<String> = effects.iter().map(|p| p.plain(&d)).collect();
+    assert!(text.iter().any(|t| t.contains("firing every 2000 ns")), "{text:?}");
+    // A value that is not a duration keeps its bit-pattern reading.
+    assert_eq!(expr(&d, &pcidevc_dsl::ir::Expr::Const(100)), "0x64");
+}

@@ -180,12 +180,12 @@ fn role(r: Rule) -> Role {
         | register | block | scenario | stream | repeat_step => Role::Container,
         language | include | description | id_item | revision | class_item | subsystem
         | pin_item | msi_item | msix_item | level_item | status_item | mine_item | ack_item
-        | state | strings_init | type_name | buffer_type | scalar_type | hook | hook_params
-        | hook_param | dma_buffer | bar_kind | prefetchable | unmapped_item | unmapped_kind
-        | access_item | unaligned | invalid_item | invalid_kind | access_kind | array_len
-        | field | bits | enum_variants | enum_variant | read_item | on_read | on_write
-        | if_stmt | irq_stmt | irq_op | msi_stmt | dma_stmt | dma_write | dma_read | assign
-        | assign_op | call_stmt | source | random_src | pattern_src | word_src | place
+        | state | strings_init | byte_list | type_name | buffer_type | scalar_type | hook
+        | hook_params | hook_param | dma_buffer | bar_kind | prefetchable | unmapped_item
+        | unmapped_kind | access_item | unaligned | invalid_item | invalid_kind | access_kind
+        | array_len | field | bits | enum_variants | enum_variant | read_item | on_read
+        | on_write | if_stmt | irq_stmt | irq_op | msi_stmt | dma_stmt | dma_write | dma_read
+        | assign | assign_op | call_stmt | source | random_src | pattern_src | word_src | place
         | field_ref | index | expr | not | neg | bit_not | or | and | eq | ne | le | ge | shl
         | shr | lt | gt | bit_or | bit_xor | bit_and | add | sub | mul | div | rem | if_expr
         | index_kw | value_kw | dma_addr | window_item | window_access | access_prop | call

@@ -92,11 +92,12 @@ module.exports = grammar({
 
     state: $ => seq(
       'state', field('name', $.identifier), ':', $._type,
-      optional(seq('=', choice($.number, $.boolean, $.string, $.strings_init))),
+      optional(seq('=', choice($.number, $.boolean, $.string, $.strings_init, $.byte_list))),
       optional('sticky'),
       ';',
     ),
     strings_init: $ => seq('strings', '(', $.number, repeat1(seq(',', $.string)), optional(','), ')'),
+    byte_list: $ => seq('[', optional(commaSep1($.number)), ']'),
     _type: $ => choice($.fifo_type, $.buffer_type, $.scalar_type),
     fifo_type: $ => seq('fifo', '[', $.scalar_type, ';', $.number, ']'),
     buffer_type: $ => seq('[', 'u8', ';', $.number, ']'),

@@ -93,7 +93,10 @@ fn durations_read_as_counts() {
     );
     let effects = behaviour(&d, reg(&d, "R")).effects;
     let text: Vec<String> = effects.iter().map(|p| p.plain(&d)).collect();
-    assert!(text.iter().any(|t| t.contains("firing every 2000 ns")), "{text:?}");
+    assert!(
+        text.iter().any(|t| t.contains("firing every 2000 ns")),
+        "{text:?}"
+    );
     // A value that is not a duration keeps its bit-pattern reading.
     assert_eq!(expr(&d, &pcidevc_dsl::ir::Expr::Const(100)), "0x64");
 }

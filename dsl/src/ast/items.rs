@@ -118,7 +118,8 @@ pub struct StateAst {
     pub ty: TypeAst,
     /// `= N` for a scalar: the value at reset (0 when absent).
     pub reset: Option<Num>,
-    /// A buffer's initial bytes: `= "text"` or `= strings(SLOT, "a", ...)`.
+    /// A buffer's initial bytes: `= "text"`, `= strings(SLOT, "a", ...)`
+    /// or `= [0x52, 0x54]`.
     pub init: Option<BufferInit>,
     /// `sticky`: keeps its value across a device reset.
     pub sticky: Option<Span>,
@@ -140,6 +141,13 @@ pub enum BufferInit {
         /// The whole `strings(...)` call.
         span: Span,
     },
+    /// `[b0, b1, ...]`: one number per byte, from offset 0.
+    Bytes {
+        /// The bytes as written (checked to fit 8 bits).
+        bytes: Vec<Num>,
+        /// The whole list.
+        span: Span,
+    },
 }
 
 impl BufferInit {
@@ -147,7 +155,7 @@ impl BufferInit {
     pub fn span(&self) -> Span {
         match self {
             BufferInit::Text(s) => s.span,
-            BufferInit::Strings { span, .. } => *span,
+            BufferInit::Strings { span, .. } | BufferInit::Bytes { span, .. } => *span,
         }
     }
 }

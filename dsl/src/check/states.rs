@@ -101,9 +101,9 @@ impl<'a> Checker<'a> {
                     Diagnostic::error(
                         diag::RESET_TOO_WIDE,
                         init.span(),
-                        "only a `[u8; N]` buffer takes a string",
+                        "only a `[u8; N]` buffer takes initial bytes",
                     )
-                    .label("a string initializer")
+                    .label("a string or byte-list initializer")
                     .also(s.ty_span(), "declared type")
                     .hint("declare the state as a buffer, or give a number"),
                 );
@@ -125,6 +125,22 @@ impl<'a> Checker<'a> {
         let mut bytes = Vec::new();
         match init {
             ast::BufferInit::Text(t) => bytes.extend_from_slice(t.value.as_bytes()),
+            ast::BufferInit::Bytes { bytes: list, .. } => {
+                for n in list {
+                    if n.value > 0xff {
+                        self.err(
+                            Diagnostic::error(
+                                diag::RESET_TOO_WIDE,
+                                n.span,
+                                format!("0x{:x} is not a byte", n.value),
+                            )
+                            .label("more than 8 bits")
+                            .hint("each element of the list is one byte, 0 to 0xff"),
+                        );
+                    }
+                    bytes.push(n.value as u8);
+                }
+            }
             ast::BufferInit::Strings { slot, strings, .. } => {
                 if slot.value == 0 || slot.value > len {
                     self.err(

@@ -276,6 +276,7 @@ pub(super) fn rule_description(r: Rule) -> Option<&'static str> {
         vmm_kind => "a VMM request (reset, poweroff, stop, panic, crashloaded)",
         sticky => "`sticky`",
         byte_data => "a string or `[bytes]`",
+        byte_list => "a list of bytes (`[0x52, 0x54]`)",
         probe_location => "a register, a state or `bar N @ OFFSET : TYPE`",
         _ => return None,
     })

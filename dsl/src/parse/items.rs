@@ -356,6 +356,11 @@ impl ParseSession<'_> {
                 }
                 Rule::string => init = self.string(cx, p).map(BufferInit::Text),
                 Rule::sticky => sticky = Some(Self::span(cx, &p)),
+                Rule::byte_list => {
+                    let span = Self::span(cx, &p);
+                    let bytes = p.into_inner().map(|n| self.number(cx, n)).collect();
+                    init = Some(BufferInit::Bytes { bytes, span });
+                }
                 Rule::strings_init => {
                     let ispan = Self::span(cx, &p);
                     let mut slot = Num {

@@ -150,6 +150,11 @@ fn state(out: &mut String, s: &StateAst) {
                 slot.value
             )
         }
+        (_, None, Some(BufferInit::Bytes { bytes, .. })) => {
+            let shown: Vec<String> = bytes.iter().take(8).map(|b| hex(b.value)).collect();
+            let more = if bytes.len() > 8 { ", ..." } else { "" };
+            format!("[{}{more}], then zeros", shown.join(", "))
+        }
         (_, None, None) => "0".to_string(),
     };
     let _ = writeln!(out, "reset: {reset}");

@@ -53,6 +53,18 @@ pub struct OutputFile {
     pub contents: String,
 }
 
+impl OutputFile {
+    /// The generator's own failure this file stands for, if it is one: a
+    /// model that would not have been valid Rust is written as a
+    /// `compile_error!` naming the parse error (so a `#[pci_device]` build
+    /// fails at the attribute); the CLI reports it instead of writing it.
+    pub fn internal_error(&self) -> Option<&str> {
+        let prefix = format!("compile_error!(\"{}: ", model::INVALID_RUST);
+        let rest = self.contents.strip_prefix(&prefix)?;
+        Some(rest.strip_suffix("\");\n").unwrap_or(rest))
+    }
+}
+
 /// Everything `pcidevc SPEC` writes for one device: `model.rs`,
 /// `driver/{<name>.rs, <support modules>.rs, Kbuild, Makefile}` and
 /// `summary.txt`.
@@ -168,5 +180,27 @@ mod tests {
         let bad = vec![st(1, Step::Repeat { count: 2, len: 9 }), r(2)];
         let lines: Vec<usize> = unrolled_steps(&bad).iter().map(|s| s.line).collect();
         assert_eq!(lines, [2, 2]);
+    }
+
+    #[test]
+    fn a_model_that_is_not_rust_is_an_internal_error() {
+        let file = |contents: &str| OutputFile {
+            path: PathBuf::from("model.rs"),
+            contents: contents.into(),
+        };
+        let broken = format!(
+            "compile_error!(\"{}: unexpected token, expected `;`\");\n",
+            model::INVALID_RUST
+        );
+        assert_eq!(
+            file(&broken).internal_error(),
+            Some("unexpected token, expected `;`")
+        );
+        assert_eq!(file("//! Device model\n").internal_error(), None);
+        // What every valid spec gets: a model that is not one.
+        let dev = pcidevc_dsl::compile_str("t.pcidev", "device t { id 0x1234:0x5678; }")
+            .device
+            .expect("valid");
+        assert!(generate(&dev).iter().all(|f| f.internal_error().is_none()));
     }
 }

@@ -72,14 +72,18 @@ pub fn render_source(dev: &Device) -> String {
     out.finish()
 }
 
+/// How a model that is not valid Rust starts its `compile_error!`.
+pub(crate) const INVALID_RUST: &str = "pcidevc generated invalid Rust";
+
 /// The model module's source text, formatted whole.
 fn render_whole(dev: &Device) -> String {
     let tokens = tokens(dev);
     let file: syn::File = match syn::parse2(tokens) {
         Ok(f) => f,
         // The generator builds only valid syntax; should it ever not, fail
-        // loudly in the output rather than panic in a user's build.
-        Err(e) => return format!("compile_error!(\"pcidevc generated invalid Rust: {e}\");\n"),
+        // loudly in the output rather than panic in a user's build (the
+        // CLI refuses to write it: `OutputFile::internal_error`).
+        Err(e) => return format!("compile_error!(\"{INVALID_RUST}: {e}\");\n"),
     };
     unparse(&file)
 }
@@ -298,6 +302,14 @@ fn register_layout(reg: &Register) -> TokenStream {
             quote!(RegisterLayout::new(#name, #offset, #width) #array .with_sizes(AccessSizes(#m)))
         }
     }
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a generated function of
+/// `inputs` inputs (`self` included) when there are more than clippy's
+/// limit of 7: a spec's `fn` and `hook` take as many parameters as it
+/// declares, and the lint judges a Rust API, not a spec.
+fn allow_many_arguments(inputs: usize) -> Option<TokenStream> {
+    (inputs > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]))
 }
 
 fn scalar_type(t: ir::Type) -> TokenStream {

@@ -11,7 +11,8 @@
 //! one line each (`short`), or to stdout as rustc's JSON (`json`: stdout then
 //! holds JSON lines only; diffs and summaries go to stderr). Exit status:
 //! 0 success (warnings allowed), 1 errors in a spec or drift found by
-//! `--check`, 2 usage or I/O errors.
+//! `--check`, 2 usage or I/O errors, 3 an internal error (a generated model
+//! that is not valid Rust).
 
 mod fmt;
 mod lsp;
@@ -33,7 +34,8 @@ Examples:
   pcidevc check specs/*.pcidev              validate only
   pcidevc explain E0302                     what a diagnostic code means
 
-Exit status: 0 success (warnings allowed), 1 spec errors or drift, 2 usage or I/O errors.
+Exit status: 0 success (warnings allowed), 1 spec errors or drift, 2 usage or I/O errors,
+3 an internal error (a bug in pcidevc).
 `pcidevc help COMMAND` documents a subcommand; the language reference is in README.md.";
 
 const CHECK_AFTER_HELP: &str = "\
@@ -239,6 +241,16 @@ impl TypedValueParser for CodeParser {
 /// Exit statuses.
 const EXIT_SPEC: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+/// A bug in pcidevc itself: it generated a model that is not valid Rust.
+const EXIT_INTERNAL: u8 = 3;
+
+/// Why one device's outputs were not written or checked.
+enum Failure {
+    /// Reading or writing the output directory.
+    Io(std::io::Error),
+    /// The generator's own bug ([`pcidevc_codegen::OutputFile::internal_error`]).
+    Internal(String),
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -365,26 +377,56 @@ fn run(specs: &[PathBuf], target: Option<Target>, reporter: &Reporter) -> ExitCo
         drop((compiled.ast, compiled.sources, diagnostics));
         let dev = &dev;
         let dir = target.dir.join(&dev.name);
+        let internal = |f: &pcidevc_codegen::OutputFile| match f.internal_error() {
+            Some(e) => Err(Failure::Internal(e.to_string())),
+            None => Ok(()),
+        };
         let result = if target.check {
             let files = pcidevc_codegen::generate(dev);
-            output::check(&dir, &files).map(|drift| {
-                if !drift.is_empty() {
-                    reporter.drift(&dir, spec, target.dir, &drift);
-                    worst = worst.max(EXIT_SPEC);
-                }
+            files.iter().try_for_each(internal).and_then(|()| {
+                output::check(&dir, &files)
+                    .map(|drift| {
+                        if !drift.is_empty() {
+                            reporter.drift(&dir, spec, target.dir, &drift);
+                            worst = worst.max(EXIT_SPEC);
+                        }
+                    })
+                    .map_err(Failure::Io)
             })
         } else {
-            // Each file written as soon as it is generated, then dropped.
+            // Each file written as soon as it is generated, then dropped;
+            // the model comes first, so a broken one writes nothing.
             pcidevc_codegen::generate_each(dev, |f| {
-                output::write(&dir, std::slice::from_ref(&f), target.quiet)
+                internal(&f)?;
+                output::write(&dir, std::slice::from_ref(&f), target.quiet).map_err(Failure::Io)
             })
         };
-        if let Err(e) = result {
-            reporter.remark(&Remark::new(
-                Severity::Error,
-                format!("cannot write `{}`: {e}", dir.display()),
-            ));
-            worst = worst.max(EXIT_USAGE);
+        match result {
+            Ok(()) => {}
+            Err(Failure::Io(e)) => {
+                reporter.remark(&Remark::new(
+                    Severity::Error,
+                    format!("cannot write `{}`: {e}", dir.display()),
+                ));
+                worst = worst.max(EXIT_USAGE);
+            }
+            Err(Failure::Internal(e)) => {
+                reporter.remark(
+                    &Remark::new(
+                        Severity::Error,
+                        format!(
+                            "internal error: the model generated from `{}` is not valid Rust: {e}",
+                            spec.display()
+                        ),
+                    )
+                    .note(format!(
+                        "a bug in pcidevc, not in the spec; nothing was written to `{}`",
+                        dir.display()
+                    ))
+                    .help("please report it with the spec"),
+                );
+                worst = worst.max(EXIT_INTERNAL);
+            }
         }
     }
     ExitCode::from(worst)

@@ -286,10 +286,13 @@ pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
             kind: if arrays { Kind::Stmt } else { Kind::Separated },
             weight: 1,
             elems: Box::new(move |r| {
-                let saves = r1[r].iter().map(|(id, at)| storage_io(dev, *id, *at).0);
                 if arrays {
+                    let saves = r1[r]
+                        .iter()
+                        .map(|(id, at)| storage_save_stmt(dev, *id, *at));
                     quote!(#(#saves)*)
                 } else {
+                    let saves = r1[r].iter().map(|(id, at)| storage_io(dev, *id, *at).0);
                     quote!(#(#saves),*)
                 }
             }),
@@ -354,6 +357,17 @@ fn storage_io(dev: &Device, id: ir::RegId, at: usize) -> (TokenStream, TokenStre
     }
 }
 
+/// A stored register's save as a statement, for a storage list filled by
+/// pushes (a spec with arrays, or saved in runs): an array's save is a
+/// statement already, a scalar's expression is pushed.
+fn storage_save_stmt(dev: &Device, id: ir::RegId, at: usize) -> TokenStream {
+    let save = storage_io(dev, id, at).0;
+    match dev.register(id).array_head() {
+        Some(_) => save,
+        None => quote!(storage.push(#save);),
+    }
+}
+
 /// The saves and restores of a spec with more than [`CHUNK`] states or
 /// stored registers, in methods of at most [`CHUNK`] each: one function
 /// saving or restoring everything is checked by rustc slower than
@@ -411,13 +425,8 @@ impl<'d> Runs<'d> {
         let k = i - state_runs;
         let range = run_range(k, self.regs.len());
         for (id, at) in &self.regs[range.clone()] {
-            let (save, restore) = storage_io(self.dev, *id, *at);
-            saves.push(match self.dev.register(*id).array_head() {
-                // An array's save is a statement already.
-                Some(_) => save,
-                None => quote!(storage.push(#save);),
-            });
-            restores.push(restore);
+            saves.push(storage_save_stmt(self.dev, *id, *at));
+            restores.push(storage_io(self.dev, *id, *at).1);
         }
         let doc = format!("stored registers {}..={}", range.start, range.end - 1);
         run_pair(("storage", k), &doc, saves, restores)

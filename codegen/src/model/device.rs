@@ -5,7 +5,7 @@
 use super::emit::{Fill, Kind, List, Piece};
 use super::expr::{self, Ctx, Rendered, Ty, any_expr, bool_expr, u64_expr};
 use super::usage::{called_hooks, used_fns, used_lets};
-use super::{Model, arrays, lit_hex, lit_str, scalar_type, where_};
+use super::{Model, allow_many_arguments, arrays, lit_hex, lit_str, scalar_type, where_};
 use pcidevc_dsl::ir::{self, AccessKind, Register};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -66,8 +66,11 @@ impl Model<'_> {
                 None => quote!(),
             };
             let doc = format!(" Run hook `{}`, traced.", hook.name);
+            // `self`, `ctx` and the hook's parameters.
+            let allow = allow_many_arguments(2 + hook.params.len());
             quote! {
                 #[doc = #doc]
+                #allow
                 fn #wrapper(&mut self, ctx: &mut DeviceCtx, #(#typed),*) #ret {
                     ctx.hook(#lit);
                     self.hooks.#name(#(#params),*)
@@ -236,8 +239,10 @@ impl Model<'_> {
             quote!(#n: #t)
         });
         let ret = scalar_type(f.ret);
+        let allow = allow_many_arguments(f.params.len());
         quote! {
             #[doc = #doc]
+            #allow
             fn #name(#(#params),*) -> #ret {
                 #body
             }

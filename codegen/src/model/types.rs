@@ -30,12 +30,14 @@ impl Model<'_> {
                 quote!(#n: #t)
             });
             let doc = format!(" The spec's `hook {}`.", h.name);
+            // `self` and the hook's parameters.
+            let allow = super::allow_many_arguments(1 + h.params.len());
             match h.ret {
                 Some(t) => {
                     let t = scalar_type(t);
-                    quote!(#[doc = #doc] fn #name(&mut self, #(#params),*) -> #t;)
+                    quote!(#[doc = #doc] #allow fn #name(&mut self, #(#params),*) -> #t;)
                 }
-                None => quote!(#[doc = #doc] fn #name(&mut self, #(#params),*);),
+                None => quote!(#[doc = #doc] #allow fn #name(&mut self, #(#params),*);),
             }
         });
         quote! {

@@ -206,7 +206,7 @@ codes! {
     BAD_NUMBER = "E0002", "invalid integer literal",
         "Integers are decimal, 0x hexadecimal or 0b binary, may contain `_`, may end in K, M or G (multiples of 1024), and must fit in 64 bits.";
     TOO_DEEP = "E0003", "nesting too deep",
-        "Braces, brackets and parentheses nest at most 64 levels, and an expression has at most 64 levels of operators. Split the expression or flatten the blocks.";
+        "Braces, brackets and parentheses nest at most 64 levels, and an expression has at most 64 levels of operators; each `else if` of a chain is one level. Split the expression into named parts (`let`, a `fn` per half of a long chain, intermediate `state`), hold a table in a buffer state (`state t: [u8; 128] = [...]`, read as `t[i]`), or flatten the blocks. Uses of what the too-deep item declared are not reported again.";
     INCLUDE_IO = "E0004", "cannot read file",
         "An included file (or the spec itself) could not be read. Include paths are relative to the including file.";
     INCLUDE_CYCLE = "E0005", "include cycle",

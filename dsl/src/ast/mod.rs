@@ -60,6 +60,10 @@ pub struct SpecAst {
     pub language: Option<Num>,
     /// The `device` items, in file order.
     pub devices: Vec<DeviceAst>,
+    /// Names declared by items the parser reported and dropped (a syntax
+    /// error in a register, a `fn` whose body nests too deep, ...): a use
+    /// of one is not reported again as an unknown name.
+    pub malformed_names: Vec<String>,
 }
 
 impl SpecAst {

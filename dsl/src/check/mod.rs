@@ -68,6 +68,8 @@ struct Checker<'a> {
     sources: &'a SourceMap,
     diags: &'a mut Vec<Diagnostic>,
     names: HashMap<String, (Sym, Span)>,
+    /// [`ast::SpecAst::malformed_names`]: unknown, but already reported.
+    malformed_names: HashSet<&'a str>,
     /// Registers as declared (index = RegId), with their space.
     reg_asts: Vec<(&'a ast::RegisterAst, ir::Space)>,
     state_asts: Vec<&'a ast::StateAst>,
@@ -122,6 +124,7 @@ pub fn check(
         sources,
         diags,
         names: HashMap::new(),
+        malformed_names: spec.malformed_names.iter().map(String::as_str).collect(),
         reg_asts: Vec::new(),
         state_asts: Vec::new(),
         hook_asts: Vec::new(),

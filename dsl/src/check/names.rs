@@ -251,6 +251,9 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown(&mut self, id: &ast::Ident, expected: &str) {
+        if self.declared_by_malformed_item(&id.name) {
+            return;
+        }
         let best = self
             .names
             .keys()
@@ -270,6 +273,17 @@ impl<'a> Checker<'a> {
             .label(format!("not declared; expected {expected}"))
             .hint(hint),
         );
+    }
+
+    /// Did an item the parser dropped (and reported) declare `name`, or,
+    /// for an array's element `NAME_3`, its array?
+    fn declared_by_malformed_item(&self, name: &str) -> bool {
+        self.malformed_names.contains(name)
+            || name.rsplit_once('_').is_some_and(|(array, n)| {
+                !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && self.malformed_names.contains(array)
+            })
     }
 
     pub(super) fn lookup(&mut self, id: &ast::Ident, expected: &str) -> Option<Sym> {

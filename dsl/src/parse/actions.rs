@@ -200,7 +200,7 @@ impl ParseSession<'_> {
                     format!("expression nests more than {MAX_EXPR_DEPTH} operators deep"),
                 )
                 .label("this expression")
-                .hint("split it using intermediate `state` variables"),
+                .hint("split it into named parts (`let`, `fn`); a long `else if` table reads better as a buffer state indexed by the key"),
             );
         };
         // Pop one operator and its two operands into a Binary node.

@@ -287,6 +287,9 @@ pub(super) fn syntax_hint(expected: &str) -> String {
         "every item and statement ends with `;`".into()
     } else if expected.contains("`}`") {
         "is a closing brace missing, or an item misspelled?".into()
+    } else if expected == "`u8`" {
+        // Only a buffer's element type expects exactly `u8`.
+        "a buffer holds bytes (`[u8; N]`); read a wider value from its bytes, e.g. `b[i] | b[i + 1] << 8`".into()
     } else {
         "see the language reference in README.md".into()
     }

@@ -148,6 +148,7 @@ impl ParseSession<'_> {
                 };
                 let name = Self::ident(cx, n);
                 let Some(value) = self.expr(cx, e) else {
+                    self.malformed_names.push(name.name);
                     return;
                 };
                 DeviceItem::Let(LetAst { name, value, span })
@@ -159,6 +160,7 @@ impl ParseSession<'_> {
                     .find(|p| p.as_rule() == Rule::expr)
                     .and_then(|e| self.expr(cx, e))
                 else {
+                    self.malformed_names.push(hook.name.name);
                     return;
                 };
                 let Some(ret) = hook.ret else { return };

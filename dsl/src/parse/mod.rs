@@ -113,6 +113,8 @@ struct ParseSession<'a> {
     include_stack: Vec<PathBuf>,
     /// Malformed items seen so far (see [`MAX_RECOVERED_ERRORS`]).
     recovered: usize,
+    /// Names the dropped items declared ([`SpecAst::malformed_names`]).
+    malformed_names: Vec<String>,
 }
 
 /// Where the pairs being built come from: pest offsets are relative to the
@@ -138,6 +140,7 @@ pub fn parse_bytes(
         loader,
         include_stack: Vec::new(),
         recovered: 0,
+        malformed_names: Vec::new(),
     };
     if let Some(p) = &path {
         session.include_stack.push(canonical(p));
@@ -152,7 +155,24 @@ pub fn parse_bytes(
         Ok(pair) => session.top_items(Cx { file, base: 0 }, pair, &mut spec),
         Err(e) => session.push_pest_error(Cx { file, base: 0 }, &e),
     }
+    spec.malformed_names = session.malformed_names;
     spec
+}
+
+/// The name a malformed item's text declares, when it starts like a
+/// declaration (`register NAME`, `fn NAME`, ...); for an array
+/// (`register NAME[4]`) the array's name.
+fn declared_name(item: &str) -> Option<String> {
+    const DECLARING: [&str; 8] = [
+        "register", "state", "hook", "timer", "stream", "let", "fn", "scenario",
+    ];
+    let mut words = item
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let keyword = words.next()?;
+    let name = words.next()?;
+    let ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    (DECLARING.contains(&keyword) && ident).then(|| name.to_string())
 }
 
 /// The pest trees of a file (for [`crate::fmt`]), read as each thing a
@@ -310,6 +330,7 @@ impl ParseSession<'_> {
     /// should have matched to say precisely what is wrong.
     fn recover(&mut self, cx: Cx, pair: &Pair<'_, Rule>, entry: Rule) {
         let span = Self::span(cx, pair);
+        self.malformed_names.extend(declared_name(pair.as_str()));
         self.recovered += 1;
         if self.recovered > MAX_RECOVERED_ERRORS {
             if self.recovered == MAX_RECOVERED_ERRORS + 1 {

@@ -103,15 +103,10 @@ pub fn render(dev: &Device) -> String {
     for s in &dev.states {
         let ty = crate::prose::type_name(s.ty);
         let sticky = if s.sticky { " sticky" } else { "" };
-        if matches!(s.ty, ir::Type::Fifo { .. }) {
-            let _ = writeln!(w, "state {}: {ty} (empty at reset){sticky}", s.name);
-        } else if s.init.is_empty() && s.sticky {
-            let _ = writeln!(w, "state {}: {ty} = {:#x}{sticky}", s.name, s.reset);
-        } else if s.init.is_empty() {
-            let _ = writeln!(w, "state {}: {ty} = {:#x}", s.name, s.reset);
-        } else {
-            let _ = writeln!(w, "state {}: {ty} = {}", s.name, s.init.escape_ascii());
-        }
+        let _ = match s.ty {
+            ir::Type::Fifo { .. } => writeln!(w, "state {}: {ty} (empty at reset){sticky}", s.name),
+            _ => writeln!(w, "state {}: {ty} = {}{sticky}", s.name, initial_value(s)),
+        };
     }
     for h in &dev.hooks {
         let params: Vec<String> = h.params.iter().map(|(n, _)| n.clone()).collect();
@@ -186,6 +181,36 @@ pub fn render(dev: &Device) -> String {
         }
     }
     o
+}
+
+/// A state's value at reset as the spec would write it: `false`, `0x10`,
+/// `zeros` for a buffer without initial bytes, `"text"` for printable
+/// ones, else the first bytes as a list.
+fn initial_value(s: &ir::State) -> String {
+    const SHOWN: usize = 16;
+    match s.ty {
+        ir::Type::Bool => (s.reset != 0).to_string(),
+        ir::Type::Buffer(_) if s.init.is_empty() => "zeros".into(),
+        ir::Type::Buffer(_) => {
+            let text = s
+                .init
+                .iter()
+                .all(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\n' | b'\t'));
+            if text {
+                format!("\"{}\"", s.init.escape_ascii())
+            } else {
+                let bytes: Vec<String> = s
+                    .init
+                    .iter()
+                    .take(SHOWN)
+                    .map(|b| format!("{b:#04x}"))
+                    .collect();
+                let more = if s.init.len() > SHOWN { ", ..." } else { "" };
+                format!("[{}{more}]", bytes.join(", "))
+            }
+        }
+        _ => format!("{:#x}", s.reset),
+    }
 }
 
 /// One register: offset, name, width, access kind and reset; its fields
@@ -280,5 +305,35 @@ pub fn handler_summary(dev: &Device) -> String {
         "no test, no ack".into()
     } else {
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// States read back as a spec writes their reset values.
+    #[test]
+    fn states_show_their_reset_values_as_written() {
+        let dev = pcidevc_dsl::compile_str(
+            "t.pcidev",
+            "device t { id 0x1234:0x5678;
+                state up: bool = true;
+                state n: u16 = 16;
+                state buf: [u8; 8];
+                state text: [u8; 8] = \"hi\";
+                state mac: [u8; 20] = [0x52, 0x54, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] sticky;
+                bar 0 io size 16 { register R @ 0x0 : u16 { read if up { n } else { buf[0] + text[0] + mac[0] }; } } }",
+        )
+        .device
+        .expect("valid");
+        let text = super::render(&dev);
+        for line in [
+            "state up: bool = true",
+            "state n: u16 = 0x10",
+            "state buf: [u8; 8] = zeros",
+            "state text: [u8; 8] = \"hi\"",
+            "state mac: [u8; 20] = [0x52, 0x54, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, ...] sticky",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
     }
 }

@@ -286,7 +286,15 @@ pub(super) fn registers_lists(dev: &Device) -> Vec<List<'_>> {
             kind: if arrays { Kind::Stmt } else { Kind::Separated },
             weight: 1,
             elems: Box::new(move |r| {
-                let saves = r1[r].iter().map(|(id, at)| storage_io(dev, *id, *at).0);
+                let saves = r1[r].iter().map(|(id, at)| {
+                    let save = storage_io(dev, *id, *at).0;
+                    // With arrays the list is statements: an array's save
+                    // is one already, a plain register's is an expression.
+                    match (arrays, dev.register(*id).array_head()) {
+                        (true, None) => quote!(storage.push(#save);),
+                        _ => save,
+                    }
+                });
                 if arrays {
                     quote!(#(#saves)*)
                 } else {

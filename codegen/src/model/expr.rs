@@ -472,12 +472,14 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 _ => Rendered::konst(0),
             }
         }
-        Expr::Cond(c, a, b) => {
+        Expr::Cond(c, a_ir, b_ir) => {
             let c = bool_expr(cx, c);
-            let (a, b) = (render(cx, a), render(cx, b));
+            // A constant condition renders only its branch: what the other
+            // one uses (`value`, a parameter, `ctx`) is not used.
             if let Some(k) = c.konst {
-                return if k != 0 { a } else { b };
+                return render(cx, if k != 0 { a_ir } else { b_ir });
             }
+            let (a, b) = (render(cx, a_ir), render(cx, b_ir));
             let both_bool = a.ty == Ty::Bool && b.ty == Ty::Bool;
             let (a, b, ty) = if both_bool {
                 (a, b, Ty::Bool)

@@ -489,7 +489,14 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             // `else if` chains stay flat (an `if` is the only rendering of
             // precedence 0).
             let else_if = b.prec == 0;
-            let (c, a, b) = (c.into_tokens(), a.into_tokens(), b.into_tokens());
+            // Two integer literals alone have no type: `(if c { 0 } else {
+            // 5 }).wrapping_mul(x)` does not compile. Type the first.
+            let a = if ty == Ty::U64 && a.konst.is_some() && b.konst.is_some() {
+                a.receiver()
+            } else {
+                a.into_tokens()
+            };
+            let (c, b) = (c.into_tokens(), b.into_tokens());
             // Lowest precedence: parenthesised wherever it is an operand.
             if else_if {
                 Rendered::op(quote!(if #c { #a } else #b), 0, ty)

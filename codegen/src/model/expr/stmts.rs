@@ -193,22 +193,29 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             cx.used_ctx = true;
             let a = u64_expr(cx, addr).into_tokens();
             let l = u64_expr(cx, len).into_tokens();
+            let mut first = TokenStream::new();
             let call = match source {
                 ir::Source::Random(seed) => {
-                    let s = narrow_rendered(u64_expr(cx, seed), 32);
+                    let s = operand(cx, &mut first, "seed", |cx| {
+                        narrow_rendered(u64_expr(cx, seed), 32)
+                    });
                     quote!(ctx.dma_write_random(addr, len, #s).status_code())
                 }
                 ir::Source::Pattern(b) => {
-                    let b = narrow_rendered(u64_expr(cx, b), 8);
+                    let b = operand(cx, &mut first, "fill", |cx| {
+                        narrow_rendered(u64_expr(cx, b), 8)
+                    });
                     quote!(ctx.dma_write_pattern(addr, len, #b).status_code())
                 }
                 ir::Source::Word(w) => {
-                    let w = u64_expr(cx, w).into_tokens();
+                    let w = operand(cx, &mut first, "word", |cx| u64_expr(cx, w).into_tokens());
                     quote!(ctx.dma_write_word(addr, len, #w).status_code())
                 }
                 ir::Source::Buffer { state, offset } => {
                     let p = state_place(cx, *state);
-                    let o = u64_expr(cx, offset).into_tokens();
+                    let o = operand(cx, &mut first, "offset", |cx| {
+                        u64_expr(cx, offset).into_tokens()
+                    });
                     quote! {
                         match pcidev_runtime::ops::buf_range(&#p, #o, len) {
                             Some(data) => ctx.dma_write(addr, data).status_code(),
@@ -217,7 +224,7 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     }
                 }
             };
-            dma_block(cx, a, l, call, status)
+            dma_block(cx, a, l, first, call, status)
         }
         Stmt::DmaRead {
             addr,
@@ -228,10 +235,13 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             cx.used_ctx = true;
             let a = u64_expr(cx, addr).into_tokens();
             let l = u64_expr(cx, len).into_tokens();
+            let mut first = TokenStream::new();
             let call = match into {
                 ir::DmaDest::Buffer { state, offset } => {
                     let p = state_place(cx, *state);
-                    let o = u64_expr(cx, offset).into_tokens();
+                    let o = operand(cx, &mut first, "offset", |cx| {
+                        u64_expr(cx, offset).into_tokens()
+                    });
                     quote! {
                         match pcidev_runtime::ops::buf_range_mut(&mut #p, #o, len) {
                             Some(dst) => ctx.dma_read(addr, dst).status_code(),
@@ -250,16 +260,40 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     }}
                 }
             };
-            dma_block(cx, a, l, call, status)
+            dma_block(cx, a, l, first, call, status)
         }
     }
 }
 
 /// `{ let addr = ..; let len = ..; let status = CALL; PLACE = status; }`.
+/// A DMA operand (seed, byte, word, buffer offset) as the call's
+/// argument. One that uses `ctx` (a hook, a `let`, `access.size`) cannot be
+/// evaluated inside `ctx.dma_*(..)` or next to a borrow of the buffer:
+/// it is computed first, into a local of that name, added to `first`.
+fn operand(
+    cx: &mut Ctx<'_>,
+    first: &mut TokenStream,
+    name: &str,
+    render: impl FnOnce(&mut Ctx<'_>) -> TokenStream,
+) -> TokenStream {
+    let before = std::mem::replace(&mut cx.used_ctx, false);
+    let t = render(cx);
+    let uses_ctx = cx.used_ctx;
+    cx.used_ctx |= before;
+    if uses_ctx {
+        let v = format_ident!("{name}");
+        first.extend(quote!(let #v = #t;));
+        quote!(#v)
+    } else {
+        t
+    }
+}
+
 fn dma_block(
     cx: &mut Ctx<'_>,
     addr: TokenStream,
     len: TokenStream,
+    first: TokenStream,
     call: TokenStream,
     status: &Option<Place>,
 ) -> TokenStream {
@@ -269,6 +303,7 @@ fn dma_block(
             quote! {{
                 let addr = #addr;
                 let len = #len;
+                #first
                 let status = #call;
                 #set
             }}
@@ -276,6 +311,7 @@ fn dma_block(
         None => quote! {{
             let addr = #addr;
             let len = #len;
+            #first
             let _status = #call;
         }},
     }

@@ -351,11 +351,8 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             Rendered::atom(quote!(value), Ty::U64)
         }
         Expr::Call(h, args) => {
-            cx.used_ctx = true;
+            let call = hook_call(cx, *h, args);
             let hook = cx.dev.hook(*h);
-            let name = format_ident!("hook_{}", hook.name);
-            let args = hook_args(cx, &hook.params, args);
-            let call = quote!(self.#name(ctx, #(#args),*));
             match hook.ret {
                 Some(ir::Type::Bool) => Rendered::atom(call, Ty::Bool),
                 Some(ir::Type::Uint(b)) => Rendered::from_u64_of(call, b),
@@ -497,6 +494,15 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 a.into_tokens()
             };
             let (c, b) = (c.into_tokens(), b.into_tokens());
+            if is_block(&c) {
+                // Not a block as the condition (see `is_block`).
+                let e = if else_if {
+                    quote!(if cond { #a } else #b)
+                } else {
+                    quote!(if cond { #a } else { #b })
+                };
+                return Rendered::atom(quote!({ let cond = #c; #e }), ty);
+            }
             // Lowest precedence: parenthesised wherever it is an operand.
             if else_if {
                 Rendered::op(quote!(if #c { #a } else #b), 0, ty)
@@ -602,6 +608,40 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
             Rendered::atom(quote!(pcidev_runtime::ops::#f(#x, #y)), Ty::U64)
         }
     }
+}
+
+/// `self.hook_NAME(ctx, args..)`. Arguments that use `ctx` themselves (a
+/// hook call, a `let`, `access.size`) cannot be evaluated inside the call,
+/// which has borrowed `self` and `ctx` already (rustc E0499): then every
+/// argument is computed first, in order, into a local of a block.
+fn hook_call(cx: &mut Ctx<'_>, h: ir::HookId, args: &[Expr]) -> TokenStream {
+    let hook = cx.dev.hook(h);
+    let name = format_ident!("hook_{}", hook.name);
+    cx.used_ctx = false;
+    let args = hook_args(cx, &hook.params, args);
+    let nested = cx.used_ctx;
+    cx.used_ctx = true;
+    if nested {
+        let names: Vec<_> = (0..args.len()).map(|i| format_ident!("arg{i}")).collect();
+        quote!({
+            #(let #names = #args;)*
+            self.#name(ctx, #(#names),*)
+        })
+    } else {
+        quote!(self.#name(ctx, #(#args),*))
+    }
+}
+
+/// Is `ts` one brace block (a hook call with its arguments computed
+/// first)? As an `if` condition it would be clippy's
+/// `blocks_in_conditions`: callers bind it to a local first.
+fn is_block(ts: &TokenStream) -> bool {
+    let mut it = ts.clone().into_iter();
+    matches!(
+        (it.next(), it.next()),
+        (Some(proc_macro2::TokenTree::Group(g)), None)
+            if g.delimiter() == proc_macro2::Delimiter::Brace
+    )
 }
 
 /// Arguments converted to the hook's parameter types.

@@ -31,7 +31,14 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
         } => {
             let c = bool_expr(cx, cond).into_tokens();
             let t = stmts(cx, then);
-            match otherwise.as_slice() {
+            // A block condition is bound first (see `is_block`); a nested
+            // `else if` is then `else { let cond = ..; if cond .. }`.
+            let (bind, c) = if is_block(&c) {
+                (quote!(let cond = #c;), quote!(cond))
+            } else {
+                (TokenStream::new(), c)
+            };
+            let s = match otherwise.as_slice() {
                 [] => quote!(if #c { #t }),
                 [nested @ Stmt::If { .. }] => {
                     let e = stmt(cx, nested);
@@ -41,7 +48,8 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     let e = stmts(cx, other);
                     quote!(if #c { #t } else { #e })
                 }
-            }
+            };
+            if bind.is_empty() { s } else { quote!({ #bind #s }) }
         }
         Stmt::Irq(op) => {
             cx.used_ctx = true;
@@ -179,10 +187,8 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
         }
         Stmt::Call { hook, args } => {
             cx.used_ctx = true;
-            let h = cx.dev.hook(*hook);
-            let name = format_ident!("hook_{}", h.name);
-            let args = hook_args(cx, &h.params, args);
-            quote!(self.#name(ctx, #(#args),*);)
+            let call = hook_call(cx, *hook, args);
+            quote!(#call;)
         }
         Stmt::DmaWrite {
             addr,

@@ -60,8 +60,11 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             }
         }
         Stmt::Msi(v) => {
-            cx.used_ctx = true;
+            cx.used_ctx = false;
             let r = u64_expr(cx, v);
+            // A vector that uses ctx (a hook, a `let`) is computed before
+            // `ctx.msi_notify(..)` borrows ctx.
+            let nested = std::mem::replace(&mut cx.used_ctx, true);
             let vec = match r.konst {
                 Some(k) if k <= 0xffff => lit_hex(k),
                 _ => {
@@ -69,7 +72,14 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     quote!(pcidev_runtime::ops::msi_vector(#t))
                 }
             };
-            quote!(ctx.msi_notify(#vec);)
+            if nested {
+                quote! {{
+                    let vector = #vec;
+                    ctx.msi_notify(vector);
+                }}
+            } else {
+                quote!(ctx.msi_notify(#vec);)
+            }
         }
         Stmt::Assign { place, op, value } => {
             // A bitwise compound assignment to a full-width u64 place is

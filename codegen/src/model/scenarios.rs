@@ -27,9 +27,10 @@ impl Model<'_> {
                     quote!(compile_error!(#msg))
                 })
         };
+        let used_regs = crate::driver::irq::used_registers(d, int);
         let read = |r: &ir::RegId| {
             let name = ack::reg_var(d, *r);
-            let used = crate::driver::irq::used_registers(int).contains(r);
+            let used = used_regs.contains(r);
             let v = format_ident!("{}{}", if used { "" } else { "_" }, name);
             let l = self.loc(&reg_loc(d, *r));
             quote!(let #v = io.read(#l);)

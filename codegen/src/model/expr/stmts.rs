@@ -393,10 +393,12 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
             let i = u64_expr(cx, i).into_tokens();
             let v = value.into_u64().into_tokens();
             // Evaluate first: the index or value may read the same buffer.
+            // Not `index`: that is an array register's element, which the
+            // value may use.
             quote! {{
-                let index = #i;
+                let at = #i;
                 let byte = #v;
-                pcidev_runtime::ops::buf_set(&mut #p, index, byte);
+                pcidev_runtime::ops::buf_set(&mut #p, at, byte);
             }}
         }
     }

@@ -359,8 +359,25 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 _ => Rendered::konst(0),
             }
         }
-        Expr::Unary(op, x) => {
-            let x = render(cx, x);
+        Expr::Unary(op, x_ir) => {
+            // `!` says what it means without a negated comparison or a
+            // double negation (clippy's nonminimal_bool): `!(a < b)` is
+            // `a >= b`, `!!p` is `p`, and `!n` of an integer is `n == 0`.
+            if *op == UnOp::Not {
+                match &**x_ir {
+                    Expr::Binary(cmp, a, b) if inverse(*cmp).is_some() => {
+                        let inv = inverse(*cmp).unwrap_or(*cmp);
+                        return binary(cx, inv, a, b).into_bool();
+                    }
+                    Expr::Unary(UnOp::Not, inner) => return render(cx, inner).into_bool(),
+                    _ => {}
+                }
+            }
+            let x = render(cx, x_ir);
+            if *op == UnOp::Not && x.ty == Ty::U64 && x.konst.is_none() {
+                let v = x.wrap(prec::CMP + 1);
+                return Rendered::op(quote!(#v == 0), prec::CMP, Ty::Bool);
+            }
             if let Some(v) = x.konst {
                 let v = if x.ty == Ty::Bool && *op == UnOp::Not {
                     (v == 0) as u64
@@ -511,6 +528,19 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             }
         }
     }
+}
+
+/// The comparison that is true exactly when `op` is false.
+fn inverse(op: BinOp) -> Option<BinOp> {
+    Some(match op {
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Ge => BinOp::Lt,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        _ => return None,
+    })
 }
 
 fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {

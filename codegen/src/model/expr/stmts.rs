@@ -49,7 +49,11 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     quote!(if #c { #t } else { #e })
                 }
             };
-            if bind.is_empty() { s } else { quote!({ #bind #s }) }
+            if bind.is_empty() {
+                s
+            } else {
+                quote!({ #bind #s })
+            }
         }
         Stmt::Irq(op) => {
             cx.used_ctx = true;

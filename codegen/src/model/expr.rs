@@ -27,6 +27,10 @@ pub mod prec {
     pub const CAST: u8 = 80;
     pub const UNARY: u8 = 90;
     pub const ATOM: u8 = 100;
+    /// An `if` whose results are all integer literals: it has no type of
+    /// its own (fine as an operand, not as a method receiver: rustc
+    /// E0689). Otherwise like an `if` (0).
+    pub const UNTYPED_IF: u8 = 1;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +183,9 @@ pub struct Ctx<'a> {
     /// (`let_NAME`) before the body, read from it (see
     /// `usage::read_once_lets`).
     pub once_lets: Vec<ir::LetId>,
+    /// Render the first literal of an untyped `if` with its `u64` suffix
+    /// (see [`prec::UNTYPED_IF`]): set while re-rendering a receiver.
+    type_literals: bool,
     /// A tracked interrupt level's inputs, in a guest access's methods: a
     /// statement that writes one notes it (`self.level_dirty = true`).
     pub level: Option<std::rc::Rc<ir::LevelInputs>>,
@@ -203,6 +210,7 @@ impl<'a> Ctx<'a> {
             let_tys,
             used_index: false,
             once_lets: Vec::new(),
+            type_literals: false,
             level: None,
         }
     }
@@ -396,7 +404,7 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                     Rendered::op(quote!(!#b), prec::UNARY, Ty::Bool)
                 }
                 UnOp::Neg => {
-                    let r = x.into_u64().receiver();
+                    let r = typed(cx, x_ir, x).into_u64().receiver();
                     Rendered::atom(quote!(#r.wrapping_neg()), Ty::U64)
                 }
                 UnOp::BitNot => {
@@ -501,17 +509,27 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 (a.into_u64(), b.into_u64(), Ty::U64)
             };
             // `else if` chains stay flat (an `if` is the only rendering of
-            // precedence 0).
-            let else_if = b.prec == 0;
-            // Two integer literals alone have no type: `(if c { 0 } else {
-            // 5 }).wrapping_mul(x)` does not compile. Type the first.
-            let a = if ty == Ty::U64 && a.konst.is_some() && b.konst.is_some() {
+            // precedence 0, or UNTYPED_IF).
+            let else_if = b.prec == 0 || b.prec == prec::UNTYPED_IF;
+            // Integer literals alone have no type: `(if c { 0 } else { 5
+            // }).wrapping_mul(x)` does not compile. Such an `if` says so
+            // (UNTYPED_IF), and a receiver renders it again with its first
+            // literal typed (`typed`).
+            let literal = |r: &Rendered| r.konst.is_some() || r.prec == prec::UNTYPED_IF;
+            let untyped = ty == Ty::U64 && literal(&a) && literal(&b);
+            let block = is_block(&c.ts);
+            let a = if untyped && (cx.type_literals || block) && a.konst.is_some() {
                 a.receiver()
             } else {
                 a.into_tokens()
             };
+            let p = if untyped && !cx.type_literals && !block {
+                prec::UNTYPED_IF
+            } else {
+                0
+            };
             let (c, b) = (c.into_tokens(), b.into_tokens());
-            if is_block(&c) {
+            if block {
                 // Not a block as the condition (see `is_block`).
                 let e = if else_if {
                     quote!(if cond { #a } else #b)
@@ -522,12 +540,24 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             }
             // Lowest precedence: parenthesised wherever it is an operand.
             if else_if {
-                Rendered::op(quote!(if #c { #a } else #b), 0, ty)
+                Rendered::op(quote!(if #c { #a } else #b), p, ty)
             } else {
-                Rendered::op(quote!(if #c { #a } else { #b }), 0, ty)
+                Rendered::op(quote!(if #c { #a } else { #b }), p, ty)
             }
         }
     }
+}
+
+/// `r` (the rendering of `e`) fit to be a method receiver: an untyped
+/// `if` (see [`prec::UNTYPED_IF`]) is rendered again with a typed literal.
+fn typed(cx: &mut Ctx<'_>, e: &Expr, r: Rendered) -> Rendered {
+    if r.prec != prec::UNTYPED_IF {
+        return r;
+    }
+    let old = std::mem::replace(&mut cx.type_literals, true);
+    let r = render(cx, e);
+    cx.type_literals = old;
+    r
 }
 
 /// The comparison that is true exactly when `op` is false.
@@ -624,6 +654,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
                 BinOp::Sub => format_ident!("wrapping_sub"),
                 _ => format_ident!("wrapping_mul"),
             };
+            let a = typed(cx, a_ir, a);
             let (x, y) = (a.into_u64().receiver(), b.into_u64().into_tokens());
             Rendered::atom(quote!(#x.#m(#y)), Ty::U64)
         }

@@ -518,16 +518,17 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             let literal = |r: &Rendered| r.konst.is_some() || r.prec == prec::UNTYPED_IF;
             let untyped = ty == Ty::U64 && literal(&a) && literal(&b);
             let block = is_block(&c.ts);
-            let a = if untyped && (cx.type_literals || block) && a.konst.is_some() {
+            // Untyped, the literals would be i32 where nothing else decides
+            // (`(if c { 5 } else { 0xffff_ffff_ff }) as u16`): one that does
+            // not fit gets the type now.
+            let big = |r: &Rendered| r.konst.is_some_and(|v| v > i32::MAX as u64);
+            let now = cx.type_literals || block || big(&a) || big(&b);
+            let a = if untyped && now && a.konst.is_some() {
                 a.receiver()
             } else {
                 a.into_tokens()
             };
-            let p = if untyped && !cx.type_literals && !block {
-                prec::UNTYPED_IF
-            } else {
-                0
-            };
+            let p = if untyped && !now { prec::UNTYPED_IF } else { 0 };
             let (c, b) = (c.into_tokens(), b.into_tokens());
             if block {
                 // Not a block as the condition (see `is_block`).

@@ -341,7 +341,13 @@ struct HandlerTemplate<'a> {
 fn handler(dev: &Device, names: &Names, multi: bool) -> HandlerC {
     let int = &dev.interrupt;
     let (first, then) = int.handler_reads();
-    let used = crate::driver::irq::used_registers(int);
+    // Used as the C expressions below render them (folding may drop some).
+    let mut texts: Vec<String> = int.mine.iter().map(|m| c_expr_in(Some(dev), m)).collect();
+    for a in &int.acks {
+        texts.push(c_expr_in(Some(dev), &a.value));
+        texts.extend(a.when.as_ref().map(|w| c_expr_in(Some(dev), w)));
+    }
+    let used = crate::driver::irq::mentioned(dev, int, &texts);
     let var = |r: &ir::RegId| crate::driver::ack::reg_var(dev, *r);
     let all: Vec<String> = first.iter().chain(&then).map(var).collect();
     let read = |r: &ir::RegId, why: &'static str| ReadC {

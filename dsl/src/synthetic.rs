@@ -66,3 +66,5 @@ pub fn spec(n: usize) -> String {
     s.push_str("    }\n}\n");
     s
 }
+
+pub mod random;

@@ -216,29 +216,29 @@ impl<H: Hooks> Device<H> {
     /// Guest write of `PEER_PING` (BAR 0 + 0x10); `mask` covers the bytes written.
     fn write_peer_ping(&mut self, _ctx: &mut DeviceCtx, _value: u64, _mask: u64) {
         {
-            let index = 4;
+            let at = 4;
             let byte = !pcidev_runtime::ops::buf_get(&self.state.shm, 0);
-            pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
+            pcidev_runtime::ops::buf_set(&mut self.state.shm, at, byte);
         }
         {
-            let index = 5;
+            let at = 5;
             let byte = !pcidev_runtime::ops::buf_get(&self.state.shm, 1);
-            pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
+            pcidev_runtime::ops::buf_set(&mut self.state.shm, at, byte);
         }
         {
-            let index = 6;
+            let at = 6;
             let byte = !pcidev_runtime::ops::buf_get(&self.state.shm, 2);
-            pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
+            pcidev_runtime::ops::buf_set(&mut self.state.shm, at, byte);
         }
         {
-            let index = 7;
+            let at = 7;
             let byte = !pcidev_runtime::ops::buf_get(&self.state.shm, 3);
-            pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
+            pcidev_runtime::ops::buf_set(&mut self.state.shm, at, byte);
         }
         {
-            let index = 8;
+            let at = 8;
             let byte = pcidev_runtime::ops::buf_get(&self.state.shm, 8).wrapping_add(1);
-            pcidev_runtime::ops::buf_set(&mut self.state.shm, index, byte);
+            pcidev_runtime::ops::buf_set(&mut self.state.shm, at, byte);
         }
     }
 

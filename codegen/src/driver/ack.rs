@@ -41,8 +41,32 @@ pub fn fold(e: &Expr) -> Option<u64> {
     match e {
         Expr::Const(v) => Some(*v),
         Expr::Unary(op, x) => Some(eval_unary(*op, fold(x)?)),
-        Expr::Binary(op, a, b) => Some(eval_binary(*op, fold(a)?, fold(b)?)),
+        Expr::Binary(op, a, b) => match (fold(a), fold(b)) {
+            (Some(x), Some(y)) => Some(eval_binary(*op, x, y)),
+            (x, y) => absorbed(*op, x, y),
+        },
         Expr::Cond(c, a, b) => Some(if fold(c)? != 0 { fold(a)? } else { fold(b)? }),
+        _ => None,
+    }
+}
+
+/// The value of `x OP y` when one constant operand decides it whatever the
+/// other (`R * 0`, `R / 0`, `R >> 64`, `1 || R`): handler expressions have
+/// no side effects, so such an expression is that constant (rendering it
+/// would be clippy's `erasing_op`, `identity_op` or `eq_op` on what remains).
+fn absorbed(op: BinOp, x: Option<u64>, y: Option<u64>) -> Option<u64> {
+    let either = |v: u64| x == Some(v) || y == Some(v);
+    match op {
+        BinOp::Mul | BinOp::BitAnd if either(0) => Some(0),
+        BinOp::Div | BinOp::Rem if either(0) => Some(0),
+        BinOp::Shl | BinOp::Shr if x == Some(0) || y.is_some_and(|s| s >= 64) => Some(0),
+        BinOp::And if either(0) => Some(0),
+        BinOp::Or if x.is_some_and(|v| v != 0) || y.is_some_and(|v| v != 0) => Some(1),
+        BinOp::BitOr if either(u64::MAX) => Some(u64::MAX),
+        BinOp::Lt if y == Some(0) => Some(0),
+        BinOp::Ge if y == Some(0) => Some(1),
+        BinOp::Gt if x == Some(0) => Some(0),
+        BinOp::Le if x == Some(0) => Some(1),
         _ => None,
     }
 }

@@ -126,7 +126,7 @@ pub fn view(dev: &Device) -> Option<IrqView> {
         ),
     };
     let (first, then) = int.handler_reads();
-    let used = used_registers(int);
+    let used = used_registers(dev, int);
     let read = |r: &ir::RegId, why: &str| {
         let reg = dev.register(*r);
         let bar = dev.bar(reg.bar()?)?;
@@ -241,26 +241,49 @@ pub fn view(dev: &Device) -> Option<IrqView> {
 }
 
 /// Registers some handler expression reads (a `status` register nothing
-/// uses is still read, into an unused local).
-pub fn used_registers(int: &ir::Interrupt) -> Vec<ir::RegId> {
-    let mut out = Vec::new();
-    let mut add = |e: &ir::Expr| {
-        e.walk(&mut |x| {
-            if let ir::Expr::Register(r) | ir::Expr::Field(r, _) = x {
-                out.push(*r);
-            }
-        })
-    };
+/// uses is still read, into an unused local), as the Rust handler renders
+/// them: the model's and the Rust driver's. A register that only appears in
+/// a part the rendering folds away (`R * 0`, `if 1 { 2 } else { R }`) is not
+/// used: its local would be an unused variable.
+pub fn used_registers(dev: &Device, int: &ir::Interrupt) -> Vec<ir::RegId> {
+    let mut texts = Vec::new();
     if let Some(m) = &int.mine {
-        add(m);
+        texts.extend(ack::condition(dev, &ack::negate(m)));
     }
     for a in &int.acks {
-        add(&a.value);
+        if let Some(Ack::Expr(t)) = ack::render_in(Some(dev), &a.value) {
+            texts.push(t);
+        }
         if let Some(w) = &a.when {
-            add(w);
+            texts.extend(ack::condition(dev, w));
         }
     }
-    out
+    mentioned(dev, int, &texts)
+}
+
+/// The handler's registers whose local (`rN`) appears as a word in one of
+/// `texts` (handler expressions as some backend renders them).
+pub fn mentioned(dev: &Device, int: &ir::Interrupt, texts: &[String]) -> Vec<ir::RegId> {
+    let (first, then) = int.handler_reads();
+    first
+        .iter()
+        .chain(&then)
+        .copied()
+        .filter(|r| {
+            let var = ack::reg_var(dev, *r);
+            texts.iter().any(|t| mentions_word(t, &var))
+        })
+        .collect()
+}
+
+/// `word` occurs in `text` with no identifier character on either side.
+fn mentions_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 fn reg_ref(reg: &ir::Register) -> RegRef {

@@ -31,12 +31,21 @@ pub(crate) fn own_storage(d: &ir::Device, id: ir::RegId) -> TokenStream {
         // `index` < N already (the runtime derives it from this array's
         // layout entry, whose count is the field's length); `% N` keeps
         // the generated code free of any indexing that could panic.
+        // One element: it is element 0 (`% 1` would be clippy's
+        // modulo_one).
+        Some(a) if a.count == 1 => quote!(#base.#f[0]),
         Some(a) => {
             let n = proc_macro2::Literal::usize_unsuffixed(a.count as usize);
             quote!(#base.#f[index as usize % #n])
         }
         None => quote!(#base.#f),
     }
+}
+
+/// Does [`own_storage`] use the `index` parameter (an array of more than
+/// one element)?
+pub(crate) fn own_storage_indexes(r: &Register) -> bool {
+    r.array.as_ref().is_some_and(|a| a.count > 1)
 }
 
 /// Where register `id`'s stored value lives when another register's

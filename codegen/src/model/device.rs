@@ -383,6 +383,7 @@ impl Model<'_> {
             quote!()
         };
         let actions = expr::stmts(&mut cx, &r.on_read);
+        let uses_own = uses_own && arrays::own_storage_indexes(r);
         let index = arrays::index_param(r, uses_own || cx.used_index);
         let ctx = cx.ctx_param();
         let body = if clear.is_empty() && actions.is_empty() {
@@ -441,7 +442,8 @@ impl Model<'_> {
             quote!()
         };
         let actions = expr::stmts(&mut cx, &r.on_write);
-        let index = arrays::index_param(r, uses_value_mask || cx.used_index);
+        let own_indexed = uses_value_mask && arrays::own_storage_indexes(r);
+        let index = arrays::index_param(r, own_indexed || cx.used_index);
         let ctx = cx.ctx_param();
         let value = if uses_value_mask || cx.used_value {
             quote!(value)

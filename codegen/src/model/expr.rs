@@ -27,6 +27,10 @@ pub mod prec {
     pub const CAST: u8 = 80;
     pub const UNARY: u8 = 90;
     pub const ATOM: u8 = 100;
+    /// An `if` whose results are all integer literals: it has no type of
+    /// its own (fine as an operand, not as a method receiver: rustc
+    /// E0689). Otherwise like an `if` (0).
+    pub const UNTYPED_IF: u8 = 1;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +183,9 @@ pub struct Ctx<'a> {
     /// (`let_NAME`) before the body, read from it (see
     /// `usage::read_once_lets`).
     pub once_lets: Vec<ir::LetId>,
+    /// Render the first literal of an untyped `if` with its `u64` suffix
+    /// (see [`prec::UNTYPED_IF`]): set while re-rendering a receiver.
+    type_literals: bool,
     /// A tracked interrupt level's inputs, in a guest access's methods: a
     /// statement that writes one notes it (`self.level_dirty = true`).
     pub level: Option<std::rc::Rc<ir::LevelInputs>>,
@@ -203,6 +210,7 @@ impl<'a> Ctx<'a> {
             let_tys,
             used_index: false,
             once_lets: Vec::new(),
+            type_literals: false,
             level: None,
         }
     }
@@ -351,19 +359,33 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
             Rendered::atom(quote!(value), Ty::U64)
         }
         Expr::Call(h, args) => {
-            cx.used_ctx = true;
+            let call = hook_call(cx, *h, args);
             let hook = cx.dev.hook(*h);
-            let name = format_ident!("hook_{}", hook.name);
-            let args = hook_args(cx, &hook.params, args);
-            let call = quote!(self.#name(ctx, #(#args),*));
             match hook.ret {
                 Some(ir::Type::Bool) => Rendered::atom(call, Ty::Bool),
                 Some(ir::Type::Uint(b)) => Rendered::from_u64_of(call, b),
                 _ => Rendered::konst(0),
             }
         }
-        Expr::Unary(op, x) => {
-            let x = render(cx, x);
+        Expr::Unary(op, x_ir) => {
+            // `!` says what it means without a negated comparison or a
+            // double negation (clippy's nonminimal_bool): `!(a < b)` is
+            // `a >= b`, `!!p` is `p`, and `!n` of an integer is `n == 0`.
+            if *op == UnOp::Not {
+                match &**x_ir {
+                    Expr::Binary(cmp, a, b) if inverse(*cmp).is_some() => {
+                        let inv = inverse(*cmp).unwrap_or(*cmp);
+                        return binary(cx, inv, a, b).into_bool();
+                    }
+                    Expr::Unary(UnOp::Not, inner) => return render(cx, inner).into_bool(),
+                    _ => {}
+                }
+            }
+            let x = render(cx, x_ir);
+            if *op == UnOp::Not && x.ty == Ty::U64 && x.konst.is_none() {
+                let v = x.wrap(prec::CMP + 1);
+                return Rendered::op(quote!(#v == 0), prec::CMP, Ty::Bool);
+            }
             if let Some(v) = x.konst {
                 let v = if x.ty == Ty::Bool && *op == UnOp::Not {
                     (v == 0) as u64
@@ -382,7 +404,7 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                     Rendered::op(quote!(!#b), prec::UNARY, Ty::Bool)
                 }
                 UnOp::Neg => {
-                    let r = x.into_u64().receiver();
+                    let r = typed(cx, x_ir, x).into_u64().receiver();
                     Rendered::atom(quote!(#r.wrapping_neg()), Ty::U64)
                 }
                 UnOp::BitNot => {
@@ -472,12 +494,14 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 _ => Rendered::konst(0),
             }
         }
-        Expr::Cond(c, a, b) => {
+        Expr::Cond(c, a_ir, b_ir) => {
             let c = bool_expr(cx, c);
-            let (a, b) = (render(cx, a), render(cx, b));
+            // A constant condition renders only its branch: what the other
+            // one uses (`value`, a parameter, `ctx`) is not used.
             if let Some(k) = c.konst {
-                return if k != 0 { a } else { b };
+                return render(cx, if k != 0 { a_ir } else { b_ir });
             }
+            let (a, b) = (render(cx, a_ir), render(cx, b_ir));
             let both_bool = a.ty == Ty::Bool && b.ty == Ty::Bool;
             let (a, b, ty) = if both_bool {
                 (a, b, Ty::Bool)
@@ -485,17 +509,69 @@ fn render(cx: &mut Ctx<'_>, e: &Expr) -> Rendered {
                 (a.into_u64(), b.into_u64(), Ty::U64)
             };
             // `else if` chains stay flat (an `if` is the only rendering of
-            // precedence 0).
-            let else_if = b.prec == 0;
-            let (c, a, b) = (c.into_tokens(), a.into_tokens(), b.into_tokens());
+            // precedence 0, or UNTYPED_IF).
+            let else_if = b.prec == 0 || b.prec == prec::UNTYPED_IF;
+            // Integer literals alone have no type: `(if c { 0 } else { 5
+            // }).wrapping_mul(x)` does not compile. Such an `if` says so
+            // (UNTYPED_IF), and a receiver renders it again with its first
+            // literal typed (`typed`).
+            let literal = |r: &Rendered| r.konst.is_some() || r.prec == prec::UNTYPED_IF;
+            let untyped = ty == Ty::U64 && literal(&a) && literal(&b);
+            let block = is_block(&c.ts);
+            // Untyped, the literals would be i32 where nothing else decides
+            // (`(if c { 5 } else { 0xffff_ffff_ff }) as u16`): one that does
+            // not fit gets the type now.
+            let big = |r: &Rendered| r.konst.is_some_and(|v| v > i32::MAX as u64);
+            let now = cx.type_literals || block || big(&a) || big(&b);
+            let a = if untyped && now && a.konst.is_some() {
+                a.receiver()
+            } else {
+                a.into_tokens()
+            };
+            let p = if untyped && !now { prec::UNTYPED_IF } else { 0 };
+            let (c, b) = (c.into_tokens(), b.into_tokens());
+            if block {
+                // Not a block as the condition (see `is_block`).
+                let e = if else_if {
+                    quote!(if cond { #a } else #b)
+                } else {
+                    quote!(if cond { #a } else { #b })
+                };
+                return Rendered::atom(quote!({ let cond = #c; #e }), ty);
+            }
             // Lowest precedence: parenthesised wherever it is an operand.
             if else_if {
-                Rendered::op(quote!(if #c { #a } else #b), 0, ty)
+                Rendered::op(quote!(if #c { #a } else #b), p, ty)
             } else {
-                Rendered::op(quote!(if #c { #a } else { #b }), 0, ty)
+                Rendered::op(quote!(if #c { #a } else { #b }), p, ty)
             }
         }
     }
+}
+
+/// `r` (the rendering of `e`) fit to be a method receiver: an untyped
+/// `if` (see [`prec::UNTYPED_IF`]) is rendered again with a typed literal.
+fn typed(cx: &mut Ctx<'_>, e: &Expr, r: Rendered) -> Rendered {
+    if r.prec != prec::UNTYPED_IF {
+        return r;
+    }
+    let old = std::mem::replace(&mut cx.type_literals, true);
+    let r = render(cx, e);
+    cx.type_literals = old;
+    r
+}
+
+/// The comparison that is true exactly when `op` is false.
+fn inverse(op: BinOp) -> Option<BinOp> {
+    Some(match op {
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Ge => BinOp::Lt,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        _ => return None,
+    })
 }
 
 fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
@@ -579,6 +655,7 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
                 BinOp::Sub => format_ident!("wrapping_sub"),
                 _ => format_ident!("wrapping_mul"),
             };
+            let a = typed(cx, a_ir, a);
             let (x, y) = (a.into_u64().receiver(), b.into_u64().into_tokens());
             Rendered::atom(quote!(#x.#m(#y)), Ty::U64)
         }
@@ -593,6 +670,40 @@ fn binary(cx: &mut Ctx<'_>, op: BinOp, a_ir: &Expr, b_ir: &Expr) -> Rendered {
             Rendered::atom(quote!(pcidev_runtime::ops::#f(#x, #y)), Ty::U64)
         }
     }
+}
+
+/// `self.hook_NAME(ctx, args..)`. Arguments that use `ctx` themselves (a
+/// hook call, a `let`, `access.size`) cannot be evaluated inside the call,
+/// which has borrowed `self` and `ctx` already (rustc E0499): then every
+/// argument is computed first, in order, into a local of a block.
+fn hook_call(cx: &mut Ctx<'_>, h: ir::HookId, args: &[Expr]) -> TokenStream {
+    let hook = cx.dev.hook(h);
+    let name = format_ident!("hook_{}", hook.name);
+    cx.used_ctx = false;
+    let args = hook_args(cx, &hook.params, args);
+    let nested = cx.used_ctx;
+    cx.used_ctx = true;
+    if nested {
+        let names: Vec<_> = (0..args.len()).map(|i| format_ident!("arg{i}")).collect();
+        quote!({
+            #(let #names = #args;)*
+            self.#name(ctx, #(#names),*)
+        })
+    } else {
+        quote!(self.#name(ctx, #(#args),*))
+    }
+}
+
+/// Is `ts` one brace block (a hook call with its arguments computed
+/// first)? As an `if` condition it would be clippy's
+/// `blocks_in_conditions`: callers bind it to a local first.
+fn is_block(ts: &TokenStream) -> bool {
+    let mut it = ts.clone().into_iter();
+    matches!(
+        (it.next(), it.next()),
+        (Some(proc_macro2::TokenTree::Group(g)), None)
+            if g.delimiter() == proc_macro2::Delimiter::Brace
+    )
 }
 
 /// Arguments converted to the hook's parameter types.

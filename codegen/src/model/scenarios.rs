@@ -27,9 +27,10 @@ impl Model<'_> {
                     quote!(compile_error!(#msg))
                 })
         };
+        let used_regs = crate::driver::irq::used_registers(d, int);
         let read = |r: &ir::RegId| {
             let name = ack::reg_var(d, *r);
-            let used = crate::driver::irq::used_registers(int).contains(r);
+            let used = used_regs.contains(r);
             let v = format_ident!("{}{}", if used { "" } else { "_" }, name);
             let l = self.loc(&reg_loc(d, *r));
             quote!(let #v = io.read(#l);)
@@ -65,6 +66,12 @@ impl Model<'_> {
                 None => quote!(io.write(#l, #v);),
             }
         });
+        // A constant `mine` without `status` or acks touches no register.
+        let io = if handler_uses_io(int) {
+            quote!(io)
+        } else {
+            quote!(_io)
+        };
         let doc = format!(
             " The driver's interrupt handler: the spec's {}.",
             crate::summary::handler_summary(d)
@@ -73,7 +80,7 @@ impl Model<'_> {
             quote!(Some(handle_irq)),
             quote! {
                 #[doc = #doc]
-                pub fn handle_irq(io: &mut dyn HandlerIo) -> bool {
+                pub fn handle_irq(#io: &mut dyn HandlerIo) -> bool {
                     #(#first_reads)*
                     #mine
                     #(#then_reads)*
@@ -273,7 +280,7 @@ impl Model<'_> {
         if has_handle_fn {
             names.push("HandlerIo");
         }
-        if has_handle_fn
+        if (has_handle_fn && handler_uses_io(&d.interrupt))
             || steps().any(|k| {
                 matches!(
                     k,
@@ -390,4 +397,11 @@ impl Model<'_> {
             }
         }
     }
+}
+
+/// Does the generated interrupt handler read or write a register (else its
+/// `io` parameter and `Loc` are unused)?
+fn handler_uses_io(int: &ir::Interrupt) -> bool {
+    let (first, then) = int.handler_reads();
+    !first.is_empty() || !then.is_empty() || !int.acks.is_empty()
 }

@@ -8,7 +8,7 @@ use pcidevc_dsl::ir::{self, Device};
 pub(super) fn called_hooks(d: &Device) -> Vec<ir::HookId> {
     let mut used = std::collections::BTreeSet::new();
     let mut in_expr = |e: &ir::Expr| {
-        e.walk(&mut |x| {
+        e.walk_live(&mut |x| {
             if let ir::Expr::Call(h, _) = x {
                 used.insert(*h);
             }
@@ -106,7 +106,7 @@ pub(super) fn used_lets(d: &Device) -> Vec<ir::LetId> {
     let mut used = std::collections::BTreeSet::new();
     let mut todo: Vec<ir::LetId> = Vec::new();
     let note = |e: &ir::Expr, todo: &mut Vec<ir::LetId>| {
-        e.walk(&mut |x| {
+        e.walk_live(&mut |x| {
             if let ir::Expr::Let(l) = x {
                 todo.push(*l);
             }
@@ -128,7 +128,7 @@ pub(super) fn used_fns(d: &Device) -> Vec<ir::FnId> {
     let mut used = std::collections::BTreeSet::new();
     let mut todo: Vec<ir::FnId> = Vec::new();
     let note = |e: &ir::Expr, todo: &mut Vec<ir::FnId>| {
-        e.walk(&mut |x| {
+        e.walk_live(&mut |x| {
             if let ir::Expr::Fn(f, _) = x {
                 todo.push(*f);
             }
@@ -252,7 +252,7 @@ fn writes(s: &ir::Stmt) -> Option<Vec<Res>> {
 pub(super) fn read_once_lets(d: &Device, r: &ir::Register) -> Vec<ir::LetId> {
     let mut count = std::collections::BTreeMap::<ir::LetId, usize>::new();
     let mut tally = |e: &ir::Expr| {
-        e.walk(&mut |x| {
+        e.walk_live(&mut |x| {
             if let ir::Expr::Let(l) = x {
                 *count.entry(*l).or_default() += 1;
             }

@@ -32,6 +32,21 @@ pub(super) enum ExprCx {
     Level,
     /// A stream's `on input`: device behaviour plus `byte`.
     Input,
+    /// A stream's `ready`: device behaviour without hooks (the host asks
+    /// it outside any action, through `&self`).
+    Ready,
+}
+
+impl ExprCx {
+    /// Hooks (and `let`s that call them) cannot be called here: the item
+    /// is evaluated outside device actions. Its name, for the message.
+    pub(super) fn no_hooks(self) -> Option<&'static str> {
+        match self {
+            ExprCx::Level => Some("level"),
+            ExprCx::Ready => Some("ready"),
+            _ => None,
+        }
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -120,11 +135,11 @@ impl<'a> Checker<'a> {
                 return self.fn_scope_error(hook, "a hook");
             }
             ExprKind::Call { hook, args } => {
-                if cx == ExprCx::Level {
+                if let Some(item) = cx.no_hooks() {
                     self.err(
                         Diagnostic::error(diag::WRONG_KIND, hook.span, "hooks cannot be called here")
                             .label("hook call")
-                            .hint("`level` is evaluated outside device actions; compute into a `state` in an action instead"),
+                            .hint(format!("`{item}` is evaluated outside device actions; compute into a `state` in an action instead")),
                     );
                     return None;
                 }

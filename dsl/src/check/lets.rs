@@ -253,16 +253,18 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if cx == ExprCx::Level && self.let_calls_hook.get(l.0).copied().unwrap_or(false) {
+        if let Some(item) = cx.no_hooks()
+            && self.let_calls_hook.get(l.0).copied().unwrap_or(false)
+        {
             self.err(
                 Diagnostic::error(
                     diag::WRONG_KIND,
                     p.span,
                     format!("`let {}` calls a hook; hooks cannot be called here", p.base.name),
                 )
-                .label("used in `level`")
+                .label(format!("used in `{item}`"))
                 .also(self.let_asts[l.0].span, "declared here")
-                .hint("`level` is evaluated outside device actions; compute into a `state` in an action instead"),
+                .hint(format!("`{item}` is evaluated outside device actions; compute into a `state` in an action instead")),
             );
             return None;
         }

@@ -30,7 +30,7 @@ impl<'a> Checker<'a> {
                     ready: s
                         .ready
                         .first()
-                        .and_then(|(e, _)| self.expr(e, ExprCx::Device)),
+                        .and_then(|(e, _)| self.expr(e, ExprCx::Ready)),
                     on_input: s
                         .on_input
                         .first()

@@ -63,6 +63,56 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// The value of an expression of constants and operators only (the
+    /// semantics of `pcidev_core::ops`), else None.
+    pub fn constant(&self) -> Option<u64> {
+        match self {
+            Expr::Const(v) => Some(*v),
+            Expr::Unary(op, x) => Some(pcidev_core::ops::eval_unary(*op, x.constant()?)),
+            Expr::Binary(op, a, b) => Some(pcidev_core::ops::eval_binary(
+                *op,
+                a.constant()?,
+                b.constant()?,
+            )),
+            Expr::Cond(c, a, b) => {
+                if c.constant()? != 0 {
+                    a.constant()
+                } else {
+                    b.constant()
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Like [`Expr::walk`], but without the branch a conditional with a
+    /// constant condition does not take (generated code leaves it out, so
+    /// what only it names is unused).
+    pub fn walk_live(&self, f: &mut dyn FnMut(&Expr)) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match e {
+                Expr::BufferByte(_, i) | Expr::Unary(_, i) => stack.push(i),
+                Expr::Binary(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Expr::Cond(c, a, b) => match c.constant() {
+                    Some(0) => stack.push(b),
+                    Some(_) => stack.push(a),
+                    None => {
+                        stack.push(c);
+                        stack.push(a);
+                        stack.push(b);
+                    }
+                },
+                Expr::Call(_, args) | Expr::Fn(_, args) => stack.extend(args.iter()),
+                _ => {}
+            }
+        }
+    }
+
     /// Visit this expression and every sub-expression (iteratively).
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
         let mut stack = vec![self];

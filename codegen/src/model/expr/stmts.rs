@@ -31,7 +31,14 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
         } => {
             let c = bool_expr(cx, cond).into_tokens();
             let t = stmts(cx, then);
-            match otherwise.as_slice() {
+            // A block condition is bound first (see `is_block`); a nested
+            // `else if` is then `else { let cond = ..; if cond .. }`.
+            let (bind, c) = if is_block(&c) {
+                (quote!(let cond = #c;), quote!(cond))
+            } else {
+                (TokenStream::new(), c)
+            };
+            let s = match otherwise.as_slice() {
                 [] => quote!(if #c { #t }),
                 [nested @ Stmt::If { .. }] => {
                     let e = stmt(cx, nested);
@@ -41,6 +48,11 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     let e = stmts(cx, other);
                     quote!(if #c { #t } else { #e })
                 }
+            };
+            if bind.is_empty() {
+                s
+            } else {
+                quote!({ #bind #s })
             }
         }
         Stmt::Irq(op) => {
@@ -52,8 +64,11 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             }
         }
         Stmt::Msi(v) => {
-            cx.used_ctx = true;
+            cx.used_ctx = false;
             let r = u64_expr(cx, v);
+            // A vector that uses ctx (a hook, a `let`) is computed before
+            // `ctx.msi_notify(..)` borrows ctx.
+            let nested = std::mem::replace(&mut cx.used_ctx, true);
             let vec = match r.konst {
                 Some(k) if k <= 0xffff => lit_hex(k),
                 _ => {
@@ -61,7 +76,14 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     quote!(pcidev_runtime::ops::msi_vector(#t))
                 }
             };
-            quote!(ctx.msi_notify(#vec);)
+            if nested {
+                quote! {{
+                    let vector = #vec;
+                    ctx.msi_notify(vector);
+                }}
+            } else {
+                quote!(ctx.msi_notify(#vec);)
+            }
         }
         Stmt::Assign { place, op, value } => {
             // A bitwise compound assignment to a full-width u64 place is
@@ -179,10 +201,8 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
         }
         Stmt::Call { hook, args } => {
             cx.used_ctx = true;
-            let h = cx.dev.hook(*hook);
-            let name = format_ident!("hook_{}", h.name);
-            let args = hook_args(cx, &h.params, args);
-            quote!(self.#name(ctx, #(#args),*);)
+            let call = hook_call(cx, *hook, args);
+            quote!(#call;)
         }
         Stmt::DmaWrite {
             addr,
@@ -193,22 +213,29 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             cx.used_ctx = true;
             let a = u64_expr(cx, addr).into_tokens();
             let l = u64_expr(cx, len).into_tokens();
+            let mut first = TokenStream::new();
             let call = match source {
                 ir::Source::Random(seed) => {
-                    let s = narrow_rendered(u64_expr(cx, seed), 32);
+                    let s = operand(cx, &mut first, "seed", |cx| {
+                        narrow_rendered(u64_expr(cx, seed), 32)
+                    });
                     quote!(ctx.dma_write_random(addr, len, #s).status_code())
                 }
                 ir::Source::Pattern(b) => {
-                    let b = narrow_rendered(u64_expr(cx, b), 8);
+                    let b = operand(cx, &mut first, "fill", |cx| {
+                        narrow_rendered(u64_expr(cx, b), 8)
+                    });
                     quote!(ctx.dma_write_pattern(addr, len, #b).status_code())
                 }
                 ir::Source::Word(w) => {
-                    let w = u64_expr(cx, w).into_tokens();
+                    let w = operand(cx, &mut first, "word", |cx| u64_expr(cx, w).into_tokens());
                     quote!(ctx.dma_write_word(addr, len, #w).status_code())
                 }
                 ir::Source::Buffer { state, offset } => {
                     let p = state_place(cx, *state);
-                    let o = u64_expr(cx, offset).into_tokens();
+                    let o = operand(cx, &mut first, "offset", |cx| {
+                        u64_expr(cx, offset).into_tokens()
+                    });
                     quote! {
                         match pcidev_runtime::ops::buf_range(&#p, #o, len) {
                             Some(data) => ctx.dma_write(addr, data).status_code(),
@@ -217,7 +244,7 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     }
                 }
             };
-            dma_block(cx, a, l, call, status)
+            dma_block(cx, a, l, first, call, status)
         }
         Stmt::DmaRead {
             addr,
@@ -228,10 +255,13 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
             cx.used_ctx = true;
             let a = u64_expr(cx, addr).into_tokens();
             let l = u64_expr(cx, len).into_tokens();
+            let mut first = TokenStream::new();
             let call = match into {
                 ir::DmaDest::Buffer { state, offset } => {
                     let p = state_place(cx, *state);
-                    let o = u64_expr(cx, offset).into_tokens();
+                    let o = operand(cx, &mut first, "offset", |cx| {
+                        u64_expr(cx, offset).into_tokens()
+                    });
                     quote! {
                         match pcidev_runtime::ops::buf_range_mut(&mut #p, #o, len) {
                             Some(dst) => ctx.dma_read(addr, dst).status_code(),
@@ -250,16 +280,40 @@ fn stmt(cx: &mut Ctx<'_>, s: &Stmt) -> TokenStream {
                     }}
                 }
             };
-            dma_block(cx, a, l, call, status)
+            dma_block(cx, a, l, first, call, status)
         }
     }
 }
 
 /// `{ let addr = ..; let len = ..; let status = CALL; PLACE = status; }`.
+/// A DMA operand (seed, byte, word, buffer offset) as the call's
+/// argument. One that uses `ctx` (a hook, a `let`, `access.size`) cannot be
+/// evaluated inside `ctx.dma_*(..)` or next to a borrow of the buffer:
+/// it is computed first, into a local of that name, added to `first`.
+fn operand(
+    cx: &mut Ctx<'_>,
+    first: &mut TokenStream,
+    name: &str,
+    render: impl FnOnce(&mut Ctx<'_>) -> TokenStream,
+) -> TokenStream {
+    let before = std::mem::replace(&mut cx.used_ctx, false);
+    let t = render(cx);
+    let uses_ctx = cx.used_ctx;
+    cx.used_ctx |= before;
+    if uses_ctx {
+        let v = format_ident!("{name}");
+        first.extend(quote!(let #v = #t;));
+        quote!(#v)
+    } else {
+        t
+    }
+}
+
 fn dma_block(
     cx: &mut Ctx<'_>,
     addr: TokenStream,
     len: TokenStream,
+    first: TokenStream,
     call: TokenStream,
     status: &Option<Place>,
 ) -> TokenStream {
@@ -269,6 +323,7 @@ fn dma_block(
             quote! {{
                 let addr = #addr;
                 let len = #len;
+                #first
                 let status = #call;
                 #set
             }}
@@ -276,6 +331,7 @@ fn dma_block(
         None => quote! {{
             let addr = #addr;
             let len = #len;
+            #first
             let _status = #call;
         }},
     }
@@ -341,10 +397,12 @@ fn store(cx: &mut Ctx<'_>, place: &Place, value: Rendered) -> TokenStream {
             let i = u64_expr(cx, i).into_tokens();
             let v = value.into_u64().into_tokens();
             // Evaluate first: the index or value may read the same buffer.
+            // Not `index`: that is an array register's element, which the
+            // value may use.
             quote! {{
-                let index = #i;
+                let at = #i;
                 let byte = #v;
-                pcidev_runtime::ops::buf_set(&mut #p, index, byte);
+                pcidev_runtime::ops::buf_set(&mut #p, at, byte);
             }}
         }
     }

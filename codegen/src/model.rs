@@ -72,6 +72,37 @@ pub fn render_source(dev: &Device) -> String {
     out.finish()
 }
 
+/// Lints that judge the arithmetic and logic a spec wrote, which the model
+/// mirrors one for one (`read A & 0;`, `if c { 2 } else { 2 }`, `x <= 0xff`
+/// on a u8, `if a { if b { .. } }`): allowed in every generated model, so a
+/// model is clippy-clean whatever its spec says. The generator's own
+/// rendering is kept free of them: `SPEC_FUZZ_ALL_LINTS=1 cargo xtask
+/// spec-fuzz` forces them back on (`--force-warn`) to find where it is not.
+pub const SPEC_LOGIC_LINTS: &[&str] = &[
+    "unused_comparisons",
+    "clippy::absurd_extreme_comparisons",
+    "clippy::assign_op_pattern",
+    "clippy::bad_bit_mask",
+    "clippy::bool_comparison",
+    "clippy::collapsible_else_if",
+    "clippy::collapsible_if",
+    "clippy::double_comparisons",
+    "clippy::eq_op",
+    "clippy::erasing_op",
+    "clippy::identity_op",
+    "clippy::if_same_then_else",
+    "clippy::ifs_same_cond",
+    "clippy::ineffective_bit_mask",
+    "clippy::int_plus_one",
+    "clippy::manual_is_multiple_of",
+    "clippy::manual_range_contains",
+    "clippy::needless_bool",
+    "clippy::nonminimal_bool",
+    "clippy::overly_complex_bool_expr",
+    "clippy::self_assignment",
+    "clippy::zero_divided_by_zero",
+];
+
 /// How a model that is not valid Rust starts its `compile_error!`.
 pub(crate) const INVALID_RUST: &str = "pcidevc generated invalid Rust";
 
@@ -241,6 +272,9 @@ impl<'a> Model<'a> {
         }
         names.sort_unstable();
         let imports = names.iter().map(|n| format_ident!("{}", n));
+        let spec_logic_lints = SPEC_LOGIC_LINTS
+            .iter()
+            .map(|l| syn::parse_str::<syn::Path>(l).expect("a lint path"));
         let header = quote! {
             #![doc = #doc_title]
             #![doc = ""]
@@ -250,6 +284,7 @@ impl<'a> Model<'a> {
             #![doc = " Plug it into a rust-vmm host as `pcidev_runtime::Model<Device>` (see [`model`]): it"]
             #![doc = " implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR"]
             #![doc = " base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace)."]
+            #![allow(#(#spec_logic_lints),*)]
 
             use pcidev_runtime::{#(#imports),*};
         };

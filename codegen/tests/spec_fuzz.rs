@@ -17,7 +17,10 @@
 //! (see `cargo xtask spec-fuzz`); not part of `cargo test`.
 //! `SPEC_FUZZ_FRONT_ONLY=1` stops after the front end and the backends
 //! (no rustfmt, clippy or scenario run): which seeds are valid, and why the
-//! others were refused.
+//! others were refused. `SPEC_FUZZ_ALL_LINTS=1` forces on the lints the
+//! models allow because they judge the spec's own logic
+//! (`pcidevc_codegen::model::SPEC_LOGIC_LINTS`), to find the generator's
+//! own occurrences among them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -256,20 +259,28 @@ dbg_macro = "warn"
                 .join("\n")
         ));
     }
-    if let Err(e) = run(
-        &dir,
-        &cargo,
-        &[
-            "clippy",
-            "--offline",
-            "--all-targets",
-            "--quiet",
-            "-j2",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ) {
+    let mut clippy: Vec<String> = [
+        "clippy",
+        "--offline",
+        "--all-targets",
+        "--quiet",
+        "-j2",
+        "--",
+        "-D",
+        "warnings",
+    ]
+    .map(String::from)
+    .into();
+    // The models allow the lints that judge a spec's own arithmetic and
+    // logic; forced back on, they show where the generator's rendering
+    // (not the spec) trips them.
+    if std::env::var_os("SPEC_FUZZ_ALL_LINTS").is_some() {
+        for lint in pcidevc_codegen::model::SPEC_LOGIC_LINTS {
+            clippy.extend(["--force-warn".to_string(), lint.to_string()]);
+        }
+    }
+    let clippy: Vec<&str> = clippy.iter().map(String::as_str).collect();
+    if let Err(e) = run(&dir, &cargo, &clippy) {
         failures.push(summarise(&e));
     }
     if let Err(e) = run(&dir, &cargo, &["test", "--offline", "--quiet", "-j2"]) {

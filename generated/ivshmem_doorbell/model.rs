@@ -7,6 +7,30 @@
 //! implements `vm_device::MutDevicePio` / `MutDeviceMmio` (offsets relative to the BAR
 //! base) and `pcidev_runtime::PciModel` (config space, BARs, interrupts, DMA, trace).
 
+#![allow(
+    unused_comparisons,
+    clippy::absurd_extreme_comparisons,
+    clippy::assign_op_pattern,
+    clippy::bad_bit_mask,
+    clippy::bool_comparison,
+    clippy::collapsible_else_if,
+    clippy::collapsible_if,
+    clippy::double_comparisons,
+    clippy::eq_op,
+    clippy::erasing_op,
+    clippy::identity_op,
+    clippy::if_same_then_else,
+    clippy::ifs_same_cond,
+    clippy::ineffective_bit_mask,
+    clippy::int_plus_one,
+    clippy::manual_is_multiple_of,
+    clippy::manual_range_contains,
+    clippy::needless_bool,
+    clippy::nonminimal_bool,
+    clippy::overly_complex_bool_expr,
+    clippy::self_assignment,
+    clippy::zero_divided_by_zero
+)]
 use pcidev_runtime::{
     AccessPolicy, AccessSizes, BarInfo, BarKind, DeviceCtx, DeviceInfo, IntxPin,
     InvalidAccess, Level, Model, MsixInfo, RegisterLayout, Registers, Unmapped,

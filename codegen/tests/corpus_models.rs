@@ -22,32 +22,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "common/scratch.rs"]
+mod scratch;
+use scratch::{target_dir, workspace_root, write_if_changed};
+
 mod common;
 use common::specs;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The target directory this test binary was built in
-/// (`<target>/<profile>/deps/<binary>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.ancestors()
-        .nth(3)
-        .expect("test binary lives in <target>/<profile>/deps")
-        .to_path_buf()
-}
-
-/// Write `contents` unless the file already holds exactly that (keeps
-/// cargo's fingerprints, so a warm run rebuilds nothing).
-fn write_if_changed(path: &Path, contents: &str) {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().expect("file in a directory")).expect("create dir");
-    std::fs::write(path, contents).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
 
 /// Build the scratch crate; returns its directory.
 fn scratch_crate() -> PathBuf {

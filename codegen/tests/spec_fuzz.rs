@@ -26,31 +26,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.ancestors()
-        .nth(3)
-        .expect("test binary lives in <target>/<profile>/deps")
-        .to_path_buf()
-}
+#[path = "common/scratch.rs"]
+mod scratch;
+use scratch::{target_dir, workspace_root, write_if_changed};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn write_if_changed(path: &Path, contents: &str) {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
-        return;
-    }
-    std::fs::create_dir_all(path.parent().expect("file in a directory")).expect("create dir");
-    std::fs::write(path, contents).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 fn run(dir: &Path, program: &std::ffi::OsStr, args: &[&str]) -> Result<(), String> {
